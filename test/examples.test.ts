@@ -1,0 +1,37 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { createCheckedApp, synthesizeChecked } from './support';
+import { listExamples, loadExample } from '../examples/catalogue';
+
+const examples = listExamples();
+
+describe('examples', () => {
+  test('there is an example app for every scenario the README links', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    for (const name of examples) {
+      expect(readme).toContain(`examples/${name}.app.ts`);
+    }
+  });
+
+  test('examples use only the public API', () => {
+    for (const name of examples) {
+      const source = fs.readFileSync(path.join(__dirname, '..', 'examples', `${name}.app.ts`), 'utf8');
+      const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+      for (const spec of imports) {
+        expect([spec, name]).toEqual([expect.stringMatching(/^(cdk-ebs-backup|aws-cdk-lib(\/[a-z0-9-]+)?|constructs)$/), name]);
+      }
+    }
+  });
+
+  if (examples.length > 0) {
+    test.each(examples)('%s synthesizes through every gate', (name) => {
+      const app = createCheckedApp();
+      loadExample(name).build(app);
+      const assembly = synthesizeChecked(app);
+      expect(assembly.stacksRecursively.length).toBeGreaterThan(0);
+      for (const stack of assembly.stacksRecursively) {
+        expect(Object.keys(stack.template.Resources ?? {}).length).toBeGreaterThan(0);
+      }
+    });
+  }
+});

@@ -1,0 +1,129 @@
+/**
+ * The test support module: every construct test and every example is synthesized through it.
+ *
+ * One synthesis runs four independent gates, and any finding fails it:
+ * 1. aws-cdk-lib's own template validation (`@aws-cdk/core:validateAgainstDefaultRules`) and
+ *    construct annotations (errors, e.g. from the tagging Aspect) in the validation report;
+ * 2. cdk-nag's AwsSolutions pack and 3. cfn-guard (Control Tower proactive controls), both as
+ *    `Validations` plugins, where only acknowledged findings (with a reason) pass;
+ * 4. the CloudFormation registry schemas and the IAM action catalogue, checked here directly.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { App, AppProps, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { checkTemplateIamActions } from './iam';
+import { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
+
+export { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
+export { checkIamAction, checkTemplateIamActions } from './iam';
+
+/** The context every test app and example is synthesized with. */
+export const STRICT_CONTEXT = {
+  '@aws-cdk/core:validateAgainstDefaultRules': true,
+  '@aws-cdk/core:annotationsInValidationReport': true,
+  // resource metadata carries the construct path, so findings name the construct too
+  'aws:cdk:enable-path-metadata': true,
+};
+
+/** The account and region of test stacks. */
+export const TEST_ENV = { account: '123456789012', region: 'us-east-1' };
+
+export interface CheckedAppOptions extends AppProps {
+  /**
+   * Run cdk-nag and cfn-guard. Unit tests of pure helpers may turn them off; construct tests
+   * and examples never do.
+   *
+   * @default true
+   */
+  readonly rules?: boolean;
+}
+
+/** A CDK app with the strict context and the rule plugins, writing to a fresh directory. */
+export function createCheckedApp(options: CheckedAppOptions = {}): App {
+  const app = new App({
+    ...options,
+    outdir: options.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-ebs-backup-')),
+    context: { ...STRICT_CONTEXT, ...options.context },
+  });
+  if (options.rules ?? true) {
+    Validations.of(app).addPlugins(
+      new AwsSolutionsChecks(app),
+      new CfnGuardValidator(),
+    );
+  }
+  return app;
+}
+
+/** A stack in the test environment. */
+export function createTestStack(app: App, id = 'TestStack', props: StackProps = {}): Stack {
+  return new Stack(app, id, { env: TEST_ENV, ...props });
+}
+
+/** Thrown when a synthesized app fails any gate; the message lists every finding. */
+export class SynthCheckError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SynthCheckError';
+  }
+}
+
+/**
+ * Synthesize `app` through every gate. Returns the assembly, or throws a `SynthCheckError`
+ * whose message names the resource, the property and the rule of each finding.
+ */
+export function synthesizeChecked(app: App): CloudAssembly {
+  let assembly: CloudAssembly | undefined;
+  const problems: string[] = [];
+  try {
+    assembly = app.synth();
+  } catch (e) {
+    const report = path.join(app.outdir, 'validation-report.json');
+    problems.push(`${(e as Error).message}${fs.existsSync(report) ? '\n' + summarizeReport(report) : ''}`);
+  }
+  // The independent checks read the templates on disk, so they run even when a plugin failed.
+  for (const file of fs.readdirSync(app.outdir).filter((f) => f.endsWith('.template.json'))) {
+    const stackName = file.replace(/\.template\.json$/, '');
+    const template = JSON.parse(fs.readFileSync(path.join(app.outdir, file), 'utf8'));
+    for (const f of checkTemplateAgainstSchema(template)) {
+      problems.push(`${stackName}: schema: ${formatSchemaFinding(f)}`);
+    }
+    for (const f of checkTemplateIamActions(template)) {
+      problems.push(`${stackName}: iam: ${f.logicalId} ${f.path}: ${f.message}`);
+    }
+  }
+  for (const stack of assembly?.stacksRecursively ?? []) {
+    for (const message of Object.values(stack.manifest.metadata ?? {}).flat()) {
+      if (message.type === 'aws:cdk:error') {
+        problems.push(`${stack.stackName}: error annotation: ${String(message.data)}`);
+      }
+    }
+  }
+  if (problems.length > 0 || !assembly) {
+    throw new SynthCheckError(`synthesis checks failed:\n- ${problems.join('\n- ')}`);
+  }
+  return assembly;
+}
+
+/** The validation report, one line per violation and resource. */
+function summarizeReport(file: string): string {
+  const report = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const lines: string[] = [];
+  for (const plugin of report.pluginReports ?? []) {
+    for (const v of plugin.violations ?? []) {
+      for (const r of v.violatingResources ?? v.violatingConstructs ?? []) {
+        lines.push(`[${plugin.pluginName}] ${v.ruleName}: ${r.constructPath ?? ''} ${v.description ?? ''}`.trim());
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Synthesize the stack's app through every gate and return the stack's template. */
+export function checkedTemplate(stack: Stack): any {
+  const assembly = synthesizeChecked(stack.node.root as App);
+  return assembly.getStackArtifact(stack.artifactId).template;
+}
