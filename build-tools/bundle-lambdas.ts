@@ -18,7 +18,12 @@ const handlers = fs.readdirSync(lambdaDir, { withFileTypes: true })
   .map((d) => d.name)
   .sort();
 
-fs.rmSync(outRoot, { recursive: true, force: true });
+// Remove bundles whose source is gone (not the whole folder: a concurrent test may be reading it).
+for (const stale of fs.existsSync(outRoot) ? fs.readdirSync(outRoot) : []) {
+  if (!handlers.includes(stale)) {
+    fs.rmSync(path.join(outRoot, stale), { recursive: true, force: true });
+  }
+}
 for (const name of handlers) {
   const outfile = path.join(outRoot, name, 'index.js');
   buildSync({

@@ -1,2 +1,3 @@
 export * from './retention';
 export * from './tagging';
+export * from './retention-roles';
