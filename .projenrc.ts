@@ -69,6 +69,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sfn@^3',
     '@aws-sdk/client-backup@^3',
     '@aws-sdk/client-rbin@^3',
+    // executing state machines locally and validating their definitions
+    'aws-local-stepfunctions@^3.0.0',
+    'asl-validator@^4.0.0',
+    // evaluating synthesized IAM policies and SCPs with a real policy evaluator
+    '@cloud-copilot/iam-simulate@^0.1.173',
+    // validating rendered SSM Automation documents
+    '@cdklabs/cdk-ssm-documents@^0.0.74',
   ],
   jestOptions: {
     jestVersion: '^29',
