@@ -6,27 +6,62 @@ import { IConstruct } from 'constructs';
  * deliberately accepts, with the reason a reviewer would read.
  */
 export interface Acknowledged {
-  /** The rule id, e.g. `AwsSolutions::AwsSolutions-IAM5`. */
+  /** The rule id, e.g. `AwsSolutions-IAM5[Action::ec2:CreateSnapshot*]` or `cdk-validator-cfnguard::rule`. */
   readonly id: string;
   /** Why the finding is accepted here. */
   readonly reason: string;
 }
 
 /**
- * Acknowledge findings on `scope` with aws-cdk-lib's own `Validations` API, so that users who run
- * cdk-nag or cfn-guard on their app see only findings about their own choices, and the reasons
- * for ours are recorded in the construct metadata.
+ * The construct metadata key under which this library records its cfn-guard acknowledgements,
+ * scoped to the construct that carries them (see `acknowledge`).
+ */
+export const GUARD_ACKNOWLEDGED_METADATA_KEY = 'cdk-ebs-backup:acknowledged';
+
+const GUARD_PREFIX = 'cdk-validator-cfnguard::';
+
+/**
+ * Acknowledge findings on `scope` and its children only, never app-wide.
+ *
+ * aws-cdk-lib 2.262 collects `Validations.acknowledge()` ids in one app-wide map: acknowledging
+ * `AwsSolutions::AwsSolutions-IAM5` on a library construct would also hide that finding on the
+ * user's own resources. So:
+ * - cdk-nag ids are written as `Annotation::<rule id>` acknowledged-rules metadata (what
+ *   `Validations.acknowledge('AwsSolutions-IAM5')` writes, also for granular ids such as
+ *   `AwsSolutions-IAM5[Resource::*]` that `acknowledge()` refuses because of their `::`).
+ *   cdk-nag 3 matches them on the resource and its ancestors; the app-wide map never matches a
+ *   plugin finding with them.
+ * - cfn-guard (Control Tower) rules have no per-resource suppression, so they are recorded under
+ *   `GUARD_ACKNOWLEDGED_METADATA_KEY`, for a scoped filter (the test harness has one) and for
+ *   auditors reading the construct tree.
  */
 export function acknowledge(scope: IConstruct, ...findings: Acknowledged[]): void {
-  Validations.of(scope).acknowledge(...findings.map((f) => ({ id: f.id, reason: f.reason })));
+  const nagAcks: Record<string, string> = {};
+  const guardAcks: Record<string, string> = {};
+  for (const f of findings) {
+    if (f.id.startsWith(GUARD_PREFIX)) {
+      guardAcks[f.id.slice(GUARD_PREFIX.length)] = f.reason;
+    } else {
+      nagAcks[`Annotation::${f.id.replace(/^AwsSolutions::/, '')}`] = f.reason;
+    }
+  }
+  if (Object.keys(nagAcks).length > 0) {
+    scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, nagAcks);
+  }
+  if (Object.keys(guardAcks).length > 0) {
+    scope.node.addMetadata(GUARD_ACKNOWLEDGED_METADATA_KEY, guardAcks);
+  }
 }
 
-/** The cdk-nag AwsSolutions rule id for `rule` (e.g. `IAM5`). */
-export function nag(rule: string, reason: string): Acknowledged {
-  return { id: `AwsSolutions::AwsSolutions-${rule}`, reason };
+/**
+ * A cdk-nag AwsSolutions finding: `nag('IAM5', reason)` for the whole rule, or
+ * `nag('IAM5', reason, 'Resource::*')` for one granular finding (`AwsSolutions-IAM5[Resource::*]`).
+ */
+export function nag(rule: string, reason: string, appliesTo?: string): Acknowledged {
+  return { id: `AwsSolutions-${rule}${appliesTo ? `[${appliesTo}]` : ''}`, reason };
 }
 
-/** The cfn-guard rule id for `rule` (e.g. `iam_policy_no_statements_with_admin_access`). */
+/** A cfn-guard rule (e.g. `sns_topic_encrypted_check`). */
 export function guard(rule: string, reason: string): Acknowledged {
-  return { id: `cdk-validator-cfnguard::${rule}`, reason };
+  return { id: `${GUARD_PREFIX}${rule}`, reason };
 }

@@ -11,11 +11,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, AppProps, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { checkTemplateIamActions } from './iam';
+import { ScopedCfnGuardValidator } from './scoped-guard';
 import { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
 
 export { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
@@ -25,6 +25,8 @@ export { checkIamAction, checkTemplateIamActions } from './iam';
 export const STRICT_CONTEXT = {
   '@aws-cdk/core:validateAgainstDefaultRules': true,
   '@aws-cdk/core:annotationsInValidationReport': true,
+  // warnings fail too (cdk-nag warnings, cfn-guard, CloudFormation Validate W-codes, annotations)
+  '@aws-cdk/core:strictCfnValidateErrors': true,
   // resource metadata carries the construct path, so findings name the construct too
   'aws:cdk:enable-path-metadata': true,
 };
@@ -52,7 +54,7 @@ export function createCheckedApp(options: CheckedAppOptions = {}): App {
   if (options.rules ?? true) {
     Validations.of(app).addPlugins(
       new AwsSolutionsChecks(app),
-      new CfnGuardValidator(),
+      new ScopedCfnGuardValidator(),
     );
   }
   return app;
