@@ -76,6 +76,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cloud-copilot/iam-simulate@^0.1.173',
     // validating rendered SSM Automation documents
     '@cdklabs/cdk-ssm-documents@^0.0.74',
+    // JSON-schema validation of rendered documents (the version ESLint already brings)
+    'ajv@^6.12.6',
   ],
   jestOptions: {
     jestVersion: '^29',
