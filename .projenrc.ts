@@ -90,6 +90,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
     },
   },
+  // handlers are bundled (their SDK clients are devDependencies); examples and benchmarks are not published
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'build-tools', 'lambda', 'examples', 'bench'] },
   tsconfigDev: { compilerOptions: { paths: { 'cdk-ebs-backup': ['../src/index.ts'] } } },
   gitignore: ['/assets/lambda/', '/cdk.out/', '/bench/results/', '/test-reports/', '*.img'],
 });
@@ -145,5 +147,12 @@ project.addTask('bench', {
     { exec: 'ts-node --project bench/tsconfig.json bench/run.ts' },
   ],
 });
+
+// The import resolver must see every folder's tsconfig, so `import ... from 'cdk-ebs-backup'`
+// resolves (through `paths`) in examples and benchmarks.
+project.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolver.typescript.project', [
+  './tsconfig.json', './test/tsconfig.json', './lambda/tsconfig.json', './examples/tsconfig.json',
+  './bench/tsconfig.json', './build-tools/tsconfig.json',
+]);
 
 project.synth();
