@@ -1,2 +1,3 @@
 // core: what every family shares
 export * from './core';
+export * from './runbooks';

@@ -1,0 +1,171 @@
+import {
+  DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ExpiryConfig, configFromEnv, expire, handler, isExpired, retentionDays } from '../../lambda/prechange-expiry';
+
+const ec2 = mockClient(EC2Client);
+const NOW = new Date('2026-03-01T00:00:00Z');
+const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
+const CONFIG: ExpiryConfig = {
+  purposeKey: 'backup:purpose', purpose: 'pre-change', managedByKey: 'backup:managed-by', managedBy: 'App/PreChange', retentionKey: 'backup:retention',
+};
+const tags = (retention?: string) => [
+  { Key: 'backup:purpose', Value: 'pre-change' }, { Key: 'backup:managed-by', Value: 'App/PreChange' },
+  ...(retention === undefined ? [] : [{ Key: 'backup:retention', Value: retention }]),
+];
+const snapshot = (id: string, age: number, retention = 'age:14d') => ({ SnapshotId: id, StartTime: daysAgo(age), Tags: tags(retention) });
+const image = (id: string, age: number, snapshots: string[], retention = 'age:14d') => ({
+  ImageId: id,
+  CreationDate: daysAgo(age).toISOString(),
+  Tags: tags(retention),
+  BlockDeviceMappings: snapshots.map((s) => ({ DeviceName: '/dev/xvda', Ebs: { SnapshotId: s } })),
+});
+
+beforeEach(() => {
+  ec2.reset();
+  ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+  ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+  ec2.on(DeleteSnapshotCommand).resolves({});
+  ec2.on(DeregisterImageCommand).resolves({});
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterEach(() => jest.restoreAllMocks());
+
+describe('retention', () => {
+  test.each([
+    ['age:14d', 14], ['age:1d', 1], ['keep', undefined], [undefined, undefined], ['count:3', undefined], ['age:14', undefined], ['age', 7],
+  ])('retention tag %p keeps for %p days', (tag, days) => {
+    expect(retentionDays(tag, { ...CONFIG, expireAfterDays: 7 })).toBe(days);
+  });
+
+  test('expires at exactly the retention age, not before', () => {
+    expect(isExpired(daysAgo(14), tags('age:14d'), CONFIG, NOW)).toBe(true);
+    expect(isExpired(new Date(daysAgo(14).getTime() + 1000), tags('age:14d'), CONFIG, NOW)).toBe(false);
+    expect(isExpired(undefined, tags('age:14d'), CONFIG, NOW)).toBe(false);
+    expect(isExpired(new Date('not a date'), tags('age:14d'), CONFIG, NOW)).toBe(false);
+  });
+});
+
+describe('expire', () => {
+  test('asks EC2 only for artefacts of this runbook, by purpose and managed-by', async () => {
+    await expire(new EC2Client({}), CONFIG, NOW);
+    const filters = [
+      { Name: 'tag:backup:purpose', Values: ['pre-change'] },
+      { Name: 'tag:backup:managed-by', Values: ['App/PreChange'] },
+    ];
+    expect(ec2.commandCalls(DescribeImagesCommand, { Owners: ['self'], Filters: filters })).not.toHaveLength(0);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand, { OwnerIds: ['self'], Filters: filters })).not.toHaveLength(0);
+  });
+
+  test('deletes expired snapshots and keeps young and re-tagged ones', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snapshot('snap-old', 20), snapshot('snap-young', 3), snapshot('snap-keep', 400, 'keep'), { SnapshotId: 'snap-untagged', StartTime: daysAgo(400), Tags: tags(undefined) }],
+    });
+    const summary = await expire(new EC2Client({}), CONFIG, NOW);
+    expect(summary).toEqual({ deregisteredImages: [], deletedSnapshots: ['snap-old'], kept: ['snap-young', 'snap-keep', 'snap-untagged'], failed: [], dryRun: false });
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(DeleteSnapshotCommand, { SnapshotId: 'snap-old' })).not.toHaveLength(0);
+  });
+
+  test('deregisters an expired AMI, then deletes its snapshots; a kept AMI protects its snapshots', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [image('ami-old', 30, ['snap-a']), image('ami-kept', 30, ['snap-b'], 'keep')] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 30), snapshot('snap-b', 30)] });
+    const summary = await expire(new EC2Client({}), CONFIG, NOW);
+    expect(summary.deregisteredImages).toEqual(['ami-old']);
+    expect(summary.deletedSnapshots).toEqual(['snap-a']);
+    expect(summary.kept).toEqual(['ami-kept', 'snap-b']);
+    // the AMI goes before the snapshot listing, so its snapshots are free by the time they are deleted
+    expect(ec2.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeImagesCommand', 'DeregisterImageCommand', 'DescribeSnapshotsCommand', 'DeleteSnapshotCommand']);
+    expect(ec2.commandCalls(DeregisterImageCommand)[0].args[0].input).toEqual({ ImageId: 'ami-old' });
+  });
+
+  test('follows pagination', async () => {
+    ec2.on(DescribeSnapshotsCommand)
+      .resolvesOnce({ Snapshots: [snapshot('snap-1', 20)], NextToken: 'page2' })
+      .resolvesOnce({ Snapshots: [snapshot('snap-2', 20)] });
+    const summary = await expire(new EC2Client({}), CONFIG, NOW);
+    expect(summary.deletedSnapshots).toEqual(['snap-1', 'snap-2']);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand, { NextToken: 'page2' })).not.toHaveLength(0);
+  });
+
+  test('retries throttling and then succeeds', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-1', 20)] });
+    const throttled = Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded' });
+    ec2.on(DeleteSnapshotCommand).rejectsOnce(throttled).resolves({});
+    const summary = await expire(new EC2Client({}), CONFIG, NOW);
+    expect(summary.deletedSnapshots).toEqual(['snap-1']);
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(2);
+  });
+
+  test('keeps a snapshot that is in use, and reports any other failure without stopping', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [image('ami-stuck', 30, ['snap-c'])] });
+    ec2.on(DeregisterImageCommand).rejects(Object.assign(new Error('no'), { name: 'UnauthorizedOperation' }));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-inuse', 20), snapshot('snap-denied', 20), snapshot('snap-c', 30), snapshot('snap-ok', 20)] });
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-inuse' }).rejects(Object.assign(new Error('in use'), { name: 'InvalidSnapshot.InUse' }));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-denied' }).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
+    const summary = await expire(new EC2Client({}), CONFIG, NOW);
+    expect(summary).toEqual({
+      deregisteredImages: [], deletedSnapshots: ['snap-ok'], kept: ['snap-inuse', 'snap-c'], failed: ['ami-stuck', 'snap-denied'], dryRun: false,
+    });
+  });
+
+  test('a dry run reports and deletes nothing', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [image('ami-old', 30, ['snap-a'])] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 30)] });
+    const summary = await expire(new EC2Client({}), { ...CONFIG, dryRun: true }, NOW);
+    expect(summary).toMatchObject({ deregisteredImages: ['ami-old'], deletedSnapshots: ['snap-a'], dryRun: true });
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DeregisterImageCommand)).toHaveLength(0);
+  });
+
+  test('a failed describe fails the run', async () => {
+    ec2.on(DescribeImagesCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
+    await expect(expire(new EC2Client({}), CONFIG, NOW)).rejects.toThrow('denied');
+  });
+});
+
+describe('handler', () => {
+  const env = {
+    PURPOSE_KEY: 'backup:purpose',
+    PURPOSE: 'pre-change',
+    MANAGED_BY_KEY: 'backup:managed-by',
+    MANAGED_BY: 'App/PreChange',
+    RETENTION_KEY: 'backup:retention',
+    EXPIRE_AFTER_DAYS: '14',
+  };
+  let saved: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    saved = process.env;
+    process.env = { ...saved, ...env };
+  });
+  afterEach(() => {
+    process.env = saved;
+  });
+
+  test('reads its configuration from the environment', () => {
+    expect(configFromEnv(env)).toEqual({ ...CONFIG, managedBy: 'App/PreChange', expireAfterDays: 14 });
+    expect(configFromEnv({ ...env, EXPIRE_AFTER_DAYS: 'x' }).expireAfterDays).toBeUndefined();
+    expect(() => configFromEnv({ ...env, PURPOSE: '' })).toThrow('environment variable PURPOSE is not set');
+  });
+
+  test('returns the summary and logs one JSON line', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-old', 20)] });
+    await expect(handler({})).resolves.toMatchObject({ deletedSnapshots: ['snap-old'] });
+    const lines = (console.log as jest.Mock).mock.calls.map((c) => JSON.parse(c[0]));
+    expect(lines).toEqual(expect.arrayContaining([expect.objectContaining({ level: 'INFO', message: 'pre-change expiry finished', deletedSnapshots: 1 })]));
+  });
+
+  test('passes dryRun through', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-old', 20)] });
+    await expect(handler({ dryRun: true })).resolves.toMatchObject({ dryRun: true });
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
+  });
+
+  test('fails the invocation when any artefact could not be expired, naming it', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-denied', 20)] });
+    ec2.on(DeleteSnapshotCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
+    await expect(handler({})).rejects.toThrow('pre-change expiry failed for 1 artefact(s): snap-denied');
+  });
+});
