@@ -1,3 +1,4 @@
 // core: what every family shares
 export * from './core';
 export * from './runbooks';
+export * from './dlm';

@@ -1,0 +1,77 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { DefaultPolicyTarget, DlmDefaultPolicy } from '../../src';
+import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+
+let app: App;
+let stack: Stack;
+beforeEach(() => {
+  app = createCheckedApp();
+  stack = createTestStack(app);
+});
+
+describe('DlmDefaultPolicy', () => {
+  test('a volume safety net with exclusions, extended deletion and copies, its settings inside PolicyDetails only', () => {
+    // WHEN
+    new DlmDefaultPolicy(stack, 'Volumes', {
+      purpose: 'safety-net',
+      target: DefaultPolicyTarget.volumes({
+        excludeBootVolumes: true, excludeVolumeTypes: [ec2.EbsDeviceVolumeType.ST1, ec2.EbsDeviceVolumeType.SC1],
+      }),
+      createEvery: Duration.days(2),
+      retainFor: Duration.days(14),
+      extendDeletion: true,
+      copyRegions: ['us-west-2'],
+    });
+
+    // THEN
+    const t = checkedTemplate(stack);
+    Template.fromJSON(t).hasResourceProperties('AWS::DLM::LifecyclePolicy', {
+      DefaultPolicy: 'VOLUME',
+      State: 'ENABLED',
+      CreateInterval: Match.absent(),
+      RetainInterval: Match.absent(),
+      Exclusions: Match.absent(),
+      PolicyDetails: {
+        PolicyType: 'EBS_SNAPSHOT_MANAGEMENT',
+        PolicyLanguage: 'SIMPLIFIED',
+        ResourceType: 'VOLUME',
+        CreateInterval: 2,
+        RetainInterval: 14,
+        CopyTags: true,
+        ExtendDeletion: true,
+        Exclusions: { ExcludeBootVolumes: true, ExcludeVolumeTypes: { 'Fn::Split': [',', 'st1,sc1'] } },
+        CrossRegionCopyTargets: [{ TargetRegion: 'us-west-2' }],
+      },
+    });
+  });
+
+  test('an instance safety net excludes instances by tag, with the defaults of 1 and 7 days', () => {
+    new DlmDefaultPolicy(stack, 'Instances', {
+      purpose: 'safety-net',
+      target: DefaultPolicyTarget.instances({ excludeTags: { Ephemeral: 'true' } }),
+    });
+    Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::DLM::LifecyclePolicy', {
+      DefaultPolicy: 'INSTANCE',
+      PolicyDetails: {
+        PolicyType: 'IMAGE_MANAGEMENT',
+        PolicyLanguage: 'SIMPLIFIED',
+        ResourceType: 'INSTANCE',
+        CreateInterval: 1,
+        RetainInterval: 7,
+        CopyTags: true,
+        ExtendDeletion: false,
+        Exclusions: { ExcludeTags: [{ Key: 'Ephemeral', Value: 'true' }] },
+      },
+    });
+  });
+
+  test('one volume and one instance default policy may live side by side, sharing the execution role', () => {
+    new DlmDefaultPolicy(stack, 'Volumes', { purpose: 'safety-net', target: DefaultPolicyTarget.volumes() });
+    new DlmDefaultPolicy(stack, 'Instances', { purpose: 'safety-net', target: DefaultPolicyTarget.instances() });
+    const template = Template.fromJSON(checkedTemplate(stack));
+    template.resourceCountIs('AWS::DLM::LifecyclePolicy', 2);
+    template.resourceCountIs('AWS::IAM::Role', 1);
+  });
+});
