@@ -2,3 +2,4 @@
 export * from './core';
 export * from './runbooks';
 export * from './dlm';
+export * from './backup';

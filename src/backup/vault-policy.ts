@@ -1,0 +1,628 @@
+import { Aws, Duration, Names, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { BackupAuditFramework, BackupAuditOptions } from './audit';
+import { addFailureMonitoring, createNotificationTopic, VAULT_NOTIFICATION_EVENTS } from './monitoring';
+import { acknowledgeNagFindings, checkPrincipalArns, denyExcept, DESTRUCTIVE_KEY_ACTIONS, DESTRUCTIVE_VAULT_ACTIONS, protectKey } from './protection';
+import { BackupRestoreTesting, RestoreTestingOptions } from './restore-testing';
+import { backupRoleStatements, backupServicePrincipal, restoreRoleStatements } from './roles';
+import {
+  BackupCondition, checkSelectionArns, isEc2Arn, ProtectedResourceType, renderConditions, wildcardArnFor,
+} from './selection';
+import { VaultLock, VaultLockMode } from './vault-lock';
+import { Retention } from '../core/retention';
+import { RetentionRoles } from '../core/retention-roles';
+import { BackupTagging, mergeTags } from '../core/tagging';
+import {
+  check, checkAccountId, checkCount, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, warn, wholeDays,
+} from '../core/validation';
+
+/** A copy of each recovery point of a rule to another vault (another region or account). */
+export interface BackupCopyTarget {
+  /**
+   * The ARN of the destination vault, e.g. `arn:aws:backup:eu-west-1:111122223333:backup-vault:ebs-archive`.
+   * A vault in another account must admit this account (see `BackupArchiveVault`).
+   */
+  readonly vaultArn: string;
+  /**
+   * How long the copy is kept in the destination vault: its own retention, independent of the
+   * source's.
+   *
+   * @default - the rule's `deleteAfter`
+   */
+  readonly deleteAfter?: Duration;
+  /**
+   * When the copy moves to cold storage; it must then stay there at least 90 days.
+   *
+   * @default - the copy stays in warm storage
+   */
+  readonly moveToColdStorageAfter?: Duration;
+  /**
+   * The destination vault's lock, so that the copy's retention is checked against its bounds at
+   * synthesis (copy jobs outside them fail at run time).
+   *
+   * @default - the copy's retention is not checked against a lock
+   */
+  readonly destinationLock?: VaultLock;
+}
+
+/** One backup rule: when recovery points are created, and how long they are kept. */
+export interface BackupVaultRule {
+  /** The rule's name, shown in jobs and reports (1-50 of `A-Za-z0-9-_.`). */
+  readonly name: string;
+  /** When the backup runs; AWS Backup takes cron schedules only. */
+  readonly schedule: events.Schedule;
+  /**
+   * The time zone of the schedule.
+   *
+   * @default - UTC
+   */
+  readonly scheduleTimeZone?: TimeZone;
+  /** How long each recovery point is kept; also the value of its retention tag. */
+  readonly deleteAfter: Duration;
+  /**
+   * When recovery points move to cold storage (for EBS, the snapshot archive tier); they must
+   * then stay there at least 90 days, so `deleteAfter` >= this + 90 days.
+   *
+   * @default - recovery points stay in warm storage
+   */
+  readonly moveToColdStorageAfter?: Duration;
+  /**
+   * How long after the scheduled time a job may start before it is cancelled (at least 1 hour).
+   *
+   * @default Duration.hours(1)
+   */
+  readonly startWindow?: Duration;
+  /**
+   * How long a started job may run before AWS Backup cancels it.
+   *
+   * @default Duration.days(7)
+   */
+  readonly completionWindow?: Duration;
+  /**
+   * Copies of each recovery point to other vaults (regions or accounts), each with its own
+   * retention.
+   *
+   * @default - no copies
+   */
+  readonly copyTo?: BackupCopyTarget[];
+  /**
+   * Extra tags for the recovery points; the library's purpose, retention and managed-by tags are
+   * always added and cannot be overridden.
+   *
+   * @default - only the library's tags
+   */
+  readonly recoveryPointTags?: Record<string, string>;
+}
+
+/** Properties of a BackupVaultPolicy. */
+export interface BackupVaultPolicyProps {
+  /** Why the backups exist (the purpose tag of every recovery point), e.g. `ebs-dr`. */
+  readonly purpose: string;
+  /** The backup rules of the plan (at least one; more with `addRule()`). */
+  readonly rules: BackupVaultRule[];
+  /**
+   * Resources to back up: tags (`BackupResource.fromTag`, ORed), ARNs, or constructs. Tag-based
+   * selections are limited to `resourceTypes`.
+   *
+   * @default - only `conditions` and `allTags` select
+   */
+  readonly resources?: backup.BackupResource[];
+  /**
+   * Tag conditions that must ALL hold (AND); `tagNotEquals`/`tagNotLike` exclude resources.
+   *
+   * @default - no conditions
+   */
+  readonly conditions?: BackupCondition[];
+  /**
+   * Tags that must ALL be present with these values (AND), unlike `BackupResource.fromTag` (OR).
+   *
+   * @default - none
+   */
+  readonly allTags?: Record<string, string>;
+  /**
+   * Resource ARNs never to back up, even when they match.
+   *
+   * @default - none
+   */
+  readonly excludeArns?: string[];
+  /**
+   * The resource types that tag and condition selections are limited to, and that restore tests
+   * cover; the least-privilege backup role covers exactly EBS and EC2.
+   *
+   * @default [ProtectedResourceType.EBS, ProtectedResourceType.EC2]
+   */
+  readonly resourceTypes?: ProtectedResourceType[];
+  /**
+   * Vault Lock, the write-once setting of the vault.
+   *
+   * @default - no lock (a synth warning says so)
+   */
+  readonly vaultLock?: VaultLock;
+  /**
+   * The customer-managed key that encrypts the vault; its key policy must deny deletion and
+   * disabling, which this construct adds only to keys it can edit.
+   *
+   * @default - a new key with rotation and a policy that denies its deletion and disabling
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Use the AWS managed key `aws/backup` instead of a customer-managed one: nobody in the account
+   * can delete or disable it, at the price of not controlling its policy.
+   *
+   * @default false
+   */
+  readonly useAwsManagedKey?: boolean;
+  /**
+   * Principals exempt from the denies on the vault and key (deleting recovery points, changing
+   * their lifecycle, changing the vault policy or lock, deleting or disabling the key). Later
+   * deployments that change the vault policy or lock must run as one of them: add the
+   * CloudFormation execution role if the stack is to manage them. Wildcards as in `ArnLike`.
+   *
+   * @default - none: nobody can ever change the vault policy or delete a recovery point
+   */
+  readonly breakGlassPrincipalArns?: string[];
+  /**
+   * Create Windows VSS application-consistent backups of EC2 instances (advanced backup setting).
+   *
+   * @default false
+   */
+  readonly windowsVss?: boolean;
+  /**
+   * The role AWS Backup backs up with, e.g. one with `AWSBackupServiceRolePolicyForBackup` to
+   * protect other resource types.
+   *
+   * @default - a role limited to backing up, copying and expiring EBS volumes and EC2 instances
+   */
+  readonly backupRole?: iam.IRole;
+  /**
+   * The vault's name.
+   *
+   * @default - a name generated by CloudFormation
+   */
+  readonly vaultName?: string;
+  /**
+   * The topic for failed backup, copy and restore jobs and vault events.
+   *
+   * @default - a new encrypted topic
+   */
+  readonly notificationTopic?: sns.ITopic;
+  /**
+   * Send vault events to the topic, and alarm on failed jobs.
+   *
+   * @default true
+   */
+  readonly notifications?: boolean;
+  /**
+   * Restore testing of the vault's recovery points.
+   *
+   * @default - no restore testing (a synth warning says so)
+   */
+  readonly restoreTesting?: RestoreTestingOptions;
+  /**
+   * AWS Backup Audit Manager framework and report plan that prove the policy.
+   *
+   * @default - no audit framework
+   */
+  readonly audit?: BackupAuditOptions;
+}
+
+const RULE_NAME = /^[a-zA-Z0-9\-_.]{1,50}$/;
+const VAULT_ARN = /^arn:aws[a-z-]*:backup:([a-z0-9-]+):(\d{12}):backup-vault:([a-zA-Z0-9\-_]{2,50})$/;
+
+/**
+ * An AWS Backup policy for EBS volumes and EC2 instances that an auditor can sign off: a vault
+ * with a customer-managed key and Vault Lock, an access policy that denies destroying backups to
+ * all but break-glass principals, a plan whose rules are checked against the lock, tagged
+ * recovery points, copies to other regions and accounts, restore testing, audit evidence and
+ * alarms. Built on aws-cdk-lib's `aws-backup` L2s.
+ */
+export class BackupVaultPolicy extends Construct {
+  /**
+   * The id of the warning that a compliance-mode lock becomes immutable, to acknowledge with
+   * `Validations.of(policy).acknowledge({ id, reason })` once the choice is deliberate.
+   */
+  public static readonly COMPLIANCE_LOCK_WARNING = 'Annotation::cdk-ebs-backup:backup:compliance-lock';
+
+  /** The vault. */
+  public readonly vault: backup.IBackupVault;
+  /** The plan. */
+  public readonly plan: backup.BackupPlan;
+  /** The selection that assigns resources to the plan. */
+  public readonly selection: backup.BackupSelection;
+  /**
+   * The key that encrypts the vault.
+   *
+   * @default - undefined with `useAwsManagedKey`
+   */
+  public readonly key?: kms.IKey;
+  /** The role AWS Backup backs up with. */
+  public readonly backupRole: iam.IRole;
+  /**
+   * The vault's lock.
+   *
+   * @default - undefined without a lock
+   */
+  public readonly vaultLock?: VaultLock;
+  /**
+   * The topic for job failures and vault events.
+   *
+   * @default - undefined with `notifications: false`
+   */
+  public readonly topic?: sns.ITopic;
+  /**
+   * The restore testing.
+   *
+   * @default - undefined without `restoreTesting`
+   */
+  public readonly restoreTesting?: BackupRestoreTesting;
+  /**
+   * The audit framework.
+   *
+   * @default - undefined without `audit`
+   */
+  public readonly audit?: BackupAuditFramework;
+
+  private readonly purpose: string;
+  private readonly rules: BackupVaultRule[] = [];
+  private readonly breakGlass: string[];
+  private readonly copyVaults = new Map<string, backup.IBackupVault>();
+  private readonly vaultName?: string;
+  private _restoreRole?: iam.Role;
+
+  constructor(scope: Construct, id: string, props: BackupVaultPolicyProps) {
+    super(scope, id);
+    BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+    this.purpose = props.purpose;
+    this.vaultLock = props.vaultLock;
+    this.vaultName = props.vaultName;
+    this.breakGlass = [...props.breakGlassPrincipalArns ?? []];
+    checkPrincipalArns(this, 'breakGlassPrincipalArns', this.breakGlass);
+    checkCount(this, 'rules', props.rules, 1, 100);
+    if (props.vaultName !== undefined) {
+      checkPattern(this, 'vaultName', props.vaultName, /^[a-zA-Z0-9\-_]{2,50}$/, '2-50 characters of A-Z a-z 0-9 - _');
+    }
+    if (props.encryptionKey && props.useAwsManagedKey) {
+      fail(this, 'encryptionKey', 'must not be set together with useAwsManagedKey');
+    }
+    const types = [...new Set(props.resourceTypes ?? [ProtectedResourceType.EBS, ProtectedResourceType.EC2])];
+    check(types.length > 0, this, 'resourceTypes', 'must name at least one resource type', types);
+    if (props.windowsVss && !types.includes(ProtectedResourceType.EC2)) {
+      fail(this, 'windowsVss', 'needs EC2 in resourceTypes (VSS backups are of EC2 instances)', props.resourceTypes);
+    }
+
+    // --- key: Vault Lock does not protect it, so its policy must
+    this.key = props.useAwsManagedKey ? undefined : props.encryptionKey ?? new kms.Key(this, 'Key', {
+      enableKeyRotation: true,
+      description: `Encrypts the AWS Backup vault of ${this.node.path}`,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    if (this.key) {
+      if (!protectKey(this.key, this.breakGlass)) {
+        warn(this, 'backup:imported-key', `${this.node.path}: the imported encryptionKey's policy must deny ${DESTRUCTIVE_KEY_ACTIONS.join(', ')} ` +
+          'to all but the break-glass principals: Vault Lock does not stop anyone from deleting the key');
+      }
+    }
+
+    // --- notifications
+    const notify = props.notifications ?? true;
+    this.topic = notify ? props.notificationTopic ?? createNotificationTopic(this) : undefined;
+
+    // --- vault
+    const vault = new backup.BackupVault(this, 'Vault', {
+      backupVaultName: props.vaultName,
+      encryptionKey: this.key,
+      lockConfiguration: props.vaultLock?.toLockConfiguration(),
+      notificationTopic: this.topic,
+      notificationEvents: this.topic ? VAULT_NOTIFICATION_EVENTS : undefined,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    vault.addToAccessPolicy(denyExcept('DenyDestructiveActionsExceptBreakGlass', DESTRUCTIVE_VAULT_ACTIONS, this.breakGlass));
+    this.vault = vault;
+    if (this.topic) {
+      addFailureMonitoring(this, vault, this.topic);
+    }
+
+    // --- plan
+    this.plan = new backup.BackupPlan(this, 'Plan', {
+      backupPlanName: Names.uniqueResourceName(this, { maxLength: 50 }),
+      backupVault: vault,
+      windowsVss: props.windowsVss,
+    });
+    for (const rule of props.rules) {
+      this.addRule(rule);
+    }
+
+    // --- selection, with a role that can do exactly its job
+    this.backupRole = props.backupRole ?? this.createBackupRole(props.windowsVss ?? false);
+    RetentionRoles.register(this, this.backupRole, 'AWS Backup expires EBS snapshots and AMIs of its recovery points with this role');
+    this.selection = this.addSelection(props, types);
+
+    // --- checks that depend on everything above, or on rules added later
+    this.node.addValidation({ validate: () => this.validateAgainstLocks() });
+    if (props.vaultLock?.mode === VaultLockMode.COMPLIANCE) {
+      const days = props.vaultLock.changeableFor && !isUnresolved(props.vaultLock.changeableFor) ? props.vaultLock.changeableFor.toDays() : 3;
+      warn(this, 'backup:compliance-lock', `${this.node.path}: the compliance-mode Vault Lock becomes immutable ${days} days after deployment: ` +
+        'after that nobody, not even the root user, can remove it, shorten retention or delete the vault before its recovery points expire');
+    }
+    if (!props.vaultLock) {
+      warn(this, 'backup:no-lock', `${this.node.path}: the vault has no Vault Lock; recovery points can be deleted by anyone the access policy exempts`);
+    }
+    if (this.breakGlass.length === 0) {
+      warn(this, 'backup:no-break-glass', `${this.node.path}: no breakGlassPrincipalArns: nobody will ever be able to change the vault's access policy or lock`);
+    }
+
+    // --- restore testing and audit evidence
+    if (props.restoreTesting) {
+      this.restoreTesting = new BackupRestoreTesting(this, 'RestoreTesting', {
+        resourceTypes: types,
+        ...props.restoreTesting,
+        vault,
+        role: this.restoreRole,
+      });
+    }
+    if (props.audit) {
+      const copies = this.rules.flatMap((r) => r.copyTo ?? []).map((c) => c.vaultArn).filter((a) => !Token.isUnresolved(a));
+      const parsed = copies.map((a) => VAULT_ARN.exec(a)).filter((m): m is RegExpExecArray => m !== null);
+      this.audit = new BackupAuditFramework(this, 'Audit', {
+        ...props.audit,
+        vault,
+        minimumRetention: Duration.days(Math.min(...this.rules.map((r) => isUnresolved(r.deleteAfter) ? 1 : r.deleteAfter.toDays()))),
+        vaultLock: props.vaultLock,
+        copyRegions: parsed.map((m) => m[1]).filter((r) => r !== Stack.of(this).region),
+        copyAccounts: parsed.map((m) => m[2]).filter((a) => a !== Stack.of(this).account),
+        breakGlassPrincipalArns: this.breakGlass,
+        resourceTypes: types,
+      });
+    }
+
+    BackupTagging.addArtefactSource(this, {
+      artefactTagSets: () => this.rules.map((rule) => ({
+        artefact: `recovery points of rule '${rule.name}'`,
+        tags: this.recoveryPointTags(rule),
+      })),
+    });
+  }
+
+  /**
+   * The role AWS Backup restores with (also used by restore testing): allowed to create and
+   * delete volumes and instances from the vault's recovery points, nothing else.
+   */
+  public get restoreRole(): iam.IRole {
+    if (!this._restoreRole) {
+      const statements = restoreRoleStatements();
+      this._restoreRole = new iam.Role(this, 'RestoreRole', {
+        assumedBy: backupServicePrincipal(),
+        description: `AWS Backup restores (and restore tests) of ${this.node.path}`,
+        inlinePolicies: { EbsEc2Restore: new iam.PolicyDocument({ statements }) },
+      });
+      acknowledgeNagFindings(this._restoreRole, wildcardFindings(this, statements,
+        'restore creates volumes and instances whose ids are unknown until then; describe calls take no resource; ' +
+        'deletion is of volumes and instances it restored, as in AWS\'s AWSBackupServiceRolePolicyForRestores'));
+    }
+    return this._restoreRole;
+  }
+
+  /**
+   * Add a backup rule to the plan. Its retention is checked against the vault lock at synthesis.
+   */
+  public addRule(rule: BackupVaultRule): void {
+    const i = this.rules.length;
+    const at = `rules[${i}]`;
+    checkPattern(this, `${at}.name`, rule.name, RULE_NAME, '1-50 characters of A-Z a-z 0-9 - _ .');
+    check(!this.rules.some((r) => r.name === rule.name), this, `${at}.name`, 'must be unique in the plan', rule.name);
+    if (!Token.isUnresolved(rule.schedule.expressionString) && !rule.schedule.expressionString.startsWith('cron(')) {
+      fail(this, `${at}.schedule`, 'must be a cron schedule (AWS Backup takes no rate expressions)', rule.schedule.expressionString);
+    }
+    this.checkLifecycle(`${at}`, rule.deleteAfter, rule.moveToColdStorageAfter);
+    const startWindow = rule.startWindow ?? Duration.hours(1);
+    const completionWindow = rule.completionWindow ?? Duration.days(7);
+    checkDuration(this, `${at}.startWindow`, startWindow, Duration.minutes(60), Duration.days(365));
+    checkDuration(this, `${at}.completionWindow`, completionWindow, Duration.minutes(60), Duration.days(365));
+    if (!isUnresolved(startWindow) && !isUnresolved(completionWindow)) {
+      check(completionWindow.toMinutes() > startWindow.toMinutes(), this, `${at}.completionWindow`,
+        `must be longer than startWindow (${startWindow.toHumanString()})`, completionWindow);
+    }
+    checkTags(this, `${at}.recoveryPointTags`, rule.recoveryPointTags);
+    const copies = rule.copyTo ?? [];
+    checkCount(this, `${at}.copyTo`, copies, 0, 10);
+    copies.forEach((copy, j) => this.checkCopy(`${at}.copyTo[${j}]`, copy, copies));
+
+    this.rules.push(rule);
+    this.plan.addRule(new backup.BackupPlanRule({
+      ruleName: rule.name,
+      scheduleExpression: rule.schedule,
+      scheduleExpressionTimezone: rule.scheduleTimeZone,
+      startWindow,
+      completionWindow,
+      deleteAfter: rule.deleteAfter,
+      moveToColdStorageAfter: rule.moveToColdStorageAfter,
+      recoveryPointTags: this.recoveryPointTags(rule),
+      copyActions: copies.map((copy) => ({
+        destinationBackupVault: this.copyVault(copy.vaultArn),
+        deleteAfter: copy.deleteAfter ?? rule.deleteAfter,
+        moveToColdStorageAfter: copy.moveToColdStorageAfter,
+      })),
+    }));
+  }
+
+  /**
+   * Let `grantee` restore recovery points of this vault (with `restoreRole`) and follow the
+   * restore jobs.
+   */
+  public grantRestore(grantee: iam.IGrantable): iam.Grant {
+    const p = Aws.PARTITION;
+    const region = Aws.REGION;
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['backup:StartRestoreJob', 'backup:DescribeRecoveryPoint', 'backup:GetRecoveryPointRestoreMetadata', 'backup:ListRecoveryPointsByBackupVault'],
+      resourceArns: [this.vault.backupVaultArn, `arn:${p}:ec2:${region}::snapshot/*`, `arn:${p}:ec2:${region}::image/*`],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['backup:DescribeRestoreJob'], resourceArns: ['*'] });
+    this.restoreRole.grantPassRole(grantee.grantPrincipal);
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      const why = 'StartRestoreJob and GetRecoveryPointRestoreMetadata act on recovery points (EBS snapshots, AMIs) whose ids are known only after backups run';
+      acknowledgeNagFindings(grantee.grantPrincipal, {
+        ['IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]']: why,
+        ['IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]']: why,
+        'IAM5[Resource::*]': 'DescribeRestoreJob has no resource-level permissions',
+      });
+    }
+    return grant;
+  }
+
+  /** Let `grantee` list and describe the vault's recovery points. */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.vault.grant(grantee, 'backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault', 'backup:DescribeRecoveryPoint');
+  }
+
+  private recoveryPointTags(rule: BackupVaultRule): Record<string, string> {
+    const library = BackupTagging.tagsFor(this, {
+      purpose: this.purpose,
+      retention: isUnresolved(rule.deleteAfter) ? Retention.age(rule.deleteAfter) : Retention.age(Duration.days(rule.deleteAfter.toDays())),
+    });
+    return mergeTags(this, `rules '${rule.name}' recoveryPointTags`, rule.recoveryPointTags, library);
+  }
+
+  private checkLifecycle(at: string, deleteAfter: Duration | undefined, cold: Duration | undefined): void {
+    if (deleteAfter && !isUnresolved(deleteAfter)) {
+      const days = wholeDays(this, `${at}.deleteAfter`, deleteAfter);
+      check(days >= 1 && days <= 36500, this, `${at}.deleteAfter`, 'must be between 1 and 36500 days', deleteAfter);
+    }
+    if (cold && !isUnresolved(cold)) {
+      const days = wholeDays(this, `${at}.moveToColdStorageAfter`, cold);
+      check(days >= 1, this, `${at}.moveToColdStorageAfter`, 'must be at least 1 day', cold);
+      if (deleteAfter && !isUnresolved(deleteAfter)) {
+        check(deleteAfter.toDays() >= days + 90, this, `${at}.deleteAfter`,
+          `must be at least 90 days after moveToColdStorageAfter (${cold.toHumanString()}): cold storage keeps recovery points 90 days at least`, deleteAfter);
+      }
+    }
+  }
+
+  private checkCopy(at: string, copy: BackupCopyTarget, all: readonly BackupCopyTarget[]): void {
+    if (!Token.isUnresolved(copy.vaultArn)) {
+      const m = VAULT_ARN.exec(copy.vaultArn);
+      if (!m) {
+        fail(this, `${at}.vaultArn`, 'must be a backup vault ARN such as arn:aws:backup:eu-west-1:111122223333:backup-vault:name', copy.vaultArn);
+      }
+      checkRegion(this, `${at}.vaultArn region`, m[1]);
+      checkAccountId(this, `${at}.vaultArn account`, m[2]);
+      check(all.filter((c) => c.vaultArn === copy.vaultArn).length === 1, this, `${at}.vaultArn`, 'must not repeat a copy target of the rule', copy.vaultArn);
+      const stack = Stack.of(this);
+      check(!(m[1] === stack.region && m[2] === stack.account && m[3] === this.vaultName), this, `${at}.vaultArn`,
+        'must not be the source vault itself', copy.vaultArn);
+    }
+    this.checkLifecycle(at, copy.deleteAfter, copy.moveToColdStorageAfter);
+    if (copy.moveToColdStorageAfter && !copy.deleteAfter) {
+      fail(this, `${at}.deleteAfter`, 'must be set when moveToColdStorageAfter is (the 90-day cold storage minimum is checked against it)');
+    }
+  }
+
+  private copyVault(arn: string): backup.IBackupVault {
+    let vault = this.copyVaults.get(arn);
+    if (!vault) {
+      vault = backup.BackupVault.fromBackupVaultArn(this, `CopyTarget${this.copyVaults.size}`, arn);
+      this.copyVaults.set(arn, vault);
+    }
+    return vault;
+  }
+
+  private createBackupRole(windowsVss: boolean): iam.IRole {
+    const statements = backupRoleStatements({ windowsVss });
+    const role = new iam.Role(this, 'BackupRole', {
+      assumedBy: backupServicePrincipal(),
+      description: `AWS Backup jobs of ${this.node.path} (EBS volumes and EC2 instances only)`,
+      inlinePolicies: { EbsEc2Backup: new iam.PolicyDocument({ statements }) },
+    });
+    acknowledgeNagFindings(role, wildcardFindings(this, statements, 'the EBS/EC2 part of AWS\'s AWSBackupServiceRolePolicyForBackup: snapshots, AMIs, ' +
+      'instances and keys are unknown until backup time, describe calls take no resource, and deletion and tiering are limited to ' +
+      'recovery points tagged aws:backup:source-resource'));
+    return role;
+  }
+
+  private addSelection(props: BackupVaultPolicyProps, types: ProtectedResourceType[]): backup.BackupSelection {
+    const resources = [...props.resources ?? []];
+    const conditions = [
+      ...Object.entries(props.allTags ?? {}).map(([k, v]) => BackupCondition.tagEquals(k, v)),
+      ...props.conditions ?? [],
+    ];
+    checkTags(this, 'allTags', props.allTags);
+    if (resources.length === 0 && conditions.length === 0) {
+      fail(this, 'resources', 'must select something: give resources, conditions or allTags (an empty selection backs up every supported resource)');
+    }
+    const arns = resources.map((r) => r.resource).filter((a): a is string => a !== undefined);
+    if (!props.backupRole) {
+      arns.forEach((arn) => check(isEc2Arn(arn), this, 'resources',
+        'must be EBS volume or EC2 instance ARNs (the default backup role covers only those; pass backupRole for others)', arn));
+    }
+    const explicit = resources.some((r) => r.resource !== undefined || r.construct !== undefined);
+    // AWS Backup filters by resource type first, then by tags: a tag-only selection would also
+    // match RDS, EFS, ... resources the role cannot back up, and those jobs would fail.
+    const scoped = explicit ? resources : [...resources, ...types.map((t) => backup.BackupResource.fromArn(wildcardArnFor(t)))];
+    checkSelectionArns(this, 'resources', scoped.map((r) => r.resource).filter((a): a is string => a !== undefined));
+    const excluded = [...props.excludeArns ?? []];
+    checkSelectionArns(this, 'excludeArns', excluded);
+
+    const selection = this.plan.addSelection('Selection', {
+      resources: scoped,
+      role: this.backupRole,
+      disableDefaultBackupPolicy: true,
+    });
+    const cfn = selection.node.defaultChild as backup.CfnBackupSelection;
+    const rendered = renderConditions(conditions);
+    if (rendered) {
+      cfn.addPropertyOverride('BackupSelection.Conditions', rendered);
+    }
+    if (excluded.length > 0) {
+      cfn.addPropertyOverride('BackupSelection.NotResources', excluded);
+    }
+    return selection;
+  }
+
+  private validateAgainstLocks(): string[] {
+    const problems: string[] = [];
+    this.rules.forEach((rule, i) => {
+      const own = this.vaultLock?.violation(rule.deleteAfter);
+      if (own) {
+        problems.push(`${this.node.path}: rules[${i}].deleteAfter ${own}, got ${rule.deleteAfter.toHumanString()}`);
+      }
+      (rule.copyTo ?? []).forEach((copy, j) => {
+        const retention = copy.deleteAfter ?? rule.deleteAfter;
+        const v = copy.destinationLock?.violation(retention);
+        if (v) {
+          problems.push(`${this.node.path}: rules[${i}].copyTo[${j}].deleteAfter ${v.replace("vault lock's", "destination vault lock's")}, got ${retention.toHumanString()}`);
+        }
+      });
+    });
+    return problems;
+  }
+}
+
+/** The granular cdk-nag IAM5 ids of every wildcard resource in `statements`, each with `why`. */
+function wildcardFindings(scope: Construct, statements: iam.PolicyStatement[], why: string): Record<string, string> {
+  const stack = Stack.of(scope);
+  const ids: Record<string, string> = {};
+  for (const statement of statements) {
+    const json = stack.resolve(statement.toStatementJson()) as { Resource?: unknown };
+    for (const resource of ([] as unknown[]).concat(json.Resource ?? [])) {
+      const rendered = typeof resource === 'string' ? resource : renderJoin(resource);
+      if (rendered.includes('*')) {
+        ids[`IAM5[Resource::${rendered}]`] = why;
+      }
+    }
+  }
+  return ids;
+}
+
+/** Render `{ Fn::Join: ['', [...]] }` the way cdk-nag names it in finding ids (`<AWS::Partition>`). */
+function renderJoin(value: unknown): string {
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) {
+    return JSON.stringify(value);
+  }
+  return join[1].map((part) => typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`).join(join[0]);
+}
