@@ -1,8 +1,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledge, guard, nag } from '../../src/core/acknowledge';
 import { createCheckedApp, createTestStack, synthesizeChecked } from './index';
+import { acknowledge, guard, nag } from '../../src/core/acknowledge';
 
 const GUARD_RULES = [
   's3_bucket_level_public_access_prohibited_check', 's3_bucket_default_encryption_kms_check',

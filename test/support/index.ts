@@ -15,8 +15,8 @@ import { App, AppProps, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { checkTemplateIamActions } from './iam';
-import { ScopedCfnGuardValidator } from './scoped-guard';
 import { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
+import { ScopedCfnGuardValidator } from './scoped-guard';
 
 export { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
 export { checkIamAction, checkTemplateIamActions } from './iam';
