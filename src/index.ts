@@ -3,3 +3,4 @@ export * from './core';
 export * from './runbooks';
 export * from './dlm';
 export * from './backup';
+export * from './worm';

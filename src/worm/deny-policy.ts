@@ -1,0 +1,117 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+
+/**
+ * Which snapshots and AMIs the deny statements protect.
+ *
+ * @example
+ * ProtectedResources.all();
+ * ProtectedResources.purposeTagged();
+ * ProtectedResources.purposes('database-dr', 'golden-ami');
+ */
+export class ProtectedResources {
+  /**
+   * Every snapshot and AMI in the account, whoever created it (the safe default).
+   */
+  public static all(): ProtectedResources {
+    return new ProtectedResources(false, []);
+  }
+
+  /**
+   * Only snapshots and AMIs that carry the library's purpose tag (any value). Removing or changing
+   * that tag is denied as well, so the tag cannot be used to escape the guard.
+   */
+  public static purposeTagged(): ProtectedResources {
+    return new ProtectedResources(true, []);
+  }
+
+  /**
+   * Only snapshots and AMIs whose purpose tag has one of `purposes`. Changing the tag is denied.
+   */
+  public static purposes(...purposes: string[]): ProtectedResources {
+    if (purposes.length === 0) {
+      throw new Error('ProtectedResources.purposes: purposes must have at least 1 item, got [] (0 items)');
+    }
+    return new ProtectedResources(true, purposes);
+  }
+
+  /** True when only purpose-tagged snapshots and AMIs are protected. */
+  public readonly tagScoped: boolean;
+
+  /**
+   * The purpose tag values protected.
+   *
+   * @default - empty: any value (or every resource when not tag-scoped)
+   */
+  public readonly purposeValues: string[];
+
+  private constructor(tagScoped: boolean, purposes: string[]) {
+    this.tagScoped = tagScoped;
+    this.purposeValues = purposes;
+  }
+}
+
+/**
+ * Who may still do what the guard denies, and what it protects: shared by the account guard
+ * (`WormSnapshotGuard`) and the organization-wide `WormServiceControlPolicy`.
+ */
+export interface WormDenyOptions {
+  /**
+   * Principals allowed past every deny, for an emergency (matched with `ArnNotLike` on
+   * `aws:PrincipalArn`, so wildcards such as `arn:aws:iam::*:role/BreakGlass` work across
+   * accounts). Give role ARNs, not assumed-role session ARNs: `aws:PrincipalArn` carries the role.
+   *
+   * @default - no break-glass principal: only detaching the policy (or the SCP, from the
+   *   management account) lifts the protection
+   */
+  readonly breakGlassPrincipalArns?: string[];
+
+  /**
+   * ARN patterns of further principals that legitimately expire backups, such as the DLM default
+   * role of every member account (`arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole`).
+   * They are exempt from the deletion, sharing and lock statements, not from the statements that
+   * protect the Recycle Bin, the vaults' policies and the keys.
+   *
+   * @default - none besides the registered and given roles
+   */
+  readonly exemptPrincipalArns?: string[];
+
+  /**
+   * Roles that legitimately delete expired snapshots and AMIs and that this library did not create
+   * (your own DLM or AWS Backup roles). Exempt like `exemptPrincipalArns`.
+   *
+   * @default - none besides the roles registered with `RetentionRoles`
+   */
+  readonly exemptRoles?: iam.IRole[];
+
+  /**
+   * Exempt every role registered with `RetentionRoles` in this app (the DLM execution roles and
+   * AWS Backup roles of this library), read at synthesis so roles created after the guard count.
+   * Without it the deny stops retention silently and snapshots pile up.
+   *
+   * @default true
+   */
+  readonly exemptRegisteredRetentionRoles?: boolean;
+
+  /**
+   * Which snapshots and AMIs are protected.
+   *
+   * @default ProtectedResources.all()
+   */
+  readonly protectedResources?: ProtectedResources;
+
+  /**
+   * KMS keys that encrypt snapshots and vaults: scheduling their deletion or disabling them is
+   * denied too, since a backup whose key is gone is gone (Vault Lock does not protect the key).
+   *
+   * @default - no key statement
+   */
+  readonly keys?: kms.IKey[];
+
+  /**
+   * Deny turning off block public access for snapshots and AMIs.
+   *
+   * @default true
+   */
+  readonly denyDisablingBlockPublicAccess?: boolean;
+}

@@ -1,0 +1,264 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct, IConstruct } from 'constructs';
+import { BlockPublicSharing, SnapshotSharingBlock } from './block-public-access';
+import { WormDenyOptions } from './deny-policy';
+import { WormDenyStatements } from './deny-statements';
+import { RecycleBinResourceType, RecycleBinRule, RecycleBinRuleOptions } from './recycle-bin';
+import { checkScpSize } from './scp-size';
+import { SnapshotArchiver, SnapshotArchiverOptions } from './snapshot-archiver';
+import { SnapshotLock, SnapshotLockOptions } from './snapshot-lock';
+import { acknowledge, guard, nag } from '../core/acknowledge';
+import { checkCount, checkLength, fail } from '../core/validation';
+
+/**
+ * The guard's Recycle Bin: one rule per resource type.
+ */
+export interface RecycleBinOptions extends RecycleBinRuleOptions {
+  /**
+   * What the Recycle Bin retains.
+   *
+   * @default - EBS snapshots and EBS-backed AMIs
+   */
+  readonly resourceTypes?: RecycleBinResourceType[];
+}
+
+/**
+ * Properties of `WormSnapshotGuard`.
+ */
+export interface WormSnapshotGuardProps extends WormDenyOptions {
+  /**
+   * Keep deleted snapshots and AMIs recoverable in the Recycle Bin, optionally with a locked rule
+   * that cannot itself be switched off.
+   *
+   * @default - no Recycle Bin rule
+   */
+  readonly recycleBin?: RecycleBinOptions;
+
+  /**
+   * Lock every new purpose-tagged snapshot with EBS Snapshot Lock.
+   *
+   * @default - snapshots are not locked
+   */
+  readonly snapshotLock?: SnapshotLockOptions;
+
+  /**
+   * Archive rather than delete: move purpose-tagged snapshots of deleted volumes to the archive
+   * tier after a minimum age.
+   *
+   * @default - no archive job
+   */
+  readonly archive?: SnapshotArchiverOptions;
+
+  /**
+   * Block public sharing of snapshots and AMIs in this account and region, and deny turning it
+   * off. Set false where another stack (or an EC2 declarative policy) manages the setting.
+   *
+   * @default true
+   */
+  readonly blockPublicSharing?: boolean;
+
+  /**
+   * How strictly public sharing of snapshots is blocked.
+   *
+   * @default SnapshotSharingBlock.BLOCK_ALL_SHARING
+   */
+  readonly snapshotSharingBlock?: SnapshotSharingBlock;
+
+  /**
+   * The name of the managed policy that carries the deny statements.
+   *
+   * @default - a generated name
+   */
+  readonly managedPolicyName?: string;
+}
+
+/**
+ * Write-once protection for EBS snapshots and AMIs in one account, and the same rules as an SCP
+ * for an AWS Organization (the guidance's "Protecting your Amazon EC2 backups").
+ *
+ * - deny statements against deleting, sharing, unlocking and re-tagging backups, against
+ *   weakening the Recycle Bin, the backup vaults and their KMS keys, exempting break-glass
+ *   principals and the roles that expire backups (every role registered with `RetentionRoles`,
+ *   read at synthesis), delivered as a managed policy (`protect()`), a permissions boundary
+ *   (`applyPermissionsBoundary()`) and a service control policy (`toServiceControlPolicy()`);
+ * - Recycle Bin rules for snapshots and AMIs, optionally locked;
+ * - EBS Snapshot Lock for new purpose-tagged snapshots;
+ * - block public access for snapshots and AMIs;
+ * - an archive job for snapshots of deleted volumes.
+ *
+ * @example
+ * const guard = new WormSnapshotGuard(stack, 'Guard', {
+ *   breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
+ *   recycleBin: { retention: Duration.days(30), lockUnlockDelay: Duration.days(7) },
+ *   blockPublicSharing: true,
+ * });
+ * guard.protect(operatorsRole);
+ */
+export class WormSnapshotGuard extends Construct {
+  /** The deny statements as a managed policy; attach it with `protect()`. */
+  public readonly managedPolicy: iam.ManagedPolicy;
+  /** The Recycle Bin rules, one per resource type. */
+  public readonly recycleBinRules: RecycleBinRule[];
+  /**
+   * The snapshot lock job.
+   *
+   * @default - none unless `snapshotLock` is set
+   */
+  public readonly snapshotLock?: SnapshotLock;
+  /**
+   * The end-of-life archive job.
+   *
+   * @default - none unless `archive` is set
+   */
+  public readonly archiver?: SnapshotArchiver;
+  /**
+   * Block public access for snapshots and AMIs.
+   *
+   * @default - none when `blockPublicSharing` is false
+   */
+  public readonly publicSharingBlock?: BlockPublicSharing;
+
+  private readonly statements: WormDenyStatements;
+  private readonly blocksPublicAccess: boolean;
+  private readonly lockRoles: iam.IRole[];
+  private readonly documents: iam.PolicyDocument[] = [];
+  private readonly scpDocuments: iam.PolicyDocument[] = [];
+  private boundary?: iam.ManagedPolicy;
+  private keyStatementRendered: boolean;
+
+  constructor(scope: Construct, id: string, props: WormSnapshotGuardProps = {}) {
+    super(scope, id);
+    checkLength(this, 'managedPolicyName', props.managedPolicyName, 1, 128);
+    this.statements = new WormDenyStatements(this, props);
+    this.blocksPublicAccess = props.blockPublicSharing ?? true;
+
+    if (this.blocksPublicAccess) {
+      this.publicSharingBlock = new BlockPublicSharing(this, 'BlockPublicSharing', { snapshots: props.snapshotSharingBlock });
+    } else if (props.snapshotSharingBlock !== undefined) {
+      fail(this, 'snapshotSharingBlock', 'needs blockPublicSharing: true', props.snapshotSharingBlock);
+    }
+
+    this.recycleBinRules = [];
+    if (props.recycleBin) {
+      const types = props.recycleBin.resourceTypes ?? [RecycleBinResourceType.EBS_SNAPSHOT, RecycleBinResourceType.EC2_IMAGE];
+      checkCount(this, 'recycleBin.resourceTypes', types, 1, 2);
+      if (new Set(types).size !== types.length) {
+        fail(this, 'recycleBin.resourceTypes', 'must not repeat a resource type', types);
+      }
+      for (const type of types) {
+        const rule = new RecycleBinRule(this, type === RecycleBinResourceType.EC2_IMAGE ? 'ImageRecycleBin' : 'SnapshotRecycleBin', {
+          ...props.recycleBin,
+          resourceType: type,
+        });
+        this.recycleBinRules.push(rule);
+      }
+    }
+
+    this.lockRoles = [];
+    if (props.snapshotLock) {
+      this.snapshotLock = new SnapshotLock(this, 'SnapshotLock', props.snapshotLock);
+      this.lockRoles.push(this.snapshotLock.role);
+    }
+
+    if (props.archive) {
+      this.archiver = new SnapshotArchiver(this, 'Archiver', props.archive);
+    }
+
+    this.keyStatementRendered = (props.keys ?? []).length > 0;
+    const document = this.newDocument(this.documents);
+    this.managedPolicy = new iam.ManagedPolicy(this, 'DenyPolicy', {
+      managedPolicyName: props.managedPolicyName,
+      description: 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup WormSnapshotGuard)',
+      document,
+    });
+  }
+
+  /**
+   * Attach the deny policy to a role, user or group (an imported one too).
+   */
+  public protect(principal: iam.IIdentity): void {
+    const p = principal as unknown as Partial<iam.IRole & iam.IUser & iam.IGroup>;
+    if (p.roleArn !== undefined) {
+      this.managedPolicy.attachToRole(principal as iam.IRole);
+    } else if (p.userArn !== undefined) {
+      this.managedPolicy.attachToUser(principal as iam.IUser);
+      acknowledge(this.managedPolicy, guard('iam_user_no_policies_check',
+        'this policy only denies: attaching it to a user restricts the user and grants nothing (protect the user\'s groups where you can)'));
+    } else if (p.groupArn !== undefined) {
+      this.managedPolicy.attachToGroup(principal as iam.IGroup);
+    } else {
+      fail(this, 'protect(principal)', 'must be an IAM role, user or group', principal.node.path);
+    }
+  }
+
+  /**
+   * The deny statements under an allow-all, as a permissions boundary: the ceiling of every
+   * role or user it is applied to. Created on first use.
+   */
+  public get permissionsBoundary(): iam.ManagedPolicy {
+    if (!this.boundary) {
+      const document = new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({ sid: 'AllowWithinBoundary', actions: ['*'], resources: ['*'] })],
+      });
+      this.boundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
+        description: 'Permissions boundary: anything the identity policies allow, except destroying or sharing backups (cdk-ebs-backup)',
+        document: this.newDocument(this.documents, document),
+      });
+      const why = 'a permissions boundary is a ceiling, not a grant: its Allow * only lets the identity policies through, and the deny statements under it are its purpose';
+      acknowledge(this.boundary,
+        nag('IAM5', why, 'Action::*'),
+        nag('IAM5', why, 'Resource::*'),
+        guard('iam_managed_policy_no_statements_with_admin_access_check', why),
+        guard('iam_managed_policy_no_statements_with_full_access_check', why),
+      );
+    }
+    return this.boundary;
+  }
+
+  /**
+   * Apply the permissions boundary to every role and user in `scope` (a stack, a construct or
+   * one role).
+   */
+  public applyPermissionsBoundary(scope: IConstruct): void {
+    iam.PermissionsBoundary.of(scope).apply(this.permissionsBoundary);
+  }
+
+  /**
+   * Deny scheduling deletion of, or disabling, a key that encrypts snapshots or vaults.
+   */
+  public protectKey(key: kms.IKey): void {
+    this.statements.addKey(key);
+    if (!this.keyStatementRendered) {
+      this.keyStatementRendered = true;
+      for (const doc of [...this.documents, ...this.scpDocuments]) {
+        doc.addStatements(...this.statements.statements({ blockPublicAccess: false, lockRoles: [] })
+          .filter((s) => s.sid === 'DenyBackupKeyDestruction'));
+      }
+    }
+  }
+
+  /**
+   * Exempt one more role that legitimately deletes expired snapshots or AMIs.
+   */
+  public exemptRole(role: iam.IRole): void {
+    this.statements.addExemptRole(role);
+  }
+
+  /**
+   * The deny statements as a service control policy document for AWS Organizations (checked
+   * against the 5,120-character quota at synthesis). Attach it with `WormServiceControlPolicy`
+   * or an `AWS::Organizations::Policy` in the management account.
+   */
+  public toServiceControlPolicy(): iam.PolicyDocument {
+    const doc = this.newDocument(this.scpDocuments);
+    this.node.addValidation({ validate: () => checkScpSize(this, doc) });
+    return doc;
+  }
+
+  private newDocument(sink: iam.PolicyDocument[], document = new iam.PolicyDocument()): iam.PolicyDocument {
+    document.addStatements(...this.statements.statements({ blockPublicAccess: this.blocksPublicAccess, lockRoles: this.lockRoles }));
+    sink.push(document);
+    return document;
+  }
+}

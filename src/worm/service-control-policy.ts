@@ -1,0 +1,107 @@
+import { Names } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as organizations from 'aws-cdk-lib/aws-organizations';
+import { Construct } from 'constructs';
+import { WormDenyOptions } from './deny-policy';
+import { WormDenyStatements } from './deny-statements';
+import { checkScpSize } from './scp-size';
+import { checkCount, checkLength, checkPattern } from '../core/validation';
+
+/**
+ * Properties of `WormServiceControlPolicy`.
+ */
+export interface WormServiceControlPolicyProps extends WormDenyOptions {
+  /**
+   * Where to attach the policy: the organization root (`r-...`), OUs (`ou-...`) or account ids.
+   *
+   * @default - the policy is created but not attached
+   */
+  readonly targetIds?: string[];
+
+  /**
+   * The policy's name in AWS Organizations.
+   *
+   * @default - a name derived from the construct path
+   */
+  readonly policyName?: string;
+
+  /**
+   * The policy's description.
+   *
+   * @default - a description of what it denies
+   */
+  readonly description?: string;
+
+  /**
+   * Also create an EC2 declarative policy that blocks public sharing of snapshots (all sharing)
+   * and AMIs (new sharing) in every targeted account and region: the organization-wide form of
+   * block public access, which accounts cannot turn off.
+   *
+   * @default false
+   */
+  readonly blockPublicSharing?: boolean;
+}
+
+const TARGET_ID = /^(r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+
+/**
+ * The write-once deny statements as an AWS Organizations service control policy, for the whole
+ * organization or some OUs and accounts. Deploy it in the management account (or a delegated
+ * administrator).
+ *
+ * SCPs do not apply to the management account or to service-linked roles (AWS Backup deletes
+ * expired recovery points with its service-linked role). They do apply to DLM execution roles:
+ * exempt them by pattern across accounts with `exemptPrincipalArns`.
+ */
+export class WormServiceControlPolicy extends Construct {
+  /** The policy document (5,120 characters at most, checked at synthesis). */
+  public readonly document: iam.PolicyDocument;
+  /** The service control policy. */
+  public readonly policy: organizations.CfnPolicy;
+  /**
+   * The EC2 declarative policy that blocks public sharing.
+   *
+   * @default - none unless `blockPublicSharing`
+   */
+  public readonly declarativePolicy?: organizations.CfnPolicy;
+  /** @attribute */
+  public readonly policyId: string;
+
+  constructor(scope: Construct, id: string, props: WormServiceControlPolicyProps = {}) {
+    super(scope, id);
+    const targetIds = props.targetIds ?? [];
+    checkCount(this, 'targetIds', targetIds, 0, 1000);
+    targetIds.forEach((t, i) => checkPattern(this, `targetIds[${i}]`, t, TARGET_ID,
+      'an organization root (r-...), OU (ou-...-...) or 12-digit account id'));
+    checkLength(this, 'policyName', props.policyName, 1, 128);
+    if (props.description !== undefined) {
+      checkLength(this, 'description', props.description, 0, 512);
+    }
+    const statements = new WormDenyStatements(this, props);
+    this.document = new iam.PolicyDocument({ statements: statements.statements({ blockPublicAccess: props.blockPublicSharing ?? false }) });
+    this.policy = new organizations.CfnPolicy(this, 'Resource', {
+      type: 'SERVICE_CONTROL_POLICY',
+      name: props.policyName ?? Names.uniqueResourceName(this, { maxLength: 128 }),
+      description: props.description ?? 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup)',
+      content: this.document,
+      targetIds: targetIds.length > 0 ? targetIds : undefined,
+    });
+    this.policyId = this.policy.attrId;
+    this.node.addValidation({ validate: () => checkScpSize(this.policy, this.document) });
+
+    if (props.blockPublicSharing) {
+      this.declarativePolicy = new organizations.CfnPolicy(this, 'BlockPublicSharing', {
+        type: 'DECLARATIVE_POLICY_EC2',
+        name: `${(props.policyName ?? Names.uniqueResourceName(this, { maxLength: 100 })).slice(0, 100)}-block-public-sharing`,
+        description: 'Blocks public sharing of EBS snapshots and AMIs (cdk-ebs-backup)',
+        content: {
+          ec2_attributes: {
+            snapshot_block_public_access: { state: { '@@assign': 'block_all_sharing' } },
+            image_block_public_access: { state: { '@@assign': 'block_new_sharing' } },
+          },
+        },
+        targetIds: targetIds.length > 0 ? targetIds : undefined,
+      });
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { App, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RecycleBinResourceType, RecycleBinRule, RecycleBinScope } from '../../src';
+import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+
+describe('RecycleBinRule', () => {
+  let app: App;
+  let stack: Stack;
+  beforeEach(() => {
+    app = createCheckedApp();
+    stack = createTestStack(app);
+  });
+
+  test('a locked region-level rule for snapshots renders the flat CloudFormation lock', () => {
+    const rule = new RecycleBinRule(stack, 'Bin', {
+      resourceType: RecycleBinResourceType.EBS_SNAPSHOT,
+      retention: Duration.days(90),
+      lockUnlockDelay: Duration.days(14),
+    });
+    const template = Template.fromJSON(checkedTemplate(stack));
+    template.hasResourceProperties('AWS::Rbin::Rule', {
+      ResourceType: 'EBS_SNAPSHOT',
+      RetentionPeriod: { RetentionPeriodValue: 90, RetentionPeriodUnit: 'DAYS' },
+      LockConfiguration: { UnlockDelayValue: 14, UnlockDelayUnit: 'DAYS' },
+      Status: 'available',
+    });
+    expect(rule.locked).toBe(true);
+  });
+
+  test('a region-level rule excludes tagged resources, unlocked', () => {
+    new RecycleBinRule(stack, 'Bin', {
+      resourceType: RecycleBinResourceType.EC2_IMAGE,
+      retention: Duration.days(7),
+      scope: RecycleBinScope.region({ scratch: 'true' }),
+    });
+    Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::Rbin::Rule', {
+      ResourceType: 'EC2_IMAGE',
+      ExcludeResourceTags: [{ ResourceTagKey: 'scratch', ResourceTagValue: 'true' }],
+      LockConfiguration: Match.absent(),
+    });
+  });
+
+  test('a tag-level rule retains resources by the library purpose tag', () => {
+    new RecycleBinRule(stack, 'Bin', {
+      resourceType: RecycleBinResourceType.EBS_SNAPSHOT,
+      retention: Duration.days(30),
+      scope: RecycleBinScope.purposes('database-dr', 'golden-ami'),
+    });
+    Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::Rbin::Rule', {
+      ResourceTags: [
+        { ResourceTagKey: 'backup:purpose', ResourceTagValue: 'database-dr' },
+        { ResourceTagKey: 'backup:purpose', ResourceTagValue: 'golden-ami' },
+      ],
+      ExcludeResourceTags: Match.absent(),
+    });
+  });
+
+  test('skips checks of unresolved durations', () => {
+    new RecycleBinRule(stack, 'Bin', {
+      resourceType: RecycleBinResourceType.EBS_SNAPSHOT,
+      retention: Duration.days(Token.asNumber(Fn.importValue('Days'))),
+      lockUnlockDelay: Duration.days(Token.asNumber(Fn.importValue('Delay'))),
+    });
+    Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::Rbin::Rule', {
+      LockConfiguration: { UnlockDelayValue: { 'Fn::ImportValue': 'Delay' } },
+    });
+  });
+
+  test('fails synthesis when a tag pair is used by more than 5 rules', () => {
+    for (let i = 0; i < 6; i++) {
+      new RecycleBinRule(stack, `Bin${i}`, { resourceType: RecycleBinResourceType.EBS_SNAPSHOT, retention: Duration.days(1), scope: RecycleBinScope.tagged({ team: 'db' }) });
+    }
+    expect(() => app.synth()).toThrow(/TestStack\/Bin0: scope tag 'team=db' must appear in at most 5 Recycle Bin rules for EBS_SNAPSHOT, got 6/);
+  });
+
+  test.each<[string, () => any, string]>([
+    ['retention of 0 days', () => ({ retention: Duration.days(0) }), 'TestStack/Bin: retention must be between 1 day and 365 days, got 0 days'],
+    ['retention over a year', () => ({ retention: Duration.days(400) }), 'retention must be between 1 day and 365 days, got 400 days'],
+    ['retention in hours', () => ({ retention: Duration.hours(36) }), 'retention must be a whole number of days, got 1 day 12 hours'],
+    ['an unlock delay under 7 days', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(6) }), 'lockUnlockDelay must be between 7 days and 30 days, got 6 days'],
+    ['an unlock delay over 30 days', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(31) }), 'lockUnlockDelay must be between 7 days and 30 days, got 31 days'],
+    ['a lock on a tag-level rule', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(7), scope: RecycleBinScope.tagged({ a: 'b' }) }),
+      'lockUnlockDelay cannot be set on a tag-level rule: AWS locks only region-level retention rules'],
+    ['a lock on a rule with exclusion tags', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(7), scope: RecycleBinScope.region({ a: 'b' }) }),
+      'lockUnlockDelay cannot be set on a rule with exclusion tags: AWS locks only region-level retention rules without exclusion tags'],
+    ['a reserved exclusion tag key', () => ({ retention: Duration.days(7), scope: RecycleBinScope.region({ 'aws:x': 'b' }) }), "scope excludeTags key must not start with 'aws:'"],
+    ['a bad purpose', () => ({ retention: Duration.days(7), scope: RecycleBinScope.purposes('a#b') }), 'scope purposes[0] must be a tag value'],
+    ['a long description', () => ({ retention: Duration.days(7), description: 'x'.repeat(501) }), 'description must be between 0 and 500 characters long'],
+  ])('rejects %s', (_name, props, fragment) => {
+    expect(() => new RecycleBinRule(stack, 'Bin', { resourceType: RecycleBinResourceType.EBS_SNAPSHOT, ...props() })).toThrow(fragment);
+  });
+
+  test.each<[string, () => unknown, string]>([
+    ['more than 5 exclusion tags', () => RecycleBinScope.region(Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`k${i}`, 'v']))), 'RecycleBinScope.region: excludeTags must have at most 5 tags, got 6'],
+    ['no resource tags', () => RecycleBinScope.tagged({}), 'RecycleBinScope.tagged: tags must have between 1 and 50 tags, got 0'],
+    ['no purposes', () => RecycleBinScope.purposes(), 'RecycleBinScope.purposes: purposes must have between 1 and 50 items, got 0'],
+  ])('the scope factory rejects %s', (_name, make, fragment) => {
+    expect(make).toThrow(fragment);
+  });
+});
