@@ -4,3 +4,4 @@ export * from './runbooks';
 export * from './dlm';
 export * from './backup';
 export * from './worm';
+export * from './restore';

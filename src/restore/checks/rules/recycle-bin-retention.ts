@@ -1,0 +1,115 @@
+import { describeTags, tagsOf, TemplateResource } from '../model';
+import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE } from '../rule';
+
+/**
+ * A Recycle Bin rule for EBS snapshots keeps every snapshot a DLM schedule deletes for its whole
+ * retention. When the schedule deletes more often than the bin forgets, the bin holds more expired
+ * snapshots (billed like live ones) than the schedule keeps: a cost nobody planned and a retention
+ * figure that no longer matches the policy.
+ */
+export const RecycleBinRetention: EbsBackupRule = {
+  id: 'EbsBackup-RecycleBinRetention',
+  summary: 'a Recycle Bin rule does not hold more expired snapshots of a schedule than the schedule keeps',
+  fix: "shorten the Recycle Bin retention, or exclude the policy's snapshots from the rule by tag",
+  severity: 'warning',
+  evaluate(resource, { app }) {
+    if (resource.type !== 'AWS::Rbin::Rule' || resource.properties.ResourceType !== 'EBS_SNAPSHOT') {
+      return NOT_APPLICABLE;
+    }
+    const binDays = resource.properties.RetentionPeriod?.RetentionPeriodValue;
+    if (typeof binDays !== 'number') {
+      return NOT_APPLICABLE;
+    }
+    const include = tagsOf(resource.properties.ResourceTags, 'ResourceTagKey', 'ResourceTagValue');
+    const exclude = tagsOf(resource.properties.ExcludeResourceTags, 'ResourceTagKey', 'ResourceTagValue');
+    const problems: string[] = [];
+    for (const policy of app.resources('AWS::DLM::LifecyclePolicy')) {
+      for (const schedule of schedulesOf(policy)) {
+        const tags = schedule.tags;
+        const inBin = Object.keys(include).length === 0
+          ? !Object.entries(exclude).some(([k, v]) => tags[k] === v)
+          : Object.entries(include).some(([k, v]) => tags[k] === v);
+        if (!inBin) {
+          continue;
+        }
+        const held = Math.ceil((binDays * 24) / schedule.intervalHours);
+        if (held > schedule.liveCount) {
+          problems.push(
+            `schedule '${schedule.name}' of DLM policy ${policy.path} deletes a snapshot every ${schedule.intervalHours} hours, ` +
+            `so about ${held} expired snapshots stay billed in the bin beside the ${schedule.liveCount} it keeps (snapshot tags: ${describeTags(tags)})`,
+          );
+        }
+      }
+    }
+    return problems.length === 0 ? COMPLIANT : nonCompliant(
+      `Recycle Bin rule ${resource.path} keeps every deleted EBS snapshot for ${binDays} days: ${problems.join('; ')}; ` +
+      'shorten the retention to what the schedule keeps, or exclude the policy\'s snapshots from the rule by tag',
+      'Properties/RetentionPeriod',
+    );
+  },
+};
+
+interface ScheduleFacts {
+  readonly name: string;
+  readonly intervalHours: number;
+  readonly liveCount: number;
+  /** The tags the schedule's snapshots carry (added tags, and the targets' tags when copied). */
+  readonly tags: Record<string, string>;
+}
+
+const UNIT_HOURS: Record<string, number> = { HOURS: 1, DAYS: 24, WEEKS: 168, MONTHS: 730, YEARS: 8760 };
+
+function schedulesOf(policy: TemplateResource): ScheduleFacts[] {
+  const details = policy.properties.PolicyDetails ?? {};
+  if (policy.properties.State === 'DISABLED' || (details.PolicyType ?? 'EBS_SNAPSHOT_MANAGEMENT') !== 'EBS_SNAPSHOT_MANAGEMENT') {
+    return [];
+  }
+  const facts: ScheduleFacts[] = [];
+  (Array.isArray(details.Schedules) ? details.Schedules : []).forEach((s: any, i: number) => {
+    const intervalHours = creationIntervalHours(s?.CreateRule);
+    const retain = s?.RetainRule ?? {};
+    const liveCount = typeof retain.Count === 'number' ? retain.Count
+      : typeof retain.Interval === 'number' && UNIT_HOURS[retain.IntervalUnit] && intervalHours
+        ? Math.floor((retain.Interval * UNIT_HOURS[retain.IntervalUnit]) / intervalHours) : undefined;
+    if (intervalHours === undefined || liveCount === undefined) {
+      return;
+    }
+    const copied = s?.CopyTags === true ? tagsOf(details.TargetTags) : {};
+    facts.push({ name: typeof s?.Name === 'string' ? s.Name : `#${i}`, intervalHours, liveCount, tags: { ...copied, ...tagsOf(s?.TagsToAdd) } });
+  });
+  return facts;
+}
+
+/** Hours between snapshots of an interval rule, or of a daily/weekly/monthly cron; undefined otherwise. */
+export function creationIntervalHours(rule: any): number | undefined {
+  if (typeof rule?.Interval === 'number' && (rule.IntervalUnit ?? 'HOURS') === 'HOURS') {
+    return rule.Interval;
+  }
+  const cron = typeof rule?.CronExpression === 'string' ? /^cron\((.*)\)$/.exec(rule.CronExpression.trim())?.[1].split(/\s+/) : undefined;
+  if (!cron || cron.length !== 6) {
+    return undefined;
+  }
+  const [minute, hour, day, month, weekDay] = cron;
+  const single = (f: string) => /^\d+$/.test(f);
+  const any = (f: string) => f === '*' || f === '?';
+  if (!single(minute) || !any(month)) {
+    return undefined;
+  }
+  const everyN = /^(\*|\d+)\/(\d+)$/.exec(hour);
+  if (everyN && any(day) && any(weekDay)) {
+    return Number(everyN[2]);
+  }
+  if (!single(hour)) {
+    return undefined;
+  }
+  if (any(day) && any(weekDay)) {
+    return 24;
+  }
+  if (any(day) && /^[A-Z]{3}$|^\d$/.test(weekDay)) {
+    return 168;
+  }
+  if (single(day) && any(weekDay)) {
+    return 730;
+  }
+  return undefined;
+}

@@ -1,0 +1,5 @@
+export * from './coverage';
+export * from './checks';
+export * from './drill-source';
+export * from './restore-drill';
+export * from './orphan-sweeper';

@@ -1,0 +1,114 @@
+import * as path from 'path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeNag, wildcardFinding } from './nag';
+import { acknowledge, guard } from '../core/acknowledge';
+import { BackupTagging } from '../core/tagging';
+import { checkPattern } from '../core/validation';
+
+/**
+ * Properties of a BackupOrphanSweeper.
+ */
+export interface BackupOrphanSweeperProps {
+  /**
+   * When to look for orphans.
+   *
+   * @default events.Schedule.rate(Duration.days(1))
+   */
+  readonly schedule?: events.Schedule;
+
+  /**
+   * Only report orphans (logs and metrics). Set to false to also delete the orphans that carry the
+   * library's purpose tag; a write-once guard that denies a deletion still wins, because this
+   * function is deliberately not one of the exempted retention roles.
+   *
+   * @default true
+   */
+  readonly dryRun?: boolean;
+
+  /**
+   * The CloudWatch namespace of the orphan counts.
+   *
+   * @default 'CdkEbsBackup/Orphans'
+   */
+  readonly metricNamespace?: string;
+}
+
+/**
+ * Find backup orphans on a schedule: snapshots whose AMI is gone (paid for, never bootable) and
+ * AMIs whose snapshots are missing (they look like backups and cannot be launched). Reported as
+ * JSON log lines and metrics; deleted only when `dryRun` is false. Restored volumes a failed
+ * drill left behind are removed by each RestoreDrill's own sweeper.
+ */
+export class BackupOrphanSweeper extends Construct {
+  /** The function that finds (and, without dry run, deletes) the orphans. */
+  public readonly function: lambda.Function;
+  /** The metric namespace. */
+  public readonly metricNamespace: string;
+
+  constructor(scope: Construct, id: string, props: BackupOrphanSweeperProps = {}) {
+    super(scope, id);
+    this.metricNamespace = props.metricNamespace ?? 'CdkEbsBackup/Orphans';
+    checkPattern(this, 'metricNamespace', this.metricNamespace, /^(?!AWS\/)[^:]{1,255}$/, "a namespace of 1-255 characters without ':' that does not start with 'AWS/'");
+    const dryRun = props.dryRun ?? true;
+    const purposeKey = BackupTagging.keys(this).purpose;
+
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
+    acknowledge(logGroup, guard('cloudwatch_log_group_encrypted_check', 'the log holds snapshot and AMI ids, no data; CloudWatch Logs encrypts it at rest'));
+    this.function = new lambda.Function(this, 'Function', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'lambda', 'restore-orphans')),
+      timeout: Duration.minutes(10),
+      memorySize: 512,
+      description: `Backup orphans (${dryRun ? 'report only' : 'report and delete'})`,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+    });
+    acknowledgeNag(this.function, 'AWSLambdaBasicExecutionRole only lets the function write its own logs',
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]');
+    acknowledge(this.function, guard('lambda_inside_vpc_check', 'the function calls only the regional EC2 and CloudWatch APIs; a VPC would add endpoints or NAT without reducing exposure'));
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeImages', 'ec2:DescribeSnapshots'], resources: ['*'] }));
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
+    }));
+    const findings = ['IAM5[Resource::*]'];
+    if (!dryRun) {
+      const arn = (resource: string) => Stack.of(this).formatArn({ service: 'ec2', resource, resourceName: '*', account: '' });
+      this.function.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'DeleteOnlyTheLibrarysOrphans',
+        actions: ['ec2:DeleteSnapshot', 'ec2:DeregisterImage'],
+        resources: [arn('snapshot'), arn('image')],
+        conditions: { Null: { [`aws:ResourceTag/${purposeKey}`]: 'false' } },
+      }));
+      findings.push(wildcardFinding(this, 'ec2', 'snapshot/*', false), wildcardFinding(this, 'ec2', 'image/*', false));
+    }
+    acknowledgeNag(this.function, 'Describe and PutMetricData support no resource-level permissions; deletions are limited to artefacts with the purpose tag', ...findings);
+
+    new events.Rule(this, 'Schedule', {
+      schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
+      description: 'Find backup orphans: snapshots without their AMI, AMIs without their snapshots',
+      targets: [new targets.LambdaFunction(this.function, {
+        event: events.RuleTargetInput.fromObject({ purposeTagKey: purposeKey, dryRun, namespace: this.metricNamespace }),
+        retryAttempts: 2,
+      })],
+    });
+  }
+
+  /** Snapshots whose AMI is gone, per run. */
+  public metricSnapshotsWithoutImage(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: this.metricNamespace, metricName: 'SnapshotsWithoutImage', statistic: 'Maximum', ...props });
+  }
+
+  /** AMIs with a missing snapshot, per run. */
+  public metricImagesWithoutSnapshots(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: this.metricNamespace, metricName: 'ImagesWithoutSnapshots', statistic: 'Maximum', ...props });
+  }
+}

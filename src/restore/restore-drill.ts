@@ -1,0 +1,499 @@
+import * as path from 'path';
+import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DrillSource } from './drill-source';
+import { acknowledge, guard } from '../core/acknowledge';
+import { Retention } from '../core/retention';
+import { BackupTagging } from '../core/tagging';
+import { check, checkCount, checkDuration, checkPattern, checkTags, isUnresolved } from '../core/validation';
+import { EbsBackupChecks } from './checks/ebs-backup-checks';
+import { drillDefinition, sweeperDefinition } from './drill-definition';
+import { acknowledgeNag, attributeWildcardFinding, wildcardFinding } from './nag';
+import { validationDocument } from './validation-document';
+
+/**
+ * Properties of a RestoreDrill.
+ */
+export interface RestoreDrillProps {
+  /**
+   * The purpose tag value of the snapshots (or AMIs) to drill: the newest complete set with it is restored.
+   */
+  readonly purpose: string;
+
+  /**
+   * When to drill. A backup nobody restored is a hope, not a backup.
+   */
+  readonly schedule: events.Schedule;
+
+  /**
+   * Shell commands run (as root, with `set -euo pipefail`) on the scratch instance once the restored
+   * volumes are mounted read-only; any failing command fails the drill. The first volume is at
+   * `mountPoint`, the n-th at `<mountPoint><n>`, unless its snapshot carries the mount-point tag.
+   */
+  readonly validation: string[];
+
+  /**
+   * What to restore: snapshots (restored as volumes on a scratch instance) or an AMI (launched
+   * itself), owned by this account or shared by an archive account. For the copies in a DR region,
+   * create the drill in a stack in that region.
+   *
+   * @default DrillSource.snapshots()
+   */
+  readonly source?: DrillSource;
+
+  /**
+   * The VPC of the scratch instance. The instance needs to reach Systems Manager (interface endpoints or a NAT).
+   *
+   * @default - a scratch VPC with one isolated subnet and the three Systems Manager interface endpoints, no internet access
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Where in the VPC the scratch instance runs; the first selected subnet is used and the volumes
+   * are restored in its Availability Zone.
+   *
+   * @default - the VPC's default selection (private subnets), or the scratch VPC's isolated subnet
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The scratch instance's type: large enough to mount the volumes and run the validation.
+   *
+   * @default t3.small
+   */
+  readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * The scratch instance's image, for snapshot drills. It needs the SSM agent and udev names for
+   * attached EBS volumes (`/dev/sdf`), as Amazon Linux has.
+   *
+   * @default - the latest Amazon Linux 2023
+   */
+  readonly machineImage?: ec2.IMachineImage;
+
+  /**
+   * Where the first restored volume is mounted (read-only).
+   *
+   * @default '/data'
+   */
+  readonly mountPoint?: string;
+
+  /**
+   * A snapshot tag that names the mount point of its volume, for multi-volume sets (copy it from the source volume).
+   *
+   * @default - volumes are mounted at `mountPoint`, `<mountPoint>2`, ...
+   */
+  readonly mountPointTag?: string;
+
+  /**
+   * How long the validation commands may run.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly validationTimeout?: Duration;
+
+  /**
+   * Snapshots whose start times are within this window of the newest belong to one set.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly setWindow?: Duration;
+
+  /**
+   * Alarm when the newest complete set a drill restored was older than this: the recovery point
+   * actually achieved, measured rather than configured.
+   *
+   * @default - no recovery point alarm
+   */
+  readonly maxSnapshotAge?: Duration;
+
+  /**
+   * The KMS key that encrypts the snapshots or AMI; restored volumes are encrypted with it too.
+   *
+   * @default - the AWS managed key `aws/ebs` (restored volumes are always encrypted)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The volume type of the restored volumes.
+   *
+   * @default ec2.EbsDeviceVolumeType.GP3
+   */
+  readonly volumeType?: ec2.EbsDeviceVolumeType;
+
+  /**
+   * Where the alarms notify.
+   *
+   * @default - no alarm actions; add them to `failureAlarm`
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * The CloudWatch namespace of the drill metrics.
+   *
+   * @default 'CdkEbsBackup/RestoreDrill'
+   */
+  readonly metricNamespace?: string;
+
+  /**
+   * Extra tags for everything the drill creates (volumes, instance).
+   *
+   * @default - only the library's tags and the execution tag
+   */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * Prove, on a schedule, that backups restore: pick the newest complete snapshot set (or AMI)
+ * for a purpose, restore it in a scratch subnet, mount it read-only on a short-lived instance, run
+ * the validation commands through Run Command, record pass/fail, time-to-restore and the real
+ * recovery point as CloudWatch metrics, tear everything down even on failure, and alarm.
+ *
+ * Everything restored carries the library's tags (managed-by = this construct) and the execution
+ * tag; a daily sweeper deletes anything a failed teardown left behind.
+ */
+export class RestoreDrill extends Construct {
+  /** The tag that names the drill execution on everything it restores. */
+  public static readonly EXECUTION_TAG = 'cdk-ebs-backup:drill-execution';
+  /** The default metric namespace. */
+  public static readonly DEFAULT_NAMESPACE = 'CdkEbsBackup/RestoreDrill';
+
+  /** The drill's state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The state machine that removes what failed drills left behind. */
+  public readonly sweeper: sfn.StateMachine;
+  /** In alarm when a drill failed (validation, restore, teardown or the execution itself). */
+  public readonly failureAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when the restored data was older than `maxSnapshotAge`.
+   *
+   * @default - undefined when `maxSnapshotAge` is not set
+   */
+  public readonly recoveryPointAlarm?: cloudwatch.Alarm;
+  /** The scratch instance's role (Systems Manager core); grant it what the validation needs. */
+  public readonly instanceRole: iam.Role;
+  /** The scratch instance's security group. */
+  public readonly securityGroup: ec2.SecurityGroup;
+  /** The Run Command document that mounts and validates. */
+  public readonly document: ssm.CfnDocument;
+  /** The tags on everything the drill restores. */
+  public readonly restoredTags: Record<string, string>;
+  /** The metric namespace. */
+  public readonly metricNamespace: string;
+
+  private readonly purpose: string;
+
+  constructor(scope: Construct, id: string, props: RestoreDrillProps) {
+    super(scope, id);
+    BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+    checkCount(this, 'validation', props.validation, 1, 100);
+    if (!isUnresolved(props.validation)) {
+      props.validation.forEach((c, i) => check(isUnresolved(c) || c.trim().length > 0, this, `validation[${i}]`, 'must be a non-empty command', c));
+    }
+    const mountPoint = props.mountPoint ?? '/data';
+    checkPattern(this, 'mountPoint', mountPoint, /^\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,200}$/,
+      "an absolute path other than '/' of letters, digits and . _ / -");
+    const validationTimeout = props.validationTimeout ?? Duration.minutes(30);
+    // Run Command's execution timeout: 30 seconds to 30 days (AWS-RunShellScript "executionTimeout")
+    checkDuration(this, 'validationTimeout', validationTimeout, Duration.seconds(30), Duration.days(30));
+    const setWindow = props.setWindow ?? Duration.minutes(5);
+    checkDuration(this, 'setWindow', setWindow, Duration.seconds(0), Duration.hours(1));
+    checkDuration(this, 'maxSnapshotAge', props.maxSnapshotAge, Duration.hours(1), Duration.days(3650));
+    checkTags(this, 'tags', props.tags, 40);
+    const source = props.source ?? DrillSource.snapshots();
+    this.purpose = props.purpose;
+    this.metricNamespace = props.metricNamespace ?? RestoreDrill.DEFAULT_NAMESPACE;
+    checkPattern(this, 'metricNamespace', this.metricNamespace, /^(?!AWS\/)[^:]{1,255}$/, "a namespace of 1-255 characters without ':' that does not start with 'AWS/'");
+
+    const keys = BackupTagging.keys(this);
+    const libraryTags = BackupTagging.tagsFor(this, { purpose: `restore-drill:${props.purpose}`.slice(0, 256), retention: Retention.age(Duration.days(1)) });
+    this.restoredTags = { ...props.tags, ...libraryTags };
+    BackupTagging.addArtefactSource(this, {
+      artefactTagSets: () => [{ artefact: 'restored volumes and scratch instances', tags: this.restoredTags }],
+    });
+
+    // The network: no inbound at all; outbound only to Systems Manager.
+    const vpc = props.vpc ?? this.scratchVpc();
+    const subnets = vpc.selectSubnets(props.vpcSubnets ?? (props.vpc ? {} : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }));
+    check(subnets.subnets.length > 0, this, 'vpcSubnets', 'must select at least one subnet for the scratch instance', subnets.subnets.length);
+    const subnet = subnets.subnets[0];
+    this.securityGroup = new ec2.SecurityGroup(this, 'ScratchSecurityGroup', {
+      vpc, allowAllOutbound: false, description: `Restore drill ${props.purpose}: no inbound, HTTPS out to Systems Manager`.slice(0, 255),
+    });
+    this.securityGroup.addEgressRule(props.vpc ? ec2.Peer.anyIpv4() : ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(443), 'Systems Manager');
+
+    this.instanceRole = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      description: 'RestoreDrill scratch instance: Systems Manager agent only',
+    });
+    acknowledgeNag(this.instanceRole, "AmazonSSMManagedInstanceCore is AWS's minimal policy for the Systems Manager agent, which runs the validation",
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]');
+    const launchTemplate = new ec2.LaunchTemplate(this, 'ScratchInstance', {
+      machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
+      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.SMALL),
+      role: this.instanceRole,
+      securityGroup: this.securityGroup,
+      requireImdsv2: true,
+      detailedMonitoring: true,
+      instanceInitiatedShutdownBehavior: ec2.InstanceInitiatedShutdownBehavior.TERMINATE,
+    });
+    acknowledge(launchTemplate, {
+      id: EbsBackupChecks.LAUNCH_TEMPLATE_COVERED,
+      reason: 'the restore drill scratch instance lives for one drill and holds only restored copies; backing it up would back up the backup',
+    });
+
+    this.document = new ssm.CfnDocument(this, 'ValidationDocument', {
+      documentType: 'Command',
+      documentFormat: 'JSON',
+      content: validationDocument(props.validation, validationTimeout),
+      tags: [{ key: keys.purpose, value: libraryTags[keys.purpose] }],
+    });
+
+    const selectFunction = this.handler('SelectFunction', 'restore-drill-select', 'RestoreDrill: pick the newest complete snapshot set or AMI');
+    selectFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'], resources: ['*'] }));
+    acknowledgeNag(selectFunction, 'DescribeSnapshots and DescribeImages support no resource-level permissions', 'IAM5[Resource::*]');
+    const metricsFunction = this.handler('MetricsFunction', 'restore-drill-metrics', 'RestoreDrill: publish time-to-restore and snapshot age');
+    metricsFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
+    }));
+    acknowledgeNag(metricsFunction, 'PutMetricData supports no resource-level permissions; the namespace condition limits it to the drill metrics', 'IAM5[Resource::*]');
+
+    const definition = drillDefinition(this, {
+      mode: source.mode,
+      purpose: props.purpose,
+      namespace: this.metricNamespace,
+      selectFunction,
+      selectPayload: {
+        mode: source.mode,
+        purposeTagKey: keys.purpose,
+        purpose: props.purpose,
+        owner: source.owner,
+        setWindowSeconds: setWindow.toSeconds(),
+        mountPoint,
+        mountPointTagKey: props.mountPointTag,
+      },
+      metricsFunction,
+      launchTemplateId: launchTemplate.launchTemplateId!,
+      launchTemplateArn: Stack.of(this).formatArn({ service: 'ec2', resource: 'launch-template', resourceName: launchTemplate.launchTemplateId }),
+      subnetId: subnet.subnetId,
+      securityGroupId: this.securityGroup.securityGroupId,
+      restoredTags: this.restoredTags,
+      executionTagKey: RestoreDrill.EXECUTION_TAG,
+      volumeType: props.volumeType ?? ec2.EbsDeviceVolumeType.GP3,
+      kmsKeyArn: props.encryptionKey?.keyArn,
+      documentName: this.document.ref,
+      validationTimeout,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      // every polling loop is bounded; this only stops a drill that hangs beyond all of them
+      timeout: validationTimeout.plus(Duration.hours(3)),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup('StateMachineLogs'), level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    this.guardRole(this.stateMachine, keys.managedBy, libraryTags[keys.managedBy]);
+    acknowledgeNag(this.stateMachine, 'invoking the drill functions: any version of the two functions of this construct',
+      attributeWildcardFinding(selectFunction.node.defaultChild as CfnElement),
+      attributeWildcardFinding(metricsFunction.node.defaultChild as CfnElement));
+    acknowledgeNag(this.stateMachine, 'RunInstances needs network interfaces and the image, CreateVolume the snapshot, whose ids exist only at run time',
+      wildcardFinding(this, 'ec2', 'network-interface/*'), wildcardFinding(this, 'ec2', 'image/*', false), wildcardFinding(this, 'ec2', 'snapshot/*', false));
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [this.instanceRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    }));
+    if (props.encryptionKey) {
+      // CreateVolume from an encrypted snapshot: EC2 uses the key on the caller's behalf, through a grant for itself only
+      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+        resources: [props.encryptionKey.keyArn],
+      }));
+      this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['kms:CreateGrant'],
+        resources: [props.encryptionKey.keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }));
+    }
+    new events.Rule(this, 'Schedule', {
+      schedule: props.schedule,
+      description: `Restore drill of ${props.purpose}`.slice(0, 512),
+      targets: [new targets.SfnStateMachine(this.stateMachine)],
+    });
+
+    const sweeperScope = new Construct(this, 'Sweep');
+    this.sweeper = new sfn.StateMachine(this, 'Sweeper', {
+      definitionBody: sfn.DefinitionBody.fromChainable(sweeperDefinition(sweeperScope, {
+        stateMachineArn: this.stateMachine.stateMachineArn,
+        managedByKey: keys.managedBy,
+        managedBy: libraryTags[keys.managedBy],
+        namespace: this.metricNamespace,
+        purpose: props.purpose,
+      })),
+      timeout: Duration.hours(1),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup('SweeperLogs'), level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    this.guardRole(this.sweeper, keys.managedBy, libraryTags[keys.managedBy]);
+    new events.Rule(this, 'SweepSchedule', {
+      schedule: events.Schedule.rate(Duration.days(1)),
+      description: `Remove what failed restore drills of ${props.purpose} left behind`.slice(0, 512),
+      targets: [new targets.SfnStateMachine(this.sweeper)],
+    });
+
+    const period = Duration.hours(1);
+    this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
+      alarmDescription: `Restore drill of '${props.purpose}' failed: see the failed execution of ${this.node.path}; restored resources are removed by the sweeper`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(FILL(ok, 1) < 1, 1, 0) + FILL(teardown, 0) + FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+        usingMetrics: {
+          ok: this.metricDrillSucceeded({ period }),
+          teardown: this.metric('TeardownFailed', { statistic: 'Sum', period }),
+          failed: this.stateMachine.metricFailed({ period }),
+          timedOut: this.stateMachine.metricTimedOut({ period }),
+          aborted: this.stateMachine.metricAborted({ period }),
+        },
+        period,
+        label: 'failed drills',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.maxSnapshotAge) {
+      this.recoveryPointAlarm = new cloudwatch.Alarm(this, 'RecoveryPointAlarm', {
+        alarmDescription: `Restore drill of '${props.purpose}' restored data older than ${props.maxSnapshotAge.toHumanString()}: the recovery point objective is not met`,
+        metric: this.metricSnapshotAge({ period }),
+        threshold: props.maxSnapshotAge.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    for (const alarm of [this.failureAlarm, this.recoveryPointAlarm]) {
+      if (alarm && props.alarmTopic) {
+        alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+      } else if (alarm) {
+        acknowledge(alarm, guard('cloudwatch_alarm_action_check', 'no alarmTopic was given: the alarm is exposed for the team to route'));
+      }
+    }
+  }
+
+  /** 1 for a drill that passed, 0 for one that failed (Minimum over a period tells whether any failed). */
+  public metricDrillSucceeded(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('DrillSucceeded', { statistic: 'Minimum', ...props });
+  }
+
+  /** Seconds from the start of a drill to its validation passing. */
+  public metricTimeToRestore(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('TimeToRestore', { statistic: 'Maximum', ...props });
+  }
+
+  /** Age in seconds of the data a drill restored: the recovery point actually achieved. */
+  public metricSnapshotAge(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('SnapshotAge', { statistic: 'Maximum', ...props });
+  }
+
+  /** A drill metric by name. */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: this.metricNamespace, metricName, dimensionsMap: { Purpose: this.purpose }, ...props });
+  }
+
+  private scratchVpc(): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'ScratchVpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.255.255.0/24'),
+      maxAzs: 1,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Scratch', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 26 }],
+      flowLogs: { Rejected: { trafficType: ec2.FlowLogTrafficType.REJECT, destination: ec2.FlowLogDestination.toCloudWatchLogs(this.logGroup('FlowLogs')) } },
+    });
+    for (const [name, service] of Object.entries({
+      Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
+      SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+      Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+    })) {
+      const endpoint = vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true });
+      acknowledgeNag(endpoint, 'the endpoint accepts HTTPS from the scratch VPC CIDR only (cdk-nag cannot read the intrinsic)', 'EC23');
+    }
+    return vpc;
+  }
+
+  private logGroup(id: string): logs.LogGroup {
+    const group = new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR });
+    acknowledge(group, guard('cloudwatch_log_group_encrypted_check',
+      'the drill logs ids, states and outcomes, never restored data (execution data is not logged); CloudWatch Logs encrypts them at rest'));
+    return group;
+  }
+
+  private handler(id: string, name: string, description: string): lambda.Function {
+    const fn = new lambda.Function(this, id, {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'lambda', name)),
+      timeout: Duration.minutes(2),
+      memorySize: 256,
+      description,
+      logGroup: this.logGroup(`${id}Logs`),
+      loggingFormat: lambda.LoggingFormat.JSON,
+    });
+    acknowledgeNag(fn, 'AWSLambdaBasicExecutionRole only lets the function write its own logs',
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]');
+    acknowledge(fn, guard('lambda_inside_vpc_check', 'the function calls only the regional EC2 and CloudWatch APIs and reaches no private resource; a VPC would add endpoints or NAT without reducing exposure'));
+    return fn;
+  }
+
+  /**
+   * Limit a state machine to the resources the drill itself created: it may create instances and
+   * volumes only with the drill's managed-by tag, and terminate, attach, delete or run commands on
+   * nothing else. EC2 ids are unknown until run time, so the allows name `instance/*`; these
+   * denies are what make that safe.
+   */
+  private guardRole(machine: sfn.StateMachine, key: string, value: string): void {
+    const arn = (resource: string, account?: string) => Stack.of(this).formatArn({ service: 'ec2', resource, resourceName: '*', account });
+    machine.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'CreateOnlyTaggedAsTheDrill',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:RunInstances', 'ec2:CreateVolume'],
+      resources: [arn('instance'), arn('volume')],
+      conditions: { StringNotEquals: { [`aws:RequestTag/${key}`]: value } },
+    }));
+    machine.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'TouchOnlyWhatTheDrillCreated',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:TerminateInstances', 'ec2:AttachVolume', 'ec2:DeleteVolume'],
+      resources: [arn('instance'), arn('volume')],
+      conditions: { StringNotEquals: { [`aws:ResourceTag/${key}`]: value } },
+    }));
+    machine.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'RunCommandsOnlyOnTheScratchInstance',
+      effect: iam.Effect.DENY,
+      actions: ['ssm:SendCommand'],
+      resources: [arn('instance')],
+      conditions: { StringNotEquals: { [`ssm:resourceTag/${key}`]: value } },
+    }));
+    machine.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'TagOnCreate',
+      actions: ['ec2:CreateTags'],
+      resources: [arn('instance'), arn('volume')],
+      conditions: { StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateVolume'] } },
+    }));
+    acknowledgeNag(machine,
+      'EC2 instance and volume ids exist only at run time; deny statements limit every create to the drill tag and every ' +
+      'terminate/attach/delete/command to resources carrying it, and Describe, metric, X-Ray and log-delivery actions support no resource ARNs',
+      'IAM5[Resource::*]', wildcardFinding(this, 'ec2', 'instance/*'), wildcardFinding(this, 'ec2', 'volume/*'));
+  }
+}

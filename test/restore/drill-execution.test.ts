@@ -1,0 +1,227 @@
+/**
+ * The RestoreDrill state machine, executed: the synthesized definition runs locally
+ * (aws-local-stepfunctions) with the real selection and metrics handlers (on mocked SDK clients)
+ * and simulated EC2/SSM services, for success, a failed validation, a missing snapshot and a
+ * failure halfway through. Every path must leave nothing behind.
+ */
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeSnapshotsCommand, EC2Client, Snapshot, SnapshotState } from '@aws-sdk/client-ec2';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { mockClient } from 'aws-sdk-client-mock';
+import { definitionOf, execute, Handler, serviceHandlers, ServiceError, World } from './drill-harness';
+import { publish } from '../../lambda/restore-drill-metrics';
+import { select } from '../../lambda/restore-drill-select';
+import { RestoreDrill } from '../../src/restore';
+
+// asl-validator ships no types
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator: (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => { isValid: boolean; errors: unknown[] } = require('asl-validator');
+
+const ec2 = mockClient(EC2Client);
+const cloudwatch = mockClient(CloudWatchClient);
+
+let drillDefinition: any;
+let sweeperDefinition: any;
+let drill: RestoreDrill;
+
+beforeAll(() => {
+  const app = new App();
+  const stack = new Stack(app, 'Drills', { env: { account: '123456789012', region: 'us-east-1' } });
+  drill = new RestoreDrill(stack, 'WeeklyDrill', {
+    purpose: 'database-dr',
+    schedule: events.Schedule.cron({ weekDay: 'SAT', hour: '3', minute: '0' }),
+    validation: ['test -f /data/PG_VERSION'],
+    validationTimeout: Duration.minutes(10),
+  });
+  drillDefinition = definitionOf(stack, stack.getLogicalId(drill.stateMachine.node.defaultChild as any));
+  sweeperDefinition = definitionOf(stack, stack.getLogicalId(drill.sweeper.node.defaultChild as any));
+});
+
+beforeEach(() => {
+  ec2.reset();
+  cloudwatch.reset();
+  cloudwatch.on(PutMetricDataCommand).resolves({});
+});
+
+const snapshot = (id: string, volume: string, start: string, state: SnapshotState = 'completed'): Snapshot => ({
+  SnapshotId: id, VolumeId: volume, StartTime: new Date(start), State: state, VolumeSize: 20,
+});
+
+/** The real handlers, on mocked clients, as the Lambda tasks of the state machine. */
+function realHandlers(): Record<string, Handler> {
+  return {
+    SelectRestorePoint: (input) => select(ec2 as unknown as EC2Client, input, new Date('2026-11-21T03:00:00Z')),
+    PublishDrillFigures: (input) => publish(cloudwatch as unknown as CloudWatchClient, input),
+  };
+}
+
+describe('the definition', () => {
+  test.each([['drill', () => drillDefinition], ['sweeper', () => sweeperDefinition]])('the %s definition is valid ASL', (_name, def) => {
+    const { isValid, errors } = aslValidator(def(), { checkPaths: true, checkArn: true });
+    expect(errors).toEqual([]);
+    expect(isValid).toBe(true);
+  });
+
+  test('every failure of the drill goes to teardown', () => {
+    expect(drillDefinition.States.Drill.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordDrillFailure' }]);
+    expect(drillDefinition.States.RecordDrillFailure.Next).toBe('Teardown');
+    expect(drillDefinition.States.RecordDrillFailure.Catch[0].Next).toBe('Teardown');
+    expect(drillDefinition.States.Drill.Next).toBe('Teardown');
+  });
+});
+
+describe('executions', () => {
+  test('success: restores the newest complete set, validates, publishes pass, time-to-restore and snapshot age, and tears down', async () => {
+    // GIVEN a complete two-volume set at 02:00 and a newer set still pending at 02:50
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        snapshot('snap-new-a', 'vol-a', '2026-11-21T02:50:00Z', 'pending'),
+        snapshot('snap-new-b', 'vol-b', '2026-11-21T02:50:01Z'),
+        snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z'),
+        snapshot('snap-b', 'vol-b', '2026-11-21T02:00:02Z'),
+      ],
+    });
+    const world = new World();
+
+    // WHEN
+    const result = await execute(drillDefinition, serviceHandlers(world, realHandlers()));
+
+    // THEN it passed, restored both snapshots of the complete set to the scratch instance's AZ
+    expect(result.status).toBe('SUCCEEDED');
+    const created = world.calls.filter((c) => c.state === 'CreateRestoredVolume').map((c) => c.input);
+    expect(created.map((c) => c.SnapshotId).sort()).toEqual(['snap-a', 'snap-b']);
+    expect(created.every((c) => c.AvailabilityZone === 'us-east-1a' && c.Encrypted === true && c.VolumeType === 'gp3')).toBe(true);
+    expect(world.calls.filter((c) => c.state === 'AttachRestoredVolume').map((c) => c.input.Device).sort()).toEqual(['/dev/sdf', '/dev/sdg']);
+    // the validation ran with the volumes' mount points
+    expect(world.calls.find((c) => c.state === 'RunValidation')!.input.Parameters).toEqual({ mounts: ['sdf:/data sdg:/data2'] });
+    // every restored resource carried the library's tags and the execution tag
+    const launched = world.calls.find((c) => c.state === 'LaunchScratchInstance')!.input;
+    expect(launched.TagSpecifications[0].Tags).toEqual(expect.arrayContaining([
+      { Key: 'backup:purpose', Value: 'restore-drill:database-dr' },
+      { Key: 'backup:managed-by', Value: 'Drills/WeeklyDrill' },
+      { Key: 'cdk-ebs-backup:drill-execution', Value: 'drill-0001' },
+    ]));
+    // the figures: succeeded, restored within the execution's time, data one hour old at validation
+    expect(cloudwatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input)).toEqual([{
+      Namespace: 'CdkEbsBackup/RestoreDrill',
+      MetricData: [
+        expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 1, Dimensions: [{ Name: 'Purpose', Value: 'database-dr' }] }),
+        expect.objectContaining({ MetricName: 'TimeToRestore', Unit: 'Seconds' }),
+        expect.objectContaining({ MetricName: 'SnapshotAge', Unit: 'Seconds' }),
+      ],
+    }]);
+    const age = cloudwatch.commandCalls(PutMetricDataCommand)[0].args[0].input.MetricData!.find((d) => d.MetricName === 'SnapshotAge')!.Value!;
+    expect(age).toBeGreaterThanOrEqual(3600);
+    expect(world.metricData).toEqual([]); // no failure metric
+    // and nothing is left
+    expect(world.leftovers()).toEqual([]);
+  });
+
+  test('a failed validation fails the drill with its stderr, records the failure and tears down', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
+    const world = new World();
+    const result = await execute(drillDefinition, serviceHandlers(world, {
+      ...realHandlers(),
+      GetValidationResult: async () => ({ Status: 'Failed', StandardOutputContent: '', StandardErrorContent: 'test: /data/PG_VERSION: missing' }),
+    }));
+    expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'ValidationFailed' }));
+    expect(result.cause).toContain('/data/PG_VERSION');
+    expect(world.metricData).toEqual([expect.objectContaining({
+      Namespace: 'CdkEbsBackup/RestoreDrill', MetricData: [expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 0 })],
+    })]);
+    expect(cloudwatch.commandCalls(PutMetricDataCommand)).toHaveLength(0);
+    expect(world.instances).toHaveLength(1);
+    expect(world.leftovers()).toEqual([]);
+  });
+
+  test('a missing snapshot set fails the drill before anything is created, and records the failure', async () => {
+    // GIVEN only a set that is still pending
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z', 'pending')] });
+    const world = new World();
+    const result = await execute(drillDefinition, serviceHandlers(world, realHandlers()));
+    expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'NoRestorePoint' }));
+    expect(result.cause).toBe('no complete snapshot set with tag backup:purpose=database-dr owned by this account');
+    expect(world.calls.map((c) => c.state)).not.toContain('LaunchScratchInstance');
+    expect(world.metricData).toHaveLength(1);
+    expect(world.leftovers()).toEqual([]);
+  });
+
+  test('a failure halfway through (the second volume cannot be created) still removes the instance and the first volume', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z'), snapshot('snap-b', 'vol-b', '2026-11-21T02:00:01Z')],
+    });
+    const world = new World();
+    let created = 0;
+    const result = await execute(drillDefinition, serviceHandlers(world, {
+      ...realHandlers(),
+      CreateRestoredVolume: async (input) => {
+        if (++created === 2) {
+          throw new ServiceError('Ec2.InsufficientVolumeCapacityException', 'no gp3 capacity in us-east-1a');
+        }
+        const id = world.next('vol');
+        world.volumes.push({ id, tags: Object.fromEntries(input.TagSpecifications[0].Tags.map((t: any) => [t.Key, t.Value])), state: 'available' });
+        return { VolumeId: id };
+      },
+    }));
+    expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'Ec2.InsufficientVolumeCapacityException' }));
+    expect(world.calls.filter((c) => c.state === 'TerminateInstances')).toHaveLength(1);
+    expect(world.calls.filter((c) => c.state === 'DeleteVolume').length).toBeGreaterThanOrEqual(1);
+    expect(world.leftovers()).toEqual([]);
+  });
+
+  test('a scratch instance that never comes up times out the polling loop and is still torn down', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
+    const world = new World();
+    const result = await execute(drillDefinition, serviceHandlers(world, {
+      ...realHandlers(),
+      DescribeAgent: async () => ({ InstanceInformationList: [] }),
+    }));
+    expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'DrillTimeout' }));
+    expect(world.calls.filter((c) => c.state === 'DescribeAgent')).toHaveLength(40);
+    expect(world.leftovers()).toEqual([]);
+  });
+
+  test('only what this execution created is torn down', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
+    const world = new World();
+    world.instances.push({ id: 'i-other-drill', tags: { 'backup:managed-by': 'Drills/WeeklyDrill', 'cdk-ebs-backup:drill-execution': 'drill-0000' }, state: 'running' });
+    world.volumes.push({ id: 'vol-production', tags: { App: 'orders' }, state: 'in-use', attachedTo: 'i-prod' });
+    await execute(drillDefinition, serviceHandlers(world, realHandlers()));
+    expect(world.leftovers()).toEqual(['i-other-drill', 'vol-production']);
+  });
+
+  test('a failing teardown fails the execution as TeardownFailed and records it', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
+    const world = new World();
+    const result = await execute(drillDefinition, serviceHandlers(world, {
+      ...realHandlers(),
+      TerminateInstances: async () => { throw new ServiceError('Ec2.UnauthorizedOperation', 'denied'); },
+    }));
+    expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'TeardownFailed' }));
+    expect(world.metricData).toEqual([expect.objectContaining({ MetricData: [expect.objectContaining({ MetricName: 'TeardownFailed', Value: 1 })] })]);
+  });
+});
+
+describe('the sweeper', () => {
+  test('removes what the drill left behind, and only that, when no drill is running', async () => {
+    const world = new World();
+    const mine = { 'backup:managed-by': 'Drills/WeeklyDrill', 'cdk-ebs-backup:drill-execution': 'drill-0007' };
+    world.instances.push({ id: 'i-leaked', tags: mine, state: 'running' });
+    world.volumes.push({ id: 'vol-leaked', tags: mine, state: 'in-use', attachedTo: 'i-leaked' });
+    world.volumes.push({ id: 'vol-leaked-2', tags: mine, state: 'available' });
+    world.volumes.push({ id: 'vol-production', tags: { 'backup:managed-by': 'Prod/Db' }, state: 'available' });
+    const result = await execute(sweeperDefinition, serviceHandlers(world));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.leftovers()).toEqual(['vol-production']);
+    expect(world.metricData).toEqual([expect.objectContaining({ MetricData: [expect.objectContaining({ MetricName: 'LeftoverVolumes', Value: 2 })] })]);
+  });
+
+  test('leaves everything while a drill is running', async () => {
+    const world = new World();
+    world.runningExecutions = ['drill-0008'];
+    world.volumes.push({ id: 'vol-restoring', tags: { 'backup:managed-by': 'Drills/WeeklyDrill' }, state: 'available' });
+    expect((await execute(sweeperDefinition, serviceHandlers(world))).status).toBe('SUCCEEDED');
+    expect(world.leftovers()).toEqual(['vol-restoring']);
+  });
+});

@@ -1,0 +1,273 @@
+import { App, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { RestoreDrill, EbsBackupChecks, DrillSource } from '../../src';
+import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+
+// The public contract of the issue, verbatim (the package name mapped to the source tree).
+
+function contract(app: App, stack: Stack): void {
+  new RestoreDrill(stack, 'WeeklyDrill', {
+    purpose: 'database-dr', // drill the newest snapshots with this purpose tag
+    schedule: events.Schedule.cron({ weekDay: 'SAT', hour: '3', minute: '0' }),
+    validation: ['test -f /data/PG_VERSION'], // run on a scratch instance with the restored volumes
+  });
+  Validations.of(app).addPlugins(new EbsBackupChecks(app));
+}
+
+function definitionText(template: Template, index = 0): string {
+  const machines = template.findResources('AWS::StepFunctions::StateMachine');
+  const body = Object.values<any>(machines)[index].Properties.DefinitionString;
+  return JSON.stringify(body);
+}
+
+describe('RestoreDrill: the public contract', () => {
+  let template: Template;
+  beforeAll(() => {
+    // GIVEN the contract, synthesized through every gate (schema, IAM actions, cdk-nag, cfn-guard, EbsBackupChecks)
+    const app = createCheckedApp();
+    const stack = createTestStack(app);
+    contract(app, stack);
+    template = Template.fromJSON(checkedTemplate(stack));
+  });
+
+  test('runs the drill on the schedule and sweeps daily', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 3 ? * SAT *)',
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('WeeklyDrillStateMachine') } })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('WeeklyDrillSweeper') } })],
+    });
+  });
+
+  test('restores into an isolated scratch VPC that reaches only Systems Manager', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    for (const service of ['ssm', 'ssmmessages', 'ec2messages']) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        ServiceName: `com.amazonaws.us-east-1.${service}`, PrivateDnsEnabled: true, VpcEndpointType: 'Interface',
+      });
+    }
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Restore drill database-dr: no inbound'),
+      SecurityGroupEgress: [Match.objectLike({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })],
+      SecurityGroupIngress: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT' });
+  });
+
+  test('launches the scratch instance from a template that requires IMDSv2 and terminates on shutdown', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        InstanceType: 't3.small',
+        MetadataOptions: { HttpTokens: 'required' },
+        InstanceInitiatedShutdownBehavior: 'terminate',
+        Monitoring: { Enabled: true },
+        ImageId: { Ref: Match.stringLikeRegexp('al2023') },
+      }),
+    });
+  });
+
+  test('mounts read-only and runs the validation commands through a Run Command document', () => {
+    template.hasResourceProperties('AWS::SSM::Document', {
+      DocumentType: 'Command',
+      Content: Match.objectLike({
+        schemaVersion: '2.2',
+        parameters: { mounts: Match.objectLike({ type: 'String', allowedPattern: Match.anyValue() }) },
+        mainSteps: [Match.objectLike({
+          action: 'aws:runShellScript',
+          inputs: Match.objectLike({ timeoutSeconds: '1800', runCommand: Match.arrayWith(['set -euo pipefail', 'test -f /data/PG_VERSION']) }),
+        })],
+      }),
+    });
+    const content = JSON.stringify(template.findResources('AWS::SSM::Document'));
+    expect(content).toContain('opts=ro,noload');
+    expect(content).toContain('opts=ro,norecovery,nouuid');
+  });
+
+  test('the drill tags what it restores and tears down by that tag', () => {
+    const definition = definitionText(template);
+    for (const fragment of [
+      '\\"Key\\":\\"backup:purpose\\",\\"Value\\":\\"restore-drill:database-dr\\"',
+      '\\"Key\\":\\"backup:retention\\",\\"Value\\":\\"age:1d\\"',
+      '\\"Key\\":\\"backup:managed-by\\",\\"Value\\":\\"TestStack/WeeklyDrill\\"',
+      '\\"Key\\":\\"cdk-ebs-backup:drill-execution\\",\\"Value.$\\":\\"$$.Execution.Name\\"',
+      '\\"Name\\":\\"tag:cdk-ebs-backup:drill-execution\\",\\"Values.$\\":\\"States.Array($$.Execution.Name)\\"',
+      '\\"Drill\\":{\\"Type\\":\\"Parallel\\"',
+      '\\"Catch\\":[{\\"ErrorEquals\\":[\\"States.ALL\\"],\\"ResultPath\\":\\"$.error\\",\\"Next\\":\\"RecordDrillFailure\\"}]',
+    ]) {
+      expect(definition).toContain(fragment);
+    }
+    // the sweeper tears down by the drill's managed-by tag
+    expect(definitionText(template, 1)).toContain('\\"Name\\":\\"tag:backup:managed-by\\",\\"Values\\":[\\"TestStack/WeeklyDrill\\"]');
+  });
+
+  test('the state machines may create, touch and command only what carries the drill tag', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'CreateOnlyTaggedAsTheDrill',
+            Effect: 'Deny',
+            Action: ['ec2:RunInstances', 'ec2:CreateVolume'],
+            Condition: { StringNotEquals: { 'aws:RequestTag/backup:managed-by': 'TestStack/WeeklyDrill' } },
+          }),
+          Match.objectLike({
+            Sid: 'TouchOnlyWhatTheDrillCreated',
+            Effect: 'Deny',
+            Action: ['ec2:TerminateInstances', 'ec2:AttachVolume', 'ec2:DeleteVolume'],
+            Condition: { StringNotEquals: { 'aws:ResourceTag/backup:managed-by': 'TestStack/WeeklyDrill' } },
+          }),
+          Match.objectLike({ Sid: 'RunCommandsOnlyOnTheScratchInstance', Effect: 'Deny', Action: 'ssm:SendCommand' }),
+          Match.objectLike({ Action: 'iam:PassRole', Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'CdkEbsBackup/RestoreDrill' } },
+        })]),
+      },
+    });
+  });
+
+  test('alarms on a failed drill, a failed teardown or a failed execution', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(FILL(ok, 1) < 1, 1, 0) + FILL(teardown, 0) + FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)' }),
+        Match.objectLike({ Id: 'ok', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'DrillSucceeded', Namespace: 'CdkEbsBackup/RestoreDrill' }), Stat: 'Minimum' }) }),
+      ]),
+    });
+  });
+
+  test('the handlers run on the current Node.js runtime with JSON logs and a retention', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x', Handler: 'index.handler', Architectures: ['arm64'], LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+    }, 2);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+});
+
+describe('RestoreDrill: options', () => {
+  test('an AMI drill of an archive account, in the DR region, on a given VPC, with a key, an RPO alarm and a topic', () => {
+    // GIVEN a drill in a stack in the DR region
+    const app = createCheckedApp();
+    const stack = createTestStack(app, 'DrStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    key.grantEncryptDecrypt(new iam.ServicePrincipal('logs.eu-west-1.amazonaws.com'));
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      maxAzs: 2,
+      subnetConfiguration: [{ name: 'Private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      flowLogs: { All: { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(stack, 'FlowLogs', { encryptionKey: key, retention: logs.RetentionDays.ONE_YEAR })) } },
+    });
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['kms:CreateGrant'],
+      principals: [new iam.AnyPrincipal()],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    }));
+    const topic = new sns.Topic(stack, 'Alarms', { enforceSSL: true, masterKey: key });
+    const drill = new RestoreDrill(stack, 'ImageDrill', {
+      purpose: 'web-golden',
+      schedule: events.Schedule.rate(Duration.days(7)),
+      validation: ['systemctl is-enabled nginx'],
+      source: DrillSource.image({ owner: '111122223333' }),
+      vpc,
+      encryptionKey: key,
+      maxSnapshotAge: Duration.hours(26),
+      alarmTopic: topic,
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+      metricNamespace: 'Acme/Drills',
+    });
+    Validations.of(app).addPlugins(new EbsBackupChecks(app));
+
+    // THEN
+    const template = Template.fromJSON(checkedTemplate(stack));
+    const definition = definitionText(template);
+    expect(definition).toContain('\\"ImageId.$\\":\\"$.selection.imageId\\"');
+    expect(definition).toContain('\\"mode\\":\\"IMAGE\\"');
+    expect(definition).toContain('\\"owner\\":\\"111122223333\\"');
+    expect(definition).toContain('\\"KmsKeyId\\":\\"');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SnapshotAge',
+      Namespace: 'Acme/Drills',
+      Threshold: 26 * 3600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('Alarms') }],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('web-golden'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443 })],
+    });
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 'kms:CreateGrant',
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Key'), 'Arn'] },
+          Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        })]),
+      },
+    });
+    expect(drill.recoveryPointAlarm).toBeDefined();
+    expect(drill.metricTimeToRestore().metricName).toBe('TimeToRestore');
+  });
+});
+
+describe('RestoreDrill: validation', () => {
+  const base = { purpose: 'database-dr', schedule: events.Schedule.rate(Duration.days(7)), validation: ['true'] };
+  test.each([
+    ['an empty purpose', { purpose: '' }, "Stack/Drill: purpose must be between 1 and 256 characters long, got ''"],
+    ['a purpose with a shell character', { purpose: 'db;rm' }, "purpose must be a tag value of letters, digits, spaces and _ . : / = + - @, got 'db;rm'"],
+    ['no validation command', { validation: [] }, 'validation must have between 1 and 100 items, got [] (0 items)'],
+    ['a blank validation command', { validation: ['true', ' '] }, "validation[1] must be a non-empty command, got ' '"],
+    ['the root as mount point', { mountPoint: '/' }, "mountPoint must be an absolute path other than '/' of letters, digits and . _ / -, got '/'"],
+    ['a relative mount point', { mountPoint: 'data' }, "mountPoint must be an absolute path other than '/'"],
+    ['a mount point with a space', { mountPoint: '/my data' }, "got '/my data'"],
+    ['a validation timeout under 30 seconds', { validationTimeout: Duration.seconds(10) }, 'validationTimeout must be between 30 seconds and 30 days, got 10 seconds'],
+    ['a set window over an hour', { setWindow: Duration.hours(2) }, 'setWindow must be between 0 seconds and 1 hour, got 2 hours'],
+    ['a snapshot age alarm under an hour', { maxSnapshotAge: Duration.minutes(5) }, 'maxSnapshotAge must be between 1 hour and 3650 days, got 5 minutes'],
+    ['an AWS metric namespace', { metricNamespace: 'AWS/EC2' }, "metricNamespace must be a namespace of 1-255 characters without ':' that does not start with 'AWS/', got 'AWS/EC2'"],
+    ['a reserved tag key', { tags: { 'aws:owner': 'x' } }, "tags key must not start with 'aws:' (reserved by AWS), got 'aws:owner'"],
+  ])('rejects %s', (_name, override, message) => {
+    const stack = new Stack(new App(), 'Stack');
+    expect(() => new RestoreDrill(stack, 'Drill', { ...base, ...override } as any)).toThrow(message);
+  });
+
+  test.each([
+    ['DrillSource.snapshots', () => DrillSource.snapshots({ owner: '1234' }), "DrillSource.snapshots: owner must be a 12-digit AWS account id, got '1234'"],
+    ['DrillSource.image', () => DrillSource.image({ owner: 'archive' }), "DrillSource.image: owner must be a 12-digit AWS account id, got 'archive'"],
+  ])('%s rejects a bad owner', (_name, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test('skips validation of values known only at deploy time', () => {
+    const stack = new Stack(new App(), 'Stack');
+    expect(() => new RestoreDrill(stack, 'Drill', {
+      ...base,
+      purpose: Fn.importValue('Purpose'),
+      validation: [Fn.importValue('Command')],
+      mountPoint: Fn.importValue('MountPoint'),
+      source: DrillSource.snapshots({ owner: Fn.importValue('ArchiveAccount') }),
+    })).not.toThrow();
+  });
+
+  test('rejects a VPC selection without subnets', () => {
+    const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });
+    expect(() => new RestoreDrill(stack, 'Drill', { ...base, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } })).toThrow(
+      /Stack\/Drill: vpcSubnets|There are no 'Isolated' subnet groups/);
+  });
+});
