@@ -1,3 +1,4 @@
 export * from './retention';
 export * from './tagging';
 export * from './retention-roles';
+export * from './coverage';

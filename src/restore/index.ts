@@ -1,4 +1,3 @@
-export * from './coverage';
 export * from './checks';
 export * from './drill-source';
 export * from './restore-drill';

@@ -11,7 +11,8 @@ import { NIST80053R5Checks } from 'cdk-nag';
 import {
   backupSelection, checksApp, declaredJob, dlmPolicy, findings, imageId, instance, ROLE_ARN, stackIn, volume, vssWindow,
 } from './checks-fixtures';
-import { BackupCoverage, CoverageResourceType, EbsBackupChecks } from '../../src/restore';
+import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
+import { EbsBackupChecks } from '../../src/restore';
 import { synthesizeChecked } from '../support';
 
 describe('EbsBackup-VolumeCovered', () => {

@@ -1,4 +1,4 @@
-import { COVERAGE_METADATA_KEY } from '../coverage';
+import { COVERAGE_METADATA_KEY } from '../../core/coverage';
 import { AppTemplates, describeTags, glob, refersTo, tagsOf, TemplateResource } from './model';
 
 /** What a coverage source protects. */

@@ -1,4 +1,4 @@
-import { COVERAGE_METADATA_KEY } from '../../coverage';
+import { COVERAGE_METADATA_KEY } from '../../../core/coverage';
 import { describeTags, tagsOf } from '../model';
 import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE } from '../rule';
 

@@ -1,5 +1,5 @@
 import { CfnResource } from 'aws-cdk-lib';
-import { checkCount, checkTags, fail } from '../core/validation';
+import { checkCount, checkTags, fail } from './validation';
 
 /**
  * The CloudFormation `Metadata` key under which a resource declares which EC2 instances or EBS
