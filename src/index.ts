@@ -5,3 +5,4 @@ export * from './dlm';
 export * from './backup';
 export * from './worm';
 export * from './restore';
+export * from './orchestration';

@@ -1,0 +1,241 @@
+/**
+ * Expire the old artefacts (snapshots or AMIs) of one ConsistentSnapshotJob, which no DLM policy
+ * owns. Called by the job's state machine after a successful run.
+ *
+ * What is deleted is decided only from the function's environment (set by the construct) and the
+ * artefacts' own tags, never from the event, and the role may only delete artefacts that carry
+ * the job's managed-by tag. Idempotent: an artefact already gone counts as expired.
+ */
+import {
+  DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Filter, Tag,
+} from '@aws-sdk/client-ec2';
+import { log } from '../shared/log';
+import { withRetry } from '../shared/retry';
+
+/** The job's settings, from the environment. */
+export interface ExpiryConfig {
+  readonly resourceType: 'snapshot' | 'image';
+  /** Tag key and value that identify the job's artefacts. */
+  readonly purposeKey: string;
+  readonly purpose: string;
+  readonly managedByKey: string;
+  readonly managedBy: string;
+  /** Tag key holding the execution id that created an artefact. */
+  readonly executionKey: string;
+  /** Keep the newest N runs' artefacts... */
+  readonly retainCount?: number;
+  /** ...or every artefact younger than N days. */
+  readonly retainDays?: number;
+  /** Report what would be deleted, delete nothing. */
+  readonly dryRun: boolean;
+  /** At most this many deletions per run, a bound on the damage of a wrong tag. */
+  readonly maxDeletions: number;
+}
+
+/** The state machine's input to the function. */
+export interface ExpiryEvent {
+  /** The execution that just created artefacts: never expired. */
+  readonly executionId: string;
+}
+
+export interface ExpiryResult {
+  readonly resourceType: string;
+  readonly dryRun: boolean;
+  readonly found: number;
+  readonly kept: number;
+  readonly expired: string[];
+  readonly skipped: string[];
+}
+
+interface Artefact {
+  readonly id: string;
+  readonly created: Date;
+  readonly execution?: string;
+  readonly pending: boolean;
+}
+
+export class ExpiryConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpiryConfigError';
+  }
+}
+
+/** Read and check the environment. */
+export function readConfig(env: NodeJS.ProcessEnv): ExpiryConfig {
+  const need = (name: string): string => {
+    const v = env[name];
+    if (!v) {
+      throw new ExpiryConfigError(`environment variable ${name} is required`);
+    }
+    return v;
+  };
+  const resourceType = need('RESOURCE_TYPE');
+  if (resourceType !== 'snapshot' && resourceType !== 'image') {
+    throw new ExpiryConfigError(`RESOURCE_TYPE must be 'snapshot' or 'image', got '${resourceType}'`);
+  }
+  const int = (name: string): number | undefined => {
+    if (env[name] === undefined || env[name] === '') {
+      return undefined;
+    }
+    const n = Number(env[name]);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new ExpiryConfigError(`${name} must be a positive integer, got '${env[name]}'`);
+    }
+    return n;
+  };
+  const retainCount = int('RETAIN_COUNT');
+  const retainDays = int('RETAIN_DAYS');
+  if ((retainCount === undefined) === (retainDays === undefined)) {
+    throw new ExpiryConfigError('exactly one of RETAIN_COUNT and RETAIN_DAYS must be set');
+  }
+  return {
+    resourceType,
+    purposeKey: need('PURPOSE_TAG_KEY'),
+    purpose: need('PURPOSE'),
+    managedByKey: need('MANAGED_BY_TAG_KEY'),
+    managedBy: need('MANAGED_BY'),
+    executionKey: need('EXECUTION_TAG_KEY'),
+    retainCount,
+    retainDays,
+    dryRun: env.DRY_RUN === 'true',
+    maxDeletions: int('MAX_DELETIONS') ?? 500,
+  };
+}
+
+/** Every artefact of the job, across pages. */
+export async function listArtefacts(ec2: EC2Client, config: ExpiryConfig): Promise<Artefact[]> {
+  const filters: Filter[] = [
+    { Name: `tag:${config.purposeKey}`, Values: [config.purpose] },
+    { Name: `tag:${config.managedByKey}`, Values: [config.managedBy] },
+  ];
+  const tagOf = (tags: Tag[] | undefined) => tags?.find((t) => t.Key === config.executionKey)?.Value;
+  const out: Artefact[] = [];
+  let token: string | undefined;
+  do {
+    if (config.resourceType === 'snapshot') {
+      const page = await withRetry(() => ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, NextToken: token })));
+      for (const s of page.Snapshots ?? []) {
+        out.push({ id: s.SnapshotId!, created: new Date(s.StartTime!), execution: tagOf(s.Tags), pending: s.State === 'pending' });
+      }
+      token = page.NextToken;
+    } else {
+      const page = await withRetry(() => ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, NextToken: token })));
+      for (const i of page.Images ?? []) {
+        out.push({ id: i.ImageId!, created: new Date(i.CreationDate!), execution: tagOf(i.Tags), pending: i.State === 'pending' });
+      }
+      token = page.NextToken;
+    }
+  } while (token);
+  return out;
+}
+
+/**
+ * Which artefacts retention expires. Count retention counts runs (one run makes a set of
+ * artefacts across instances and volumes), so a set is kept or expired whole; age retention
+ * looks at each artefact. The current run, artefacts without an execution tag and pending ones
+ * are never expired.
+ */
+export function selectExpired(artefacts: Artefact[], config: ExpiryConfig, currentExecution: string, now: Date): {
+  expired: Artefact[]; skipped: Artefact[];
+} {
+  const skipped = artefacts.filter((a) => !a.execution || a.pending);
+  const eligible = artefacts.filter((a) => a.execution && !a.pending);
+  let expired: Artefact[];
+  if (config.retainDays !== undefined) {
+    const cutoff = now.getTime() - config.retainDays * 86_400_000;
+    expired = eligible.filter((a) => a.execution !== currentExecution && a.created.getTime() < cutoff);
+  } else {
+    const runs = new Map<string, Date>();
+    for (const a of artefacts) {
+      if (a.execution && (!runs.has(a.execution) || runs.get(a.execution)! < a.created)) {
+        runs.set(a.execution, a.created);
+      }
+    }
+    runs.set(currentExecution, new Date(8.64e15)); // the current run is always the newest
+    const keep = new Set([...runs.entries()].sort((x, y) => y[1].getTime() - x[1].getTime()).slice(0, config.retainCount!).map(([e]) => e));
+    expired = eligible.filter((a) => !keep.has(a.execution!));
+  }
+  expired.sort((x, y) => x.created.getTime() - y.created.getTime());
+  return { expired, skipped };
+}
+
+/** Delete one artefact; false when AWS says it cannot be deleted now (in use by an AMI, say). */
+export async function deleteArtefact(ec2: EC2Client, config: ExpiryConfig, id: string): Promise<boolean> {
+  try {
+    if (config.resourceType === 'snapshot') {
+      await withRetry(() => ec2.send(new DeleteSnapshotCommand({ SnapshotId: id })));
+    } else {
+      await withRetry(() => ec2.send(new DeregisterImageCommand({ ImageId: id, DeleteAssociatedSnapshots: true })));
+    }
+    return true;
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name === 'InvalidSnapshot.NotFound' || name === 'InvalidAMIID.NotFound' || name === 'InvalidAMIID.Unavailable') {
+      log('INFO', 'already gone', { id, outcome: 'expired' });
+      return true;
+    }
+    if (name === 'InvalidSnapshot.InUse') {
+      log('WARN', 'in use, kept', { id, outcome: 'skipped', error: name });
+      return false;
+    }
+    throw err;
+  }
+}
+
+export async function expire(ec2: EC2Client, config: ExpiryConfig, event: ExpiryEvent, now = new Date()): Promise<ExpiryResult> {
+  if (typeof event?.executionId !== 'string' || event.executionId === '') {
+    throw new ExpiryConfigError('event.executionId must be the current execution id');
+  }
+  const artefacts = await listArtefacts(ec2, config);
+  const { expired, skipped } = selectExpired(artefacts, config, event.executionId, now);
+  const base = { resourceType: config.resourceType, purpose: config.purpose, dryRun: config.dryRun };
+  for (const a of skipped) {
+    log('WARN', a.pending ? 'pending, not considered' : 'no execution tag, not considered', { ...base, id: a.id, outcome: 'skipped' });
+  }
+  const batch = expired.slice(0, config.maxDeletions);
+  if (expired.length > batch.length) {
+    log('WARN', 'more artefacts expired than one run deletes; the rest go next run', { ...base, expired: expired.length, maxDeletions: config.maxDeletions });
+  }
+  const done: string[] = [];
+  const kept: string[] = skipped.map((a) => a.id);
+  const failures: string[] = [];
+  for (const a of batch) {
+    if (config.dryRun) {
+      log('INFO', 'would expire', { ...base, id: a.id, execution: a.execution, created: a.created.toISOString(), outcome: 'dry-run' });
+      done.push(a.id);
+      continue;
+    }
+    try {
+      if (await deleteArtefact(ec2, config, a.id)) {
+        log('INFO', 'expired', { ...base, id: a.id, execution: a.execution, created: a.created.toISOString(), outcome: 'expired' });
+        done.push(a.id);
+      } else {
+        kept.push(a.id);
+      }
+    } catch (err) {
+      log('ERROR', 'delete failed', { ...base, id: a.id, outcome: 'failed', error: (err as Error).name });
+      failures.push(`${a.id}: ${(err as Error).name}`);
+    }
+  }
+  const result: ExpiryResult = {
+    resourceType: config.resourceType,
+    dryRun: config.dryRun,
+    found: artefacts.length,
+    kept: artefacts.length - done.length,
+    expired: done,
+    skipped: kept,
+  };
+  log(failures.length ? 'ERROR' : 'INFO', 'expiry finished', { ...base, found: result.found, expiredCount: done.length, failed: failures.length });
+  if (failures.length > 0) {
+    // the state machine reports the job failed: retention that silently stops is the failure auditors find
+    throw new Error(`could not expire ${failures.length} ${config.resourceType}(s): ${failures.slice(0, 10).join(', ')}`);
+  }
+  return result;
+}
+
+const client = new EC2Client({});
+
+export async function handler(event: ExpiryEvent): Promise<ExpiryResult> {
+  return expire(client, readConfig(process.env), event);
+}

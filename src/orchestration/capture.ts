@@ -1,0 +1,341 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { pollLoop, retryTransient } from './poll';
+
+/**
+ * Options of multi-volume snapshots (`CreateSnapshots`), one call per instance.
+ */
+export interface SnapshotCaptureOptions {
+  /**
+   * Leave the root volume out, when only the data volumes hold what must be restored.
+   *
+   * @default false
+   */
+  readonly excludeBootVolume?: boolean;
+
+  /**
+   * Copy the volumes' own tags (Name, cost centre) onto the snapshots, besides the backup tags.
+   *
+   * @default false
+   */
+  readonly copyVolumeTags?: boolean;
+}
+
+/**
+ * Options of AMIs (`CreateImage`), for root devices that must boot as they were.
+ */
+export interface ImageCaptureOptions {
+  /**
+   * Stop each instance, create the image, and start it again (the instance is started again on
+   * every failure too). Without it the image is taken with `NoReboot`, which is only
+   * crash-consistent.
+   *
+   * @default true
+   */
+  readonly stopInstance?: boolean;
+
+  /**
+   * How long to wait for an instance to stop before giving up (and starting it again).
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly stopTimeout?: Duration;
+}
+
+/** What a job creates. */
+export enum CaptureKind {
+  /** Multi-volume EBS snapshots, crash-consistent across the volumes of an instance. */
+  SNAPSHOTS = 'SNAPSHOTS',
+  /** AMIs (with their EBS snapshots). */
+  IMAGES = 'IMAGES',
+}
+
+/** @internal */
+export interface CaptureRenderContext {
+  readonly scope: Construct;
+  /** The purpose tag value. */
+  readonly purpose: string;
+  /** Every tag an artefact carries, besides the execution id tag. */
+  readonly tags: Record<string, string>;
+  /** The key of the tag holding the execution id. */
+  readonly executionTagKey: string;
+  /** The description of each artefact. */
+  readonly description: string;
+}
+
+/** @internal */
+export interface CaptureRendering {
+  /** The Map item processor, run for `{ instanceId }`. */
+  readonly iteration: sfn.IChainable;
+  /** The JSONPath, over the Map's result at `$.capture`, of every artefact id. */
+  readonly idsPath: string;
+  /** Build a poll of every artefact's state; `ids` is at `$.artefacts.ids`. */
+  readonly verify: (interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable) => sfn.Chain;
+  /** What the artefacts are called in messages and the expiry handler. */
+  readonly resourceType: 'snapshot' | 'image';
+}
+
+/**
+ * What a `ConsistentSnapshotJob` creates for each instance: multi-volume snapshots (the default)
+ * or AMIs.
+ */
+export class Capture {
+  /**
+   * One multi-volume `CreateSnapshots` per instance: all its volumes at the same moment, and all
+   * instances as close together as the API allows (the calls run in parallel).
+   */
+  public static snapshots(options: SnapshotCaptureOptions = {}): Capture {
+    return new Capture(CaptureKind.SNAPSHOTS, (ctx) => renderSnapshots(ctx, options));
+  }
+
+  /**
+   * One AMI per instance, for root devices: stop, create the image, start (or a no-reboot image).
+   */
+  public static images(options: ImageCaptureOptions = {}): Capture {
+    const stopTimeout = options.stopTimeout ?? Duration.minutes(10);
+    if (!stopTimeout.isUnresolved() && (stopTimeout.toSeconds({ integral: false }) < 30 || stopTimeout.toHours({ integral: false }) > 2)) {
+      throw new Error(`Capture.images: stopTimeout must be between 30 seconds and 2 hours, got ${stopTimeout.toHumanString()}`);
+    }
+    return new Capture(CaptureKind.IMAGES, (ctx) => renderImages(ctx, options.stopInstance ?? true, stopTimeout));
+  }
+
+  /** What is created. */
+  public readonly kind: CaptureKind;
+
+  private readonly build: (ctx: CaptureRenderContext) => CaptureRendering;
+
+  private constructor(kind: CaptureKind, build: (ctx: CaptureRenderContext) => CaptureRendering) {
+    this.kind = kind;
+    this.build = build;
+  }
+
+  /** @internal */
+  public _render(ctx: CaptureRenderContext): CaptureRendering {
+    return this.build(ctx);
+  }
+}
+
+/** `[{ Key, Value }]` with the execution id tag taken from the context object. */
+function tagSpec(ctx: CaptureRenderContext): Array<{ Key: string; Value: string }> {
+  return [
+    ...Object.entries(ctx.tags).map(([Key, Value]) => ({ Key, Value })),
+    { Key: ctx.executionTagKey, Value: sfn.JsonPath.executionId },
+  ];
+}
+
+function ec2Arn(scope: Construct, resource: string, withAccount = true): string {
+  return Stack.of(scope).formatArn({ service: 'ec2', resource, resourceName: '*', account: withAccount ? undefined : '' });
+}
+
+/** Tag-on-create needs ec2:CreateTags, allowed only as part of `createAction`. */
+function createTagsOn(createAction: string, resources: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['ec2:CreateTags'],
+    resources,
+    conditions: { StringEquals: { 'ec2:CreateAction': createAction } },
+  });
+}
+
+
+function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOptions): CaptureRendering {
+  const scope = ctx.scope;
+  const snapshotArn = ec2Arn(scope, 'snapshot', false);
+  const create = new tasks.CallAwsService(scope, 'CreateSnapshots', {
+    stateName: 'CreateSnapshots',
+    service: 'ec2',
+    action: 'createSnapshots',
+    iamAction: 'ec2:CreateSnapshots',
+    iamResources: [ec2Arn(scope, 'instance'), ec2Arn(scope, 'volume'), snapshotArn],
+    additionalIamStatements: [createTagsOn('CreateSnapshots', [snapshotArn])],
+    parameters: {
+      InstanceSpecification: { InstanceId: sfn.JsonPath.stringAt('$.instanceId'), ExcludeBootVolume: options.excludeBootVolume ?? false },
+      Description: ctx.description,
+      // tagged at creation, atomically: no snapshot of this job ever exists without its tags
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: tagSpec(ctx) }],
+      ...(options.copyVolumeTags ? { CopyTagsFromSource: 'volume' } : {}),
+    },
+    resultSelector: { snapshotIds: sfn.JsonPath.listAt('$.Snapshots[*].SnapshotId') },
+    resultPath: '$.created',
+    taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+  });
+  // throttling and transient EC2 errors; a retry at worst adds a set tagged with the same execution id
+  retryTransient(create);
+  return {
+    iteration: create,
+    idsPath: '$.capture[*].created.snapshotIds[*]',
+    resourceType: 'snapshot',
+    verify: (interval, maxPolls, done, failed, timeout) => {
+      const check = new tasks.CallAwsService(scope, 'DescribeSnapshots', {
+        stateName: 'DescribeSnapshots',
+        service: 'ec2',
+        action: 'describeSnapshots',
+        iamAction: 'ec2:DescribeSnapshots',
+        iamResources: ['*'],
+        parameters: { SnapshotIds: sfn.JsonPath.listAt('$.artefacts.ids'), OwnerIds: ['self'] },
+        resultSelector: { states: sfn.JsonPath.listAt('$.Snapshots[*].State') },
+        resultPath: '$.artefacts.poll',
+      });
+      retryTransient(check);
+      return verifyLoop(scope, check, ['error'], 'pending', interval, maxPolls, done, failed, timeout);
+    },
+  };
+}
+
+function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTimeout: Duration): CaptureRendering {
+  const scope = ctx.scope;
+  const instanceArn = ec2Arn(scope, 'instance');
+  const imageArn = ec2Arn(scope, 'image', false);
+  const snapshotArn = ec2Arn(scope, 'snapshot', false);
+  const instanceIds = sfn.JsonPath.array(sfn.JsonPath.stringAt('$.instanceId'));
+  const create = new tasks.CallAwsService(scope, 'CreateImage', {
+    stateName: 'CreateImage',
+    service: 'ec2',
+    action: 'createImage',
+    iamAction: 'ec2:CreateImage',
+    iamResources: [instanceArn, imageArn, snapshotArn],
+    additionalIamStatements: [createTagsOn('CreateImage', [imageArn, snapshotArn])],
+    parameters: {
+      InstanceId: sfn.JsonPath.stringAt('$.instanceId'),
+      // unique per execution and instance, so that a retried call fails as a duplicate instead of adding an image
+      Name: sfn.JsonPath.format(`${amiNamePart(ctx.purpose)}-{}-{}`, sfn.JsonPath.stringAt('$.instanceId'), sfn.JsonPath.executionName),
+      Description: ctx.description,
+      NoReboot: true,
+      TagSpecifications: [{ ResourceType: 'image', Tags: tagSpec(ctx) }, { ResourceType: 'snapshot', Tags: tagSpec(ctx) }],
+    },
+    resultSelector: { imageId: sfn.JsonPath.stringAt('$.ImageId') },
+    resultPath: '$.created',
+    taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+  });
+  retryTransient(create);
+  const verify: CaptureRendering['verify'] = (interval, maxPolls, done, failed, timeout) => {
+    const check = new tasks.CallAwsService(scope, 'DescribeImages', {
+      stateName: 'DescribeImages',
+      service: 'ec2',
+      action: 'describeImages',
+      iamAction: 'ec2:DescribeImages',
+      iamResources: ['*'],
+      parameters: { ImageIds: sfn.JsonPath.listAt('$.artefacts.ids'), Owners: ['self'] },
+      resultSelector: { states: sfn.JsonPath.listAt('$.Images[*].State') },
+      resultPath: '$.artefacts.poll',
+    });
+    retryTransient(check);
+    return verifyLoop(scope, check, ['failed', 'error', 'invalid', 'deregistered', 'disabled'], 'pending', interval, maxPolls, done, failed, timeout);
+  };
+  const base = { idsPath: '$.capture[*].created.imageId', resourceType: 'image' as const, verify };
+  if (!stopInstance) {
+    return { ...base, iteration: create };
+  }
+
+  const captureFailed = new sfn.Fail(scope, 'CaptureFailed', {
+    stateName: 'CaptureFailed', errorPath: '$.captureError.Error', causePath: '$.captureError.Cause',
+  });
+  const startAfterFailure = new tasks.CallAwsService(scope, 'StartAfterFailure', {
+    stateName: 'StartAfterFailure',
+    service: 'ec2',
+    action: 'startInstances',
+    iamAction: 'ec2:StartInstances',
+    iamResources: [instanceArn],
+    parameters: { InstanceIds: instanceIds },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryTransient(startAfterFailure, 5, Duration.seconds(5), [sfn.Errors.ALL]);
+  startAfterFailure.addCatch(captureFailed, { resultPath: '$.startError' });
+  const recover = startAfterFailure.next(captureFailed);
+
+  const stop = new tasks.CallAwsService(scope, 'StopInstance', {
+    stateName: 'StopInstance',
+    service: 'ec2',
+    action: 'stopInstances',
+    iamAction: 'ec2:StopInstances',
+    iamResources: [instanceArn],
+    parameters: { InstanceIds: instanceIds },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryTransient(stop);
+  const describe = new tasks.CallAwsService(scope, 'DescribeInstanceState', {
+    stateName: 'DescribeInstanceState',
+    service: 'ec2',
+    action: 'describeInstances',
+    iamAction: 'ec2:DescribeInstances',
+    iamResources: ['*'],
+    parameters: { InstanceIds: instanceIds },
+    resultSelector: { reservations: sfn.JsonPath.objectAt('$.Reservations') },
+    resultPath: '$.stopping.poll',
+  });
+  retryTransient(describe);
+  const start = new tasks.CallAwsService(scope, 'StartInstance', {
+    stateName: 'StartInstance',
+    service: 'ec2',
+    action: 'startInstances',
+    iamAction: 'ec2:StartInstances',
+    iamResources: [instanceArn],
+    parameters: { InstanceIds: instanceIds },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retryTransient(start, 5, Duration.seconds(5), [sfn.Errors.ALL]);
+  start.addCatch(captureFailed, { resultPath: '$.captureError' });
+  for (const s of [stop, describe, create]) {
+    s.addCatch(recover, { resultPath: '$.captureError' });
+  }
+  const state = '$.stopping.poll.reservations[0].Instances[0].State.Name';
+  const markFailure = (id: string, error: string, cause: string) => new sfn.Pass(scope, id, {
+    stateName: id, result: sfn.Result.fromObject({ Error: error, Cause: cause }), resultPath: '$.captureError',
+  }).next(recover);
+  const interval = Duration.seconds(10);
+  const stopped = pollLoop(scope, 'StopInstance', {
+    interval,
+    maxPolls: Math.max(1, Math.ceil(stopTimeout.toSeconds() / interval.toSeconds())),
+    counterPath: '$.stopping.polls',
+    check: describe,
+    pending: sfn.Condition.not(sfn.Condition.isPresent(state)),
+    succeeded: sfn.Condition.stringEquals(state, 'stopped'),
+    failed: sfn.Condition.or(sfn.Condition.stringEquals(state, 'terminated'), sfn.Condition.stringEquals(state, 'shutting-down')),
+    onSucceeded: create.next(start),
+    onFailed: markFailure('InstanceGone', 'SnapshotJob.InstanceGone', 'the instance was terminated while the job stopped it'),
+    onTimeout: markFailure('StopTimedOut', 'SnapshotJob.StopTimeout', `the instance did not stop within ${stopTimeout.toHumanString()}`),
+  });
+  const init = new sfn.Pass(scope, 'PrepareStop', { stateName: 'PrepareStop', result: sfn.Result.fromObject({}), resultPath: '$.stopping' });
+  return { ...base, iteration: init.next(stop).next(stopped) };
+}
+
+/** Poll artefact states until none is pending; any failed state, or a missing artefact, fails the verification. */
+function verifyLoop(
+  scope: Construct, check: tasks.CallAwsService, failedStates: string[], pendingState: string,
+  interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable,
+): sfn.Chain {
+  const states = sfn.JsonPath.listAt('$.artefacts.poll.states');
+  const flags: { [key: string]: string } = {};
+  failedStates.forEach((s, i) => flags[`failed${i}`] = sfn.JsonPath.arrayContains(states, s));
+  const evaluate = new sfn.Pass(scope, 'EvaluateArtefacts', {
+    stateName: 'EvaluateArtefacts',
+    parameters: {
+      ...flags,
+      pending: sfn.JsonPath.arrayContains(states, pendingState),
+      count: sfn.JsonPath.arrayLength(states),
+    },
+    resultPath: '$.artefacts.poll',
+  });
+  return pollLoop(scope, 'Verify', {
+    interval,
+    maxPolls,
+    counterPath: '$.artefacts.polls',
+    check,
+    evaluate,
+    failed: sfn.Condition.or(
+      sfn.Condition.not(sfn.Condition.numberEqualsJsonPath('$.artefacts.poll.count', '$.artefacts.count')),
+      ...failedStates.map((_, i) => sfn.Condition.booleanEquals(`$.artefacts.poll.failed${i}`, true)),
+    ),
+    succeeded: sfn.Condition.booleanEquals('$.artefacts.poll.pending', false),
+    onSucceeded: done,
+    onFailed: failed,
+    onTimeout: timeout,
+  });
+}
+
+/** The purpose as an AMI name part: AMI names allow only a-z A-Z 0-9 ( ) [ ] space . / - ' @ _ and 128 characters. */
+function amiNamePart(purpose: string): string {
+  return purpose.replace(/[^a-zA-Z0-9()[\] ./\-'@_]/g, '-').slice(0, 24);
+}

@@ -1,0 +1,321 @@
+import * as path from 'path';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { Capture, CaptureKind } from './capture';
+import { ConsistentSnapshotJobProps } from './consistent-snapshot-job-props';
+import { acknowledgeJob, grantExpiry, grantMetrics, guardStateMachine } from './job-permissions';
+import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
+import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
+import { RetentionRoles } from '../core/retention-roles';
+import { BackupTagging } from '../core/tagging';
+import { check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, fail, warn } from '../core/validation';
+
+/**
+ * One crash-consistent set of snapshots (or AMIs) across several instances, with pre and post
+ * steps around it, as a Step Functions state machine.
+ *
+ * Before steps run in order; then one multi-volume `CreateSnapshots` per instance, all in
+ * parallel; then the after steps in reverse order, which run on every path once a before step
+ * has started. Snapshots are tagged at creation (purpose, retention, managed-by and the
+ * execution id); old ones are expired by the job itself.
+ */
+export class ConsistentSnapshotJob extends Construct {
+  /** The namespace of the job's custom metrics. */
+  public static readonly METRIC_NAMESPACE = 'CdkEbsBackup/ConsistentSnapshotJob';
+
+  /** The state machine that runs the job. */
+  public readonly stateMachine: sfn.StateMachine;
+
+  /** The function that expires old artefacts (registered with `RetentionRoles`). */
+  public readonly expiryFunction: lambda.Function;
+
+  /** The function that publishes the run metrics. */
+  public readonly metricsFunction: lambda.Function;
+
+  /** Where alarms and failure notices go. */
+  public readonly alarmTopic: sns.ITopic;
+
+  /** Alarms when a run fails, times out or is aborted, or the schedule cannot start it. */
+  public readonly failureAlarm: cloudwatch.Alarm;
+
+  /**
+   * Alarms when the pause window exceeds `maxPauseWindow`.
+   *
+   * @default - none
+   */
+  public readonly pauseWindowAlarm?: cloudwatch.Alarm;
+
+  /**
+   * The schedule rule.
+   *
+   * @default - none
+   */
+  public readonly rule?: events.Rule;
+
+  /** The tags every artefact carries (besides the execution id tag). */
+  public readonly artefactTags: { [key: string]: string };
+
+  /** The key of the tag that holds the id of the execution that created an artefact. */
+  public readonly executionTagKey: string;
+
+  private readonly purpose: string;
+
+  constructor(scope: Construct, id: string, props: ConsistentSnapshotJobProps) {
+    super(scope, id);
+    const before = props.before ?? [];
+    const after = props.after ?? [];
+    const capture = props.capture ?? Capture.snapshots();
+    this.validate(props, before, after);
+    this.purpose = props.purpose;
+
+    const keys = BackupTagging.keys(this);
+    this.artefactTags = BackupTagging.tagsFor(this, { purpose: props.purpose, retention: props.retain });
+    this.executionTagKey = keys.purpose.endsWith('purpose') ? `${keys.purpose.slice(0, -'purpose'.length)}execution` : `${BackupTagging.DEFAULT_PREFIX}execution`;
+    const artefactName = capture.kind === CaptureKind.IMAGES ? 'AMIs' : 'snapshots';
+    BackupTagging.addArtefactSource(this, {
+      artefactTagSets: () => [{ artefact: `${artefactName} of job '${props.purpose}'`, tags: this.artefactTags }],
+    });
+
+    // ---- the alarm topic: KMS-encrypted, TLS only ----------------------------------------------
+    this.alarmTopic = props.alarmTopic ?? this.createTopic();
+
+    // ---- handlers -------------------------------------------------------------------------------
+    const resourceType = capture.kind === CaptureKind.IMAGES ? 'image' : 'snapshot';
+    this.expiryFunction = this.handler('Expiry', 'snapshot-expiry', `Expires old ${artefactName} of ${this.node.path}`, {
+      RESOURCE_TYPE: resourceType,
+      PURPOSE_TAG_KEY: keys.purpose,
+      PURPOSE: props.purpose,
+      MANAGED_BY_TAG_KEY: keys.managedBy,
+      MANAGED_BY: this.artefactTags[keys.managedBy],
+      EXECUTION_TAG_KEY: this.executionTagKey,
+      ...(props.retain.maxCount !== undefined ? { RETAIN_COUNT: asString(props.retain.maxCount) } : {}),
+      ...(props.retain.maxAge !== undefined ? { RETAIN_DAYS: asString(props.retain.maxAge.toDays()) } : {}),
+      DRY_RUN: String(props.dryRun ?? false),
+    });
+    grantExpiry(this.expiryFunction.role as iam.Role, resourceType, this.artefactTags, [keys.purpose, keys.managedBy]);
+    RetentionRoles.register(this, this.expiryFunction.role!,
+      `expires the ${artefactName} of consistent snapshot job '${props.purpose}' (${this.node.path}) beyond its retention`);
+    this.metricsFunction = this.handler('Metrics', 'snapshot-job-metrics', `Publishes run metrics of ${this.node.path}`, {
+      METRIC_NAMESPACE: ConsistentSnapshotJob.METRIC_NAMESPACE,
+      PURPOSE: props.purpose,
+    });
+    grantMetrics(this.metricsFunction.role as iam.Role, ConsistentSnapshotJob.METRIC_NAMESPACE);
+
+    // ---- the state machine ----------------------------------------------------------------------
+    const definition = buildWorkflow(new Construct(this, 'Definition'), {
+      purpose: props.purpose,
+      jobPath: this.node.path,
+      instanceTags: props.instances.tags,
+      instanceIds: props.instances.instanceIds,
+      before,
+      after,
+      capture: (s) => capture._render({
+        scope: s,
+        purpose: props.purpose,
+        tags: this.artefactTags,
+        executionTagKey: this.executionTagKey,
+        description: `${props.purpose}: consistent ${artefactName} by ${this.node.path}`.slice(0, 255),
+      }),
+      maxConcurrency: props.maxConcurrency ?? 40,
+      completionTimeout: props.waitForCompletion ? props.completionTimeout ?? Duration.hours(6) : undefined,
+      expiryFunction: this.expiryFunction,
+      metricsFunction: this.metricsFunction,
+      topic: this.alarmTopic,
+    });
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      comment: `Consistent ${artefactName} of '${props.purpose}' with before/after steps (${this.node.path})`,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    this.alarmTopic.grantPublish(this.stateMachine);
+    guardStateMachine(this.stateMachine, props.instances.tags, keys.purpose);
+
+    // ---- schedule and alarms --------------------------------------------------------------------
+    if (props.schedule) {
+      this.rule = new events.Rule(this, 'Schedule', {
+        description: `Runs consistent snapshot job '${props.purpose}'`.slice(0, 512),
+        schedule: props.schedule,
+        enabled: props.scheduleEnabled ?? true,
+        targets: [new targets.SfnStateMachine(this.stateMachine, {
+          input: events.RuleTargetInput.fromObject({ trigger: 'schedule' }),
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(1),
+        })],
+      });
+    }
+    this.failureAlarm = this.createFailureAlarm();
+    if (props.maxPauseWindow) {
+      this.pauseWindowAlarm = new cloudwatch.Alarm(this, 'PauseWindowAlarm', {
+        alarmDescription: `The pause window of snapshot job '${props.purpose}' exceeded ${props.maxPauseWindow.toHumanString()}`,
+        metric: this.metricPauseWindow({ statistic: 'Maximum', period: Duration.hours(1) }),
+        threshold: props.maxPauseWindow.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.pauseWindowAlarm.addAlarmAction(new cw_actions.SnsAction(this.alarmTopic));
+    }
+    acknowledgeJob(this.stateMachine, [this.expiryFunction, this.metricsFunction],
+      [logGroup, this.expiryFunction.logGroup, this.metricsFunction.logGroup]);
+  }
+
+  /** The pause window: end of the last `before` step to start of the first `after` step (seconds). */
+  public metricPauseWindow(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('PauseWindow', { statistic: 'Maximum', unit: cloudwatch.Unit.SECONDS, ...props });
+  }
+
+  /** 1 per successful run. */
+  public metricJobSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('JobSucceeded', { statistic: 'Sum', ...props });
+  }
+
+  /** 1 per failed run (that got as far as reporting; `failureAlarm` also counts the rest). */
+  public metricJobFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('JobFailed', { statistic: 'Sum', ...props });
+  }
+
+  /** Snapshots or AMIs created per successful run. */
+  public metricArtefactsCreated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ArtefactsCreated', { statistic: 'Sum', ...props });
+  }
+
+  /** A custom metric of the job. */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: ConsistentSnapshotJob.METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { Purpose: this.purpose },
+      period: Duration.days(1),
+      ...props,
+    });
+  }
+
+  private validate(props: ConsistentSnapshotJobProps, before: SnapshotStep[], after: SnapshotStep[]): void {
+    const { tags, instanceIds } = props.instances ?? {};
+    check((tags === undefined) !== (instanceIds === undefined), this, 'instances',
+      'must give exactly one of tags and instanceIds', props.instances);
+    if (tags !== undefined) {
+      check(Token.isUnresolved(tags) || Object.keys(tags).length >= 1, this, 'instances.tags', 'must have at least one tag', tags);
+      checkTags(this, 'instances.tags', tags, 50);
+    }
+    if (instanceIds !== undefined) {
+      checkCount(this, 'instances.instanceIds', instanceIds, 1, 1000);
+      for (const [i, iid] of (Token.isUnresolved(instanceIds) ? [] : instanceIds).entries()) {
+        checkPattern(this, `instances.instanceIds[${i}]`, iid, /^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'an instance id such as i-0123456789abcdef0');
+      }
+      const runCommand = [...before, ...after].some((s) => s.kind === SnapshotStepKind.RUN_COMMAND);
+      if (runCommand && !Token.isUnresolved(instanceIds)) {
+        check(instanceIds.length <= RUN_COMMAND_MAX_INSTANCES, this, 'instances.instanceIds',
+          `must have at most ${RUN_COMMAND_MAX_INSTANCES} items when a Run Command step targets them (SendCommand takes at most 50 instance ids)`, instanceIds.length);
+      }
+    }
+    checkCount(this, 'before', before, 0, 20);
+    checkCount(this, 'after', after, 0, 20);
+    checkInteger(this, 'maxConcurrency', props.maxConcurrency, 1, 40);
+    if (props.completionTimeout !== undefined && !props.waitForCompletion) {
+      fail(this, 'completionTimeout', 'has no effect without waitForCompletion: true', props.completionTimeout);
+    }
+    checkDuration(this, 'completionTimeout', props.completionTimeout, Duration.minutes(1), Duration.days(7));
+    checkDuration(this, 'maxPauseWindow', props.maxPauseWindow, Duration.seconds(1), Duration.days(1));
+    if (props.retain === undefined) {
+      fail(this, 'retain', 'is required: no DLM policy expires these snapshots, so the job does');
+    }
+    const rate = /^rate\((\d+) minutes?\)$/.exec(props.schedule?.expressionString ?? '');
+    if (rate && Number(rate[1]) < 60) {
+      warn(this, 'frequentConsistentSnapshots',
+        `${this.node.path}: schedule runs every ${rate[1]} minutes; each run quiesces the application, and snapshots of one volume are taken at most every few minutes`);
+    }
+  }
+
+  private createTopic(): sns.Topic {
+    const key = new kms.Key(this, 'TopicKey', {
+      description: `Encrypts the alarm topic of snapshot job ${this.node.path}`.slice(0, 8192),
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms publish to an encrypted topic only if the key lets them; only for this account's alarms
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    }));
+    // only AWS services acting for a resource may create grants on the key (Control Tower CT.KMS.PR.3)
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ['kms:CreateGrant'],
+      principals: [new iam.AnyPrincipal()],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    }));
+    return new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: `Snapshot job ${this.purposeForDisplay()}` });
+  }
+
+  private createFailureAlarm(): cloudwatch.Alarm {
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {
+      failed: this.stateMachine.metricFailed({ statistic: 'Sum' }),
+      timedOut: this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
+      aborted: this.stateMachine.metricAborted({ statistic: 'Sum' }),
+    };
+    let expression = 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)';
+    if (this.rule) {
+      usingMetrics.notStarted = new cloudwatch.Metric({
+        namespace: 'AWS/Events', metricName: 'FailedInvocations', dimensionsMap: { RuleName: this.rule.ruleName }, statistic: 'Sum',
+      });
+      expression += ' + FILL(notStarted, 0)';
+    }
+    const alarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
+      alarmDescription: `Snapshot job '${this.purpose}' (${this.node.path}) failed, timed out, was aborted, or could not be started`.slice(0, 1024),
+      metric: new cloudwatch.MathExpression({ expression, usingMetrics, period: Duration.hours(1), label: 'failed runs' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cw_actions.SnsAction(this.alarmTopic));
+    return alarm;
+  }
+
+  private handler(id: string, asset: string, description: string, environment: Record<string, string>): lambda.Function {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR });
+    const role = new iam.Role(this, `${id}Role`, {
+      description: description.slice(0, 1000),
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    logGroup.grantWrite(role);
+    const fn = new lambda.Function(this, `${id}Function`, {
+      description: description.slice(0, 256),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'lambda', asset)),
+      role,
+      logGroup,
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      // runs of one job never overlap (the state machine lets one run at a time), nor do its handlers
+      reservedConcurrentExecutions: 1,
+      environment,
+    });
+    return fn;
+  }
+
+  private purposeForDisplay(): string {
+    return this.purpose.replace(/[^A-Za-z0-9 _-]/g, '-').slice(0, 80);
+  }
+}
+
+function asString(n: number): string {
+  return Token.isUnresolved(n) ? Token.asString(n) : String(n);
+}

@@ -1,0 +1,361 @@
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { pollLoop, retryTransient } from './poll';
+
+/**
+ * Timeout and retry policy shared by every kind of step.
+ */
+export interface SnapshotStepOptions {
+  /**
+   * How long one attempt may take before it fails with a timeout (and the `after` steps run).
+   * A step that hangs while the application is quiesced is the outage this bounds.
+   *
+   * @default - 5 minutes for Lambda steps, 10 minutes for Run Command steps, 1 hour for state machines
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How many times a failed or timed-out attempt is retried. Steps must be idempotent (safe to
+   * run twice), as every step of a retried job is.
+   *
+   * @default 2
+   */
+  readonly retries?: number;
+
+  /**
+   * The pause before the first retry; later pauses grow by `retryBackoffRate`, with full jitter.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly retryInterval?: Duration;
+
+  /**
+   * The factor by which each retry pause grows.
+   *
+   * @default 2
+   */
+  readonly retryBackoffRate?: number;
+}
+
+/**
+ * Options of a Run Command step on the job's target instances.
+ */
+export interface RunCommandStepOptions extends SnapshotStepOptions {
+  /**
+   * How often the job asks Systems Manager whether the command has finished.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly pollInterval?: Duration;
+}
+
+/**
+ * Options of a step that runs a Systems Manager document on the job's target instances.
+ */
+export interface RunDocumentStepOptions extends RunCommandStepOptions {
+  /**
+   * The document's parameters, as Systems Manager takes them (every value is a list of strings).
+   *
+   * @default - no parameters
+   */
+  readonly parameters?: { [name: string]: string[] };
+}
+
+/** The kinds of step. */
+export enum SnapshotStepKind {
+  /** Invoke a Lambda function. */
+  LAMBDA = 'LAMBDA',
+  /** Run a Systems Manager document (shell lines or a named document) on the target instances. */
+  RUN_COMMAND = 'RUN_COMMAND',
+  /** Run a nested Step Functions state machine to completion. */
+  STATE_MACHINE = 'STATE_MACHINE',
+}
+
+/** @internal */
+export interface StepRenderContext {
+  /** The scope the states are created in (their construct ids start with `name`). */
+  readonly scope: Construct;
+  /** The state name of the step, e.g. `Before1`; inner states are `Before1.<Part>`. */
+  readonly name: string;
+  /** `before` or `after`. */
+  readonly phase: string;
+  /** The job's purpose tag value, passed to the step. */
+  readonly purpose: string;
+  /** Where the target instance ids are in the state data. */
+  readonly instanceIdsPath: string;
+}
+
+/** @internal */
+export interface RenderedStep {
+  /** The one state the job chains, catches and retries. */
+  readonly state: sfn.TaskStateBase | sfn.Parallel;
+}
+
+const AWS_SHELL = 'AWS-RunShellScript';
+const AWS_POWERSHELL = 'AWS-RunPowerShellScript';
+
+/**
+ * One step of a `ConsistentSnapshotJob` that runs before or after the snapshots: put a database
+ * into hot-backup mode, flush and freeze a file system, stop a service, and undo it afterwards.
+ *
+ * Every step has a timeout and a retry policy, so a hung step cannot hold the application
+ * quiesced for longer than its timeout.
+ *
+ * @example
+ * declare const enterHotBackup: lambda.IFunction;
+ * SnapshotStep.lambda(enterHotBackup, { timeout: Duration.minutes(2) });
+ * SnapshotStep.runCommand(['sync', 'fsfreeze -f /data']);
+ */
+export class SnapshotStep {
+  /**
+   * Invoke a Lambda function. It receives `{ phase, purpose, executionId, instanceIds }` and its
+   * result is ignored; an error (or a timeout) fails the step.
+   */
+  public static lambda(fn: lambda.IFunction, options: SnapshotStepOptions = {}): SnapshotStep {
+    const where = 'SnapshotStep.lambda';
+    return new SnapshotStep(SnapshotStepKind.LAMBDA, where, options, Duration.minutes(5), Duration.seconds(1), Duration.minutes(15),
+      (ctx, timeout) => new tasks.LambdaInvoke(ctx.scope, ctx.name, {
+        stateName: ctx.name,
+        lambdaFunction: fn,
+        payload: sfn.TaskInput.fromObject(stepPayload(ctx)),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(timeout),
+        resultPath: sfn.JsonPath.DISCARD,
+      }));
+  }
+
+  /**
+   * Run shell lines (`AWS-RunShellScript`) on every target instance through Run Command. The
+   * step fails if the command fails on any instance.
+   */
+  public static runCommand(commands: string[], options: RunCommandStepOptions = {}): SnapshotStep {
+    checkCommands('SnapshotStep.runCommand', commands);
+    return SnapshotStep.document('SnapshotStep.runCommand', AWS_SHELL, { commands }, options, Duration.hours(48));
+  }
+
+  /**
+   * Run PowerShell lines (`AWS-RunPowerShellScript`) on every target Windows instance.
+   */
+  public static runPowerShell(commands: string[], options: RunCommandStepOptions = {}): SnapshotStep {
+    checkCommands('SnapshotStep.runPowerShell', commands);
+    return SnapshotStep.document('SnapshotStep.runPowerShell', AWS_POWERSHELL, { commands }, options, Duration.hours(48));
+  }
+
+  /**
+   * Run a Systems Manager Command document (by name or ARN) on every target instance.
+   */
+  public static runDocument(documentName: string, options: RunDocumentStepOptions = {}): SnapshotStep {
+    const where = 'SnapshotStep.runDocument';
+    if (!Token.isUnresolved(documentName) && !/^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:(\d{12})?:document\/)?[a-zA-Z0-9_.\-:/]{3,128}$/.test(documentName)) {
+      throw new Error(`${where}: documentName must be a document name of 3-128 characters of a-z A-Z 0-9 _ - . or a document ARN, got '${documentName}'`);
+    }
+    return SnapshotStep.document(where, documentName, options.parameters ?? {}, options, Duration.days(30));
+  }
+
+  /**
+   * Run a nested state machine to completion (`startExecution.sync:2`), associated with the
+   * job's execution. It receives the same input as a Lambda step.
+   */
+  public static stateMachine(stateMachine: sfn.IStateMachine, options: SnapshotStepOptions = {}): SnapshotStep {
+    return new SnapshotStep(SnapshotStepKind.STATE_MACHINE, 'SnapshotStep.stateMachine', options, Duration.hours(1), Duration.seconds(1), Duration.days(365),
+      (ctx, timeout) => new tasks.StepFunctionsStartExecution(ctx.scope, ctx.name, {
+        stateName: ctx.name,
+        stateMachine,
+        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+        input: sfn.TaskInput.fromObject(stepPayload(ctx)),
+        associateWithParent: true,
+        taskTimeout: sfn.Timeout.duration(timeout),
+        resultPath: sfn.JsonPath.DISCARD,
+      }));
+  }
+
+  private static document(
+    where: string, documentName: string, parameters: { [name: string]: string[] }, options: RunCommandStepOptions, maxTimeout: Duration,
+  ): SnapshotStep {
+    const pollInterval = options.pollInterval ?? Duration.seconds(5);
+    checkRange(where, 'pollInterval', pollInterval, Duration.seconds(1), Duration.minutes(5));
+    // Run Command timeouts are 30 s to 30 days; AWS-RunShellScript's executionTimeout at most 48 hours.
+    return new SnapshotStep(SnapshotStepKind.RUN_COMMAND, where, options, Duration.minutes(10), Duration.seconds(30), maxTimeout,
+      (ctx, timeout) => renderRunCommand(ctx, documentName, parameters, timeout, pollInterval));
+  }
+
+  /** What the step runs. */
+  public readonly kind: SnapshotStepKind;
+
+  /** How long one attempt may take. */
+  public readonly timeout: Duration;
+
+  /** How many times a failed attempt is retried. */
+  public readonly retries: number;
+
+  private readonly retryInterval: Duration;
+  private readonly retryBackoffRate: number;
+  private readonly build: (ctx: StepRenderContext, timeout: Duration) => sfn.TaskStateBase | sfn.Parallel;
+
+  private constructor(
+    kind: SnapshotStepKind, where: string, options: SnapshotStepOptions, defaultTimeout: Duration, minTimeout: Duration, maxTimeout: Duration,
+    build: (ctx: StepRenderContext, timeout: Duration) => sfn.TaskStateBase | sfn.Parallel,
+  ) {
+    this.kind = kind;
+    this.timeout = options.timeout ?? defaultTimeout;
+    this.retries = options.retries ?? 2;
+    this.retryInterval = options.retryInterval ?? Duration.seconds(5);
+    this.retryBackoffRate = options.retryBackoffRate ?? 2;
+    checkRange(where, 'timeout', this.timeout, minTimeout, maxTimeout);
+    if (!this.timeout.isUnresolved() && this.timeout.toMilliseconds() % 1000 !== 0) {
+      throw new Error(`${where}: timeout must be a whole number of seconds, got ${this.timeout.toHumanString()}`);
+    }
+    if (!Token.isUnresolved(this.retries) && (!Number.isInteger(this.retries) || this.retries < 0 || this.retries > 10)) {
+      throw new Error(`${where}: retries must be an integer between 0 and 10, got ${this.retries}`);
+    }
+    checkRange(where, 'retryInterval', this.retryInterval, Duration.seconds(1), Duration.hours(1));
+    if (!Token.isUnresolved(this.retryBackoffRate) && !(this.retryBackoffRate >= 1 && this.retryBackoffRate <= 10)) {
+      throw new Error(`${where}: retryBackoffRate must be between 1 and 10, got ${this.retryBackoffRate}`);
+    }
+    this.build = build;
+  }
+
+  /**
+   * Create the step's states in `ctx.scope`, with its retry policy applied.
+   *
+   * @internal
+   */
+  public _render(ctx: StepRenderContext): RenderedStep {
+    const state = this.build(ctx, this.timeout);
+    if (this.retries > 0) {
+      state.addRetry({
+        errors: [sfn.Errors.ALL],
+        maxAttempts: this.retries,
+        interval: this.retryInterval,
+        backoffRate: this.retryBackoffRate,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+    }
+    return { state };
+  }
+}
+
+/** The input every Lambda and state-machine step receives. */
+function stepPayload(ctx: StepRenderContext): { [key: string]: unknown } {
+  return {
+    phase: ctx.phase,
+    step: ctx.name,
+    purpose: ctx.purpose,
+    executionId: sfn.JsonPath.executionId,
+    instanceIds: sfn.JsonPath.listAt(ctx.instanceIdsPath),
+  };
+}
+
+/**
+ * A Run Command step: SendCommand, then poll ListCommands until the command's overall status is
+ * final. Wrapped in a one-branch Parallel so that the job can retry and catch it as one state.
+ * A command still running at the step's timeout is cancelled and the step fails.
+ */
+function renderRunCommand(
+  ctx: StepRenderContext, documentName: string, parameters: { [name: string]: string[] }, timeout: Duration, pollInterval: Duration,
+): sfn.Parallel {
+  const scope = ctx.scope;
+  const n = ctx.name;
+  const seconds = timeout.toSeconds();
+  const isShell = documentName === AWS_SHELL || documentName === AWS_POWERSHELL;
+  const send = new tasks.CallAwsService(scope, `${n}.SendCommand`, {
+    stateName: `${n}.SendCommand`,
+    service: 'ssm',
+    action: 'sendCommand',
+    iamAction: 'ssm:SendCommand',
+    iamResources: [documentArn(scope, documentName), Stack.of(scope).formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+    parameters: {
+      DocumentName: documentName,
+      InstanceIds: sfn.JsonPath.listAt(ctx.instanceIdsPath),
+      // the shell documents take the execution timeout as a parameter (a string, in seconds)
+      Parameters: isShell ? { ...parameters, executionTimeout: [String(seconds)] } : parameters,
+      // delivery timeout: an instance that cannot start the command within the step's timeout fails it
+      TimeoutSeconds: seconds,
+      MaxErrors: '0',
+      MaxConcurrency: '100%',
+      Comment: `${ctx.purpose} ${n}`.slice(0, 100),
+    },
+    resultSelector: { id: sfn.JsonPath.stringAt('$.Command.CommandId') },
+    resultPath: '$.command',
+  });
+  const check = new tasks.CallAwsService(scope, `${n}.ListCommands`, {
+    stateName: `${n}.ListCommands`,
+    service: 'ssm',
+    action: 'listCommands',
+    iamAction: 'ssm:ListCommands',
+    iamResources: ['*'],
+    parameters: { CommandId: sfn.JsonPath.stringAt('$.command.id') },
+    resultSelector: { commands: sfn.JsonPath.objectAt('$.Commands') },
+    resultPath: '$.command.poll',
+  });
+  retryTransient(check);
+  const cancel = new tasks.CallAwsService(scope, `${n}.CancelCommand`, {
+    stateName: `${n}.CancelCommand`,
+    service: 'ssm',
+    action: 'cancelCommand',
+    iamAction: 'ssm:CancelCommand',
+    iamResources: ['*'],
+    parameters: { CommandId: sfn.JsonPath.stringAt('$.command.id') },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  const timedOut = new sfn.Fail(scope, `${n}.TimedOut`, {
+    stateName: `${n}.TimedOut`,
+    error: 'SnapshotStep.Timeout',
+    cause: `Run Command step ${n} did not finish within ${timeout.toHumanString()}`,
+  });
+  cancel.addCatch(timedOut, { resultPath: sfn.JsonPath.DISCARD });
+  const status = '$.command.poll.commands[0].Status';
+  const loop = pollLoop(scope, n, {
+    interval: pollInterval,
+    maxPolls: Math.max(1, Math.ceil(seconds / pollInterval.toSeconds())),
+    counterPath: '$.command.polls',
+    check,
+    pending: sfn.Condition.not(sfn.Condition.isPresent(status)),
+    succeeded: sfn.Condition.stringEquals(status, 'Success'),
+    failed: sfn.Condition.or(...['Failed', 'Cancelled', 'TimedOut', 'Cancelling'].map((s) => sfn.Condition.stringEquals(status, s))),
+    onSucceeded: new sfn.Succeed(scope, `${n}.Done`, { stateName: `${n}.Done` }),
+    onFailed: new sfn.Fail(scope, `${n}.Failed`, {
+      stateName: `${n}.Failed`,
+      error: 'SnapshotStep.CommandFailed',
+      cause: `Run Command step ${n} (${documentName}) did not succeed on every instance`,
+    }),
+    onTimeout: cancel.next(timedOut),
+  });
+  const parallel = new sfn.Parallel(scope, n, { stateName: n, resultPath: sfn.JsonPath.DISCARD });
+  parallel.branch(send.next(loop));
+  return parallel;
+}
+
+function documentArn(scope: Construct, documentName: string): string {
+  if (!Token.isUnresolved(documentName) && documentName.startsWith('arn:')) {
+    return documentName;
+  }
+  // AWS-owned documents have no account in their ARN
+  const owned = !Token.isUnresolved(documentName) && documentName.startsWith('AWS-');
+  return Stack.of(scope).formatArn({
+    service: 'ssm', resource: 'document', resourceName: documentName, account: owned ? '' : undefined, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
+function checkCommands(where: string, commands: string[]): void {
+  if (Token.isUnresolved(commands)) {
+    return;
+  }
+  if (commands.length === 0 || commands.every((c) => !Token.isUnresolved(c) && c.trim() === '')) {
+    throw new Error(`${where}: commands must have at least one non-empty line, got [] (0 items)`);
+  }
+}
+
+function checkRange(where: string, prop: string, value: Duration, min: Duration, max: Duration): void {
+  if (value.isUnresolved()) {
+    return;
+  }
+  const ms = value.toMilliseconds();
+  if (ms < min.toMilliseconds() || ms > max.toMilliseconds()) {
+    throw new Error(`${where}: ${prop} must be between ${min.toHumanString()} and ${max.toHumanString()}, got ${value.toHumanString()}`);
+  }
+}

@@ -1,0 +1,264 @@
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { CaptureRendering } from './capture';
+import { retryTransient } from './poll';
+import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
+
+/** Everything the workflow needs from the job. */
+export interface WorkflowConfig {
+  readonly purpose: string;
+  readonly jobPath: string;
+  readonly instanceTags?: Record<string, string>;
+  readonly instanceIds?: string[];
+  readonly before: SnapshotStep[];
+  readonly after: SnapshotStep[];
+  readonly capture: (scope: Construct) => CaptureRendering;
+  readonly maxConcurrency: number;
+  readonly completionTimeout?: Duration;
+  readonly expiryFunction: lambda.IFunction;
+  readonly metricsFunction: lambda.IFunction;
+  readonly topic: sns.ITopic;
+}
+
+/** Run Command sends to at most 50 instance ids per call. */
+export const RUN_COMMAND_MAX_INSTANCES = 50;
+
+const ERROR = '$.error';
+
+/**
+ * The job's state machine definition (JSONPath).
+ *
+ * The one property that matters: once the first `before` step has started, every path (a failed
+ * or timed-out step, a failed CreateSnapshots, a failed `after` step) runs every `after` step,
+ * in reverse order, before the execution ends. Only the pre-flight checks (concurrency, instance
+ * discovery) fail without them, because nothing has been changed yet. No state-machine-level
+ * timeout: it would end the execution without the `after` steps, so every state is bounded
+ * instead (step timeouts, bounded polls).
+ */
+export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainable {
+  const d = scope;
+  const usesRunCommand = [...c.before, ...c.after].some((s) => s.kind === SnapshotStepKind.RUN_COMMAND);
+
+  // ---- failure tail: metrics, notification, Fail with the first error -------------------------
+  const failed = new sfn.Fail(d, 'Failed', { stateName: 'Failed', errorPath: `${ERROR}.Error`, causePath: `${ERROR}.Cause` });
+  const notify = new tasks.SnsPublish(d, 'NotifyFailure', {
+    stateName: 'NotifyFailure',
+    topic: c.topic,
+    subject: `Snapshot job '${c.purpose}' failed`.slice(0, 99),
+    message: sfn.TaskInput.fromObject({
+      job: c.jobPath,
+      purpose: c.purpose,
+      executionId: sfn.JsonPath.executionId,
+      error: sfn.JsonPath.objectAt(ERROR),
+      afterStepErrors: sfn.JsonPath.objectAt('$.afterErrors'),
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  notify.addCatch(failed, { resultPath: '$.notifyError' });
+  const reportFailure = report(d, 'ReportFailure', c, 'FAILED');
+  reportFailure.addCatch(notify, { resultPath: '$.reportError' });
+  reportFailure.next(notify).next(failed);
+  const setError = (id: string, error: string, cause: string) => new sfn.Pass(d, id, {
+    stateName: id, result: sfn.Result.fromObject({ Error: error, Cause: cause }), resultPath: ERROR,
+  }).next(reportFailure);
+
+  // ---- success tail: collect, verify, expire, metrics -----------------------------------------
+  const rendering = c.capture(new Construct(d, 'Iteration'));
+  const succeeded = new sfn.Succeed(d, 'Succeeded', { stateName: 'Succeeded' });
+  const reportSuccess = report(d, 'ReportSuccess', c, 'SUCCEEDED');
+  reportSuccess.addCatch(succeeded, { resultPath: '$.reportError' });
+  reportSuccess.next(succeeded);
+  const expire = new tasks.LambdaInvoke(d, 'ExpireOldArtefacts', {
+    stateName: 'ExpireOldArtefacts',
+    lambdaFunction: c.expiryFunction,
+    payload: sfn.TaskInput.fromObject({ executionId: sfn.JsonPath.executionId }),
+    payloadResponseOnly: true,
+    resultSelector: {
+      found: sfn.JsonPath.numberAt('$.found'),
+      expired: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.expired')),
+      dryRun: sfn.JsonPath.stringAt('$.dryRun'),
+    },
+    resultPath: '$.expiry',
+    taskTimeout: sfn.Timeout.duration(Duration.minutes(6)),
+  });
+  retryTransient(expire, 2, Duration.seconds(10));
+  expire.addCatch(reportFailure, { resultPath: ERROR });
+  expire.next(reportSuccess);
+  const collect = new sfn.Pass(d, 'CollectArtefacts', {
+    stateName: 'CollectArtefacts', parameters: { ids: sfn.JsonPath.listAt(rendering.idsPath) }, resultPath: '$.artefacts',
+  });
+  const count = new sfn.Pass(d, 'CountArtefacts', {
+    stateName: 'CountArtefacts',
+    parameters: { ids: sfn.JsonPath.listAt('$.artefacts.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.ids')) },
+    resultPath: '$.artefacts',
+  });
+  let successTail: sfn.IChainable = expire;
+  if (c.completionTimeout) {
+    const interval = Duration.seconds(30);
+    successTail = rendering.verify(
+      interval,
+      Math.max(1, Math.ceil(c.completionTimeout.toSeconds() / interval.toSeconds())),
+      expire,
+      setError('VerificationFailed', 'SnapshotJob.VerificationFailed', `a ${rendering.resourceType} failed or is missing`),
+      setError('VerificationTimedOut', 'SnapshotJob.CompletionTimeout', `not every ${rendering.resourceType} completed within ${c.completionTimeout.toHumanString()}`),
+    );
+  }
+  collect.next(count).next(successTail);
+
+  // ---- outcome: after the after steps -----------------------------------------------------------
+  const afterNames = c.after.map((_, i) => `After${i + 1}`);
+  const afterFailed = new sfn.Pass(d, 'AfterStepFailed', {
+    stateName: 'AfterStepFailed',
+    parameters: { Error: 'SnapshotJob.AfterStepFailed', Cause: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.afterErrors')) },
+    resultPath: ERROR,
+  }).next(reportFailure);
+  const outcome = new sfn.Choice(d, 'Outcome', { stateName: 'Outcome' })
+    .when(sfn.Condition.isPresent(ERROR), reportFailure);
+  if (afterNames.length > 0) {
+    outcome.when(sfn.Condition.or(...afterNames.map((n) => sfn.Condition.isPresent(`$.afterErrors.${n}`))), afterFailed);
+  }
+  outcome.otherwise(collect);
+
+  // ---- after steps, last first; each one's failure is recorded and the next still runs ---------
+  let afterEntry: sfn.IChainable = outcome;
+  for (let i = 0; i < c.after.length; i++) {
+    const { state } = c.after[i]._render({ scope: d, name: afterNames[i], phase: 'after', purpose: c.purpose, instanceIdsPath: '$.instances.ids' });
+    state.addCatch(afterEntry, { errors: [sfn.Errors.ALL], resultPath: `$.afterErrors.${afterNames[i]}` });
+    state.next(afterEntry);
+    afterEntry = state;
+  }
+
+  // ---- capture, inside the pause window ---------------------------------------------------------
+  const pauseEnded = new sfn.Pass(d, 'PauseEnded', {
+    stateName: 'PauseEnded',
+    parameters: { startedAt: sfn.JsonPath.stringAt('$.pause.startedAt'), endedAt: sfn.JsonPath.stateEnteredTime },
+    resultPath: '$.pause',
+  });
+  pauseEnded.next(afterEntry);
+  const capture = new sfn.Map(d, 'Capture', {
+    stateName: 'Capture',
+    itemsPath: '$.instances.ids',
+    itemSelector: { instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
+    // all instances at once, as close together in time as the API allows
+    maxConcurrency: c.maxConcurrency,
+    resultPath: '$.capture',
+  });
+  capture.itemProcessor(rendering.iteration);
+  capture.addCatch(pauseEnded, { errors: [sfn.Errors.ALL], resultPath: ERROR });
+  capture.next(pauseEnded);
+  const pauseStarted = new sfn.Pass(d, 'PauseStarted', {
+    stateName: 'PauseStarted', parameters: { startedAt: sfn.JsonPath.stateEnteredTime }, resultPath: '$.pause',
+  });
+  pauseStarted.next(capture);
+
+  // ---- before steps, in order; a failure goes straight to the after steps ----------------------
+  let beforeEntry: sfn.IChainable = pauseStarted;
+  for (let i = c.before.length - 1; i >= 0; i--) {
+    const { state } = c.before[i]._render({ scope: d, name: `Before${i + 1}`, phase: 'before', purpose: c.purpose, instanceIdsPath: '$.instances.ids' });
+    state.addCatch(afterEntry, { errors: [sfn.Errors.ALL], resultPath: ERROR });
+    state.next(beforeEntry);
+    beforeEntry = state;
+  }
+
+  // ---- pre-flight: one run at a time, find the instances -----------------------------------------
+  const checkInstances = new sfn.Choice(d, 'CheckInstances', { stateName: 'CheckInstances' });
+  if (c.instanceIds && !Token.isUnresolved(c.instanceIds)) {
+    checkInstances.when(sfn.Condition.not(sfn.Condition.numberEquals('$.instances.count', c.instanceIds.length)),
+      setError('InstancesMissing', 'SnapshotJob.InstancesMissing', `not all of the ${c.instanceIds.length} instances are running`));
+  }
+  if (usesRunCommand) {
+    checkInstances.when(sfn.Condition.numberGreaterThan('$.instances.count', RUN_COMMAND_MAX_INSTANCES),
+      setError('TooManyInstances', 'SnapshotJob.TooManyInstances',
+        `Run Command steps reach at most ${RUN_COMMAND_MAX_INSTANCES} instances per call; narrow the instance selection`));
+  }
+  checkInstances.otherwise(beforeEntry);
+
+  const describe = new tasks.CallAwsService(d, 'DescribeInstances', {
+    stateName: 'DescribeInstances',
+    service: 'ec2',
+    action: 'describeInstances',
+    iamAction: 'ec2:DescribeInstances',
+    iamResources: ['*'],
+    parameters: c.instanceIds
+      ? { InstanceIds: c.instanceIds, Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }
+      : {
+        Filters: [
+          ...Object.entries(c.instanceTags ?? {}).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+        MaxResults: 1000,
+      },
+    // the reservations, not their instance ids: a wildcard path over an empty list is an error
+    resultSelector: { reservations: sfn.JsonPath.objectAt('$.Reservations') },
+    resultPath: '$.instances',
+  });
+  retryTransient(describe);
+  describe.addCatch(reportFailure, { resultPath: ERROR });
+  const listIds = new sfn.Pass(d, 'ListInstanceIds', {
+    stateName: 'ListInstanceIds',
+    parameters: { ids: sfn.JsonPath.listAt('$.instances.reservations[*].Instances[*].InstanceId') },
+    resultPath: '$.instances',
+  });
+  const anyInstances = new sfn.Choice(d, 'AnyInstances', { stateName: 'AnyInstances' })
+    .when(sfn.Condition.not(sfn.Condition.isPresent('$.instances.reservations[0]')),
+      setError('NoInstances', 'SnapshotJob.NoInstances', 'no running instance matches the job\'s instance selection'))
+    .otherwise(listIds);
+  const countInstances = new sfn.Pass(d, 'CountInstances', {
+    stateName: 'CountInstances',
+    parameters: { ids: sfn.JsonPath.listAt('$.instances.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) },
+    resultPath: '$.instances',
+  });
+  describe.next(anyInstances);
+  listIds.next(countInstances).next(checkInstances);
+
+  const listRunning = new tasks.CallAwsService(d, 'ListRunningExecutions', {
+    stateName: 'ListRunningExecutions',
+    service: 'sfn',
+    action: 'listExecutions',
+    iamAction: 'states:ListExecutions',
+    // its own ARN would make the role depend on the state machine: a cycle; listing is read-only
+    iamResources: [Stack.of(d).formatArn({ service: 'states', resource: 'stateMachine', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    parameters: { StateMachineArn: sfn.JsonPath.stateMachineId, StatusFilter: 'RUNNING', MaxResults: 2 },
+    resultSelector: { running: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.Executions')), executions: sfn.JsonPath.objectAt('$.Executions') },
+    resultPath: '$.guard',
+  });
+  retryTransient(listRunning);
+  listRunning.addCatch(reportFailure, { resultPath: ERROR });
+  // two runs would interleave their before and after steps: the second one stops here. The list is
+  // eventually consistent, so this run may be missing from it; the rules are ordered so that no
+  // rule reads an execution that is not there (a States.Runtime error no Catch handles).
+  const alreadyRunning = setError('AlreadyRunning', 'SnapshotJob.AlreadyRunning', 'another execution of this job is running');
+  const guard = new sfn.Choice(d, 'OneRunAtATime', { stateName: 'OneRunAtATime' })
+    .when(sfn.Condition.numberGreaterThan('$.guard.running', 1), alreadyRunning)
+    .when(sfn.Condition.numberEquals('$.guard.running', 0), describe)
+    .when(sfn.Condition.not(sfn.Condition.stringEqualsJsonPath('$.guard.executions[0].ExecutionArn', sfn.JsonPath.executionId)), alreadyRunning)
+    .otherwise(describe);
+  listRunning.next(guard);
+
+  const start = new sfn.Pass(d, 'Start', {
+    stateName: 'Start',
+    // the execution input is ignored: the job's behaviour is fixed at synthesis
+    parameters: { purpose: c.purpose, pause: {}, afterErrors: {} },
+  });
+  return start.next(listRunning);
+}
+
+function report(scope: Construct, id: string, c: WorkflowConfig, outcome: string): tasks.LambdaInvoke {
+  return new tasks.LambdaInvoke(scope, id, {
+    stateName: id,
+    lambdaFunction: c.metricsFunction,
+    payload: sfn.TaskInput.fromObject({
+      outcome,
+      executionId: sfn.JsonPath.executionId,
+      pause: sfn.JsonPath.objectAt('$.pause'),
+      ...(outcome === 'SUCCEEDED' ? { artefacts: sfn.JsonPath.numberAt('$.artefacts.count') } : {}),
+    }),
+    payloadResponseOnly: true,
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+  });
+}

@@ -1,0 +1,179 @@
+/**
+ * Run a synthesized ConsistentSnapshotJob definition locally with aws-local-stepfunctions: every
+ * Task state is replaced by a stub that records its input and answers like the AWS API would, and
+ * waits and retry pauses are cut to zero. The result says which states ran, in order.
+ */
+import type * as LocalSfn from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
+
+// the package is an ES module with a CommonJS build; this test project compiles to CommonJS
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine } = require('aws-local-stepfunctions') as typeof LocalSfn;
+
+// aws-local-stepfunctions 3 uses Promise.withResolvers (Node.js 22+); this machine may run Node.js 20
+const P = Promise as unknown as { withResolvers?: () => unknown };
+if (!P.withResolvers) {
+  P.withResolvers = () => {
+    let resolve: unknown;
+    let reject: unknown;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+// asl-validator ships no types
+type AslValidator = (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => {
+  isValid: boolean; errorsText: (separator?: string) => string;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator: AslValidator = require('asl-validator');
+
+export const EXECUTION_ID = 'arn:aws:states:us-east-1:123456789012:execution:OrdersDbJob:run-2024-06-01';
+export const STATE_MACHINE_ID = 'arn:aws:states:us-east-1:123456789012:stateMachine:OrdersDbJob';
+
+/** One call to a stubbed Task. */
+export interface Call {
+  readonly state: string;
+  readonly input: any;
+}
+
+/** A stub: return the API's answer, or throw an error whose `name` is the ASL error. */
+export type Stub = (input: any, attempt: number) => unknown | Promise<unknown>;
+
+/** An error as Step Functions names it (e.g. `Ec2.Ec2Exception`). */
+export function awsError(name: string, message = name): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/** Validate a definition with asl-validator; returns the error text ('' when valid). */
+export function aslErrors(definition: unknown): string {
+  const result = aslValidator(JSON.parse(JSON.stringify(definition)), { checkPaths: true, checkArn: true });
+  return result.isValid ? '' : result.errorsText('\n');
+}
+
+/** Every state (at any depth) of a definition, by name. */
+export function allStates(definition: any): Record<string, any> {
+  const out: Record<string, any> = {};
+  const visit = (states: Record<string, any>) => {
+    for (const [name, state] of Object.entries(states)) {
+      out[name] = state;
+      for (const branch of state.Branches ?? []) {
+        visit(branch.States);
+      }
+      if (state.ItemProcessor) {
+        visit(state.ItemProcessor.States);
+      }
+    }
+  };
+  visit(definition.States);
+  return out;
+}
+
+/** Defaults for every Task state a job can have: a healthy AWS account with three instances. */
+export function healthyStubs(): Record<string, Stub> {
+  return {
+    ListRunningExecutions: () => ({ Executions: [{ ExecutionArn: EXECUTION_ID, Status: 'RUNNING' }] }),
+    DescribeInstances: () => ({
+      Reservations: [
+        { Instances: [{ InstanceId: 'i-0000000000000000a' }, { InstanceId: 'i-0000000000000000b' }] },
+        { Instances: [{ InstanceId: 'i-0000000000000000c' }] },
+      ],
+    }),
+    CreateSnapshots: (input) => ({
+      Snapshots: ['root', 'data'].map((v) => ({ SnapshotId: `snap-${input.InstanceSpecification.InstanceId.slice(-1)}-${v}`, State: 'pending' })),
+    }),
+    DescribeSnapshots: (input) => ({ Snapshots: input.SnapshotIds.map((id: string) => ({ SnapshotId: id, State: 'completed' })) }),
+    StopInstance: () => ({}),
+    DescribeInstanceState: (input) => ({
+      Reservations: [{ Instances: [{ InstanceId: input.InstanceIds[0], State: { Name: 'stopped' } }] }],
+    }),
+    CreateImage: (input) => ({ ImageId: `ami-${input.InstanceId.slice(-1)}` }),
+    StartInstance: () => ({}),
+    StartAfterFailure: () => ({}),
+    DescribeImages: (input) => ({ Images: input.ImageIds.map((id: string) => ({ ImageId: id, State: 'available' })) }),
+    ExpireOldArtefacts: () => ({ resourceType: 'snapshot', dryRun: false, found: 20, kept: 14, expired: ['snap-old-1', 'snap-old-2'], skipped: [] }),
+    ReportSuccess: () => ({ published: ['JobSucceeded'] }),
+    ReportFailure: () => ({ published: ['JobFailed'] }),
+    NotifyFailure: () => ({ MessageId: 'm-1' }),
+  };
+}
+
+/** Stubs for a Run Command step named `name` that succeeds after `polls` status checks. */
+export function runCommandStubs(name: string, polls = 2): Record<string, Stub> {
+  let checks = 0;
+  return {
+    [`${name}.SendCommand`]: () => ({ Command: { CommandId: `cmd-${name}`, Status: 'Pending' } }),
+    [`${name}.ListCommands`]: () => {
+      checks++;
+      return { Commands: checks === 1 ? [] : [{ CommandId: `cmd-${name}`, Status: checks >= polls ? 'Success' : 'InProgress' }] };
+    },
+    [`${name}.CancelCommand`]: () => ({}),
+  };
+}
+
+/** A Lambda step (payloadResponseOnly): its own result is ignored by the job. */
+export const lambdaStep: Stub = () => ({ ok: true });
+
+export interface Run {
+  /** The Task states called, in order (with their input). */
+  readonly calls: Call[];
+  /** The state names called, in order. */
+  readonly order: string[];
+  /** The execution's output, when it succeeded. */
+  readonly output?: any;
+  /** The Fail state's error and cause, when it failed. */
+  readonly error?: { name: string; cause: string };
+}
+
+/**
+ * Execute `definition` with `stubs` for its Task states (every Task state must have one), the
+ * context object of a real execution, and no waiting.
+ */
+export async function execute(definition: any, stubs: Record<string, Stub>): Promise<Run> {
+  const states = allStates(definition);
+  const calls: Call[] = [];
+  const attempts: Record<string, number> = {};
+  const taskResourceLocalHandlers: Record<string, (input: any) => Promise<any>> = {};
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') {
+      const stub = stubs[name];
+      if (!stub) {
+        throw new Error(`no stub for Task state '${name}'`);
+      }
+      taskResourceLocalHandlers[name] = async (input: any) => {
+        attempts[name] = (attempts[name] ?? 0) + 1;
+        calls.push({ state: name, input });
+        return stub(input, attempts[name]);
+      };
+    }
+    if (state.Type === 'Wait') {
+      waitTimeOverrides[name] = 0;
+    }
+    if (state.Retry) {
+      retryIntervalOverrides[name] = 0;
+    }
+  }
+  const machine = new StateMachine(definition, { validationOptions: { checkPaths: true, checkArn: true } });
+  const execution = machine.run({ trigger: 'schedule' }, {
+    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+    context: {
+      Execution: { Id: EXECUTION_ID, Name: 'run-2024-06-01', RoleArn: 'arn:aws:iam::123456789012:role/job' },
+      StateMachine: { Id: STATE_MACHINE_ID, Name: 'OrdersDbJob' },
+      // a live clock, as the service gives every state its own entry time
+      State: { get EnteredTime() { return new Date().toISOString(); }, Name: 'any', RetryCount: 0 },
+    },
+  });
+  try {
+    const output = await execution.result;
+    return { calls, order: calls.map((c) => c.state), output };
+  } catch (e) {
+    const cause = (e as { cause?: Error }).cause;
+    return { calls, order: calls.map((c) => c.state), error: { name: cause?.name ?? 'unknown', cause: cause?.message ?? String(e) } };
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * The job's state machine is executed, not only synthesized: the definition synthesized through
+ * every gate is validated with asl-validator and run with aws-local-stepfunctions against stubbed
+ * AWS answers, to prove that the `after` steps run on every path.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Capture, ConsistentSnapshotJob, Retention, SnapshotStep } from '../../src';
+import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+import {
+  EXECUTION_ID, Run, Stub, allStates, aslErrors, awsError, execute, healthyStubs, lambdaStep, runCommandStubs,
+} from './local-execution';
+import { stateMachineDefinition, userFunction } from './support';
+
+const INSTANCES = ['i-0000000000000000a', 'i-0000000000000000b', 'i-0000000000000000c'];
+const AFTER_IN_ORDER = ['After2.SendCommand', 'After1'];
+
+/** The contract's job, widened: two before and two after steps, one of each a Run Command; verification on. */
+function synthesizeJob(capture?: Capture): any {
+  const app = createCheckedApp();
+  const stack = createTestStack(app);
+  new ConsistentSnapshotJob(stack, 'OrdersDb', {
+    purpose: 'orders-db',
+    instances: { tags: { App: 'orders' } },
+    before: [
+      SnapshotStep.lambda(userFunction(stack, 'EnterHotBackup'), { timeout: Duration.seconds(1), retries: 1, retryInterval: Duration.seconds(1) }),
+      SnapshotStep.runCommand(['sync', 'fsfreeze -f /data'], { timeout: Duration.seconds(30), retries: 0 }),
+    ],
+    after: [
+      SnapshotStep.lambda(userFunction(stack, 'LeaveHotBackup')),
+      SnapshotStep.runCommand(['fsfreeze -u /data'], { timeout: Duration.seconds(30) }),
+    ],
+    retain: Retention.count(7),
+    waitForCompletion: true,
+    capture,
+  });
+  return stateMachineDefinition(checkedTemplate(stack));
+}
+
+function stubs(overrides: Record<string, Stub> = {}): Record<string, Stub> {
+  return {
+    ...healthyStubs(),
+    Before1: lambdaStep,
+    After1: lambdaStep,
+    ...runCommandStubs('Before2'),
+    ...runCommandStubs('After2'),
+    ...overrides,
+  };
+}
+
+function only(run: Run, state: string): any[] {
+  return run.calls.filter((c) => c.state === state).map((c) => c.input);
+}
+
+/** The after steps ran once each, last first, and after everything the before/capture phase did. */
+function expectAfterStepsRan(run: Run, lastBeforeAfterSteps: string): void {
+  const positions = AFTER_IN_ORDER.map((s) => run.order.indexOf(s));
+  expect(positions.every((p) => p >= 0)).toBe(true);
+  expect(positions).toEqual([...positions].sort((a, b) => a - b));
+  expect(run.order.lastIndexOf(lastBeforeAfterSteps)).toBeLessThan(positions[0]);
+  expect(AFTER_IN_ORDER.map((s) => only(run, s).length)).toEqual([1, 1]);
+}
+
+describe('ConsistentSnapshotJob state machine, executed locally', () => {
+  let definition: any;
+
+  beforeAll(() => {
+    definition = synthesizeJob();
+  });
+
+  test('the synthesized definition is valid ASL', () => {
+    expect(aslErrors(definition)).toEqual('');
+  });
+
+  test('the success path snapshots every instance, tags every snapshot, and runs the after steps in reverse order', async () => {
+    // WHEN
+    const run = await execute(definition, stubs());
+
+    // THEN the execution succeeds after before steps in order, one CreateSnapshots per instance, after steps last-first
+    expect(run.error).toBeUndefined();
+    expect(run.order.indexOf('Before1')).toBeLessThan(run.order.indexOf('Before2.SendCommand'));
+    expect(run.order.indexOf('Before2.SendCommand')).toBeLessThan(run.order.indexOf('CreateSnapshots'));
+    expectAfterStepsRan(run, 'CreateSnapshots');
+    const creates = only(run, 'CreateSnapshots');
+    expect(creates.map((c) => c.InstanceSpecification.InstanceId).sort()).toEqual(INSTANCES);
+
+    // every snapshot is tagged at creation with purpose, retention, managed-by and the execution id
+    for (const create of creates) {
+      expect(create.TagSpecifications).toEqual([{
+        ResourceType: 'snapshot',
+        Tags: [
+          { Key: 'backup:purpose', Value: 'orders-db' },
+          { Key: 'backup:retention', Value: 'count:7' },
+          { Key: 'backup:managed-by', Value: 'TestStack/OrdersDb' },
+          { Key: 'backup:execution', Value: EXECUTION_ID },
+        ],
+      }]);
+    }
+
+    // the Run Command steps target the resolved instances and carry their timeout
+    expect(only(run, 'Before2.SendCommand')[0]).toMatchObject({
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: INSTANCES,
+      Parameters: { commands: ['sync', 'fsfreeze -f /data'], executionTimeout: ['30'] },
+      MaxErrors: '0',
+    });
+    // the Lambda steps learn which instances and which run
+    expect(only(run, 'Before1')[0]).toEqual({
+      phase: 'before', step: 'Before1', purpose: 'orders-db', executionId: EXECUTION_ID, instanceIds: INSTANCES,
+    });
+
+    // verification sees all six snapshots, then retention and the success metrics run
+    expect(only(run, 'DescribeSnapshots')[0].SnapshotIds).toHaveLength(6);
+    expect(only(run, 'ExpireOldArtefacts')).toEqual([{ executionId: EXECUTION_ID }]);
+    const report = only(run, 'ReportSuccess')[0];
+    expect(report).toMatchObject({ outcome: 'SUCCEEDED', artefacts: 6, executionId: EXECUTION_ID });
+    expect(Date.parse(report.pause.endedAt)).toBeGreaterThanOrEqual(Date.parse(report.pause.startedAt));
+    expect(run.order).not.toContain('ReportFailure');
+    expect(run.output.expiry).toEqual({ found: 20, expired: 2, dryRun: false });
+  });
+
+  test('a failing CreateSnapshots still runs every after step, then fails the run', async () => {
+    // GIVEN CreateSnapshots of one instance fails every time
+    const run = await execute(definition, stubs({
+      CreateSnapshots: (input) => {
+        if (input.InstanceSpecification.InstanceId === 'i-0000000000000000b') {
+          throw awsError('Ec2.Ec2Exception', 'The volume vol-1 is in an error state');
+        }
+        return healthyStubs().CreateSnapshots(input, 1);
+      },
+    }));
+
+    // THEN it was retried, the after steps ran, and the run failed with the EC2 error (and no expiry)
+    expect(only(run, 'CreateSnapshots').filter((c) => c.InstanceSpecification.InstanceId === 'i-0000000000000000b')).toHaveLength(4);
+    expectAfterStepsRan(run, 'CreateSnapshots');
+    expect(run.error).toEqual({ name: 'Ec2.Ec2Exception', cause: 'The volume vol-1 is in an error state' });
+    expect(run.order).not.toContain('ExpireOldArtefacts');
+    expect(only(run, 'ReportFailure')[0]).toMatchObject({ outcome: 'FAILED' });
+    expect(only(run, 'NotifyFailure')[0].Message).toMatchObject({ error: { Error: 'Ec2.Ec2Exception' } });
+  });
+
+  test('a failing before step skips the rest of the before steps and the snapshots, but runs every after step', async () => {
+    const run = await execute(definition, stubs({ Before1: () => { throw awsError('DatabaseBusy', 'cannot enter hot backup mode'); } }));
+
+    expect(only(run, 'Before1')).toHaveLength(2); // one retry
+    expect(run.order).not.toContain('Before2.SendCommand');
+    expect(run.order).not.toContain('CreateSnapshots');
+    expectAfterStepsRan(run, 'Before1');
+    expect(run.error).toEqual({ name: 'DatabaseBusy', cause: 'cannot enter hot backup mode' });
+    // no pause happened: the failure report carries no pause window
+    expect(only(run, 'ReportFailure')[0].pause).toEqual({});
+  });
+
+  test('a timing-out Lambda step still runs every after step', async () => {
+    const hang: Stub = () => new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    const run = await execute(definition, stubs({ Before1: hang }));
+
+    expect(only(run, 'Before1')).toHaveLength(2);
+    expectAfterStepsRan(run, 'Before1');
+    expect(run.error?.name).toEqual('States.Timeout');
+  }, 20_000);
+
+  test('a timing-out Run Command step is cancelled and still runs every after step', async () => {
+    // GIVEN the freeze command never finishes
+    const run = await execute(definition, stubs({
+      'Before2.ListCommands': () => ({ Commands: [{ CommandId: 'cmd-Before2', Status: 'InProgress' }] }),
+    }));
+
+    // THEN it was polled up to its timeout (30 s / 5 s), cancelled, and the after steps ran
+    expect(only(run, 'Before2.ListCommands')).toHaveLength(6);
+    expect(only(run, 'Before2.CancelCommand')).toEqual([{ CommandId: 'cmd-Before2' }]);
+    expect(run.order).not.toContain('CreateSnapshots');
+    expectAfterStepsRan(run, 'Before2.CancelCommand');
+    expect(run.error?.name).toEqual('SnapshotStep.Timeout');
+  });
+
+  test('a Run Command that fails on an instance fails its step and runs every after step', async () => {
+    const run = await execute(definition, stubs({
+      'Before2.ListCommands': () => ({ Commands: [{ CommandId: 'cmd-Before2', Status: 'Failed' }] }),
+    }));
+    expectAfterStepsRan(run, 'Before2.ListCommands');
+    expect(run.error?.name).toEqual('SnapshotStep.CommandFailed');
+  });
+
+  test('a failing after step does not stop the other after steps, and fails the run', async () => {
+    const run = await execute(definition, stubs({ 'After2.SendCommand': () => { throw awsError('Ssm.InvalidInstanceIdException'); } }));
+
+    expect(only(run, 'After2.SendCommand')).toHaveLength(3); // two retries
+    expect(only(run, 'After1')).toHaveLength(1);
+    expect(run.error?.name).toEqual('SnapshotJob.AfterStepFailed');
+    expect(run.error?.cause).toContain('Ssm.InvalidInstanceIdException');
+    expect(run.order).not.toContain('ExpireOldArtefacts');
+  });
+
+  test('a second concurrent run stops before touching anything', async () => {
+    const run = await execute(definition, stubs({
+      ListRunningExecutions: () => ({ Executions: [{ ExecutionArn: 'other' }, { ExecutionArn: EXECUTION_ID }] }),
+    }));
+    expect(run.order).toEqual(['ListRunningExecutions', 'ReportFailure', 'NotifyFailure']);
+    expect(run.error?.name).toEqual('SnapshotJob.AlreadyRunning');
+  });
+
+  test('another run that is listed before this one is seen counts as running', async () => {
+    const run = await execute(definition, stubs({ ListRunningExecutions: () => ({ Executions: [{ ExecutionArn: 'other' }] }) }));
+    expect(run.error?.name).toEqual('SnapshotJob.AlreadyRunning');
+    expect(run.order).not.toContain('DescribeInstances');
+  });
+
+  test('a run not yet listed itself proceeds', async () => {
+    const run = await execute(definition, stubs({ ListRunningExecutions: () => ({ Executions: [] }) }));
+    expect(run.error).toBeUndefined();
+  });
+
+  test('no matching instance fails the run before any step', async () => {
+    const run = await execute(definition, stubs({ DescribeInstances: () => ({ Reservations: [] }) }));
+    expect(run.order).toEqual(['ListRunningExecutions', 'DescribeInstances', 'ReportFailure', 'NotifyFailure']);
+    expect(run.error?.name).toEqual('SnapshotJob.NoInstances');
+  });
+
+  test('a snapshot that ends in error fails verification, after the after steps and before retention', async () => {
+    const run = await execute(definition, stubs({
+      DescribeSnapshots: (input) => ({ Snapshots: input.SnapshotIds.map((id: string, i: number) => ({ SnapshotId: id, State: i === 0 ? 'error' : 'completed' })) }),
+    }));
+    expectAfterStepsRan(run, 'CreateSnapshots');
+    expect(run.error?.name).toEqual('SnapshotJob.VerificationFailed');
+    expect(run.order).not.toContain('ExpireOldArtefacts');
+  });
+
+  test('failing retention fails the run (retention that silently stops is a finding)', async () => {
+    const run = await execute(definition, stubs({ ExpireOldArtefacts: () => { throw awsError('Error', 'could not expire 1 snapshot(s)'); } }));
+    expect(run.error?.name).toEqual('Error');
+    expect(run.order.filter((s) => s === 'ExpireOldArtefacts')).toHaveLength(3);
+  });
+
+  test('a failing metrics call does not fail a good run', async () => {
+    const run = await execute(definition, stubs({ ReportSuccess: () => { throw awsError('Lambda.ServiceException'); } }));
+    expect(run.error).toBeUndefined();
+    expect(run.output.reportError.Error).toEqual('Lambda.ServiceException');
+  });
+});
+
+describe('the AMI variant, executed locally', () => {
+  let definition: any;
+
+  beforeAll(() => {
+    definition = synthesizeJob(Capture.images({ stopInstance: true, stopTimeout: Duration.minutes(1) }));
+  });
+
+  test('is valid ASL', () => {
+    expect(aslErrors(definition)).toEqual('');
+    expect(allStates(definition).CreateImage.Parameters.NoReboot).toBe(true);
+  });
+
+  test('stops, images and starts every instance, tagging images and their snapshots', async () => {
+    const run = await execute(definition, stubs());
+    expect(run.error).toBeUndefined();
+    for (const id of INSTANCES) {
+      const mine = run.calls.filter((c) => !/^(Before|After)/.test(c.state) && JSON.stringify(c.input).includes(id)).map((c) => c.state);
+      expect(mine).toEqual(['StopInstance', 'DescribeInstanceState', 'CreateImage', 'StartInstance']);
+    }
+    const image = only(run, 'CreateImage')[0];
+    expect(image.TagSpecifications.map((t: any) => t.ResourceType)).toEqual(['image', 'snapshot']);
+    expect(image.TagSpecifications[1].Tags).toContainEqual({ Key: 'backup:execution', Value: EXECUTION_ID });
+    expect(image.Name).toMatch(/^orders-db-i-0000000000000000[abc]-run-2024-06-01$/);
+    expect(only(run, 'DescribeImages')[0].ImageIds.sort()).toEqual(['ami-a', 'ami-b', 'ami-c']);
+  });
+
+  test('a failing CreateImage starts the instance again and still runs every after step', async () => {
+    const run = await execute(definition, stubs({ CreateImage: () => { throw awsError('Ec2.Ec2Exception', 'AMI quota exceeded'); } }));
+    expect(only(run, 'StartAfterFailure').map((i) => i.InstanceIds[0]).sort()).toEqual(INSTANCES);
+    expect(run.order).not.toContain('StartInstance');
+    expectAfterStepsRan(run, 'StartAfterFailure');
+    expect(run.error).toEqual({ name: 'Ec2.Ec2Exception', cause: 'AMI quota exceeded' });
+  });
+
+  test('an instance that does not stop in time is started again', async () => {
+    const run = await execute(definition, stubs({
+      DescribeInstanceState: (input) => ({ Reservations: [{ Instances: [{ InstanceId: input.InstanceIds[0], State: { Name: 'stopping' } }] }] }),
+    }));
+    // 1 minute / 10 s polls per instance, then a start, and the after steps
+    expect(only(run, 'DescribeInstanceState').length).toBeGreaterThanOrEqual(6);
+    expect(only(run, 'StartAfterFailure').length).toBeGreaterThanOrEqual(1);
+    expectAfterStepsRan(run, 'StartAfterFailure');
+    expect(run.error?.name).toEqual('SnapshotJob.StopTimeout');
+  });
+});
