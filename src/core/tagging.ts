@@ -116,13 +116,25 @@ export class BackupTagging {
 
   /** The tag keys in force for `scope`'s app. */
   public static keys(scope: IConstruct): BackupTagKeys {
-    const root = scope.node.root;
-    const options = configured.get(root);
+    return resolveKeys({ ...configured.get(scope.node.root), prefix: BackupTagging.prefix(scope) });
+  }
+
+  /** The prefix of every tag key in force for `scope`'s app (e.g. `backup:`). */
+  public static prefix(scope: IConstruct): string {
+    const options = configured.get(scope.node.root);
     if (options) {
-      return resolveKeys(options);
+      return options.prefix ?? BackupTagging.DEFAULT_PREFIX;
     }
     const prefix = scope.node.tryGetContext(TAG_PREFIX_CONTEXT);
-    return resolveKeys({ prefix: typeof prefix === 'string' ? prefix : undefined });
+    return typeof prefix === 'string' ? prefix : BackupTagging.DEFAULT_PREFIX;
+  }
+
+  /**
+   * A further tag key in the library's namespace, for tags beyond the three (the execution id of
+   * a job, the change reference of a runbook): `BackupTagging.key(scope, 'execution')`.
+   */
+  public static key(scope: IConstruct, name: string): string {
+    return BackupTagging.prefix(scope) + name;
   }
 
   /**

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -16,6 +16,7 @@ import { ConsistentSnapshotJobProps } from './consistent-snapshot-job-props';
 import { acknowledgeJob, grantExpiry, grantMetrics, guardStateMachine } from './job-permissions';
 import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
 import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
+import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, fail, warn } from '../core/validation';
@@ -80,7 +81,7 @@ export class ConsistentSnapshotJob extends Construct {
 
     const keys = BackupTagging.keys(this);
     this.artefactTags = BackupTagging.tagsFor(this, { purpose: props.purpose, retention: props.retain });
-    this.executionTagKey = keys.purpose.endsWith('purpose') ? `${keys.purpose.slice(0, -'purpose'.length)}execution` : `${BackupTagging.DEFAULT_PREFIX}execution`;
+    this.executionTagKey = BackupTagging.key(this, 'execution');
     const artefactName = capture.kind === CaptureKind.IMAGES ? 'AMIs' : 'snapshots';
     BackupTagging.addArtefactSource(this, {
       artefactTagSets: () => [{ artefact: `${artefactName} of job '${props.purpose}'`, tags: this.artefactTags }],
@@ -141,6 +142,13 @@ export class ConsistentSnapshotJob extends Construct {
     });
     this.alarmTopic.grantPublish(this.stateMachine);
     guardStateMachine(this.stateMachine, props.instances.tags, keys.purpose);
+    if (props.instances.tags && Object.keys(props.instances.tags).length > 0) {
+      // Declare what the job protects, so EbsBackupChecks counts these instances as covered.
+      BackupCoverage.declare(this.stateMachine.node.defaultChild as CfnResource, {
+        resourceTypes: [CoverageResourceType.INSTANCE],
+        tags: props.instances.tags,
+      });
+    }
 
     // ---- schedule and alarms --------------------------------------------------------------------
     if (props.schedule) {

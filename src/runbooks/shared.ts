@@ -15,19 +15,13 @@ export interface RunbookTagKeys {
   readonly sourceInstance: string;
 }
 
-/**
- * The runbooks' own tag keys, under the same prefix as the library's three tags (read off the
- * purpose key, since `BackupTagging` exposes the keys but not the prefix).
- */
+/** The runbooks' own tag keys, in the same namespace as the library's three tags. */
 export function runbookTagKeys(scope: IConstruct): RunbookTagKeys {
-  const purposeKey = BackupTagging.keys(scope).purpose;
-  const slash = Math.max(purposeKey.lastIndexOf(':'), purposeKey.lastIndexOf('/'));
-  const prefix = slash >= 0 ? purposeKey.slice(0, slash + 1) : BackupTagging.DEFAULT_PREFIX;
   return {
-    changeReference: `${prefix}change-ref`,
-    executedBy: `${prefix}executed-by`,
-    execution: `${prefix}automation-execution`,
-    sourceInstance: `${prefix}source-instance`,
+    changeReference: BackupTagging.key(scope, 'change-ref'),
+    executedBy: BackupTagging.key(scope, 'executed-by'),
+    execution: BackupTagging.key(scope, 'automation-execution'),
+    sourceInstance: BackupTagging.key(scope, 'source-instance'),
   };
 }
 

@@ -69,3 +69,17 @@ describe('BackupTagsAspect', () => {
     expect(() => synthesizeChecked(app)).not.toThrow();
   });
 });
+
+describe('BackupTagging namespace', () => {
+  test('further keys share the configured prefix', () => {
+    const app = new App();
+    BackupTagging.configure(app, { prefix: 'acme:bk/' });
+    const stack = new Stack(app, 'S');
+    expect(BackupTagging.prefix(stack)).toEqual('acme:bk/');
+    expect(BackupTagging.key(stack, 'execution')).toEqual('acme:bk/execution');
+  });
+
+  test('default prefix', () => {
+    expect(BackupTagging.key(new Stack(new App(), 'S'), 'change-ref')).toEqual('backup:change-ref');
+  });
+});

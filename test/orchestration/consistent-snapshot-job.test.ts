@@ -425,3 +425,21 @@ describe('ConsistentSnapshotJob', () => {
 function nestedMachine(stack: Stack): sfn.IStateMachine {
   return sfn.StateMachine.fromStateMachineArn(stack, 'Nested', 'arn:aws:states:us-east-1:123456789012:stateMachine:FlushCaches');
 }
+
+describe('coverage', () => {
+  test('declares the instances it protects for EbsBackupChecks', () => {
+    const app = createCheckedApp();
+    const stack = createTestStack(app);
+    const fn = userFunction(stack, 'Fn');
+    new ConsistentSnapshotJob(stack, 'Job', {
+      purpose: 'orders-db',
+      instances: { tags: { App: 'orders' } },
+      before: [SnapshotStep.lambda(fn)],
+      after: [SnapshotStep.lambda(fn)],
+      retain: Retention.count(7),
+    });
+    const resources = Template.fromJSON(checkedTemplate(stack)).findResources('AWS::StepFunctions::StateMachine');
+    const metadata = Object.values<any>(resources)[0].Metadata;
+    expect(metadata['cdk-ebs-backup:coverage']).toEqual([{ resourceTypes: ['INSTANCE'], tags: { App: 'orders' } }]);
+  });
+});
