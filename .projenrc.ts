@@ -78,6 +78,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cdklabs/cdk-ssm-documents@^0.0.74',
     // JSON-schema validation of rendered documents (the version ESLint already brings)
     'ajv@^6.12.6',
+    // evaluating the JSONata expressions of the housekeeping state machine one by one
+    'jsonata@^2',
   ],
   jestOptions: {
     jestVersion: '^29',

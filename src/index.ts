@@ -6,3 +6,4 @@ export * from './backup';
 export * from './worm';
 export * from './restore';
 export * from './orchestration';
+export * from './ssm';

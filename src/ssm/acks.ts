@@ -1,0 +1,58 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { IConstruct } from 'constructs';
+
+/**
+ * Add `statement` to `role` and acknowledge, with `reason`, the granular cdk-nag IAM5 findings
+ * its wildcards raise (`AwsSolutions-IAM5[Resource::...]`, `[Action::...]`).
+ *
+ * `Validations.acknowledge()` rejects ids with more than one `::`, which every ARN built from
+ * pseudo parameters has, so the same metadata entry it writes is written directly on the role.
+ */
+export function addAcknowledgedStatement(role: iam.IRole, statement: iam.PolicyStatement, reason: string): void {
+  role.addToPrincipalPolicy(statement);
+  acknowledgeStatement(role, statement, reason);
+}
+
+/** Acknowledge the IAM5 findings of `statement` (already added to a policy under `scope`). */
+export function acknowledgeStatement(scope: IConstruct, statement: iam.PolicyStatement, reason: string): void {
+  const json = Stack.of(scope).resolve(statement.toStatementJson());
+  const ids: string[] = [];
+  for (const r of [json.Resource ?? []].flat().map(render)) {
+    if (r.includes('*')) {
+      ids.push(`AwsSolutions-IAM5[Resource::${r}]`);
+    }
+  }
+  for (const a of [json.Action ?? []].flat() as string[]) {
+    if (a.includes('*')) {
+      ids.push(`AwsSolutions-IAM5[Action::${a}]`);
+    }
+  }
+  if (ids.length > 0) {
+    scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, Object.fromEntries(ids.map((id) => [id, reason])));
+  }
+}
+
+/** A resolved ARN as cdk-nag prints it: intrinsics become `<AWS::Partition>`, `<Logical.Arn>`. */
+function render(value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  const v = value as Record<string, any>;
+  if (v?.Ref !== undefined) {
+    return `<${v.Ref}>`;
+  }
+  if (v?.['Fn::GetAtt'] !== undefined) {
+    return `<${[v['Fn::GetAtt']].flat().join('.')}>`;
+  }
+  if (v?.['Fn::Join'] !== undefined) {
+    const [sep, parts] = v['Fn::Join'];
+    return (parts as unknown[]).map(render).join(sep);
+  }
+  return JSON.stringify(value);
+}
+
+/** Acknowledge one cdk-nag finding by its full (possibly granular) id, e.g. `AwsSolutions-IAM4[Policy::...]`. */
+export function acknowledgeNagId(scope: IConstruct, id: string, reason: string): void {
+  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [id]: reason });
+}

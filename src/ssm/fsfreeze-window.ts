@@ -1,0 +1,164 @@
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { addAcknowledgedStatement } from './acks';
+import { renderRunCommand } from './fsfreeze-document';
+import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
+import { BackupTagging } from '../core/tagging';
+import { check, checkCount, checkDuration, fail, isUnresolved } from '../core/validation';
+
+/** The seconds between the API call's timeout and the watchdog's thaw. */
+const WATCHDOG_MARGIN_SECONDS = 5;
+
+/**
+ * Properties of an `FsfreezeMaintenanceWindow`.
+ */
+export interface FsfreezeMaintenanceWindowProps extends SnapshotMaintenanceWindowProps {
+  /**
+   * The mount points to freeze (not `/`: the agent, the CLI and the watchdog write there).
+   * Every EBS volume of the instance is snapshotted in one call either way.
+   */
+  readonly mountPoints: string[];
+
+  /**
+   * Leave the boot volume out of the snapshot set.
+   *
+   * @default false
+   */
+  readonly excludeBootVolume?: boolean;
+
+  /**
+   * The longest I/O pause: the watchdog thaws the file systems after this, even if the API call
+   * hangs or the script is killed. The API call itself is cut off 5 seconds earlier.
+   *
+   * @default Duration.seconds(20)
+   */
+  readonly maxFreeze?: Duration;
+
+  /**
+   * A command run before the freeze, e.g. a database's hot-backup mode. The run fails (and
+   * nothing is frozen) if it fails.
+   *
+   * @default - none
+   */
+  readonly preFreezeCommand?: string;
+
+  /**
+   * A command run after the thaw, always once the pre command ran, even on failure.
+   *
+   * @default - none
+   */
+  readonly postThawCommand?: string;
+}
+
+/**
+ * Application-consistent snapshots of Linux instances in a Systems Manager maintenance window:
+ * the same props shape as `VssMaintenanceWindow`, with its own Command document that, on the
+ * instance, fetches credentials first, freezes the mount points with `fsfreeze`, calls
+ * `CreateSnapshots` once for every volume, and thaws; a watchdog bounds the pause.
+ */
+export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
+  /** The Command document that quiesces and snapshots. */
+  public readonly document: ssm.CfnDocument;
+
+  /** The Run Command task that runs the document. */
+  public readonly snapshotTask: ssm.CfnMaintenanceWindowTask;
+
+  constructor(scope: Construct, id: string, props: FsfreezeMaintenanceWindowProps) {
+    super(scope, id, props, ['AppConsistent']);
+    const stack = Stack.of(this);
+
+    checkCount(this, 'mountPoints', props.mountPoints, 1, 64);
+    for (const [i, m] of (props.mountPoints ?? []).entries()) {
+      if (isUnresolved(m)) {
+        continue;
+      }
+      check(/^\/[A-Za-z0-9._/-]*$/.test(m), this, `mountPoints[${i}]`, 'must be an absolute path of letters, digits and . _ / -', m);
+      check(m.replace(/\/+$/, '') !== '', this, `mountPoints[${i}]`,
+        'must not be / (the SSM agent, the AWS CLI and the watchdog write to the root file system)', m);
+    }
+    const maxFreeze = props.maxFreeze ?? Duration.seconds(20);
+    checkDuration(this, 'maxFreeze', maxFreeze, Duration.seconds(WATCHDOG_MARGIN_SECONDS + 1), Duration.minutes(10));
+    if (!maxFreeze.isUnresolved() && !Number.isInteger(maxFreeze.toSeconds({ integral: false }))) {
+      fail(this, 'maxFreeze', 'must be a whole number of seconds', maxFreeze);
+    }
+    for (const prop of ['preFreezeCommand', 'postThawCommand'] as const) {
+      const value = props[prop];
+      if (value !== undefined && Token.isUnresolved(value)) {
+        fail(this, prop, 'must be known at synthesis (it is embedded in the document)', value);
+      }
+    }
+
+    const snapshotTags = { ...this.snapshotTags, AppConsistent: 'true' };
+    for (const [k, v] of Object.entries(snapshotTags)) {
+      if ([k, v].some((s) => !Token.isUnresolved(s) && s.includes("'"))) {
+        fail(this, 'tags', 'must not contain a single quote (the document passes them to the shell)', `${k}=${v}`);
+      }
+    }
+    const watchdog = maxFreeze.toSeconds();
+    this.document = new ssm.CfnDocument(this, 'Document', {
+      documentType: 'Command',
+      documentFormat: 'JSON',
+      content: {
+        schemaVersion: '2.2',
+        description: `cdk-ebs-backup: freeze ${props.mountPoints.join(' ')}, CreateSnapshots once for every volume, thaw (${props.purpose})`,
+        mainSteps: [{
+          action: 'aws:runShellScript',
+          name: 'fsfreezeSnapshot',
+          precondition: { StringEquals: ['platformType', 'Linux'] },
+          inputs: {
+            timeoutSeconds: String(Math.max(600, watchdog * 3)),
+            runCommand: renderRunCommand({
+              mountPoints: props.mountPoints,
+              excludeBootVolume: props.excludeBootVolume ?? false,
+              tagSpecifications: stack.toJsonString([{ ResourceType: 'snapshot', Tags: Object.entries(snapshotTags).map(([Key, Value]) => ({ Key, Value })) }]),
+              description: `cdk-ebs-backup ${props.purpose} (fsfreeze)`,
+              watchdogSeconds: watchdog,
+              apiTimeoutSeconds: watchdog - WATCHDOG_MARGIN_SECONDS,
+              preFreezeCommand: props.preFreezeCommand,
+              postThawCommand: props.postThawCommand,
+            }),
+          },
+        }],
+      },
+    });
+
+    const documentArn = stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.document.ref });
+    this.snapshotTask = this.addSnapshotTask(this.document.ref, documentArn, {}, `fsfreeze snapshots (${props.purpose})`);
+    this.grantFsfreezeSnapshots();
+  }
+
+  /**
+   * The instance may snapshot only itself, and only into snapshots tagged with this window's
+   * purpose (the script tags at creation, so no later CreateTags is needed).
+   */
+  private grantFsfreezeSnapshots(): void {
+    const stack = Stack.of(this);
+    const purposeKey = BackupTagging.keys(this).purpose;
+    const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'SnapshotOwnInstanceOnly',
+      actions: ['ec2:CreateSnapshots'],
+      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+      conditions: { StringLike: { 'ec2:SourceInstanceARN': '*${ec2:InstanceID}' } },
+    }), "snapshots are allowed only of the caller's own instance (ec2:SourceInstanceARN must end with the instance's id), in this region and account; the targets are chosen by tag at run time");
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'SnapshotVolumes',
+      actions: ['ec2:CreateSnapshots'],
+      resources: [stack.formatArn({ service: 'ec2', resource: 'volume', resourceName: '*' })],
+    }), 'CreateSnapshots names every attached volume as a resource; their ids are known only at run time and the ARN is scoped to this region and account');
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'CreateTaggedSnapshotsOnly',
+      actions: ['ec2:CreateSnapshots'],
+      resources: [snapshots],
+      conditions: { StringEquals: { [`aws:RequestTag/${purposeKey}`]: this.snapshotTags[purposeKey] } },
+    }), "new snapshots must carry this window's purpose tag in the request (aws:RequestTag); their ids are known only at run time");
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'TagSnapshotsAtCreation',
+      actions: ['ec2:CreateTags'],
+      resources: [snapshots],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
+    }), 'tags may be set only as part of CreateSnapshots (ec2:CreateAction); snapshot ids are known only at run time');
+  }
+}

@@ -1,0 +1,451 @@
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { acknowledgeNagId, addAcknowledgedStatement } from './acks';
+import { SnapshotHousekeeping } from './housekeeping';
+import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './schedule';
+import { MaintenanceTargets } from './targets';
+import { acknowledge, guard } from '../core/acknowledge';
+import { Retention } from '../core/retention';
+import { BackupTagging, mergeTags } from '../core/tagging';
+import { check, checkDuration, checkPattern, checkTags, fail, isUnresolved } from '../core/validation';
+
+/** Systems Manager `MaxConcurrency`: a count from 1, or a percentage from 1% to 100%. */
+const MAX_CONCURRENCY = /^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/;
+/** Systems Manager `MaxErrors`: a count from 0, or a percentage from 0% to 100%. */
+const MAX_ERRORS = /^([1-9][0-9]*|0|[1-9][0-9]%|[0-9]%|100%)$/;
+
+/**
+ * What every snapshot maintenance window takes: when it runs, on which instances, how many at
+ * once, where the output goes and how long the snapshots are kept.
+ */
+export interface SnapshotMaintenanceWindowProps {
+  /** Why the snapshots exist; becomes the purpose tag of every snapshot. */
+  readonly purpose: string;
+
+  /** When the window opens (cron in 6 fields, rate in hours or days, or at()). */
+  readonly schedule: events.Schedule;
+
+  /**
+   * How long the window stays open (1-24 hours, whole hours).
+   *
+   * @default Duration.hours(1)
+   */
+  readonly duration?: Duration;
+
+  /**
+   * How long before the window closes no new task starts (0-23 hours, shorter than `duration`).
+   *
+   * @default Duration.hours(0)
+   */
+  readonly cutoff?: Duration;
+
+  /**
+   * The IANA time zone the schedule is read in, so 04:00 stays 04:00 across daylight saving.
+   *
+   * @default - UTC
+   */
+  readonly scheduleTimezone?: string;
+
+  /**
+   * Days to wait after the cron date before running (1-6; cron schedules only), e.g. the
+   * Sunday after Patch Tuesday.
+   *
+   * @default - no offset
+   */
+  readonly scheduleOffset?: number;
+
+  /**
+   * When the window becomes active.
+   *
+   * @default - now
+   */
+  readonly startDate?: Date;
+
+  /**
+   * When the window becomes inactive, for a backup regime with a known end.
+   *
+   * @default - never
+   */
+  readonly endDate?: Date;
+
+  /** The instances to snapshot. */
+  readonly targets: MaintenanceTargets;
+
+  /**
+   * How many instances are snapshotted at once (a count or a percentage).
+   *
+   * @default '25%'
+   */
+  readonly maxConcurrency?: string;
+
+  /**
+   * How many failed instances stop the rest (a count or a percentage). The default lets every
+   * instance be tried: a failed instance raises `failedRunsAlarm` instead of skipping the others.
+   *
+   * @default '100%'
+   */
+  readonly maxErrors?: string;
+
+  /**
+   * How long the snapshots are kept; the housekeeping deletes older ones (or those beyond the
+   * newest N per volume) and the retention tag says so.
+   *
+   * @default Retention.age(Duration.days(14))
+   */
+  readonly retention?: Retention;
+
+  /**
+   * More tags for every snapshot (the library's purpose, retention and managed-by tags are added).
+   *
+   * @default - only the library's tags
+   */
+  readonly tags?: Record<string, string>;
+
+  /**
+   * An existing role for the protected instances; the snapshot and output permissions are added
+   * to it.
+   *
+   * @default - a new role with AmazonSSMManagedInstanceCore
+   */
+  readonly instanceRole?: iam.IRole;
+
+  /**
+   * The bucket for the Run Command output (transcripts an auditor can read).
+   *
+   * @default - a new encrypted, versioned bucket that enforces TLS and blocks public access
+   */
+  readonly outputBucket?: s3.IBucket;
+
+  /**
+   * Where the new output bucket writes its server access logs.
+   *
+   * @default - no access logs (acknowledged: the bucket holds transcripts only, written by the instances)
+   */
+  readonly outputAccessLogsBucket?: s3.IBucket;
+
+  /**
+   * The log group for the Run Command output.
+   *
+   * @default - a new log group kept for one year
+   */
+  readonly outputLogGroup?: logs.ILogGroup;
+
+  /**
+   * How long Run Command waits for an instance to start the command (30 s to 30 days).
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly deliveryTimeout?: Duration;
+
+  /**
+   * Where the three alarms notify (crash-consistent snapshots, failed runs, failed expiry).
+   *
+   * @default - no actions; route the exposed alarms yourself
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * The window's name (3-128 of letters, digits, _ . -).
+   *
+   * @default - derived from the construct path
+   */
+  readonly windowName?: string;
+}
+
+/**
+ * The maintenance window, its target, its roles, its output and its housekeeping, shared by the
+ * Windows (VSS) and Linux (fsfreeze) windows.
+ */
+export abstract class SnapshotMaintenanceWindowBase extends Construct {
+  /** The maintenance window. */
+  public readonly maintenanceWindow: ssm.CfnMaintenanceWindow;
+
+  /** The window's id. */
+  public readonly windowId: string;
+
+  /** The role to attach to the protected instances (through `instanceProfile`). */
+  public readonly instanceRole: iam.IRole;
+
+  /** The instance profile of `instanceRole`, for launch templates and instances. */
+  public readonly instanceProfile: iam.InstanceProfile;
+
+  /** The role the maintenance window assumes to send the commands. */
+  public readonly taskRole: iam.Role;
+
+  /** Where the Run Command output goes. */
+  public readonly outputBucket: s3.IBucket;
+
+  /** Where the Run Command output goes, line by line. */
+  public readonly outputLogGroup: logs.ILogGroup;
+
+  /** The tags every snapshot carries. */
+  public readonly snapshotTags: Record<string, string>;
+
+  /** The state machine that expires the window's snapshots and publishes their health. */
+  public readonly housekeeping: sfn.StateMachine;
+
+  /** Raised when a snapshot lacks `AppConsistent=true`: it fell back to crash-consistent. */
+  public readonly crashConsistentAlarm: cloudwatch.Alarm;
+
+  /** Raised when a window execution failed, timed out, was cancelled or skipped. */
+  public readonly failedRunsAlarm: cloudwatch.Alarm;
+
+  /** Raised when an expired snapshot could not be deleted. */
+  public readonly expiryFailedAlarm: cloudwatch.Alarm;
+
+  /** The window target. */
+  protected readonly windowTarget: ssm.CfnMaintenanceWindowTarget;
+  protected readonly targets: MaintenanceTargets;
+  protected readonly retention: Retention;
+  private readonly maxConcurrency: string;
+  private readonly maxErrors: string;
+  private readonly deliveryTimeout: Duration;
+  private readonly purpose: string;
+
+  constructor(scope: Construct, id: string, props: SnapshotMaintenanceWindowProps, reservedTagKeys: string[]) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.purpose = props.purpose;
+    this.targets = props.targets;
+    this.retention = props.retention ?? Retention.age(Duration.days(14));
+
+    // --- the window ---------------------------------------------------------------------------
+    const schedule = windowScheduleExpression(this, 'schedule', props.schedule);
+    const duration = props.duration ?? Duration.hours(1);
+    const cutoff = props.cutoff ?? Duration.hours(0);
+    checkDuration(this, 'duration', duration, Duration.hours(1), Duration.hours(24));
+    checkWholeHours(this, 'duration', duration);
+    checkDuration(this, 'cutoff', cutoff, Duration.hours(0), Duration.hours(23));
+    checkWholeHours(this, 'cutoff', cutoff);
+    if (!isUnresolved(duration) && !isUnresolved(cutoff)) {
+      // no task starts after (end - cutoff): a cutoff as long as the window runs nothing
+      check(cutoff.toHours() < duration.toHours(), this, 'cutoff', `must be shorter than duration (${duration.toHumanString()})`, cutoff);
+    }
+    checkTimeZone(this, props.scheduleTimezone);
+    checkScheduleOffset(this, schedule, props.scheduleOffset);
+    checkDates(this, props.startDate, props.endDate);
+    checkPattern(this, 'windowName', props.windowName, /^[a-zA-Z0-9_.-]{3,128}$/, '3-128 characters of letters, digits, _ . -');
+
+    this.maxConcurrency = props.maxConcurrency ?? '25%';
+    this.maxErrors = props.maxErrors ?? '100%';
+    checkPattern(this, 'maxConcurrency', this.maxConcurrency, MAX_CONCURRENCY, 'a count from 1 or a percentage from 1% to 100% (e.g. 10 or 25%)');
+    checkPattern(this, 'maxErrors', this.maxErrors, MAX_ERRORS, 'a count from 0 or a percentage from 0% to 100% (e.g. 0 or 10%)');
+    this.deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(10);
+    checkDuration(this, 'deliveryTimeout', this.deliveryTimeout, Duration.seconds(30), Duration.days(30));
+
+    // --- tags ----------------------------------------------------------------------------------
+    checkTags(this, 'tags', props.tags, 40);
+    for (const key of Object.keys(props.tags ?? {})) {
+      if (reservedTagKeys.includes(key)) {
+        fail(this, 'tags', `must not set '${key}' (reserved: the snapshot agent sets it)`, key);
+      }
+    }
+    const keys = BackupTagging.keys(this);
+    this.snapshotTags = mergeTags(this, 'tags', props.tags, BackupTagging.tagsFor(this, { purpose: props.purpose, retention: this.retention }));
+    BackupTagging.addArtefactSource(this, {
+      artefactTagSets: () => [{ artefact: `snapshots of ${this.targets.description}`, tags: this.snapshotTags }],
+    });
+
+    // --- output: S3 and CloudWatch Logs (written by the SSM agent with the instance's role) ---
+    this.outputBucket = props.outputBucket ?? this.createOutputBucket(props.outputAccessLogsBucket);
+    this.outputLogGroup = props.outputLogGroup ?? new logs.LogGroup(this, 'Output', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // --- roles -------------------------------------------------------------------------------
+    this.instanceRole = props.instanceRole ?? new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `Instances snapshotted by maintenance window ${this.node.path}`,
+    });
+    this.instanceRole.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
+    acknowledgeNagId(this.instanceRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'AmazonSSMManagedInstanceCore is the baseline AWS documents for instances managed by Systems Manager, and AWS keeps it current');
+    this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.instanceRole });
+    // the SSM agent uploads the output with the instance's credentials
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'WriteRunCommandOutputToS3',
+      actions: ['s3:PutObject'],
+      resources: [this.outputBucket.arnForObjects(`${this.outputPrefix}*`)],
+    }), 'the agent writes one object per command and instance under this window\'s output prefix; their keys are known only at run time');
+    this.outputBucket.encryptionKey?.grantEncrypt(this.instanceRole);
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'WriteRunCommandOutputToLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+      resources: [this.outputLogGroup.logGroupArn, `${this.outputLogGroup.logGroupArn}:log-stream:*`],
+    }), 'the agent creates one log stream per command and instance in this window\'s output log group; their names are known only at run time');
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'FindRunCommandLogGroup',
+      actions: ['logs:DescribeLogGroups'],
+      resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }), 'logs:DescribeLogGroups lists log groups by prefix and has no narrower resource; the agent calls it to find the output log group');
+
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
+        // confused-deputy protection: only this account's maintenance windows
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Sends the snapshot command of maintenance window ${this.node.path}`,
+    });
+    addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
+      sid: 'TrackCommands',
+      actions: ['ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'ssm:CancelCommand'],
+      resources: ['*'],
+    }), 'ssm:ListCommands, ListCommandInvocations, GetCommandInvocation and CancelCommand take no resource-level permissions');
+
+    this.maintenanceWindow = new ssm.CfnMaintenanceWindow(this, 'Resource', {
+      name: props.windowName ?? Names.uniqueResourceName(this, { maxLength: 128, separator: '-', allowedSpecialCharacters: '-_.' }),
+      description: `Snapshots (${props.purpose}) of ${this.targets.description}`.slice(0, 128),
+      schedule,
+      duration: duration.toHours(),
+      cutoff: cutoff.toHours(),
+      allowUnassociatedTargets: false,
+      scheduleTimezone: props.scheduleTimezone,
+      scheduleOffset: props.scheduleOffset,
+      startDate: props.startDate?.toISOString(),
+      endDate: props.endDate?.toISOString(),
+    });
+    this.windowId = this.maintenanceWindow.ref;
+    this.windowTarget = new ssm.CfnMaintenanceWindowTarget(this, 'Target', {
+      windowId: this.windowId,
+      resourceType: this.targets.resourceType,
+      targets: this.targets.targets.map((t) => ({ key: t.key, values: t.values })),
+      description: this.targets.description.slice(0, 128),
+    });
+    if (this.targets.resourceType === 'RESOURCE_GROUP') {
+      addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
+        sid: 'ResolveResourceGroup',
+        actions: ['resource-groups:ListGroupResources', 'tag:GetResources'],
+        resources: ['*'],
+      }), 'tag:GetResources has no resource-level permissions; the window resolves the group to instances with it');
+    }
+
+    // --- expiry and health -------------------------------------------------------------------
+    const housekeeping = new SnapshotHousekeeping(this, 'Housekeeping', {
+      windowId: this.windowId,
+      purposeKey: keys.purpose,
+      purpose: props.purpose,
+      managedByKey: keys.managedBy,
+      managedBy: this.snapshotTags[keys.managedBy],
+      retention: this.retention,
+    });
+    this.housekeeping = housekeeping.stateMachine;
+    this.crashConsistentAlarm = housekeeping.crashConsistentAlarm;
+    this.failedRunsAlarm = housekeeping.failedRunsAlarm;
+    this.expiryFailedAlarm = housekeeping.expiryFailedAlarm;
+
+    if (!props.outputLogGroup) {
+      acknowledge(this.outputLogGroup, guard('cloudwatch_log_group_encrypted_check',
+        'CloudWatch Logs encrypts every log group at rest; the transcripts hold snapshot ids and timings, no data; pass outputLogGroup for a customer-managed key'));
+    }
+    for (const alarm of [this.crashConsistentAlarm, this.failedRunsAlarm, this.expiryFailedAlarm]) {
+      for (const action of props.alarmActions ?? []) {
+        alarm.addAlarmAction(action);
+      }
+      if ((props.alarmActions ?? []).length === 0) {
+        acknowledge(alarm, guard('cloudwatch_alarm_action_check',
+          'no alarmActions were given: the alarms are exposed (crashConsistentAlarm, failedRunsAlarm, expiryFailedAlarm) for the team to route'));
+      }
+    }
+  }
+
+  /** The S3 key prefix of this window's Run Command output. */
+  public get outputPrefix(): string {
+    return `run-command/${this.purpose}/`;
+  }
+
+  /** Grant `grantee` (e.g. an auditor's role) read access to the Run Command transcripts. */
+  public grantReadOutput(grantee: iam.IGrantable): iam.Grant {
+    return this.outputBucket.grantRead(grantee, `${this.outputPrefix}*`);
+  }
+
+  /** The Run Command task that takes the snapshots. */
+  protected addSnapshotTask(
+    documentName: string, documentArn: string, parameters: Record<string, string[]>, description: string,
+  ): ssm.CfnMaintenanceWindowTask {
+    const stack = Stack.of(this);
+    addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
+      sid: 'SendSnapshotCommand',
+      actions: ['ssm:SendCommand'],
+      resources: [documentArn, stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+    }), 'SendCommand needs the instances as resources; the targets are resolved by tag or group at run time, so the ARN is scoped to this region and account and the document is this window\'s');
+    return new ssm.CfnMaintenanceWindowTask(this, 'SnapshotTask', {
+      windowId: this.windowId,
+      description,
+      taskType: 'RUN_COMMAND',
+      taskArn: documentName,
+      priority: 1,
+      serviceRoleArn: this.taskRole.roleArn,
+      targets: [{ key: 'WindowTargetIds', values: [this.windowTarget.ref] }],
+      maxConcurrency: this.maxConcurrency,
+      maxErrors: this.maxErrors,
+      cutoffBehavior: 'CONTINUE_TASK',
+      taskInvocationParameters: {
+        // the invocation parameters' own output settings (LoggingInfo and TaskParameters are deprecated)
+        maintenanceWindowRunCommandParameters: {
+          documentVersion: '$DEFAULT',
+          parameters,
+          timeoutSeconds: this.deliveryTimeout.toSeconds(),
+          outputS3BucketName: this.outputBucket.bucketName,
+          outputS3KeyPrefix: this.outputPrefix,
+          cloudWatchOutputConfig: { cloudWatchOutputEnabled: true, cloudWatchLogGroupName: this.outputLogGroup.logGroupName },
+          comment: description.slice(0, 100),
+        },
+      },
+    });
+  }
+
+  private createOutputBucket(accessLogs: s3.IBucket | undefined): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'OutputBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: accessLogs ? 'ssm-output/' : undefined,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) }],
+    });
+    if (!accessLogs) {
+      const why = 'holds Run Command transcripts written only by the snapshotted instances; writes are recorded by CloudTrail data events where enabled; pass outputAccessLogsBucket to turn on server access logs';
+      acknowledgeNagId(bucket, 'AwsSolutions-S1', why);
+      acknowledge(bucket, guard('s3_bucket_logging_enabled_check', why));
+    }
+    acknowledge(bucket,
+      guard('s3_bucket_default_encryption_kms_check', 'SSE-S3 encrypts the transcripts at rest and lets the instances write without a KMS grant; pass outputBucket for SSE-KMS'),
+      guard('s3_event_notifications_enabled_check', 'nothing reacts to new transcripts; the health of each run is judged by the housekeeping and its alarms'),
+      guard('s3_bucket_object_lock_enabled_check', 'transcripts are versioned and expire after 400 days; they are evidence of runs, the snapshots themselves are protected by the worm family'));
+    return bucket;
+  }
+}
+
+function checkWholeHours(scope: Construct, property: string, value: Duration): void {
+  if (isUnresolved(value)) {
+    return;
+  }
+  check(Number.isInteger(value.toHours({ integral: false })), scope, property, 'must be a whole number of hours', value);
+}
+
+function checkDates(scope: Construct, start: Date | undefined, end: Date | undefined): void {
+  for (const [name, date] of [['startDate', start], ['endDate', end]] as const) {
+    if (date !== undefined && Number.isNaN(date.getTime())) {
+      fail(scope, name, 'must be a valid date', String(date));
+    }
+  }
+  if (start && end) {
+    check(end.getTime() > start.getTime(), scope, 'endDate', `must be after startDate (${start.toISOString()})`, end.toISOString());
+  }
+  if (end && end.getTime() < Date.now()) {
+    Annotations.of(scope).addWarningV2('cdk-ebs-backup:ssm-window-end-in-past',
+      `endDate ${end.toISOString()} is in the past: the maintenance window will never run`);
+  }
+}
+

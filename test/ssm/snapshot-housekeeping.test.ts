@@ -1,0 +1,125 @@
+/**
+ * The housekeeping state machine has no handler: its logic is JSONata. These tests evaluate every
+ * expression with the jsonata engine (Step Functions' own expression language) against fixtures,
+ * and validate the synthesized definition with asl-validator.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import jsonata = require('jsonata');
+import { FsfreezeMaintenanceWindow, MaintenanceTargets, Retention } from '../../src';
+import { HOUSEKEEPING_EXPRESSIONS } from '../../src/ssm/housekeeping';
+import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator');
+
+const HOUR = 3_600_000;
+const NOW = '2026-11-25T12:05:00.000Z'; // execution start
+const NOW_MS = Date.parse(NOW);
+const SLOT = { now: NOW_MS, from: Date.parse('2026-11-25T10:00:00Z'), to: Date.parse('2026-11-25T11:00:00Z') };
+
+function snap(id: string, volume: string, start: string, appConsistent?: string) {
+  return {
+    SnapshotId: id,
+    VolumeId: volume,
+    StartTime: start,
+    Tags: appConsistent === undefined ? [{ Key: 'backup:purpose', Value: 'x' }] : [{ Key: 'AppConsistent', Value: appConsistent }],
+  };
+}
+
+async function evaluate(expression: string, bindings: Record<string, unknown>): Promise<any> {
+  const body = /^\{%([\s\S]*)%\}$/.exec(expression)![1];
+  return jsonata(body).evaluate({}, bindings);
+}
+
+describe('housekeeping expressions', () => {
+  const snapshots = [
+    snap('snap-old1', 'vol-a', '2026-11-01T04:00:00.000Z', 'true'),
+    snap('snap-old2', 'vol-b', '2026-11-01T04:00:00.000Z', 'true'),
+    snap('snap-a1', 'vol-a', '2026-11-24T04:00:00.000Z', 'true'),
+    snap('snap-a2', 'vol-a', '2026-11-25T10:15:00.000Z', 'true'), // in the judged slot, app-consistent
+    snap('snap-b2', 'vol-b', '2026-11-25T10:15:01.000Z'), // in the slot, no AppConsistent tag
+    snap('snap-c2', 'vol-c', '2026-11-25T10:59:59.000Z', 'false'), // in the slot, AppConsistent=false
+    snap('snap-new', 'vol-c', '2026-11-25T11:30:00.000Z'), // too young to judge yet
+  ];
+
+  test('the judged slot is the full hour before the previous full hour', async () => {
+    const slot = await evaluate(HOUSEKEEPING_EXPRESSIONS.slot, { states: { context: { Execution: { StartTime: NOW } } } });
+    expect(slot).toEqual(SLOT);
+    expect(slot.to - slot.from).toBe(HOUR);
+  });
+
+  test('age retention expires exactly the snapshots older than the age', async () => {
+    const expired = await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { snapshots, slot: SLOT });
+    expect(expired).toEqual(['snap-old1', 'snap-old2']);
+  });
+
+  test('age retention returns a list even for one snapshot, and an empty list for none', async () => {
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { snapshots: [snapshots[0]], slot: SLOT })).toEqual(['snap-old1']);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { snapshots: [], slot: SLOT })).toEqual([]);
+  });
+
+  test('count retention keeps the newest N per volume', async () => {
+    const expired = await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(1), { snapshots, slot: SLOT });
+    expect([...expired].sort()).toEqual(['snap-a1', 'snap-c2', 'snap-old1', 'snap-old2']);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(3), { snapshots, slot: SLOT })).toEqual([]);
+  });
+
+  test('counts the snapshots of the slot, and those that fell back to crash-consistent', async () => {
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.created, { snapshots, slot: SLOT })).toBe(3);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.crashConsistent, { snapshots, slot: SLOT })).toBe(2);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.crashConsistent, { snapshots: [], slot: SLOT })).toBe(0);
+  });
+
+  test('counts the window executions that ended badly in the slot', async () => {
+    const executions = [
+      { Status: 'SUCCESS', StartTime: '2026-11-25T10:00:00.000Z', EndTime: '2026-11-25T10:20:00.000Z' },
+      { Status: 'FAILED', StartTime: '2026-11-25T10:00:00.000Z', EndTime: '2026-11-25T10:30:00.000Z' },
+      { Status: 'TIMED_OUT', StartTime: '2026-11-24T10:00:00.000Z', EndTime: '2026-11-24T11:00:00.000Z' }, // judged a day ago
+      { Status: 'IN_PROGRESS', StartTime: '2026-11-25T10:00:00.000Z' },
+    ];
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.failedExecutions, { executions, slot: SLOT })).toBe(1);
+  });
+});
+
+describe('housekeeping state machine', () => {
+  test('is a valid JSONata state machine that pages, deletes, and publishes the metrics', () => {
+    const app = createCheckedApp();
+    const stack = createTestStack(app);
+    new FsfreezeMaintenanceWindow(stack, 'Linux', {
+      purpose: 'linux-app-consistent',
+      schedule: events.Schedule.cron({ hour: '4', minute: '0' }),
+      targets: MaintenanceTargets.tagged({ Backup: 'fsfreeze' }),
+      mountPoints: ['/data'],
+      retention: Retention.count(7),
+    });
+    const t = Template.fromJSON(checkedTemplate(stack));
+    const [sm] = Object.values(t.findResources('AWS::StepFunctions::StateMachine')) as any[];
+    const definition = JSON.parse(resolveJoin(sm.Properties.DefinitionString));
+    const { isValid, errors } = aslValidator(definition);
+    expect(errors).toEqual([]);
+    expect(isValid).toBe(true);
+    expect(definition.QueryLanguage).toBe('JSONata');
+    expect(definition.States.DescribeSnapshots.Resource).toBe('arn:aws:states:::aws-sdk:ec2:describeSnapshots');
+    expect(definition.States.DescribeSnapshots.Arguments).toContain('"Name":"tag:backup:purpose","Values":["linux-app-consistent"]');
+    expect(definition.States.DescribeSnapshots.Arguments).toContain('"Name":"tag:backup:managed-by","Values":["TestStack/Linux"]');
+    expect(definition.States.MorePages.Choices[0].Next).toBe('DescribeSnapshots');
+    expect(definition.States.Judge.Assign.expired).toBe(HOUSEKEEPING_EXPRESSIONS.expiredByCount(7));
+    expect(definition.States.DeleteExpired.ItemProcessor.States.DeleteSnapshot.Catch[0].Next).toBe('NotDeleted');
+    expect(definition.States.PublishMetrics.Arguments.MetricData.map((m: any) => m.MetricName)).toEqual([
+      'SnapshotsCreated', 'CrashConsistentSnapshots', 'FailedWindowExecutions', 'ExpiredSnapshotsDeleted', 'ExpiredSnapshotsNotDeleted',
+    ]);
+  });
+});
+
+/** Flatten the definition's Fn::Join with placeholder values for the references (window id). */
+function resolveJoin(value: any): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (value['Fn::Join']) {
+    return value['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : 'mw-0123456789abcdef0')).join(value['Fn::Join'][0]);
+  }
+  return JSON.stringify(value);
+}
