@@ -7,3 +7,4 @@ export * from './worm';
 export * from './restore';
 export * from './orchestration';
 export * from './ssm';
+export * from './baseline';

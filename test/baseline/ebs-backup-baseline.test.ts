@@ -1,0 +1,232 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EbsBackupBaseline, BackupTier, BackupTagging, Retention } from '../../src';
+import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+
+// One synthesis for the whole file: through every gate, it takes a minute on a loaded machine.
+let app: App;
+let stack: Stack;
+let baseline: EbsBackupBaseline;
+let template: Template;
+let json: any;
+
+beforeAll(() => {
+  app = createCheckedApp();
+  stack = createTestStack(app);
+  // --- the public contract of issue 9, verbatim
+  baseline = new EbsBackupBaseline(stack, 'Baseline', {
+    tiers: [
+      BackupTier.gold({ drRegion: 'eu-west-1', archiveAccount: '111122223333' }),
+      BackupTier.silver(),
+      BackupTier.bronze(),
+    ],
+    breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
+  });
+  // baseline.dashboard: the CloudWatch dashboard
+  // --- end of the contract
+  json = checkedTemplate(stack);
+  template = Template.fromJSON(json);
+}, 600_000);
+
+const resources = (type: string) => Object.values<any>(json.Resources).filter((r) => r.Type === type);
+const tagMap = (list: Array<{ Key: string; Value: string }> | undefined) => Object.fromEntries((list ?? []).map((t) => [t.Key, t.Value]));
+
+describe('the contract', () => {
+  test('synthesizes through every gate and exposes the dashboard', () => {
+    expect(baseline.dashboard).toBeDefined();
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    expect(baseline.tiers.map((t) => t.name)).toEqual(['gold', 'silver', 'bronze']);
+  });
+});
+
+describe('gold', () => {
+  test('takes VSS snapshots of Windows and fsfreeze snapshots of Linux instances of the tier every 4 hours', () => {
+    template.hasResourceProperties('AWS::SSM::MaintenanceWindowTarget', {
+      Targets: [{ Key: 'tag:backup-tier', Values: ['gold'] }, { Key: 'tag:backup-platform', Values: ['windows'] }],
+    });
+    template.hasResourceProperties('AWS::SSM::MaintenanceWindowTarget', {
+      Targets: [{ Key: 'tag:backup-tier', Values: ['gold'] }, { Key: 'tag:backup-platform', Values: ['linux'] }],
+    });
+    template.resourcePropertiesCountIs('AWS::SSM::MaintenanceWindow', { Schedule: 'rate(4 hours)' }, 2);
+    template.hasResourceProperties('AWS::SSM::MaintenanceWindowTask', {
+      TaskArn: 'AWSEC2-CreateVssSnapshot',
+      MaxConcurrency: '100%',
+    });
+  });
+
+  test('backs the tier up with AWS Backup into a compliance-locked vault, with VSS, and copies to the DR region and the archive account', () => {
+    template.hasResourceProperties('AWS::Backup::BackupVault', {
+      LockConfiguration: { MinRetentionDays: 7, MaxRetentionDays: 3650, ChangeableForDays: 3 },
+    });
+    template.hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: {
+        AdvancedBackupSettings: [{ BackupOptions: { WindowsVSS: 'enabled' }, ResourceType: 'EC2' }],
+        BackupPlanRule: [Match.objectLike({
+          ScheduleExpression: 'cron(0 5 * * ? *)',
+          Lifecycle: { DeleteAfterDays: 35 },
+          CopyActions: [
+            { DestinationBackupVaultArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':backup:eu-west-1:123456789012:backup-vault:ebs-backup-dr']] }, Lifecycle: { DeleteAfterDays: 35 } },
+            { DestinationBackupVaultArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':backup:us-east-1:111122223333:backup-vault:ebs-backup-archive']] }, Lifecycle: { DeleteAfterDays: 365 } },
+          ],
+        })],
+      },
+    });
+  });
+
+  test('is restore-tested by AWS Backup and by a weekly RestoreDrill of the Linux consistent snapshots', () => {
+    template.resourceCountIs('AWS::Backup::RestoreTestingPlan', 1);
+    expect(baseline.restoreDrills).toHaveLength(1);
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 6 ? * SUN *)' });
+  });
+});
+
+describe('silver', () => {
+  test('takes daily DLM snapshots of the tier, copied to the DR region', () => {
+    template.hasResourceProperties('AWS::DLM::LifecyclePolicy', {
+      PolicyDetails: Match.objectLike({
+        ResourceTypes: ['INSTANCE'],
+        TargetTags: [{ Key: 'backup-tier', Value: 'silver' }],
+        Schedules: [Match.objectLike({
+          CreateRule: { CronExpression: 'cron(0 3 * * ? *)' },
+          RetainRule: { Count: 14 },
+          CrossRegionCopyRules: [Match.objectLike({ Target: 'eu-west-1', Encrypted: true, RetainRule: { Interval: 14, IntervalUnit: 'DAYS' } })],
+        })],
+      }),
+    });
+  });
+
+  test('locks its snapshots in governance mode for 7 days, and only those', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ LOCK_MODE: 'governance', LOCK_DURATION_DAYS: '7', PURPOSES: '["silver-snapshots"]' }) },
+    });
+  });
+});
+
+describe('bronze', () => {
+  test('takes daily DLM snapshots kept locally', () => {
+    const bronze = resources('AWS::DLM::LifecyclePolicy').find((p) => tagMap(p.Properties.PolicyDetails.TargetTags)['backup-tier'] === 'bronze');
+    expect(bronze.Properties.PolicyDetails.Schedules).toEqual([expect.objectContaining({
+      CreateRule: { CronExpression: 'cron(0 2 * * ? *)' },
+      RetainRule: { Count: 7 },
+    })]);
+    expect(bronze.Properties.PolicyDetails.Schedules[0].CrossRegionCopyRules).toBeUndefined();
+  });
+});
+
+describe('always on', () => {
+  test('a locked region-level Recycle Bin for snapshots and AMIs, no longer than bronze keeps its snapshots', () => {
+    for (const type of ['EBS_SNAPSHOT', 'EC2_IMAGE']) {
+      template.hasResourceProperties('AWS::Rbin::Rule', {
+        ResourceType: type,
+        RetentionPeriod: { RetentionPeriodValue: 7, RetentionPeriodUnit: 'DAYS' },
+        LockConfiguration: { UnlockDelayValue: 7, UnlockDelayUnit: 'DAYS' },
+        ResourceTags: Match.absent(),
+        ExcludeResourceTags: Match.absent(),
+      });
+    }
+  });
+
+  test('block public sharing and a deny policy that exempts break-glass and every role that expires backups', () => {
+    template.hasResourceProperties('AWS::EC2::SnapshotBlockPublicAccess', { State: 'block-all-sharing' });
+    const deny = resources('AWS::IAM::ManagedPolicy')[0].Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'DenyBackupDeletion');
+    const exempt = JSON.stringify(deny.Condition.ArnNotLike['aws:PrincipalArn']);
+    expect(exempt).toContain('arn:aws:iam::123456789012:role/BreakGlass');
+    for (const role of ['DlmExecutionRole', 'goldBackupBackupRole', 'goldVssHousekeepingRole', 'goldFsfreezeHousekeepingRole']) {
+      expect(exempt).toContain(role);
+    }
+  });
+
+  test('every alarm notifies the baseline topic', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(10);
+    for (const alarm of alarms) {
+      expect(JSON.stringify(alarm.Properties.AlarmActions ?? [])).toMatch(/Notifications|Topic/);
+    }
+    expect(baseline.alarms.length).toBe(alarms.length);
+  });
+
+  test('DLM policy errors go to the topic', () => {
+    template.resourcePropertiesCountIs('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ 'source': ['aws.dlm'], 'detail-type': ['DLM Policy State Change'] }),
+    }, 2);
+  });
+});
+
+describe('dashboard', () => {
+  test('shows job outcomes, DLM failures, snapshots by purpose, the pause window, the bin and lock state, and the tier promises', () => {
+    const body = JSON.stringify(resources('AWS::CloudWatch::Dashboard')[0].Properties.DashboardBody);
+    for (const fragment of [
+      'What each tier promises', 'NumberOfBackupJobsFailed', 'NumberOfCopyJobsFailed', 'NumberOfRestoreJobsCompleted',
+      'SnapshotsCreateFailed', 'SnapshotsCopiedRegionFailed', 'Snapshots created, by purpose', 'SnapshotsCreated',
+      'PauseWindow', 'Recycle Bin and locks', 'locked, unlock delay 7 days', 'alarm', 'EBS Snapshot Lock governance 7 days',
+    ]) {
+      expect(body).toContain(fragment);
+    }
+    expect(baseline.promisesMarkdown()).toContain('| gold | `backup-tier=gold` | 1 day(s) (4 hour(s) with platform tag)');
+  });
+});
+
+describe('coverage report', () => {
+  test('is written to cdk.out as JSON and Markdown with tiers, selection tags, protections and worst-case RPO', () => {
+    const md = fs.readFileSync(path.join(app.outdir, EbsBackupBaseline.COVERAGE_REPORT_MARKDOWN), 'utf8');
+    expect(EbsBackupBaseline.COVERAGE_REPORT_MARKDOWN).toBe('coverage-report.md');
+    expect(md).toContain('| silver | `backup-tier=silver` | 1 d | 1 d | dlm-snapshots (cron(0 3 * * ? *); keep count:14, copy region eu-west-1 (age:14d), lock governance 7 days)');
+    const report = JSON.parse(fs.readFileSync(path.join(app.outdir, EbsBackupBaseline.COVERAGE_REPORT_JSON), 'utf8'));
+    const gold = report.baselines[0].tiers.find((t: any) => t.name === 'gold');
+    expect(gold).toMatchObject({ selection: { 'backup-tier': 'gold' }, worstCaseRpoHours: 24, platformRpoHours: 4 });
+    expect(gold.mechanisms.map((m: any) => m.mechanism)).toEqual(['vss-window', 'fsfreeze-window', 'aws-backup', 'aws-backup-restore-testing', 'restore-drill']);
+    expect(report.baselines[0].alwaysOn.join('\n')).toMatch(/Recycle Bin for snapshots and AMIs, 7 days, locked/);
+  });
+});
+
+describe('end-to-end line-up of tags', () => {
+  test('the tier tag is what DLM and AWS Backup select, the snapshot purpose is what the bin and deny protect, the retention tag is the retention', () => {
+    const keys = BackupTagging.keys(stack);
+    const denyStatements = resources('AWS::IAM::ManagedPolicy')[0].Properties.PolicyDocument.Statement;
+    const protectedPurposes = new Set<string>(denyStatements.find((s: any) => s.Sid === 'DenyBackupDeletion').Condition.StringEquals[`aws:ResourceTag/${keys.purpose}`]);
+    const bin = resources('AWS::Rbin::Rule').find((r) => r.Properties.ResourceType === 'EBS_SNAPSHOT');
+    const binCovers = (tags: Record<string, string>) => bin.Properties.ResourceTags === undefined
+      ? !(bin.Properties.ExcludeResourceTags ?? []).some((t: any) => tags[t.ResourceTagKey] === t.ResourceTagValue)
+      : bin.Properties.ResourceTags.some((t: any) => tags[t.ResourceTagKey] === t.ResourceTagValue);
+
+    for (const tier of baseline.tiers) {
+      const d = tier.definition;
+      if (d.snapshots) {
+        const policy = resources('AWS::DLM::LifecyclePolicy').find((p) => tagMap(p.Properties.PolicyDetails.TargetTags)[baseline.tierTagKey] === tier.name);
+        expect(tagMap(policy.Properties.PolicyDetails.TargetTags)).toEqual({ [baseline.tierTagKey]: tier.name });
+        const schedule = policy.Properties.PolicyDetails.Schedules[0];
+        const tags = tagMap(schedule.TagsToAdd);
+        expect(tags[keys.purpose]).toBe(tier.snapshotPurpose);
+        expect(tags[keys.retention]).toBe(d.snapshots.retain.toTagValue());
+        expect(schedule.RetainRule).toEqual(d.snapshots.retain.maxCount !== undefined ? { Count: d.snapshots.retain.maxCount } : expect.anything());
+        expect(protectedPurposes.has(tags[keys.purpose])).toBe(true);
+        expect(binCovers(tags)).toBe(true);
+      }
+      if (d.backupPlan) {
+        const selection = resources('AWS::Backup::BackupSelection').find((s) => s.Properties.BackupSelection.ListOfTags?.[0]?.ConditionValue === tier.name);
+        expect(selection.Properties.BackupSelection.ListOfTags).toEqual([{ ConditionKey: baseline.tierTagKey, ConditionType: 'STRINGEQUALS', ConditionValue: tier.name }]);
+        const rule = resources('AWS::Backup::BackupPlan').flatMap((p) => p.Properties.BackupPlan.BackupPlanRule).find((r) => r.RecoveryPointTags[keys.purpose] === tier.backupPurpose);
+        expect(rule.RecoveryPointTags[keys.retention]).toBe(Retention.age(d.backupPlan.deleteAfter).toTagValue());
+        expect(rule.Lifecycle.DeleteAfterDays).toBe(d.backupPlan.deleteAfter.toDays());
+        expect(protectedPurposes.has(tier.backupPurpose)).toBe(true);
+        expect(binCovers(rule.RecoveryPointTags)).toBe(true);
+      }
+      if (d.consistentSnapshots) {
+        for (const [platform, purpose] of [['windows', tier.windowsPurpose], ['linux', tier.linuxPurpose]]) {
+          const target = resources('AWS::SSM::MaintenanceWindowTarget').find((t) => JSON.stringify(t.Properties.Targets)
+            === JSON.stringify([{ Key: `tag:${baseline.tierTagKey}`, Values: [tier.name] }, { Key: `tag:${baseline.platformTagKey}`, Values: [platform] }]));
+          expect(target).toBeDefined();
+          const window = baseline.maintenanceWindows.find((w) => w.snapshotTags[keys.purpose] === purpose)!;
+          expect(window.snapshotTags[keys.retention]).toBe(d.consistentSnapshots.retain.toTagValue());
+          expect(protectedPurposes.has(purpose)).toBe(true);
+          expect(binCovers(window.snapshotTags)).toBe(true);
+        }
+      }
+    }
+    // the silver lock locks exactly the purpose its snapshots carry
+    const lockFn = resources('AWS::Lambda::Function').find((f) => f.Properties.Environment?.Variables?.PURPOSE_TAG_KEY);
+    expect(lockFn.Properties.Environment.Variables).toMatchObject({ PURPOSE_TAG_KEY: keys.purpose, PURPOSES: JSON.stringify(['silver-snapshots']) });
+  });
+});

@@ -1,0 +1,110 @@
+import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import {
+  BackupTier, BackupTierProps, BaselineStackSet, EbsBackupBaseline, EbsBackupBaselineProps, Retention, SnapshotLockMode,
+} from '../../src';
+import { TEST_ENV } from '../support';
+
+// Construction-time checks need no synthesis: plain apps keep this file fast.
+let stack: Stack;
+beforeEach(() => {
+  stack = new Stack(new App(), 'TestStack', { env: TEST_ENV });
+});
+
+const gold = () => BackupTier.gold({ drRegion: 'eu-west-1' });
+const daily = events.Schedule.cron({ minute: '0', hour: '1' });
+
+describe('EbsBackupBaseline rejects', () => {
+  test.each<[string, () => EbsBackupBaselineProps, string]>([
+    ['no tier', () => ({ tiers: [] }), 'TestStack/Baseline: tiers must have between 1 and 20 items, got [] (0 items)'],
+    ['two tiers with one name', () => ({ tiers: [BackupTier.bronze(), BackupTier.bronze()] }), "tiers[1].name must be unique among the tiers, got 'bronze'"],
+    ['a tier that is not a BackupTier', () => ({ tiers: [{ name: 'x' } as unknown as BackupTier] }), 'tiers[0] must be BackupTier.gold(), .silver(), .bronze() or .custom()'],
+    ['a reserved tier tag key', () => ({ tiers: [BackupTier.bronze()], tierTagKey: 'aws:tier' }), "tierTagKey must be a tag key of 1-128 characters that does not start with 'aws:', got 'aws:tier'"],
+    ['the library purpose key as tier tag', () => ({ tiers: [BackupTier.bronze()], tierTagKey: 'backup:purpose' }), "tierTagKey must not be one of the library's artefact tag keys"],
+    ['one key for tier and platform', () => ({ tiers: [BackupTier.bronze()], platformTagKey: 'backup-tier' }), "platformTagKey must differ from tierTagKey, got 'backup-tier'"],
+    ['silver without any DR region', () => ({ tiers: [BackupTier.silver(), BackupTier.bronze()] }), "tiers[0].snapshots.drRegion must be given for tier 'silver'"],
+    ['a DR region that is the own region', () => ({ tiers: [BackupTier.gold({ drRegion: 'us-east-1' })] }), "tiers[0].backupPlan.drRegion must be another region than the baseline's own (us-east-1), got 'us-east-1'"],
+    ['a DR region that is not a region', () => ({ tiers: [BackupTier.silver({ drRegion: 'europe' })] }), "tiers[0].snapshots.drRegion must be an AWS region name such as eu-west-1, got 'europe'"],
+    ['an archive account that is the own account', () => ({ tiers: [BackupTier.gold({ drRegion: 'eu-west-1', archiveAccount: '123456789012' })] }), "tiers[0].backupPlan.archiveAccount must be another account than the baseline's own"],
+    ['an archive account that is not an account id', () => ({ tiers: [BackupTier.gold({ drRegion: 'eu-west-1', archiveAccount: '1234' })] }), "tiers[0].backupPlan.archiveAccount must be a 12-digit AWS account id, got '1234'"],
+    ['a lock as long as the retention', () => ({ tiers: [gold(), BackupTier.silver({ lock: SnapshotLockMode.governance(Duration.days(14)) })] }), "tiers[1].snapshots.lock must lock snapshots for less than the tier's retention (about 14 days)"],
+    ['a Recycle Bin retention over a year', () => ({ tiers: [BackupTier.bronze()], recycleBinRetention: Duration.days(400) }), 'recycleBinRetention must be between 1 day and 365 days, got 400 days'],
+    ['a bad DR vault name', () => ({ tiers: [gold()], drVaultName: 'my vault' }), "drVaultName must be 2-50 characters of A-Z a-z 0-9 - _, got 'my vault'"],
+  ])('%s', (_name, props, fragment) => {
+    expect(() => new EbsBackupBaseline(stack, 'Baseline', props())).toThrow(fragment);
+  });
+
+  test('skips tokens: a DR region from an import is known at deploy time only', () => {
+    expect(() => new EbsBackupBaseline(stack, 'Baseline', {
+      tiers: [BackupTier.silver({ drRegion: Fn.importValue('DrRegion') }), BackupTier.bronze()],
+    })).not.toThrow();
+  });
+});
+
+describe('BackupTier rejects', () => {
+  test.each<[string, () => unknown, string]>([
+    ['a name with capitals', () => BackupTier.custom({ name: 'Gold', snapshots: { schedule: daily, retain: Retention.count(3) } }), "BackupTier.custom: name must be 1-40 characters of a-z 0-9 - (not starting or ending with -), got 'Gold'"],
+    ['a name ending with -', () => BackupTier.bronze({ name: 'bronze-' }), "got 'bronze-'"],
+    ['a tier without mechanism', () => BackupTier.custom({ name: 'empty' }), "tier 'empty' must have at least one of snapshots, consistentSnapshots and backupPlan"],
+    ['a drill of Windows volumes only', () => BackupTier.custom({
+      name: 'win', consistentSnapshots: { schedule: daily, retain: Retention.count(3), linux: false }, restoreDrill: { schedule: daily },
+    } as BackupTierProps), "tier 'win' restoreDrill needs snapshots or Linux consistentSnapshots to restore"],
+    ['consistent snapshots for no platform', () => BackupTier.custom({
+      name: 'none', consistentSnapshots: { schedule: daily, retain: Retention.count(3), linux: false, windows: false },
+    }), "tier 'none' consistentSnapshots must keep windows or linux enabled"],
+  ])('%s', (_name, make, fragment) => {
+    expect(make).toThrow(fragment);
+  });
+});
+
+describe('BaselineStackSet rejects', () => {
+  const baseline = { tiers: [gold(), BackupTier.silver(), BackupTier.bronze()] };
+  test.each<[string, Partial<ConstructorParameters<typeof BaselineStackSet>[2]>, string]>([
+    ['no OU', { organizationalUnitIds: [] }, 'organizationalUnitIds must have between 1 and 1000 items'],
+    ['an account id as OU', { organizationalUnitIds: ['123456789012'] }, "organizationalUnitIds[0] must be an organization root (r-...) or OU id (ou-...-...), got '123456789012'"],
+    ['the DR region as a deployment region', { regions: ['us-east-1', 'eu-west-1'] }, "regions[1] must not be a DR region of the baseline (a region cannot copy to itself), got 'eu-west-1'"],
+    ['a bad StackSet name', { stackSetName: '1-baseline' }, 'stackSetName must be a StackSet name'],
+    ['a concurrency over 100%', { maxConcurrentPercentage: 150 }, 'maxConcurrentPercentage must be an integer between 1 and 100, got 150'],
+  ])('%s', (_name, override, fragment) => {
+    expect(() => new BaselineStackSet(stack, 'Rollout', {
+      baseline, organizationalUnitIds: ['ou-abcd-12345678'], regions: ['us-east-1'], ...override,
+    })).toThrow(fragment);
+  });
+});
+
+describe('configuration', () => {
+  test('a second baseline in the same account and region leaves public sharing to the first', () => {
+    // GIVEN tiers split over two stacks of one account and region
+    new EbsBackupBaseline(stack, 'First', { tiers: [BackupTier.bronze()], checks: false });
+    const second = new Stack(stack.node.root, 'Second', { env: TEST_ENV });
+    // THEN the account setting is created once
+    expect(() => new EbsBackupBaseline(second, 'Baseline', { tiers: [BackupTier.bronze({ name: 'scratch' })], blockPublicSharing: false, checks: false }))
+      .not.toThrow();
+    expect(() => new EbsBackupBaseline(new Stack(stack.node.root, 'Third', { env: TEST_ENV }), 'Baseline', { tiers: [BackupTier.bronze()], checks: false }))
+      .toThrow(/once per account and region/);
+  });
+
+  test('the tier and platform tag keys are configurable and reach every selection', () => {
+    // GIVEN a company that already tags instances with BackupTier and OS
+    const baseline = new EbsBackupBaseline(stack, 'Baseline', {
+      tiers: [BackupTier.gold({ drRegion: 'eu-west-1' }), BackupTier.silver(), BackupTier.bronze()],
+      tierTagKey: 'BackupTier',
+      platformTagKey: 'OS',
+      checks: false,
+    });
+    // THEN the DLM targets, the window targets and the Backup selection use them
+    const template = Template.fromStack(stack).toJSON();
+    const of = (type: string) => Object.values<any>(template.Resources).filter((r) => r.Type === type);
+    expect(of('AWS::DLM::LifecyclePolicy').map((p) => p.Properties.PolicyDetails.TargetTags)).toEqual([
+      [{ Key: 'BackupTier', Value: 'silver' }], [{ Key: 'BackupTier', Value: 'bronze' }],
+    ]);
+    expect(of('AWS::SSM::MaintenanceWindowTarget').map((t) => t.Properties.Targets)).toEqual([
+      [{ Key: 'tag:BackupTier', Values: ['gold'] }, { Key: 'tag:OS', Values: ['windows'] }],
+      [{ Key: 'tag:BackupTier', Values: ['gold'] }, { Key: 'tag:OS', Values: ['linux'] }],
+    ]);
+    expect(of('AWS::Backup::BackupSelection')[0].Properties.BackupSelection.ListOfTags)
+      .toEqual([{ ConditionKey: 'BackupTier', ConditionType: 'STRINGEQUALS', ConditionValue: 'gold' }]);
+    expect(baseline.coverageMarkdown()).toContain('Tier tag `BackupTier`, platform tag `OS`');
+  });
+});
