@@ -4,6 +4,7 @@
  * what it creates and where the template is.
  */
 import './resolve-self';
+import * as fs from 'fs';
 import * as path from 'path';
 import { listExamples, loadExample } from '../examples/catalogue';
 import { createCheckedApp, synthesizeChecked } from '../test/support';
@@ -30,6 +31,13 @@ for (const name of listExamples()) {
       for (const [type, n] of [...counts.entries()].sort()) {
         console.log(`    ${String(n).padStart(4)}  ${type}`);
       }
+    }
+    // The coverage report that EbsBackupBaseline writes at synthesis (which tiers, which tags, what
+    // each protects, the worst-case RPO).
+    const report = path.join(outdir, 'coverage-report.md');
+    if (fs.existsSync(report)) {
+      console.log(`  coverage report (${path.relative(root, report)}):`);
+      console.log(fs.readFileSync(report, 'utf8').trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));
     }
   } catch (e) {
     failed++;

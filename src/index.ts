@@ -1,10 +1,18 @@
-// core: what every family shares
+// core: the tagging strategy, retention, coverage and retention-role conventions every family shares
 export * from './core';
-export * from './runbooks';
+// Data Lifecycle Manager: snapshot, AMI, default and shared-copy policies
 export * from './dlm';
+// AWS Backup: vault with Vault Lock, plan, copies, restore testing, audit; the archive vault
 export * from './backup';
-export * from './worm';
-export * from './restore';
-export * from './orchestration';
+// Systems Manager maintenance windows: Windows VSS and Linux fsfreeze
 export * from './ssm';
+// write-once protection: deny policy, SCP, Recycle Bin, snapshot lock, block public access
+export * from './worm';
+// orchestration: consistent snapshot jobs with pre/post steps
+export * from './orchestration';
+// restore: restore drills and the EbsBackupChecks validation plugin
+export * from './restore';
+// pre-change runbooks
+export * from './runbooks';
+// the baseline: tiers by tag, dashboard, StackSets
 export * from './baseline';

@@ -1,5 +1,5 @@
-import { COVERAGE_METADATA_KEY } from '../../core/coverage';
 import { AppTemplates, describeTags, glob, refersTo, tagsOf, TemplateResource } from './model';
+import { COVERAGE_METADATA_KEY } from '../../core/coverage';
 
 /** What a coverage source protects. */
 export type ProtectedKind = 'INSTANCE' | 'VOLUME';
