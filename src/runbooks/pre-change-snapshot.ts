@@ -90,6 +90,7 @@ const PRE_CHANGE_PARAMETERS = {
  * re-tags them to keep them.
  *
  * @example
+ * declare const operators: iam.IRole;
  * const runbook = new PreChangeSnapshot(this, 'PreChange', {
  *   expireAfter: Duration.days(14),
  *   includeImage: true,

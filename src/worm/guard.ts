@@ -88,6 +88,7 @@ export interface WormSnapshotGuardProps extends WormDenyOptions {
  * - an archive job for snapshots of deleted volumes.
  *
  * @example
+ * declare const operatorsRole: iam.IRole;
  * const guard = new WormSnapshotGuard(stack, 'Guard', {
  *   breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
  *   recycleBin: { retention: Duration.days(30), lockUnlockDelay: Duration.days(7) },
