@@ -1,7 +1,7 @@
-import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
+import { acknowledge } from '../core/acknowledge';
 import { checkPattern } from '../core/validation';
 
 /**
@@ -82,6 +82,5 @@ export function protectKey(key: kms.IKey, breakGlass: readonly string[]): boolea
  * rejects ids with more than one `::`, so the same metadata entry is written directly.
  */
 export function acknowledgeNagFindings(scope: IConstruct, findings: Record<string, string>): void {
-  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
-    Object.fromEntries(Object.entries(findings).map(([id, reason]) => [`AwsSolutions-${id}`, reason])));
+  acknowledge(scope, ...Object.entries(findings).map(([id, reason]) => ({ id: `AwsSolutions-${id}`, reason })));
 }

@@ -1,4 +1,4 @@
-import { Aws, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -20,7 +20,7 @@ const ANY = 'AwsSolutions-IAM5[Resource::*]';
  * they are recorded with the metadata entry it writes.
  */
 function acknowledgeGranular(scope: IConstruct, reason: string, ids: string[]): void {
-  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, Object.fromEntries(ids.map((i) => [i, reason])));
+  acknowledge(scope, ...ids.map((id) => ({ id, reason })));
 }
 
 /** The expiry function may delete only the job's own artefacts, recognised by their tags. */

@@ -1,5 +1,6 @@
-import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { acknowledge } from '../core/acknowledge';
 
 /**
  * Acknowledge cdk-nag findings on `scope` and its children only, as cdk-nag reads them
@@ -8,8 +9,7 @@ import { IConstruct } from 'constructs';
  * is written as the metadata it would write.
  */
 export function acknowledgeNag(scope: IConstruct, reason: string, ...ids: string[]): void {
-  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
-    Object.fromEntries(ids.map((id) => [`AwsSolutions-${id}`, reason])));
+  acknowledge(scope, ...ids.map((id) => ({ id: `AwsSolutions-${id}`, reason })));
 }
 
 /** The id of the granular IAM5 finding for a wildcard ARN of `service` in `scope`'s stack. */

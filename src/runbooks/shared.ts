@@ -1,6 +1,7 @@
-import { Aws, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { acknowledge } from '../core/acknowledge';
 import { BackupTagging } from '../core/tagging';
 
 /** The run-time tag keys of the runbooks, in the app's tag namespace. */
@@ -73,6 +74,5 @@ export const ANY_RESOURCE_NAG_ID = 'AwsSolutions-IAM5[Resource::*]';
  * the granular ids; so these are recorded with the same metadata entry it writes.
  */
 export function acknowledgeWildcards(scope: IConstruct, reason: string, nagIds: string[]): void {
-  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
-    Object.fromEntries(nagIds.map((id) => [id, reason])));
+  acknowledge(scope, ...nagIds.map((id) => ({ id, reason })));
 }

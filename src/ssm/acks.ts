@@ -1,6 +1,7 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { acknowledge } from '../core/acknowledge';
 
 /**
  * Add `statement` to `role` and acknowledge, with `reason`, the granular cdk-nag IAM5 findings
@@ -29,7 +30,7 @@ export function acknowledgeStatement(scope: IConstruct, statement: iam.PolicySta
     }
   }
   if (ids.length > 0) {
-    scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, Object.fromEntries(ids.map((id) => [id, reason])));
+    acknowledge(scope, ...ids.map((id) => ({ id, reason })));
   }
 }
 
@@ -54,5 +55,5 @@ function render(value: unknown): string {
 
 /** Acknowledge one cdk-nag finding by its full (possibly granular) id, e.g. `AwsSolutions-IAM4[Policy::...]`. */
 export function acknowledgeNagId(scope: IConstruct, id: string, reason: string): void {
-  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [id]: reason });
+  acknowledge(scope, { id, reason });
 }

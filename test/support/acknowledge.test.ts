@@ -50,4 +50,19 @@ describe('acknowledgements are scoped to the construct that makes them', () => {
     acknowledge(policy, nag('IAM5', 'Describe* actions support no resource-level permissions', 'Resource::*'));
     expect(() => synthesizeChecked(app)).not.toThrow();
   });
+
+  test("a granular acknowledgement (Resource::*) on a library construct does not hide the user's identical finding", () => {
+    const app = createCheckedApp();
+    const stack = createTestStack(app);
+    const library = new Construct(stack, 'Library');
+    const statements = [new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots'], resources: ['*'] })];
+    new iam.ManagedPolicy(library, 'Describe', { statements });
+    acknowledge(library, nag('IAM5', 'Describe* actions support no resource-level permissions', 'Resource::*'));
+    new iam.ManagedPolicy(stack, 'UserDescribe', { statements });
+
+    const message = failureOf(() => synthesizeChecked(app));
+    expect(message).toMatch(/AwsSolutions-IAM5\[Resource::\*\]/);
+    expect(message).toMatch(/TestStack\/UserDescribe/);
+    expect(message).not.toMatch(/TestStack\/Library\/Describe/);
+  });
 });
