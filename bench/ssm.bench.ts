@@ -33,7 +33,7 @@ export async function run(): Promise<object> {
       HOME: process.env.HOME ?? '/root',
       LANG: 'C',
       FSFREEZE_IMDS_ENDPOINT: stub.url,
-      AWS_ENDPOINT_URL_EC2: stub.url,
+      FSFREEZE_EC2_ENDPOINT: stub.url,
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
       AWS_MAX_ATTEMPTS: '1',

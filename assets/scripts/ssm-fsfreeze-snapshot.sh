@@ -26,6 +26,9 @@
 #   FSFREEZE_POST_COMMAND          optional, run after the thaw (always, once the pre command ran)
 #   FSFREEZE_LOCK_FILE             (default /run/cdk-ebs-backup-fsfreeze.lock)
 #   FSFREEZE_IMDS_ENDPOINT         (default http://169.254.169.254)
+#   FSFREEZE_EC2_ENDPOINT          optional EC2 endpoint URL (e.g. a FIPS endpoint); passed as
+#                                  --endpoint-url, which every AWS CLI v1 and v2 honours (the
+#                                  AWS_ENDPOINT_URL_EC2 variable needs CLI v2.13+ / v1.29+)
 set -u
 set -o pipefail
 
@@ -38,6 +41,7 @@ API_TIMEOUT="${FSFREEZE_API_TIMEOUT_SECONDS:-$((WATCHDOG_SECONDS > 6 ? WATCHDOG_
 PRE_COMMAND="${FSFREEZE_PRE_COMMAND:-}"
 POST_COMMAND="${FSFREEZE_POST_COMMAND:-}"
 LOCK_FILE="${FSFREEZE_LOCK_FILE:-/run/cdk-ebs-backup-fsfreeze.lock}"
+EC2_ENDPOINT="${FSFREEZE_EC2_ENDPOINT:-}"
 IMDS="${FSFREEZE_IMDS_ENDPOINT:-http://169.254.169.254}"
 
 FROZEN=()
@@ -179,6 +183,7 @@ fi
 log "identity" "instanceId=$(json_string "$INSTANCE_ID")" "region=$(json_string "$AWS_DEFAULT_REGION")" "mounts=${#MOUNTS[@]}"
 
 CREATE_ARGS=(ec2 create-snapshots --output json --cli-connect-timeout 2 --cli-read-timeout "$API_TIMEOUT")
+[ -z "$EC2_ENDPOINT" ] || CREATE_ARGS+=(--endpoint-url "$EC2_ENDPOINT")
 CREATE_INPUT="{\"InstanceSpecification\":{\"InstanceId\":\"$INSTANCE_ID\",\"ExcludeBootVolume\":$EXCLUDE_BOOT},\"CopyTagsFromSource\":\"volume\"${TAG_SPECS:+,\"TagSpecifications\":$TAG_SPECS}}"
 
 # Permissions and a warm CLI before the pause: DryRunOperation means the real call is allowed.

@@ -202,10 +202,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Debian's AWS CLI package installs here. */
+export const DEBIAN_AWS_CLI = '/usr/bin/aws';
+
 /** The environment the document gives the script, pointed at the stub. */
 export function scriptEnv(stub: StubEc2, mounts: string[], lockFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    // Debian's awscli (what the acceptance names, and what .ci/run installs) when present
+    PATH: fs.existsSync(DEBIAN_AWS_CLI) ? `${path.dirname(DEBIAN_AWS_CLI)}:${process.env.PATH}` : process.env.PATH,
     HOME: process.env.HOME ?? '/root',
     LANG: 'C',
     FSFREEZE_MOUNT_POINTS: mounts.join(' '),
@@ -214,7 +218,8 @@ export function scriptEnv(stub: StubEc2, mounts: string[], lockFile: string, ext
     FSFREEZE_API_TIMEOUT_SECONDS: '4',
     FSFREEZE_LOCK_FILE: lockFile,
     FSFREEZE_IMDS_ENDPOINT: stub.url,
-    AWS_ENDPOINT_URL_EC2: stub.url,
+    // --endpoint-url works with every CLI (Debian's awscli 2.9 predates AWS_ENDPOINT_URL_EC2)
+    FSFREEZE_EC2_ENDPOINT: stub.url,
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_MAX_ATTEMPTS: '1',

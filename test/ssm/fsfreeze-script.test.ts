@@ -8,7 +8,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
-  INSTANCE_ID, LoopMounts, StubEc2, canRunFileSystemTests, isFrozen, scriptEnv, sleep, startScript, startStubEc2, startWrite,
+  DEBIAN_AWS_CLI, INSTANCE_ID, LoopMounts, StubEc2, canRunFileSystemTests, isFrozen, scriptEnv, sleep, startScript, startStubEc2, startWrite,
 } from './fsfreeze-harness';
 import { FsfreezeMaintenanceWindow, MaintenanceTargets } from '../../src';
 
@@ -18,6 +18,8 @@ const describeFs = capable.ok || process.env.CI ? describe : describe.skip;
 test('the machine can run the real file-system tests (mandatory on CI)', () => {
   if (process.env.CI) {
     expect(capable).toEqual({ ok: true });
+    // the real AWS CLI the script runs against the stub is Debian's awscli package
+    expect(fs.existsSync(DEBIAN_AWS_CLI)).toBe(true);
   } else {
     expect(typeof capable.ok).toBe('boolean');
   }
