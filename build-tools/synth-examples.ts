@@ -7,6 +7,8 @@ import './resolve-self';
 import * as fs from 'fs';
 import * as path from 'path';
 import { listExamples, loadExample } from '../examples/catalogue';
+import { CoverageIndex } from '../src/restore/checks/coverage-index';
+import { AppTemplates } from '../src/restore/checks/model';
 import { createCheckedApp, synthesizeChecked } from '../test/support';
 
 const root = path.join(__dirname, '..');
@@ -33,8 +35,12 @@ for (const name of listExamples()) {
       }
     }
     // The coverage report that EbsBackupBaseline writes at synthesis (which tiers, which tags, what
-    // each protects, the worst-case RPO).
+    // each protects, the worst-case RPO); for apps without a baseline, the backup mechanisms as
+    // EbsBackupChecks reads them from the templates, written to the same file.
     const report = path.join(outdir, 'coverage-report.md');
+    if (!fs.existsSync(report)) {
+      fs.writeFileSync(report, mechanismsReport(assembly.stacksRecursively));
+    }
     if (fs.existsSync(report)) {
       console.log(`  coverage report (${path.relative(root, report)}):`);
       console.log(fs.readFileSync(report, 'utf8').trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));
@@ -44,5 +50,22 @@ for (const name of listExamples()) {
     console.error(`\nexample ${name} FAILED:\n${(e as Error).message}`);
   }
 }
+/** Every backup mechanism per environment, and what it selects, from the synthesized templates. */
+function mechanismsReport(stacks: Array<{ hierarchicalId: string; template: any; environment: { account: string; region: string } }>): string {
+  const byEnv = new Map<string, typeof stacks>();
+  for (const s of stacks) {
+    const env = `${s.environment.account}/${s.environment.region}`;
+    byEnv.set(env, [...(byEnv.get(env) ?? []), s]);
+  }
+  const lines = ['# EBS backup coverage', ''];
+  for (const [env, group] of byEnv) {
+    const index = new CoverageIndex(new AppTemplates(group.map((s) => ({ stackPath: s.hierarchicalId, template: s.template }))));
+    lines.push(`## ${env}`, '');
+    lines.push(...(index.sources.length > 0 ? index.sources.map((m) => `- ${m.description}`) : ['- no backup mechanism in this environment']));
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
 console.log(`\n${listExamples().length - failed} of ${listExamples().length} examples synthesized into ${path.relative(root, outRoot)}/`);
 process.exit(failed > 0 ? 1 : 0);

@@ -497,7 +497,8 @@ export class EbsBackupBaseline extends Construct {
       });
     }
     for (const lock of locks) {
-      this.guard.exemptRole(lock.role);
+      // the lock role locks snapshots; it never deletes them
+      this.guard.exemptRole(lock.role, { lifecycle: false, snapshotLock: true });
       this.alarms.push(lock.alarm);
     }
     const binDays = isUnresolved(binRetention) ? 0 : wholeDays(this, 'recycleBinRetention', binRetention);

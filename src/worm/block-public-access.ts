@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -55,8 +55,11 @@ export class BlockPublicSharing extends Construct {
     const stack = Stack.of(this);
     const root = this.node.root as unknown as { [REGISTERED]?: Map<string, string> };
     const seen = (root[REGISTERED] ??= new Map());
-    const env = `${stack.account}/${stack.region}`;
-    if (!stack.resolve(env).includes('${Token') && seen.has(env)) {
+    // An environment-agnostic stack may deploy anywhere, so only a second one in the same stack is
+    // known to clash; a concrete environment is checked across the app.
+    const agnostic = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region);
+    const env = agnostic ? `${stack.node.path} (environment-agnostic)` : `${stack.account}/${stack.region}`;
+    if (seen.has(env)) {
       fail(this, 'BlockPublicSharing', `must be created once per account and region (it is an account setting); already created at ${seen.get(env)}`, env);
     }
     seen.set(env, this.node.path);

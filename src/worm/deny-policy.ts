@@ -69,8 +69,9 @@ export interface WormDenyOptions {
   /**
    * ARN patterns of further principals that legitimately expire backups, such as the DLM default
    * role of every member account (`arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole`).
-   * They are exempt from the deletion, sharing and lock statements, not from the statements that
-   * protect the Recycle Bin, the vaults' policies and the keys.
+   * They are exempt from the deletion, sharing and purpose-tag statements, not from the snapshot-lock
+   * statement (see `exemptLockPrincipalArns`) nor from the statements that protect the Recycle Bin,
+   * the vaults' policies and the keys.
    *
    * @default - none besides the registered and given roles
    */
@@ -78,11 +79,30 @@ export interface WormDenyOptions {
 
   /**
    * Roles that legitimately delete expired snapshots and AMIs and that this library did not create
-   * (your own DLM or AWS Backup roles). Exempt like `exemptPrincipalArns`.
+   * (your own DLM or AWS Backup roles). Exempt like `exemptPrincipalArns`: not from the
+   * snapshot-lock statement.
    *
    * @default - none besides the roles registered with `RetentionRoles`
    */
   readonly exemptRoles?: iam.IRole[];
+
+  /**
+   * ARN patterns of principals that lock snapshots (your own lock jobs, such as a lock role on a
+   * known IAM path in every member account). They are exempt from the snapshot-lock statement
+   * (`ec2:LockSnapshot`, `ec2:UnlockSnapshot`) only. Deletion roles are deliberately not exempt
+   * from it: a role that may unlock could lift a governance lock and then delete.
+   *
+   * @default - only break-glass principals and the guard's own lock job may lock
+   */
+  readonly exemptLockPrincipalArns?: string[];
+
+  /**
+   * Roles that lock snapshots and that this library did not create. Exempt like
+   * `exemptLockPrincipalArns`: from the snapshot-lock statement only.
+   *
+   * @default - only break-glass principals and the guard's own lock job may lock
+   */
+  readonly exemptLockRoles?: iam.IRole[];
 
   /**
    * Exempt every role registered with `RetentionRoles` in this app (the DLM execution roles and

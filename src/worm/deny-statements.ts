@@ -71,6 +71,8 @@ export class WormDenyStatements {
   private readonly breakGlass: string[];
   private readonly exemptArns: string[];
   private readonly exemptRoles: iam.IRole[];
+  private readonly lockArns: string[];
+  private readonly lockRoles: iam.IRole[];
   private readonly includeRegistered: boolean;
   private readonly resources: ProtectedResources;
   private readonly keys: kms.IKey[];
@@ -79,9 +81,12 @@ export class WormDenyStatements {
   constructor(private readonly scope: IConstruct, options: WormDenyOptions) {
     checkPrincipalArns(scope, 'breakGlassPrincipalArns', options.breakGlassPrincipalArns);
     checkPrincipalArns(scope, 'exemptPrincipalArns', options.exemptPrincipalArns);
+    checkPrincipalArns(scope, 'exemptLockPrincipalArns', options.exemptLockPrincipalArns);
     this.breakGlass = [...options.breakGlassPrincipalArns ?? []];
     this.exemptArns = [...options.exemptPrincipalArns ?? []];
     this.exemptRoles = [...options.exemptRoles ?? []];
+    this.lockArns = [...options.exemptLockPrincipalArns ?? []];
+    this.lockRoles = [...options.exemptLockRoles ?? []];
     this.includeRegistered = options.exemptRegisteredRetentionRoles ?? true;
     this.resources = options.protectedResources ?? ProtectedResources.all();
     this.keys = [...options.keys ?? []];
@@ -91,11 +96,28 @@ export class WormDenyStatements {
     }
   }
 
-  /** Exempt one more role from the deletion, sharing and lock statements. */
+  /** Exempt one more role from the deletion, sharing and purpose-tag statements. */
   public addExemptRole(role: iam.IRole): void {
     if (!this.exemptRoles.includes(role)) {
       this.exemptRoles.push(role);
     }
+  }
+
+  /** Exempt one more role from the snapshot-lock statement (a role that locks snapshots). */
+  public addLockRole(role: iam.IRole): void {
+    if (!this.lockRoles.includes(role)) {
+      this.lockRoles.push(role);
+    }
+  }
+
+  /**
+   * True when nobody at all is exempt from the statements that protect the guard's own settings
+   * and from the deletion statement (registered retention roles aside): no break-glass principal,
+   * no exempt principal pattern and no exempt role.
+   */
+  public get nobodyExempt(): boolean {
+    return this.breakGlass.length === 0 && this.exemptArns.length === 0 && this.exemptRoles.length === 0
+      && this.lockArns.length === 0 && this.lockRoles.length === 0;
   }
 
   /** Protect one more key. */
@@ -112,8 +134,8 @@ export class WormDenyStatements {
 
   /** Render the statements. */
   public statements(options: DenyStatementOptions): iam.PolicyStatement[] {
-    const lifecycle = () => this.exemption(true, []);
-    const breakGlassOnly = this.exemption(false, []);
+    const lifecycle = () => this.exemption('lifecycle', []);
+    const breakGlassOnly = this.exemption('breakGlass', []);
     const tagCondition = this.tagCondition();
     const out: iam.PolicyStatement[] = [];
 
@@ -128,8 +150,10 @@ export class WormDenyStatements {
 
     deny('DenyBackupDeletion', WORM_ACTIONS.deletion, ['*'], lifecycle(), tagCondition);
     deny('DenyBackupSharingChanges', WORM_ACTIONS.sharing, ['*'], lifecycle(), tagCondition);
-    // Only the lock job locks; nobody but break-glass unlocks or shortens a lock.
-    deny('DenySnapshotLockChanges', WORM_ACTIONS.lock, ['*'], this.exemption(false, options.lockRoles ?? []), tagCondition);
+    // Only lock roles (the guard's lock job, roles exempted for locking) lock; nobody else but
+    // break-glass unlocks or shortens a lock. Deletion roles are deliberately not exempt: a role
+    // that may unlock could lift a governance lock and then delete.
+    deny('DenySnapshotLockChanges', WORM_ACTIONS.lock, ['*'], this.exemption('lock', options.lockRoles ?? []), tagCondition);
     if (this.resources.tagScoped) {
       // Without this, removing (or re-valuing) the purpose tag would take a snapshot out of the guard.
       deny('DenyPurposeTagChanges', WORM_ACTIONS.purposeTag, ['arn:*:ec2:*::snapshot/*', 'arn:*:ec2:*::image/*'], lifecycle(), {
@@ -160,19 +184,23 @@ export class WormDenyStatements {
 
   /**
    * The `ArnNotLike` condition value, resolved for the stack that renders it. It resolves to
-   * nothing when nobody is exempt (every principal is denied).
+   * nothing when nobody is exempt (every principal is denied); `WormPolicyDocument` then drops
+   * the empty `Condition` block.
    */
-  private exemption(lifecycleRoles: boolean, extraRoles: iam.IRole[]): IResolvable {
+  private exemption(group: 'lifecycle' | 'lock' | 'breakGlass', extraRoles: iam.IRole[]): IResolvable {
     return new ResolvedAt({
       produce: (context: IResolveContext) => {
         const arns = [...this.breakGlass];
         const roles = [...extraRoles];
-        if (lifecycleRoles) {
+        if (group === 'lifecycle') {
           arns.push(...this.exemptArns);
           roles.push(...this.exemptRoles);
           if (this.includeRegistered) {
             roles.push(...RetentionRoles.roles(this.scope));
           }
+        } else if (group === 'lock') {
+          arns.push(...this.lockArns);
+          roles.push(...this.lockRoles);
         }
         for (const role of new Set(roles)) {
           arns.push(roleArnFor(context.scope, role));
@@ -216,4 +244,44 @@ class ResolvedAt implements IResolvable {
   public toString(): string {
     return Token.asString(this);
   }
+}
+
+/**
+ * A policy document that drops the `Condition` block of a statement when every condition in it
+ * resolved to nothing (no exempt principal): the statement then denies everyone, which is the
+ * intent, and IAM gets no empty `"Condition": {}`.
+ */
+export class WormPolicyDocument extends iam.PolicyDocument {
+  public resolve(context: IResolveContext): any {
+    const wrapped: IResolveContext = {
+      scope: context.scope,
+      preparing: context.preparing,
+      documentPath: context.documentPath,
+      resolve: (x, options) => context.resolve(x, options),
+      registerPostProcessor: (pp) => context.registerPostProcessor({
+        postProcess: (input, ctx) => dropEmptyConditions(pp.postProcess(input, ctx)),
+      }),
+    };
+    return super.resolve(wrapped);
+  }
+}
+
+function dropEmptyConditions(document: any): any {
+  if (!document || !Array.isArray(document.Statement)) {
+    return document;
+  }
+  return {
+    ...document,
+    Statement: document.Statement.map((statement: any) => {
+      const condition = statement?.Condition;
+      if (condition === undefined || condition === null || typeof condition !== 'object' || Token.isUnresolved(condition)) {
+        return statement;
+      }
+      const kept = Object.fromEntries(Object.entries(condition)
+        .filter(([, value]) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0)));
+      const rest = { ...statement };
+      delete rest.Condition;
+      return Object.keys(kept).length === 0 ? rest : { ...rest, Condition: kept };
+    }),
+  };
 }

@@ -3,13 +3,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
 import { BlockPublicSharing, SnapshotSharingBlock } from './block-public-access';
 import { WormDenyOptions } from './deny-policy';
-import { WormDenyStatements } from './deny-statements';
+import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
 import { RecycleBinResourceType, RecycleBinRule, RecycleBinRuleOptions } from './recycle-bin';
 import { checkScpSize } from './scp-size';
 import { SnapshotArchiver, SnapshotArchiverOptions } from './snapshot-archiver';
 import { SnapshotLock, SnapshotLockOptions } from './snapshot-lock';
 import { acknowledge, guard, nag } from '../core/acknowledge';
-import { checkCount, checkLength, fail } from '../core/validation';
+import { checkCount, checkLength, fail, warn } from '../core/validation';
 
 /**
  * The guard's Recycle Bin: one rule per resource type.
@@ -22,6 +22,29 @@ export interface RecycleBinOptions extends RecycleBinRuleOptions {
    */
   readonly resourceTypes?: RecycleBinResourceType[];
 }
+
+/**
+ * Which deny statements an exempt role passes.
+ */
+export interface ExemptRoleOptions {
+  /**
+   * Exempt the role from the deletion, sharing and purpose-tag statements: it expires backups.
+   *
+   * @default true
+   */
+  readonly lifecycle?: boolean;
+
+  /**
+   * Exempt the role from the snapshot-lock statement (`ec2:LockSnapshot`, `ec2:UnlockSnapshot`):
+   * only for a role that locks snapshots. Off by default because a role that may also unlock
+   * could lift a governance lock and then delete the snapshot.
+   *
+   * @default false
+   */
+  readonly snapshotLock?: boolean;
+}
+
+const NO_EXEMPTION_WARNING = 'worm:no-exempt-principal';
 
 /**
  * Properties of `WormSnapshotGuard`.
@@ -97,6 +120,14 @@ export interface WormSnapshotGuardProps extends WormDenyOptions {
  * guard.protect(operatorsRole);
  */
 export class WormSnapshotGuard extends Construct {
+  /**
+   * The id to acknowledge (`Validations.of(guard).acknowledge(...)`) once you have decided that a
+   * guard without break-glass principals and without exempt roles is what you want: then only the
+   * registered retention roles (and the lock job) pass the denies, and only detaching the policy
+   * (or the SCP) lifts them.
+   */
+  public static readonly NO_EXEMPTION_WARNING = `Annotation::cdk-ebs-backup:${NO_EXEMPTION_WARNING}`;
+
   /** The deny statements as a managed policy; attach it with `protect()`. */
   public readonly managedPolicy: iam.ManagedPolicy;
   /** The Recycle Bin rules, one per resource type. */
@@ -166,6 +197,19 @@ export class WormSnapshotGuard extends Construct {
       this.archiver = new SnapshotArchiver(this, 'Archiver', props.archive);
     }
 
+    // Read at synthesis: exemptRole() may add roles after construction.
+    this.node.addValidation({
+      validate: () => {
+        if (this.statements.nobodyExempt) {
+          warn(this, NO_EXEMPTION_WARNING,
+            'no break-glass principal and no exempt role: nobody can ever delete, unlock or share a protected backup, nor change the ' +
+            'Recycle Bin, vault policies, keys or block public access, except the registered retention roles (and the lock job), ' +
+            'until the policy is detached; set breakGlassPrincipalArns, or acknowledge this');
+        }
+        return [];
+      },
+    });
+
     this.keyStatementRendered = (props.keys ?? []).length > 0;
     const document = this.newDocument(this.documents);
     this.managedPolicy = new iam.ManagedPolicy(this, 'DenyPolicy', {
@@ -199,7 +243,7 @@ export class WormSnapshotGuard extends Construct {
    */
   public get permissionsBoundary(): iam.ManagedPolicy {
     if (!this.boundary) {
-      const document = new iam.PolicyDocument({
+      const document = new WormPolicyDocument({
         statements: [new iam.PolicyStatement({ sid: 'AllowWithinBoundary', actions: ['*'], resources: ['*'] })],
       });
       this.boundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
@@ -240,10 +284,23 @@ export class WormSnapshotGuard extends Construct {
   }
 
   /**
-   * Exempt one more role that legitimately deletes expired snapshots or AMIs.
+   * Exempt one more role: by default one that legitimately deletes expired snapshots or AMIs
+   * (deletion, sharing and purpose-tag statements). A role that locks snapshots needs
+   * `{ snapshotLock: true }` to pass the snapshot-lock statement; deletion roles do not get it,
+   * since a role that may unlock could lift a governance lock and then delete.
    */
-  public exemptRole(role: iam.IRole): void {
-    this.statements.addExemptRole(role);
+  public exemptRole(role: iam.IRole, options: ExemptRoleOptions = {}): void {
+    const lifecycle = options.lifecycle ?? true;
+    const lock = options.snapshotLock ?? false;
+    if (!lifecycle && !lock) {
+      fail(this, 'exemptRole(options)', 'must exempt the role from at least one statement group (lifecycle or snapshotLock)', role.node.path);
+    }
+    if (lifecycle) {
+      this.statements.addExemptRole(role);
+    }
+    if (lock) {
+      this.statements.addLockRole(role);
+    }
   }
 
   /**
@@ -257,7 +314,7 @@ export class WormSnapshotGuard extends Construct {
     return doc;
   }
 
-  private newDocument(sink: iam.PolicyDocument[], document = new iam.PolicyDocument()): iam.PolicyDocument {
+  private newDocument(sink: iam.PolicyDocument[], document: iam.PolicyDocument = new WormPolicyDocument()): iam.PolicyDocument {
     document.addStatements(...this.statements.statements({ blockPublicAccess: this.blocksPublicAccess, lockRoles: this.lockRoles }));
     sink.push(document);
     return document;

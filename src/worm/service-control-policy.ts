@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as organizations from 'aws-cdk-lib/aws-organizations';
 import { Construct } from 'constructs';
 import { WormDenyOptions } from './deny-policy';
-import { WormDenyStatements } from './deny-statements';
+import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
 import { checkScpSize } from './scp-size';
 import { checkCount, checkLength, checkPattern } from '../core/validation';
 
@@ -78,7 +78,7 @@ export class WormServiceControlPolicy extends Construct {
       checkLength(this, 'description', props.description, 0, 512);
     }
     const statements = new WormDenyStatements(this, props);
-    this.document = new iam.PolicyDocument({ statements: statements.statements({ blockPublicAccess: props.blockPublicSharing ?? false }) });
+    this.document = new WormPolicyDocument({ statements: statements.statements({ blockPublicAccess: props.blockPublicSharing ?? false }) });
     this.policy = new organizations.CfnPolicy(this, 'Resource', {
       type: 'SERVICE_CONTROL_POLICY',
       name: props.policyName ?? Names.uniqueResourceName(this, { maxLength: 128 }),

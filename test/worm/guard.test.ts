@@ -114,8 +114,9 @@ describe('WormSnapshotGuard', () => {
     guard.protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
     const statements = denyStatements(Template.fromJSON(checkedTemplate(stack)));
     expect(statements.DenyBackupDeletion.Condition.ArnNotLike['aws:PrincipalArn']).toEqual(['arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole']);
-    // nobody is exempt from the Recycle Bin statement when there is no break-glass principal
-    expect(statements.DenyRecycleBinChanges.Condition).toEqual({});
+    // nobody is exempt from the Recycle Bin statement when there is no break-glass principal: no
+    // Condition block at all (never an empty one)
+    expect(statements.DenyRecycleBinChanges.Condition).toBeUndefined();
   });
 
   test('protects a user, a group and an imported role alike', () => {

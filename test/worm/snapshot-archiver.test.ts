@@ -20,6 +20,7 @@ describe('SnapshotArchiver', () => {
 
   test('runs the archive job on a schedule, limited to purpose-tagged snapshots', () => {
     new WormSnapshotGuard(stack, 'Guard', {
+      breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
       blockPublicSharing: false,
       archive: { minimumAge: Duration.days(180), schedule: events.Schedule.cron({ hour: '3', minute: '0' }), dryRun: true, purposes: ['database-dr'] },
     }).protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
