@@ -32,6 +32,13 @@ describe('examples', () => {
       for (const stack of assembly.stacksRecursively) {
         expect(Object.keys(stack.template.Resources ?? {}).length).toBeGreaterThan(0);
       }
+      // Drift guard: logical ids and types of every resource. A changed construct id replaces a
+      // deployed resource (a vault, a policy), so it must be a reviewed snapshot update.
+      const inventory = Object.fromEntries(assembly.stacksRecursively.map((stack) => [
+        stack.hierarchicalId,
+        Object.fromEntries(Object.entries<any>(stack.template.Resources ?? {}).map(([id, r]) => [id, r.Type]).sort()),
+      ]));
+      expect(inventory).toMatchSnapshot();
     });
   }
 });
