@@ -22,6 +22,33 @@ const MAX_CONCURRENCY = /^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/;
 const MAX_ERRORS = /^([1-9][0-9]*|0|[1-9][0-9]%|[0-9]%|100%)$/;
 
 /**
+ * An AMI task beside the snapshot task: AWS's `AWS-CreateImage` automation for each target,
+ * as the guidance describes for root devices.
+ */
+export interface ImageTaskOptions {
+  /**
+   * Let EC2 shut the instance down, image it and start it again (a file-system consistent root
+   * image at the cost of downtime); `false` images the running instance (no downtime, crash
+   * consistent). Required: downtime is a choice, never a default.
+   */
+  readonly reboot: boolean;
+
+  /**
+   * How many instances are imaged at once (a count or a percentage).
+   *
+   * @default '1' when `reboot` is true (one instance down at a time), else '25%'
+   */
+  readonly maxConcurrency?: string;
+
+  /**
+   * How many failed instances stop the rest (a count or a percentage).
+   *
+   * @default '100%'
+   */
+  readonly maxErrors?: string;
+}
+
+/**
  * What every snapshot maintenance window takes: when it runs, on which instances, how many at
  * once, where the output goes and how long the snapshots are kept.
  */
@@ -364,6 +391,99 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
   /** Grant `grantee` (e.g. an auditor's role) read access to the Run Command transcripts. */
   public grantReadOutput(grantee: iam.IGrantable): iam.Grant {
     return this.outputBucket.grantRead(grantee, `${this.outputPrefix}*`);
+  }
+
+  /**
+   * Add a task that runs AWS's `AWS-CreateImage` automation on every target after the snapshot
+   * task (priority 2), with its own least-privilege automation role.
+   *
+   * `AWS-CreateImage` takes only `InstanceId`, `NoReboot` and `AutomationAssumeRole`: it cannot
+   * tag the image, so the AMIs do NOT carry `snapshotTags` and the housekeeping does not expire
+   * them; deregister them with a lifecycle policy of your own (e.g. DLM on AMIs). With `reboot`,
+   * EC2 itself stops and restarts the instance inside `CreateImage`, so the role needs no
+   * `ec2:StopInstances`/`StartInstances`.
+   */
+  public addImageTask(options: ImageTaskOptions): ssm.CfnMaintenanceWindowTask {
+    if (this.node.tryFindChild('ImageTask')) {
+      fail(this, 'addImageTask', 'must be called at most once per window', 'a second call');
+    }
+    const stack = Stack.of(this);
+    const maxConcurrency = options.maxConcurrency ?? (options.reboot ? '1' : '25%');
+    const maxErrors = options.maxErrors ?? '100%';
+    checkPattern(this, 'imageTask.maxConcurrency', maxConcurrency, MAX_CONCURRENCY, 'a count from 1 or a percentage from 1% to 100% (e.g. 10 or 25%)');
+    checkPattern(this, 'imageTask.maxErrors', maxErrors, MAX_ERRORS, 'a count from 0 or a percentage from 0% to 100% (e.g. 0 or 10%)');
+
+    const role = new iam.Role(this, 'ImageAutomationRole', {
+      assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Creates AMIs of the targets of maintenance window ${this.node.path}`,
+    });
+    // the instances: by tag (condition on the instance), by id (their ARNs), or any in a group
+    const instanceArn = (id: string) => stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: id });
+    const ids = this.targets.targets.find((t) => t.key === 'InstanceIds');
+    const tagConditions: Record<string, string[]> = {};
+    for (const t of this.targets.targets.filter((k) => k.key.startsWith('tag:'))) {
+      tagConditions[`ec2:ResourceTag/${t.key.slice(4)}`] = t.values;
+    }
+    const fromInstances = new iam.PolicyStatement({
+      sid: 'CreateImageOfTargets',
+      actions: ['ec2:CreateImage'],
+      resources: ids ? ids.values.map(instanceArn) : [instanceArn('*')],
+      conditions: Object.keys(tagConditions).length > 0 ? { StringEquals: tagConditions } : undefined,
+    });
+    addAcknowledgedStatement(role, fromInstances,
+      'the targets are resolved by tag or resource group at run time; the statement is limited to this region and account and, for tags, to instances carrying the target tags');
+    addAcknowledgedStatement(role, new iam.PolicyStatement({
+      sid: 'CreateImageArtefacts',
+      actions: ['ec2:CreateImage'],
+      resources: [
+        stack.formatArn({ service: 'ec2', account: '', resource: 'image', resourceName: '*' }),
+        stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' }),
+      ],
+    }), 'the new image and its snapshots get ids only when CreateImage runs; limited to this region');
+    addAcknowledgedStatement(role, new iam.PolicyStatement({
+      sid: 'WaitForImage',
+      actions: ['ec2:DescribeImages'],
+      resources: ['*'],
+    }), 'ec2:DescribeImages takes no resource-level permissions; the automation polls it until the image is available');
+
+    // the window's task role starts the automation and hands it the role above
+    role.grantPassRole(this.taskRole);
+    addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
+      sid: 'StartImageAutomation',
+      actions: ['ssm:StartAutomationExecution'],
+      resources: [stack.formatArn({ service: 'ssm', resource: 'automation-definition', resourceName: 'AWS-CreateImage:*' })],
+    }), 'the version suffix of the AWS-CreateImage automation definition is chosen at run time ($DEFAULT)');
+    addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
+      sid: 'TrackImageAutomation',
+      actions: ['ssm:GetAutomationExecution'],
+      resources: [stack.formatArn({ service: 'ssm', resource: 'automation-execution', resourceName: '*' })],
+    }), 'automation execution ids exist only at run time');
+
+    const description = `AMIs (${this.purpose}, ${options.reboot ? 'reboot' : 'no reboot'}) of ${this.targets.description}`.slice(0, 128);
+    return new ssm.CfnMaintenanceWindowTask(this, 'ImageTask', {
+      windowId: this.windowId,
+      description,
+      taskType: 'AUTOMATION',
+      taskArn: 'AWS-CreateImage',
+      priority: 2,
+      serviceRoleArn: this.taskRole.roleArn,
+      targets: [{ key: 'WindowTargetIds', values: [this.windowTarget.ref] }],
+      maxConcurrency,
+      maxErrors,
+      cutoffBehavior: 'CONTINUE_TASK',
+      taskInvocationParameters: {
+        maintenanceWindowAutomationParameters: {
+          documentVersion: '$DEFAULT',
+          parameters: {
+            InstanceId: ['{{TARGET_ID}}'],
+            NoReboot: [options.reboot ? 'false' : 'true'],
+            AutomationAssumeRole: [role.roleArn],
+          },
+        },
+      },
+    });
   }
 
   /** The Run Command task that takes the snapshots. */
