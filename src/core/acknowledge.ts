@@ -65,3 +65,25 @@ export function nag(rule: string, reason: string, appliesTo?: string): Acknowled
 export function guard(rule: string, reason: string): Acknowledged {
   return { id: `${GUARD_PREFIX}${rule}`, reason };
 }
+
+/**
+ * A resolved CloudFormation value as cdk-nag prints it in granular finding ids: `{ Ref: X }`
+ * becomes `<X>`, `{ Fn::GetAtt: [X, Arn] }` becomes `<X.Arn>`, `Fn::Join` is joined.
+ */
+export function nagRendering(value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  const v = value as Record<string, any>;
+  if (v?.Ref !== undefined) {
+    return `<${v.Ref}>`;
+  }
+  if (v?.['Fn::GetAtt'] !== undefined) {
+    return `<${[v['Fn::GetAtt']].flat().join('.')}>`;
+  }
+  if (v?.['Fn::Join'] !== undefined) {
+    const [sep, parts] = v['Fn::Join'];
+    return (parts as unknown[]).map(nagRendering).join(sep);
+  }
+  return JSON.stringify(value);
+}

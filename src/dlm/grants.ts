@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
 import { DlmExecutionRole } from './execution-role';
-import { acknowledge, nag } from '../core/acknowledge';
+import { acknowledge, nag, nagRendering } from '../core/acknowledge';
 import { RetentionRoles } from '../core/retention-roles';
 
 /** The execution role to use for `scope`: the given one, or the stack's shared one. */
@@ -195,7 +195,7 @@ export class ExecutionGrants {
     this.added.add(id);
     this.role.addToPrincipalPolicy(statement);
     const resources: unknown[] = statement.resources.map((r) => this.stack.resolve(r));
-    this.acknowledgeWildcards(resources.map(render).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
+    this.acknowledgeWildcards(resources.map(nagRendering).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
       resources.some((r) => r === '*')
         ? 'EC2 Describe and SSM command-status actions support no resource-level permissions'
         : 'DLM acts on snapshots, AMIs and instances it creates or selects by tag at run time, so their ids are unknown here; ' +
@@ -216,24 +216,6 @@ export class ExecutionGrants {
   }
 }
 
-/** A resolved ARN as cdk-nag prints it: intrinsics become `<AWS::Partition>`, `<Logical.Arn>`. */
-function render(value: unknown): string {
-  if (typeof value === 'string') {
-    return value;
-  }
-  const v = value as Record<string, any>;
-  if (v?.Ref !== undefined) {
-    return `<${v.Ref}>`;
-  }
-  if (v?.['Fn::GetAtt'] !== undefined) {
-    return `<${[v['Fn::GetAtt']].flat().join('.')}>`;
-  }
-  if (v?.['Fn::Join'] !== undefined) {
-    const [sep, parts] = v['Fn::Join'];
-    return (parts as unknown[]).map(render).join(sep);
-  }
-  return JSON.stringify(value);
-}
 
 /** A list computed at synthesis, so that accounts added by later policies are included. */
 function lazyList(produce: () => string[]): string[] {

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { acknowledge } from '../core/acknowledge';
+import { acknowledge, nagRendering } from '../core/acknowledge';
 
 /**
  * Add `statement` to `role` and acknowledge, with `reason`, the granular cdk-nag IAM5 findings
@@ -19,7 +19,7 @@ export function addAcknowledgedStatement(role: iam.IRole, statement: iam.PolicyS
 export function acknowledgeStatement(scope: IConstruct, statement: iam.PolicyStatement, reason: string): void {
   const json = Stack.of(scope).resolve(statement.toStatementJson());
   const ids: string[] = [];
-  for (const r of [json.Resource ?? []].flat().map(render)) {
+  for (const r of [json.Resource ?? []].flat().map(nagRendering)) {
     if (r.includes('*')) {
       ids.push(`AwsSolutions-IAM5[Resource::${r}]`);
     }
@@ -34,24 +34,6 @@ export function acknowledgeStatement(scope: IConstruct, statement: iam.PolicySta
   }
 }
 
-/** A resolved ARN as cdk-nag prints it: intrinsics become `<AWS::Partition>`, `<Logical.Arn>`. */
-function render(value: unknown): string {
-  if (typeof value === 'string') {
-    return value;
-  }
-  const v = value as Record<string, any>;
-  if (v?.Ref !== undefined) {
-    return `<${v.Ref}>`;
-  }
-  if (v?.['Fn::GetAtt'] !== undefined) {
-    return `<${[v['Fn::GetAtt']].flat().join('.')}>`;
-  }
-  if (v?.['Fn::Join'] !== undefined) {
-    const [sep, parts] = v['Fn::Join'];
-    return (parts as unknown[]).map(render).join(sep);
-  }
-  return JSON.stringify(value);
-}
 
 /** Acknowledge one cdk-nag finding by its full (possibly granular) id, e.g. `AwsSolutions-IAM4[Policy::...]`. */
 export function acknowledgeNagId(scope: IConstruct, id: string, reason: string): void {
