@@ -98,7 +98,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/assets/lambda/', '/rosetta/default.ts-fixture', '.jsii.tabl.json', '/cdk.out/', '/bench/results/', '/test-reports/', '*.img'],
 });
 
-for (const pattern of ['/lambda/', '/examples/', '/bench/', '/build-tools/', '/.ci/', '/test-reports/']) {
+for (const pattern of ['/lambda/', '/examples/', '/bench/', '/build-tools/', '/.ci/', '/test-reports/', '/cdk.out/', '/rosetta/', '/coverage/']) {
   project.npmignore?.exclude(pattern);
 }
 project.npmignore?.include('/assets/');

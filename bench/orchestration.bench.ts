@@ -55,7 +55,7 @@ function taskStates(): { sdkIntegrations: number } | undefined {
   }
   const text = fs.readFileSync(path.join(dir, file), 'utf8');
   return {
-    sdkIntegrations: (text.match(/arn:aws:states:::aws-sdk:/g) ?? []).length,
+    sdkIntegrations: (text.match(/:states:::aws-sdk:/g) ?? []).length,
   };
 }
 

@@ -8,9 +8,10 @@
  * Needs root; returns { skipped } otherwise.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { compare, median } from './measure';
-import { LoopMounts, canRunFileSystemTests, SCRIPT } from '../test/ssm/fsfreeze-harness';
+import { DEBIAN_AWS_CLI, LoopMounts, canRunFileSystemTests, SCRIPT } from '../test/ssm/fsfreeze-harness';
 
 const STUB_LATENCY_MS = 400;
 const VOLUME_COUNTS = [1, 4, 16];
@@ -29,7 +30,8 @@ export async function run(): Promise<object> {
       mounts.add(i % 2 === 0 ? 'ext4' : 'xfs');
     }
     const env = {
-      PATH: process.env.PATH,
+      // Debian's awscli when installed, as in the tests
+      PATH: fs.existsSync(DEBIAN_AWS_CLI) ? `${path.dirname(DEBIAN_AWS_CLI)}:${process.env.PATH}` : process.env.PATH,
       HOME: process.env.HOME ?? '/root',
       LANG: 'C',
       FSFREEZE_IMDS_ENDPOINT: stub.url,
@@ -70,7 +72,8 @@ export async function run(): Promise<object> {
         {
           name: 'bare CLI call',
           fn: () => {
-            const r = spawnSync('aws', ['ec2', 'create-snapshots', '--instance-specification', 'InstanceId=i-0123456789abcdef0', '--output', 'json'], { env: bareCli });
+            const r = spawnSync('aws', ['ec2', 'create-snapshots', '--instance-specification', 'InstanceId=i-0123456789abcdef0', '--output', 'json',
+              '--endpoint-url', stub.url], { env: bareCli });
             if (r.status !== 0) {
               throw new Error(`bare CLI call failed: ${r.stderr}`);
             }
