@@ -4,24 +4,11 @@
  * waits and retry pauses are cut to zero. The result says which states ran, in order.
  */
 import type * as LocalSfn from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
+import '../support/node20-polyfills';
 
 // the package is an ES module with a CommonJS build; this test project compiles to CommonJS
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as typeof LocalSfn;
-
-// aws-local-stepfunctions 3 uses Promise.withResolvers (Node.js 22+); this machine may run Node.js 20
-const P = Promise as unknown as { withResolvers?: () => unknown };
-if (!P.withResolvers) {
-  P.withResolvers = () => {
-    let resolve: unknown;
-    let reject: unknown;
-    const promise = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
 
 // asl-validator ships no types
 type AslValidator = (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => {

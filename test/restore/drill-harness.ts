@@ -4,6 +4,7 @@
  * resources: what it creates, what it tags, what it tears down and which metrics it publishes.
  */
 import { App, Stack } from 'aws-cdk-lib';
+import '../support/node20-polyfills';
 
 /** The part of aws-local-stepfunctions used here (its types describe its ES module; Jest loads its CommonJS build). */
 interface LocalMachine {
@@ -11,16 +12,6 @@ interface LocalMachine {
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: new (definition: unknown, options?: unknown) => LocalMachine };
-
-// aws-local-stepfunctions 3 calls Promise.withResolvers (Node.js 22+); give Node.js 20 the same.
-interface Resolvers { promise: Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
-const promise = Promise as unknown as { withResolvers?: () => Resolvers };
-promise.withResolvers ??= () => {
-  let resolve!: (v: unknown) => void;
-  let reject!: (e: unknown) => void;
-  const p = new Promise<unknown>((res, rej) => { resolve = res; reject = rej; });
-  return { promise: p, resolve, reject };
-};
 
 /** Resolve the intrinsics of a synthesized definition into a plain ASL document. */
 export function definitionOf(stack: Stack, logicalId: string): any {
