@@ -14,7 +14,7 @@ import { buildSync } from 'esbuild';
 import { compare, median } from './measure';
 
 const root = path.join(__dirname, '..');
-const HANDLERS = ['snapshot-expiry', 'snapshot-job-metrics'];
+const HANDLERS = ['orchestration/snapshot-expiry', 'orchestration/job-metrics'];
 
 /** Build the baseline: the whole EC2 client in one minified bundle. */
 function buildWholeEc2Bundle(dir: string): string {

@@ -1,5 +1,6 @@
 /**
- * Bundle every handler in lambda/<name>/index.ts into assets/lambda/<name>/index.js.
+ * Bundle every handler in lambda/<family>/<handler>/index.ts into
+ * assets/lambda/<family>/<handler>/index.js (lambda/shared/ holds no handler).
  *
  * The published package carries the bundles, so consumers in every jsii language deploy them as
  * plain assets: no node_modules lookups and no bundler at deploy time. The AWS SDK v3 is left to
@@ -13,15 +14,24 @@ const root = path.join(__dirname, '..');
 const lambdaDir = path.join(root, 'lambda');
 const outRoot = path.join(root, 'assets', 'lambda');
 
-const handlers = fs.readdirSync(lambdaDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && fs.existsSync(path.join(lambdaDir, d.name, 'index.ts')))
-  .map((d) => d.name)
+function subdirs(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
+}
+
+const handlers = subdirs(lambdaDir)
+  .flatMap((family) => subdirs(path.join(lambdaDir, family)).map((handler) => `${family}/${handler}`))
+  .filter((name) => fs.existsSync(path.join(lambdaDir, name, 'index.ts')))
   .sort();
 
 // Remove bundles whose source is gone (not the whole folder: a concurrent test may be reading it).
-for (const stale of fs.existsSync(outRoot) ? fs.readdirSync(outRoot) : []) {
-  if (!handlers.includes(stale)) {
-    fs.rmSync(path.join(outRoot, stale), { recursive: true, force: true });
+for (const family of subdirs(outRoot)) {
+  const live = subdirs(path.join(outRoot, family)).filter((h) => handlers.includes(`${family}/${h}`));
+  if (live.length === 0) {
+    fs.rmSync(path.join(outRoot, family), { recursive: true, force: true });
+    continue;
+  }
+  for (const stale of subdirs(path.join(outRoot, family)).filter((h) => !live.includes(h))) {
+    fs.rmSync(path.join(outRoot, family, stale), { recursive: true, force: true });
   }
 }
 for (const name of handlers) {

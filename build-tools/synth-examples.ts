@@ -7,8 +7,8 @@ import './resolve-self';
 import * as fs from 'fs';
 import * as path from 'path';
 import { listExamples, loadExample } from '../examples/catalogue';
-import { CoverageIndex } from '../src/restore/checks/coverage-index';
-import { AppTemplates } from '../src/restore/checks/model';
+import { CoverageIndex } from '../src/checks/coverage-index';
+import { AppTemplates } from '../src/checks/model';
 import { createCheckedApp, synthesizeChecked } from '../test/support';
 
 const root = path.join(__dirname, '..');

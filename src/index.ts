@@ -10,8 +10,10 @@ export * from './ssm';
 export * from './worm';
 // orchestration: consistent snapshot jobs with pre/post steps
 export * from './orchestration';
-// restore: restore drills and the EbsBackupChecks validation plugin
+// restore: restore drills and the orphan sweeper
 export * from './restore';
+// checks: the EbsBackupChecks validation plugin and its rules
+export * from './checks';
 // pre-change runbooks
 export * from './runbooks';
 // the baseline: tiers by tag, dashboard, StackSets

@@ -1,5 +1,5 @@
 import { AppTemplates, describeTags, glob, refersTo, tagsOf, TemplateResource } from './model';
-import { COVERAGE_METADATA_KEY } from '../../core/coverage';
+import { BackupCoverage } from '../core/coverage';
 
 /** What a coverage source protects. */
 export type ProtectedKind = 'INSTANCE' | 'VOLUME';
@@ -316,7 +316,7 @@ function windowTargetMatches(target: any, t: ProtectedTarget, task: TemplateReso
 function metadataSources(app: AppTemplates): CoverageSource[] {
   const sources: CoverageSource[] = [];
   for (const resource of app.resources()) {
-    const raw = resource.metadata[COVERAGE_METADATA_KEY];
+    const raw = resource.metadata[BackupCoverage.METADATA_KEY];
     for (const entry of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) {
       const kinds: unknown[] = Array.isArray(entry?.resourceTypes) ? entry.resourceTypes : [];
       const tags = entry?.tags && typeof entry.tags === 'object' ? entry.tags as Record<string, string> : {};

@@ -1,4 +1,3 @@
-export * from './checks';
 export * from './drill-source';
 export * from './restore-drill';
 export * from './orphan-sweeper';

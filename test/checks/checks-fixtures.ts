@@ -9,7 +9,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { EbsBackupChecks, EbsBackupChecksProps } from '../../src/restore';
+import { EbsBackupChecks, EbsBackupChecksProps } from '../../src/checks';
 import { createCheckedApp, createTestStack, synthesizeChecked } from '../support';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/service-role/Lifecycle';

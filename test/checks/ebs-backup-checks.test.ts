@@ -12,7 +12,7 @@ import {
   backupSelection, checksApp, declaredJob, dlmPolicy, findings, imageId, instance, ROLE_ARN, stackIn, volume, vssWindow,
 } from './checks-fixtures';
 import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
-import { EbsBackupChecks } from '../../src/restore';
+import { EbsBackupChecks } from '../../src/checks';
 import { synthesizeChecked } from '../support';
 
 describe('EbsBackup-VolumeCovered', () => {

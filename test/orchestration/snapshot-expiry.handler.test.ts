@@ -2,7 +2,7 @@ import {
   DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Image, Snapshot,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ExpiryConfig, expire, handler, readConfig, selectExpired } from '../../lambda/snapshot-expiry';
+import { ExpiryConfig, expire, handler, readConfig, selectExpired } from '../../lambda/orchestration/snapshot-expiry';
 
 const ec2 = mockClient(EC2Client);
 const NOW = new Date('2024-06-30T02:00:00Z');

@@ -1,6 +1,6 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { datapoints, handler, pauseSeconds, publish, readConfig } from '../../lambda/snapshot-job-metrics';
+import { datapoints, handler, pauseSeconds, publish, readConfig } from '../../lambda/orchestration/job-metrics';
 
 const cw = mockClient(CloudWatchClient);
 const CONFIG = { namespace: 'CdkEbsBackup/ConsistentSnapshotJob', purpose: 'orders-db' };

@@ -1,6 +1,6 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DrillMetricsEvent, figures, handler, publish } from '../../lambda/restore-drill-metrics';
+import { DrillMetricsEvent, figures, handler, publish } from '../../lambda/restore/drill-metrics';
 
 const cloudwatch = mockClient(CloudWatchClient);
 const client = cloudwatch as unknown as CloudWatchClient;

@@ -1,6 +1,6 @@
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Snapshot } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DEVICES, handler, newestCompleteSet, parseEvent, placeSet, select, SelectEvent } from '../../lambda/restore-drill-select';
+import { DEVICES, handler, newestCompleteSet, parseEvent, placeSet, select, SelectEvent } from '../../lambda/restore/drill-select';
 
 const ec2 = mockClient(EC2Client);
 const client = ec2 as unknown as EC2Client;

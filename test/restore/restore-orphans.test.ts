@@ -1,7 +1,7 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler, sweepOrphans } from '../../lambda/restore-orphans';
+import { handler, sweepOrphans } from '../../lambda/restore/orphans';
 
 const ec2 = mockClient(EC2Client);
 const cw = mockClient(CloudWatchClient);

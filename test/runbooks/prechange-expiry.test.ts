@@ -2,7 +2,7 @@ import {
   DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ExpiryConfig, configFromEnv, expire, handler, isExpired, retentionDays } from '../../lambda/prechange-expiry';
+import { ExpiryConfig, configFromEnv, expire, handler, isExpired, retentionDays } from '../../lambda/runbooks/prechange-expiry';
 
 const ec2 = mockClient(EC2Client);
 const NOW = new Date('2026-03-01T00:00:00Z');

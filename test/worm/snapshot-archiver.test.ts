@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ArchiveSettings, archiveOrphans, handler, settingsFromEnv } from '../../lambda/worm-archive';
+import { ArchiveSettings, archiveOrphans, handler, settingsFromEnv } from '../../lambda/worm/archive';
 import { SnapshotArchiver, WormSnapshotGuard } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 

@@ -6,8 +6,8 @@
  * Idempotent enough for a retry: a duplicate data point changes a Maximum or a Sum by one run.
  */
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand, StandardUnit } from '@aws-sdk/client-cloudwatch';
-import { log } from '../shared/log';
-import { withRetry } from '../shared/retry';
+import { log } from '../../shared/log';
+import { withRetry } from '../../shared/retry';
 
 export interface MetricsEvent {
   readonly outcome: 'SUCCEEDED' | 'FAILED';

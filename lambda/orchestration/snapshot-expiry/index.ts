@@ -9,8 +9,8 @@
 import {
   DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Filter, Tag,
 } from '@aws-sdk/client-ec2';
-import { log } from '../shared/log';
-import { withRetry } from '../shared/retry';
+import { log } from '../../shared/log';
+import { withRetry } from '../../shared/retry';
 
 /** The job's settings, from the environment. */
 export interface ExpiryConfig {

@@ -7,8 +7,8 @@
  * Safe to retry: a duplicate data point changes neither a Minimum nor a Maximum.
  */
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { log } from '../shared/log';
-import { withRetry } from '../shared/retry';
+import { log } from '../../shared/log';
+import { withRetry } from '../../shared/retry';
 
 export interface DrillMetricsEvent {
   readonly namespace: string;

@@ -10,8 +10,8 @@
  * Read-only, so safe to retry. The EC2 client is a parameter, for tests.
  */
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Image, Snapshot } from '@aws-sdk/client-ec2';
-import { log } from '../shared/log';
-import { withRetry } from '../shared/retry';
+import { log } from '../../shared/log';
+import { withRetry } from '../../shared/retry';
 
 export interface SelectEvent {
   readonly mode: 'SNAPSHOTS' | 'IMAGE';

@@ -9,8 +9,8 @@
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Image, Snapshot } from '@aws-sdk/client-ec2';
-import { log } from '../shared/log';
-import { withRetry } from '../shared/retry';
+import { log } from '../../shared/log';
+import { withRetry } from '../../shared/retry';
 
 export interface OrphansEvent {
   readonly purposeTagKey: string;

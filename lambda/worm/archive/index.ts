@@ -9,8 +9,8 @@
 import {
   CreateTagsCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, ModifySnapshotTierCommand, Snapshot,
 } from '@aws-sdk/client-ec2';
-import { log } from '../shared/log';
-import { withRetry } from '../shared/retry';
+import { log } from '../../shared/log';
+import { withRetry } from '../../shared/retry';
 
 export interface ArchiveSettings {
   readonly purposeTagKey: string;

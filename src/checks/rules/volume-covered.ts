@@ -1,4 +1,4 @@
-import { COVERAGE_METADATA_KEY } from '../../../core/coverage';
+import { BackupCoverage } from '../../core/coverage';
 import { describeTags, tagsOf } from '../model';
 import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE } from '../rule';
 
@@ -20,7 +20,7 @@ export const VolumeCovered: EbsBackupRule = {
       `EBS volume ${resource.path} (tags: ${describeTags(tagsOf(resource.properties.Tags))}` +
       `${attached.length > 0 ? `; attached to ${attached.join(', ')}` : ''}) is covered by no backup policy: ` +
       "tag it to match a DLM policy's target tags or an AWS Backup selection, attach it to a covered instance, " +
-      `or declare the job that snapshots it with the '${COVERAGE_METADATA_KEY}' metadata (BackupCoverage.declare)`,
+      `or declare the job that snapshots it with the '${BackupCoverage.METADATA_KEY}' metadata (BackupCoverage.declare)`,
       'Properties/Tags',
     );
   },
