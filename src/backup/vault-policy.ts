@@ -16,7 +16,8 @@ import {
 import { VaultLock, VaultLockMode } from './vault-lock';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
-import { BackupTagging, mergeTags } from '../core/tagging';
+import { mergeTags } from '../core/merge-tags';
+import { BackupTagging } from '../core/tagging';
 import {
   check, checkAccountId, checkCount, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, warn, wholeDays,
 } from '../core/validation';

@@ -13,7 +13,6 @@ import { createDashboard, promisesMarkdown } from './dashboard';
 import {
   BaselineFacts, COVERAGE_REPORT_FILES, intervalHours, MechanismFacts, registerCoverage, renderMarkdown, retentionText, rpo, TierFacts,
 } from './report';
-import { SdkSnapshotLock } from './sdk-snapshot-lock';
 import { BackupTier } from './tier';
 import { createNotificationTopic } from '../backup/monitoring';
 import { ProtectedResourceType } from '../backup/selection';
@@ -27,7 +26,7 @@ import {
 import { DefaultPolicyTarget, DlmDefaultPolicy } from '../dlm/default-policy';
 import { DlmSnapshotPolicy } from '../dlm/snapshot-policy';
 import { SnapshotTarget } from '../dlm/target';
-import { EbsBackupChecks } from '../restore/checks/ebs-backup-checks';
+import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { RestoreDrill } from '../restore/restore-drill';
 import { FsfreezeMaintenanceWindow } from '../ssm/fsfreeze-window';
 import { MaintenanceTargets } from '../ssm/targets';
@@ -134,7 +133,7 @@ export interface EbsBackupBaselineProps {
 
   /**
    * Build a self-contained template: no Lambda asset and no custom resource, so it deploys
-   * without bootstrap (a StackSet member). Snapshot locks run as Step Functions SDK integrations,
+   * without bootstrap (a StackSet member). Snapshot locks run as Step Functions SDK integrations in any case,
    * AMI public sharing is left to the organization's declarative policy, and RestoreDrills are
    * left out (AWS Backup restore testing still runs).
    *
@@ -222,6 +221,8 @@ export class EbsBackupBaseline extends Construct {
   public readonly maintenanceWindows: SnapshotMaintenanceWindowBase[] = [];
   /** The restore drills. */
   public readonly restoreDrills: RestoreDrill[] = [];
+  /** The snapshot locks of the tiers that lock their snapshots (Step Functions SDK integrations, also in a self-contained template). */
+  public readonly snapshotLocks: SnapshotLock[] = [];
   /** Every alarm of the baseline. */
   public readonly alarms: cloudwatch.IAlarm[] = [];
   /**
@@ -268,7 +269,7 @@ export class EbsBackupBaseline extends Construct {
     this.alarmTopic = props.alarmTopic ?? createNotificationTopic(this);
     const alarmAction = new cwActions.SnsAction(this.alarmTopic);
     const breakGlass = props.breakGlassPrincipalArns ?? [];
-    const locks: Array<{ tier: string; role: iam.IRole; alarm: cloudwatch.IAlarm; text: string }> = [];
+    const locks: Array<{ role: iam.IRole; alarm: cloudwatch.IAlarm; text: string }> = [];
 
     this.tiers.forEach((tier, i) => {
       const tierScope = new Construct(this, tier.name);
@@ -308,13 +309,10 @@ export class EbsBackupBaseline extends Construct {
         let lockText: string | undefined;
         if (s.lock) {
           lockText = `${s.lock.mode} ${s.lock.duration.toDays()} days`;
-          if (this.selfContained) {
-            const lock = new SdkSnapshotLock(tierScope, 'Lock', { mode: s.lock, purposes: [tier.snapshotPurpose], alarmAction });
-            locks.push({ tier: tier.name, role: lock.role, alarm: lock.alarm, text: `${tier.snapshotPurpose}: EBS Snapshot Lock ${lockText} (Step Functions)` });
-          } else {
-            const lock = new SnapshotLock(tierScope, 'Lock', { mode: s.lock, purposes: [tier.snapshotPurpose], alarmAction });
-            locks.push({ tier: tier.name, role: lock.role, alarm: lock.alarm, text: `${tier.snapshotPurpose}: EBS Snapshot Lock ${lockText}` });
-          }
+          // the same construct in an app and a self-contained member template: SDK integrations, no asset
+          const lock = new SnapshotLock(tierScope, 'Lock', { mode: s.lock, purposes: [tier.snapshotPurpose], alarmAction });
+          this.snapshotLocks.push(lock);
+          locks.push({ role: lock.role, alarm: lock.alarm, text: `${tier.snapshotPurpose}: EBS Snapshot Lock ${lockText} (Step Functions)` });
         }
         mechanisms.push({
           mechanism: 'dlm-snapshots',
@@ -489,12 +487,6 @@ export class EbsBackupBaseline extends Construct {
       // declarative policy (BaselineStackSet) blocks AMI sharing instead. The L1 directly, since
       // BlockPublicSharing cannot yet tell environment-agnostic stacks apart (reported).
       new ec2.CfnSnapshotBlockPublicAccess(this, 'BlockSnapshotPublicSharing', { state: SnapshotSharingBlock.BLOCK_ALL_SHARING });
-    }
-    for (const rule of this.guard.recycleBinRules) {
-      Validations.of(rule).acknowledge({
-        id: 'Annotation::cdk-ebs-backup:RecycleBinLocked',
-        reason: 'the baseline locks its Recycle Bin rules on purpose, so that the bin cannot be switched off before an attack; the unlock delay is in the coverage report',
-      });
     }
     for (const lock of locks) {
       // the lock role locks snapshots; it never deletes them

@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { App, Duration, Stage, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { Retention } from '../core/retention';
 import { MS_PER_HOUR, parseSchedule, ScheduleProblem } from '../dlm/cron';
 
@@ -166,9 +166,4 @@ export function registerCoverage(scope: Construct, facts: () => BaselineFacts): 
       },
     });
   }
-}
-
-/** Every baseline registered in the app of `scope`. */
-export function registeredBaselines(scope: IConstruct): BaselineFacts[] {
-  return ((scope.node.root as unknown as { [REGISTRY]?: Registered[] })[REGISTRY] ?? []).map((r) => r.facts());
 }

@@ -3,7 +3,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { EbsBackupBaseline, EbsBackupBaselineProps } from './baseline';
-import { SdkSnapshotLock } from './sdk-snapshot-lock';
 import { BackupArchiveVault } from '../backup/archive-vault';
 import { VaultLock } from '../backup/vault-lock';
 import { RetentionRoles } from '../core/retention-roles';
@@ -12,14 +11,14 @@ import { ProtectedResources } from '../worm/deny-policy';
 import { WormServiceControlPolicy } from '../worm/service-control-policy';
 
 /** CloudFormation's limit for an inline StackSet template (`TemplateBody`), in bytes. */
-export const STACKSET_TEMPLATE_BODY_LIMIT = 51_200;
+const STACKSET_TEMPLATE_BODY_LIMIT = 51_200;
 
 /**
  * The IAM path of every role in the member template that expires backups (DLM, housekeeping,
  * AWS Backup, snapshot lock): the SCP exempts `arn:aws:iam::*:role<path>*` and denies creating or
  * changing roles on that path to all but the StackSets execution role.
  */
-export const RETENTION_ROLE_PATH = '/cdk-ebs-backup/retention/';
+const RETENTION_ROLE_PATH = '/cdk-ebs-backup/retention/';
 
 /**
  * Properties of `BaselineStackSet`.
@@ -106,6 +105,19 @@ const STACKSET_NAME = /^[a-zA-Z][a-zA-Z0-9-]{0,127}$/;
  * named `EbsBackupBaseline.DEFAULT_ARCHIVE_VAULT_NAME` (or the baseline's `archiveVaultName`).
  */
 export class BaselineStackSet extends Construct {
+  /**
+   * CloudFormation's limit for an inline StackSet template (`TemplateBody`), in bytes; a larger
+   * member template is uploaded as an asset and passed as `TemplateURL`.
+   */
+  public static readonly TEMPLATE_BODY_LIMIT = STACKSET_TEMPLATE_BODY_LIMIT;
+
+  /**
+   * The IAM path of every member role that expires backups or locks snapshots (DLM, housekeeping,
+   * AWS Backup, snapshot lock): the SCP exempts `arn:aws:iam::*:role<path>*` and denies creating
+   * or changing roles on that path to all but the StackSets execution role.
+   */
+  public static readonly RETENTION_ROLE_PATH = RETENTION_ROLE_PATH;
+
   /** The StackSet of the baseline. */
   public readonly stackSet: CfnStackSet;
   /** The member stack (in its own stage): read its template, or test it. */
@@ -172,10 +184,9 @@ export class BaselineStackSet extends Construct {
         (role.node.defaultChild as iam.CfnRole).path = RETENTION_ROLE_PATH;
       }
     }
-    for (const c of this.memberStack.node.findAll()) {
-      if (c instanceof SdkSnapshotLock) {
-        (c.role.node.defaultChild as iam.CfnRole).path = RETENTION_ROLE_PATH;
-      }
+    // the snapshot lock roles too: the SCP's lock statement exempts break-glass principals only
+    for (const lock of this.memberBaseline.snapshotLocks) {
+      (lock.role.node.defaultChild as iam.CfnRole).path = RETENTION_ROLE_PATH;
     }
 
     const assembly = stage.synth();

@@ -12,7 +12,7 @@ import { checkCount, checkTags, fail } from './validation';
  * filters that such jobs use are ANDed). `EbsBackupChecks` reads it across every stack of the
  * app's environment.
  */
-export const COVERAGE_METADATA_KEY = 'cdk-ebs-backup:coverage';
+const COVERAGE_METADATA_KEY = 'cdk-ebs-backup:coverage';
 
 /**
  * What a backup mechanism protects.
@@ -46,7 +46,7 @@ export interface BackupCoverageOptions {
  * BackupCoverage.declare(job, { resourceTypes: [CoverageResourceType.INSTANCE], tags: { App: 'orders' } });
  */
 export class BackupCoverage {
-  /** The metadata key, {@link COVERAGE_METADATA_KEY}. */
+  /** The construct metadata key under which coverage declarations are recorded. */
   public static readonly METADATA_KEY = COVERAGE_METADATA_KEY;
 
   /**

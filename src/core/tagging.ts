@@ -1,7 +1,7 @@
 import { Annotations, Aspects, IAspect, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { Retention } from './retention';
-import { checkLength, checkPattern, fail } from './validation';
+import { checkLength, checkPattern } from './validation';
 
 /**
  * The three tag keys that every backup artefact (snapshot, AMI, recovery point) carries.
@@ -80,8 +80,8 @@ export interface IBackupArtefactSource {
   artefactTagSets(): BackupArtefactTagSet[];
 }
 
-/** The context key that sets the tag prefix for a whole app (e.g. in cdk.json). */
-export const TAG_PREFIX_CONTEXT = 'cdk-ebs-backup:tagPrefix';
+/** The context key that sets the tag prefix for a whole app (`BackupTagging.PREFIX_CONTEXT`). */
+const TAG_PREFIX_CONTEXT = 'cdk-ebs-backup:tagPrefix';
 
 const configured = new WeakMap<IConstruct, BackupTaggingOptions>();
 const SOURCES = Symbol.for('cdk-ebs-backup.artefactSources');
@@ -97,6 +97,9 @@ const aspectAdded = new WeakSet<Stack>();
 export class BackupTagging {
   /** The default prefix of every key. */
   public static readonly DEFAULT_PREFIX = 'backup:';
+
+  /** The context key that sets the tag prefix for a whole app (e.g. in cdk.json). */
+  public static readonly PREFIX_CONTEXT = TAG_PREFIX_CONTEXT;
 
   /**
    * Configure the tag keys for every construct of this library in the app that holds `scope`.
@@ -216,21 +219,4 @@ function resolveKeys(options: BackupTaggingOptions): BackupTagKeys {
     retention: prefix + (options.retentionKey ?? 'retention'),
     managedBy: prefix + (options.managedByKey ?? 'managed-by'),
   };
-}
-
-/** Convert tags to the `[{ Key, Value }]` list most CloudFormation resources take. */
-export function tagList(tags: Record<string, string>): Array<{ Key: string; Value: string }> {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
-/** Merge user tags with the library's tags; the library's win, and a clash is an error. */
-export function mergeTags(
-  scope: IConstruct, property: string, user: Record<string, string> | undefined, library: Record<string, string>,
-): Record<string, string> {
-  for (const key of Object.keys(user ?? {})) {
-    if (key in library && user![key] !== library[key]) {
-      fail(scope, property, `must not set the library's tag '${key}' (it is derived from the construct's settings)`, user![key]);
-    }
-  }
-  return { ...user, ...library };
 }

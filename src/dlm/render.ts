@@ -10,7 +10,7 @@ import { MS_PER_DAY, MS_PER_HOUR, ParsedSchedule, ScheduleProblem, parseSchedule
 import { CrossRegionCopy, DlmScheduleOptions, VariableTagValue } from './schedule';
 import { ageMs, retainRule } from './units';
 import { Retention } from '../core/retention';
-import { mergeTags } from '../core/tagging';
+import { mergeTags } from '../core/merge-tags';
 import {
   check, checkCount, checkLength, checkOneOf, checkPattern, checkRegion, checkTags, fail, isUnresolved,
 } from '../core/validation';

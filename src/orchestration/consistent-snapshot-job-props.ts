@@ -121,4 +121,15 @@ export interface ConsistentSnapshotJobProps {
    * @default true
    */
   readonly scheduleEnabled?: boolean;
+
+  /**
+   * Reserve this many concurrent executions for each of the job's two functions (expiry and
+   * metrics). Opt-in: Lambda keeps at least 100 unreserved executions per account, so an account
+   * whose concurrency quota is 10 (new accounts) rejects any reservation and the deployment
+   * fails. The state machine already lets one run of the job go at a time, so its handlers never
+   * overlap without it.
+   *
+   * @default - no reservation
+   */
+  readonly reservedConcurrentExecutions?: number;
 }

@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -17,6 +16,8 @@ import { acknowledgeJob, grantExpiry, grantMetrics, guardStateMachine } from './
 import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
 import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
+import { failureAlarm } from '../core/failure-alarm';
+import { createJobFunction } from '../core/job-function';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, fail, warn } from '../core/validation';
@@ -70,6 +71,7 @@ export class ConsistentSnapshotJob extends Construct {
   public readonly executionTagKey: string;
 
   private readonly purpose: string;
+  private readonly reservedConcurrentExecutions?: number;
 
   constructor(scope: Construct, id: string, props: ConsistentSnapshotJobProps) {
     super(scope, id);
@@ -78,6 +80,7 @@ export class ConsistentSnapshotJob extends Construct {
     const capture = props.capture ?? Capture.snapshots();
     this.validate(props, before, after);
     this.purpose = props.purpose;
+    this.reservedConcurrentExecutions = props.reservedConcurrentExecutions;
 
     const keys = BackupTagging.keys(this);
     this.artefactTags = BackupTagging.tagsFor(this, { purpose: props.purpose, retention: props.retain });
@@ -92,7 +95,7 @@ export class ConsistentSnapshotJob extends Construct {
 
     // ---- handlers -------------------------------------------------------------------------------
     const resourceType = capture.kind === CaptureKind.IMAGES ? 'image' : 'snapshot';
-    this.expiryFunction = this.handler('Expiry', 'snapshot-expiry', `Expires old ${artefactName} of ${this.node.path}`, {
+    this.expiryFunction = this.handler('Expiry', 'orchestration/snapshot-expiry', `Expires old ${artefactName} of ${this.node.path}`, {
       RESOURCE_TYPE: resourceType,
       PURPOSE_TAG_KEY: keys.purpose,
       PURPOSE: props.purpose,
@@ -106,7 +109,7 @@ export class ConsistentSnapshotJob extends Construct {
     grantExpiry(this.expiryFunction.role as iam.Role, resourceType, this.artefactTags, [keys.purpose, keys.managedBy]);
     RetentionRoles.register(this, this.expiryFunction.role!,
       `expires the ${artefactName} of consistent snapshot job '${props.purpose}' (${this.node.path}) beyond its retention`);
-    this.metricsFunction = this.handler('Metrics', 'snapshot-job-metrics', `Publishes run metrics of ${this.node.path}`, {
+    this.metricsFunction = this.handler('Metrics', 'orchestration/job-metrics', `Publishes run metrics of ${this.node.path}`, {
       METRIC_NAMESPACE: ConsistentSnapshotJob.METRIC_NAMESPACE,
       PURPOSE: props.purpose,
     });
@@ -165,15 +168,13 @@ export class ConsistentSnapshotJob extends Construct {
     }
     this.failureAlarm = this.createFailureAlarm();
     if (props.maxPauseWindow) {
-      this.pauseWindowAlarm = new cloudwatch.Alarm(this, 'PauseWindowAlarm', {
-        alarmDescription: `The pause window of snapshot job '${props.purpose}' exceeded ${props.maxPauseWindow.toHumanString()}`,
+      this.pauseWindowAlarm = failureAlarm(this, 'PauseWindowAlarm', {
+        description: `The pause window of snapshot job '${props.purpose}' exceeded ${props.maxPauseWindow.toHumanString()}`,
         metric: this.metricPauseWindow({ statistic: 'Maximum', period: Duration.hours(1) }),
         threshold: props.maxPauseWindow.toSeconds(),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmAction: new cw_actions.SnsAction(this.alarmTopic),
       });
-      this.pauseWindowAlarm.addAlarmAction(new cw_actions.SnsAction(this.alarmTopic));
     }
     acknowledgeJob(this.stateMachine, [this.expiryFunction, this.metricsFunction],
       [logGroup, this.expiryFunction.logGroup, this.metricsFunction.logGroup]);
@@ -283,40 +284,23 @@ export class ConsistentSnapshotJob extends Construct {
       });
       expression += ' + FILL(notStarted, 0)';
     }
-    const alarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
-      alarmDescription: `Snapshot job '${this.purpose}' (${this.node.path}) failed, timed out, was aborted, or could not be started`.slice(0, 1024),
+    return failureAlarm(this, 'FailureAlarm', {
+      description: `Snapshot job '${this.purpose}' (${this.node.path}) failed, timed out, was aborted, or could not be started`,
       metric: new cloudwatch.MathExpression({ expression, usingMetrics, period: Duration.hours(1), label: 'failed runs' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmAction: new cw_actions.SnsAction(this.alarmTopic),
     });
-    alarm.addAlarmAction(new cw_actions.SnsAction(this.alarmTopic));
-    return alarm;
   }
 
   private handler(id: string, asset: string, description: string, environment: Record<string, string>): lambda.Function {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR });
-    const role = new iam.Role(this, `${id}Role`, {
-      description: description.slice(0, 1000),
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
-    logGroup.grantWrite(role);
-    const fn = new lambda.Function(this, `${id}Function`, {
-      description: description.slice(0, 256),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'lambda', asset)),
-      role,
-      logGroup,
+    // invoked synchronously by the state machine: its Catch and FailureAlarm see a failure, no DLQ
+    return createJobFunction(this, {
+      idPrefix: id,
+      handler: asset,
+      description,
       timeout: Duration.minutes(5),
-      memorySize: 256,
-      // runs of one job never overlap (the state machine lets one run at a time), nor do its handlers
-      reservedConcurrentExecutions: 1,
       environment,
-    });
-    return fn;
+      reservedConcurrentExecutions: this.reservedConcurrentExecutions,
+    }).function;
   }
 
   private purposeForDisplay(): string {

@@ -1,14 +1,12 @@
-import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeNag, wildcardFinding } from './nag';
-import { acknowledge, guard } from '../core/acknowledge';
+import { createJobFunction } from '../core/job-function';
 import { BackupTagging } from '../core/tagging';
 import { checkPattern } from '../core/validation';
 
@@ -38,6 +36,13 @@ export interface BackupOrphanSweeperProps {
    * @default 'CdkEbsBackup/Orphans'
    */
   readonly metricNamespace?: string;
+
+  /**
+   * What the failure alarm does (a run failed every retry).
+   *
+   * @default - no action; route `alarm` yourself
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
 }
 
 /**
@@ -51,6 +56,8 @@ export class BackupOrphanSweeper extends Construct {
   public readonly function: lambda.Function;
   /** The metric namespace. */
   public readonly metricNamespace: string;
+  /** In alarm when a run failed every retry (its event is in the dead-letter queue). */
+  public readonly alarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: BackupOrphanSweeperProps = {}) {
     super(scope, id);
@@ -59,22 +66,18 @@ export class BackupOrphanSweeper extends Construct {
     const dryRun = props.dryRun ?? true;
     const purposeKey = BackupTagging.keys(this).purpose;
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
-    acknowledge(logGroup, guard('cloudwatch_log_group_encrypted_check', 'the log holds snapshot and AMI ids, no data; CloudWatch Logs encrypts it at rest'));
-    this.function = new lambda.Function(this, 'Function', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'lambda', 'restore-orphans')),
+    const job = createJobFunction(this, {
+      handler: 'restore/orphans',
       timeout: Duration.minutes(10),
       memorySize: 512,
       description: `Backup orphans (${dryRun ? 'report only' : 'report and delete'})`,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
+      async: {
+        alarmDescription: 'The backup orphan sweeper failed every retry (see its dead-letter queue and logs): orphans are neither counted nor removed',
+        alarmAction: props.alarmAction,
+      },
     });
-    acknowledgeNag(this.function, 'AWSLambdaBasicExecutionRole only lets the function write its own logs',
-      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]');
-    acknowledge(this.function, guard('lambda_inside_vpc_check', 'the function calls only the regional EC2 and CloudWatch APIs; a VPC would add endpoints or NAT without reducing exposure'));
+    this.function = job.function;
+    this.alarm = job.alarm!;
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeImages', 'ec2:DescribeSnapshots'], resources: ['*'] }));
     this.function.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
@@ -90,7 +93,7 @@ export class BackupOrphanSweeper extends Construct {
       }));
       findings.push(wildcardFinding(this, 'ec2', 'snapshot/*', false), wildcardFinding(this, 'ec2', 'image/*', false));
     }
-    acknowledgeNag(this.function, 'Describe and PutMetricData support no resource-level permissions; deletions are limited to artefacts with the purpose tag', ...findings);
+    acknowledgeNag(job.role, 'Describe and PutMetricData support no resource-level permissions; deletions are limited to artefacts with the purpose tag', ...findings);
 
     new events.Rule(this, 'Schedule', {
       schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
@@ -98,6 +101,7 @@ export class BackupOrphanSweeper extends Construct {
       targets: [new targets.LambdaFunction(this.function, {
         event: events.RuleTargetInput.fromObject({ purposeTagKey: purposeKey, dryRun, namespace: this.metricNamespace }),
         retryAttempts: 2,
+        deadLetterQueue: job.deadLetterQueue,
       })],
     });
   }

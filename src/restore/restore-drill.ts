@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -15,10 +14,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DrillSource } from './drill-source';
 import { acknowledge, guard } from '../core/acknowledge';
+import { failureAlarm } from '../core/failure-alarm';
+import { createJobFunction } from '../core/job-function';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkPattern, checkTags, isUnresolved } from '../core/validation';
-import { EbsBackupChecks } from './checks/ebs-backup-checks';
+import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { drillDefinition, sweeperDefinition } from './drill-definition';
 import { acknowledgeNag, attributeWildcardFinding, wildcardFinding } from './nag';
 import { validationDocument } from './validation-document';
@@ -165,8 +166,8 @@ export interface RestoreDrillProps {
  * tag; a daily sweeper deletes anything a failed teardown left behind.
  */
 export class RestoreDrill extends Construct {
-  /** The tag that names the drill execution on everything it restores. */
-  public static readonly EXECUTION_TAG = 'cdk-ebs-backup:drill-execution';
+  /** The name of the tag (after the tag prefix) that names the drill execution on everything it restores. */
+  public static readonly EXECUTION_TAG_NAME = 'drill-execution';
   /** The default metric namespace. */
   public static readonly DEFAULT_NAMESPACE = 'CdkEbsBackup/RestoreDrill';
 
@@ -192,6 +193,12 @@ export class RestoreDrill extends Construct {
   public readonly restoredTags: Record<string, string>;
   /** The metric namespace. */
   public readonly metricNamespace: string;
+  /**
+   * The tag that names the drill execution on everything it restores: the tag prefix
+   * (`BackupTagging`) followed by `drill-execution`, e.g. `backup:drill-execution`. The teardown
+   * and the sweeper find what a drill left behind by it.
+   */
+  public readonly executionTagKey: string;
 
   private readonly purpose: string;
 
@@ -218,6 +225,9 @@ export class RestoreDrill extends Construct {
     checkPattern(this, 'metricNamespace', this.metricNamespace, /^(?!AWS\/)[^:]{1,255}$/, "a namespace of 1-255 characters without ':' that does not start with 'AWS/'");
 
     const keys = BackupTagging.keys(this);
+    this.executionTagKey = BackupTagging.key(this, RestoreDrill.EXECUTION_TAG_NAME);
+    check(props.tags?.[this.executionTagKey] === undefined, this, `tags['${this.executionTagKey}']`,
+      'must not be set: the drill writes its execution name under this key', props.tags?.[this.executionTagKey]);
     const libraryTags = BackupTagging.tagsFor(this, { purpose: `restore-drill:${props.purpose}`.slice(0, 256), retention: Retention.age(Duration.days(1)) });
     this.restoredTags = { ...props.tags, ...libraryTags };
     BackupTagging.addArtefactSource(this, {
@@ -262,14 +272,14 @@ export class RestoreDrill extends Construct {
       tags: [{ key: keys.purpose, value: libraryTags[keys.purpose] }],
     });
 
-    const selectFunction = this.handler('SelectFunction', 'restore-drill-select', 'RestoreDrill: pick the newest complete snapshot set or AMI');
-    selectFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'], resources: ['*'] }));
-    acknowledgeNag(selectFunction, 'DescribeSnapshots and DescribeImages support no resource-level permissions', 'IAM5[Resource::*]');
-    const metricsFunction = this.handler('MetricsFunction', 'restore-drill-metrics', 'RestoreDrill: publish time-to-restore and snapshot age');
-    metricsFunction.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
-    }));
-    acknowledgeNag(metricsFunction, 'PutMetricData supports no resource-level permissions; the namespace condition limits it to the drill metrics', 'IAM5[Resource::*]');
+    const selectFunction = this.handler('SelectFunction', 'restore/drill-select', 'RestoreDrill: pick the newest complete snapshot set or AMI',
+      new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'], resources: ['*'] }));
+    acknowledgeNag(selectFunction.role!, 'DescribeSnapshots and DescribeImages support no resource-level permissions', 'IAM5[Resource::*]');
+    const metricsFunction = this.handler('MetricsFunction', 'restore/drill-metrics', 'RestoreDrill: publish time-to-restore and snapshot age',
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
+      }));
+    acknowledgeNag(metricsFunction.role!, 'PutMetricData supports no resource-level permissions; the namespace condition limits it to the drill metrics', 'IAM5[Resource::*]');
 
     const definition = drillDefinition(this, {
       mode: source.mode,
@@ -291,7 +301,7 @@ export class RestoreDrill extends Construct {
       subnetId: subnet.subnetId,
       securityGroupId: this.securityGroup.securityGroupId,
       restoredTags: this.restoredTags,
-      executionTagKey: RestoreDrill.EXECUTION_TAG,
+      executionTagKey: this.executionTagKey,
       volumeType: props.volumeType ?? ec2.EbsDeviceVolumeType.GP3,
       kmsKeyArn: props.encryptionKey?.keyArn,
       documentName: this.document.ref,
@@ -354,8 +364,10 @@ export class RestoreDrill extends Construct {
     });
 
     const period = Duration.hours(1);
-    this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
-      alarmDescription: `Restore drill of '${props.purpose}' failed: see the failed execution of ${this.node.path}; restored resources are removed by the sweeper`,
+    const alarmAction = props.alarmTopic ? new cwActions.SnsAction(props.alarmTopic) : undefined;
+    const noActionReason = 'no alarmTopic was given: the alarm is exposed for the team to route';
+    this.failureAlarm = failureAlarm(this, 'FailureAlarm', {
+      description: `Restore drill of '${props.purpose}' failed: see the failed execution of ${this.node.path}; restored resources are removed by the sweeper`,
       metric: new cloudwatch.MathExpression({
         expression: 'IF(FILL(ok, 1) < 1, 1, 0) + FILL(teardown, 0) + FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
         usingMetrics: {
@@ -368,27 +380,18 @@ export class RestoreDrill extends Construct {
         period,
         label: 'failed drills',
       }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmAction,
+      noActionReason,
     });
     if (props.maxSnapshotAge) {
-      this.recoveryPointAlarm = new cloudwatch.Alarm(this, 'RecoveryPointAlarm', {
-        alarmDescription: `Restore drill of '${props.purpose}' restored data older than ${props.maxSnapshotAge.toHumanString()}: the recovery point objective is not met`,
+      this.recoveryPointAlarm = failureAlarm(this, 'RecoveryPointAlarm', {
+        description: `Restore drill of '${props.purpose}' restored data older than ${props.maxSnapshotAge.toHumanString()}: the recovery point objective is not met`,
         metric: this.metricSnapshotAge({ period }),
         threshold: props.maxSnapshotAge.toSeconds(),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmAction,
+        noActionReason,
       });
-    }
-    for (const alarm of [this.failureAlarm, this.recoveryPointAlarm]) {
-      if (alarm && props.alarmTopic) {
-        alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-      } else if (alarm) {
-        acknowledge(alarm, guard('cloudwatch_alarm_action_check', 'no alarmTopic was given: the alarm is exposed for the team to route'));
-      }
     }
   }
 
@@ -438,21 +441,16 @@ export class RestoreDrill extends Construct {
     return group;
   }
 
-  private handler(id: string, name: string, description: string): lambda.Function {
-    const fn = new lambda.Function(this, id, {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'lambda', name)),
-      timeout: Duration.minutes(2),
-      memorySize: 256,
+  private handler(id: string, name: string, description: string, statement: iam.PolicyStatement): lambda.Function {
+    // invoked synchronously by the drill's state machine: its Catch and FailureAlarm see a failure, no DLQ
+    const fn = createJobFunction(this, {
+      idPrefix: id.replace(/Function$/, ''),
+      logGroupId: `${id}Logs`,
+      handler: name,
       description,
-      logGroup: this.logGroup(`${id}Logs`),
-      loggingFormat: lambda.LoggingFormat.JSON,
-    });
-    acknowledgeNag(fn, 'AWSLambdaBasicExecutionRole only lets the function write its own logs',
-      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]');
-    acknowledge(fn, guard('lambda_inside_vpc_check', 'the function calls only the regional EC2 and CloudWatch APIs and reaches no private resource; a VPC would add endpoints or NAT without reducing exposure'));
+      timeout: Duration.minutes(2),
+      statements: [statement],
+    }).function;
     return fn;
   }
 

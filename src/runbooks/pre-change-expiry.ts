@@ -1,13 +1,12 @@
-import * as path from 'path';
 import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ANY_RESOURCE_NAG_ID, acknowledgeWildcards, wildcardArn } from './shared';
-import { acknowledge, guard } from '../core/acknowledge';
+import { createJobFunction } from '../core/job-function';
 import { RetentionRoles } from '../core/retention-roles';
 
 /** What the expiry job needs to find and judge the runbook's artefacts. */
@@ -20,6 +19,8 @@ export interface PreChangeExpiryProps {
   /** Used only while the retention tag could not be rendered at synthesis (a token). */
   readonly expireAfter: Duration;
   readonly schedule?: events.Schedule;
+  /** Opt-in reserved concurrency (see `PreChangeSnapshotProps.expiryReservedConcurrentExecutions`). */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -33,45 +34,36 @@ export class PreChangeExpiry extends Construct {
   public readonly role: iam.Role;
   public readonly function: lambda.Function;
   public readonly rule: events.Rule;
+  /** In alarm when a scheduled run failed every retry. */
+  public readonly alarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PreChangeExpiryProps) {
     super(scope, id);
-    this.role = new iam.Role(this, 'Role', {
-      description: `Deletes expired ${props.purpose} snapshots and AMIs of ${props.managedBy}`,
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
     const ownArtefacts = {
       StringEquals: {
         [`aws:ResourceTag/${props.purposeKey}`]: props.purpose,
         [`aws:ResourceTag/${props.managedByKey}`]: props.managedBy,
       },
     };
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'FindArtefacts',
-      actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'],
-      resources: ['*'],
-    }));
     const artefacts = [wildcardArn('ec2', 'snapshot/*', false), wildcardArn('ec2', 'image/*', false)];
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'DeleteOwnArtefactsOnly',
-      actions: ['ec2:DeleteSnapshot', 'ec2:DeregisterImage'],
-      resources: artefacts.map((a) => a.arn),
-      conditions: ownArtefacts,
-    }));
-
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
-    this.function = new lambda.Function(this, 'Function', {
-      description: `Expires ${props.purpose} snapshots and AMIs of ${props.managedBy}`.slice(0, 256),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'lambda', 'prechange-expiry')),
-      role: this.role,
-      logGroup,
+    const job = createJobFunction(this, {
+      handler: 'runbooks/prechange-expiry',
+      description: `Expires ${props.purpose} snapshots and AMIs of ${props.managedBy}`,
       timeout: Duration.minutes(10),
-      memorySize: 256,
-      // two overlapping runs would race on the same artefacts
-      reservedConcurrentExecutions: 1,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'FindArtefacts',
+          actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DeleteOwnArtefactsOnly',
+          actions: ['ec2:DeleteSnapshot', 'ec2:DeregisterImage'],
+          resources: artefacts.map((a) => a.arn),
+          conditions: ownArtefacts,
+        }),
+      ],
       environment: {
         PURPOSE_KEY: props.purposeKey,
         PURPOSE: props.purpose,
@@ -80,14 +72,19 @@ export class PreChangeExpiry extends Construct {
         RETENTION_KEY: props.retentionKey,
         EXPIRE_AFTER_DAYS: props.expireAfter.isUnresolved() ? Token.asString(props.expireAfter.toDays()) : String(props.expireAfter.toDays()),
       },
+      async: {
+        alarmDescription: `Expired ${props.purpose} artefacts of ${props.managedBy} may be left: the expiry job failed (see its dead-letter queue and logs)`,
+      },
     });
-    logGroup.grantWrite(this.role);
+    this.role = job.role;
+    this.function = job.function;
+    this.alarm = job.alarm!;
 
     // an EventBridge rule invokes through the function's resource policy: no role to hold
     this.rule = new events.Rule(this, 'Schedule', {
       description: `Expire ${props.purpose} artefacts of ${props.managedBy}`.slice(0, 512),
       schedule: props.schedule ?? events.Schedule.rate(Duration.hours(6)),
-      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: job.deadLetterQueue })],
     });
 
     RetentionRoles.register(this, this.role,
@@ -97,12 +94,5 @@ export class PreChangeExpiry extends Construct {
       'DescribeSnapshots/DescribeImages support no resource-level permissions; deletion is limited by ' +
       'aws:ResourceTag to artefacts carrying this runbook\'s purpose and managed-by tags',
       [ANY_RESOURCE_NAG_ID, ...artefacts.map((a) => a.nagId)]);
-    acknowledge(this.function,
-      guard('lambda_inside_vpc_check', 'the job calls only the public EC2 API and reaches no private resource; a VPC adds NAT cost and no control'),
-    );
-    acknowledge(logGroup,
-      guard('cloudwatch_log_group_encrypted_check', 'the log holds only artefact ids and counts, no customer data; ' +
-        'CloudWatch Logs encrypts it at rest with its own key'),
-    );
   }
 }

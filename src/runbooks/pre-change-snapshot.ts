@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -69,6 +70,17 @@ export interface PreChangeSnapshotProps {
    * @default Schedule.rate(Duration.hours(6))
    */
   readonly expirySchedule?: events.Schedule;
+
+  /**
+   * Reserve this many concurrent executions for the expiry function. Opt-in: Lambda keeps at
+   * least 100 unreserved executions per account, so an account whose concurrency quota is 10
+   * (new accounts) rejects any reservation and the deployment fails. Without it two runs may
+   * overlap (a run longer than the schedule); the handler treats an artefact already gone as
+   * expired, so an overlap is harmless.
+   *
+   * @default - no reservation
+   */
+  readonly expiryReservedConcurrentExecutions?: number;
 }
 
 const PRE_CHANGE_PARAMETERS = {
@@ -118,6 +130,8 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
 
   /** The role of the expiry job: the only one allowed to delete these artefacts. */
   public readonly expiryRole: iam.IRole;
+  /** In alarm when a scheduled expiry run failed every retry (its events are in a dead-letter queue). */
+  public readonly expiryAlarm: cloudwatch.IAlarm;
 
   /** How long artefacts are kept. */
   public readonly retention: Retention;
@@ -302,8 +316,10 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
       retentionKey: keys.retention,
       expireAfter,
       schedule: props.expirySchedule,
+      reservedConcurrentExecutions: props.expiryReservedConcurrentExecutions,
     });
     this.expiryRole = expiry.role;
+    this.expiryAlarm = expiry.alarm;
 
     BackupTagging.addArtefactSource(this, this);
   }

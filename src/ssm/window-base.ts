@@ -13,7 +13,8 @@ import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './
 import { MaintenanceTargets } from './targets';
 import { acknowledge, guard } from '../core/acknowledge';
 import { Retention } from '../core/retention';
-import { BackupTagging, mergeTags } from '../core/tagging';
+import { mergeTags } from '../core/merge-tags';
+import { BackupTagging } from '../core/tagging';
 import { check, checkDuration, checkPattern, checkTags, fail, isUnresolved } from '../core/validation';
 
 /** Systems Manager `MaxConcurrency`: a count from 1, or a percentage from 1% to 100%. */

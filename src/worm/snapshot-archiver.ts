@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { createJob } from './job';
+import { createJobFunction } from '../core/job-function';
 import { BackupTagging } from '../core/tagging';
 import { checkDuration, checkTags, wholeDays } from '../core/validation';
 
@@ -72,6 +72,16 @@ export interface SnapshotArchiverOptions {
    * @default - no action; route `alarm` yourself
    */
   readonly alarmAction?: cloudwatch.IAlarmAction;
+
+  /**
+   * Reserve this many concurrent executions for the job's function. Opt-in: Lambda keeps at
+   * least 100 unreserved executions per account, so an account whose concurrency quota is 10
+   * (new accounts) rejects any reservation and the deployment fails. Runs are daily and the
+   * handler is idempotent, so overlapping runs are harmless.
+   *
+   * @default - no reservation
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -108,10 +118,10 @@ export class SnapshotArchiver extends Construct {
     const snapshots = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`;
     const purposeTagged = { Null: { [`aws:ResourceTag/${keys.purpose}`]: 'false' } };
 
-    const job = createJob(this, {
-      handler: 'worm-archive',
+    const job = createJobFunction(this, {
+      handler: 'worm/archive',
       description: 'Archives purpose-tagged EBS snapshots of deleted volumes',
-      reservedConcurrency: 1,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       timeout: Duration.minutes(15),
       environment: {
         PURPOSE_TAG_KEY: keys.purpose,
@@ -134,20 +144,19 @@ export class SnapshotArchiver extends Construct {
         'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*':
           'archiving and its tag are limited to snapshots carrying the purpose tag; which ones is decided at run time',
       },
-      alarmDescription: 'The snapshot archive job failed (see its dead-letter queue and logs)',
+      async: { alarmDescription: 'The snapshot archive job failed (see its dead-letter queue and logs)', alarmAction: props.alarmAction },
       logRetention: props.logRetention,
       logEncryptionKey: props.logEncryptionKey,
-      alarmAction: props.alarmAction,
     });
     this.function = job.function;
     this.role = job.role;
-    this.deadLetterQueue = job.deadLetterQueue;
-    this.alarm = job.alarm;
+    this.deadLetterQueue = job.deadLetterQueue!;
+    this.alarm = job.alarm!;
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'Archives EBS snapshots of deleted volumes',
       schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
-      targets: [new targets.LambdaFunction(job.function, { deadLetterQueue: job.deadLetterQueue, retryAttempts: 4 })],
+      targets: [new targets.LambdaFunction(job.function, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 4 })],
     });
   }
 }

@@ -1,16 +1,18 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { createJob } from './job';
+import { snapshotLockDefinition } from './snapshot-lock-definition';
+import { acknowledge, guard, nag } from '../core/acknowledge';
+import { failureAlarm } from '../core/failure-alarm';
 import { BackupTagging } from '../core/tagging';
-import { warn } from '../core/validation';
+import { checkCount, warn } from '../core/validation';
 
 /**
  * How new snapshots are locked (EBS Snapshot Lock).
@@ -85,21 +87,22 @@ export interface SnapshotLockOptions {
   readonly mode: SnapshotLockMode;
 
   /**
-   * Lock only snapshots whose purpose tag has one of these values.
+   * Lock only snapshots whose purpose tag has one of these values (at most 200, the values a
+   * `DescribeSnapshots` filter takes).
    *
    * @default - every snapshot that carries the purpose tag
    */
   readonly purposes?: string[];
 
   /**
-   * How long the job's logs are kept.
+   * How long the job's execution logs are kept.
    *
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * A customer managed key for the job's logs.
+   * A customer managed key for the job's logs. Its key policy must let CloudWatch Logs use it.
    *
    * @default - CloudWatch Logs' own encryption at rest
    */
@@ -123,9 +126,16 @@ export interface SnapshotLockProps extends SnapshotLockOptions {}
  * compliance mode, as soon as it is created or copied into this region.
  *
  * CloudFormation has no resource for EBS Snapshot Lock, so an EventBridge rule on the
- * "EBS Snapshot Notification" events drives a small handler. It is idempotent (a snapshot that is
- * already locked long enough is left alone), retries throttling with backoff, and every event it
- * cannot handle ends in a dead-letter queue watched by an alarm.
+ * "EBS Snapshot Notification" events starts a Step Functions state machine that calls EC2
+ * through AWS SDK integrations: no function, no code asset, so the same construct serves an app
+ * and a self-contained template (a StackSet member, a template deployed without bootstrap).
+ *
+ * It is idempotent: a snapshot already locked long enough (within a day of the wanted expiry),
+ * in a mode at least as strict, is left alone, a compliance lock is only ever extended, and a
+ * cool-off period is given only to a new lock. Throttling and transient faults are retried
+ * with backoff; an event that could not start an execution after EventBridge's retries lands in
+ * a dead-letter queue, and one alarm fires on a failed, timed-out or aborted execution or on
+ * anything in that queue.
  */
 export class SnapshotLock extends Construct {
   /**
@@ -134,63 +144,93 @@ export class SnapshotLock extends Construct {
    */
   public static readonly COMPLIANCE_WARNING = `Annotation::cdk-ebs-backup:${SNAPSHOT_LOCK_COMPLIANCE_WARNING}`;
 
-  /** The function that locks snapshots. */
-  public readonly function: lambda.IFunction;
+  /** The state machine that locks snapshots. */
+  public readonly stateMachine: sfn.IStateMachine;
   /** Its role: exempt it from any deny on `ec2:LockSnapshot`. */
   public readonly role: iam.IRole;
-  /** Events that could not be handled after every retry. */
+  /** Events that could not start an execution after every retry. */
   public readonly deadLetterQueue: sqs.IQueue;
-  /** In alarm when the dead-letter queue holds anything: a snapshot may be unlocked. */
+  /** In alarm when an execution failed, timed out or was aborted, or an event was dropped: a snapshot may be unlocked. */
   public readonly alarm: cloudwatch.Alarm;
   /** The EventBridge rule on snapshot completion. */
   public readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: SnapshotLockProps) {
     super(scope, id);
+    const stack = Stack.of(this);
     const tagKey = BackupTagging.keys(this).purpose;
-    (props.purposes ?? []).forEach((p, i) => BackupTagging.validatePurpose(this, `purposes[${i}]`, p));
+    const purposes = props.purposes ?? [];
+    checkCount(this, 'purposes', purposes, 0, 200);
+    purposes.forEach((p, i) => BackupTagging.validatePurpose(this, `purposes[${i}]`, p));
     if (props.mode.mode === 'compliance') {
       warn(this, SNAPSHOT_LOCK_COMPLIANCE_WARNING,
         `snapshots are locked in compliance mode for ${props.mode.duration.toHumanString()}: once the cool-off ends nobody, not even root, can delete them before`);
     }
 
-    const job = createJob(this, {
-      handler: 'worm-snapshot-lock',
-      description: 'Locks new purpose-tagged EBS snapshots',
-      // caps the burst of LockSnapshot calls after a fleet-wide snapshot run
-      reservedConcurrency: 5,
-      timeout: Duration.minutes(2),
-      environment: {
-        LOCK_MODE: props.mode.mode,
-        LOCK_DURATION_DAYS: String(props.mode.duration.toDays()),
-        ...props.mode.coolOffPeriod ? { COOL_OFF_HOURS: String(props.mode.coolOffPeriod.toHours()) } : {},
-        PURPOSE_TAG_KEY: tagKey,
-        ...props.purposes && props.purposes.length > 0 ? { PURPOSES: JSON.stringify(props.purposes) } : {},
-      },
-      statements: [
-        new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots', 'ec2:DescribeLockedSnapshots'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          actions: ['ec2:LockSnapshot'],
-          resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`],
-          conditions: { Null: { [`aws:ResourceTag/${tagKey}`]: 'false' } },
-        }),
-      ],
-      wildcards: {
-        'Resource::*': 'ec2:DescribeSnapshots and ec2:DescribeLockedSnapshots support no resource-level permissions',
-        'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*':
-          'ec2:LockSnapshot is limited to snapshots carrying the purpose tag; their ids are not known before they are created',
-      },
-      alarmDescription: 'Snapshots may be unlocked: the snapshot lock job could not handle some events (see its dead-letter queue)',
-      logRetention: props.logRetention,
-      logEncryptionKey: props.logEncryptionKey,
-      alarmAction: props.alarmAction,
+    // Trusted by Step Functions acting for a state machine of this account and region only
+    // (Step Functions: "Cross-service confused deputy prevention"). The machine's own ARN would
+    // make a cycle (role -> machine -> role), hence the account's machines.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:*` },
+        },
+      }),
+      description: 'Locks new purpose-tagged EBS snapshots through AWS SDK integrations (cdk-ebs-backup)',
     });
-    this.function = job.function;
-    this.role = job.role;
-    this.deadLetterQueue = job.deadLetterQueue;
-    this.alarm = job.alarm;
-    const fn = job.function;
-    const dlq = job.deadLetterQueue;
+    this.role = role;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadSnapshotsAndTheirLocks',
+      actions: ['ec2:DescribeSnapshots', 'ec2:DescribeLockedSnapshots'],
+      resources: ['*'],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'LockPurposeTaggedSnapshotsOnly',
+      actions: ['ec2:LockSnapshot'],
+      resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`],
+      conditions: purposes.length > 0
+        ? { StringEquals: { [`aws:ResourceTag/${tagKey}`]: purposes } }
+        : { Null: { [`aws:ResourceTag/${tagKey}`]: 'false' } },
+    }));
+    acknowledge(role,
+      nag('IAM5', 'ec2:DescribeSnapshots and ec2:DescribeLockedSnapshots support no resource-level permissions; ' +
+        'X-Ray and CloudWatch Logs delivery take no resource ARN', 'Resource::*'),
+      nag('IAM5', 'ec2:LockSnapshot is limited to snapshots carrying the purpose tag; their ids are not known before they are created',
+        'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*'));
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
+    });
+    if (!props.logEncryptionKey) {
+      acknowledge(logGroup, guard('cloudwatch_log_group_encrypted_check',
+        'execution data is excluded: the logs hold state transitions only, encrypted at rest by CloudWatch Logs; pass logEncryptionKey for a customer managed key'));
+    }
+    const machine = new sfn.StateMachine(this, 'Resource', {
+      definitionBody: sfn.DefinitionBody.fromString(stack.toJsonString(snapshotLockDefinition({
+        purposeTagKey: tagKey,
+        purposes,
+        mode: props.mode.mode,
+        durationDays: props.mode.duration.toDays(),
+        coolOffHours: props.mode.coolOffPeriod?.toHours(),
+      }))),
+      role,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      timeout: Duration.minutes(15),
+    });
+    this.stateMachine = machine;
+
+    const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(dlq,
+      nag('SQS3', 'this queue is the dead-letter queue of the snapshot lock rule'),
+      guard('sqs_dlq_check', 'this queue is the dead-letter queue of the snapshot lock rule'));
+    this.deadLetterQueue = dlq;
 
     this.rule = new events.Rule(this, 'OnSnapshotCompleted', {
       description: 'New EBS snapshots (created or copied) to lock',
@@ -199,12 +239,24 @@ export class SnapshotLock extends Construct {
         detailType: ['EBS Snapshot Notification'],
         detail: { event: ['createSnapshot', 'createSnapshots', 'copySnapshot'], result: ['succeeded'] },
       },
-      targets: [new targets.LambdaFunction(fn, {
-        deadLetterQueue: dlq,
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(6),
-      })],
+      targets: [new targets.SfnStateMachine(machine, { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
 
+    const period = Duration.minutes(5);
+    this.alarm = failureAlarm(this, 'FailureAlarm', {
+      description: 'Snapshots may be unlocked: a snapshot lock execution failed, timed out or was aborted, or an event could not start one (see the dead-letter queue)',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0) + FILL(dropped, 0)',
+        usingMetrics: {
+          failed: machine.metricFailed({ period, statistic: 'Sum' }),
+          timedOut: machine.metricTimedOut({ period, statistic: 'Sum' }),
+          aborted: machine.metricAborted({ period, statistic: 'Sum' }),
+          dropped: dlq.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        },
+        period,
+        label: 'failed lock runs',
+      }),
+      alarmAction: props.alarmAction,
+    });
   }
 }

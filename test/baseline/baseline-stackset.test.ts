@@ -1,6 +1,9 @@
 import { BootstraplessSynthesizer, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { BackupTier, BaselineStackSet, EbsBackupBaseline, RETENTION_ROLE_PATH, STACKSET_TEMPLATE_BODY_LIMIT } from '../../src';
+import { BackupTier, BaselineStackSet, EbsBackupBaseline } from '../../src';
+
+const RETENTION_ROLE_PATH = BaselineStackSet.RETENTION_ROLE_PATH;
+const STACKSET_TEMPLATE_BODY_LIMIT = BaselineStackSet.TEMPLATE_BODY_LIMIT;
 import {
   checkedTemplate, checkTemplateAgainstSchema, checkTemplateIamActions, createCheckedApp, createTestStack, synthesizeChecked,
 } from '../support';

@@ -10,8 +10,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { mockClient } from 'aws-sdk-client-mock';
 import { definitionOf, execute, Handler, serviceHandlers, ServiceError, World } from './drill-harness';
-import { publish } from '../../lambda/restore-drill-metrics';
-import { select } from '../../lambda/restore-drill-select';
+import { publish } from '../../lambda/restore/drill-metrics';
+import { select } from '../../lambda/restore/drill-select';
 import { RestoreDrill } from '../../src/restore';
 
 // asl-validator ships no types
@@ -100,7 +100,7 @@ describe('executions', () => {
     expect(launched.TagSpecifications[0].Tags).toEqual(expect.arrayContaining([
       { Key: 'backup:purpose', Value: 'restore-drill:database-dr' },
       { Key: 'backup:managed-by', Value: 'Drills/WeeklyDrill' },
-      { Key: 'cdk-ebs-backup:drill-execution', Value: 'drill-0001' },
+      { Key: 'backup:drill-execution', Value: 'drill-0001' },
     ]));
     // the figures: succeeded, restored within the execution's time, data one hour old at validation
     expect(cloudwatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input)).toEqual([{
@@ -185,7 +185,7 @@ describe('executions', () => {
   test('only what this execution created is torn down', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
     const world = new World();
-    world.instances.push({ id: 'i-other-drill', tags: { 'backup:managed-by': 'Drills/WeeklyDrill', 'cdk-ebs-backup:drill-execution': 'drill-0000' }, state: 'running' });
+    world.instances.push({ id: 'i-other-drill', tags: { 'backup:managed-by': 'Drills/WeeklyDrill', 'backup:drill-execution': 'drill-0000' }, state: 'running' });
     world.volumes.push({ id: 'vol-production', tags: { App: 'orders' }, state: 'in-use', attachedTo: 'i-prod' });
     await execute(drillDefinition, serviceHandlers(world, realHandlers()));
     expect(world.leftovers()).toEqual(['i-other-drill', 'vol-production']);
@@ -206,7 +206,7 @@ describe('executions', () => {
 describe('the sweeper', () => {
   test('removes what the drill left behind, and only that, when no drill is running', async () => {
     const world = new World();
-    const mine = { 'backup:managed-by': 'Drills/WeeklyDrill', 'cdk-ebs-backup:drill-execution': 'drill-0007' };
+    const mine = { 'backup:managed-by': 'Drills/WeeklyDrill', 'backup:drill-execution': 'drill-0007' };
     world.instances.push({ id: 'i-leaked', tags: mine, state: 'running' });
     world.volumes.push({ id: 'vol-leaked', tags: mine, state: 'in-use', attachedTo: 'i-leaked' });
     world.volumes.push({ id: 'vol-leaked-2', tags: mine, state: 'available' });

@@ -98,8 +98,8 @@ describe('RestoreDrill: the public contract', () => {
       '\\"Key\\":\\"backup:purpose\\",\\"Value\\":\\"restore-drill:database-dr\\"',
       '\\"Key\\":\\"backup:retention\\",\\"Value\\":\\"age:1d\\"',
       '\\"Key\\":\\"backup:managed-by\\",\\"Value\\":\\"TestStack/WeeklyDrill\\"',
-      '\\"Key\\":\\"cdk-ebs-backup:drill-execution\\",\\"Value.$\\":\\"$$.Execution.Name\\"',
-      '\\"Name\\":\\"tag:cdk-ebs-backup:drill-execution\\",\\"Values.$\\":\\"States.Array($$.Execution.Name)\\"',
+      '\\"Key\\":\\"backup:drill-execution\\",\\"Value.$\\":\\"$$.Execution.Name\\"',
+      '\\"Name\\":\\"tag:backup:drill-execution\\",\\"Values.$\\":\\"States.Array($$.Execution.Name)\\"',
       '\\"Drill\\":{\\"Type\\":\\"Parallel\\"',
       '\\"Catch\\":[{\\"ErrorEquals\\":[\\"States.ALL\\"],\\"ResultPath\\":\\"$.error\\",\\"Next\\":\\"RecordDrillFailure\\"}]',
     ]) {

@@ -4,6 +4,93 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { SnapshotLock, SnapshotLockMode } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+import { runJsonataMachine } from '../support/jsonata-machine';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (d: unknown, o?: object) => { isValid: boolean; errorsText: (s?: string) => string };
+
+const DAY = 86_400_000;
+const NOW = '2026-11-30T10:00:00.000Z';
+
+function definitionOf(template: Template): any {
+  const machine = Object.values<any>(template.toJSON().Resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  return JSON.parse(machine.Properties.DefinitionString);
+}
+
+interface Snap { tags: Record<string, string>; lock?: { LockState: string; LockExpiresOn: string; LockDuration?: number } }
+
+/**
+ * EC2 as the three calls behave (EC2 API reference: DescribeSnapshots filters `tag:<key>` and
+ * `tag-key`; DescribeLockedSnapshots; LockSnapshot, and "Lock Amazon EBS snapshots" in the EBS
+ * user guide): a compliance lock past its cool-off cannot become governance nor be shortened,
+ * and a cool-off period applies only to a new compliance lock.
+ */
+class Ec2World {
+  public readonly calls: Array<{ api: string; args: any }> = [];
+  public throttleLocks = 0;
+  constructor(public readonly snapshots: Record<string, Snap>) {}
+
+  stubs() {
+    return {
+      FindTaggedSnapshots: async (args: any) => {
+        this.calls.push({ api: 'DescribeSnapshots', args });
+        const [filter] = args.Filters;
+        const ids: string[] = args.SnapshotIds;
+        return {
+          Snapshots: ids.filter((id) => {
+            const s = this.snapshots[id];
+            if (!s) {
+              return false;
+            }
+            if (filter.Name === 'tag-key') {
+              return filter.Values.some((k: string) => k in s.tags);
+            }
+            const key = filter.Name.replace(/^tag:/, '');
+            return filter.Values.includes(s.tags[key]);
+          }).map((SnapshotId) => ({ SnapshotId })),
+        };
+      },
+      FindExistingLocks: async (args: any) => {
+        this.calls.push({ api: 'DescribeLockedSnapshots', args });
+        if (!args.SnapshotIds || args.SnapshotIds.length === 0) {
+          throw new Error('test world: DescribeLockedSnapshots without ids lists the whole account');
+        }
+        return { Snapshots: args.SnapshotIds.filter((id: string) => this.snapshots[id]?.lock).map((id: string) => ({ SnapshotId: id, ...this.snapshots[id].lock })) };
+      },
+      Lock: async (args: any) => {
+        this.calls.push({ api: 'LockSnapshot', args });
+        if (this.throttleLocks-- > 0) {
+          throw new Error('Ec2.RequestLimitExceeded');
+        }
+        const s = this.snapshots[args.SnapshotId];
+        const expires = Date.parse(NOW) + args.LockDuration * DAY;
+        if (s.lock?.LockState === 'compliance') {
+          if (args.LockMode !== 'compliance') {
+            throw new Error('Ec2.InvalidParameterCombination: a compliance lock cannot become governance');
+          }
+          if (expires < Date.parse(s.lock.LockExpiresOn)) {
+            throw new Error('Ec2.InvalidParameterValue: a compliance lock can only be extended');
+          }
+          if (args.CoolOffPeriod !== undefined) {
+            throw new Error('Ec2.InvalidParameterCombination: cool-off applies to a new lock only');
+          }
+        }
+        const state = args.LockMode === 'compliance' && args.CoolOffPeriod ? 'compliance-cooloff' : args.LockMode;
+        s.lock = { LockState: state, LockExpiresOn: new Date(expires).toISOString() };
+        return { SnapshotId: args.SnapshotId, LockState: state };
+      },
+    };
+  }
+
+  api(name: string) {
+    return this.calls.filter((c) => c.api === name);
+  }
+}
+
+function event(detail: object) {
+  return { 'source': 'aws.ec2', 'detail-type': 'EBS Snapshot Notification', detail };
+}
+const created = (id: string) => event({ event: 'createSnapshot', result: 'succeeded', snapshot_id: `arn:aws:ec2::us-east-1:snapshot/${id}` });
 
 describe('SnapshotLock', () => {
   let app: App;
@@ -13,74 +100,151 @@ describe('SnapshotLock', () => {
     stack = createTestStack(app);
   });
 
-  test('drives the lock handler from snapshot completion events, with a dead-letter queue and an alarm', () => {
-    const topic = new sns.Topic(stack, 'Pager', { enforceSSL: true });
-    const lock = new SnapshotLock(stack, 'Lock', {
-      mode: SnapshotLockMode.compliance(Duration.days(365), Duration.hours(24)),
-      purposes: ['database-dr'],
-      alarmAction: new cloudwatchActions.SnsAction(topic),
-    });
-    // the user's deliberate choice: compliance-mode locks nobody can remove
-    Validations.of(lock).acknowledge({ id: SnapshotLock.COMPLIANCE_WARNING, reason: 'regulatory retention: immutable for a year is the point' });
-    const template = Template.fromJSON(checkedTemplate(stack));
+  describe('compliance, 30 days with a 24-hour cool-off, one purpose', () => {
+    let template: Template;
+    let definition: any;
+    beforeAll(() => {
+      const a = createCheckedApp();
+      const s = createTestStack(a);
+      const topic = new sns.Topic(s, 'Pager', { enforceSSL: true });
+      const lock = new SnapshotLock(s, 'Lock', {
+        mode: SnapshotLockMode.compliance(Duration.days(30), Duration.hours(24)),
+        purposes: ['database-dr'],
+        alarmAction: new cloudwatchActions.SnsAction(topic),
+      });
+      Validations.of(lock).acknowledge({ id: SnapshotLock.COMPLIANCE_WARNING, reason: 'regulatory retention: immutable is the point' });
+      template = Template.fromJSON(checkedTemplate(s));
+      definition = definitionOf(template);
+    }, 600_000);
 
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        'source': ['aws.ec2'],
-        'detail-type': ['EBS Snapshot Notification'],
-        'detail': { event: ['createSnapshot', 'createSnapshots', 'copySnapshot'], result: ['succeeded'] },
-      },
-      Targets: [Match.objectLike({
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LockDeadLetterQueue'), 'Arn'] } },
-        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 },
-      })],
+    test('is valid ASL of AWS SDK integrations only: no function, no asset', () => {
+      const result = aslValidator(definition, { checkPaths: true, checkArn: true });
+      expect(result.errorsText('\n')).toBe('');
+      template.resourceCountIs('AWS::Lambda::Function', 0);
+      const resources = JSON.stringify(Object.values<any>(definition.States).map((st) => st.Resource ?? st.ItemProcessor?.States));
+      expect(resources).not.toMatch(/lambda/);
     });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x',
-      Handler: 'index.handler',
-      ReservedConcurrentExecutions: 5,
-      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LockDeadLetterQueue'), 'Arn'] } },
-      Environment: {
-        Variables: {
-          LOCK_MODE: 'compliance',
-          LOCK_DURATION_DAYS: '365',
-          COOL_OFF_HOURS: '24',
-          PURPOSE_TAG_KEY: 'backup:purpose',
-          PURPOSES: '["database-dr"]',
+
+    test('runs on created and copied snapshots; events that cannot start an execution go to a dead-letter queue', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EBS Snapshot Notification'], 'detail': { event: ['createSnapshot', 'createSnapshots', 'copySnapshot'], result: ['succeeded'] } },
+        Targets: [Match.objectLike({
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LockDeadLetterQueue'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 },
+        })],
+      });
+    });
+
+    test('one alarm on failed, timed-out and aborted executions and on dropped events, routed to the action', () => {
+      const alarm = Object.values<any>(template.findResources('AWS::CloudWatch::Alarm'))[0].Properties;
+      expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Pager/) }]);
+      const ids = alarm.Metrics.filter((m: any) => m.MetricStat).map((m: any) => [m.Id, m.MetricStat.Metric.MetricName]);
+      expect(ids).toEqual(expect.arrayContaining([['failed', 'ExecutionsFailed'], ['timedOut', 'ExecutionsTimedOut'],
+        ['aborted', 'ExecutionsAborted'], ['dropped', 'ApproximateNumberOfMessagesVisible']]));
+      expect(alarm.Threshold).toBe(1);
+    });
+
+    test('the role is trusted by Step Functions for this account\'s state machines only, and locks only the purpose', () => {
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [Match.objectLike({
+            Principal: { Service: 'states.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':stateMachine:*'])] }) },
+            },
+          })],
         },
-      },
+        ManagedPolicyArns: Match.absent(),
+      });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({
+            Action: 'ec2:LockSnapshot',
+            Condition: { StringEquals: { 'aws:ResourceTag/backup:purpose': ['database-dr'] } },
+          })]),
+        },
+      });
     });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2 });
+
+    test('locks a new tagged snapshot in compliance mode with the cool-off', async () => {
+      const world = new Ec2World({ 'snap-01': { tags: { 'backup:purpose': 'database-dr' } } });
+      const out = await runJsonataMachine(definition, created('snap-01'), world.stubs(), { startTime: NOW });
+      expect(world.api('DescribeSnapshots')[0].args).toEqual({ SnapshotIds: ['snap-01'], Filters: [{ Name: 'tag:backup:purpose', Values: ['database-dr'] }] });
+      expect(world.api('LockSnapshot').map((c) => c.args)).toEqual([{ SnapshotId: 'snap-01', LockMode: 'compliance', LockDuration: 30, CoolOffPeriod: 24 }]);
+      expect(out).toEqual([{ snapshotId: 'snap-01', outcome: 'locked', lockState: 'compliance-cooloff' }]);
+    });
+
+    test('a redelivered event leaves the snapshot alone (already locked long enough): no second LockSnapshot', async () => {
+      const world = new Ec2World({ 'snap-01': { tags: { 'backup:purpose': 'database-dr' } } });
+      await runJsonataMachine(definition, created('snap-01'), world.stubs(), { startTime: NOW });
+      // EC2 would reject a second cool-off on the same compliance lock once the cool-off is over
+      world.snapshots['snap-01'].lock!.LockState = 'compliance';
+      const out = await runJsonataMachine(definition, created('snap-01'), world.stubs(), { startTime: NOW });
+      expect(world.api('LockSnapshot')).toHaveLength(1);
+      expect(out).toEqual([{ snapshotId: 'snap-01', outcome: 'already-locked' }]);
+    });
+
+    test('extends a compliance lock that runs out too soon, without a cool-off (EC2 allows only that)', async () => {
+      const world = new Ec2World({
+        'snap-02': { tags: { 'backup:purpose': 'database-dr' }, lock: { LockState: 'compliance', LockExpiresOn: new Date(Date.parse(NOW) + 3 * DAY).toISOString() } },
+      });
+      await runJsonataMachine(definition, created('snap-02'), world.stubs(), { startTime: NOW });
+      expect(world.api('LockSnapshot').map((c) => c.args)).toEqual([{ SnapshotId: 'snap-02', LockMode: 'compliance', LockDuration: 30 }]);
+    });
+
+    test('locks only the tagged snapshots of a multi-volume createSnapshots event; never describes without ids', async () => {
+      const world = new Ec2World({ 'snap-a': { tags: {} }, 'snap-b': { tags: { 'backup:purpose': 'database-dr' } }, 'snap-c': { tags: { 'backup:purpose': 'other' } } });
+      await runJsonataMachine(definition, event({
+        event: 'createSnapshots', result: 'succeeded',
+        snapshots: ['snap-a', 'snap-b', 'snap-c'].map((id) => ({ snapshot_id: `arn:aws:ec2::us-east-1:snapshot/${id}` })),
+      }), world.stubs(), { startTime: NOW });
+      expect(world.api('DescribeLockedSnapshots').map((c) => c.args)).toEqual([{ SnapshotIds: ['snap-b'] }]);
+      expect(world.api('LockSnapshot').map((c) => c.args.SnapshotId)).toEqual(['snap-b']);
+
+      const untagged = new Ec2World({ 'snap-x': { tags: {} } });
+      await runJsonataMachine(definition, created('snap-x'), untagged.stubs(), { startTime: NOW });
+      expect(untagged.calls.map((c) => c.api)).toEqual(['DescribeSnapshots']);
+
+      const empty = new Ec2World({});
+      await runJsonataMachine(definition, event({ event: 'createSnapshots', result: 'succeeded' }), empty.stubs(), { startTime: NOW });
+      expect(empty.calls).toEqual([]);
+    });
+
+    test('retries a throttled LockSnapshot', async () => {
+      const world = new Ec2World({ 'snap-01': { tags: { 'backup:purpose': 'database-dr' } } });
+      world.throttleLocks = 2;
+      const out = await runJsonataMachine(definition, created('snap-01'), world.stubs(), { startTime: NOW });
+      expect(world.api('LockSnapshot')).toHaveLength(3);
+      expect(out[0].outcome).toBe('locked');
+    });
+  });
+
+  test('governance without purposes: any purpose-tagged snapshot, a compliance lock stays compliance, no warning', async () => {
+    new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.governance(Duration.days(7)) });
+    const template = Template.fromJSON(checkedTemplate(stack));
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([{
-          Action: 'ec2:LockSnapshot',
-          Effect: 'Allow',
-          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, '::snapshot/*']] },
-          Condition: { Null: { 'aws:ResourceTag/backup:purpose': 'false' } },
-        }]),
-      },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'ec2:LockSnapshot', Condition: { Null: { 'aws:ResourceTag/backup:purpose': 'false' } } })]) },
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Threshold: 1,
-      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Pager') }],
+    Annotations.fromStack(stack).hasNoWarning('/TestStack/Lock', Match.anyValue());
+    const definition = definitionOf(template);
+    const world = new Ec2World({
+      'snap-g': { tags: { 'backup:purpose': 'anything' } },
+      'snap-c': { tags: { 'backup:purpose': 'x' }, lock: { LockState: 'compliance', LockExpiresOn: new Date(Date.parse(NOW) + DAY).toISOString() } },
     });
-    Annotations.fromStack(stack).hasWarning('/TestStack/Lock', Match.stringLikeRegexp('compliance mode for 365 days'));
+    await runJsonataMachine(definition, event({
+      event: 'createSnapshots', result: 'succeeded', snapshots: [{ snapshot_id: 'snap-g' }, { snapshot_id: 'snap-c' }],
+    }), world.stubs(), { startTime: NOW });
+    expect(world.api('DescribeSnapshots')[0].args.Filters).toEqual([{ Name: 'tag-key', Values: ['backup:purpose'] }]);
+    expect(world.api('LockSnapshot').map((c) => c.args)).toEqual([
+      { SnapshotId: 'snap-g', LockMode: 'governance', LockDuration: 7 },
+      { SnapshotId: 'snap-c', LockMode: 'compliance', LockDuration: 7 },
+    ]);
   });
 
   test('warns that a compliance lock cannot be removed, until acknowledged', () => {
     new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.compliance(Duration.days(30)) });
     expect(() => checkedTemplate(stack)).toThrow(/snapshots are locked in compliance mode for 30 days: once the cool-off ends nobody, not even root, can delete them before/);
-  });
-
-  test('a governance lock sends no cool-off and no warning', () => {
-    new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.governance(Duration.days(7)) });
-    const template = Template.fromJSON(checkedTemplate(stack));
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { LOCK_MODE: 'governance', LOCK_DURATION_DAYS: '7', COOL_OFF_HOURS: Match.absent(), PURPOSES: Match.absent() } },
-    });
-    Annotations.fromStack(stack).hasNoWarning('/TestStack/Lock', Match.anyValue());
   });
 
   test.each<[string, () => unknown, string]>([

@@ -10,8 +10,8 @@ import {
   DeleteSnapshotCommand, DeregisterImageCommand, EC2Client, Filter, Image, Snapshot, Tag,
   paginateDescribeImages, paginateDescribeSnapshots,
 } from '@aws-sdk/client-ec2';
-import { log } from '../shared/log';
-import { withRetry } from '../shared/retry';
+import { log } from '../../shared/log';
+import { withRetry } from '../../shared/retry';
 
 export interface ExpiryConfig {
   readonly purposeKey: string;
@@ -76,6 +76,9 @@ export function isExpired(created: Date | undefined, tags: Tag[] | undefined, co
   return now.getTime() - created.getTime() >= days * DAY_MS;
 }
 
+/** Errors that mean the artefact is already gone: the goal of the call is met (idempotent replays). */
+const ALREADY_GONE = new Set(['InvalidSnapshot.NotFound', 'InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable']);
+
 function errorName(err: unknown): string {
   const e = err as { name?: string; Code?: string };
   return e?.name ?? e?.Code ?? 'Error';
@@ -113,6 +116,12 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
       summary.deregisteredImages.push(id);
       log('INFO', 'deregistered expired image', { ...fields, imageId: id, snapshotIds: snapshots, dryRun: !!config.dryRun });
     } catch (err) {
+      if (ALREADY_GONE.has(errorName(err))) {
+        // an overlapping run (no reserved concurrency) or a person got there first: done
+        summary.deregisteredImages.push(id);
+        log('INFO', 'expired image already gone', { ...fields, imageId: id });
+        continue;
+      }
       snapshots.forEach((s) => inUse.add(s));
       summary.failed.push(id);
       log('ERROR', 'could not deregister image', { ...fields, imageId: id, error: errorName(err) });
@@ -140,6 +149,11 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
         // backs an AMI of another owner or one registered by hand: not ours to break
         summary.kept.push(id);
         log('WARN', 'expired snapshot is in use, kept', { ...fields, snapshotId: id });
+        continue;
+      }
+      if (ALREADY_GONE.has(errorName(err))) {
+        summary.deletedSnapshots.push(id);
+        log('INFO', 'expired snapshot already gone', { ...fields, snapshotId: id });
         continue;
       }
       summary.failed.push(id);
