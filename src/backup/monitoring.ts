@@ -9,6 +9,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { denyGrantsExceptForAwsServices } from './protection';
+import { failureAlarm } from '../core/failure-alarm';
 
 /**
  * The vault events AWS Backup still sends through the notification API (the `*_FAILED` and
@@ -72,8 +73,8 @@ export function addFailureMonitoring(scope: Construct, vault: backup.IBackupVaul
     ['BackupJobsFailedAlarm', 'NumberOfBackupJobsFailed', 'backup jobs'],
     ['CopyJobsFailedAlarm', 'NumberOfCopyJobsFailed', 'copy jobs'],
   ].map(([id, metricName, what]) => {
-    const alarm = new cloudwatch.Alarm(scope, id, {
-      alarmDescription: `Failed AWS Backup ${what} of vault ${vault.node.path}`,
+    return failureAlarm(scope, id, {
+      description: `Failed AWS Backup ${what} of vault ${vault.node.path}`,
       metric: new cloudwatch.Metric({
         namespace: 'AWS/Backup',
         metricName,
@@ -81,12 +82,7 @@ export function addFailureMonitoring(scope: Construct, vault: backup.IBackupVaul
         statistic: cloudwatch.Stats.SUM,
         period: Duration.hours(1),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmAction: action,
     });
-    alarm.addAlarmAction(action);
-    return alarm;
   });
 }

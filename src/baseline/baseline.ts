@@ -18,6 +18,7 @@ import { createNotificationTopic } from '../backup/monitoring';
 import { ProtectedResourceType } from '../backup/selection';
 import { VaultLockMode } from '../backup/vault-lock';
 import { BackupVaultPolicy, BackupCopyTarget } from '../backup/vault-policy';
+import { failureAlarm } from '../core/failure-alarm';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import {
@@ -605,19 +606,15 @@ export class EbsBackupBaseline extends Construct {
     const metric = (metricName: string) => new cloudwatch.Metric({
       namespace: 'AWS/EBS', metricName, dimensionsMap: { DLMPolicyId: policy.policyId }, statistic: 'Sum', period: Duration.hours(1),
     });
-    const alarm = new cloudwatch.Alarm(scope, 'SnapshotFailuresAlarm', {
-      alarmDescription: `DLM snapshots (${purpose}) failed to be created or copied`,
+    const alarm = failureAlarm(scope, 'SnapshotFailuresAlarm', {
+      description: `DLM snapshots (${purpose}) failed to be created or copied`,
       metric: new cloudwatch.MathExpression({
         expression: 'FILL(created, 0) + FILL(copied, 0)',
         usingMetrics: { created: metric('SnapshotsCreateFailed'), copied: metric('SnapshotsCopiedRegionFailed') },
         period: Duration.hours(1),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmAction: action,
     });
-    alarm.addAlarmAction(action);
     this.alarms.push(alarm);
     new events.Rule(scope, 'PolicyErrorRule', {
       description: `DLM policy (${purpose}) went into the ERROR state`,

@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { addAcknowledgedStatement } from './acks';
 import { acknowledge, guard } from '../core/acknowledge';
+import { failureAlarm } from '../core/failure-alarm';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 
@@ -222,15 +223,13 @@ export class SnapshotHousekeeping extends Construct {
       targets: [new targets.SfnStateMachine(this.stateMachine)],
     });
 
-    const alarm = (alarmId: string, metricName: string, description: string) => new cloudwatch.Alarm(this, alarmId, {
-      alarmDescription: description,
+    // the window routes these alarms to its alarmActions (or acknowledges that none were given)
+    const alarm = (alarmId: string, metricName: string, description: string) => failureAlarm(this, alarmId, {
+      description,
       metric: new cloudwatch.Metric({
         namespace: METRIC_NAMESPACE, metricName, dimensionsMap: this.dimensions, statistic: 'Sum', period: Duration.hours(1),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      actionAddedLater: true,
     });
     this.crashConsistentAlarm = alarm('CrashConsistentAlarm', 'CrashConsistentSnapshots',
       `Snapshots of ${props.managedBy} without AppConsistent=true: VSS or the file-system freeze fell back to crash-consistent`);

@@ -98,8 +98,13 @@ describe('silver', () => {
   });
 
   test('locks its snapshots in governance mode for 7 days, and only those', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ LOCK_MODE: 'governance', LOCK_DURATION_DAYS: '7', PURPOSES: '["silver-snapshots"]' }) },
+    const machine = Object.values<any>(resources('AWS::StepFunctions::StateMachine'))
+      .map((m) => JSON.stringify(m.Properties.DefinitionString))
+      .find((d) => d.includes('lockSnapshot'))!;
+    expect(machine).toContain("'LockDuration': 7");
+    expect(machine).toContain("$mode := $compliant ? 'compliance' : 'governance'");
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'ec2:LockSnapshot', Condition: { StringEquals: { 'aws:ResourceTag/backup:purpose': ['silver-snapshots'] } } })]) },
     });
   });
 });
@@ -226,7 +231,8 @@ describe('end-to-end line-up of tags', () => {
       }
     }
     // the silver lock locks exactly the purpose its snapshots carry
-    const lockFn = resources('AWS::Lambda::Function').find((f) => f.Properties.Environment?.Variables?.PURPOSE_TAG_KEY);
-    expect(lockFn.Properties.Environment.Variables).toMatchObject({ PURPOSE_TAG_KEY: keys.purpose, PURPOSES: JSON.stringify(['silver-snapshots']) });
+    expect(baseline.snapshotLocks).toHaveLength(1);
+    const lockStatements = resources('AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement).filter((st: any) => st.Action === 'ec2:LockSnapshot');
+    expect(lockStatements.map((st: any) => st.Condition)).toEqual([{ StringEquals: { [`aws:ResourceTag/${keys.purpose}`]: ['silver-snapshots'] } }]);
   });
 });

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { RestoreDrill, EbsBackupChecks, DrillSource } from '../../src';
+import { BackupTagging, RestoreDrill, EbsBackupChecks, DrillSource } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 // The public contract of the issue, verbatim (the package name mapped to the source tree).
@@ -269,5 +269,27 @@ describe('RestoreDrill: validation', () => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });
     expect(() => new RestoreDrill(stack, 'Drill', { ...base, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } })).toThrow(
       /Stack\/Drill: vpcSubnets|There are no 'Isolated' subnet groups/);
+  });
+});
+
+describe('RestoreDrill: the tag prefix', () => {
+  test('the execution tag follows the app\'s tag prefix (BackupTagging), for the tags and for the teardown that finds them', () => {
+    const app = createCheckedApp();
+    BackupTagging.configure(app, { prefix: 'corp/' });
+    const stack = createTestStack(app);
+    const drill = new RestoreDrill(stack, 'WeeklyDrill', { purpose: 'database-dr', schedule: events.Schedule.rate(Duration.days(7)), validation: ['true'] });
+    expect(drill.executionTagKey).toBe('corp/drill-execution');
+    const definition = definitionText(Template.fromStack(stack));
+    expect(definition).toContain('\\"Key\\":\\"corp/drill-execution\\",\\"Value.$\\":\\"$$.Execution.Name\\"');
+    expect(definition).toContain('\\"Name\\":\\"tag:corp/drill-execution\\"');
+    expect(definition).not.toContain('backup:drill-execution');
+    expect(definition).not.toContain('cdk-ebs-backup:drill-execution');
+  });
+
+  test('a user tag on the execution key is a synth-time error naming the construct and the key', () => {
+    const app = createCheckedApp();
+    const stack = createTestStack(app);
+    expect(() => new RestoreDrill(stack, 'Drill', { purpose: 'x', schedule: events.Schedule.rate(Duration.days(7)), validation: ['true'], tags: { 'backup:drill-execution': 'mine' } }))
+      .toThrow("TestStack/Drill: tags['backup:drill-execution'] must not be set: the drill writes its execution name under this key, got 'mine'");
   });
 });

@@ -111,6 +111,18 @@ describe('expire', () => {
     });
   });
 
+  test('an artefact an overlapping run already removed counts as expired, not as a failure (no reserved concurrency)', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [image('ami-gone', 30, ['snap-g'])] });
+    ec2.on(DeregisterImageCommand).rejects(Object.assign(new Error('gone'), { name: 'InvalidAMIID.Unavailable' }));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-g', 30), snapshot('snap-x', 20)] });
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-g' }).rejects(Object.assign(new Error('gone'), { name: 'InvalidSnapshot.NotFound' }));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-x' }).resolves({});
+    const summary = await expire(new EC2Client({}), CONFIG, NOW);
+    expect(summary).toEqual({
+      deregisteredImages: ['ami-gone'], deletedSnapshots: ['snap-g', 'snap-x'], kept: [], failed: [], dryRun: false,
+    });
+  });
+
   test('a dry run reports and deletes nothing', async () => {
     ec2.on(DescribeImagesCommand).resolves({ Images: [image('ami-old', 30, ['snap-a'])] });
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 30)] });
