@@ -7,8 +7,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { listExamples, loadExample } from '../../examples/catalogue';
 import { ConsistentSnapshotJob, PreChangeSnapshot, Retention, SnapshotArchiver } from '../../src';
@@ -24,6 +25,7 @@ interface Fn { stack: string; id: string; props: any; template: any }
  */
 const AWS_CDK_PROVIDER = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
 const providers: string[] = [];
+const teamFunctions: string[] = [];
 
 const functions: Fn[] = [];
 
@@ -31,12 +33,25 @@ beforeAll(() => {
   for (const name of listExamples()) {
     const app = new App();
     loadExample(name).build(app);
+    // The library's functions live inside its constructs; a function created directly in a stack
+    // is the example team's own code (or aws-cdk-lib's provider), which the library does not build.
+    const teams = new Set<string>();
+    for (const c of app.node.findAll()) {
+      if (c instanceof lambda.CfnFunction && Stack.isStack(c.node.scope?.node.scope)) {
+        teams.add(`${Stack.of(c).artifactId}/${Stack.of(c).resolve(c.logicalId)}`);
+      }
+    }
     for (const stack of app.synth().stacksRecursively) {
       const template = stack.template;
       for (const [id, r] of Object.entries<any>(template.Resources ?? {})) {
-        if (r.Type === 'AWS::Lambda::Function' && id.startsWith(AWS_CDK_PROVIDER)) {
+        if (r.Type !== 'AWS::Lambda::Function') {
+          continue;
+        }
+        if (id.startsWith(AWS_CDK_PROVIDER)) {
           providers.push(`${name}/${stack.hierarchicalId}/${id}`);
-        } else if (r.Type === 'AWS::Lambda::Function') {
+        } else if (teams.has(`${stack.id}/${id}`)) {
+          teamFunctions.push(`${name}/${stack.hierarchicalId}/${id}`);
+        } else {
           functions.push({ stack: `${name}/${stack.hierarchicalId}`, id, props: r.Properties, template });
         }
       }
@@ -53,6 +68,8 @@ test('the examples create functions (the assertions below are not vacuous); the 
   expect(functions.length).toBeGreaterThanOrEqual(5);
   // the write-once examples block public AMI sharing through the provider; nothing else may add one
   expect(providers.every((p) => /^(baseline-tiers|worm-guard)\//.test(p))).toBe(true);
+  // the consistent snapshot job example's own pre/post steps
+  expect(teamFunctions.map((f) => f.replace(/[0-9A-F]{8}$/, ''))).toEqual(['consistent-snapshot-job/OrdersBackup/PauseIntake', 'consistent-snapshot-job/OrdersBackup/ResumeIntake']);
 });
 
 test('every function runs on ARM64 and Node.js 24 with JSON logs into its own log group with a retention', () => {
