@@ -62,12 +62,13 @@ FREEZE_STATE=()
 WATCHDOG_PID=""
 PRE_RAN=0
 POST_RAN=0
-FREEZE_START_NS=""
-FROZEN_NS=""
+FREEZE_START_US=""
+FROZEN_US=""
 API_PID=""
 CLEANUP_WORK=""
 
-now_ns() { date +%s%N; }
+# the clock without a fork inside the pause: bash 5's EPOCHREALTIME, date on older bash
+if [ -n "${EPOCHREALTIME:-}" ]; then now_us() { local t="${EPOCHREALTIME/[.,]/}"; printf -v "$1" '%s' "$t"; }; else now_us() { printf -v "$1" '%s' "$(($(date +%s%N) / 1000))"; }; fi
 
 # One JSON line per event on stdout (the Run Command transcript and CloudWatch Logs).
 log() {
@@ -119,24 +120,28 @@ settle_freezes() {
 }
 
 thaw_all() {
-  local m pids=() thawed_ns thaw_start_ns
+  local m pids=() thawed_us thaw_start_us
   settle_freezes
   FREEZE_PIDS=()
   FREEZE_STATE=()
   [ ${#FROZEN[@]} -gt 0 ] || return 0
-  thaw_start_ns="$(now_ns)"
-  for m in "${FROZEN[@]}"; do
-    fsfreeze -u "$m" 2>/dev/null 8>&- 9>&- &
-    pids+=($!)
-  done
-  wait "${pids[@]}" 2>/dev/null
-  thawed_ns="$(now_ns)"
+  now_us thaw_start_us
+  if [ ${#FROZEN[@]} -eq 1 ]; then
+    fsfreeze -u "${FROZEN[0]}" 2>/dev/null 8>&- 9>&-
+  else
+    for m in "${FROZEN[@]}"; do
+      fsfreeze -u "$m" 2>/dev/null 8>&- 9>&- &
+      pids+=($!)
+    done
+    wait "${pids[@]}" 2>/dev/null
+  fi
+  now_us thawed_us
   # thawed is the one event a reviewer reads: how long writes were held
-  [ -z "$FREEZE_START_NS" ] || log "thawed" "frozenMs=$(((thawed_ns - FREEZE_START_NS) / 1000000))" "mounts=${#FROZEN[@]}" \
-    "freezeMs=$(((${FROZEN_NS:-$thawed_ns} - FREEZE_START_NS) / 1000000))" "thawMs=$(((thawed_ns - thaw_start_ns) / 1000000))"
+  [ -z "$FREEZE_START_US" ] || log "thawed" "frozenMs=$(((thawed_us - FREEZE_START_US) / 1000))" "mounts=${#FROZEN[@]}" \
+    "freezeMs=$(((${FROZEN_US:-$thawed_us} - FREEZE_START_US) / 1000))" "thawMs=$(((thawed_us - thaw_start_us) / 1000))"
   FROZEN=()
-  FREEZE_START_NS=""
-  FROZEN_NS=""
+  FREEZE_START_US=""
+  FROZEN_US=""
 }
 
 stop_watchdog() {
@@ -167,6 +172,7 @@ on_exit() {
   thaw_all
   stop_watchdog
   [ -z "$API_PID" ] || kill -TERM "$API_PID" 2>/dev/null
+  [ -z "${KILLER_PID:-}" ] || kill "$KILLER_PID" 2>/dev/null
   [ -z "$CLEANUP_WORK" ] || rm -rf -- "$CLEANUP_WORK"
   run_post || true
   exit "$rc"
@@ -488,7 +494,7 @@ fi
 dry_run || die "CreateSnapshots dry run failed (no file system was frozen): ${CALL_CODE}: $CALL_DETAIL"
 log "dry-run" "ok=true" "client=$(json_string "$CLIENT")"
 # what the gate FIFO receives inside the pause: curl's whole body, or the CLI's description
-[ "$CLIENT" = curl ] && GATE_DATA="$WORK/body.query" || GATE_DATA="$WORK/description"
+[ "$CLIENT" = curl ] && GATE_DATA="$(cat "$WORK/body.query")" || GATE_DATA="$DESCRIPTION"
 
 # --- pre command, then flush outside the pause ------------------------------------------------
 if [ -n "$PRE_COMMAND" ]; then
@@ -532,34 +538,37 @@ for ((cycle = 1; ; cycle++)); do
   ' fsfreeze-watchdog "$WATCHDOG_SECONDS" "${MOUNTS[@]}" </dev/null >>"$WATCHDOG_LOG" 2>&1 8>&- &
   WATCHDOG_PID=$!
 
-  # --- the pause ---------------------------------------------------------------------------------
+  # cuts the call off at the API timeout (armed now: no fork inside the pause)
+  (
+    exec 9>&-
+    sleep "$API_TIMEOUT"
+    kill -TERM "$API_PID" 2>/dev/null && sleep 2 && kill -KILL "$API_PID" 2>/dev/null
+  ) </dev/null >/dev/null 2>&1 8>&- &
+  KILLER_PID=$!
+
+  # --- the pause: only builtins, the freezes, the request and the thaws ------------------------
   # all mount points at once, so the pause does not grow with their number
-  FREEZE_START_NS="$(now_ns)"
+  now_us FREEZE_START_US
   for m in "${MOUNTS[@]}"; do
     FREEZE_STATE+=(pending)
     fsfreeze -f "$m" 8>&- 9>&- &
     FREEZE_PIDS+=($!)
   done
   settle_freezes
-  FROZEN_NS="$(now_ns)"
+  now_us FROZEN_US
   FREEZE_FAILED=""
   for i in "${!MOUNTS[@]}"; do
     [ "${FREEZE_STATE[$i]}" != failed ] || FREEZE_FAILED="$FREEZE_FAILED ${MOUNTS[$i]}"
   done
   [ -z "$FREEZE_FAILED" ] || die "fsfreeze -f failed for$FREEZE_FAILED (already frozen by someone else, or not freezable)"
-  API_START_NS="$(now_ns)"
-  cat "$GATE_DATA" >&8
+  now_us API_START_US
+  printf '%s' "$GATE_DATA" >&8
   exec 8>&- # EOF for the client: it sends the request now
-  (
-    exec 9>&-
-    sleep "$API_TIMEOUT"
-    kill -TERM "$API_PID" 2>/dev/null && sleep 2 && kill -KILL "$API_PID" 2>/dev/null
-  ) </dev/null >/dev/null 2>&1 &
-  KILLER_PID=$!
   wait "$API_PID"
   API_RC=$?
   API_PID=""
-  API_MS=$((($(now_ns) - API_START_NS) / 1000000))
+  now_us API_END_US
+  API_MS=$(((API_END_US - API_START_US) / 1000))
   thaw_all
   stop_watchdog
   # -------------------------------------------------------------------------------------------------
