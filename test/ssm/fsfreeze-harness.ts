@@ -46,6 +46,8 @@ export class LoopMounts {
    * pointing at the loop devices, passed to the script as FSFREEZE_EBS_BY_ID_DIR.
    */
   public readonly byIdDir: string;
+  /** The loop device of each mount (same order as mountPoints). */
+  public readonly devices: string[] = [];
   private readonly loops: string[] = [];
 
   constructor(prefix = 'fsfreeze-') {
@@ -65,6 +67,7 @@ export class LoopMounts {
     execFileSync(type === 'xfs' ? 'mkfs.xfs' : 'mkfs.ext4', type === 'xfs' ? ['-q', image] : ['-q', '-F', image]);
     const loop = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
     this.loops.push(loop);
+    this.devices.push(loop);
     execFileSync('mount', ['-t', type, loop, mnt]);
     this.mountPoints.push(mnt);
     const volumeId = `vol-0${(0xd000 + i).toString(16)}${'0'.repeat(12)}`;
@@ -128,6 +131,11 @@ export interface StubEc2 {
   /** The instance's data volume ids. */
   volumes: string[];
   behaviour: StubBehaviour;
+  /**
+   * IMDS `meta-data/block-device-mapping/` of a Xen instance (name -> device, e.g. ebs1 -> sdf);
+   * none on Nitro, where EBS volumes are NVMe devices named by udev.
+   */
+  blockDeviceMapping: Record<string, string>;
   /** Behaviours for the next real calls, in order, before `behaviour` applies again. */
   queue: StubBehaviour[];
   /** Called when a real CreateSnapshots arrives, before the stub answers (probe the mounts here). */
@@ -154,6 +162,7 @@ export async function startStubEc2(): Promise<StubEc2> {
     volumes: ['vol-0aaaaaaaaaaaaaaa1'],
     behaviour: { kind: 'succeed', latencyMs: 0 },
     queue: [],
+    blockDeviceMapping: {},
     close: async () => {
       for (const s of sockets) {
         s.destroy();
@@ -199,6 +208,12 @@ async function handle(stub: StubEc2, req: http.IncomingMessage, res: http.Server
         Expiration: '2099-01-01T00:00:00Z',
       }, null, 2),
     };
+    if (Object.keys(stub.blockDeviceMapping).length > 0) {
+      meta['/latest/meta-data/block-device-mapping/'] = Object.keys(stub.blockDeviceMapping).join('\n');
+      for (const [name, device] of Object.entries(stub.blockDeviceMapping)) {
+        meta[`/latest/meta-data/block-device-mapping/${name}`] = device;
+      }
+    }
     return meta[url] === undefined ? send(res, 404, '', 'text/plain') : send(res, 200, meta[url], 'text/plain');
   }
   // EC2 query API: signed with SigV4 and the session token, or AuthFailure

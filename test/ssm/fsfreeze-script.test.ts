@@ -76,6 +76,7 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     stub.calls.length = 0;
     stub.onCreate = undefined;
     stub.queue = [];
+    stub.blockDeviceMapping = {};
     stub.behaviour = { kind: 'succeed', latencyMs: 0 };
     // the instance's data volumes: every one has its by-id name (the stray mount is not on one of them)
     stub.volumes = [volumeOf(ext4), volumeOf(xfs), volumeOf(other)];
@@ -387,6 +388,28 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
       const result = await startScript(env([mount()])).done;
       expect(result.code).not.toBe(0);
       expect(result.events.find((e) => e.event === 'error')?.message).toMatch(message);
+      expect(stub.calls).toHaveLength(0);
+    });
+  });
+
+  describe('on a Xen instance (no NVMe names: IMDS lists the EBS devices, without volume ids)', () => {
+    const xenEnv = (list: string[]) => env(list, { FSFREEZE_EBS_BY_ID_DIR: path.join(mounts.dir, 'no-by-id') });
+    beforeEach(() => {
+      const dev = (m: string) => path.basename(mounts.devices[mounts.mountPoints.indexOf(m)]);
+      stub.blockDeviceMapping = { ami: 'sda1', root: '/dev/sda1', ebs1: dev(ext4), ebs2: dev(xfs), ebs3: dev(other) };
+    });
+
+    test('freezing every EBS data file system snapshots the data volumes, boot excluded', async () => {
+      const result = await startScript(xenEnv([ext4, xfs, other])).done;
+      expect(result.code).toBe(0);
+      expect(real()[0].params).not.toHaveProperty(['InstanceSpecification.ExcludeDataVolumeId.1']);
+      expect(real()[0].volumeIds.sort()).toEqual([volumeOf(ext4), volumeOf(xfs), volumeOf(other)].sort());
+    });
+
+    test('an unfrozen EBS data volume fails the run before any freeze: it could not be excluded', async () => {
+      const result = await startScript(xenEnv([ext4, xfs])).done;
+      expect(result.code).not.toBe(0);
+      expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/is not frozen, and a Xen instance does not name its volume ids/);
       expect(stub.calls).toHaveLength(0);
     });
   });
