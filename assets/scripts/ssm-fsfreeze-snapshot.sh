@@ -4,56 +4,71 @@
 # Embedded in the SSM Command document of FsfreezeMaintenanceWindow; tested as root on
 # loop-mounted ext4 and xfs file systems (test/ssm/fsfreeze-script.test.ts).
 #
-#   1. everything slow or fallible happens BEFORE the pause: the lock, IMDSv2 identity and role
-#      credentials, a dry-run CreateSnapshots (permissions, and warms the CLI), the pre command,
-#      `sync` (so the freeze itself has little left to flush), and starting the CLI for the real
-#      call, which then waits on a FIFO until the file systems are frozen;
-#   2. a watchdog in its own session thaws every mount point after FSFREEZE_WATCHDOG_SECONDS,
+#   1. map every mount point to the EBS volumes under it (NVMe: /dev/disk/by-id/nvme-Amazon_
+#      Elastic_Block_Store_vol…, through partitions and device-mapper; Xen: the IMDS block-device
+#      mapping), refuse bind mounts and the root file system (by device and file-system root);
+#   2. everything slow or fallible happens BEFORE the pause: the lock, IMDSv2 identity and role
+#      credentials, the request body, a dry-run CreateSnapshots (permissions, and which client
+#      works: curl --aws-sigv4 when the instance's curl signs, the AWS CLI otherwise), the pre
+#      command, `sync`, and starting the client, which then waits on a FIFO;
+#   3. a watchdog in its own session thaws every mount point after FSFREEZE_WATCHDOG_SECONDS,
 #      even if this script is killed (SIGKILL included) or the API call hangs;
-#   3. freeze the mount points (in parallel), release the CLI: CreateSnapshots ONCE for all volumes of the instance
-#      (crash-consistent across volumes), thaw as soon as it returns (the point in time is set
-#      when the call returns; the snapshots complete in the background);
-#   4. thaw again on any exit (trap), run the post command, print one JSON line per event.
+#   4. freeze the mount points (in parallel), release the client: ONE CreateSnapshots attempt of
+#      exactly the frozen volumes (ExcludeBootVolume, ExcludeDataVolumeIds for every other EBS
+#      volume), tagged AppConsistent=true; thaw as soon as it returns. A throttled or 5xx answer
+#      is retried only as a new freeze cycle; a timeout is never retried (the call may have landed);
+#   5. the root volume, when asked for, is snapshotted after the thaw, labelled AppConsistent=false;
+#   6. every exit path (error, signal, a freeze still in flight) thaws what it may have frozen;
+#      the post command runs after the thaw; one JSON line per event.
 #
 # Inputs (environment, set by the document from its parameters):
-#   FSFREEZE_MOUNT_POINTS          space-separated mount points, e.g. "/data /var/lib/mysql"
-#   FSFREEZE_EXCLUDE_BOOT_VOLUME   true|false (default false)
-#   FSFREEZE_TAG_SPECIFICATIONS    JSON for --tag-specifications (default: none)
+#   FSFREEZE_MOUNT_POINTS          space-separated mount points, e.g. "/data /var/lib/mysql";
+#                                  empty: every EBS-backed file system except the root one
+#   FSFREEZE_EXCLUDE_BOOT_VOLUME   true|false (default true): false adds a crash-consistent
+#                                  snapshot of the root volume, taken after the thaw
+#   FSFREEZE_TAG_SPECIFICATIONS    JSON TagSpecifications of the snapshots (AppConsistent is set here)
 #   FSFREEZE_DESCRIPTION           snapshot description
 #   FSFREEZE_WATCHDOG_SECONDS      upper bound of the I/O pause (default 30)
 #   FSFREEZE_API_TIMEOUT_SECONDS   bound of the CreateSnapshots call (default watchdog - 5)
+#   FSFREEZE_FREEZE_CYCLES         freeze cycles for throttled / 5xx answers (default 3)
+#   FSFREEZE_API_CLIENT            auto|curl|cli (default auto: curl when it signs, else the CLI)
 #   FSFREEZE_PRE_COMMAND           optional, run before the freeze (e.g. a database's backup mode)
 #   FSFREEZE_POST_COMMAND          optional, run after the thaw (always, once the pre command ran)
 #   FSFREEZE_LOCK_FILE             (default /run/cdk-ebs-backup-fsfreeze.lock)
 #   FSFREEZE_IMDS_ENDPOINT         (default http://169.254.169.254)
-#   FSFREEZE_EC2_ENDPOINT          optional EC2 endpoint URL (e.g. a FIPS endpoint); passed as
-#                                  --endpoint-url, which every AWS CLI v1 and v2 honours (the
-#                                  AWS_ENDPOINT_URL_EC2 variable needs CLI v2.13+ / v1.29+)
+#   FSFREEZE_EC2_ENDPOINT          optional EC2 endpoint URL (e.g. a FIPS endpoint)
+#   FSFREEZE_EBS_BY_ID_DIR         (default /dev/disk/by-id) where udev names NVMe EBS volumes
 set -u
 set -o pipefail
 
 MOUNT_POINTS_RAW="${FSFREEZE_MOUNT_POINTS:-}"
-EXCLUDE_BOOT="${FSFREEZE_EXCLUDE_BOOT_VOLUME:-false}"
+EXCLUDE_BOOT="${FSFREEZE_EXCLUDE_BOOT_VOLUME:-true}"
 TAG_SPECS="${FSFREEZE_TAG_SPECIFICATIONS:-}"
 DESCRIPTION="${FSFREEZE_DESCRIPTION:-cdk-ebs-backup fsfreeze snapshot}"
 WATCHDOG_SECONDS="${FSFREEZE_WATCHDOG_SECONDS:-30}"
 API_TIMEOUT="${FSFREEZE_API_TIMEOUT_SECONDS:-$((WATCHDOG_SECONDS > 6 ? WATCHDOG_SECONDS - 5 : 1))}"
+CYCLES="${FSFREEZE_FREEZE_CYCLES:-3}"
+CLIENT="${FSFREEZE_API_CLIENT:-auto}"
 PRE_COMMAND="${FSFREEZE_PRE_COMMAND:-}"
 POST_COMMAND="${FSFREEZE_POST_COMMAND:-}"
 LOCK_FILE="${FSFREEZE_LOCK_FILE:-/run/cdk-ebs-backup-fsfreeze.lock}"
 EC2_ENDPOINT="${FSFREEZE_EC2_ENDPOINT:-}"
 IMDS="${FSFREEZE_IMDS_ENDPOINT:-http://169.254.169.254}"
+BY_ID="${FSFREEZE_EBS_BY_ID_DIR:-/dev/disk/by-id}"
 
 FROZEN=()
+FREEZE_PIDS=()
+FREEZE_STATE=()
 WATCHDOG_PID=""
 PRE_RAN=0
 POST_RAN=0
-FREEZE_START_NS=""
-FROZEN_NS=""
+FREEZE_START_US=""
+FROZEN_US=""
 API_PID=""
 CLEANUP_WORK=""
 
-now_ns() { date +%s%N; }
+# the clock without a fork inside the pause: bash 5's EPOCHREALTIME, date on older bash
+if [ -n "${EPOCHREALTIME:-}" ]; then now_us() { local t="${EPOCHREALTIME/[.,]/}"; printf -v "$1" '%s' "$t"; }; else now_us() { printf -v "$1" '%s' "$(($(date +%s%N) / 1000))"; }; fi
 
 # One JSON line per event on stdout (the Run Command transcript and CloudWatch Logs).
 log() {
@@ -75,25 +90,58 @@ json_string() {
   printf '"%s"' "$s"
 }
 
+json_array() {
+  local out="" s
+  for s in "$@"; do out="${out:+$out,}$(json_string "$s")"; done
+  printf '[%s]' "$out"
+}
+
 die() {
   log "error" "message=$(json_string "$1")"
   exit "${2:-1}"
 }
 
-thaw_all() {
-  local m pids=() thawed_ns thaw_start_ns
-  [ ${#FROZEN[@]} -gt 0 ] || return 0
-  thaw_start_ns="$(now_ns)"
-  for m in "${FROZEN[@]}"; do
-    fsfreeze -u "$m" 2>/dev/null 8>&- 9>&- &
-    pids+=($!)
+# Wait for freezes still in flight, so that none completes after its thaw.
+settle_freezes() {
+  local i
+  for i in "${!FREEZE_PIDS[@]}"; do
+    [ "${FREEZE_STATE[$i]}" = pending ] || continue
+    if wait "${FREEZE_PIDS[$i]}" 2>/dev/null; then
+      FREEZE_STATE[i]=frozen
+    else
+      # 127: reaped before a signal let us record it; thaw it to be safe
+      [ $? -eq 127 ] && FREEZE_STATE[i]=unknown || FREEZE_STATE[i]=failed
+    fi
   done
-  wait "${pids[@]}" 2>/dev/null
-  thawed_ns="$(now_ns)"
-  # thawed is the one event a reviewer reads: how long writes were held
-  [ -z "$FREEZE_START_NS" ] || log "thawed" "frozenMs=$(((thawed_ns - FREEZE_START_NS) / 1000000))" "mounts=${#FROZEN[@]}" \
-    "freezeMs=$(((${FROZEN_NS:-$FREEZE_START_NS} - FREEZE_START_NS) / 1000000))" "thawMs=$(((thawed_ns - thaw_start_ns) / 1000000))"
   FROZEN=()
+  for i in "${!FREEZE_PIDS[@]}"; do
+    [ "${FREEZE_STATE[$i]}" = failed ] || FROZEN+=("${MOUNTS[$i]}")
+  done
+}
+
+thaw_all() {
+  local m pids=() thawed_us thaw_start_us
+  settle_freezes
+  FREEZE_PIDS=()
+  FREEZE_STATE=()
+  [ ${#FROZEN[@]} -gt 0 ] || return 0
+  now_us thaw_start_us
+  if [ ${#FROZEN[@]} -eq 1 ]; then
+    fsfreeze -u "${FROZEN[0]}" 2>/dev/null 8>&- 9>&-
+  else
+    for m in "${FROZEN[@]}"; do
+      fsfreeze -u "$m" 2>/dev/null 8>&- 9>&- &
+      pids+=($!)
+    done
+    wait "${pids[@]}" 2>/dev/null
+  fi
+  now_us thawed_us
+  # thawed is the one event a reviewer reads: how long writes were held
+  [ -z "$FREEZE_START_US" ] || log "thawed" "frozenMs=$(((thawed_us - FREEZE_START_US) / 1000))" "mounts=${#FROZEN[@]}" \
+    "freezeMs=$(((${FROZEN_US:-$thawed_us} - FREEZE_START_US) / 1000))" "thawMs=$(((thawed_us - thaw_start_us) / 1000))"
+  FROZEN=()
+  FREEZE_START_US=""
+  FROZEN_US=""
 }
 
 stop_watchdog() {
@@ -107,7 +155,7 @@ stop_watchdog() {
 run_post() {
   if [ "$PRE_RAN" = 1 ] && [ "$POST_RAN" = 0 ] && [ -n "$POST_COMMAND" ]; then
     POST_RAN=1
-    if bash -c "$POST_COMMAND"; then
+    if bash -c "$POST_COMMAND" 8>&- 9>&-; then
       log "post-command" "ok=true"
     else
       log "post-command" "ok=false"
@@ -120,9 +168,11 @@ run_post() {
 on_exit() {
   local rc=$?
   trap - EXIT
+  trap '' INT TERM HUP
   thaw_all
   stop_watchdog
   [ -z "$API_PID" ] || kill -TERM "$API_PID" 2>/dev/null
+  [ -z "${KILLER_PID:-}" ] || kill "$KILLER_PID" 2>/dev/null
   [ -z "$CLEANUP_WORK" ] || rm -rf -- "$CLEANUP_WORK"
   run_post || true
   exit "$rc"
@@ -134,25 +184,95 @@ trap 'exit 129' HUP
 
 # --- validate the inputs -------------------------------------------------------------------
 read -r -a REQUESTED <<<"$MOUNT_POINTS_RAW"
-[ ${#REQUESTED[@]} -gt 0 ] || die "FSFREEZE_MOUNT_POINTS is empty: name at least one mount point"
 [[ "$WATCHDOG_SECONDS" =~ ^[0-9]+$ ]] && [ "$WATCHDOG_SECONDS" -ge 2 ] || die "FSFREEZE_WATCHDOG_SECONDS must be an integer >= 2"
 [[ "$API_TIMEOUT" =~ ^[0-9]+$ ]] && [ "$API_TIMEOUT" -ge 1 ] && [ "$API_TIMEOUT" -lt "$WATCHDOG_SECONDS" ] \
   || die "FSFREEZE_API_TIMEOUT_SECONDS must be an integer >= 1 and below the watchdog's $WATCHDOG_SECONDS s"
+[[ "$CYCLES" =~ ^[1-9]$ ]] || die "FSFREEZE_FREEZE_CYCLES must be an integer from 1 to 9"
 case "$EXCLUDE_BOOT" in true | false) ;; *) die "FSFREEZE_EXCLUDE_BOOT_VOLUME must be true or false" ;; esac
-for cmd in fsfreeze flock setsid timeout curl aws; do
+case "$CLIENT" in auto | curl | cli) ;; *) die "FSFREEZE_API_CLIENT must be auto, curl or cli" ;; esac
+for cmd in fsfreeze flock setsid timeout curl mkfifo; do
   command -v "$cmd" >/dev/null 2>&1 || die "required command '$cmd' is not installed"
 done
 
-MOUNTS=()
-for m in "${REQUESTED[@]}"; do
-  m="$(realpath -e -- "$m" 2>/dev/null)" || die "mount point $m does not exist"
-  [ "$m" != "/" ] || die "refusing to freeze / : the SSM agent, the AWS CLI and the watchdog write there"
-  mountpoint -q -- "$m" || die "$m is not a mount point"
-  for seen in "${MOUNTS[@]+"${MOUNTS[@]}"}"; do
-    [ "$seen" != "$m" ] || continue 2
-  done
-  MOUNTS+=("$m")
+# --- which EBS volume is under which block device ---------------------------------------------
+declare -A DEV_VOL=() # kernel name (nvme1n1) -> vol-…
+declare -A XEN_EBS=() # Xen: kernel names of EBS devices (IMDS gives no volume ids)
+for link in "$BY_ID"/nvme-Amazon_Elastic_Block_Store_vol*; do
+  [ -e "$link" ] || continue
+  [[ "$(basename "$link")" =~ ^nvme-Amazon_Elastic_Block_Store_vol([0-9a-f]+)(_[0-9]+)?$ ]] || continue
+  DEV_VOL["$(basename "$(readlink -f "$link")")"]="vol-${BASH_REMATCH[1]}"
 done
+
+# The whole disks under a device (major:minor), through partitions and device-mapper/md slaves.
+leaf_disks() {
+  local sys s
+  sys="$(readlink -f "/sys/dev/block/$1" 2>/dev/null)" || return 0
+  [ -d "$sys" ] || return 0
+  if [ -d "$sys/slaves" ] && [ -n "$(ls -A "$sys/slaves" 2>/dev/null)" ]; then
+    for s in "$sys"/slaves/*; do leaf_disks "$(cat "$s/dev")"; done
+  elif [ -f "$sys/partition" ]; then
+    basename "$(dirname "$sys")"
+  else
+    basename "$sys"
+  fi
+}
+
+# mountinfo fields: id parent major:minor root mount-point options ... - fstype source superoptions
+declare -A MNT_DEV=() MNT_ROOT=() MNT_TYPE=()
+MNT_ORDER=()
+while read -r _id _parent majmin fsroot mnt _rest; do
+  mnt="$(printf '%b' "${mnt//\\/\\0}")" # octal escapes (\040 for a space)
+  [ -n "${MNT_DEV[$mnt]+x}" ] || MNT_ORDER+=("$mnt")
+  MNT_DEV["$mnt"]="$majmin" # the last line wins: the mount on top
+  MNT_ROOT["$mnt"]="$(printf '%b' "${fsroot//\\/\\0}")"
+  MNT_TYPE["$mnt"]="${_rest##* - }"
+  MNT_TYPE["$mnt"]="${MNT_TYPE[$mnt]%% *}"
+done </proc/self/mountinfo
+ROOT_DEV="${MNT_DEV[/]:-}"
+ROOT_DISKS=" $(leaf_disks "$ROOT_DEV" | tr '\n' ' ')"
+
+MOUNTS=()
+MOUNT_VOLS=() # per mount: its volume ids, space-separated
+FROZEN_VOLS=" "
+declare -A SEEN_DEV=()
+# Checks one mount point; prints why it cannot be frozen, or nothing (and records it).
+consider() {
+  local m="$1" dev disks d vols="" why=""
+  dev="${MNT_DEV[$m]:-}"
+  [ -n "$dev" ] || { echo "$m is not a mount point"; return; }
+  [ "${MNT_ROOT[$m]}" = "/" ] || { echo "$m is a bind mount (of ${MNT_ROOT[$m]} on device $dev): freeze the file system's own mount point"; return; }
+  [ "$dev" != "$ROOT_DEV" ] || { echo "$m is the root file system (device $dev): the SSM agent, the client and the watchdog write there"; return; }
+  [ -z "${SEEN_DEV[$dev]:-}" ] || return 0 # the same file system mounted twice: frozen once
+  disks="$(leaf_disks "$dev")"
+  [ -n "$disks" ] || { echo "$m (${MNT_TYPE[$m]}, device $dev) is not on a block device"; return; }
+  for d in $disks; do
+    [[ "$ROOT_DISKS" != *" $d "* ]] || { echo "$m is on the boot volume's disk $d: it is snapshotted with the root volume, which is never frozen"; return; }
+    if [ -n "${DEV_VOL[$d]:-}" ]; then
+      vols="$vols ${DEV_VOL[$d]}"
+    elif [ -n "${XEN_EBS[$d]:-}" ]; then
+      vols="$vols xen:$d"
+    else
+      why="$m is on $d, which is not an EBS volume of this instance"
+    fi
+  done
+  [ -z "$why" ] || { echo "$why"; return; }
+  SEEN_DEV["$dev"]=1
+  MOUNTS+=("$m")
+  MOUNT_VOLS+=("${vols# }")
+  FROZEN_VOLS="$FROZEN_VOLS${vols# } "
+}
+
+# Xen instances name EBS devices only in IMDS (sdf -> xvdf), without volume ids.
+xen_devices() {
+  local name dev
+  for name in $(imds meta-data/block-device-mapping/ 2>/dev/null); do
+    [[ "$name" == ebs* || "$name" == root ]] || continue
+    dev="$(imds "meta-data/block-device-mapping/$name" 2>/dev/null)" || continue
+    dev="${dev#/dev/}"
+    dev="${dev/#sd/xvd}"
+    [ -e "/sys/class/block/$dev" ] && XEN_EBS["$dev"]=1
+  done
+}
 
 # --- one run at a time: a second concurrent run must not double-freeze (or thaw the first's) ---
 exec 9>>"$LOCK_FILE" || die "cannot open the lock file $LOCK_FILE"
@@ -180,18 +300,201 @@ if [ -z "${AWS_ACCESS_KEY_ID:-}" ]; then
   [ -n "$AWS_ACCESS_KEY_ID" ] && [ -n "$AWS_SECRET_ACCESS_KEY" ] || die "the credentials of role $ROLE are incomplete"
   export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 fi
-log "identity" "instanceId=$(json_string "$INSTANCE_ID")" "region=$(json_string "$AWS_DEFAULT_REGION")" "mounts=${#MOUNTS[@]}"
+[ -n "$EC2_ENDPOINT" ] || EC2_ENDPOINT="https://ec2.$AWS_DEFAULT_REGION.$(imds meta-data/services/domain || echo amazonaws.com)"
+[ ${#DEV_VOL[@]} -gt 0 ] || xen_devices
 
-CREATE_ARGS=(ec2 create-snapshots --output json --cli-connect-timeout 2 --cli-read-timeout "$API_TIMEOUT")
-[ -z "$EC2_ENDPOINT" ] || CREATE_ARGS+=(--endpoint-url "$EC2_ENDPOINT")
-CREATE_INPUT="{\"InstanceSpecification\":{\"InstanceId\":\"$INSTANCE_ID\",\"ExcludeBootVolume\":$EXCLUDE_BOOT},\"CopyTagsFromSource\":\"volume\"${TAG_SPECS:+,\"TagSpecifications\":$TAG_SPECS}}"
+# --- what to freeze -----------------------------------------------------------------------------
+if [ ${#REQUESTED[@]} -gt 0 ]; then
+  for m in "${REQUESTED[@]}"; do
+    m="$(realpath -e -- "$m" 2>/dev/null)" || die "mount point $m does not exist"
+    why="$(consider "$m")"
+    [ -z "$why" ] || die "refusing to freeze: $why"
+    consider "$m" >/dev/null
+  done
+else
+  for m in "${MNT_ORDER[@]}"; do
+    [ -n "$(consider "$m")" ] || consider "$m" >/dev/null
+  done
+  [ ${#MOUNTS[@]} -gt 0 ] || die "no EBS-backed file system besides / is mounted on this instance: nothing to freeze (set mountPoints)" 3
+fi
 
-# Permissions and a warm CLI before the pause: DryRunOperation means the real call is allowed.
-DRY="$(timeout --kill-after=2 "$API_TIMEOUT" aws "${CREATE_ARGS[@]}" --cli-input-json "$CREATE_INPUT" --description "$DESCRIPTION" --dry-run 2>&1 9>&-)"
-case "$DRY" in
-  *DryRunOperation*) log "dry-run" "ok=true" ;;
-  *) die "CreateSnapshots dry run failed (no file system was frozen): $DRY" ;;
-esac
+# Every other EBS data volume of the instance is left out of the snapshot set by id.
+EXCLUDED=()
+for d in "${!DEV_VOL[@]}"; do
+  v="${DEV_VOL[$d]}"
+  [[ "$ROOT_DISKS" == *" $d "* || "$FROZEN_VOLS" == *" $v "* ]] && continue
+  [[ " ${EXCLUDED[*]+${EXCLUDED[*]}} " == *" $v "* ]] || EXCLUDED+=("$v")
+done
+for d in "${!XEN_EBS[@]}"; do
+  [[ "$ROOT_DISKS" == *" $d "* || "$FROZEN_VOLS" == *" xen:$d "* ]] && continue
+  die "EBS volume $d is not frozen, and a Xen instance does not name its volume ids, so it cannot be left out of the snapshot: list every EBS data file system in mountPoints, or use a Nitro instance"
+done
+[ ${#EXCLUDED[@]} -le 40 ] || die "more than 40 unfrozen EBS data volumes: CreateSnapshots excludes at most 40"
+ROOT_VOL=""
+for d in $ROOT_DISKS; do ROOT_VOL="${DEV_VOL[$d]:-$ROOT_VOL}"; done
+# shellcheck disable=SC2206
+FROZEN_VOL_LIST=($FROZEN_VOLS)
+log "identity" "instanceId=$(json_string "$INSTANCE_ID")" "region=$(json_string "$AWS_DEFAULT_REGION")" "mounts=$(json_array "${MOUNTS[@]}")" \
+  "volumes=$(json_array "${FROZEN_VOL_LIST[@]}")" "excludedVolumes=$(json_array "${EXCLUDED[@]+"${EXCLUDED[@]}"}")"
+
+# --- the request, built before the pause ---------------------------------------------------------
+# The window's tags, without AppConsistent: this script alone says which snapshots are consistent.
+TAG_KEYS=()
+TAG_VALUES=()
+if [ -n "$TAG_SPECS" ]; then
+  flat="$(printf '%s' "$TAG_SPECS" | tr -d '\n')"
+  str='"(([^"\\]|\\.)*)"'
+  pairs="$(printf '%s' "$flat" | grep -oE "\"Key\"[[:space:]]*:[[:space:]]*$str[[:space:]]*,[[:space:]]*\"Value\"[[:space:]]*:[[:space:]]*$str")"
+  [ "$(printf '%s' "$flat" | grep -o '"Key"' | wc -l)" -eq "$(printf '%s' "$pairs" | grep -c '"Key"')" ] \
+    || die "FSFREEZE_TAG_SPECIFICATIONS must list tags as {\"Key\":…,\"Value\":…}"
+  unescape() { local s="$1"; s="${s//\\\"/\"}"; s="${s//\\\//\/}"; printf '%s' "${s//\\\\/\\}"; }
+  while IFS= read -r pair; do
+    [ -n "$pair" ] || continue
+    [[ "$pair" =~ ^\"Key\"[[:space:]]*:[[:space:]]*$str[[:space:]]*,[[:space:]]*\"Value\"[[:space:]]*:[[:space:]]*$str$ ]] || continue
+    k="$(unescape "${BASH_REMATCH[1]}")"
+    [ "$k" != AppConsistent ] || continue
+    TAG_KEYS+=("$k")
+    TAG_VALUES+=("$(unescape "${BASH_REMATCH[3]}")")
+  done <<<"$pairs"
+fi
+
+urlencode() {
+  local LC_ALL=C s="$1" out="" c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c="${s:i:1}"
+    case "$c" in [a-zA-Z0-9._~-]) out+="$c" ;; *) printf -v c '%%%02X' "'$c"; out+="$c" ;; esac
+  done
+  printf '%s' "$out"
+}
+
+# request_body <format query|json> <exclude-boot> <app-consistent> <volume ids to exclude...>
+request_body() {
+  local fmt="$1" boot="$2" consistent="$3" i n=0 q j tags=""
+  shift 3
+  q="Action=CreateSnapshots&Version=2016-11-15&InstanceSpecification.InstanceId=$INSTANCE_ID&InstanceSpecification.ExcludeBootVolume=$boot"
+  q+="&CopyTagsFromSource=volume&Description=$(urlencode "$DESCRIPTION")&TagSpecification.1.ResourceType=snapshot"
+  j="{\"InstanceSpecification\":{\"InstanceId\":\"$INSTANCE_ID\",\"ExcludeBootVolume\":$boot"
+  [ $# -eq 0 ] || j+=",\"ExcludeDataVolumeIds\":$(json_array "$@")"
+  j+="},\"CopyTagsFromSource\":\"volume\""
+  for i in "$@"; do
+    n=$((n + 1))
+    q+="&InstanceSpecification.ExcludeDataVolumeId.$n=$i"
+  done
+  local keys=("${TAG_KEYS[@]+"${TAG_KEYS[@]}"}" AppConsistent) values=("${TAG_VALUES[@]+"${TAG_VALUES[@]}"}" "$consistent")
+  [ "$consistent" = true ] || { keys+=(RootVolume); values+=(true); }
+  for i in "${!keys[@]}"; do
+    q+="&TagSpecification.1.Tag.$((i + 1)).Key=$(urlencode "${keys[$i]}")&TagSpecification.1.Tag.$((i + 1)).Value=$(urlencode "${values[$i]}")"
+    tags+="${tags:+,}{\"Key\":$(json_string "${keys[$i]}"),\"Value\":$(json_string "${values[$i]}")}"
+  done
+  j+=",\"TagSpecifications\":[{\"ResourceType\":\"snapshot\",\"Tags\":[$tags]}]}"
+  [ "$fmt" = query ] && printf '%s' "$q" || printf '%s' "$j"
+}
+
+WORK="$(mktemp -d "$(dirname "$LOCK_FILE")/cdk-ebs-backup-fsfreeze.XXXXXX")" || die "cannot create a work directory"
+CLEANUP_WORK="$WORK"
+# the secret stays off the command line (other users can read /proc/*/cmdline)
+(
+  umask 077
+  printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+  [ -z "${AWS_SESSION_TOKEN:-}" ] || printf 'header = "X-Amz-Security-Token: %s"\n' "$AWS_SESSION_TOKEN"
+) >"$WORK/curl.conf"
+
+# start_call <body> <description> <output>: starts ONE attempt in
+# the background. curl: no --retry; the CLI: AWS_MAX_ATTEMPTS=1 (it retries throttling, 5xx and
+# read timeouts by default, which inside the pause would land a call after the thaw).
+start_call() {
+  local body="$1" desc="$2" out="$3"
+  if [ "$CLIENT" = curl ]; then
+    curl -sS -K "$WORK/curl.conf" --aws-sigv4 "aws:amz:$AWS_DEFAULT_REGION:ec2" --connect-timeout 2 --max-time "$API_TIMEOUT" \
+      -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' --data-binary "@$body" \
+      -o "$out" -w '%{http_code}' "$EC2_ENDPOINT/" >"$out.status" 2>"$out.err" 8>&- 9>&- &
+  else
+    # the CLI reads --cli-input-json twice, a file:// parameter once: the description is the gate
+    AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard aws ec2 create-snapshots --cli-connect-timeout 2 --cli-read-timeout "$API_TIMEOUT" \
+      --endpoint-url "$EC2_ENDPOINT" --cli-input-json "$(cat "$body")" --description "file://$desc" \
+      --query 'Snapshots[].[SnapshotId,VolumeId]' --output text >"$out" 2>"$out.err" 8>&- 9>&- &
+  fi
+  API_PID=$!
+}
+
+# The answer of the attempt that wrote <output>: sets CALL_OK, CALL_CODE (the EC2 error code),
+# CALL_DETAIL, CALL_SNAPSHOTS ("snap vol" lines).
+read_answer() {
+  local out="$1" rc="$2" status
+  CALL_OK=0 CALL_CODE="" CALL_DETAIL="" CALL_SNAPSHOTS=""
+  if [ "$CLIENT" = curl ]; then
+    status="$(cat "$out.status" 2>/dev/null)"
+    if [ "$rc" -ne 0 ]; then
+      CALL_CODE="curl-$rc"
+      CALL_DETAIL="$(cat "$out.err" 2>/dev/null)"
+      return
+    fi
+    if [ "$status" = 200 ]; then
+      CALL_OK=1
+      # one chunk per snapshot item (its tagSet holds nested items too): snapshotId, then its volumeId
+      CALL_SNAPSHOTS="$(tr -d '\n' <"$out" | sed 's/<snapshotId>/\n<snapshotId>/g' |
+        sed -n 's/^<snapshotId>\(snap-[0-9a-f]*\)<\/snapshotId>.*<volumeId>\(vol-[0-9a-f]*\)<\/volumeId>.*/\1 \2/p')"
+      return
+    fi
+    CALL_CODE="$(sed -n 's/.*<Code>\([^<]*\)<\/Code>.*/\1/p' "$out" | head -n 1)"
+    CALL_DETAIL="HTTP $status: $(sed -n 's/.*<Message>\([^<]*\)<\/Message>.*/\1/p' "$out" | head -n 1)"
+  else
+    if [ "$rc" -eq 0 ]; then
+      CALL_OK=1
+      CALL_SNAPSHOTS="$(tr '\t' ' ' <"$out")"
+      return
+    fi
+    CALL_DETAIL="$(cat "$out.err" 2>/dev/null)"
+    CALL_CODE="$(printf '%s' "$CALL_DETAIL" | sed -n 's/.*An error occurred (\([A-Za-z.]*\)).*/\1/p' | head -n 1)"
+    case "$CALL_DETAIL" in
+      *"Read timeout"*) CALL_CODE="read-timeout" ;;
+      *"Could not connect"* | *"Connect timeout"*) CALL_CODE="${CALL_CODE:-connect-failed}" ;;
+    esac
+    [ -n "$CALL_CODE" ] || CALL_CODE="cli-$rc"
+  fi
+}
+
+# Answers worth a new freeze cycle: EC2's throttling codes, its 5xx codes, and a request that
+# never left (no connection). A timeout is not: the snapshots may exist already.
+retryable() {
+  case "$1" in
+    RequestLimitExceeded | Throttling | ThrottlingException | RequestThrottled | RequestThrottledException | \
+      InternalError | InternalFailure | ServiceUnavailable | Unavailable | curl-7 | connect-failed) return 0 ;;
+  esac
+  return 1
+}
+
+# --- permissions and the client, before the pause ----------------------------------------------
+request_body query true true "${EXCLUDED[@]+"${EXCLUDED[@]}"}" >"$WORK/body.query"
+request_body json true true "${EXCLUDED[@]+"${EXCLUDED[@]}"}" >"$WORK/body.json"
+printf '%s' "$DESCRIPTION" >"$WORK/description"
+dry_run() {
+  if [ "$CLIENT" = curl ]; then
+    printf '%s&DryRun=true' "$(cat "$WORK/body.query")" >"$WORK/dry.body"
+  else
+    sed 's/}$/,"DryRun":true}/' "$WORK/body.json" >"$WORK/dry.body"
+  fi
+  start_call "$WORK/dry.body" "$WORK/description" "$WORK/dry.out"
+  wait "$API_PID"
+  local rc=$?
+  API_PID=""
+  read_answer "$WORK/dry.out" "$rc"
+  [ "$CALL_CODE" = DryRunOperation ]
+}
+if [ "$CLIENT" = auto ]; then
+  CLIENT=cli
+  if curl --help all 2>/dev/null | grep -q -- '--aws-sigv4'; then
+    CLIENT=curl
+    dry_run || { log "curl-fallback" "reason=$(json_string "${CALL_CODE:-?}: $CALL_DETAIL")"; CLIENT=cli; }
+  fi
+fi
+if [ "$CLIENT" = cli ]; then
+  command -v aws >/dev/null 2>&1 || die "required command 'aws' is not installed (this curl cannot sign requests)"
+fi
+dry_run || die "CreateSnapshots dry run failed (no file system was frozen): ${CALL_CODE}: $CALL_DETAIL"
+log "dry-run" "ok=true" "client=$(json_string "$CLIENT")"
+# what the gate FIFO receives inside the pause: curl's whole body, or the CLI's description
+[ "$CLIENT" = curl ] && GATE_DATA="$(cat "$WORK/body.query")" || GATE_DATA="$DESCRIPTION"
 
 # --- pre command, then flush outside the pause ------------------------------------------------
 if [ -n "$PRE_COMMAND" ]; then
@@ -201,85 +504,112 @@ if [ -n "$PRE_COMMAND" ]; then
 fi
 sync
 
-# --- the CLI starts BEFORE the pause and waits on a FIFO for its last parameter ---------------
-# Starting the CLI (an interpreter, its libraries, the service model) takes far longer than the
-# call itself; here it happens before the freeze, and the pause covers only the request. The CLI
-# reads a file:// parameter once, while parsing, so it blocks on the FIFO until we write the
-# description (--cli-input-json itself is read twice, so it cannot be the gate).
-WORK="$(mktemp -d "$(dirname "$LOCK_FILE")/cdk-ebs-backup-fsfreeze.XXXXXX")" || die "cannot create a work directory"
-CLEANUP_WORK="$WORK"
-FIFO="$WORK/description"
-mkfifo -m 600 "$FIFO" || die "cannot create the FIFO $FIFO"
-exec 8<>"$FIFO" # held read-write: the CLI's open() returns at once, its read() waits for our data
-aws "${CREATE_ARGS[@]}" --cli-input-json "$CREATE_INPUT" --description "file://$FIFO" >"$WORK/output" 2>&1 8>&- 9>&- &
-API_PID=$!
-ready=0
-for ((i = 0; i < API_TIMEOUT * 20; i++)); do
-  kill -0 "$API_PID" 2>/dev/null || break
-  # ready once any process (the CLI, or its interpreter child) holds the FIFO open
-  if [ -n "$(exec 8>&-; find /proc/[0-9]*/fd -maxdepth 1 -lname "$FIFO" 2>/dev/null | grep -v "^/proc/$$/")" ]; then
-    ready=1
-    break
-  fi
-  sleep 0.05
-done
-[ "$ready" = 1 ] || die "the AWS CLI did not get ready within ${API_TIMEOUT}s (no file system was frozen): $(cat "$WORK/output" 2>/dev/null)"
-
-# --- the watchdog: thaws after the bound even if this script dies ---------------------------
+# --- freeze cycles -----------------------------------------------------------------------------
 WATCHDOG_LOG="${LOCK_FILE%.lock}.watchdog.log"
-setsid bash -c '
-  bound="$1"; shift
-  sleep "$bound"
-  for m in "$@"; do
-    if fsfreeze -u "$m" 2>/dev/null; then
-      printf "{\"event\":\"watchdog-thawed\",\"time\":\"%s\",\"mountPoint\":\"%s\"}\n" "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$m"
+FIFO="$WORK/request"
+mkfifo -m 600 "$FIFO" || die "cannot create the FIFO $FIFO"
+for ((cycle = 1; ; cycle++)); do
+  # The client starts BEFORE the pause and blocks reading its request body from the FIFO (curl
+  # reads @file, the CLI file:// parameters, while parsing its arguments, before any connection).
+  OUT="$WORK/answer.$cycle"
+  exec 8<>"$FIFO" # held read-write: the client's open() returns at once, its read() waits for data
+  [ "$CLIENT" = curl ] && start_call "$FIFO" - "$OUT" || start_call "$WORK/body.json" "$FIFO" "$OUT"
+  ready=0
+  for ((i = 0; i < API_TIMEOUT * 20; i++)); do
+    kill -0 "$API_PID" 2>/dev/null || break
+    # ready once any process (the client, or its interpreter child) holds the FIFO open
+    if [ -n "$(exec 8>&-; find /proc/[0-9]*/fd -maxdepth 1 -lname "$FIFO" 2>/dev/null | grep -v "^/proc/$$/")" ]; then
+      ready=1
+      break
     fi
+    sleep 0.02
   done
-' fsfreeze-watchdog "$WATCHDOG_SECONDS" "${MOUNTS[@]}" </dev/null >>"$WATCHDOG_LOG" 2>&1 8>&- &
-WATCHDOG_PID=$!
+  [ "$ready" = 1 ] || die "the $CLIENT client did not get ready within ${API_TIMEOUT}s (no file system was frozen): $(cat "$OUT.err" 2>/dev/null)"
 
-# --- the pause ----------------------------------------------------------------------------------
-# all mount points at once, so the pause does not grow with their number
-FREEZE_START_NS="$(now_ns)"
-FREEZE_PIDS=()
-for m in "${MOUNTS[@]}"; do
-  fsfreeze -f "$m" 8>&- 9>&- &
-  FREEZE_PIDS+=($!)
-done
-FREEZE_FAILED=""
-for i in "${!MOUNTS[@]}"; do
-  if wait "${FREEZE_PIDS[$i]}"; then
-    FROZEN+=("${MOUNTS[$i]}")
-  else
-    FREEZE_FAILED="$FREEZE_FAILED ${MOUNTS[$i]}"
+  # the watchdog: thaws after the bound even if this script dies
+  setsid bash -c '
+    bound="$1"; shift
+    sleep "$bound"
+    for m in "$@"; do
+      if fsfreeze -u "$m" 2>/dev/null; then
+        printf "{\"event\":\"watchdog-thawed\",\"time\":\"%s\",\"mountPoint\":\"%s\"}\n" "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$m"
+      fi
+    done
+  ' fsfreeze-watchdog "$WATCHDOG_SECONDS" "${MOUNTS[@]}" </dev/null >>"$WATCHDOG_LOG" 2>&1 8>&- &
+  WATCHDOG_PID=$!
+
+  # cuts the call off at the API timeout (armed now: no fork inside the pause)
+  (
+    exec 9>&-
+    sleep "$API_TIMEOUT"
+    kill -TERM "$API_PID" 2>/dev/null && sleep 2 && kill -KILL "$API_PID" 2>/dev/null
+  ) </dev/null >/dev/null 2>&1 8>&- &
+  KILLER_PID=$!
+
+  # --- the pause: only builtins, the freezes, the request and the thaws ------------------------
+  # all mount points at once, so the pause does not grow with their number
+  now_us FREEZE_START_US
+  for m in "${MOUNTS[@]}"; do
+    FREEZE_STATE+=(pending)
+    fsfreeze -f "$m" 8>&- 9>&- &
+    FREEZE_PIDS+=($!)
+  done
+  settle_freezes
+  now_us FROZEN_US
+  FREEZE_FAILED=""
+  for i in "${!MOUNTS[@]}"; do
+    [ "${FREEZE_STATE[$i]}" != failed ] || FREEZE_FAILED="$FREEZE_FAILED ${MOUNTS[$i]}"
+  done
+  [ -z "$FREEZE_FAILED" ] || die "fsfreeze -f failed for$FREEZE_FAILED (already frozen by someone else, or not freezable)"
+  now_us API_START_US
+  printf '%s' "$GATE_DATA" >&8
+  exec 8>&- # EOF for the client: it sends the request now
+  wait "$API_PID"
+  API_RC=$?
+  API_PID=""
+  now_us API_END_US
+  API_MS=$(((API_END_US - API_START_US) / 1000))
+  thaw_all
+  stop_watchdog
+  # -------------------------------------------------------------------------------------------------
+  kill "$KILLER_PID" 2>/dev/null
+  read_answer "$OUT" "$API_RC"
+  [ "$CALL_OK" = 1 ] && break
+  if [ "$API_RC" -eq 143 ] || [ "$API_RC" -eq 137 ] || [ "$CALL_CODE" = curl-28 ] || [ "$CALL_CODE" = read-timeout ]; then
+    die "CreateSnapshots did not answer within ${API_TIMEOUT}s (thawed; not retried: the snapshots may exist)" 124
   fi
+  if retryable "$CALL_CODE" && [ "$cycle" -lt "$CYCLES" ]; then
+    backoff=$((2 ** (cycle - 1)))
+    log "retry" "cycle=$cycle" "code=$(json_string "$CALL_CODE")" "backoffSeconds=$backoff"
+    sleep "$backoff"
+    continue
+  fi
+  die "CreateSnapshots failed (thawed): ${CALL_CODE}: $CALL_DETAIL"
 done
-[ -z "$FREEZE_FAILED" ] || die "fsfreeze -f failed for$FREEZE_FAILED (already frozen by someone else, or not freezable)"
-FROZEN_NS="$(now_ns)"
-API_START_NS="$(now_ns)"
-printf '%s' "$DESCRIPTION" >&8
-exec 8>&- # EOF for the CLI: it sends the request now
-(
-  exec 9>&-
-  sleep "$API_TIMEOUT"
-  kill -TERM "$API_PID" 2>/dev/null && sleep 2 && kill -KILL "$API_PID" 2>/dev/null
-) </dev/null >/dev/null 2>&1 &
-KILLER_PID=$!
-wait "$API_PID"
-API_RC=$?
-API_PID=""
-API_MS=$((($(now_ns) - API_START_NS) / 1000000))
-thaw_all
-stop_watchdog
-# -------------------------------------------------------------------------------------------------
-kill "$KILLER_PID" 2>/dev/null
-OUT="$(cat "$WORK/output")"
 
-if [ "$API_RC" -ne 0 ]; then
-  [ "$API_RC" -eq 143 ] || [ "$API_RC" -eq 137 ] && die "CreateSnapshots did not answer within ${API_TIMEOUT}s (thawed)" 124
-  die "CreateSnapshots failed with exit code $API_RC (thawed): $OUT" "$API_RC"
+SNAPSHOT_IDS=()
+UNFROZEN=""
+while read -r sid vid; do
+  [ -n "$sid" ] || continue
+  SNAPSHOT_IDS+=("$sid")
+  [[ -z "$vid" || "$FROZEN_VOLS" == *" $vid "* || "$FROZEN_VOLS" == *" xen:"* ]] || UNFROZEN="$UNFROZEN $vid"
+done <<<"$CALL_SNAPSHOTS"
+log "snapshots" "apiMs=$API_MS" "cycles=$cycle" "client=$(json_string "$CLIENT")" "snapshotIds=$(json_array "${SNAPSHOT_IDS[@]+"${SNAPSHOT_IDS[@]}"}")"
+[ -z "$UNFROZEN" ] || die "EC2 snapshotted volumes that were not frozen:$UNFROZEN"
+
+# --- the root volume, when asked for: after the thaw, crash-consistent and labelled so ---------
+if [ "$EXCLUDE_BOOT" = false ]; then
+  [ ${#XEN_EBS[@]} -eq 0 ] || die "a Xen instance does not name its volume ids: the root volume cannot be snapshotted alone"
+  others=("${EXCLUDED[@]+"${EXCLUDED[@]}"}" "${FROZEN_VOL_LIST[@]}")
+  [ "$CLIENT" = curl ] && fmt=query || fmt=json
+  request_body "$fmt" false false "${others[@]}" >"$WORK/root.body"
+  start_call "$WORK/root.body" "$WORK/description" "$WORK/root.out"
+  wait "$API_PID"
+  rc=$?
+  API_PID=""
+  read_answer "$WORK/root.out" "$rc"
+  [ "$CALL_OK" = 1 ] || die "the root volume's snapshot failed: ${CALL_CODE}: $CALL_DETAIL"
+  log "root-snapshot" "appConsistent=false" "snapshotIds=$(json_array $(printf '%s\n' "$CALL_SNAPSHOTS" | cut -d' ' -f1))"
 fi
-SNAPSHOTS="$(printf '%s' "$OUT" | tr -d '\n' | grep -o '"SnapshotId"[[:space:]]*:[[:space:]]*"snap-[0-9a-f]*"' | sed 's/.*"\(snap-[0-9a-f]*\)"/"\1"/' | paste -sd, -)"
-log "snapshots" "apiMs=$API_MS" "snapshotIds=[${SNAPSHOTS}]"
 run_post || exit 1
 exit 0

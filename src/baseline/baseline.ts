@@ -351,7 +351,7 @@ export class EbsBackupBaseline extends Construct {
           };
           const window = platform === EbsBackupBaseline.PLATFORM_WINDOWS
             ? new VssMaintenanceWindow(tierScope, 'Vss', common)
-            : new FsfreezeMaintenanceWindow(tierScope, 'Fsfreeze', { ...common, mountPoints: c.linuxMountPoints ?? ['/data'] });
+            : new FsfreezeMaintenanceWindow(tierScope, 'Fsfreeze', { ...common, mountPoints: c.linuxMountPoints });
           this.maintenanceWindows.push(window);
           this.alarms.push(window.crashConsistentAlarm, window.failedRunsAlarm, window.expiryFailedAlarm);
           mechanisms.push({

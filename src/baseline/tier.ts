@@ -51,7 +51,7 @@ export interface TierConsistentSnapshotOptions {
   /**
    * The Linux mount points frozen around the snapshot (never `/`).
    *
-   * @default ['/data']
+   * @default - every EBS-backed file system of the instance except the root one
    */
   readonly linuxMountPoints?: string[];
   /**
@@ -208,7 +208,7 @@ export interface GoldTierOptions {
   /**
    * Linux mount points frozen around each snapshot.
    *
-   * @default ['/data']
+   * @default - every EBS-backed file system of the instance except the root one
    */
   readonly linuxMountPoints?: string[];
   /**

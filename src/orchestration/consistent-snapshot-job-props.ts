@@ -109,9 +109,11 @@ export interface ConsistentSnapshotJobProps {
   readonly alarmTopic?: sns.ITopic;
 
   /**
-   * Alarm when the pause window (application quiesced) exceeds this.
+   * Alarm when the pause window (application quiesced) exceeds this. It also bounds the
+   * on-instance watchdog of `SnapshotStep.freezeFileSystems()` steps that set no `maxPause`, so a
+   * lost thaw step still thaws.
    *
-   * @default - no pause-window alarm
+   * @default - no pause-window alarm; freeze steps thaw themselves after 5 minutes
    */
   readonly maxPauseWindow?: Duration;
 

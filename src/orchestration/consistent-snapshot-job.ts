@@ -132,6 +132,7 @@ export class ConsistentSnapshotJob extends Construct {
       }),
       maxConcurrency: props.maxConcurrency ?? 40,
       completionTimeout: props.waitForCompletion ? props.completionTimeout ?? Duration.hours(6) : undefined,
+      maxPauseWindow: props.maxPauseWindow,
       expiryFunction: this.expiryFunction,
       metricsFunction: this.metricsFunction,
       topic: this.alarmTopic,

@@ -64,6 +64,20 @@ export interface RunDocumentStepOptions extends RunCommandStepOptions {
   readonly parameters?: { [name: string]: string[] };
 }
 
+/**
+ * Options of a step that freezes file systems on the job's target instances.
+ */
+export interface FreezeFileSystemsStepOptions extends RunCommandStepOptions {
+  /**
+   * The longest the file systems stay frozen: a watchdog started on each instance before the
+   * freeze thaws them after this, even if the thaw step never reaches the instance (the execution
+   * is stopped, SendCommand is denied or throttled, the agent is down).
+   *
+   * @default - the job's `maxPauseWindow`, or 5 minutes when the job sets none
+   */
+  readonly maxPause?: Duration;
+}
+
 /** The kinds of step. */
 export enum SnapshotStepKind {
   /** Invoke a Lambda function. */
@@ -76,6 +90,8 @@ export enum SnapshotStepKind {
 
 /** @internal */
 export interface StepRenderContext {
+  /** The job's `maxPauseWindow`, the default bound of a freeze step's watchdog. */
+  readonly maxPauseWindow?: Duration;
   /** The scope the states are created in (their construct ids start with `name`). */
   readonly scope: Construct;
   /** The state name of the step, e.g. `Before1`; inner states are `Before1.<Part>`. */
@@ -107,7 +123,7 @@ const AWS_POWERSHELL = 'AWS-RunPowerShellScript';
  * @example
  * declare const enterHotBackup: lambda.IFunction;
  * SnapshotStep.lambda(enterHotBackup, { timeout: Duration.minutes(2) });
- * SnapshotStep.runCommand(['sync', 'fsfreeze -f /data']);
+ * SnapshotStep.freezeFileSystems(['/data'], { maxPause: Duration.minutes(2) });
  */
 export class SnapshotStep {
   /**
@@ -135,6 +151,34 @@ export class SnapshotStep {
   public static runCommand(commands: string[], options: RunCommandStepOptions = {}): SnapshotStep {
     checkCommands('SnapshotStep.runCommand', commands);
     return SnapshotStep.document('SnapshotStep.runCommand', AWS_SHELL, { commands }, options, Duration.hours(48));
+  }
+
+  /**
+   * Flush and freeze file systems on every target instance (`sync`, then `fsfreeze -f`), with an
+   * on-instance watchdog that thaws them after `maxPause` even if the job's thaw step is lost.
+   * Pair it with `SnapshotStep.thawFileSystems()` among the `after` steps. A mount point that is
+   * `/` or not a mount point fails the step before anything is frozen; a freeze that fails on one
+   * of them thaws the others.
+   */
+  public static freezeFileSystems(mountPoints: string[], options: FreezeFileSystemsStepOptions = {}): SnapshotStep {
+    const where = 'SnapshotStep.freezeFileSystems';
+    checkMountPoints(where, mountPoints);
+    const explicit = options.maxPause;
+    if (explicit) {
+      checkRange(where, 'maxPause', explicit, Duration.seconds(5), Duration.days(1));
+    }
+    return SnapshotStep.document(where, AWS_SHELL, {}, options, Duration.hours(48),
+      (ctx) => ({ commands: freezeCommands(mountPoints, explicit ?? ctx.maxPauseWindow ?? Duration.minutes(5)) }));
+  }
+
+  /**
+   * Thaw file systems frozen by `SnapshotStep.freezeFileSystems()` and stop their watchdog.
+   * Thawing a file system that is not frozen succeeds, so the step is safe to retry.
+   */
+  public static thawFileSystems(mountPoints: string[], options: RunCommandStepOptions = {}): SnapshotStep {
+    const where = 'SnapshotStep.thawFileSystems';
+    checkMountPoints(where, mountPoints);
+    return SnapshotStep.document(where, AWS_SHELL, { commands: thawCommands(mountPoints) }, options, Duration.hours(48));
   }
 
   /**
@@ -175,12 +219,13 @@ export class SnapshotStep {
 
   private static document(
     where: string, documentName: string, parameters: { [name: string]: string[] }, options: RunCommandStepOptions, maxTimeout: Duration,
+    parametersFor?: (ctx: StepRenderContext) => { [name: string]: string[] },
   ): SnapshotStep {
     const pollInterval = options.pollInterval ?? Duration.seconds(5);
     checkRange(where, 'pollInterval', pollInterval, Duration.seconds(1), Duration.minutes(5));
     // Run Command timeouts are 30 s to 30 days; AWS-RunShellScript's executionTimeout at most 48 hours.
     return new SnapshotStep(SnapshotStepKind.RUN_COMMAND, where, options, Duration.minutes(10), Duration.seconds(30), maxTimeout,
-      (ctx, timeout) => renderRunCommand(ctx, documentName, parameters, timeout, pollInterval));
+      (ctx, timeout) => renderRunCommand(ctx, documentName, parametersFor ? parametersFor(ctx) : parameters, timeout, pollInterval));
   }
 
   /** What the step runs. */
@@ -339,6 +384,55 @@ function documentArn(scope: Construct, documentName: string): string {
   return Stack.of(scope).formatArn({
     service: 'ssm', resource: 'document', resourceName: documentName, account: owned ? '' : undefined, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
   });
+}
+
+/** Where the freeze step's watchdog records its process group, for the thaw step to end it. */
+const WATCHDOG_PID_FILE = '/run/cdk-ebs-backup-freeze-watchdog.pid';
+
+/**
+ * The freeze step's shell lines. The watchdog leads its own session (setsid), so neither the end
+ * of this command nor a cancel by the agent ends it; it is armed before the first freeze.
+ */
+function freezeCommands(mountPoints: string[], maxPause: Duration): string[] {
+  const list = mountPoints.map(shellQuote).join(' ');
+  return [
+    'set -u',
+    `for m in ${list}; do mountpoint -q "$m" || { echo "$m is not a mount point; nothing was frozen" >&2; exit 1; }; done`,
+    'sync',
+    `setsid sh -c 'sleep "$1"; shift; for m in "$@"; do fsfreeze -u "$m" 2>/dev/null && echo "watchdog thawed $m"; done' cdk-ebs-backup-freeze-watchdog ${maxPause.toSeconds()} ${list} </dev/null >>/var/log/cdk-ebs-backup-freeze-watchdog.log 2>&1 &`,
+    `echo $! > ${WATCHDOG_PID_FILE}`,
+    `for m in ${list}; do fsfreeze -f "$m" || { echo "fsfreeze -f $m failed; thawing" >&2; for t in ${list}; do fsfreeze -u "$t" 2>/dev/null; done; exit 1; }; done`,
+    `echo "frozen: ${mountPoints.join(' ')} (the watchdog thaws them after ${maxPause.toSeconds()} s)"`,
+  ];
+}
+
+function thawCommands(mountPoints: string[]): string[] {
+  const list = mountPoints.map(shellQuote).join(' ');
+  return [
+    `for m in ${list}; do fsfreeze -u "$m" 2>/dev/null || true; done`,
+    // /bin/kill: dash's builtin takes no process group
+    `[ ! -s ${WATCHDOG_PID_FILE} ] || env kill -TERM -- "-$(cat ${WATCHDOG_PID_FILE})" 2>/dev/null || true`,
+    `rm -f ${WATCHDOG_PID_FILE}`,
+    `echo "thawed: ${mountPoints.join(' ')}"`,
+  ];
+}
+
+function shellQuote(s: string): string {
+  return `'${s}'`;
+}
+
+function checkMountPoints(where: string, mountPoints: string[]): void {
+  if (mountPoints.length === 0) {
+    throw new Error(`${where}: mountPoints must have at least one item, got [] (0 items)`);
+  }
+  for (const [i, m] of mountPoints.entries()) {
+    if (Token.isUnresolved(m)) {
+      throw new Error(`${where}: mountPoints[${i}] must be known at synthesis (it is embedded in the command), got a token`);
+    }
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(m) || m.replace(/\/+$/, '') === '') {
+      throw new Error(`${where}: mountPoints[${i}] must be an absolute path of letters, digits and . _ / - other than /, got '${m}'`);
+    }
+  }
 }
 
 function checkCommands(where: string, commands: string[]): void {

@@ -19,6 +19,7 @@ export interface WorkflowConfig {
   readonly capture: (scope: Construct) => CaptureRendering;
   readonly maxConcurrency: number;
   readonly completionTimeout?: Duration;
+  readonly maxPauseWindow?: Duration;
   readonly expiryFunction: lambda.IFunction;
   readonly metricsFunction: lambda.IFunction;
   readonly topic: sns.ITopic;
@@ -158,7 +159,9 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   // ---- before steps, in order; a failure goes straight to the after steps ----------------------
   let beforeEntry: sfn.IChainable = pauseStarted;
   for (let i = c.before.length - 1; i >= 0; i--) {
-    const { state } = c.before[i]._render({ scope: d, name: `Before${i + 1}`, phase: 'before', purpose: c.purpose, instanceIdsPath: '$.instances.ids' });
+    const { state } = c.before[i]._render({
+      scope: d, name: `Before${i + 1}`, phase: 'before', purpose: c.purpose, instanceIdsPath: '$.instances.ids', maxPauseWindow: c.maxPauseWindow,
+    });
     state.addCatch(afterEntry, { errors: [sfn.Errors.ALL], resultPath: ERROR });
     state.next(beforeEntry);
     beforeEntry = state;

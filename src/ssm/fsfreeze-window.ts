@@ -16,15 +16,21 @@ const WATCHDOG_MARGIN_SECONDS = 5;
  */
 export interface FsfreezeMaintenanceWindowProps extends SnapshotMaintenanceWindowProps {
   /**
-   * The mount points to freeze (not `/`: the agent, the CLI and the watchdog write there).
-   * Every EBS volume of the instance is snapshotted in one call either way.
+   * The mount points to freeze, each the mount of a whole file system on EBS volumes (never `/`,
+   * a bind mount, or a file system on the boot volume: the script refuses them on the instance).
+   * Exactly the EBS volumes under them are snapshotted, in one call, tagged `AppConsistent=true`;
+   * the instance's other EBS data volumes are left out.
+   *
+   * @default - every EBS-backed file system mounted on the instance except the root one; an
+   * instance with none fails its run (and raises `failedRunsAlarm`)
    */
-  readonly mountPoints: string[];
+  readonly mountPoints?: string[];
 
   /**
-   * Leave the boot volume out of the snapshot set.
+   * Leave the boot volume out. The root file system is never frozen, so a root snapshot asked
+   * for (`false`) is taken right after the thaw and labelled `AppConsistent=false`.
    *
-   * @default false
+   * @default true
    */
   readonly excludeBootVolume?: boolean;
 
@@ -55,8 +61,9 @@ export interface FsfreezeMaintenanceWindowProps extends SnapshotMaintenanceWindo
 /**
  * Application-consistent snapshots of Linux instances in a Systems Manager maintenance window:
  * the same props shape as `VssMaintenanceWindow`, with its own Command document that, on the
- * instance, fetches credentials first, freezes the mount points with `fsfreeze`, calls
- * `CreateSnapshots` once for every volume, and thaws; a watchdog bounds the pause.
+ * instance, maps the mount points to their EBS volumes, fetches credentials and prepares a signed
+ * request first, freezes with `fsfreeze`, sends one `CreateSnapshots` of exactly the frozen
+ * volumes, and thaws; a watchdog bounds the pause and every exit path thaws.
  */
 export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
   /** The Command document that quiesces and snapshots. */
@@ -102,7 +109,7 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
       documentFormat: 'JSON',
       content: {
         schemaVersion: '2.2',
-        description: `cdk-ebs-backup: freeze ${props.mountPoints.join(' ')}, CreateSnapshots once for every volume, thaw (${props.purpose})`,
+        description: `cdk-ebs-backup: freeze ${props.mountPoints?.join(' ') ?? 'every EBS data file system'}, snapshot exactly their volumes, thaw (${props.purpose})`,
         mainSteps: [{
           action: 'aws:runShellScript',
           name: 'fsfreezeSnapshot',
@@ -110,8 +117,8 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
           inputs: {
             timeoutSeconds: String(Math.max(600, watchdog * 3)),
             runCommand: renderRunCommand({
-              mountPoints: props.mountPoints,
-              excludeBootVolume: props.excludeBootVolume ?? false,
+              mountPoints: props.mountPoints ?? [],
+              excludeBootVolume: props.excludeBootVolume ?? true,
               tagSpecifications: stack.toJsonString([{ ResourceType: 'snapshot', Tags: Object.entries(snapshotTags).map(([Key, Value]) => ({ Key, Value })) }]),
               description: `cdk-ebs-backup ${props.purpose} (fsfreeze)`,
               watchdogSeconds: watchdog,

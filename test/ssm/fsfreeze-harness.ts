@@ -6,6 +6,7 @@
  * Shared by test/ssm/fsfreeze-script.test.ts and bench/ssm.bench.ts. Needs root.
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
@@ -38,14 +39,25 @@ export type FsType = 'ext4' | 'xfs';
 export class LoopMounts {
   public readonly dir: string;
   public readonly mountPoints: string[] = [];
+  /** The EBS volume id each mount's loop device stands for (same order as mountPoints). */
+  public readonly volumeIds: string[] = [];
+  /**
+   * A stand-in for /dev/disk/by-id: udev's NVMe EBS names (`nvme-Amazon_Elastic_Block_Store_vol…`)
+   * pointing at the loop devices, passed to the script as FSFREEZE_EBS_BY_ID_DIR.
+   */
+  public readonly byIdDir: string;
+  /** The loop device of each mount (same order as mountPoints). */
+  public readonly devices: string[] = [];
   private readonly loops: string[] = [];
 
   constructor(prefix = 'fsfreeze-') {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    this.byIdDir = path.join(this.dir, 'by-id');
+    fs.mkdirSync(this.byIdDir);
   }
 
   /** Create and mount one file system; returns its mount point. */
-  public add(type: FsType): string {
+  public add(type: FsType, ebs = true): string {
     const i = this.mountPoints.length;
     const image = path.join(this.dir, `vol${i}.img`);
     const mnt = path.join(this.dir, `mnt${i}`);
@@ -55,8 +67,17 @@ export class LoopMounts {
     execFileSync(type === 'xfs' ? 'mkfs.xfs' : 'mkfs.ext4', type === 'xfs' ? ['-q', image] : ['-q', '-F', image]);
     const loop = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
     this.loops.push(loop);
+    this.devices.push(loop);
     execFileSync('mount', ['-t', type, loop, mnt]);
     this.mountPoints.push(mnt);
+    const volumeId = `vol-0${(0xd000 + i).toString(16)}${'0'.repeat(12)}`;
+    this.volumeIds.push(volumeId);
+    if (!ebs) {
+      return mnt;
+    }
+    // what udev creates for an NVMe EBS volume: the id without its dash, and a -part link we must ignore
+    fs.symlinkSync(loop, path.join(this.byIdDir, `nvme-Amazon_Elastic_Block_Store_${volumeId.replace('-', '')}`));
+    fs.symlinkSync(loop, path.join(this.byIdDir, `nvme-Amazon_Elastic_Block_Store_${volumeId.replace('-', '')}-part1`));
     return mnt;
   }
 
@@ -85,33 +106,63 @@ export interface StubCall {
   readonly params: Record<string, string>;
   readonly dryRun: boolean;
   readonly at: number;
+  /** The volumes EC2 would snapshot for this request (InstanceSpecification applied). */
+  readonly volumeIds: string[];
+  /** The tags the request puts on its snapshots. */
+  readonly tags: Record<string, string>;
+  /** The HTTP status the stub answered with (undefined while pending or hanging). */
+  status?: number;
 }
 
 /** What the stub does with a (non-dry-run) CreateSnapshots request. */
 export type StubBehaviour =
   | { kind: 'succeed'; latencyMs: number }
+  /** 500 InternalError, as EC2 answers a server-side failure. */
   | { kind: 'fail'; latencyMs: number }
+  /** 503 RequestLimitExceeded, EC2's throttling answer. */
+  | { kind: 'throttle'; latencyMs: number }
   | { kind: 'hang' };
 
 export interface StubEc2 {
   readonly url: string;
   readonly calls: StubCall[];
-  /** Volume ids the stub reports for the instance. */
+  /** The instance's root volume (what ExcludeBootVolume leaves out). */
+  rootVolume: string;
+  /** The instance's data volume ids. */
   volumes: string[];
   behaviour: StubBehaviour;
+  /**
+   * IMDS `meta-data/block-device-mapping/` of a Xen instance (name -> device, e.g. ebs1 -> sdf);
+   * none on Nitro, where EBS volumes are NVMe devices named by udev.
+   */
+  blockDeviceMapping: Record<string, string>;
+  /** Behaviours for the next real calls, in order, before `behaviour` applies again. */
+  queue: StubBehaviour[];
   /** Called when a real CreateSnapshots arrives, before the stub answers (probe the mounts here). */
   onCreate?: (call: StubCall) => Promise<void>;
   close(): Promise<void>;
 }
 
-/** A local stub of the EC2 query API (CreateSnapshots) and of IMDSv2, on 127.0.0.1. */
+export const STUB_CREDENTIALS = { AccessKeyId: 'ASIASTUBSTUBSTUBSTUB', SecretAccessKey: 'stub/secret', Token: 'stub-session-token' };
+
+/**
+ * A local stub of the EC2 query API (CreateSnapshots) and of IMDSv2, on 127.0.0.1. It answers as
+ * EC2 does (API reference, "CreateSnapshots", "InstanceSpecification", "Error codes for the Amazon
+ * EC2 API"): it checks the SigV4 signature and the session token, snapshots the instance's volumes
+ * minus ExcludeBootVolume and ExcludeDataVolumeId.N (the root volume's id there fails the request),
+ * answers DryRun with 412 DryRunOperation, failures with 500 InternalError and throttling with
+ * 503 RequestLimitExceeded.
+ */
 export async function startStubEc2(): Promise<StubEc2> {
   const sockets = new Set<import('net').Socket>();
   const stub: StubEc2 = {
     url: '',
     calls: [],
+    rootVolume: 'vol-0f000000000000001',
     volumes: ['vol-0aaaaaaaaaaaaaaa1'],
     behaviour: { kind: 'succeed', latencyMs: 0 },
+    queue: [],
+    blockDeviceMapping: {},
     close: async () => {
       for (const s of sockets) {
         s.destroy();
@@ -148,29 +199,62 @@ async function handle(stub: StubEc2, req: http.IncomingMessage, res: http.Server
     const meta: Record<string, string> = {
       '/latest/meta-data/instance-id': INSTANCE_ID,
       '/latest/meta-data/placement/region': 'us-east-1',
+      '/latest/meta-data/services/domain': 'amazonaws.com',
       '/latest/meta-data/iam/security-credentials/': 'VssInstanceRole',
       '/latest/meta-data/iam/security-credentials/VssInstanceRole': JSON.stringify({
         Code: 'Success',
         Type: 'AWS-HMAC',
-        AccessKeyId: 'ASIASTUBSTUBSTUBSTUB',
-        SecretAccessKey: 'stub/secret',
-        Token: 'stub-session-token',
+        ...STUB_CREDENTIALS,
         Expiration: '2099-01-01T00:00:00Z',
       }, null, 2),
     };
+    if (Object.keys(stub.blockDeviceMapping).length > 0) {
+      meta['/latest/meta-data/block-device-mapping/'] = Object.keys(stub.blockDeviceMapping).join('\n');
+      for (const [name, device] of Object.entries(stub.blockDeviceMapping)) {
+        meta[`/latest/meta-data/block-device-mapping/${name}`] = device;
+      }
+    }
     return meta[url] === undefined ? send(res, 404, '', 'text/plain') : send(res, 200, meta[url], 'text/plain');
   }
-  // EC2 query API
+  // EC2 query API: signed with SigV4 and the session token, or AuthFailure
+  const authError = checkSigV4(req, body);
+  if (authError) {
+    return send(res, 401, ec2Error('AuthFailure', authError), 'text/xml');
+  }
   const params = Object.fromEntries(new URLSearchParams(body));
   if (params.Action !== 'CreateSnapshots') {
     return send(res, 400, ec2Error('InvalidAction', `stub does not implement ${params.Action}`), 'text/xml');
   }
-  const call: StubCall = { params, dryRun: params.DryRun === 'true', at: performance.now() };
+  if (params['InstanceSpecification.InstanceId'] !== INSTANCE_ID) {
+    return send(res, 400, ec2Error('InvalidInstanceID.NotFound', `The instance ID '${params['InstanceSpecification.InstanceId']}' does not exist`), 'text/xml');
+  }
+  const excluded = Object.entries(params).filter(([k]) => /^InstanceSpecification\.ExcludeDataVolumeId\.\d+$/.test(k)).map(([, v]) => v);
+  if (excluded.includes(stub.rootVolume)) {
+    // InstanceSpecification: "If you specify the ID of the root volume, the request fails."
+    return send(res, 400, ec2Error('InvalidParameterValue', 'The root volume cannot be excluded with ExcludeDataVolumeIds: use ExcludeBootVolume'), 'text/xml');
+  }
+  const unknown = excluded.filter((v) => !stub.volumes.includes(v));
+  if (unknown.length > 0) {
+    return send(res, 400, ec2Error('InvalidVolume.NotFound', `The volume '${unknown[0]}' is not attached to ${INSTANCE_ID}`), 'text/xml');
+  }
+  if (excluded.length > 40) {
+    return send(res, 400, ec2Error('InvalidParameterValue', 'ExcludeDataVolumeIds takes at most 40 volume ids'), 'text/xml');
+  }
+  const volumeIds = [...(params['InstanceSpecification.ExcludeBootVolume'] === 'true' ? [] : [stub.rootVolume]), ...stub.volumes.filter((v) => !excluded.includes(v))];
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) {
+    const m = /^TagSpecification\.1\.Tag\.(\d+)\.Key$/.exec(k);
+    if (m) {
+      tags[v] = params[`TagSpecification.1.Tag.${m[1]}.Value`] ?? '';
+    }
+  }
+  const call: StubCall = { params, dryRun: params.DryRun === 'true', at: performance.now(), volumeIds, tags };
   stub.calls.push(call);
   if (call.dryRun) {
+    call.status = 412;
     return send(res, 412, ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'), 'text/xml');
   }
-  const behaviour = stub.behaviour;
+  const behaviour = stub.queue.shift() ?? stub.behaviour;
   if (stub.onCreate) {
     await stub.onCreate(call);
   }
@@ -179,14 +263,53 @@ async function handle(stub: StubEc2, req: http.IncomingMessage, res: http.Server
   }
   await sleep(behaviour.latencyMs);
   if (behaviour.kind === 'fail') {
-    return send(res, 503, ec2Error('InternalError', 'stub: an internal error occurred'), 'text/xml');
+    call.status = 500;
+    return send(res, 500, ec2Error('InternalError', 'An internal error has occurred.'), 'text/xml');
   }
-  const items = stub.volumes.map((v, i) => `<item><snapshotId>snap-0${String(i).padStart(16, '0')}</snapshotId>` +
-    `<volumeId>${v}</volumeId><state>pending</state><startTime>2025-01-01T04:00:00.000Z</startTime>` +
+  if (behaviour.kind === 'throttle') {
+    call.status = 503;
+    return send(res, 503, ec2Error('RequestLimitExceeded', 'Request limit exceeded.'), 'text/xml');
+  }
+  call.status = 200;
+  const tagSet = Object.entries(tags).map(([k, v]) => `<item><key>${k}</key><value>${v}</value></item>`).join('');
+  const items = volumeIds.map((v, i) => `<item><snapshotId>snap-0${String(stub.calls.length * 100 + i).padStart(16, '0')}</snapshotId>` +
+    `<tagSet>${tagSet}</tagSet><volumeId>${v}</volumeId><state>pending</state><startTime>2025-01-01T04:00:00.000Z</startTime>` +
     '<progress></progress><ownerId>123456789012</ownerId><volumeSize>8</volumeSize><encrypted>true</encrypted></item>').join('');
   return send(res, 200,
     `<CreateSnapshotsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>stub</requestId><snapshotSet>${items}</snapshotSet></CreateSnapshotsResponse>`,
     'text/xml');
+}
+
+/** Verifies a SigV4 header signature (the AWS General Reference's algorithm); returns the error or ''. */
+function checkSigV4(req: http.IncomingMessage, body: string): string {
+  const auth = String(req.headers.authorization ?? '');
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!m) {
+    return `not a SigV4 Authorization header: '${auth}'`;
+  }
+  const [, accessKey, day, region, service, signedHeaders, signature] = m;
+  if (accessKey !== STUB_CREDENTIALS.AccessKeyId || service !== 'ec2' || region !== 'us-east-1') {
+    return `unexpected credential scope ${accessKey}/${region}/${service}`;
+  }
+  if (req.headers['x-amz-security-token'] !== STUB_CREDENTIALS.Token) {
+    return 'the session token is missing (temporary credentials need X-Amz-Security-Token)';
+  }
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  const names = signedHeaders.split(';');
+  for (const required of ['host', 'x-amz-date']) {
+    if (!names.includes(required)) {
+      return `${required} is not signed`;
+    }
+  }
+  const canonicalHeaders = names.map((n) => `${n}:${String(req.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const [pathPart, query = ''] = (req.url ?? '/').split('?');
+  const hash = (x: string) => crypto.createHash('sha256').update(x, 'utf8').digest('hex');
+  const canonical = [req.method, pathPart, query, canonicalHeaders, signedHeaders, hash(body)].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, `${day}/${region}/${service}/aws4_request`, hash(canonical)].join('\n');
+  const hmac = (key: crypto.BinaryLike, x: string) => crypto.createHmac('sha256', key).update(x, 'utf8').digest();
+  const key = hmac(hmac(hmac(hmac(`AWS4${STUB_CREDENTIALS.SecretAccessKey}`, day), region), service), 'aws4_request');
+  const expected = crypto.createHmac('sha256', key).update(toSign, 'utf8').digest('hex');
+  return expected === signature ? '' : 'The request signature we calculated does not match the signature you provided';
 }
 
 function ec2Error(code: string, message: string): string {
@@ -206,7 +329,7 @@ export function sleep(ms: number): Promise<void> {
 export const DEBIAN_AWS_CLI = '/usr/bin/aws';
 
 /** The environment the document gives the script, pointed at the stub. */
-export function scriptEnv(stub: StubEc2, mounts: string[], lockFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function scriptEnv(stub: StubEc2, mounts: string[], lockFile: string, byIdDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     // Debian's awscli (what the acceptance names, and what .ci/run installs) when present
     PATH: fs.existsSync(DEBIAN_AWS_CLI) ? `${path.dirname(DEBIAN_AWS_CLI)}:${process.env.PATH}` : process.env.PATH,
@@ -222,7 +345,9 @@ export function scriptEnv(stub: StubEc2, mounts: string[], lockFile: string, ext
     FSFREEZE_EC2_ENDPOINT: stub.url,
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_MAX_ATTEMPTS: '1',
+    // the fake /dev/disk/by-id naming the loop devices as EBS volumes
+    FSFREEZE_EBS_BY_ID_DIR: byIdDir,
+    // no AWS_MAX_ATTEMPTS or AWS_RETRY_MODE: the script must hold the CLI to one attempt itself
     ...extra,
   };
   return env;

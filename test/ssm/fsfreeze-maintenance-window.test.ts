@@ -53,7 +53,7 @@ describe('FsfreezeMaintenanceWindow', () => {
     const lines = runCommandOf(template);
     expect(lines).toEqual(expect.arrayContaining([
       "export FSFREEZE_MOUNT_POINTS='/data /var/lib/mysql'",
-      "export FSFREEZE_EXCLUDE_BOOT_VOLUME='false'",
+      "export FSFREEZE_EXCLUDE_BOOT_VOLUME='true'",
       "export FSFREEZE_WATCHDOG_SECONDS='20'",
       "export FSFREEZE_API_TIMEOUT_SECONDS='15'",
       `export FSFREEZE_PRE_COMMAND="$(echo '${Buffer.from("mysql -e 'FLUSH TABLES WITH READ LOCK'").toString('base64')}' | base64 -d)"`,
@@ -69,7 +69,7 @@ describe('FsfreezeMaintenanceWindow', () => {
       ],
     }]);
     // the script is embedded verbatim, and never contains SSM's {{ }} parameter syntax
-    expect(lines).toContain('setsid bash -c \'');
+    expect(lines).toContain("  setsid bash -c '");
     expect(lines.join('\n')).not.toContain('{{');
 
     t.hasResourceProperties('AWS::SSM::MaintenanceWindowTask', {
@@ -97,6 +97,11 @@ describe('FsfreezeMaintenanceWindow', () => {
     // the Linux window needs no Describe and no tagging after creation
     expect(statements.filter((s: any) => s.Resource === '*')).toEqual([]);
     t.resourceCountIs('AWS::SSM::Association', 0);
+  });
+
+  test('without mount points, the document leaves the choice to the instance: every EBS data file system', () => {
+    new FsfreezeMaintenanceWindow(stack, 'Linux', props({ mountPoints: undefined }));
+    expect(runCommandOf(checkedTemplate(stack))).toContain("export FSFREEZE_MOUNT_POINTS=''");
   });
 
   test('mount points given as tokens are not validated', () => {

@@ -2,7 +2,7 @@
  * The Linux quiesce script, for real: root, loop-mounted ext4 and xfs file systems, the real AWS
  * CLI pointed at a local stub of the EC2 API and IMDSv2 (see fsfreeze-harness.ts).
  */
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -34,13 +34,36 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
   let stub: StubEc2;
   let ext4: string;
   let xfs: string;
+  /** An EBS-backed mount the runs do not list: its volume must be excluded. */
+  let other: string;
+  /** A mount that is not on an EBS volume of the instance. */
+  let stray: string;
   let lockFile: string;
+  let shims: string;
+  const env = (list: string[], extra: Record<string, string> = {}) => scriptEnv(stub, list, lockFile, mounts.byIdDir, extra);
+  const real = () => stub.calls.filter((c) => !c.dryRun);
+  const volumeOf = (m: string) => mounts.volumeIds[mounts.mountPoints.indexOf(m)];
 
   beforeAll(async () => {
     mounts = new LoopMounts();
     ext4 = mounts.add('ext4');
     xfs = mounts.add('xfs');
+    other = mounts.add('ext4');
+    stray = mounts.add('ext4', false);
     lockFile = path.join(mounts.dir, 'fsfreeze.lock');
+    shims = path.join(mounts.dir, 'shims');
+    fs.mkdirSync(shims);
+    const realFsfreeze = execFileSync('sh', ['-c', 'command -v fsfreeze'], { encoding: 'utf8' }).trim();
+    // an fsfreeze that announces a freeze, sleeps FSFREEZE_SHIM_SLEEP before it, and fails for FSFREEZE_SHIM_FAIL
+    fs.writeFileSync(path.join(shims, 'fsfreeze'), [
+      '#!/bin/bash',
+      'if [ "$1" = -f ]; then',
+      '  [ "$2" != "${FSFREEZE_SHIM_FAIL:-}" ] || exit 1',
+      '  touch "${FSFREEZE_SHIM_MARK:-/dev/null}"',
+      '  sleep "${FSFREEZE_SHIM_SLEEP:-0}"',
+      'fi',
+      `exec ${realFsfreeze} "$@"`,
+    ].join('\n'), { mode: 0o755 });
     stub = await startStubEc2();
   });
 
@@ -52,17 +75,21 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
   beforeEach(() => {
     stub.calls.length = 0;
     stub.onCreate = undefined;
-    stub.volumes = ['vol-0aaaaaaaaaaaaaaa1', 'vol-0aaaaaaaaaaaaaaa2', 'vol-0aaaaaaaaaaaaaaa3'];
+    stub.queue = [];
+    stub.blockDeviceMapping = {};
+    stub.behaviour = { kind: 'succeed', latencyMs: 0 };
+    // the instance's data volumes: every one has its by-id name (the stray mount is not on one of them)
+    stub.volumes = [volumeOf(ext4), volumeOf(xfs), volumeOf(other)];
   });
 
   afterEach(async () => {
     // no test may leave a frozen file system behind, whatever happened
-    for (const m of [ext4, xfs]) {
+    for (const m of [ext4, xfs, other]) {
       expect(await isFrozen(m, 2000)).toBe(false);
     }
   });
 
-  test('writes block while frozen, resume after the thaw, and CreateSnapshots is called once for every volume', async () => {
+  test.each(['curl', 'cli'])('with %s: writes block while frozen, resume after the thaw, and one CreateSnapshots takes exactly the frozen volumes', async (client) => {
     // GIVEN a stub that answers after 700 ms and probes the mounts while the call is pending
     stub.behaviour = { kind: 'succeed', latencyMs: 700 };
     const blockedWrites: Array<ReturnType<typeof startWrite>> = [];
@@ -77,7 +104,7 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     };
 
     // WHEN
-    const result = await startScript(scriptEnv(stub, [ext4, xfs], lockFile)).done;
+    const result = await startScript(env([ext4, xfs], { FSFREEZE_API_CLIENT: client })).done;
 
     // THEN the run succeeded, writes were held during the call and completed after it
     expect(result.code).toBe(0);
@@ -86,26 +113,19 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     for (const ms of writeMs) {
       expect(ms).toBeGreaterThanOrEqual(300);
     }
-    for (const m of [ext4, xfs]) {
-      expect(await isFrozen(m)).toBe(false);
-    }
 
-    // exactly one real call (besides the permission dry run, made before any freeze), for the instance,
-    // with the library's tags, all data volumes included
-    const real = stub.calls.filter((c) => !c.dryRun);
-    expect(real).toHaveLength(1);
-    expect(stub.calls.filter((c) => c.dryRun)).toHaveLength(1);
+    // one real call (besides the dry run, made before any freeze) that snapshots the two frozen
+    // volumes only: not the root volume, not the unlisted mount's volume, not the non-mounted one
+    expect(real()).toHaveLength(1);
     expect(stub.calls[0].dryRun).toBe(true);
-    expect(real[0].params).toMatchObject({
-      'Action': 'CreateSnapshots',
+    expect(real()[0].volumeIds.sort()).toEqual([volumeOf(ext4), volumeOf(xfs)].sort());
+    expect(real()[0].params).toMatchObject({
       'InstanceSpecification.InstanceId': INSTANCE_ID,
-      'InstanceSpecification.ExcludeBootVolume': 'false',
+      'InstanceSpecification.ExcludeBootVolume': 'true',
       'CopyTagsFromSource': 'volume',
-      'TagSpecification.1.ResourceType': 'snapshot',
-      'TagSpecification.1.Tag.1.Key': 'backup:purpose',
-      'TagSpecification.1.Tag.1.Value': 'linux-app-consistent',
     });
-    expect(Object.keys(real[0].params).filter((k) => k.startsWith('InstanceSpecification.ExcludeDataVolumeId'))).toEqual([]);
+    expect(real()[0].tags).toMatchObject({ 'backup:purpose': 'linux-app-consistent', 'AppConsistent': 'true' });
+    expect(result.events.find((e) => e.event === 'dry-run')?.client).toBe(client);
 
     // the pause is measured and reported, and covers the call's latency
     const thawed = result.events.find((e) => e.event === 'thawed')!;
@@ -113,36 +133,90 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     expect(thawed.mounts).toBe(2);
     expect(thawed.frozenMs).toBeGreaterThanOrEqual(snapshots.apiMs);
     expect(snapshots.apiMs).toBeGreaterThanOrEqual(700);
-    expect(snapshots.snapshotIds).toHaveLength(3);
+    expect(snapshots.snapshotIds).toHaveLength(2);
   });
 
-  test('a failing API call still thaws, and the run fails', async () => {
+  test('a root volume asked for is snapshotted after the thaw and labelled crash-consistent', async () => {
+    const frozenAtCall: boolean[] = [];
+    stub.onCreate = async () => {
+      frozenAtCall.push(await isFrozen(ext4));
+    };
+    const result = await startScript(env([ext4], { FSFREEZE_EXCLUDE_BOOT_VOLUME: 'false' })).done;
+
+    expect(result.code).toBe(0);
+    const [consistent, root] = real();
+    expect(frozenAtCall).toEqual([true, false]);
+    expect(consistent.volumeIds).toEqual([volumeOf(ext4)]);
+    expect(consistent.tags.AppConsistent).toBe('true');
+    expect(root.volumeIds).toEqual([stub.rootVolume]);
+    expect(root.tags).toMatchObject({ AppConsistent: 'false', RootVolume: 'true', 'backup:purpose': 'linux-app-consistent' });
+  });
+
+  test('with no mount points, every EBS-backed file system but the root one is frozen', async () => {
+    const result = await startScript(env([])).done;
+    expect(result.code).toBe(0);
+    expect(result.events.find((e) => e.event === 'identity')).toMatchObject({ mounts: [ext4, xfs, other], excludedVolumes: [] });
+    expect(real()[0].volumeIds.sort()).toEqual([volumeOf(ext4), volumeOf(xfs), volumeOf(other)].sort());
+  });
+
+  test('with no mount points and no EBS-backed file system, the run fails clearly', async () => {
+    const result = await startScript(env([], { FSFREEZE_EBS_BY_ID_DIR: path.join(mounts.dir, 'no-such-dir') })).done;
+    expect(result.code).toBe(3);
+    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/no EBS-backed file system besides \/ is mounted/);
+    expect(stub.calls).toHaveLength(0);
+  });
+
+  test('a failing API call (500 InternalError) is retried only as a new freeze cycle, then fails thawed', async () => {
     stub.behaviour = { kind: 'fail', latencyMs: 100 };
-    const result = await startScript(scriptEnv(stub, [ext4, xfs], lockFile)).done;
+    const frozenAtCall: boolean[] = [];
+    stub.onCreate = async () => {
+      frozenAtCall.push(await isFrozen(ext4));
+    };
+    const result = await startScript(env([ext4, xfs], { FSFREEZE_FREEZE_CYCLES: '2' })).done;
 
     expect(result.code).not.toBe(0);
-    expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ mounts: 2 });
-    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/CreateSnapshots failed/);
-    expect(await isFrozen(ext4)).toBe(false);
+    expect(real().map((c) => c.status)).toEqual([500, 500]);
+    expect(frozenAtCall).toEqual([true, true]);
+    expect(result.events.filter((e) => e.event === 'thawed')).toHaveLength(2);
+    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/CreateSnapshots failed \(thawed\): InternalError/);
   });
 
-  test('a hanging API call is cut off and thawed within the bound', async () => {
-    // GIVEN an endpoint that never answers, a 4 s API timeout and an 8 s watchdog
-    stub.behaviour = { kind: 'hang' };
+  test.each(['curl', 'cli'])('with %s and the CLI\'s production retry settings, a throttled call (503 RequestLimitExceeded) is retried only after a thaw', async (client) => {
+    // GIVEN EC2 throttles the first call; no AWS_MAX_ATTEMPTS comes from the harness
+    stub.queue = [{ kind: 'throttle', latencyMs: 50 }];
+    const frozenAtCall: boolean[] = [];
+    stub.onCreate = async () => {
+      frozenAtCall.push(await isFrozen(ext4));
+    };
+    const result = await startScript(env([ext4], { FSFREEZE_API_CLIENT: client })).done;
+
+    // THEN one attempt per freeze: throttled, thawed, frozen again, succeeded
+    expect(result.code).toBe(0);
+    expect(real().map((c) => c.status)).toEqual([503, 200]);
+    expect(frozenAtCall).toEqual([true, true]);
+    expect(result.events.map((e) => e.event).filter((e) => ['thawed', 'retry', 'snapshots'].includes(e))).toEqual(['thawed', 'retry', 'thawed', 'snapshots']);
+    expect(result.events.find((e) => e.event === 'retry')).toMatchObject({ code: 'RequestLimitExceeded' });
+  });
+
+  test.each(['curl', 'cli'])('with %s, a read timeout is cut off within the bound and never produces a second CreateSnapshots', async (client) => {
+    // GIVEN an endpoint that hangs on the first call only (a retry would succeed), a 4 s API timeout and an 8 s watchdog
+    stub.queue = [{ kind: 'hang' }];
     let frozenWhileHanging = false;
     stub.onCreate = async () => {
-      frozenWhileHanging = await isFrozen(xfs);
+      frozenWhileHanging ||= await isFrozen(xfs);
     };
 
-    const result = await startScript(scriptEnv(stub, [ext4, xfs], lockFile)).done;
+    const result = await startScript(env([ext4, xfs], { FSFREEZE_API_CLIENT: client })).done;
+    await sleep(3000);
 
-    // THEN the script thawed itself at the API timeout, before the watchdog's bound
+    // THEN the script thawed itself at the API timeout, before the watchdog's bound, and nothing followed
     expect(frozenWhileHanging).toBe(true);
     expect(result.code).toBe(124);
     const thawed = result.events.find((e) => e.event === 'thawed')!;
-    expect(thawed.frozenMs).toBeGreaterThanOrEqual(3500);
+    expect(thawed.frozenMs).toBeGreaterThanOrEqual(3000);
     expect(thawed.frozenMs).toBeLessThan(8000);
     expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/did not answer within 4s/);
+    expect(real()).toHaveLength(1);
   });
 
   test('a killed script is thawed by the watchdog within the bound', async () => {
@@ -151,7 +225,7 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     let signalCall!: () => void;
     const called = new Promise<void>((resolve) => (signalCall = resolve));
     stub.onCreate = async () => signalCall();
-    const run = startScript(scriptEnv(stub, [ext4, xfs], lockFile, { FSFREEZE_API_TIMEOUT_SECONDS: '7' }));
+    const run = startScript(env([ext4, xfs], { FSFREEZE_API_TIMEOUT_SECONDS: '7' }));
     await called;
     expect(await isFrozen(ext4)).toBe(true);
 
@@ -168,8 +242,75 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     expect(await isFrozen(ext4)).toBe(false);
     const watchdogLog = fs.readFileSync(lockFile.replace(/\.lock$/, '.watchdog.log'), 'utf8');
     expect(watchdogLog).toContain('"event":"watchdog-thawed"');
-    // the hung CLI call is ended by its own timeout; wait for it so the lock is free for the next test
+    // the hung call is ended by its own timeout; wait for it so the lock is free for the next test
     await sleep(2500);
+  });
+
+  test('SIGTERM while frozen (an agent cancel) thaws at once, not at the watchdog bound', async () => {
+    stub.behaviour = { kind: 'hang' };
+    let signalCall!: () => void;
+    const called = new Promise<void>((resolve) => (signalCall = resolve));
+    stub.onCreate = async () => signalCall();
+    const run = startScript(env([ext4, xfs]));
+    await called;
+    expect(await isFrozen(ext4)).toBe(true);
+
+    process.kill(run.child.pid!, 'SIGTERM');
+    const result = await run.done;
+    await sleep(1000);
+
+    expect(result.code).toBe(143);
+    expect(await isFrozen(ext4, 1000)).toBe(false);
+    expect(await isFrozen(xfs, 1000)).toBe(false);
+    expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ mounts: 2 });
+  });
+
+  test('SIGTERM during a slow freeze leaves nothing frozen 3 s after exit', async () => {
+    // GIVEN an fsfreeze that takes 2 s before it freezes
+    const mark = path.join(mounts.dir, 'freezing');
+    fs.rmSync(mark, { force: true });
+    const run = startScript(env([ext4, xfs], {
+      PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_SLEEP: '2', FSFREEZE_SHIM_MARK: mark,
+    }));
+    while (!fs.existsSync(mark)) {
+      await sleep(20);
+    }
+
+    // WHEN the script alone is terminated while the freezes are in flight
+    process.kill(run.child.pid!, 'SIGTERM');
+    const result = await run.done;
+    await sleep(3000);
+
+    // THEN (well before the 8 s watchdog) nothing is frozen, and no snapshot was taken
+    expect(result.code).toBe(143);
+    expect(await isFrozen(ext4, 1000)).toBe(false);
+    expect(await isFrozen(xfs, 1000)).toBe(false);
+    expect(real()).toHaveLength(0);
+  });
+
+  test('a partial freeze failure thaws the mounts that froze, at once', async () => {
+    const run = startScript(env([ext4, xfs], { PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_FAIL: xfs }));
+    const result = await run.done;
+    const write = startWrite(ext4);
+    const ms = await write.done;
+
+    expect(result.code).not.toBe(0);
+    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(new RegExp(`fsfreeze -f failed for ${xfs}`));
+    expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ mounts: 1 });
+    expect(ms).toBeLessThan(2000);
+    expect(real()).toHaveLength(0);
+  });
+
+  test('the post command runs after the thaw: its write to a frozen mount does not wait for the watchdog', async () => {
+    const probe = path.join(mounts.dir, 'post-ms');
+    const result = await startScript(env([ext4], {
+      FSFREEZE_PRE_COMMAND: 'true',
+      FSFREEZE_POST_COMMAND: `s=$(date +%s%N); dd if=/dev/zero of=${ext4}/post bs=4k count=1 conv=fsync status=none; echo $(( ($(date +%s%N) - s) / 1000000 )) > ${probe}`,
+    })).done;
+
+    expect(result.code).toBe(0);
+    expect(Number(fs.readFileSync(probe, 'utf8'))).toBeLessThan(2000);
+    expect(result.elapsedMs).toBeLessThan(8000);
   });
 
   test('a second concurrent run does not double-freeze, and leaves the first run intact', async () => {
@@ -178,11 +319,11 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     let signalCall!: () => void;
     const called = new Promise<void>((resolve) => (signalCall = resolve));
     stub.onCreate = async () => signalCall();
-    const first = startScript(scriptEnv(stub, [ext4, xfs], lockFile));
+    const first = startScript(env([ext4, xfs]));
     await called;
 
     // WHEN a second run starts meanwhile
-    const second = await startScript(scriptEnv(stub, [ext4, xfs], lockFile)).done;
+    const second = await startScript(env([ext4, xfs])).done;
 
     // THEN it refuses without touching the file systems, which stay frozen for the first run
     expect(second.code).toBe(75);
@@ -191,14 +332,15 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     expect(await isFrozen(ext4)).toBe(true);
     const result = await first.done;
     expect(result.code).toBe(0);
-    expect(stub.calls.filter((c) => !c.dryRun)).toHaveLength(1);
+    expect(real()).toHaveLength(1);
   });
 
   test('runs the pre and post commands around the freeze, and the post command even on failure', async () => {
     const marker = path.join(mounts.dir, 'hooks.log');
     fs.rmSync(marker, { force: true });
     stub.behaviour = { kind: 'fail', latencyMs: 0 };
-    const result = await startScript(scriptEnv(stub, [ext4], lockFile, {
+    const result = await startScript(env([ext4], {
+      FSFREEZE_FREEZE_CYCLES: '1',
       FSFREEZE_PRE_COMMAND: `echo pre >> ${marker}`,
       FSFREEZE_POST_COMMAND: `echo post >> ${marker}`,
     })).done;
@@ -208,21 +350,73 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
   });
 
   test('a failing pre command aborts before any freeze', async () => {
-    const result = await startScript(scriptEnv(stub, [ext4], lockFile, { FSFREEZE_PRE_COMMAND: 'exit 3' })).done;
+    const result = await startScript(env([ext4], { FSFREEZE_PRE_COMMAND: 'exit 3' })).done;
     expect(result.code).not.toBe(0);
     expect(result.events.map((e) => e.event)).not.toContain('thawed');
-    expect(stub.calls.filter((c) => !c.dryRun)).toHaveLength(0);
+    expect(real()).toHaveLength(0);
   });
 
-  test.each([
-    ['the root file system', { FSFREEZE_MOUNT_POINTS: '/' }, /refusing to freeze \//],
-    ['a directory that is not a mount point', { FSFREEZE_MOUNT_POINTS: '/etc' }, /is not a mount point/],
-    ['no mount point', { FSFREEZE_MOUNT_POINTS: '' }, /FSFREEZE_MOUNT_POINTS is empty/],
-    ['an API timeout beyond the watchdog', { FSFREEZE_API_TIMEOUT_SECONDS: '9' }, /below the watchdog/],
-  ])('refuses %s without freezing anything', async (_name, extra, message) => {
-    const result = await startScript(scriptEnv(stub, [ext4], lockFile, extra)).done;
-    expect(result.code).not.toBe(0);
-    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(message);
+  describe('refuses what it must not freeze', () => {
+    const binds: string[] = [];
+    let bindOfSubdir: string;
+    let bindOfRootFsDir: string;
+    beforeAll(() => {
+      // a bind mount of a directory of the ext4 file system, and one of a directory of the root file system
+      fs.mkdirSync(path.join(ext4, 'sub'), { recursive: true });
+      bindOfSubdir = path.join(mounts.dir, 'bind-sub');
+      bindOfRootFsDir = path.join(mounts.dir, 'bind-root');
+      const rootDir = fs.mkdtempSync('/var/tmp/fsfreeze-rootfs-');
+      for (const [src, dst] of [[path.join(ext4, 'sub'), bindOfSubdir], [rootDir, bindOfRootFsDir]]) {
+        fs.mkdirSync(dst);
+        execFileSync('mount', ['--bind', src, dst]);
+        binds.push(dst);
+      }
+    });
+    afterAll(() => {
+      for (const b of binds.reverse()) {
+        execFileSync('umount', [b]);
+      }
+    });
+
+    test.each([
+      ['the root file system', () => '/', /refusing to freeze: \/ is the root file system/],
+      ['a bind mount of a directory of a data file system', () => bindOfSubdir, /is a bind mount \(of \/sub/],
+      ['a bind mount of a directory of the root file system', () => bindOfRootFsDir, /is a bind mount|is the root file system/],
+      ['a directory that is not a mount point', () => '/etc', /\/etc is not a mount point/],
+      ['a file system that is not on an EBS volume', () => stray, /which is not an EBS volume of this instance/],
+    ])('refuses %s without freezing anything', async (_name, mount, message) => {
+      const result = await startScript(env([mount()])).done;
+      expect(result.code).not.toBe(0);
+      expect(result.events.find((e) => e.event === 'error')?.message).toMatch(message);
+      expect(stub.calls).toHaveLength(0);
+    });
+  });
+
+  describe('on a Xen instance (no NVMe names: IMDS lists the EBS devices, without volume ids)', () => {
+    const xenEnv = (list: string[]) => env(list, { FSFREEZE_EBS_BY_ID_DIR: path.join(mounts.dir, 'no-by-id') });
+    beforeEach(() => {
+      const dev = (m: string) => path.basename(mounts.devices[mounts.mountPoints.indexOf(m)]);
+      stub.blockDeviceMapping = { ami: 'sda1', root: '/dev/sda1', ebs1: dev(ext4), ebs2: dev(xfs), ebs3: dev(other) };
+    });
+
+    test('freezing every EBS data file system snapshots the data volumes, boot excluded', async () => {
+      const result = await startScript(xenEnv([ext4, xfs, other])).done;
+      expect(result.code).toBe(0);
+      expect(real()[0].params).not.toHaveProperty(['InstanceSpecification.ExcludeDataVolumeId.1']);
+      expect(real()[0].volumeIds.sort()).toEqual([volumeOf(ext4), volumeOf(xfs), volumeOf(other)].sort());
+    });
+
+    test('an unfrozen EBS data volume fails the run before any freeze: it could not be excluded', async () => {
+      const result = await startScript(xenEnv([ext4, xfs])).done;
+      expect(result.code).not.toBe(0);
+      expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/is not frozen, and a Xen instance does not name its volume ids/);
+      expect(stub.calls).toHaveLength(0);
+    });
+  });
+
+  test('refuses an API timeout beyond the watchdog', async () => {
+    const result = await startScript(env([ext4], { FSFREEZE_API_TIMEOUT_SECONDS: '9' })).done;
+    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/below the watchdog/);
     expect(stub.calls).toHaveLength(0);
   });
 
@@ -248,12 +442,12 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     };
 
     // WHEN /bin/sh runs the lines (only the endpoints and the lock file come from outside)
-    const env = scriptEnv(stub, [], lockFile);
-    delete env.FSFREEZE_MOUNT_POINTS;
-    delete env.FSFREEZE_TAG_SPECIFICATIONS;
-    delete env.FSFREEZE_WATCHDOG_SECONDS;
-    delete env.FSFREEZE_API_TIMEOUT_SECONDS;
-    const child = spawn('sh', ['-c', runCommand.join('\n')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const docEnv = scriptEnv(stub, [], lockFile, mounts.byIdDir);
+    delete docEnv.FSFREEZE_MOUNT_POINTS;
+    delete docEnv.FSFREEZE_TAG_SPECIFICATIONS;
+    delete docEnv.FSFREEZE_WATCHDOG_SECONDS;
+    delete docEnv.FSFREEZE_API_TIMEOUT_SECONDS;
+    const child = spawn('sh', ['-c', runCommand.join('\n')], { env: docEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -261,14 +455,9 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     // THEN
     expect(code).toBe(0);
     expect(frozen).toBe(true);
-    const real = stub.calls.filter((c) => !c.dryRun);
-    expect(real).toHaveLength(1);
-    expect(real[0].params).toMatchObject({
-      'TagSpecification.1.Tag.1.Key': 'backup:purpose',
-      'TagSpecification.1.Tag.3.Value': 'Doc/Linux',
-      'TagSpecification.1.Tag.4.Key': 'AppConsistent',
-      'TagSpecification.1.Tag.4.Value': 'true',
-    });
+    expect(real()).toHaveLength(1);
+    expect(real()[0].volumeIds.sort()).toEqual([volumeOf(ext4), volumeOf(xfs)].sort());
+    expect(real()[0].tags).toMatchObject({ 'backup:purpose': 'linux-app-consistent', 'backup:managed-by': 'Doc/Linux', 'AppConsistent': 'true' });
     expect(stdout).toContain('"event":"thawed"');
     expect(fs.readFileSync(marker, 'utf8')).toEqual("pre 'quoted' {{ not-a-parameter }}\npost\n");
   });
