@@ -26,6 +26,10 @@ export interface WorkflowConfig {
 
 /** Run Command sends to at most 50 instance ids per call. */
 export const RUN_COMMAND_MAX_INSTANCES = 50;
+/** DescribeInstances page size: 20 records of about 3 KiB (at most ~12 KiB) stay far below 256 KiB. */
+export const INSTANCE_PAGE_SIZE = 20;
+/** Artefact ids per DescribeSnapshots/DescribeImages verification call (about 70 KiB of records). */
+export const VERIFY_BATCH_SIZE = 100;
 
 const ERROR = '$.error';
 
@@ -93,7 +97,11 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   });
   const count = new sfn.Pass(d, 'CountArtefacts', {
     stateName: 'CountArtefacts',
-    parameters: { ids: sfn.JsonPath.listAt('$.artefacts.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.ids')) },
+    // the ids in batches for the verification's describe calls (each batch's records stay small)
+    parameters: {
+      batches: sfn.JsonPath.arrayPartition(sfn.JsonPath.listAt('$.artefacts.ids'), VERIFY_BATCH_SIZE),
+      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.ids')),
+    },
     resultPath: '$.artefacts',
   });
   let successTail: sfn.IChainable = expire;
@@ -177,42 +185,65 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   }
   checkInstances.otherwise(beforeEntry);
 
-  const describe = new tasks.CallAwsService(d, 'DescribeInstances', {
-    stateName: 'DescribeInstances',
-    service: 'ec2',
-    action: 'describeInstances',
-    iamAction: 'ec2:DescribeInstances',
-    iamResources: ['*'],
-    parameters: c.instanceIds
-      ? { InstanceIds: c.instanceIds, Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }
-      : {
-        Filters: [
-          ...Object.entries(c.instanceTags ?? {}).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
-          { Name: 'instance-state-name', Values: ['running'] },
-        ],
-        MaxResults: 1000,
+  // DescribeInstances in bounded pages: an instance record is about 3 KiB (up to ~12 KiB with many
+  // interfaces, volumes and tags), so 20 per page stay far below the 256 KiB connector limit. Each
+  // page keeps only its instance ids, chained to the previous pages' ({ prev, ids }): JSONPath has
+  // no array concatenation, and a deep scan flattens the chain at the end.
+  const filters = [
+    ...c.instanceIds ? [{ Name: 'instance-id', Values: c.instanceIds }] : [],
+    ...Object.entries(c.instanceTags ?? {}).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
+    { Name: 'instance-state-name', Values: ['running'] },
+  ];
+  const describePage = (id: string, first: boolean) => {
+    const task = new tasks.CallAwsService(d, id, {
+      stateName: id,
+      service: 'ec2',
+      action: 'describeInstances',
+      iamAction: 'ec2:DescribeInstances',
+      iamResources: ['*'],
+      parameters: {
+        Filters: filters,
+        MaxResults: INSTANCE_PAGE_SIZE,
+        ...first ? {} : { NextToken: sfn.JsonPath.stringAt('$.instances.page.NextToken') },
       },
-    // the reservations, not their instance ids: a wildcard path over an empty list is an error
-    resultSelector: { reservations: sfn.JsonPath.objectAt('$.Reservations') },
-    resultPath: '$.instances',
+      // the page as returned, until its ids are taken: a wildcard path over an empty list is an error
+      resultPath: '$.instances.page',
+    });
+    retryTransient(task);
+    task.addCatch(reportFailure, { resultPath: ERROR });
+    return task;
+  };
+  const describe = describePage('DescribeInstances', true);
+  const describeMore = describePage('DescribeMoreInstances', false);
+  const collectPage = new sfn.Pass(d, 'CollectInstancePage', {
+    stateName: 'CollectInstancePage',
+    parameters: {
+      prev: sfn.JsonPath.objectAt('$.instances.found'),
+      ids: sfn.JsonPath.listAt('$.instances.page.Reservations[*].Instances[*].InstanceId'),
+    },
+    resultPath: '$.instances.found',
   });
-  retryTransient(describe);
-  describe.addCatch(reportFailure, { resultPath: ERROR });
+  const morePages = new sfn.Choice(d, 'MoreInstancePages', { stateName: 'MoreInstancePages' });
+  const pageHasInstances = new sfn.Choice(d, 'PageHasInstances', { stateName: 'PageHasInstances' })
+    .when(sfn.Condition.isPresent('$.instances.page.Reservations[0]'), collectPage)
+    .otherwise(morePages);
+  collectPage.next(morePages);
+  describe.next(pageHasInstances);
+  describeMore.next(pageHasInstances);
   const listIds = new sfn.Pass(d, 'ListInstanceIds', {
     stateName: 'ListInstanceIds',
-    parameters: { ids: sfn.JsonPath.listAt('$.instances.reservations[*].Instances[*].InstanceId') },
+    parameters: { ids: sfn.JsonPath.listAt('$.instances.found..ids[*]') },
     resultPath: '$.instances',
   });
   const anyInstances = new sfn.Choice(d, 'AnyInstances', { stateName: 'AnyInstances' })
-    .when(sfn.Condition.not(sfn.Condition.isPresent('$.instances.reservations[0]')),
-      setError('NoInstances', 'SnapshotJob.NoInstances', 'no running instance matches the job\'s instance selection'))
-    .otherwise(listIds);
+    .when(sfn.Condition.isPresent('$.instances.found.ids'), listIds)
+    .otherwise(setError('NoInstances', 'SnapshotJob.NoInstances', 'no running instance matches the job\'s instance selection'));
+  morePages.when(sfn.Condition.isPresent('$.instances.page.NextToken'), describeMore).otherwise(anyInstances);
   const countInstances = new sfn.Pass(d, 'CountInstances', {
     stateName: 'CountInstances',
     parameters: { ids: sfn.JsonPath.listAt('$.instances.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) },
     resultPath: '$.instances',
   });
-  describe.next(anyInstances);
   listIds.next(countInstances).next(checkInstances);
 
   const listRunning = new tasks.CallAwsService(d, 'ListRunningExecutions', {
@@ -242,7 +273,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   const start = new sfn.Pass(d, 'Start', {
     stateName: 'Start',
     // the execution input is ignored: the job's behaviour is fixed at synthesis
-    parameters: { purpose: c.purpose, pause: {}, afterErrors: {} },
+    parameters: { purpose: c.purpose, pause: {}, afterErrors: {}, instances: { found: {} } },
   });
   return start.next(listRunning);
 }

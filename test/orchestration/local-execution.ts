@@ -70,6 +70,10 @@ export function healthyStubs(): Record<string, Stub> {
         { Instances: [{ InstanceId: 'i-0000000000000000c' }] },
       ],
     }),
+    // one page: no NextToken, so no further page is asked for
+    DescribeMoreInstances: () => {
+      throw awsError('Ec2.InvalidNextToken', 'no NextToken was given');
+    },
     CreateSnapshots: (input) => ({
       Snapshots: ['root', 'data'].map((v) => ({ SnapshotId: `snap-${input.InstanceSpecification.InstanceId.slice(-1)}-${v}`, State: 'pending' })),
     }),
