@@ -70,7 +70,7 @@ export interface CaptureRenderContext {
 export interface CaptureRendering {
   /** The Map item processor, run for `{ instanceId }`. */
   readonly iteration: sfn.IChainable;
-  /** The JSONPath, over the Map's result at `$.capture`, of every artefact id. */
+  /** The JSONPath, over the Map's result (one entry per instance), of every artefact id. */
   readonly idsPath: string;
   /** Build a poll of every artefact's state; the ids are at `$.artefacts.batches` (lists of at most VERIFY_BATCH_SIZE). */
   readonly verify: (interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable) => sfn.Chain;
@@ -167,7 +167,7 @@ function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOpti
   retryTransient(create);
   return {
     iteration: create,
-    idsPath: '$.capture[*].snapshotIds[*]',
+    idsPath: '$[*].snapshotIds[*]',
     resourceType: 'snapshot',
     verify: (interval, maxPolls, done, failed, timeout) => {
       const check = new tasks.CallAwsService(scope, 'DescribeSnapshots', {
@@ -226,7 +226,7 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
     retryTransient(check);
     return verifyLoop(scope, batched(scope, check), ['failed', 'error', 'invalid', 'deregistered', 'disabled'], 'pending', interval, maxPolls, done, failed, timeout);
   };
-  const base = { idsPath: '$.capture[*].imageId', resourceType: 'image' as const, verify };
+  const base = { idsPath: '$[*].imageId', resourceType: 'image' as const, verify };
   if (!stopInstance) {
     // each iteration returns its image id only
     return { ...base, iteration: create };

@@ -92,12 +92,9 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   retryTransient(expire, 2, Duration.seconds(10));
   expire.addCatch(reportFailure, { resultPath: ERROR });
   expire.next(reportSuccess);
-  const collect = new sfn.Pass(d, 'CollectArtefacts', {
-    stateName: 'CollectArtefacts', parameters: { ids: sfn.JsonPath.listAt(rendering.idsPath) }, resultPath: '$.artefacts',
-  });
   const count = new sfn.Pass(d, 'CountArtefacts', {
     stateName: 'CountArtefacts',
-    // the ids in batches for the verification's describe calls (each batch's records stay small)
+    // the capture's ids replaced by batches for the verification's describe calls (each batch's records stay small)
     parameters: {
       batches: sfn.JsonPath.arrayPartition(sfn.JsonPath.listAt('$.artefacts.ids'), VERIFY_BATCH_SIZE),
       count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.ids')),
@@ -115,7 +112,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
       setError('VerificationTimedOut', 'SnapshotJob.CompletionTimeout', `not every ${rendering.resourceType} completed within ${c.completionTimeout.toHumanString()}`),
     );
   }
-  collect.next(count).next(successTail);
+  count.next(successTail);
 
   // ---- outcome: after the after steps -----------------------------------------------------------
   const afterNames = c.after.map((_, i) => `After${i + 1}`);
@@ -129,7 +126,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   if (afterNames.length > 0) {
     outcome.when(sfn.Condition.or(...afterNames.map((n) => sfn.Condition.isPresent(`$.afterErrors.${n}`))), afterFailed);
   }
-  outcome.otherwise(collect);
+  outcome.otherwise(count);
 
   // ---- after steps, last first; each one's failure is recorded and the next still runs ---------
   let afterEntry: sfn.IChainable = outcome;
@@ -153,7 +150,9 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
     itemSelector: { instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
     // all instances at once, as close together in time as the API allows
     maxConcurrency: c.maxConcurrency,
-    resultPath: '$.capture',
+    // the artefact ids only, flattened from the iterations' results
+    resultSelector: { ids: sfn.JsonPath.listAt(rendering.idsPath) },
+    resultPath: '$.artefacts',
   });
   capture.itemProcessor(rendering.iteration);
   capture.addCatch(pauseEnded, { errors: [sfn.Errors.ALL], resultPath: ERROR });
@@ -174,6 +173,8 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
 
   // ---- pre-flight: one run at a time, find the instances -----------------------------------------
   const checkInstances = new sfn.Choice(d, 'CheckInstances', { stateName: 'CheckInstances' });
+  // a Choice needs at least one rule (ASL): without any check the instances go straight on
+  const instanceChecks = (c.instanceIds && !Token.isUnresolved(c.instanceIds) ? 1 : 0) + (usesRunCommand ? 1 : 0);
   if (c.instanceIds && !Token.isUnresolved(c.instanceIds)) {
     checkInstances.when(sfn.Condition.not(sfn.Condition.numberEquals('$.instances.count', c.instanceIds.length)),
       setError('InstancesMissing', 'SnapshotJob.InstancesMissing', `not all of the ${c.instanceIds.length} instances are running`));
@@ -244,7 +245,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
     parameters: { ids: sfn.JsonPath.listAt('$.instances.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) },
     resultPath: '$.instances',
   });
-  listIds.next(countInstances).next(checkInstances);
+  listIds.next(countInstances).next(instanceChecks > 0 ? checkInstances : beforeEntry);
 
   const listRunning = new tasks.CallAwsService(d, 'ListRunningExecutions', {
     stateName: 'ListRunningExecutions',
