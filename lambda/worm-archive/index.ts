@@ -24,8 +24,8 @@ export interface ArchiveSettings {
 export interface ArchiveResult {
   readonly archived: string[];
   readonly wouldArchive: string[];
-  readonly keptVolumeExists: number;
-  readonly keptTooYoung: number;
+  keptVolumeExists: number;
+  keptTooYoung: number;
   readonly failed: string[];
 }
 
@@ -53,8 +53,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ArchiveSettings {
   };
 }
 
-/** Every completed, standard-tier, purpose-tagged snapshot this account owns. */
-async function candidates(deps: Deps): Promise<Snapshot[]> {
+/**
+ * Every completed, standard-tier, purpose-tagged snapshot this account owns, one page at a time:
+ * the run holds one page (at most 1,000 records) and what it decided, never the whole account.
+ */
+async function* candidatePages(deps: Deps): AsyncGenerator<Snapshot[]> {
   const { ec2, settings } = deps;
   const filters = [
     { Name: 'status', Values: ['completed'] },
@@ -63,16 +66,14 @@ async function candidates(deps: Deps): Promise<Snapshot[]> {
       ? { Name: `tag:${settings.purposeTagKey}`, Values: settings.purposes }
       : { Name: 'tag-key', Values: [settings.purposeTagKey] },
   ];
-  const out: Snapshot[] = [];
   let token: string | undefined;
   do {
     const page = await withRetry(() => ec2.send(new DescribeSnapshotsCommand({
       OwnerIds: ['self'], Filters: filters, MaxResults: 1000, NextToken: token,
     })), { sleep: deps.sleep });
-    out.push(...page.Snapshots ?? []);
+    yield page.Snapshots ?? [];
     token = page.NextToken;
   } while (token);
-  return out;
 }
 
 /** The ids among `volumeIds` that still exist (a filter, so missing ids are not an error). */
@@ -95,21 +96,8 @@ async function existingVolumes(volumeIds: string[], deps: Deps): Promise<Set<str
   return found;
 }
 
-export async function archiveOrphans(deps: Deps): Promise<ArchiveResult> {
+async function archivePage(orphans: Snapshot[], now: Date, result: ArchiveResult, deps: Deps): Promise<void> {
   const { ec2, settings } = deps;
-  const now = (deps.now ?? (() => new Date()))();
-  const cutoff = now.getTime() - settings.minimumAgeDays * 86_400_000;
-  const snapshots = (await candidates(deps)).filter((s) => !(s.Tags ?? []).some((t) => t.Key === settings.archivedTagKey));
-  const old = snapshots.filter((s) => s.StartTime !== undefined && s.StartTime.getTime() <= cutoff);
-  const volumes = await existingVolumes([...new Set(old.map((s) => s.VolumeId).filter((v): v is string => !!v))], deps);
-  const orphans = old.filter((s) => !s.VolumeId || !volumes.has(s.VolumeId));
-  const result = {
-    archived: [] as string[],
-    wouldArchive: [] as string[],
-    failed: [] as string[],
-    keptVolumeExists: old.length - orphans.length,
-    keptTooYoung: snapshots.length - old.length,
-  };
   for (const snapshot of orphans) {
     const id = snapshot.SnapshotId!;
     const purpose = snapshot.Tags?.find((t) => t.Key === settings.purposeTagKey)?.Value;
@@ -130,6 +118,28 @@ export async function archiveOrphans(deps: Deps): Promise<ArchiveResult> {
       result.failed.push(`${id}: ${e.name ?? 'Error'}: ${e.message ?? ''}`);
       log('ERROR', 'could not archive snapshot', { snapshotId: id, purpose, outcome: 'failed', error: e.name });
     }
+  }
+}
+
+export async function archiveOrphans(deps: Deps): Promise<ArchiveResult> {
+  const { settings } = deps;
+  const now = (deps.now ?? (() => new Date()))();
+  const cutoff = now.getTime() - settings.minimumAgeDays * 86_400_000;
+  const result = {
+    archived: [] as string[],
+    wouldArchive: [] as string[],
+    failed: [] as string[],
+    keptVolumeExists: 0,
+    keptTooYoung: 0,
+  };
+  for await (const page of candidatePages(deps)) {
+    const snapshots = page.filter((s) => !(s.Tags ?? []).some((t) => t.Key === settings.archivedTagKey));
+    const old = snapshots.filter((s) => s.StartTime !== undefined && s.StartTime.getTime() <= cutoff);
+    const volumes = await existingVolumes([...new Set(old.map((s) => s.VolumeId).filter((v): v is string => !!v))], deps);
+    const orphans = old.filter((s) => !s.VolumeId || !volumes.has(s.VolumeId));
+    result.keptVolumeExists += old.length - orphans.length;
+    result.keptTooYoung += snapshots.length - old.length;
+    await archivePage(orphans, now, result, deps);
   }
   log('INFO', 'archive run finished', {
     archived: result.archived.length,
