@@ -70,9 +70,9 @@ export interface CaptureRenderContext {
 export interface CaptureRendering {
   /** The Map item processor, run for `{ instanceId }`. */
   readonly iteration: sfn.IChainable;
-  /** The JSONPath, over the Map's result at `$.capture`, of every artefact id. */
+  /** The JSONPath, over the Map's result (one entry per instance), of every artefact id. */
   readonly idsPath: string;
-  /** Build a poll of every artefact's state; `ids` is at `$.artefacts.ids`. */
+  /** Build a poll of every artefact's state; the ids are at `$.artefacts.batches` (lists of at most VERIFY_BATCH_SIZE). */
   readonly verify: (interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable) => sfn.Chain;
   /** What the artefacts are called in messages and the expiry handler. */
   readonly resourceType: 'snapshot' | 'image';
@@ -159,13 +159,15 @@ function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOpti
     },
     resultSelector: { snapshotIds: sfn.JsonPath.listAt('$.Snapshots[*].SnapshotId') },
     resultPath: '$.created',
+    // each iteration returns its ids only: the Map's result holds one small entry per instance
+    outputPath: '$.created',
     taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
   });
   // throttling and transient EC2 errors; a retry at worst adds a set tagged with the same execution id
   retryTransient(create);
   return {
     iteration: create,
-    idsPath: '$.capture[*].created.snapshotIds[*]',
+    idsPath: '$[*].snapshotIds[*]',
     resourceType: 'snapshot',
     verify: (interval, maxPolls, done, failed, timeout) => {
       const check = new tasks.CallAwsService(scope, 'DescribeSnapshots', {
@@ -174,12 +176,11 @@ function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOpti
         action: 'describeSnapshots',
         iamAction: 'ec2:DescribeSnapshots',
         iamResources: ['*'],
-        parameters: { SnapshotIds: sfn.JsonPath.listAt('$.artefacts.ids'), OwnerIds: ['self'] },
+        parameters: { SnapshotIds: sfn.JsonPath.listAt('$'), OwnerIds: ['self'] },
         resultSelector: { states: sfn.JsonPath.listAt('$.Snapshots[*].State') },
-        resultPath: '$.artefacts.poll',
       });
       retryTransient(check);
-      return verifyLoop(scope, check, ['error'], 'pending', interval, maxPolls, done, failed, timeout);
+      return verifyLoop(scope, batched(scope, check), ['error'], 'pending', interval, maxPolls, done, failed, timeout);
     },
   };
 }
@@ -207,6 +208,8 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
     },
     resultSelector: { imageId: sfn.JsonPath.stringAt('$.ImageId') },
     resultPath: '$.created',
+    // without a stop the iteration ends here: it returns its image id only
+    ...stopInstance ? {} : { outputPath: '$.created' },
     taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
   });
   retryTransient(create);
@@ -217,15 +220,15 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
       action: 'describeImages',
       iamAction: 'ec2:DescribeImages',
       iamResources: ['*'],
-      parameters: { ImageIds: sfn.JsonPath.listAt('$.artefacts.ids'), Owners: ['self'] },
+      parameters: { ImageIds: sfn.JsonPath.listAt('$'), Owners: ['self'] },
       resultSelector: { states: sfn.JsonPath.listAt('$.Images[*].State') },
-      resultPath: '$.artefacts.poll',
     });
     retryTransient(check);
-    return verifyLoop(scope, check, ['failed', 'error', 'invalid', 'deregistered', 'disabled'], 'pending', interval, maxPolls, done, failed, timeout);
+    return verifyLoop(scope, batched(scope, check), ['failed', 'error', 'invalid', 'deregistered', 'disabled'], 'pending', interval, maxPolls, done, failed, timeout);
   };
-  const base = { idsPath: '$.capture[*].created.imageId', resourceType: 'image' as const, verify };
+  const base = { idsPath: '$[*].imageId', resourceType: 'image' as const, verify };
   if (!stopInstance) {
+    // each iteration returns its image id only
     return { ...base, iteration: create };
   }
 
@@ -274,6 +277,8 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
     iamResources: [instanceArn],
     parameters: { InstanceIds: instanceIds },
     resultPath: sfn.JsonPath.DISCARD,
+    // the iteration ends here: it returns its image id only, not the instance records it polled
+    outputPath: '$.created',
   });
   retryTransient(start, 5, Duration.seconds(5), [sfn.Errors.ALL]);
   start.addCatch(captureFailed, { resultPath: '$.captureError' });
@@ -301,9 +306,26 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
   return { ...base, iteration: init.next(stop).next(stopped) };
 }
 
+/**
+ * The verification's describe call for every batch of ids (`$.artefacts.batches`), in an inline
+ * Map whose result is the artefacts' states only: one call for thousands of ids would return
+ * records far over the 256 KiB connector limit.
+ */
+function batched(scope: Construct, check: tasks.CallAwsService): sfn.Map {
+  const map = new sfn.Map(scope, `${check.node.id}Batches`, {
+    stateName: `${check.node.id}Batches`,
+    itemsPath: '$.artefacts.batches',
+    maxConcurrency: 5,
+    resultSelector: { states: sfn.JsonPath.listAt('$[*].states[*]') },
+    resultPath: '$.artefacts.poll',
+  });
+  map.itemProcessor(check);
+  return map;
+}
+
 /** Poll artefact states until none is pending; any failed state, or a missing artefact, fails the verification. */
 function verifyLoop(
-  scope: Construct, check: tasks.CallAwsService, failedStates: string[], pendingState: string,
+  scope: Construct, check: sfn.Map, failedStates: string[], pendingState: string,
   interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable,
 ): sfn.Chain {
   const states = sfn.JsonPath.listAt('$.artefacts.poll.states');

@@ -27,6 +27,10 @@ export interface WorkflowConfig {
 
 /** Run Command sends to at most 50 instance ids per call. */
 export const RUN_COMMAND_MAX_INSTANCES = 50;
+/** DescribeInstances page size: 20 records of about 3 KiB (at most ~12 KiB) stay far below 256 KiB. */
+export const INSTANCE_PAGE_SIZE = 20;
+/** Artefact ids per DescribeSnapshots/DescribeImages verification call (about 70 KiB of records). */
+export const VERIFY_BATCH_SIZE = 100;
 
 const ERROR = '$.error';
 
@@ -89,12 +93,13 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   retryTransient(expire, 2, Duration.seconds(10));
   expire.addCatch(reportFailure, { resultPath: ERROR });
   expire.next(reportSuccess);
-  const collect = new sfn.Pass(d, 'CollectArtefacts', {
-    stateName: 'CollectArtefacts', parameters: { ids: sfn.JsonPath.listAt(rendering.idsPath) }, resultPath: '$.artefacts',
-  });
   const count = new sfn.Pass(d, 'CountArtefacts', {
     stateName: 'CountArtefacts',
-    parameters: { ids: sfn.JsonPath.listAt('$.artefacts.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.ids')) },
+    // the capture's ids replaced by batches for the verification's describe calls (each batch's records stay small)
+    parameters: {
+      batches: sfn.JsonPath.arrayPartition(sfn.JsonPath.listAt('$.artefacts.ids'), VERIFY_BATCH_SIZE),
+      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.ids')),
+    },
     resultPath: '$.artefacts',
   });
   let successTail: sfn.IChainable = expire;
@@ -108,7 +113,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
       setError('VerificationTimedOut', 'SnapshotJob.CompletionTimeout', `not every ${rendering.resourceType} completed within ${c.completionTimeout.toHumanString()}`),
     );
   }
-  collect.next(count).next(successTail);
+  count.next(successTail);
 
   // ---- outcome: after the after steps -----------------------------------------------------------
   const afterNames = c.after.map((_, i) => `After${i + 1}`);
@@ -122,7 +127,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   if (afterNames.length > 0) {
     outcome.when(sfn.Condition.or(...afterNames.map((n) => sfn.Condition.isPresent(`$.afterErrors.${n}`))), afterFailed);
   }
-  outcome.otherwise(collect);
+  outcome.otherwise(count);
 
   // ---- after steps, last first; each one's failure is recorded and the next still runs ---------
   let afterEntry: sfn.IChainable = outcome;
@@ -146,7 +151,9 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
     itemSelector: { instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
     // all instances at once, as close together in time as the API allows
     maxConcurrency: c.maxConcurrency,
-    resultPath: '$.capture',
+    // the artefact ids only, flattened from the iterations' results
+    resultSelector: { ids: sfn.JsonPath.listAt(rendering.idsPath) },
+    resultPath: '$.artefacts',
   });
   capture.itemProcessor(rendering.iteration);
   capture.addCatch(pauseEnded, { errors: [sfn.Errors.ALL], resultPath: ERROR });
@@ -169,6 +176,8 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
 
   // ---- pre-flight: one run at a time, find the instances -----------------------------------------
   const checkInstances = new sfn.Choice(d, 'CheckInstances', { stateName: 'CheckInstances' });
+  // a Choice needs at least one rule (ASL): without any check the instances go straight on
+  const instanceChecks = (c.instanceIds && !Token.isUnresolved(c.instanceIds) ? 1 : 0) + (usesRunCommand ? 1 : 0);
   if (c.instanceIds && !Token.isUnresolved(c.instanceIds)) {
     checkInstances.when(sfn.Condition.not(sfn.Condition.numberEquals('$.instances.count', c.instanceIds.length)),
       setError('InstancesMissing', 'SnapshotJob.InstancesMissing', `not all of the ${c.instanceIds.length} instances are running`));
@@ -180,43 +189,66 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   }
   checkInstances.otherwise(beforeEntry);
 
-  const describe = new tasks.CallAwsService(d, 'DescribeInstances', {
-    stateName: 'DescribeInstances',
-    service: 'ec2',
-    action: 'describeInstances',
-    iamAction: 'ec2:DescribeInstances',
-    iamResources: ['*'],
-    parameters: c.instanceIds
-      ? { InstanceIds: c.instanceIds, Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }
-      : {
-        Filters: [
-          ...Object.entries(c.instanceTags ?? {}).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
-          { Name: 'instance-state-name', Values: ['running'] },
-        ],
-        MaxResults: 1000,
+  // DescribeInstances in bounded pages: an instance record is about 3 KiB (up to ~12 KiB with many
+  // interfaces, volumes and tags), so 20 per page stay far below the 256 KiB connector limit. Each
+  // page keeps only its instance ids, chained to the previous pages' ({ prev, ids }): JSONPath has
+  // no array concatenation, and a deep scan flattens the chain at the end.
+  const filters = [
+    ...c.instanceIds ? [{ Name: 'instance-id', Values: c.instanceIds }] : [],
+    ...Object.entries(c.instanceTags ?? {}).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
+    { Name: 'instance-state-name', Values: ['running'] },
+  ];
+  const describePage = (id: string, first: boolean) => {
+    const task = new tasks.CallAwsService(d, id, {
+      stateName: id,
+      service: 'ec2',
+      action: 'describeInstances',
+      iamAction: 'ec2:DescribeInstances',
+      iamResources: ['*'],
+      parameters: {
+        Filters: filters,
+        MaxResults: INSTANCE_PAGE_SIZE,
+        ...first ? {} : { NextToken: sfn.JsonPath.stringAt('$.instances.page.NextToken') },
       },
-    // the reservations, not their instance ids: a wildcard path over an empty list is an error
-    resultSelector: { reservations: sfn.JsonPath.objectAt('$.Reservations') },
-    resultPath: '$.instances',
+      // the page as returned, until its ids are taken: a wildcard path over an empty list is an error
+      resultPath: '$.instances.page',
+    });
+    retryTransient(task);
+    task.addCatch(reportFailure, { resultPath: ERROR });
+    return task;
+  };
+  const describe = describePage('DescribeInstances', true);
+  const describeMore = describePage('DescribeMoreInstances', false);
+  const collectPage = new sfn.Pass(d, 'CollectInstancePage', {
+    stateName: 'CollectInstancePage',
+    parameters: {
+      prev: sfn.JsonPath.objectAt('$.instances.found'),
+      ids: sfn.JsonPath.listAt('$.instances.page.Reservations[*].Instances[*].InstanceId'),
+    },
+    resultPath: '$.instances.found',
   });
-  retryTransient(describe);
-  describe.addCatch(reportFailure, { resultPath: ERROR });
+  const morePages = new sfn.Choice(d, 'MoreInstancePages', { stateName: 'MoreInstancePages' });
+  const pageHasInstances = new sfn.Choice(d, 'PageHasInstances', { stateName: 'PageHasInstances' })
+    .when(sfn.Condition.isPresent('$.instances.page.Reservations[0]'), collectPage)
+    .otherwise(morePages);
+  collectPage.next(morePages);
+  describe.next(pageHasInstances);
+  describeMore.next(pageHasInstances);
   const listIds = new sfn.Pass(d, 'ListInstanceIds', {
     stateName: 'ListInstanceIds',
-    parameters: { ids: sfn.JsonPath.listAt('$.instances.reservations[*].Instances[*].InstanceId') },
+    parameters: { ids: sfn.JsonPath.listAt('$.instances.found..ids[*]') },
     resultPath: '$.instances',
   });
   const anyInstances = new sfn.Choice(d, 'AnyInstances', { stateName: 'AnyInstances' })
-    .when(sfn.Condition.not(sfn.Condition.isPresent('$.instances.reservations[0]')),
-      setError('NoInstances', 'SnapshotJob.NoInstances', 'no running instance matches the job\'s instance selection'))
-    .otherwise(listIds);
+    .when(sfn.Condition.isPresent('$.instances.found.ids'), listIds)
+    .otherwise(setError('NoInstances', 'SnapshotJob.NoInstances', 'no running instance matches the job\'s instance selection'));
+  morePages.when(sfn.Condition.isPresent('$.instances.page.NextToken'), describeMore).otherwise(anyInstances);
   const countInstances = new sfn.Pass(d, 'CountInstances', {
     stateName: 'CountInstances',
     parameters: { ids: sfn.JsonPath.listAt('$.instances.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) },
     resultPath: '$.instances',
   });
-  describe.next(anyInstances);
-  listIds.next(countInstances).next(checkInstances);
+  listIds.next(countInstances).next(instanceChecks > 0 ? checkInstances : beforeEntry);
 
   const listRunning = new tasks.CallAwsService(d, 'ListRunningExecutions', {
     stateName: 'ListRunningExecutions',
@@ -245,7 +277,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   const start = new sfn.Pass(d, 'Start', {
     stateName: 'Start',
     // the execution input is ignored: the job's behaviour is fixed at synthesis
-    parameters: { purpose: c.purpose, pause: {}, afterErrors: {} },
+    parameters: { purpose: c.purpose, pause: {}, afterErrors: {}, instances: { found: {} } },
   });
   return start.next(listRunning);
 }

@@ -110,6 +110,9 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
       content: {
         schemaVersion: '2.2',
         description: `cdk-ebs-backup: freeze ${props.mountPoints?.join(' ') ?? 'every EBS data file system'}, snapshot exactly their volumes, thaw (${props.purpose})`,
+        parameters: {
+          windowId: { type: 'String', description: 'The id of the maintenance window that runs this command (tagged on every snapshot)', allowedPattern: '^mw-[0-9a-f]{17}$' },
+        },
         mainSteps: [{
           action: 'aws:runShellScript',
           name: 'fsfreezeSnapshot',
@@ -119,7 +122,8 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
             runCommand: renderRunCommand({
               mountPoints: props.mountPoints ?? [],
               excludeBootVolume: props.excludeBootVolume ?? true,
-              tagSpecifications: stack.toJsonString([{ ResourceType: 'snapshot', Tags: Object.entries(snapshotTags).map(([Key, Value]) => ({ Key, Value })) }]),
+              // the window's id, set by the window task ({{WINDOW_ID}}): the housekeeping deletes only snapshots carrying it
+              tagSpecifications: stack.toJsonString([{ ResourceType: 'snapshot', Tags: Object.entries({ ...snapshotTags, [this.windowTagKey]: '{{ windowId }}' }).map(([Key, Value]) => ({ Key, Value })) }]),
               description: `cdk-ebs-backup ${props.purpose} (fsfreeze)`,
               watchdogSeconds: watchdog,
               apiTimeoutSeconds: watchdog - WATCHDOG_MARGIN_SECONDS,
@@ -132,7 +136,7 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
     });
 
     const documentArn = stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.document.ref });
-    this.snapshotTask = this.addSnapshotTask(this.document.ref, documentArn, {}, `fsfreeze snapshots (${props.purpose})`);
+    this.snapshotTask = this.addSnapshotTask(this.document.ref, documentArn, { windowId: ['{{WINDOW_ID}}'] }, `fsfreeze snapshots (${props.purpose})`);
     this.grantFsfreezeSnapshots();
   }
 

@@ -19,23 +19,61 @@ export const METRIC_NAMESPACE = 'CdkEbsBackup/MaintenanceWindow';
 const PERIOD_MS = 3_600_000;
 
 /**
+ * Page size of every `DescribeSnapshots` call. A snapshot record with the library's tags is about
+ * 690 bytes (measured with the EC2 API reference's shape); 100 records are about 69 KiB, a quarter
+ * of Step Functions' 256 KiB connector-result limit, which leaves room for user tags.
+ */
+export const SNAPSHOT_PAGE_SIZE = 100;
+/** Page size of `DescribeMaintenanceWindowExecutions` (the API's maximum; a record is about 300 bytes). */
+export const EXECUTION_PAGE_SIZE = 100;
+/**
+ * Deletions per run (age retention). Each deletion is about 7 history events of an inline Map; a
+ * standard execution keeps at most 25,000. The rest waits for the next hourly run and is counted
+ * in `ExpiredSnapshotsDeferred`.
+ */
+export const MAX_DELETES_PER_RUN = 1_000;
+/** Volumes examined per run (count retention), and deletions per volume per run. */
+export const MAX_VOLUMES_PER_RUN = 200;
+export const MAX_DELETES_PER_VOLUME = 10;
+/** The longest a maintenance window runs (AWS: Duration 1-24 hours). */
+const MAX_WINDOW_MS = 24 * PERIOD_MS;
+
+/**
  * JSONata (Step Functions) expressions of the housekeeping state machine. Kept as data so the
  * tests evaluate them with the jsonata engine against fixtures.
  *
- * Variables: `$snapshots` (DescribeSnapshots results), `$executions` (window executions),
- * `$now` (execution start in ms). The judged slot is [$from, $to): one full hour, an hour old,
- * so that every snapshot and every window execution is judged exactly once, after its tags
- * (AppConsistent is added when VSS finishes) and its status have settled.
+ * Each page of a describe call is reduced as it arrives, and only ids, counters and per-volume
+ * counts are kept: no variable grows with the records' size. Bindings: `$page` (one page's
+ * `Snapshots` or `WindowExecutions`), `$now`, and the judged slot `$slot` = [from, to): one full
+ * hour, an hour old, so that every snapshot and every window execution is judged exactly once,
+ * after its tags (AppConsistent is added when VSS finishes) and its status have settled.
  */
 export const HOUSEKEEPING_EXPRESSIONS = {
   slot: `{% ( $h := $floor($toMillis($states.context.Execution.StartTime) / ${PERIOD_MS}) * ${PERIOD_MS}; { "now": $toMillis($states.context.Execution.StartTime), "from": $h - ${2 * PERIOD_MS}, "to": $h - ${PERIOD_MS} } ) %}`,
+  /** The ids of `$page` past the age, appended to `$expired` (at most `MAX_DELETES_PER_RUN`). */
   expiredByAge: (maxAgeMs: number) =>
-    `{% [$snapshots[$toMillis(StartTime) < $slot.now - ${maxAgeMs}].SnapshotId] %}`,
+    `{% ( $all := $append($expired, [$page[$toMillis(StartTime) < $slot.now - ${maxAgeMs}].SnapshotId]); [$filter($all, function($v, $i) { $i < ${MAX_DELETES_PER_RUN} })] ) %}`,
+  /** Expired ids of `$page` beyond the budget (counted, deleted next run). */
+  deferredByAge: (maxAgeMs: number) =>
+    `{% $deferred + $max([0, $count($expired) + $count($page[$toMillis(StartTime) < $slot.now - ${maxAgeMs}]) - ${MAX_DELETES_PER_RUN}]) %}`,
+  /** `$counts` ({ volumeId: snapshots }) with `$page` added. */
+  volumeCounts: '{% ( $c := $counts; $merge($append([$c], [$page{ VolumeId: $count(SnapshotId) }.$each(function($n, $v) { { $v: $n + ($exists($lookup($c, $v)) ? $lookup($c, $v) : 0) } })])) ) %}',
+  /** The volumes holding more than `count` snapshots (at most `MAX_VOLUMES_PER_RUN`). */
+  volumesOverCount: (count: number) =>
+    `{% ( $v := [$filter($keys($counts), function($k) { $lookup($counts, $k) > ${count} })]; [$filter($v, function($x, $i) { $i < ${MAX_VOLUMES_PER_RUN} })] ) %}`,
+  /** Volumes over the count that wait for the next run. */
+  deferredVolumes: (count: number) =>
+    `{% $max([0, $count([$filter($keys($counts), function($k) { $lookup($counts, $k) > ${count} })]) - ${MAX_VOLUMES_PER_RUN}]) %}`,
+  /** One volume's snapshots (`$vsnaps`), trimmed to id and start time, with `$page` appended. */
+  volumeSnapshots: '{% $append($vsnaps, [$page.{ "id": SnapshotId, "t": $toMillis(StartTime) }]) %}',
+  /** The ids beyond the newest `count` of one volume's `$vsnaps`, oldest first, at most `MAX_DELETES_PER_VOLUME`. */
   expiredByCount: (count: number) =>
-    `{% [$distinct($snapshots.VolumeId).( $v := $; $sort($snapshots[VolumeId = $v], function($l, $r) { $toMillis($l.StartTime) < $toMillis($r.StartTime) })#$i[$i >= ${count}].SnapshotId )] %}`,
-  created: '{% $count($snapshots[$toMillis(StartTime) >= $slot.from and $toMillis(StartTime) < $slot.to]) %}',
-  crashConsistent: "{% $count($snapshots[$toMillis(StartTime) >= $slot.from and $toMillis(StartTime) < $slot.to and $count(Tags[Key = 'AppConsistent' and $lowercase(Value) = 'true']) = 0]) %}",
-  failedExecutions: "{% $count($executions[$exists(EndTime) and $toMillis(EndTime) >= $slot.from and $toMillis(EndTime) < $slot.to and Status in ['FAILED', 'TIMED_OUT', 'CANCELLED', 'SKIPPED_OVERLAPPING']]) %}",
+    `{% ( $old := [$sort($vsnaps, function($l, $r) { $l.t < $r.t })#$i[$i >= ${count}].id]; $e := $reverse($old); [$filter($e, function($x, $i) { $i < ${MAX_DELETES_PER_VOLUME} })] ) %}`,
+  created: '{% $created + $count($page[$toMillis(StartTime) >= $slot.from and $toMillis(StartTime) < $slot.to]) %}',
+  crashConsistent: "{% $crashConsistent + $count($page[$toMillis(StartTime) >= $slot.from and $toMillis(StartTime) < $slot.to and $count(Tags[Key = 'AppConsistent' and $lowercase(Value) = 'true']) = 0]) %}",
+  /** Executions are listed from a bounded start (ExecutedAfter): the API documents no order. */
+  executedAfter: `{% $fromMillis($slot.from - ${MAX_WINDOW_MS}, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z') %}`,
+  failedExecutions: "{% $failedExecutions + $count($page[$exists(EndTime) and $toMillis(EndTime) >= $slot.from and $toMillis(EndTime) < $slot.to and Status in ['FAILED', 'TIMED_OUT', 'CANCELLED', 'SKIPPED_OVERLAPPING']]) %}",
 };
 
 export interface SnapshotHousekeepingProps {
@@ -46,6 +84,11 @@ export interface SnapshotHousekeepingProps {
   readonly purpose: string;
   readonly managedByKey: string;
   readonly managedBy: string;
+  /**
+   * The tag the window's task sets at creation to the window's id. Only snapshots carrying it
+   * with this window's id are listed and deleted (the delete is also conditioned on it).
+   */
+  readonly windowTagKey: string;
   /** How long the window's snapshots are kept. */
   readonly retention: Retention;
 }
@@ -72,14 +115,126 @@ export class SnapshotHousekeeping extends Construct {
     this.dimensions = { ManagedBy: props.managedBy };
     const dimensions = [{ Name: 'ManagedBy', Value: props.managedBy }];
 
-    const expired = props.retention.maxCount !== undefined
-      ? HOUSEKEEPING_EXPRESSIONS.expiredByCount(props.retention.maxCount)
-      : HOUSEKEEPING_EXPRESSIONS.expiredByAge(props.retention.maxAge!.toMilliseconds());
-
     const filters = [
       { Name: `tag:${props.purposeKey}`, Values: [props.purpose] },
       { Name: `tag:${props.managedByKey}`, Values: [props.managedBy] },
+      { Name: `tag:${props.windowTagKey}`, Values: [props.windowId] },
     ];
+    const retry = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }];
+    const describeArguments = (extraFilters: string, token: string) =>
+      `{% $merge([{ "OwnerIds": ["self"], "MaxResults": ${SNAPSHOT_PAGE_SIZE}, "Filters": $append(${JSON.stringify(filters)}, ${extraFilters}) }, ${token} ? { "NextToken": ${token} } : {}]) %}`;
+    const page = '$page := $exists($states.result.Snapshots) ? $states.result.Snapshots : [];';
+    const withPage = (expression: string) => expression.replace(/^\{% /, `{% ( ${page} `).replace(/ %\}$/, ' ) %}');
+    const nextToken = '{% $exists($states.result.NextToken) ? $states.result.NextToken : null %}';
+    // one deletion, counted; in use by an AMI, locked, or denied: counted and alarmed, never fatal
+    const deleteProcessor = {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: 'DeleteSnapshot',
+      States: {
+        DeleteSnapshot: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:ec2:deleteSnapshot',
+          Arguments: { SnapshotId: '{% $states.input %}' },
+          Output: '{% { "deleted": 1, "failed": 0 } %}',
+          Retry: [{ ErrorEquals: ['Ec2.RequestLimitExceededException', 'Ec2.Ec2Exception'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 }],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'NotDeleted' }],
+          End: true,
+        },
+        NotDeleted: { Type: 'Pass', Output: '{% { "deleted": 0, "failed": 1 } %}', End: true },
+      },
+    };
+    const sums = '{% { "deleted": $sum([$states.result.deleted]), "failed": $sum([$states.result.failed]) } %}';
+
+    const maxCount = props.retention.maxCount;
+    const byCount = maxCount !== undefined;
+    // the page loop: only counters, ids and (count retention) per-volume counts survive a page
+    const pageAssign: Record<string, string> = {
+      created: withPage(HOUSEKEEPING_EXPRESSIONS.created),
+      crashConsistent: withPage(HOUSEKEEPING_EXPRESSIONS.crashConsistent),
+      next: nextToken,
+    };
+    let expiry: Record<string, any>;
+    if (byCount) {
+      pageAssign.counts = withPage(HOUSEKEEPING_EXPRESSIONS.volumeCounts);
+      expiry = {
+        SelectVolumes: {
+          Type: 'Pass',
+          Assign: {
+            volumes: HOUSEKEEPING_EXPRESSIONS.volumesOverCount(maxCount),
+            deferred: HOUSEKEEPING_EXPRESSIONS.deferredVolumes(maxCount),
+            counts: '{% {} %}',
+          },
+          Next: 'DeleteExpired',
+        },
+        DeleteExpired: {
+          Type: 'Map',
+          Items: '{% $volumes %}',
+          MaxConcurrency: 5,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'StartVolume',
+            States: {
+              StartVolume: {
+                Type: 'Pass',
+                Assign: { volume: '{% $states.input %}', vsnaps: [], vnext: null },
+                Next: 'DescribeVolumeSnapshots',
+              },
+              DescribeVolumeSnapshots: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::aws-sdk:ec2:describeSnapshots',
+                Arguments: describeArguments('[{ "Name": "volume-id", "Values": [$volume] }]', '$vnext'),
+                Assign: {
+                  vsnaps: withPage(HOUSEKEEPING_EXPRESSIONS.volumeSnapshots),
+                  vnext: nextToken,
+                },
+                Output: '{% {} %}',
+                Retry: retry,
+                Next: 'MoreVolumePages',
+              },
+              MoreVolumePages: {
+                Type: 'Choice',
+                Choices: [{ Condition: '{% $vnext != null %}', Next: 'DescribeVolumeSnapshots' }],
+                Default: 'DeleteVolumeExpired',
+              },
+              DeleteVolumeExpired: {
+                Type: 'Map',
+                Items: HOUSEKEEPING_EXPRESSIONS.expiredByCount(maxCount),
+                MaxConcurrency: 2,
+                ItemProcessor: deleteProcessor,
+                Output: sums,
+                End: true,
+              },
+            },
+          },
+          Assign: {
+            deleted: '{% $sum([$states.result.deleted]) %}',
+            notDeleted: '{% $sum([$states.result.failed]) %}',
+          },
+          Output: '{% {} %}',
+          Next: 'DescribeExecutions',
+        },
+      };
+    } else {
+      const maxAge = props.retention.maxAge!.toMilliseconds();
+      pageAssign.expired = withPage(HOUSEKEEPING_EXPRESSIONS.expiredByAge(maxAge));
+      pageAssign.deferred = withPage(HOUSEKEEPING_EXPRESSIONS.deferredByAge(maxAge));
+      expiry = {
+        DeleteExpired: {
+          Type: 'Map',
+          Items: '{% $expired %}',
+          MaxConcurrency: 5,
+          ItemProcessor: deleteProcessor,
+          Assign: {
+            deleted: '{% $sum([$states.result.deleted]) %}',
+            notDeleted: '{% $sum([$states.result.failed]) %}',
+            expired: '{% [] %}',
+          },
+          Output: '{% {} %}',
+          Next: 'DescribeExecutions',
+        },
+      };
+    }
+
     const definition = {
       Comment: `Expire and judge the snapshots of maintenance window ${props.managedBy}`,
       QueryLanguage: 'JSONata',
@@ -87,69 +242,51 @@ export class SnapshotHousekeeping extends Construct {
       States: {
         Init: {
           Type: 'Pass',
-          Assign: { snapshots: [], next: null, slot: HOUSEKEEPING_EXPRESSIONS.slot },
+          Assign: {
+            next: null,
+            slot: HOUSEKEEPING_EXPRESSIONS.slot,
+            created: 0,
+            crashConsistent: 0,
+            failedExecutions: 0,
+            expired: [],
+            counts: {},
+            deferred: 0,
+            deleted: 0,
+            notDeleted: 0,
+          },
           Next: 'DescribeSnapshots',
         },
         DescribeSnapshots: {
           Type: 'Task',
           Resource: 'arn:aws:states:::aws-sdk:ec2:describeSnapshots',
-          Arguments: `{% $merge([{ "OwnerIds": ["self"], "MaxResults": 1000, "Filters": ${JSON.stringify(filters)} }, $next ? { "NextToken": $next } : {}]) %}`,
-          Assign: {
-            snapshots: '{% $append($snapshots, $exists($states.result.Snapshots) ? $states.result.Snapshots : []) %}',
-            next: '{% $exists($states.result.NextToken) ? $states.result.NextToken : null %}',
-          },
-          Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
+          Arguments: describeArguments('[]', '$next'),
+          Assign: pageAssign,
+          Output: '{% {} %}',
+          Retry: retry,
           Next: 'MorePages',
         },
         MorePages: {
           Type: 'Choice',
           Choices: [{ Condition: '{% $next != null %}', Next: 'DescribeSnapshots' }],
-          Default: 'DescribeExecutions',
+          Default: byCount ? 'SelectVolumes' : 'DeleteExpired',
         },
+        ...expiry,
         DescribeExecutions: {
           Type: 'Task',
           Resource: 'arn:aws:states:::aws-sdk:ssm:describeMaintenanceWindowExecutions',
-          Arguments: { WindowId: props.windowId, MaxResults: 100 },
-          Assign: { executions: '{% $exists($states.result.WindowExecutions) ? $states.result.WindowExecutions : [] %}' },
-          Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
-          Next: 'Judge',
-        },
-        Judge: {
-          Type: 'Pass',
+          Arguments: `{% $merge([{ "WindowId": "${props.windowId}", "MaxResults": ${EXECUTION_PAGE_SIZE}, "Filters": [{ "Key": "ExecutedAfter", "Values": [${HOUSEKEEPING_EXPRESSIONS.executedAfter.slice(3, -3).trim()}] }] }, $next ? { "NextToken": $next } : {}]) %}`,
           Assign: {
-            expired,
-            created: HOUSEKEEPING_EXPRESSIONS.created,
-            crashConsistent: HOUSEKEEPING_EXPRESSIONS.crashConsistent,
-            failedExecutions: HOUSEKEEPING_EXPRESSIONS.failedExecutions,
+            failedExecutions: HOUSEKEEPING_EXPRESSIONS.failedExecutions.replace(/^\{% /, '{% ( $page := $exists($states.result.WindowExecutions) ? $states.result.WindowExecutions : []; ').replace(/ %\}$/, ' ) %}'),
+            next: nextToken,
           },
-          Next: 'DeleteExpired',
+          Output: '{% {} %}',
+          Retry: retry,
+          Next: 'MoreExecutions',
         },
-        DeleteExpired: {
-          Type: 'Map',
-          Items: '{% $expired %}',
-          MaxConcurrency: 5,
-          ItemProcessor: {
-            ProcessorConfig: { Mode: 'INLINE' },
-            StartAt: 'DeleteSnapshot',
-            States: {
-              DeleteSnapshot: {
-                Type: 'Task',
-                Resource: 'arn:aws:states:::aws-sdk:ec2:deleteSnapshot',
-                Arguments: { SnapshotId: '{% $states.input %}' },
-                Output: '{% { "deleted": 1, "failed": 0 } %}',
-                Retry: [{ ErrorEquals: ['Ec2.RequestLimitExceededException', 'Ec2.Ec2Exception'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 }],
-                // in use by an AMI, locked, or denied: counted and alarmed, never fatal for the rest
-                Catch: [{ ErrorEquals: ['States.ALL'], Next: 'NotDeleted' }],
-                End: true,
-              },
-              NotDeleted: { Type: 'Pass', Output: '{% { "deleted": 0, "failed": 1 } %}', End: true },
-            },
-          },
-          Assign: {
-            deleted: '{% $sum([$states.result.deleted]) %}',
-            notDeleted: '{% $sum([$states.result.failed]) %}',
-          },
-          Next: 'PublishMetrics',
+        MoreExecutions: {
+          Type: 'Choice',
+          Choices: [{ Condition: '{% $next != null %}', Next: 'DescribeExecutions' }],
+          Default: 'PublishMetrics',
         },
         PublishMetrics: {
           Type: 'Task',
@@ -162,9 +299,10 @@ export class SnapshotHousekeeping extends Construct {
               ['FailedWindowExecutions', '{% $failedExecutions %}'],
               ['ExpiredSnapshotsDeleted', '{% $deleted %}'],
               ['ExpiredSnapshotsNotDeleted', '{% $notDeleted %}'],
+              ['ExpiredSnapshotsDeferred', '{% $deferred %}'],
             ].map(([MetricName, Value]) => ({ MetricName, Value, Unit: 'Count', Dimensions: dimensions })),
           },
-          Output: '{% { "created": $created, "crashConsistent": $crashConsistent, "failedExecutions": $failedExecutions, "deleted": $deleted, "notDeleted": $notDeleted } %}',
+          Output: '{% { "created": $created, "crashConsistent": $crashConsistent, "failedExecutions": $failedExecutions, "deleted": $deleted, "notDeleted": $notDeleted, "deferred": $deferred } %}',
           End: true,
         },
       },
@@ -189,9 +327,10 @@ export class SnapshotHousekeeping extends Construct {
         StringEquals: {
           [`aws:ResourceTag/${props.purposeKey}`]: props.purpose,
           [`aws:ResourceTag/${props.managedByKey}`]: props.managedBy,
+          [`aws:ResourceTag/${props.windowTagKey}`]: props.windowId,
         },
       },
-    }), 'the snapshot ids are known only at run time; the statement allows only snapshots that carry this window\'s purpose and managed-by tags');
+    }), 'the snapshot ids are known only at run time; the statement allows only snapshots that carry this window\'s purpose and managed-by tags and its id, set at creation');
     this.role.addToPolicy(new iam.PolicyStatement({
       sid: 'ReadWindowExecutions',
       actions: ['ssm:DescribeMaintenanceWindowExecutions'],

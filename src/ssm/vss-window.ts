@@ -103,7 +103,8 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
         }
       }
     }
-    const tags = Object.entries(this.snapshotTags).map(([k, v]) => `Key=${k},Value=${v}`).join(';');
+    // the window's id at creation (the {{WINDOW_ID}} pseudo parameter): the housekeeping deletes only snapshots carrying it
+    const tags = Object.entries({ ...this.snapshotTags, [this.windowTagKey]: '{{WINDOW_ID}}' }).map(([k, v]) => `Key=${k},Value=${v}`).join(';');
     const flag = (b: boolean | undefined) => (b ? 'True' : 'False');
 
     const documentArn = documentName.startsWith('arn:')

@@ -197,6 +197,12 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
 
   /** The window's id. */
   public readonly windowId: string;
+  /**
+   * The tag key the window's task sets at creation, with the window's id as its value, on every
+   * snapshot it makes. The housekeeping lists and deletes only snapshots carrying it (with this
+   * window's id), so a snapshot re-tagged later with the purpose tags is never this window's to expire.
+   */
+  public readonly windowTagKey: string;
 
   /** The role to attach to the protected instances (through `instanceProfile`). */
   public readonly instanceRole: iam.IRole;
@@ -341,6 +347,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       endDate: props.endDate?.toISOString(),
     });
     this.windowId = this.maintenanceWindow.ref;
+    this.windowTagKey = BackupTagging.key(this, 'window-id');
     this.windowTarget = new ssm.CfnMaintenanceWindowTarget(this, 'Target', {
       windowId: this.windowId,
       resourceType: this.targets.resourceType,
@@ -362,6 +369,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       purpose: props.purpose,
       managedByKey: keys.managedBy,
       managedBy: this.snapshotTags[keys.managedBy],
+      windowTagKey: this.windowTagKey,
       retention: this.retention,
     });
     this.housekeeping = housekeeping.stateMachine;

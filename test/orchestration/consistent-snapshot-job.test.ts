@@ -163,10 +163,12 @@ describe('ConsistentSnapshotJob', () => {
         Parameters: { 'StateMachineArn.$': '$$.StateMachine.Id', 'StatusFilter': 'RUNNING' },
         Next: 'OneRunAtATime',
       });
+      // bounded pages: 20 instance records (about 3 KiB each) per call, then the next token
       expect(definition.States.DescribeInstances.Parameters).toEqual({
         Filters: [{ Name: 'tag:App', Values: ['orders'] }, { Name: 'instance-state-name', Values: ['running'] }],
-        MaxResults: 1000,
+        MaxResults: 20,
       });
+      expect(definition.States.DescribeMoreInstances.Parameters['NextToken.$']).toEqual('$.instances.page.NextToken');
       // Run Command reaches at most 50 instances per call
       expect(definition.States.CheckInstances.Choices).toEqual([
         { Variable: '$.instances.count', NumericGreaterThan: 50, Next: 'TooManyInstances' },
@@ -326,7 +328,9 @@ describe('ConsistentSnapshotJob', () => {
     });
     const template = checkedTemplate(stack);
     const definition = stateMachineDefinition(template);
-    expect(definition.States.CheckInstances.Default).toEqual('PauseStarted');
+    // nothing to check about the instances: no Choice without rules (invalid ASL), straight to the pause
+    expect(definition.States.CheckInstances).toBeUndefined();
+    expect(definition.States.CountInstances.Next).toEqual('PauseStarted');
     expect(definition.States.PauseEnded.Next).toEqual('Outcome');
     Template.fromJSON(template).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ RETAIN_DAYS: '30', DRY_RUN: 'true' }) },
@@ -346,7 +350,10 @@ describe('ConsistentSnapshotJob', () => {
     const template = checkedTemplate(stack);
     const definition = stateMachineDefinition(template);
     expect(definition.States.CountArtefacts.Next).toEqual('Verify.StartPolling');
-    expect(definition.States['Verify.Wait']).toEqual({ Type: 'Wait', Seconds: 30, Next: 'DescribeSnapshots' });
+    // the ids are described in batches of 100 (the records of thousands would exceed 256 KiB)
+    expect(definition.States['Verify.Wait']).toEqual({ Type: 'Wait', Seconds: 30, Next: 'DescribeSnapshotsBatches' });
+    expect(definition.States.DescribeSnapshotsBatches).toMatchObject({ Type: 'Map', ItemsPath: '$.artefacts.batches' });
+    expect(definition.States.CountArtefacts.Parameters['batches.$']).toEqual('States.ArrayPartition($.artefacts.ids, 100)');
     expect(definition.States['Verify.PollLimit'].Choices[0]).toMatchObject({ NumericGreaterThanEquals: 240, Next: 'VerificationTimedOut' });
     expect(definition.States['Verify.Status'].Default).toEqual('Verify.PollLimit');
     Template.fromJSON(template).hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -70,6 +70,10 @@ export function healthyStubs(): Record<string, Stub> {
         { Instances: [{ InstanceId: 'i-0000000000000000c' }] },
       ],
     }),
+    // one page: no NextToken, so no further page is asked for
+    DescribeMoreInstances: () => {
+      throw awsError('Ec2.InvalidNextToken', 'no NextToken was given');
+    },
     CreateSnapshots: (input) => ({
       Snapshots: ['root', 'data'].map((v) => ({ SnapshotId: `snap-${input.InstanceSpecification.InstanceId.slice(-1)}-${v}`, State: 'pending' })),
     }),
@@ -120,7 +124,15 @@ export interface Run {
  * Execute `definition` with `stubs` for its Task states (every Task state must have one), the
  * context object of a real execution, and no waiting.
  */
-export async function execute(definition: any, stubs: Record<string, Stub>): Promise<Run> {
+export interface ExecuteOptions {
+  /**
+   * Called with every connector result, state input and state output (the scale harness checks
+   * each against Step Functions' 256 KiB limit).
+   */
+  readonly observe?: (kind: 'result' | 'input' | 'output', where: string, value: unknown) => void;
+}
+
+export async function execute(definition: any, stubs: Record<string, Stub>, options: ExecuteOptions = {}): Promise<Run> {
   const states = allStates(definition);
   const calls: Call[] = [];
   const attempts: Record<string, number> = {};
@@ -136,7 +148,9 @@ export async function execute(definition: any, stubs: Record<string, Stub>): Pro
       taskResourceLocalHandlers[name] = async (input: any) => {
         attempts[name] = (attempts[name] ?? 0) + 1;
         calls.push({ state: name, input });
-        return stub(input, attempts[name]);
+        const result = await stub(input, attempts[name]);
+        options.observe?.('result', name, result);
+        return result;
       };
     }
     if (state.Type === 'Wait') {
@@ -156,8 +170,18 @@ export async function execute(definition: any, stubs: Record<string, Stub>): Pro
       State: { get EnteredTime() { return new Date().toISOString(); }, Name: 'any', RetryCount: 0 },
     },
   });
+  const observing = options.observe ? (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') {
+        options.observe!('input', event.state.name, event.state.input);
+      } else if (event.type === 'StateExited') {
+        options.observe!('output', event.state.name, event.state.output);
+      }
+    }
+  })() : Promise.resolve();
   try {
     const output = await execution.result;
+    await observing;
     return { calls, order: calls.map((c) => c.state), output };
   } catch (e) {
     const cause = (e as { cause?: Error }).cause;

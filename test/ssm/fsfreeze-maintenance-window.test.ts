@@ -66,15 +66,20 @@ describe('FsfreezeMaintenanceWindow', () => {
         { Key: 'backup:retention', Value: 'age:14d' },
         { Key: 'backup:managed-by', Value: 'TestStack/LinuxFsfreeze' },
         { Key: 'AppConsistent', Value: 'true' },
+        // the window's id, from the task's {{WINDOW_ID}} pseudo parameter, through the document's parameter
+        { Key: 'backup:window-id', Value: '{{ windowId }}' },
       ],
     }]);
-    // the script is embedded verbatim, and never contains SSM's {{ }} parameter syntax
+    const [doc] = Object.values(t.findResources('AWS::SSM::Document')) as any[];
+    expect(doc.Properties.Content.parameters.windowId.allowedPattern).toBe('^mw-[0-9a-f]{17}$');
+    // the script is embedded verbatim; the only SSM {{ }} parameter is the window id
     expect(lines).toContain("  setsid bash -c '");
-    expect(lines.join('\n')).not.toContain('{{');
+    expect(lines.join('\n').match(/\{\{[^}]*\}\}/g)).toEqual(['{{ windowId }}']);
 
     t.hasResourceProperties('AWS::SSM::MaintenanceWindowTask', {
       TaskType: 'RUN_COMMAND',
       TaskArn: { Ref: Match.stringLikeRegexp('LinuxFsfreezeDocument') },
+      TaskInvocationParameters: { MaintenanceWindowRunCommandParameters: Match.objectLike({ Parameters: { windowId: ['{{WINDOW_ID}}'] } }) },
       MaxConcurrency: '100%',
       MaxErrors: '10',
     });

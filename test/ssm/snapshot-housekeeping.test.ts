@@ -9,7 +9,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import jsonata = require('jsonata');
 import { FsfreezeMaintenanceWindow, MaintenanceTargets, Retention } from '../../src';
-import { HOUSEKEEPING_EXPRESSIONS } from '../../src/ssm/housekeeping';
+import { HOUSEKEEPING_EXPRESSIONS, MAX_DELETES_PER_RUN } from '../../src/ssm/housekeeping';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator');
@@ -50,26 +50,55 @@ describe('housekeeping expressions', () => {
     expect(slot.to - slot.from).toBe(HOUR);
   });
 
-  test('age retention expires exactly the snapshots older than the age', async () => {
-    const expired = await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { snapshots, slot: SLOT });
+  const acc = { expired: [], deferred: 0, created: 0, crashConsistent: 0, failedExecutions: 0, counts: {} };
+
+  test('age retention expires exactly the snapshots older than the age, page by page', async () => {
+    const expired = await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { ...acc, page: snapshots, slot: SLOT });
     expect(expired).toEqual(['snap-old1', 'snap-old2']);
+    // the next page appends to what the previous pages found
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { ...acc, expired: ['snap-x'], page: snapshots, slot: SLOT }))
+      .toEqual(['snap-x', 'snap-old1', 'snap-old2']);
   });
 
   test('age retention returns a list even for one snapshot, and an empty list for none', async () => {
-    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { snapshots: [snapshots[0]], slot: SLOT })).toEqual(['snap-old1']);
-    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { snapshots: [], slot: SLOT })).toEqual([]);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { ...acc, page: [snapshots[0]], slot: SLOT })).toEqual(['snap-old1']);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { ...acc, page: [], slot: SLOT })).toEqual([]);
+  });
+
+  test('age retention keeps at most MAX_DELETES_PER_RUN ids and counts the rest as deferred', async () => {
+    const many = Array.from({ length: MAX_DELETES_PER_RUN + 5 }, (_, i) => snap(`snap-${i}`, 'vol-a', '2026-11-01T04:00:00.000Z'));
+    const maxAge = Duration.days(14).toMilliseconds();
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(maxAge), { ...acc, page: many, slot: SLOT })).toHaveLength(MAX_DELETES_PER_RUN);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.deferredByAge(maxAge), { ...acc, page: many, slot: SLOT })).toBe(5);
   });
 
   test('count retention keeps the newest N per volume', async () => {
-    const expired = await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(1), { snapshots, slot: SLOT });
-    expect([...expired].sort()).toEqual(['snap-a1', 'snap-c2', 'snap-old1', 'snap-old2']);
-    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(3), { snapshots, slot: SLOT })).toEqual([]);
+    const counts = await evaluate(HOUSEKEEPING_EXPRESSIONS.volumeCounts, { ...acc, page: snapshots });
+    expect(counts).toEqual({ 'vol-a': 3, 'vol-b': 2, 'vol-c': 2 });
+    // a second page adds to the counts
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.volumeCounts, { ...acc, counts, page: [snapshots[0]] })).toEqual({ 'vol-a': 4, 'vol-b': 2, 'vol-c': 2 });
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.volumesOverCount(1), { counts })).toEqual(['vol-a', 'vol-b', 'vol-c']);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.volumesOverCount(2), { counts })).toEqual(['vol-a']);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.volumesOverCount(3), { counts })).toEqual([]);
+    const expiredOf = async (volume: string, count: number) => {
+      const vsnaps = await evaluate(HOUSEKEEPING_EXPRESSIONS.volumeSnapshots, { vsnaps: [], page: snapshots.filter((x) => x.VolumeId === volume) });
+      return evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(count), { vsnaps });
+    };
+    expect(await expiredOf('vol-a', 1)).toEqual(['snap-old1', 'snap-a1']);
+    expect(await expiredOf('vol-c', 1)).toEqual(['snap-c2']);
+    expect(await expiredOf('vol-b', 1)).toEqual(['snap-old2']);
+    expect(await expiredOf('vol-a', 3)).toEqual([]);
   });
 
   test('counts the snapshots of the slot, and those that fell back to crash-consistent', async () => {
-    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.created, { snapshots, slot: SLOT })).toBe(3);
-    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.crashConsistent, { snapshots, slot: SLOT })).toBe(2);
-    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.crashConsistent, { snapshots: [], slot: SLOT })).toBe(0);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.created, { ...acc, page: snapshots, slot: SLOT })).toBe(3);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.crashConsistent, { ...acc, page: snapshots, slot: SLOT })).toBe(2);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.crashConsistent, { ...acc, crashConsistent: 4, page: [], slot: SLOT })).toBe(4);
+  });
+
+  test('lists window executions from a bounded start: the longest window (24 h) before the judged hour', async () => {
+    // DescribeMaintenanceWindowExecutions documents no order; ExecutedAfter takes yyyy-MM-ddTHH:mm:ssZ
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.executedAfter, { slot: SLOT })).toBe('2026-11-24T10:00:00Z');
   });
 
   test('counts the window executions that ended badly in the slot', async () => {
@@ -79,7 +108,7 @@ describe('housekeeping expressions', () => {
       { Status: 'TIMED_OUT', StartTime: '2026-11-24T10:00:00.000Z', EndTime: '2026-11-24T11:00:00.000Z' }, // judged a day ago
       { Status: 'IN_PROGRESS', StartTime: '2026-11-25T10:00:00.000Z' },
     ];
-    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.failedExecutions, { executions, slot: SLOT })).toBe(1);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.failedExecutions, { ...acc, page: executions, slot: SLOT })).toBe(1);
   });
 });
 
@@ -104,11 +133,12 @@ describe('housekeeping state machine', () => {
     expect(definition.States.DescribeSnapshots.Resource).toBe('arn:aws:states:::aws-sdk:ec2:describeSnapshots');
     expect(definition.States.DescribeSnapshots.Arguments).toContain('"Name":"tag:backup:purpose","Values":["linux-app-consistent"]');
     expect(definition.States.DescribeSnapshots.Arguments).toContain('"Name":"tag:backup:managed-by","Values":["TestStack/Linux"]');
+    expect(definition.States.DescribeSnapshots.Arguments).toContain('"Name":"tag:backup:window-id","Values":["mw-0123456789abcdef0"]');
     expect(definition.States.MorePages.Choices[0].Next).toBe('DescribeSnapshots');
-    expect(definition.States.Judge.Assign.expired).toBe(HOUSEKEEPING_EXPRESSIONS.expiredByCount(7));
-    expect(definition.States.DeleteExpired.ItemProcessor.States.DeleteSnapshot.Catch[0].Next).toBe('NotDeleted');
+    expect(definition.States.DeleteExpired.ItemProcessor.States.DeleteVolumeExpired.Items).toBe(HOUSEKEEPING_EXPRESSIONS.expiredByCount(7));
+    expect(definition.States.DeleteExpired.ItemProcessor.States.DeleteVolumeExpired.ItemProcessor.States.DeleteSnapshot.Catch[0].Next).toBe('NotDeleted');
     expect(definition.States.PublishMetrics.Arguments.MetricData.map((m: any) => m.MetricName)).toEqual([
-      'SnapshotsCreated', 'CrashConsistentSnapshots', 'FailedWindowExecutions', 'ExpiredSnapshotsDeleted', 'ExpiredSnapshotsNotDeleted',
+      'SnapshotsCreated', 'CrashConsistentSnapshots', 'FailedWindowExecutions', 'ExpiredSnapshotsDeleted', 'ExpiredSnapshotsNotDeleted', 'ExpiredSnapshotsDeferred',
     ]);
   });
 });

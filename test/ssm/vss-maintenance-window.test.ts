@@ -56,7 +56,7 @@ describe('VssMaintenanceWindow', () => {
             NoWriters: ['False'],
             CreateAmi: ['False'],
             description: ['cdk-ebs-backup windows-app-consistent (VSS)'],
-            tags: ['Key=backup:purpose,Value=windows-app-consistent;Key=backup:retention,Value=age:14d;Key=backup:managed-by,Value=TestStack/WindowsVss'],
+            tags: ['Key=backup:purpose,Value=windows-app-consistent;Key=backup:retention,Value=age:14d;Key=backup:managed-by,Value=TestStack/WindowsVss;Key=backup:window-id,Value={{WINDOW_ID}}'],
             executionTimeout: ['600'],
           },
           OutputS3BucketName: { Ref: Match.stringLikeRegexp('WindowsVssOutputBucket') },
@@ -168,7 +168,7 @@ describe('VssMaintenanceWindow', () => {
             ExcludeBootVolume: ['True'],
             CopyOnly: ['True'],
             NoWriters: ['True'],
-            tags: ['Key=CostCenter,Value=db;Key=backup:purpose,Value=windows-app-consistent;Key=backup:retention,Value=count:7;Key=backup:managed-by,Value=TestStack/Vss'],
+            tags: ['Key=CostCenter,Value=db;Key=backup:purpose,Value=windows-app-consistent;Key=backup:retention,Value=count:7;Key=backup:managed-by,Value=TestStack/Vss;Key=backup:window-id,Value={{WINDOW_ID}}'],
           }),
         }),
       },
@@ -210,7 +210,12 @@ describe('VssMaintenanceWindow', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExpiredSnapshotsNotDeleted' });
     const del = policyStatements(t, 'VssHousekeepingRoleDefaultPolicy').find((s) => s.Sid === 'DeleteOnlyThisWindowsSnapshots');
     expect(del.Condition).toEqual({
-      StringEquals: { 'aws:ResourceTag/backup:purpose': 'windows-app-consistent', 'aws:ResourceTag/backup:managed-by': 'TestStack/Vss' },
+      // only snapshots this window created: its id is tagged at creation ({{WINDOW_ID}})
+      StringEquals: {
+        'aws:ResourceTag/backup:purpose': 'windows-app-consistent',
+        'aws:ResourceTag/backup:managed-by': 'TestStack/Vss',
+        'aws:ResourceTag/backup:window-id': { Ref: 'Vss1FB0B949' },
+      },
     });
     expect(RetentionRoles.roles(stack)).toContain(window.node.findChild('Housekeeping').node.findChild('Role'));
     expect(window.crashConsistentAlarm).toBeInstanceOf(cloudwatch.Alarm);

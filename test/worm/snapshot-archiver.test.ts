@@ -97,7 +97,7 @@ describe('worm-archive handler', () => {
 
     const result = await archiveOrphans(deps());
 
-    expect(result).toEqual({ archived: ['snap-gone'], wouldArchive: [], failed: [], keptVolumeExists: 1, keptTooYoung: 1 });
+    expect(result).toEqual({ archived: ['snap-gone'], wouldArchive: [], failed: [], keptVolumeExists: 1, keptTooYoung: 1, deferred: 0 });
     expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)[0].args[0].input).toMatchObject({
       OwnerIds: ['self'],
       Filters: expect.arrayContaining([{ Name: 'storage-tier', Values: ['standard'] }, { Name: 'tag-key', Values: ['backup:purpose'] }]),
@@ -105,6 +105,19 @@ describe('worm-archive handler', () => {
     expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)[1].args[0].input.NextToken).toBe('t');
     expect(ec2Mock.commandCalls(ModifySnapshotTierCommand)[0].args[0].input).toEqual({ SnapshotId: 'snap-gone', StorageTier: 'archive' });
     expect(ec2Mock.commandCalls(CreateTagsCommand)[0].args[0].input).toEqual({ Resources: ['snap-gone'], Tags: [{ Key: 'backup:archived-at', Value: '2026-06-01' }] });
+  });
+
+  test('stops starting archives when its time budget is used up, and counts what waits for the next run', async () => {
+    // two sequential writes per archive: 10,000 orphans at ~100 ms each exceed Lambda's 15 minutes
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: ['a', 'b', 'c', 'd'].map((x) => snap(`snap-${x}`, `vol-${x}`, OLD)) });
+    ec2Mock.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+    ec2Mock.on(ModifySnapshotTierCommand).resolves({});
+    ec2Mock.on(CreateTagsCommand).resolves({});
+    let clock = 0;
+    ec2Mock.on(CreateTagsCommand).callsFake(async () => { clock += 400; return {}; });
+    const result = await archiveOrphans({ ...deps(), budgetMs: 1000, elapsedMs: () => clock });
+    expect(result.archived).toEqual(['snap-a', 'snap-b', 'snap-c']);
+    expect(result.deferred).toBe(1);
   });
 
   test('changes nothing in dry-run mode', async () => {
@@ -133,7 +146,7 @@ describe('worm-archive handler', () => {
     Object.assign(process.env, { PURPOSE_TAG_KEY: 'backup:purpose', MINIMUM_AGE_DAYS: '90', ARCHIVED_TAG_KEY: 'backup:archived-at', DRY_RUN: 'true' });
     ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
     ec2Mock.on(DescribeVolumesCommand).resolves({});
-    expect(await handler()).toEqual({ archived: [], wouldArchive: [], failed: [], keptVolumeExists: 0, keptTooYoung: 0 });
+    expect(await handler()).toEqual({ archived: [], wouldArchive: [], failed: [], keptVolumeExists: 0, keptTooYoung: 0, deferred: 0 });
     for (const k of ['PURPOSE_TAG_KEY', 'MINIMUM_AGE_DAYS', 'ARCHIVED_TAG_KEY', 'DRY_RUN']) {
       delete process.env[k];
     }

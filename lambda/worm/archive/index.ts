@@ -24,9 +24,11 @@ export interface ArchiveSettings {
 export interface ArchiveResult {
   readonly archived: string[];
   readonly wouldArchive: string[];
-  readonly keptVolumeExists: number;
-  readonly keptTooYoung: number;
+  keptVolumeExists: number;
+  keptTooYoung: number;
   readonly failed: string[];
+  /** Orphans left for the next run because the time budget was used up. */
+  deferred: number;
 }
 
 export interface Deps {
@@ -34,7 +36,18 @@ export interface Deps {
   readonly settings: ArchiveSettings;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Milliseconds the run may take before it stops starting new archives (the rest waits for the
+   * next scheduled run and is counted in `deferred`): each archive is two sequential EC2 writes,
+   * so 10,000 orphans take longer than Lambda's 15 minutes.
+   */
+  readonly budgetMs?: number;
+  /** Milliseconds elapsed since the run started (for tests and the bench's simulated latency). */
+  readonly elapsedMs?: () => number;
 }
+
+/** Stop starting archives after 12 of Lambda's 15 minutes. */
+export const DEFAULT_BUDGET_MS = 12 * 60_000;
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ArchiveSettings {
   const minimumAgeDays = Number(env.MINIMUM_AGE_DAYS);
@@ -53,8 +66,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ArchiveSettings {
   };
 }
 
-/** Every completed, standard-tier, purpose-tagged snapshot this account owns. */
-async function candidates(deps: Deps): Promise<Snapshot[]> {
+/**
+ * Every completed, standard-tier, purpose-tagged snapshot this account owns, one page at a time:
+ * the run holds one page (at most 1,000 records) and what it decided, never the whole account.
+ */
+async function* candidatePages(deps: Deps): AsyncGenerator<Snapshot[]> {
   const { ec2, settings } = deps;
   const filters = [
     { Name: 'status', Values: ['completed'] },
@@ -63,16 +79,14 @@ async function candidates(deps: Deps): Promise<Snapshot[]> {
       ? { Name: `tag:${settings.purposeTagKey}`, Values: settings.purposes }
       : { Name: 'tag-key', Values: [settings.purposeTagKey] },
   ];
-  const out: Snapshot[] = [];
   let token: string | undefined;
   do {
     const page = await withRetry(() => ec2.send(new DescribeSnapshotsCommand({
       OwnerIds: ['self'], Filters: filters, MaxResults: 1000, NextToken: token,
     })), { sleep: deps.sleep });
-    out.push(...page.Snapshots ?? []);
+    yield page.Snapshots ?? [];
     token = page.NextToken;
   } while (token);
-  return out;
 }
 
 /** The ids among `volumeIds` that still exist (a filter, so missing ids are not an error). */
@@ -95,22 +109,14 @@ async function existingVolumes(volumeIds: string[], deps: Deps): Promise<Set<str
   return found;
 }
 
-export async function archiveOrphans(deps: Deps): Promise<ArchiveResult> {
+async function archivePage(orphans: Snapshot[], now: Date, result: ArchiveResult, deps: Deps, overBudget: () => boolean): Promise<void> {
   const { ec2, settings } = deps;
-  const now = (deps.now ?? (() => new Date()))();
-  const cutoff = now.getTime() - settings.minimumAgeDays * 86_400_000;
-  const snapshots = (await candidates(deps)).filter((s) => !(s.Tags ?? []).some((t) => t.Key === settings.archivedTagKey));
-  const old = snapshots.filter((s) => s.StartTime !== undefined && s.StartTime.getTime() <= cutoff);
-  const volumes = await existingVolumes([...new Set(old.map((s) => s.VolumeId).filter((v): v is string => !!v))], deps);
-  const orphans = old.filter((s) => !s.VolumeId || !volumes.has(s.VolumeId));
-  const result = {
-    archived: [] as string[],
-    wouldArchive: [] as string[],
-    failed: [] as string[],
-    keptVolumeExists: old.length - orphans.length,
-    keptTooYoung: snapshots.length - old.length,
-  };
-  for (const snapshot of orphans) {
+  for (const [i, snapshot] of orphans.entries()) {
+    if (overBudget()) {
+      result.deferred += orphans.length - i;
+      log('WARN', 'time budget used up: the remaining orphans wait for the next run', { deferred: orphans.length - i });
+      return;
+    }
     const id = snapshot.SnapshotId!;
     const purpose = snapshot.Tags?.find((t) => t.Key === settings.purposeTagKey)?.Value;
     if (settings.dryRun) {
@@ -131,12 +137,42 @@ export async function archiveOrphans(deps: Deps): Promise<ArchiveResult> {
       log('ERROR', 'could not archive snapshot', { snapshotId: id, purpose, outcome: 'failed', error: e.name });
     }
   }
+}
+
+export async function archiveOrphans(deps: Deps): Promise<ArchiveResult> {
+  const { settings } = deps;
+  const now = (deps.now ?? (() => new Date()))();
+  const cutoff = now.getTime() - settings.minimumAgeDays * 86_400_000;
+  const result = {
+    archived: [] as string[],
+    wouldArchive: [] as string[],
+    failed: [] as string[],
+    keptVolumeExists: 0,
+    keptTooYoung: 0,
+    deferred: 0,
+  };
+  const started = Date.now();
+  const elapsed = deps.elapsedMs ?? (() => Date.now() - started);
+  const budget = deps.budgetMs ?? DEFAULT_BUDGET_MS;
+  for await (const page of candidatePages(deps)) {
+    if (elapsed() > budget) {
+      break;
+    }
+    const snapshots = page.filter((s) => !(s.Tags ?? []).some((t) => t.Key === settings.archivedTagKey));
+    const old = snapshots.filter((s) => s.StartTime !== undefined && s.StartTime.getTime() <= cutoff);
+    const volumes = await existingVolumes([...new Set(old.map((s) => s.VolumeId).filter((v): v is string => !!v))], deps);
+    const orphans = old.filter((s) => !s.VolumeId || !volumes.has(s.VolumeId));
+    result.keptVolumeExists += old.length - orphans.length;
+    result.keptTooYoung += snapshots.length - old.length;
+    await archivePage(orphans, now, result, deps, () => elapsed() > budget);
+  }
   log('INFO', 'archive run finished', {
     archived: result.archived.length,
     wouldArchive: result.wouldArchive.length,
     failed: result.failed.length,
     keptVolumeExists: result.keptVolumeExists,
     keptTooYoung: result.keptTooYoung,
+    deferred: result.deferred,
     dryRun: settings.dryRun,
   });
   if (result.failed.length > 0) {

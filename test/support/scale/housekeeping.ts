@@ -1,0 +1,106 @@
+/**
+ * The window housekeeping at scale: a synthesized window's state machine against an account of
+ * `instances` × `volumes` volumes with `days` daily snapshots each, realistic records in pages,
+ * and decoys that carry the window's purpose tags but not its id (re-tagged by someone else).
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { ScaleAccount } from './account';
+import { stateMachines } from './definitions';
+import { runJsonata } from './jsonata-runner';
+import { PayloadMeter } from './limits';
+import { FsfreezeMaintenanceWindow, MaintenanceTargets, Retention } from '../../../src';
+import { checkedTemplate, createCheckedApp, createTestStack } from '../index';
+
+export const WINDOW_ID = 'mw-0123456789abcdef0';
+export const START = '2026-11-25T12:05:00.000Z';
+const DAY = 86_400_000;
+
+export interface HousekeepingScenario {
+  readonly instances: number;
+  readonly volumes?: number;
+  /** Daily snapshots per volume, the newest in the judged hour. */
+  readonly days: number;
+  readonly retention: Retention;
+  readonly decoys?: number;
+  /** Simulated API latency per call (ms). */
+  readonly latencyMs?: number;
+}
+
+let cached: Record<string, any> = {};
+/** The housekeeping definition of an fsfreeze window with `retention` (synthesized once per retention). */
+export function housekeepingDefinition(retention: Retention): any {
+  const key = retention.toTagValue();
+  if (!cached[key]) {
+    const app = createCheckedApp({ rules: false });
+    const stack = createTestStack(app);
+    new FsfreezeMaintenanceWindow(stack, 'Linux', {
+      purpose: 'orders-db',
+      schedule: events.Schedule.cron({ hour: '10', minute: '15' }),
+      targets: MaintenanceTargets.tagged({ Backup: 'fsfreeze' }),
+      mountPoints: ['/data'],
+      retention,
+    });
+    const [definition] = Object.values(stateMachines(checkedTemplate(stack), () => WINDOW_ID));
+    cached[key] = definition;
+  }
+  return cached[key];
+}
+
+export function windowTags(): Record<string, string> {
+  return {
+    'backup:purpose': 'orders-db', 'backup:retention': 'age:3d', 'backup:managed-by': 'TestStack/Linux',
+    'backup:window-id': WINDOW_ID, 'AppConsistent': 'true', 'Name': 'orders-db data',
+  };
+}
+
+export async function runHousekeeping(s: HousekeepingScenario) {
+  const account = new ScaleAccount();
+  const start = Date.parse(START);
+  const volumes = s.volumes ?? 2;
+  let n = 0;
+  for (let i = 0; i < s.instances; i++) {
+    for (let v = 0; v < volumes; v++) {
+      for (let d = 0; d < s.days; d++) {
+        // 10:15 on each day; day 0 is in the judged hour [10:00, 11:00)
+        account.addSnapshot(++n, { volume: i * 16 + v, startTime: new Date(start - 110 * 60_000 + 10 * 60_000 - d * DAY), tags: windowTags() });
+      }
+    }
+  }
+  for (let k = 0; k < (s.decoys ?? 0); k++) {
+    const { ['backup:window-id']: _, ...tags } = windowTags();
+    account.addSnapshot(++n, { volume: 99_999_000 + k, startTime: new Date(start - 400 * DAY), tags });
+  }
+  for (let d = 0; d < 400; d++) {
+    account.addWindowExecution(d, WINDOW_ID, new Date(start - 110 * 60_000 - d * DAY), d === 0 ? 'FAILED' : 'SUCCESS');
+  }
+  const latency = s.latencyMs ?? 0;
+  const call = <T>(f: () => T) => async () => {
+    if (latency > 0) {
+      await new Promise((r) => setTimeout(r, latency));
+    }
+    return f();
+  };
+  const deleteCondition = { 'backup:purpose': 'orders-db', 'backup:managed-by': 'TestStack/Linux', 'backup:window-id': WINDOW_ID };
+  const handlers = {
+    DescribeSnapshots: (a: any) => call(() => account.describeSnapshots(a))(),
+    DescribeVolumeSnapshots: (a: any) => call(() => account.describeSnapshots(a))(),
+    DeleteSnapshot: (a: any) => call(() => account.deleteSnapshot(a, deleteCondition))(),
+    DescribeExecutions: (a: any) => call(() => account.describeMaintenanceWindowExecutions(a))(),
+    PublishMetrics: (a: any) => {
+      account.requests.PutMetricData = (account.requests.PutMetricData ?? 0) + 1;
+      if (a.MetricData.length > 1000) {
+        throw new Error('PutMetricData: at most 1000 metrics');
+      }
+      return {};
+    },
+  };
+  const meter = new PayloadMeter();
+  const before = account.snapshots.size;
+  const run = await runJsonata(housekeepingDefinition(s.retention), { handlers, meter, startTime: START });
+  return { ...run, account, before, remaining: account.snapshots.size };
+}
+
+export const RETENTION_3_DAYS = Retention.age(Duration.days(3));
+export const RETENTION_COUNT_3 = Retention.count(3);
+export { Duration };

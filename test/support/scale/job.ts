@@ -1,0 +1,77 @@
+/**
+ * ConsistentSnapshotJob at scale: the synthesized state machine (aws-local-stepfunctions, through
+ * the orchestration tests' executor) against `instances` tagged instances with realistic
+ * DescribeInstances records in pages, CreateSnapshots answers as EC2 gives them, and the
+ * PayloadMeter on every connector result and state input/output.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { ScaleAccount } from './account';
+import { PayloadMeter } from './limits';
+import { Capture, ConsistentSnapshotJob, Retention, SnapshotStep } from '../../../src';
+import { execute, healthyStubs, lambdaStep } from '../../orchestration/local-execution';
+import { stateMachineDefinition, userFunction } from '../../orchestration/support';
+import { checkedTemplate, createCheckedApp, createTestStack } from '../index';
+
+const cache: Record<string, any> = {};
+/** The job with a Lambda before and after step and verification (synthesized once per capture kind). */
+export function jobDefinition(kind: 'snapshots' | 'images'): any {
+  if (!cache[kind]) {
+    const app = createCheckedApp({ rules: false });
+    const stack = createTestStack(app);
+    new ConsistentSnapshotJob(stack, 'OrdersDb', {
+      purpose: 'orders-db',
+      instances: { tags: { App: 'orders' } },
+      before: [SnapshotStep.lambda(userFunction(stack, 'EnterHotBackup'))],
+      after: [SnapshotStep.lambda(userFunction(stack, 'LeaveHotBackup'))],
+      retain: Retention.count(7),
+      waitForCompletion: true,
+      completionTimeout: Duration.hours(2),
+      capture: kind === 'images' ? Capture.images({ stopInstance: false }) : undefined,
+    });
+    cache[kind] = stateMachineDefinition(checkedTemplate(stack));
+  }
+  return cache[kind];
+}
+
+export async function runJob(instances: number, kind: 'snapshots' | 'images' = 'snapshots') {
+  const account = new ScaleAccount();
+  for (let i = 0; i < instances; i++) {
+    account.addInstance(i + 1, { 'App': 'orders', 'backup:purpose': 'orders-db' });
+  }
+  // two unrelated instances that must not be snapshotted
+  account.addInstance(900_001, { App: 'billing' });
+  let n = 0;
+  const meter = new PayloadMeter();
+  const run = await execute(jobDefinition(kind), {
+    ...healthyStubs(),
+    Before1: lambdaStep,
+    After1: lambdaStep,
+    DescribeInstances: (input) => account.describeInstances(input),
+    DescribeMoreInstances: (input) => account.describeInstances(input),
+    CreateSnapshots: (input) => {
+      account.requests.CreateSnapshots = (account.requests.CreateSnapshots ?? 0) + 1;
+      const instance = account.instances.find((x) => x.InstanceId === input.InstanceSpecification.InstanceId);
+      const tags = Object.fromEntries(input.TagSpecifications[0].Tags.map((t: any) => [t.Key, t.Value]));
+      return {
+        Snapshots: instance.BlockDeviceMappings.map((m: any) => {
+          const s = account.addSnapshot(++n, { volume: parseInt(m.Ebs.VolumeId.slice(4), 16), startTime: new Date(), tags });
+          const { StorageTier: _, KmsKeyId: __, ...created } = s;
+          return { ...created, State: 'pending', Progress: '' };
+        }),
+      };
+    },
+    CreateImage: (input) => {
+      account.requests.CreateImage = (account.requests.CreateImage ?? 0) + 1;
+      return { ImageId: `ami-${input.InstanceId.slice(2)}` };
+    },
+    DescribeImages: (input) => {
+      account.requests.DescribeImages = (account.requests.DescribeImages ?? 0) + 1;
+      return { Images: input.ImageIds.map((id: string) => ({ ImageId: id, State: 'available', Name: `orders-db-${id}`, Architecture: 'x86_64', BlockDeviceMappings: [] })) };
+    },
+    DescribeSnapshots: (input) => {
+      const page = account.describeSnapshots(input);
+      return { Snapshots: page.Snapshots.map((s: any) => ({ ...s, State: 'completed' })) };
+    },
+  }, { observe: (kind2, where, value) => meter.check(kind2, where, value) });
+  return { run, meter, account };
+}

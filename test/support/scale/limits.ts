@@ -1,0 +1,42 @@
+/**
+ * AWS's Step Functions limits, as the scale harness enforces them.
+ *
+ * - 256 KiB per connector result, state input/output and variable (UTF-8 of the JSON), which
+ *   Step Functions reports as `States.DataLimitExceeded`, an error no `States.ALL` Catch handles.
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html (Quotas related to
+ *   state throttling / payload size) and .../concepts-error-handling.html (States.DataLimitExceeded)
+ * - 25,000 events in a standard execution's history (same quotas page).
+ */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+export const HISTORY_EVENT_LIMIT = 25_000;
+
+/** What the harness saw: the largest payload per kind, and every payload over the limit. */
+export class PayloadMeter {
+  public readonly largest: Record<string, { bytes: number; where: string }> = {};
+  public readonly violations: string[] = [];
+  public events = 0;
+
+  /** Measure `value` (as Step Functions serialises it) at `where`; `kind` is result, input, output or variable. */
+  public check(kind: 'result' | 'input' | 'output' | 'variable', where: string, value: unknown): void {
+    const bytes = value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
+    if (!this.largest[kind] || bytes > this.largest[kind].bytes) {
+      this.largest[kind] = { bytes, where };
+    }
+    if (bytes > PAYLOAD_LIMIT_BYTES) {
+      this.violations.push(`${kind} of ${where}: ${bytes} bytes > ${PAYLOAD_LIMIT_BYTES} (States.DataLimitExceeded)`);
+    }
+  }
+
+  /** The largest payload of any kind, in bytes. */
+  public get maxBytes(): number {
+    return Math.max(0, ...Object.values(this.largest).map((l) => l.bytes));
+  }
+}
+
+/** The error Step Functions raises when a payload is too large (not caught by States.ALL). */
+export class DataLimitExceeded extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'States.DataLimitExceeded';
+  }
+}
