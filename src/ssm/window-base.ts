@@ -453,8 +453,14 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
       sid: 'StartImageAutomation',
       actions: ['ssm:StartAutomationExecution'],
-      resources: [stack.formatArn({ service: 'ssm', resource: 'automation-definition', resourceName: 'AWS-CreateImage:*' })],
-    }), 'the version suffix of the AWS-CreateImage automation definition is chosen at run time ($DEFAULT)');
+      // the Service Authorization Reference requires the document and the new execution as
+      // resources of StartAutomationExecution, the definition optionally (role parity test)
+      resources: [
+        stack.formatArn({ service: 'ssm', resource: 'automation-definition', resourceName: 'AWS-CreateImage:*' }),
+        stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-CreateImage' }),
+        stack.formatArn({ service: 'ssm', resource: 'automation-execution', resourceName: '*' }),
+      ],
+    }), 'the version suffix of the AWS-CreateImage automation definition is chosen at run time ($DEFAULT), and execution ids exist only at run time');
     addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
       sid: 'TrackImageAutomation',
       actions: ['ssm:GetAutomationExecution'],
