@@ -3,11 +3,30 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { addAcknowledgedStatement } from './acks';
+import { MaintenanceTargets } from './targets';
 import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
 import { checkDuration, fail } from '../core/validation';
 
 /** AWS's managed Command document that takes VSS-consistent snapshots on Windows. */
 const AWS_VSS_DOCUMENT = 'AWSEC2-CreateVssSnapshot';
+
+/**
+ * The target keys State Manager associations accept ("Understanding targets and rate controls in
+ * State Manager associations"): instance ids, `tag:<key>`, `tag-key` and `resource-groups:Name`.
+ * `resource-groups:ResourceTypeFilters` is a maintenance-window target key only.
+ */
+const ASSOCIATION_TARGET_KEY = /^(InstanceIds|tag:.+|tag-key|resource-groups:Name)$/;
+
+/** The window's targets in the form a State Manager association accepts. */
+function associationTargets(scope: Construct, targets: MaintenanceTargets): ssm.CfnAssociation.TargetProperty[] {
+  const kept = targets.targets.filter((t) => t.key !== 'resource-groups:ResourceTypeFilters');
+  for (const t of kept) {
+    if (!Token.isUnresolved(t.key) && !ASSOCIATION_TARGET_KEY.test(t.key)) {
+      fail(scope, 'installVssComponents', `needs targets a State Manager association accepts (instance ids, tags or a resource group); pass installVssComponents: false and install AwsVssComponents yourself for target key '${t.key}'`, t.key);
+    }
+  }
+  return kept.map((t) => ({ key: t.key, values: t.values }));
+}
 
 /** Tag keys the VSS agent sets itself; AWS rejects them in the document's `tags` parameter. */
 const VSS_RESERVED_TAGS = ['AppConsistent', 'Device', 'AwsVssConfig'];
@@ -125,7 +144,7 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
       this.vssComponentsAssociation = new ssm.CfnAssociation(this, 'VssComponents', {
         name: 'AWS-ConfigureAWSPackage',
         parameters: { action: ['Install'], installationType: ['Uninstall and reinstall'], name: ['AwsVssComponents'] },
-        targets: this.targets.targets.map((t) => ({ key: t.key, values: t.values })),
+        targets: associationTargets(this, this.targets),
         // State Manager rates are 30 minutes to 31 days; weekly keeps the components current
         scheduleExpression: 'rate(7 days)',
         complianceSeverity: 'HIGH',

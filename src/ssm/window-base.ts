@@ -302,6 +302,13 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       actions: ['s3:PutObject'],
       resources: [this.outputBucket.arnForObjects(`${this.outputPrefix}*`)],
     }), 'the agent writes one object per command and instance under this window\'s output prefix; their keys are known only at run time');
+    // "Configure instance permissions for Systems Manager" (S3 output): the agent reads the
+    // bucket's encryption configuration before it uploads
+    this.instanceRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadOutputBucketEncryption',
+      actions: ['s3:GetEncryptionConfiguration'],
+      resources: [this.outputBucket.bucketArn],
+    }));
     this.outputBucket.encryptionKey?.grantEncrypt(this.instanceRole);
     addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
       sid: 'WriteRunCommandOutputToLogs',
