@@ -14,7 +14,8 @@ import {
   BackupVaultPolicy, DlmExecutionRole, DlmImagePolicy, DlmSharedSnapshotCopyPolicy, DlmSnapshotPolicy, MaintenanceTargets,
   PreChangeSnapshot, Retention, SnapshotScript, SnapshotTarget, VssMaintenanceWindow,
 } from '../src';
-import { PARITY_ACCOUNT, PARITY_REGION, ParityClassification, ParityRow, formatParityTable, parity, rolePolicyDocuments } from './support/managed-policy-parity';
+import { VSS_AGENT_PERMISSIONS } from '../src/core/vss-permissions';
+import { PARITY_ACCOUNT, PARITY_REGION, ParityClassification, ParityRow, formatParityTable, managedPolicyActions, parity, rolePolicyDocuments } from './support/managed-policy-parity';
 
 const env = { account: PARITY_ACCOUNT, region: PARITY_REGION };
 const nightly = events.Schedule.cron({ hour: '3', minute: '0' });
@@ -134,6 +135,9 @@ describe('role parity with AWS managed policies', () => {
     const template = Template.fromStack(stack).toJSON();
     const rows = await check('VssMaintenanceWindow.instanceRole', rolePolicyDocuments(template, roleId(stack, window.instanceRole)), [VSS_PARITY]);
     expect(problems(rows)).toEqual([]);
+    // EbsBackupChecks' VSS rule checks the same actions: its list is the managed policy minus the exclusions
+    const expected = [...managedPolicyActions(VSS_PARITY.policy)].filter((a) => !VSS_PARITY.excludedActions![a]).sort();
+    expect(VSS_AGENT_PERMISSIONS.map((p) => p.action).sort()).toEqual(expected);
   });
 
   test('DLM execution role ↔ the three DLM managed policies, with every feature in use', async () => {
