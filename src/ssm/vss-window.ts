@@ -66,7 +66,15 @@ export interface VssMaintenanceWindowProps extends SnapshotMaintenanceWindowProp
 
   /**
    * Install AwsVssComponents on the targets and keep it current with a State Manager
-   * association (AWS-ConfigureAWSPackage, weekly).
+   * association (AWS-ConfigureAWSPackage, weekly, in-place update).
+   *
+   * AWS's `AWSEC2-VssInstallAndSnapshot` would install and snapshot in one run; the window keeps
+   * `AWSEC2-CreateVssSnapshot` and a separate association because the association installs the
+   * components as soon as an instance joins the targets (State Manager applies it to new targets),
+   * so the first scheduled run already takes application-consistent snapshots, and the nightly run
+   * stays a snapshot only: no package download (from the Distributor bucket) inside the window on
+   * every instance, every night. The association updates in place, so it cannot break a run it
+   * overlaps.
    *
    * @default true
    */
@@ -143,7 +151,9 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
     if (props.installVssComponents ?? true) {
       this.vssComponentsAssociation = new ssm.CfnAssociation(this, 'VssComponents', {
         name: 'AWS-ConfigureAWSPackage',
-        parameters: { action: ['Install'], installationType: ['Uninstall and reinstall'], name: ['AwsVssComponents'] },
+        // 'In-place update': the weekly run never uninstalls the components under a snapshot that a
+        // window is taking at the same time (an uninstall-and-reinstall run overlapping the window fails it)
+        parameters: { action: ['Install'], installationType: ['In-place update'], name: ['AwsVssComponents'] },
         targets: associationTargets(this, this.targets),
         // State Manager rates are 30 minutes to 31 days; weekly keeps the components current
         scheduleExpression: 'rate(7 days)',

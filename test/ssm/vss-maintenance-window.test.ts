@@ -113,7 +113,7 @@ describe('VssMaintenanceWindow', () => {
     new VssMaintenanceWindow(stack, 'Vss', baseProps());
     Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::SSM::Association', {
       Name: 'AWS-ConfigureAWSPackage',
-      Parameters: { action: ['Install'], installationType: ['Uninstall and reinstall'], name: ['AwsVssComponents'] },
+      Parameters: { action: ['Install'], installationType: ['In-place update'], name: ['AwsVssComponents'] },
       Targets: [{ Key: 'tag:VSS-Snapshot', Values: ['True'] }],
       ScheduleExpression: 'rate(7 days)',
     });
