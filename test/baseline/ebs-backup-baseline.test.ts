@@ -4,6 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EbsBackupBaseline, BackupTier, BackupTagging, Retention } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+import { selects } from '../support/backup-selection';
 
 // One synthesis for the whole file: through every gate, it takes a minute on a loaded machine.
 let app: App;
@@ -205,8 +206,12 @@ describe('end-to-end line-up of tags', () => {
         expect(binCovers(tags)).toBe(true);
       }
       if (d.backupPlan) {
-        const selection = resources('AWS::Backup::BackupSelection').find((s) => s.Properties.BackupSelection.ListOfTags?.[0]?.ConditionValue === tier.name);
-        expect(selection.Properties.BackupSelection.ListOfTags).toEqual([{ ConditionKey: baseline.tierTagKey, ConditionType: 'STRINGEQUALS', ConditionValue: tier.name }]);
+        // evaluated with AWS Backup's documented selection semantics (test/support/backup-selection.ts)
+        const tierVolume = { arn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa1', tags: { [baseline.tierTagKey]: tier.name } };
+        const otherVolume = { arn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa2', tags: { [baseline.tierTagKey]: `not-${tier.name}` } };
+        const selection = resources('AWS::Backup::BackupSelection').find((s) => selects(s.Properties.BackupSelection, tierVolume));
+        expect(selection).toBeDefined();
+        expect(selects(selection.Properties.BackupSelection, otherVolume)).toBe(false);
         const rule = resources('AWS::Backup::BackupPlan').flatMap((p) => p.Properties.BackupPlan.BackupPlanRule).find((r) => r.RecoveryPointTags[keys.purpose] === tier.backupPurpose);
         expect(rule.RecoveryPointTags[keys.retention]).toBe(Retention.age(d.backupPlan.deleteAfter).toTagValue());
         expect(rule.Lifecycle.DeleteAfterDays).toBe(d.backupPlan.deleteAfter.toDays());
