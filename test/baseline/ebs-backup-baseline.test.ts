@@ -207,11 +207,14 @@ describe('end-to-end line-up of tags', () => {
       }
       if (d.backupPlan) {
         // evaluated with AWS Backup's documented selection semantics (test/support/backup-selection.ts)
-        const tierVolume = { arn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa1', tags: { [baseline.tierTagKey]: tier.name } };
-        const otherVolume = { arn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa2', tags: { [baseline.tierTagKey]: `not-${tier.name}` } };
-        const selection = resources('AWS::Backup::BackupSelection').find((s) => selects(s.Properties.BackupSelection, tierVolume));
+        const arns = ['arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa1', 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1'];
+        const inTier = arns.map((arn) => ({ arn, tags: { [baseline.tierTagKey]: tier.name } }));
+        const selection = resources('AWS::Backup::BackupSelection').find((s) => inTier.some((r) => selects(s.Properties.BackupSelection, r)));
         expect(selection).toBeDefined();
-        expect(selects(selection.Properties.BackupSelection, otherVolume)).toBe(false);
+        for (const arn of arns) {
+          expect(selects(selection.Properties.BackupSelection, { arn, tags: { [baseline.tierTagKey]: `not-${tier.name}` } })).toBe(false);
+          expect(selects(selection.Properties.BackupSelection, { arn, tags: {} })).toBe(false);
+        }
         const rule = resources('AWS::Backup::BackupPlan').flatMap((p) => p.Properties.BackupPlan.BackupPlanRule).find((r) => r.RecoveryPointTags[keys.purpose] === tier.backupPurpose);
         expect(rule.RecoveryPointTags[keys.retention]).toBe(Retention.age(d.backupPlan.deleteAfter).toTagValue());
         expect(rule.Lifecycle.DeleteAfterDays).toBe(d.backupPlan.deleteAfter.toDays());

@@ -106,8 +106,8 @@ describe('configuration', () => {
     ]);
     // AWS Backup's documented selection semantics: the configured key selects, the default does not
     const selection = of('AWS::Backup::BackupSelection')[0].Properties.BackupSelection;
-    expect(selects(selection, { arn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa1', tags: { BackupTier: 'gold' } })).toBe(true);
-    expect(selects(selection, { arn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa1', tags: { 'backup:tier': 'gold' } })).toBe(false);
+    expect(selects(selection, { arn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1', tags: { BackupTier: 'gold' } })).toBe(true);
+    expect(selects(selection, { arn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1', tags: { 'backup:tier': 'gold' } })).toBe(false);
     expect(baseline.coverageMarkdown()).toContain('Tier tag `BackupTier`, platform tag `OS`');
   });
 });
