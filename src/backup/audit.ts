@@ -148,18 +148,18 @@ export class BackupAuditFramework extends Construct {
     });
 
     this.reportBucket = props.reportBucket ?? this.createBucket();
-    // The service-linked role exists only once Audit Manager has created it, and a bucket policy
-    // naming a missing principal fails to deploy: admit the account and narrow to the role by ARN.
+    // "Creating report plans" (AWS Backup Developer Guide): the bucket policy grants s3:PutObject to
+    // the Backup Audit Manager service-linked role itself; its managed policy
+    // (AWSServiceRolePolicyForBackupReports) grants no s3:PutObject, so an account-root principal
+    // narrowed by aws:PrincipalArn would never let it write. AWS Backup creates that role with the
+    // first framework or report plan, so the bucket policy is created after both (a policy naming a
+    // principal that does not exist yet fails to deploy).
+    const reportsRole = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports`;
     const added = this.reportBucket.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AllowBackupAuditManagerReports',
-      principals: [new iam.AccountRootPrincipal()],
+      principals: [new iam.ArnPrincipal(reportsRole)],
       actions: ['s3:PutObject'],
       resources: [this.reportBucket.arnForObjects(`${prefix}/*`)],
-      conditions: {
-        ArnEquals: {
-          'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports`,
-        },
-      },
     }));
     if (!added.statementAdded) {
       warn(this, 'backup:report-bucket-policy', `${this.node.path}: the imported report bucket's policy must allow s3:PutObject on '${prefix}/*' to the role AWSServiceRoleForBackupReports`);
@@ -170,6 +170,10 @@ export class BackupAuditFramework extends Construct {
       reportDeliveryChannel: { S3BucketName: this.reportBucket.bucketName, S3KeyPrefix: prefix, Formats: ['CSV', 'JSON'] },
       reportSetting: { ReportTemplate: 'CONTROL_COMPLIANCE_REPORT', FrameworkArns: [this.framework.attrFrameworkArn] },
     });
+    if (added.policyDependable) {
+      // the service-linked role exists once the framework and report plan do
+      (this.reportBucket as s3.Bucket).policy?.node.addDependency(this.reportPlan, this.framework);
+    }
   }
 
   private createBucket(): s3.Bucket {

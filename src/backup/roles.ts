@@ -51,6 +51,14 @@ export function backupRoleStatements(options: { readonly windowsVss: boolean }):
       actions: ['backup:CopyFromBackupVault'],
       resources: ['*'],
     }),
+    new iam.PolicyStatement({
+      // AWSBackupServiceRolePolicyForBackup (v30, RecoveryPointTaggingPermissions): the service
+      // tags the recovery points of its own account
+      sid: 'TagOwnRecoveryPoints',
+      actions: ['backup:TagResource'],
+      resources: [`arn:${p}:backup:*:*:recovery-point:*`],
+      conditions: { StringEquals: { 'aws:PrincipalAccount': '${aws:ResourceAccount}' } },
+    }),
     new iam.PolicyStatement({ sid: 'DescribeKeys', actions: ['kms:DescribeKey'], resources: ['*'] }),
     new iam.PolicyStatement({
       sid: 'GrantsForAwsResources',
@@ -125,10 +133,20 @@ export function restoreRoleStatements(): iam.PolicyStatement[] {
       conditions: { StringLike: { 'ec2:CreateAction': ['RunInstances', 'CreateVolume'] } },
     }),
     new iam.PolicyStatement({
-      sid: 'RestoreFromArchiveTier',
-      actions: ['ec2:RestoreSnapshotTier'],
+      // AWSBackupServiceRolePolicyForRestores (v35, EC2DeleteAndRestorePermissions): archived
+      // recovery points are restored to the standard tier, and the service cleans up its own
+      // temporary snapshots; both only on recovery points AWS Backup created
+      sid: 'RestoreFromArchiveTierAndCleanUp',
+      actions: ['ec2:RestoreSnapshotTier', 'ec2:DeleteSnapshot'],
       resources: [snapshotArn()],
       conditions: BACKUP_TAG_PRESENT,
+    }),
+    new iam.PolicyStatement({
+      // ... (EC2CreateTagsScopedPermissions): the source-resource tag only, on snapshots and instances
+      sid: 'TagSourceResource',
+      actions: ['ec2:CreateTags'],
+      resources: [snapshotArn(), `arn:${p}:ec2:*:*:instance/*`],
+      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['aws:backup:source-resource'] } },
     }),
     new iam.PolicyStatement({
       sid: 'EncryptedVolumes',

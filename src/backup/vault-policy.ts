@@ -108,7 +108,8 @@ export interface BackupVaultPolicyProps {
   readonly rules: BackupVaultRule[];
   /**
    * Resources to back up: tags (`BackupResource.fromTag`, ORed), ARNs, or constructs. Tag-based
-   * selections are limited to `resourceTypes`.
+   * selections are limited to `resourceTypes` (each tag is rendered as a condition on the wildcard
+   * resource types, never as `ListOfTags`, which AWS Backup ORs with `Resources`).
    *
    * @default - only `conditions` and `allTags` select
    */
@@ -233,8 +234,13 @@ export class BackupVaultPolicy extends Construct {
   public readonly vault: backup.IBackupVault;
   /** The plan. */
   public readonly plan: backup.BackupPlan;
-  /** The selection that assigns resources to the plan. */
+  /** The (first) selection that assigns resources to the plan. */
   public readonly selection: backup.BackupSelection;
+  /**
+   * Every selection of the plan: one for explicit ARNs and one per `BackupResource.fromTag()`
+   * (selections are ORed; within one, `Conditions` are ANDed).
+   */
+  public readonly selections: backup.BackupSelection[];
   /**
    * The key that encrypts the vault.
    *
@@ -341,7 +347,8 @@ export class BackupVaultPolicy extends Construct {
     // --- selection, with a role that can do exactly its job
     this.backupRole = props.backupRole ?? this.createBackupRole(props.windowsVss ?? false);
     RetentionRoles.register(this, this.backupRole, 'AWS Backup expires EBS snapshots and AMIs of its recovery points with this role');
-    this.selection = this.addSelection(props, types);
+    this.selections = this.addSelections(props, types);
+    this.selection = this.selections[0];
 
     // --- checks that depend on everything above, or on rules added later
     this.node.addValidation({ validate: () => this.validateAgainstLocks() });
@@ -449,6 +456,7 @@ export class BackupVaultPolicy extends Construct {
         moveToColdStorageAfter: copy.moveToColdStorageAfter,
       })),
     }));
+    this.optInToArchive(i, rule);
   }
 
   /**
@@ -479,6 +487,26 @@ export class BackupVaultPolicy extends Construct {
   /** Let `grantee` list and describe the vault's recovery points. */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return this.vault.grant(grantee, 'backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault', 'backup:DescribeRecoveryPoint');
+  }
+
+  /**
+   * AWS Backup moves EBS recovery points to the archive (cold) tier only when the lifecycle opts
+   * in: "If the value is true, your backup plan transitions supported resources to archive (cold)
+   * storage tier in accordance with your lifecycle settings" (AWS Backup API reference,
+   * `Lifecycle.OptInToArchiveForSupportedResources`; EBS is listed for cold storage in "Feature
+   * availability by resource"). aws-cdk-lib's `BackupPlanRule` has no prop for it.
+   */
+  private optInToArchive(index: number, rule: BackupVaultRule): void {
+    const cfn = this.plan.node.defaultChild as backup.CfnBackupPlan;
+    const at = `BackupPlan.BackupPlanRule.${index}`;
+    if (rule.moveToColdStorageAfter) {
+      cfn.addPropertyOverride(`${at}.Lifecycle.OptInToArchiveForSupportedResources`, true);
+    }
+    (rule.copyTo ?? []).forEach((copy, j) => {
+      if (copy.moveToColdStorageAfter) {
+        cfn.addPropertyOverride(`${at}.CopyActions.${j}.Lifecycle.OptInToArchiveForSupportedResources`, true);
+      }
+    });
   }
 
   private recoveryPointTags(rule: BackupVaultRule): Record<string, string> {
@@ -545,7 +573,15 @@ export class BackupVaultPolicy extends Construct {
     return role;
   }
 
-  private addSelection(props: BackupVaultPolicyProps, types: ProtectedResourceType[]): backup.BackupSelection {
+  /**
+   * AWS Backup ORs `Resources` with `ListOfTags` and ANDs `Conditions` with both (CloudFormation
+   * `BackupSelectionResourceType`; AWS Backup API `BackupSelection`; "Assigning resources
+   * programmatically"). A `ListOfTags` beside wildcard `Resources` would therefore select every
+   * volume and instance of the account. So each `BackupResource.fromTag()` becomes its own
+   * selection of the wildcard resource types ANDed with that tag as a condition (selections of one
+   * plan are ORed, keeping `fromTag`'s OR), and explicit ARNs get a selection of their own.
+   */
+  private addSelections(props: BackupVaultPolicyProps, types: ProtectedResourceType[]): backup.BackupSelection[] {
     const resources = [...props.resources ?? []];
     const conditions = [
       ...Object.entries(props.allTags ?? {}).map(([k, v]) => BackupCondition.tagEquals(k, v)),
@@ -555,33 +591,47 @@ export class BackupVaultPolicy extends Construct {
     if (resources.length === 0 && conditions.length === 0) {
       fail(this, 'resources', 'must select something: give resources, conditions or allTags (an empty selection backs up every supported resource)');
     }
-    const arns = resources.map((r) => r.resource).filter((a): a is string => a !== undefined);
+    const explicit = resources.filter((r) => r.tagCondition === undefined);
+    const tagged = resources.filter((r) => r.tagCondition !== undefined);
+    const arns = explicit.map((r) => r.resource).filter((a): a is string => a !== undefined);
     if (!props.backupRole) {
       arns.forEach((arn) => check(isEc2Arn(arn), this, 'resources',
         'must be EBS volume or EC2 instance ARNs (the default backup role covers only those; pass backupRole for others)', arn));
     }
-    const explicit = resources.some((r) => r.resource !== undefined || r.construct !== undefined);
     // AWS Backup filters by resource type first, then by tags: a tag-only selection would also
-    // match RDS, EFS, ... resources the role cannot back up, and those jobs would fail.
-    const scoped = explicit ? resources : [...resources, ...types.map((t) => backup.BackupResource.fromArn(wildcardArnFor(t)))];
-    checkSelectionArns(this, 'resources', scoped.map((r) => r.resource).filter((a): a is string => a !== undefined));
+    // match RDS, EFS, ... resources the role cannot back up, so tags apply to the wildcard types.
+    const wildcards = types.map((t) => backup.BackupResource.fromArn(wildcardArnFor(t)));
+    const groups: Array<{ resources: backup.BackupResource[]; conditions: BackupCondition[] }> = [];
+    if (explicit.length > 0) {
+      groups.push({ resources: explicit, conditions });
+    }
+    for (const r of tagged) {
+      const tag = r.tagCondition!;
+      groups.push({ resources: wildcards, conditions: [BackupCondition.tagEquals(tag.key, tag.value), ...conditions] });
+    }
+    if (groups.length === 0) {
+      groups.push({ resources: wildcards, conditions });
+    }
     const excluded = [...props.excludeArns ?? []];
     checkSelectionArns(this, 'excludeArns', excluded);
 
-    const selection = this.plan.addSelection('Selection', {
-      resources: scoped,
-      role: this.backupRole,
-      disableDefaultBackupPolicy: true,
+    return groups.map((group, i) => {
+      checkSelectionArns(this, 'resources', group.resources.map((r) => r.resource).filter((a): a is string => a !== undefined));
+      const selection = this.plan.addSelection(i === 0 ? 'Selection' : `Selection${i + 1}`, {
+        resources: group.resources,
+        role: this.backupRole,
+        disableDefaultBackupPolicy: true,
+      });
+      const cfn = selection.node.defaultChild as backup.CfnBackupSelection;
+      const rendered = renderConditions(group.conditions);
+      if (rendered) {
+        cfn.addPropertyOverride('BackupSelection.Conditions', rendered);
+      }
+      if (excluded.length > 0) {
+        cfn.addPropertyOverride('BackupSelection.NotResources', excluded);
+      }
+      return selection;
     });
-    const cfn = selection.node.defaultChild as backup.CfnBackupSelection;
-    const rendered = renderConditions(conditions);
-    if (rendered) {
-      cfn.addPropertyOverride('BackupSelection.Conditions', rendered);
-    }
-    if (excluded.length > 0) {
-      cfn.addPropertyOverride('BackupSelection.NotResources', excluded);
-    }
-    return selection;
   }
 
   private validateAgainstLocks(): string[] {

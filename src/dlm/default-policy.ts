@@ -236,9 +236,18 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
       },
     }, this.executionRole, props.enabled);
     if (volumes && o.excludeVolumeTypes !== undefined) {
-      // The DLM API and the current registry schema take volume type strings ('gp2'), but the L1
-      // and aws-cdk-lib 2.262's bundled CloudFormation validator still type the items as objects
-      // (F3012). Fn::Split hands CloudFormation the same list without an app-wide suppression.
+      // Which form CloudFormation accepts at deploy time, with the evidence:
+      // - DLM API reference, `Exclusions.ExcludeVolumeTypes`: "Array of strings", 0-6 items, each
+      //   0-50 characters (the volume types: standard, gp2, gp3, io1, io2, st1, sc1);
+      // - the CloudFormation registry schema of AWS::DLM::LifecyclePolicy as packaged in
+      //   @aws-cdk/aws-service-spec 0.1.216 (the current one): `Exclusions.ExcludeVolumeTypes`
+      //   is an array whose items are `string` (test/dlm/default-policy.test.ts reads it);
+      // - CloudFormation resolves Fn::Split before the resource handler validates the property,
+      //   so the handler receives exactly that list of strings.
+      // The L1 (`Array<any>`) and aws-cdk-lib 2.262's bundled validator still type the items as
+      // objects (a literal list fails it with F3012, and a linter on a stale schema warns W1033
+      // on the Fn::Split): both are stale schema copies, not what CloudFormation checks. Fn::Split
+      // deploys the same list of strings without an app-wide suppression.
       this.resource.addPropertyOverride('PolicyDetails.Exclusions.ExcludeVolumeTypes', { 'Fn::Split': [',', o.excludeVolumeTypes.join(',')] });
     }
     this.policyId = this.resource.attrId;

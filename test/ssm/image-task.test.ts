@@ -103,7 +103,7 @@ describe('SnapshotMaintenanceWindowBase.addImageTask (AWS-CreateImage)', () => {
           Match.objectLike({
             Sid: 'StartImageAutomation',
             Action: 'ssm:StartAutomationExecution',
-            Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':automation-definition/AWS-CreateImage:\\*$')])] },
+            Resource: Match.arrayWith([{ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':automation-definition/AWS-CreateImage:\\*$')])] }]),
           }),
         ]),
       },

@@ -55,7 +55,7 @@ async function all<T>(fetch: (token?: string) => Promise<{ items?: T[]; next?: s
 }
 
 const tagged = (tags: Array<{ Key?: string }> | undefined, key: string) => (tags ?? []).some((t) => t.Key === key);
-const isDenied = (e: unknown) => ['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'SnapshotLocked'].includes((e as Error).name)
+const isDenied = (e: unknown) => ['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'SnapshotLocked', 'InvalidSnapshot.InUse'].includes((e as Error).name)
   || /locked|not authorized/i.test((e as Error).message ?? '');
 const isGone = (e: unknown) => /NotFound|InvalidAMIID\.Unavailable/.test((e as Error).name);
 
@@ -64,7 +64,7 @@ export async function sweepOrphans(ec2: EC2Client, cloudwatch: CloudWatchClient,
     throw new Error('purposeTagKey, dryRun (a boolean) and namespace are required');
   }
   const images = await all<Image>(async (NextToken) => {
-    const r = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], NextToken, MaxResults: 1000 }));
+    const r = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], IncludeDisabled: true, NextToken, MaxResults: 1000 }));
     return { items: r.Images, next: r.NextToken };
   });
   const snapshots = await all<Snapshot>(async (NextToken) => {

@@ -1,3 +1,4 @@
+import { VSS_AGENT_PERMISSIONS, VSS_MANAGED_POLICY } from '../../core/vss-permissions';
 import { VSS_TASK } from '../coverage-index';
 import { TemplateResource } from '../model';
 import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE, RuleContext } from '../rule';
@@ -11,7 +12,7 @@ import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE, RuleContext } f
 export const VssInstanceRole: EbsBackupRule = {
   id: 'EbsBackup-VssInstanceRole',
   summary: 'instances protected by VSS carry an instance role that grants the VSS snapshot permissions',
-  fix: 'attach an instance profile whose role has the AWSEC2VssSnapshotPolicy managed policy (or ec2:CreateSnapshots and ec2:CreateTags)',
+  fix: 'attach an instance profile whose role has the AWSEC2VssSnapshotPolicy managed policy, or the VSS window\'s instance policy (every action of AWSEC2VssSnapshotPolicy a snapshot run uses)',
   severity: 'error',
   evaluate(resource, context) {
     if (resource.type !== 'AWS::EC2::Instance') {
@@ -38,31 +39,65 @@ export const VssInstanceRole: EbsBackupRule = {
     const roles = (Array.isArray(profile.properties.Roles) ? profile.properties.Roles : [])
       .map((r: unknown) => context.app.target(profile, r))
       .filter((r: TemplateResource | undefined): r is TemplateResource => r?.type === 'AWS::IAM::Role');
-    if (roles.length === 0 || roles.some((role: TemplateResource) => grantsVss(role, context))) {
+    if (roles.length === 0) {
+      return COMPLIANT;
+    }
+    const missing = roles.map((role: TemplateResource) => missingVssPermissions(role, context));
+    if (missing.some((m: string[]) => m.length === 0)) {
       return COMPLIANT;
     }
     return nonCompliant(
       `EC2 instance ${resource.path} is in a VSS tier (${by}) but its role ${roles.map((r: TemplateResource) => r.path).join(', ')} ` +
-      'cannot take the snapshots: add the AWSEC2VssSnapshotPolicy managed policy (or ec2:CreateSnapshots and ec2:CreateTags) to it',
+      `cannot take the snapshots: add the AWSEC2VssSnapshotPolicy managed policy (or the VSS window's instance policy) to it; missing ${missing[0].join(', ')}`,
       'Properties/IamInstanceProfile',
     );
   },
 };
 
-const VSS_GRANT = /AWSEC2VssSnapshotPolicy|"ec2:(CreateSnapshots|CreateSnapshot\*|\*)"/;
-
-function grantsVss(role: TemplateResource, { app }: RuleContext): boolean {
-  const own = JSON.stringify({ m: role.properties.ManagedPolicyArns ?? [], p: role.properties.Policies ?? [] });
-  if (VSS_GRANT.test(own)) {
-    return true;
+/**
+ * The VSS permissions (`VSS_AGENT_PERMISSIONS`, the parity of AWSEC2VssSnapshotPolicy) that none
+ * of the role's Allow statements grants; empty when the managed policy itself is attached. A
+ * statement grants an action on a resource type when its Action matches (wildcards included) and
+ * its Resource is `*` or names that type; conditions are the role author's scoping and not judged
+ * here (the role parity test evaluates the library's own role with the IAM evaluator).
+ */
+function missingVssPermissions(role: TemplateResource, { app }: RuleContext): string[] {
+  const own = JSON.stringify(role.properties.ManagedPolicyArns ?? []);
+  if (own.includes(VSS_MANAGED_POLICY)) {
+    return [];
   }
   const attachedManaged = (Array.isArray(role.properties.ManagedPolicyArns) ? role.properties.ManagedPolicyArns : [])
     .map((arn: unknown) => app.target(role, arn))
     .filter((p: TemplateResource | undefined) => p !== undefined);
-  const policies = [
-    ...app.referrers(role, 'AWS::IAM::Policy'),
-    ...app.referrers(role, 'AWS::IAM::ManagedPolicy'),
-    ...attachedManaged,
+  const documents = [
+    ...(Array.isArray(role.properties.Policies) ? role.properties.Policies : []).map((p: any) => p?.PolicyDocument),
+    ...[...app.referrers(role, 'AWS::IAM::Policy'), ...app.referrers(role, 'AWS::IAM::ManagedPolicy'), ...attachedManaged]
+      .map((p: TemplateResource) => p.properties.PolicyDocument),
   ];
-  return policies.some((p: TemplateResource) => VSS_GRANT.test(JSON.stringify(p.properties.PolicyDocument ?? {})));
+  const statements = documents.flatMap((d: any) => ([] as any[]).concat(d?.Statement ?? []))
+    .filter((st: any) => st?.Effect === 'Allow' && st.Action !== undefined);
+  const missing: string[] = [];
+  for (const { action, resourceTypes } of VSS_AGENT_PERMISSIONS) {
+    for (const type of resourceTypes) {
+      const granted = statements.some((st: any) => ([] as unknown[]).concat(st.Action).some((a) => typeof a === 'string' && actionMatches(a, action))
+        && ([] as unknown[]).concat(st.Resource ?? []).some((r) => resourceCovers(r, type)));
+      if (!granted) {
+        missing.push(type === '*' ? action : `${action} on ${type}`);
+      }
+    }
+  }
+  return missing;
+}
+
+function actionMatches(pattern: string, action: string): boolean {
+  return new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i').test(action);
+}
+
+/** `*`, or an ARN (possibly built with intrinsics) of the resource type, e.g. `...:snapshot/*`. */
+function resourceCovers(resource: unknown, type: string): boolean {
+  const text = typeof resource === 'string' ? resource : JSON.stringify(resource);
+  if (text === '*') {
+    return true;
+  }
+  return type !== '*' && (text.includes(`:${type}/`) || /:ec2:[^:]*:[^:]*:\*$/.test(text));
 }
