@@ -241,7 +241,7 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
       // (F3012). Fn::Split hands CloudFormation the same list without an app-wide suppression.
       this.resource.addPropertyOverride('PolicyDetails.Exclusions.ExcludeVolumeTypes', { 'Fn::Split': [',', o.excludeVolumeTypes.join(',')] });
     }
-    this.policyId = this.resource.attrId;
+    this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
   }
 
