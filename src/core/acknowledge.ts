@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -42,7 +42,9 @@ export function acknowledge(scope: IConstruct, ...findings: Acknowledged[]): voi
     if (f.id.startsWith(GUARD_PREFIX)) {
       guardAcks[f.id.slice(GUARD_PREFIX.length)] = f.reason;
     } else {
-      nagAcks[`Annotation::${f.id.replace(/^AwsSolutions::/, '')}`] = f.reason;
+      for (const id of environmentForms(scope, f.id.replace(/^AwsSolutions::/, ''))) {
+        nagAcks[`Annotation::${id}`] = f.reason;
+      }
     }
   }
   if (Object.keys(nagAcks).length > 0) {
@@ -51,6 +53,28 @@ export function acknowledge(scope: IConstruct, ...findings: Acknowledged[]): voi
   if (Object.keys(guardAcks).length > 0) {
     scope.node.addMetadata(GUARD_ACKNOWLEDGED_METADATA_KEY, guardAcks);
   }
+}
+
+const PSEUDO = { partition: '<AWS::Partition>', region: '<AWS::Region>', account: '<AWS::AccountId>' };
+
+/**
+ * A granular finding id in both forms cdk-nag prints it: with `<AWS::Region>`/`<AWS::AccountId>`
+ * (an environment-agnostic stack, or an ARN built from `Aws.REGION`) and with the stack's concrete
+ * account, region and partition (an environment-specific stack, where `Stack.formatArn` and
+ * everything aws-cdk-lib builds from `stack.region` render literally). Acknowledging only the
+ * first form leaves the same wildcard unacknowledged as soon as the user gives the stack an `env`.
+ */
+export function environmentForms(scope: IConstruct, id: string): string[] {
+  if (!Object.values(PSEUDO).some((p) => id.includes(p))) {
+    return [id];
+  }
+  const stack = Stack.of(scope);
+  const concrete = (value: string, placeholder: string) => Token.isUnresolved(value) ? placeholder : value;
+  const specific = id
+    .split(PSEUDO.partition).join(concrete(stack.partition, PSEUDO.partition))
+    .split(PSEUDO.region).join(concrete(stack.region, PSEUDO.region))
+    .split(PSEUDO.account).join(concrete(stack.account, PSEUDO.account));
+  return specific === id ? [id] : [id, specific];
 }
 
 /**
