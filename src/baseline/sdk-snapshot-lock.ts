@@ -6,9 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { acknowledge, guard } from '../core/acknowledge';
+import { acknowledge, addAcknowledgedStatement, guard } from '../core/acknowledge';
 import { BackupTagging } from '../core/tagging';
-import { addAcknowledgedStatement } from '../ssm/acks';
 import { SnapshotLockMode } from '../worm/snapshot-lock';
 
 /**

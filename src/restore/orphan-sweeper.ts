@@ -7,8 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeNag, wildcardFinding } from './nag';
-import { acknowledge, guard } from '../core/acknowledge';
+import { acknowledge, acknowledgeFindings, guard, wildcardArn } from '../core/acknowledge';
 import { BackupTagging } from '../core/tagging';
 import { checkPattern } from '../core/validation';
 
@@ -72,14 +71,14 @@ export class BackupOrphanSweeper extends Construct {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
     });
-    acknowledgeNag(this.function, 'AWSLambdaBasicExecutionRole only lets the function write its own logs',
-      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]');
+    acknowledgeFindings(this.function, 'AWSLambdaBasicExecutionRole only lets the function write its own logs',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]');
     acknowledge(this.function, guard('lambda_inside_vpc_check', 'the function calls only the regional EC2 and CloudWatch APIs; a VPC would add endpoints or NAT without reducing exposure'));
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeImages', 'ec2:DescribeSnapshots'], resources: ['*'] }));
     this.function.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
     }));
-    const findings = ['IAM5[Resource::*]'];
+    const findings = ['AwsSolutions-IAM5[Resource::*]'];
     if (!dryRun) {
       const arn = (resource: string) => Stack.of(this).formatArn({ service: 'ec2', resource, resourceName: '*', account: '' });
       this.function.addToRolePolicy(new iam.PolicyStatement({
@@ -88,9 +87,9 @@ export class BackupOrphanSweeper extends Construct {
         resources: [arn('snapshot'), arn('image')],
         conditions: { Null: { [`aws:ResourceTag/${purposeKey}`]: 'false' } },
       }));
-      findings.push(wildcardFinding(this, 'ec2', 'snapshot/*', false), wildcardFinding(this, 'ec2', 'image/*', false));
+      findings.push(wildcardArn('ec2', 'snapshot/*', false).nagId, wildcardArn('ec2', 'image/*', false).nagId);
     }
-    acknowledgeNag(this.function, 'Describe and PutMetricData support no resource-level permissions; deletions are limited to artefacts with the purpose tag', ...findings);
+    acknowledgeFindings(this.function, 'Describe and PutMetricData support no resource-level permissions; deletions are limited to artefacts with the purpose tag', ...findings);
 
     new events.Rule(this, 'Schedule', {
       schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),

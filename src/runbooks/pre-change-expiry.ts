@@ -6,8 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ANY_RESOURCE_NAG_ID, acknowledgeWildcards, wildcardArn } from './shared';
-import { acknowledge, guard } from '../core/acknowledge';
+import { acknowledge, acknowledgeFindings, ANY_RESOURCE_FINDING, guard, wildcardArn } from '../core/acknowledge';
 import { RetentionRoles } from '../core/retention-roles';
 
 /** What the expiry job needs to find and judge the runbook's artefacts. */
@@ -93,10 +92,10 @@ export class PreChangeExpiry extends Construct {
     RetentionRoles.register(this, this.role,
       `expires ${props.purpose} snapshots and AMIs of ${props.managedBy} after their retention tag runs out`);
 
-    acknowledgeWildcards(this.role,
+    acknowledgeFindings(this.role,
       'DescribeSnapshots/DescribeImages support no resource-level permissions; deletion is limited by ' +
       'aws:ResourceTag to artefacts carrying this runbook\'s purpose and managed-by tags',
-      [ANY_RESOURCE_NAG_ID, ...artefacts.map((a) => a.nagId)]);
+      ANY_RESOURCE_FINDING, ...artefacts.map((a) => a.nagId));
     acknowledge(this.function,
       guard('lambda_inside_vpc_check', 'the job calls only the public EC2 API and reaches no private resource; a VPC adds NAT cost and no control'),
     );

@@ -6,8 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { addAcknowledgedStatement } from './acks';
-import { acknowledge, guard } from '../core/acknowledge';
+import { acknowledge, addAcknowledgedStatement, guard } from '../core/acknowledge';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 
