@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { acknowledge, environmentForms, nag, nagRendering } from '../../src/core/acknowledge';
+import { acknowledge, ANY_RESOURCE_FINDING, environmentForms, nag, nagRendering, wildcardArn, wildcardFindings } from '../../src/core/acknowledge';
 import { createCheckedApp, synthesizeChecked } from '../support';
 
 describe('cdk-nag finding ids', () => {
@@ -48,5 +48,23 @@ describe('acknowledgements match both environment forms', () => {
     const id = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*]';
     expect(environmentForms(agnostic, id)).toEqual([id]);
     expect(environmentForms(specific, id)).toEqual([id, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:eu-central-1:210987654321:volume/*]']);
+  });
+});
+
+describe('wildcardFindings', () => {
+  test('names every wildcard resource and action of Allow statements as cdk-nag does, never a Deny', () => {
+    // GIVEN
+    const stack = new Stack(createCheckedApp({ rules: false }), 'S');
+    const statements = [
+      new iam.PolicyStatement({ actions: ['ec2:Describe*'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: ['ec2:DeleteSnapshot'], resources: [wildcardArn('ec2', 'snapshot/*', false).arn] }),
+      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['ec2:*'], resources: ['arn:aws:ec2:*:*:volume/*'] }),
+    ];
+    // WHEN / THEN
+    expect(wildcardFindings(stack, statements).sort()).toEqual([
+      'AwsSolutions-IAM5[Action::ec2:Describe*]',
+      ANY_RESOURCE_FINDING,
+      wildcardArn('ec2', 'snapshot/*', false).nagId,
+    ].sort());
   });
 });
