@@ -32,6 +32,7 @@ npm install --no-audit --no-fund --loglevel=error "$tarball" "aws-cdk-lib@$cdk" 
   "cdk-nag@$(locked cdk-nag)" "@cdklabs/cdk-validator-cfnguard@$(locked @cdklabs/cdk-validator-cfnguard)" >install.log 2>&1 \
   || { cat install.log; echo "consumer[$leg]: npm install failed"; exit 1; }
 version() { node -p "require('./node_modules/$1/package.json').version"; }
+version aws-cdk-lib > "$root/test-reports/legs/consumer-$leg.version"
 echo "consumer[$leg]: cdk-ebs-backup $(version cdk-ebs-backup) from $(basename "$tarball"), aws-cdk-lib $(version aws-cdk-lib), constructs $(version constructs), node $(node -v)"
 
 # The programs: README's snippets, the DLM policy id check, and the harness (cfn-guard with the
