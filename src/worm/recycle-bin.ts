@@ -200,7 +200,7 @@ function tagPairLimit(rule: RecycleBinRule): string[] {
   const stack = Stack.of(rule);
   const counts = new Map<string, number>();
   for (const c of stack.node.findAll()) {
-    if (!(c instanceof rbin.CfnRule)) {
+    if (!rbin.CfnRule.isCfnRule(c)) { // not instanceof: an app may load two copies of aws-cdk-lib
       continue;
     }
     const pairs = [...asList(c.resourceTags), ...asList(c.excludeResourceTags)];
