@@ -111,7 +111,7 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
         policyType: 'EVENT_BASED_POLICY',
         eventSource: {
           type: 'MANAGED_CWE',
-          parameters: { eventType: 'SHARE_SNAPSHOT', snapshotOwner: props.sourceAccounts, descriptionRegex },
+          parameters: { eventType: 'shareSnapshot', snapshotOwner: props.sourceAccounts, descriptionRegex },
         },
         actions: [{
           name: 'copy-shared-snapshots',
