@@ -29,13 +29,13 @@ export function build(app: App): void {
     instances: { tags: { App: 'orders' } },
     schedule: events.Schedule.cron({ hour: '2', minute: '0' }),
     before: [
-      SnapshotStep.lambda(pauseIntake, { timeout: Duration.minutes(2) }),
+      SnapshotStep.lambdaInvoke(pauseIntake, { timeout: Duration.minutes(2) }),
       // an on-instance watchdog thaws /data after maxPauseWindow even if the thaw step is lost
       SnapshotStep.freezeFileSystems(['/data'], { timeout: Duration.minutes(1) }),
     ],
     // after[i] undoes before[i]; they run last first: thaw, then resume intake
     after: [
-      SnapshotStep.lambda(resumeIntake, { timeout: Duration.minutes(2), retries: 5 }),
+      SnapshotStep.lambdaInvoke(resumeIntake, { timeout: Duration.minutes(2), retries: 5 }),
       SnapshotStep.thawFileSystems(['/data'], { timeout: Duration.minutes(1), retries: 5 }),
     ],
     retain: Retention.count(7),

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { createCheckedApp, synthesizeChecked } from './support';
+import { createCheckedApp, inEnvironmentForm, SynthesisForm, synthesizeChecked } from './support';
 import { listExamples, loadExample } from '../examples/catalogue';
 
 const examples = listExamples();
@@ -39,6 +39,18 @@ describe('examples', () => {
         Object.fromEntries(Object.entries<any>(stack.template.Resources ?? {}).map(([id, r]) => [id, r.Type]).sort()),
       ]));
       expect(inventory).toMatchSnapshot();
+    });
+
+    // The library's acknowledgements must hold whatever environment the user gives a stack: the
+    // same example without any account/region, and with accounts nobody else in the suite uses.
+    const forms: SynthesisForm[] = ['agnostic', 'specific'];
+    test.each(examples.flatMap((name) => forms.map((form) => [name, form] as const)))('%s synthesizes through every gate in the %s environment form', (name, form) => {
+      const app = createCheckedApp();
+      inEnvironmentForm(form, () => loadExample(name).build(app));
+      const assembly = synthesizeChecked(app);
+      for (const stack of assembly.stacksRecursively) {
+        expect([stack.stackName, stack.environment.account]).toEqual([stack.stackName, form === 'agnostic' ? 'unknown-account' : expect.not.stringMatching(/^(123456789012|111122223333)$/)]);
+      }
     });
   }
 });

@@ -1,7 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
-import { acknowledge } from '../core/acknowledge';
 import { checkPattern } from '../core/validation';
 
 /**
@@ -75,12 +74,4 @@ export function protectKey(key: kms.IKey, breakGlass: readonly string[]): boolea
     key.addToResourcePolicy(denyGrantsExceptForAwsServices());
   }
   return added;
-}
-
-/**
- * Acknowledge granular cdk-nag findings (`AwsSolutions-IAM5[Resource::...]`): `Validations.acknowledge()`
- * rejects ids with more than one `::`, so the same metadata entry is written directly.
- */
-export function acknowledgeNagFindings(scope: IConstruct, findings: Record<string, string>): void {
-  acknowledge(scope, ...Object.entries(findings).map(([id, reason]) => ({ id: `AwsSolutions-${id}`, reason })));
 }

@@ -45,13 +45,13 @@ export class BackupCondition {
 
   private constructor(
     /** The operator. */
-    public readonly operator: BackupConditionOperator,
+    public readonly conditionOperator: BackupConditionOperator,
     /** The tag key (without `aws:ResourceTag/`). */
     public readonly tagKey: string,
     /** The value or pattern. */
     public readonly value: string,
   ) {
-    const scope = { node: { path: `BackupCondition.${operator}` } } as unknown as IConstruct;
+    const scope = { node: { path: `BackupCondition.${conditionOperator}` } } as unknown as IConstruct;
     checkLength(scope, 'tag key', tagKey, 1, 128);
     checkLength(scope, `value of tag '${tagKey}'`, value, 0, 256);
   }
@@ -86,7 +86,7 @@ export function renderConditions(conditions: readonly BackupCondition[]): Render
   }
   const out: RenderedConditions = {};
   for (const c of conditions) {
-    (out[c.operator] ??= []).push({ ConditionKey: c.conditionKey, ConditionValue: c.value });
+    (out[c.conditionOperator] ??= []).push({ ConditionKey: c.conditionKey, ConditionValue: c.value });
   }
   return out;
 }

@@ -7,13 +7,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BackupAuditFramework, BackupAuditOptions } from './audit';
 import { addFailureMonitoring, createNotificationTopic, VAULT_NOTIFICATION_EVENTS } from './monitoring';
-import { acknowledgeNagFindings, checkPrincipalArns, denyExcept, DESTRUCTIVE_KEY_ACTIONS, DESTRUCTIVE_VAULT_ACTIONS, protectKey } from './protection';
+import { checkPrincipalArns, denyExcept, DESTRUCTIVE_KEY_ACTIONS, DESTRUCTIVE_VAULT_ACTIONS, protectKey } from './protection';
 import { BackupRestoreTesting, RestoreTestingOptions } from './restore-testing';
 import { backupRoleStatements, backupServicePrincipal, restoreRoleStatements } from './roles';
 import {
   BackupCondition, checkSelectionArns, isEc2Arn, ProtectedResourceType, renderConditions, wildcardArnFor,
 } from './selection';
 import { VaultLock, VaultLockMode } from './vault-lock';
+import { acknowledgeFindings, acknowledgeWildcards, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { mergeTags } from '../core/merge-tags';
@@ -408,9 +409,9 @@ export class BackupVaultPolicy extends Construct {
         description: `AWS Backup restores (and restore tests) of ${this.node.path}`,
         inlinePolicies: { EbsEc2Restore: new iam.PolicyDocument({ statements }) },
       });
-      acknowledgeNagFindings(this._restoreRole, wildcardFindings(this, statements,
+      acknowledgeWildcards(this._restoreRole,
         'restore creates volumes and instances whose ids are unknown until then; describe calls take no resource; ' +
-        'deletion is of volumes and instances it restored, as in AWS\'s AWSBackupServiceRolePolicyForRestores'));
+        'deletion is of volumes and instances it restored, as in AWS\'s AWSBackupServiceRolePolicyForRestores', statements);
     }
     return this._restoreRole;
   }
@@ -475,11 +476,8 @@ export class BackupVaultPolicy extends Construct {
     this.restoreRole.grantPassRole(grantee.grantPrincipal);
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       const why = 'StartRestoreJob and GetRecoveryPointRestoreMetadata act on recovery points (EBS snapshots, AMIs) whose ids are known only after backups run';
-      acknowledgeNagFindings(grantee.grantPrincipal, {
-        ['IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]']: why,
-        ['IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]']: why,
-        'IAM5[Resource::*]': 'DescribeRestoreJob has no resource-level permissions',
-      });
+      acknowledgeFindings(grantee.grantPrincipal, why, wildcardArn('ec2', 'snapshot/*', false).nagId, wildcardArn('ec2', 'image/*', false).nagId);
+      acknowledgeFindings(grantee.grantPrincipal, 'DescribeRestoreJob has no resource-level permissions', ANY_RESOURCE_FINDING);
     }
     return grant;
   }
@@ -567,9 +565,9 @@ export class BackupVaultPolicy extends Construct {
       description: `AWS Backup jobs of ${this.node.path} (EBS volumes and EC2 instances only)`,
       inlinePolicies: { EbsEc2Backup: new iam.PolicyDocument({ statements }) },
     });
-    acknowledgeNagFindings(role, wildcardFindings(this, statements, 'the EBS/EC2 part of AWS\'s AWSBackupServiceRolePolicyForBackup: snapshots, AMIs, ' +
+    acknowledgeWildcards(role, 'the EBS/EC2 part of AWS\'s AWSBackupServiceRolePolicyForBackup: snapshots, AMIs, ' +
       'instances and keys are unknown until backup time, describe calls take no resource, and deletion and tiering are limited to ' +
-      'recovery points tagged aws:backup:source-resource'));
+      'recovery points tagged aws:backup:source-resource', statements);
     return role;
   }
 
@@ -651,29 +649,4 @@ export class BackupVaultPolicy extends Construct {
     });
     return problems;
   }
-}
-
-/** The granular cdk-nag IAM5 ids of every wildcard resource in `statements`, each with `why`. */
-function wildcardFindings(scope: Construct, statements: iam.PolicyStatement[], why: string): Record<string, string> {
-  const stack = Stack.of(scope);
-  const ids: Record<string, string> = {};
-  for (const statement of statements) {
-    const json = stack.resolve(statement.toStatementJson()) as { Resource?: unknown };
-    for (const resource of ([] as unknown[]).concat(json.Resource ?? [])) {
-      const rendered = typeof resource === 'string' ? resource : renderJoin(resource);
-      if (rendered.includes('*')) {
-        ids[`IAM5[Resource::${rendered}]`] = why;
-      }
-    }
-  }
-  return ids;
-}
-
-/** Render `{ Fn::Join: ['', [...]] }` the way cdk-nag names it in finding ids (`<AWS::Partition>`). */
-function renderJoin(value: unknown): string {
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (!join) {
-    return JSON.stringify(value);
-  }
-  return join[1].map((part) => typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`).join(join[0]);
 }

@@ -289,10 +289,10 @@ export class EbsBackupBaseline extends Construct {
         this.checkRegionAway(`${at}.snapshots.drRegion`, region);
         const liveDays = retentionDays(s.retain, intervalHours(s.schedule));
         const drRetain = s.drRetain ?? (liveDays !== undefined ? Duration.days(Math.max(1, liveDays)) : Duration.days(14));
-        if (s.lock) {
-          const lockDays = s.lock.duration.toDays();
-          check(liveDays === undefined || isUnresolved(s.lock.duration) || lockDays < liveDays, this, `${at}.snapshots.lock`,
-            `must lock snapshots for less than the tier's retention (about ${liveDays} days), or DLM cannot delete them when they expire`, s.lock.duration);
+        if (s.snapshotLock) {
+          const lockDays = s.snapshotLock.duration.toDays();
+          check(liveDays === undefined || isUnresolved(s.snapshotLock.duration) || lockDays < liveDays, this, `${at}.snapshots.snapshotLock`,
+            `must lock snapshots for less than the tier's retention (about ${liveDays} days), or DLM cannot delete them when they expire`, s.snapshotLock.duration);
         }
         const policy = new DlmSnapshotPolicy(tierScope, 'Snapshots', {
           purpose: tier.snapshotPurpose,
@@ -308,10 +308,10 @@ export class EbsBackupBaseline extends Construct {
         this.snapshotPolicies.push(policy);
         this.dlmAlarms(tierScope, policy, tier.snapshotPurpose, alarmAction);
         let lockText: string | undefined;
-        if (s.lock) {
-          lockText = `${s.lock.mode} ${s.lock.duration.toDays()} days`;
+        if (s.snapshotLock) {
+          lockText = `${s.snapshotLock.mode} ${s.snapshotLock.duration.toDays()} days`;
           // the same construct in an app and a self-contained member template: SDK integrations, no asset
-          const lock = new SnapshotLock(tierScope, 'Lock', { mode: s.lock, purposes: [tier.snapshotPurpose], alarmAction });
+          const lock = new SnapshotLock(tierScope, 'Lock', { mode: s.snapshotLock, purposes: [tier.snapshotPurpose], alarmAction });
           this.snapshotLocks.push(lock);
           locks.push({ role: lock.role, alarm: lock.alarm, text: `${tier.snapshotPurpose}: EBS Snapshot Lock ${lockText} (Step Functions)` });
         }

@@ -36,7 +36,7 @@ export interface TierSnapshotOptions {
    *
    * @default - snapshots are not locked
    */
-  readonly lock?: SnapshotLockMode;
+  readonly snapshotLock?: SnapshotLockMode;
 }
 
 /**
@@ -292,7 +292,7 @@ export interface SilverTierOptions {
    *
    * @default SnapshotLockMode.governance(Duration.days(7))
    */
-  readonly lock?: SnapshotLockMode;
+  readonly snapshotLock?: SnapshotLockMode;
 }
 
 /** Options of the bronze tier. */
@@ -378,7 +378,7 @@ export class BackupTier {
         drCopy: true,
         drRegion: options.drRegion,
         drRetain: options.drRetain ?? Duration.days(14),
-        lock: options.lock ?? SnapshotLockMode.governance(Duration.days(7)),
+        snapshotLock: options.snapshotLock ?? SnapshotLockMode.governance(Duration.days(7)),
       },
     });
   }

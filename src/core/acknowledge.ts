@@ -1,4 +1,5 @@
-import { Validations } from 'aws-cdk-lib';
+import { Aws, CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 
 /**
@@ -42,7 +43,9 @@ export function acknowledge(scope: IConstruct, ...findings: Acknowledged[]): voi
     if (f.id.startsWith(GUARD_PREFIX)) {
       guardAcks[f.id.slice(GUARD_PREFIX.length)] = f.reason;
     } else {
-      nagAcks[`Annotation::${f.id.replace(/^AwsSolutions::/, '')}`] = f.reason;
+      for (const id of environmentForms(scope, f.id.replace(/^AwsSolutions::/, ''))) {
+        nagAcks[`Annotation::${id}`] = f.reason;
+      }
     }
   }
   if (Object.keys(nagAcks).length > 0) {
@@ -51,6 +54,28 @@ export function acknowledge(scope: IConstruct, ...findings: Acknowledged[]): voi
   if (Object.keys(guardAcks).length > 0) {
     scope.node.addMetadata(GUARD_ACKNOWLEDGED_METADATA_KEY, guardAcks);
   }
+}
+
+const PSEUDO = { partition: '<AWS::Partition>', region: '<AWS::Region>', account: '<AWS::AccountId>' };
+
+/**
+ * A granular finding id in both forms cdk-nag prints it: with `<AWS::Region>`/`<AWS::AccountId>`
+ * (an environment-agnostic stack, or an ARN built from `Aws.REGION`) and with the stack's concrete
+ * account, region and partition (an environment-specific stack, where `Stack.formatArn` and
+ * everything aws-cdk-lib builds from `stack.region` render literally). Acknowledging only the
+ * first form leaves the same wildcard unacknowledged as soon as the user gives the stack an `env`.
+ */
+export function environmentForms(scope: IConstruct, id: string): string[] {
+  if (!Object.values(PSEUDO).some((p) => id.includes(p))) {
+    return [id];
+  }
+  const stack = Stack.of(scope);
+  const concrete = (value: string, placeholder: string) => Token.isUnresolved(value) ? placeholder : value;
+  const specific = id
+    .split(PSEUDO.partition).join(concrete(stack.partition, PSEUDO.partition))
+    .split(PSEUDO.region).join(concrete(stack.region, PSEUDO.region))
+    .split(PSEUDO.account).join(concrete(stack.account, PSEUDO.account));
+  return specific === id ? [id] : [id, specific];
 }
 
 /**
@@ -86,4 +111,74 @@ export function nagRendering(value: unknown): string {
     return (parts as unknown[]).map(nagRendering).join(sep);
   }
   return JSON.stringify(value);
+}
+
+/** The cdk-nag finding id for a plain `"Resource": "*"`. */
+export const ANY_RESOURCE_FINDING = 'AwsSolutions-IAM5[Resource::*]';
+
+/** A wildcard ARN and the id of the granular cdk-nag IAM5 finding it raises. */
+export interface WildcardArn {
+  readonly arn: string;
+  /** `AwsSolutions-IAM5[Resource::<the ARN as cdk-nag renders it>]`, agnostic form. */
+  readonly nagId: string;
+}
+
+/**
+ * A wildcard resource ARN of this account and region, built from pseudo parameters, and the id of
+ * the IAM5 finding it raises (`acknowledge` adds the concrete form for environment-specific stacks).
+ */
+export function wildcardArn(service: string, resource: string, withAccount = true): WildcardArn {
+  return {
+    arn: `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${withAccount ? Aws.ACCOUNT_ID : ''}:${resource}`,
+    nagId: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:${withAccount ? '<AWS::AccountId>' : ''}:${resource}]`,
+  };
+}
+
+/** The id of the IAM5 finding for `<resource>.Arn:*` (e.g. invoking any version of a function). */
+export function attributeWildcardFinding(resource: CfnElement): string {
+  return `AwsSolutions-IAM5[Resource::<${Stack.of(resource).resolve(resource.logicalId)}.Arn>:*]`;
+}
+
+/** Acknowledge cdk-nag findings by their full ids (e.g. `AwsSolutions-IAM5[Resource::*]`), all for one reason. */
+export function acknowledgeFindings(scope: IConstruct, reason: string, ...ids: string[]): void {
+  acknowledge(scope, ...ids.map((id) => ({ id, reason })));
+}
+
+/**
+ * The granular IAM5 ids of every wildcard resource and action in the Allow statements of
+ * `statements` (or of a policy document), as cdk-nag prints them.
+ */
+export function wildcardFindings(scope: IConstruct, statements: iam.PolicyStatement[] | iam.PolicyDocument): string[] {
+  const stack = Stack.of(scope);
+  const json: any[] = Array.isArray(statements)
+    ? statements.map((st) => stack.resolve(st.toStatementJson()))
+    : (stack.resolve(statements.toJSON()) as { Statement?: any[] } | undefined)?.Statement ?? [];
+  const ids = new Set<string>();
+  for (const st of json) {
+    if (st.Effect !== undefined && st.Effect !== 'Allow') {
+      continue;
+    }
+    for (const r of [st.Resource ?? []].flat().map(nagRendering)) {
+      if (r.includes('*')) {
+        ids.add(`AwsSolutions-IAM5[Resource::${r}]`);
+      }
+    }
+    for (const a of [st.Action ?? []].flat()) {
+      if (typeof a === 'string' && a.includes('*')) {
+        ids.add(`AwsSolutions-IAM5[Action::${a}]`);
+      }
+    }
+  }
+  return [...ids];
+}
+
+/** Acknowledge, for one reason, the IAM5 findings the wildcards of `statements` raise under `scope`. */
+export function acknowledgeWildcards(scope: IConstruct, reason: string, statements: iam.PolicyStatement[] | iam.PolicyDocument): void {
+  acknowledgeFindings(scope, reason, ...wildcardFindings(scope, statements));
+}
+
+/** Add `statement` to `role` and acknowledge, for `reason`, the IAM5 findings its wildcards raise. */
+export function addAcknowledgedStatement(role: iam.IRole, statement: iam.PolicyStatement, reason: string): void {
+  role.addToPrincipalPolicy(statement);
+  acknowledgeWildcards(role, reason, [statement]);
 }

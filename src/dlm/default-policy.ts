@@ -250,7 +250,7 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
       // deploys the same list of strings without an app-wide suppression.
       this.resource.addPropertyOverride('PolicyDetails.Exclusions.ExcludeVolumeTypes', { 'Fn::Split': [',', o.excludeVolumeTypes.join(',')] });
     }
-    this.policyId = this.resource.attrId;
+    this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
   }
 

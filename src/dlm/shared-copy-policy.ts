@@ -111,7 +111,7 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
         policyType: 'EVENT_BASED_POLICY',
         eventSource: {
           type: 'MANAGED_CWE',
-          parameters: { eventType: 'SHARE_SNAPSHOT', snapshotOwner: props.sourceAccounts, descriptionRegex },
+          parameters: { eventType: 'shareSnapshot', snapshotOwner: props.sourceAccounts, descriptionRegex },
         },
         actions: [{
           name: 'copy-shared-snapshots',
@@ -123,7 +123,7 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
         }],
       },
     }, this.executionRole, props.enabled);
-    this.policyId = this.resource.attrId;
+    this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
   }
 }

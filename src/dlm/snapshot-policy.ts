@@ -92,7 +92,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
         schedules,
       },
     }, this.executionRole, props.enabled);
-    this.policyId = this.resource.attrId;
+    this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
 
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });

@@ -1,27 +1,9 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { IConstruct } from 'constructs';
-import { acknowledge, guard } from '../core/acknowledge';
-
-/** An ARN with a wildcard resource name and the id of the granular cdk-nag IAM5 finding it raises. */
-function wildcard(service: string, resource: string, withAccount = true): { arn: string; nagId: string } {
-  return {
-    arn: `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${withAccount ? Aws.ACCOUNT_ID : ''}:${resource}`,
-    nagId: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:${withAccount ? '<AWS::AccountId>' : ''}:${resource}]`,
-  };
-}
-
-const ANY = 'AwsSolutions-IAM5[Resource::*]';
-
-/**
- * Granular cdk-nag findings carry more than one `::`, which `Validations.acknowledge()` rejects;
- * they are recorded with the metadata entry it writes.
- */
-function acknowledgeGranular(scope: IConstruct, reason: string, ids: string[]): void {
-  acknowledge(scope, ...ids.map((id) => ({ id, reason })));
-}
+import { acknowledge, acknowledgeFindings, ANY_RESOURCE_FINDING, guard, wildcardArn, wildcardFindings } from '../core/acknowledge';
 
 /** The expiry function may delete only the job's own artefacts, recognised by their tags. */
 export function grantExpiry(role: iam.Role, resourceType: 'snapshot' | 'image', tags: Record<string, string>, keys: string[]): void {
@@ -31,8 +13,8 @@ export function grantExpiry(role: iam.Role, resourceType: 'snapshot' | 'image', 
     actions: resourceType === 'snapshot' ? ['ec2:DescribeSnapshots'] : ['ec2:DescribeImages'],
     resources: ['*'],
   }));
-  const snapshots = wildcard('ec2', 'snapshot/*', false);
-  const images = wildcard('ec2', 'image/*', false);
+  const snapshots = wildcardArn('ec2', 'snapshot/*', false);
+  const images = wildcardArn('ec2', 'image/*', false);
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     sid: 'DeleteOwnArtefactsOnly',
     // deregistering an AMI with DeleteAssociatedSnapshots also needs DeleteSnapshot on its (tagged) snapshots
@@ -40,9 +22,9 @@ export function grantExpiry(role: iam.Role, resourceType: 'snapshot' | 'image', 
     resources: resourceType === 'snapshot' ? [snapshots.arn] : [images.arn, snapshots.arn],
     conditions: own,
   }));
-  acknowledgeGranular(role,
+  acknowledgeFindings(role,
     'Describe actions support no resource-level permissions; deletion is limited by aws:ResourceTag to artefacts ' +
-    'that carry this job\'s purpose and managed-by tags', [ANY, snapshots.nagId, images.nagId]);
+    'that carry this job\'s purpose and managed-by tags', ANY_RESOURCE_FINDING, snapshots.nagId, images.nagId);
 }
 
 /** The metrics function may publish only to the job's namespace. */
@@ -53,7 +35,7 @@ export function grantMetrics(role: iam.Role, namespace: string): void {
     resources: ['*'],
     conditions: { StringEquals: { 'cloudwatch:namespace': namespace } },
   }));
-  acknowledgeGranular(role, 'PutMetricData supports no resource-level permissions; the cloudwatch:namespace condition limits it to the job\'s namespace', [ANY]);
+  acknowledgeFindings(role, 'PutMetricData supports no resource-level permissions; the cloudwatch:namespace condition limits it to the job\'s namespace', ANY_RESOURCE_FINDING);
 }
 
 /**
@@ -91,55 +73,15 @@ export function guardStateMachine(sm: sfn.StateMachine, instanceTags: Record<str
   }
 }
 
-/** How cdk-nag renders a resource or action in the id of a granular finding. */
-function nagRender(value: any): string {
-  if (typeof value === 'string') {
-    return value;
-  }
-  if (value?.['Fn::Join']) {
-    return value['Fn::Join'][1].map(nagRender).join(value['Fn::Join'][0]);
-  }
-  if (value?.Ref) {
-    return `<${value.Ref}>`;
-  }
-  if (value?.['Fn::GetAtt']) {
-    return `<${value['Fn::GetAtt'].join('.')}>`;
-  }
-  return JSON.stringify(value);
-}
-
-/** The granular IAM5 ids of every wildcard resource and action in the Allow statements of `policy` so far. */
-export function wildcardFindings(policy: iam.Policy): string[] {
-  const doc = Stack.of(policy).resolve(policy.document.toJSON()) as { Statement?: any[] } | undefined;
-  const ids = new Set<string>();
-  for (const st of doc?.Statement ?? []) {
-    if (st.Effect !== 'Allow') {
-      continue;
-    }
-    for (const r of [st.Resource ?? []].flat()) {
-      const rendered = nagRender(r);
-      if (rendered.includes('*')) {
-        ids.add(rendered === '*' ? ANY : `AwsSolutions-IAM5[Resource::${rendered}]`);
-      }
-    }
-    for (const a of [st.Action ?? []].flat()) {
-      if (typeof a === 'string' && a.includes('*')) {
-        ids.add(`AwsSolutions-IAM5[Action::${a}]`);
-      }
-    }
-  }
-  return [...ids];
-}
-
 /** Findings the job accepts on purpose, with the reasons. */
 export function acknowledgeJob(sm: sfn.StateMachine, functions: IConstruct[], logGroups: logs.ILogGroup[]): void {
   const policy = sm.role.node.findChild('DefaultPolicy') as iam.Policy;
-  acknowledgeGranular(policy,
+  acknowledgeFindings(policy,
     'Step Functions SDK integrations: Describe*/List* calls support no resource-level permissions; EC2 snapshots, ' +
     'images and instances are created or started by id known only at run time, scoped to this account and region, ' +
     'and narrowed by the explicit deny statements (purpose tag required on create, instance selection tags); ' +
     'Lambda invoke permissions include the function\'s versions; kms:GenerateDataKey* is the grant for the encrypted alarm topic',
-    wildcardFindings(policy));
+    ...wildcardFindings(policy, policy.document));
   for (const fn of functions) {
     acknowledge(fn, guard('lambda_inside_vpc_check', 'the handler calls only public AWS APIs (EC2, CloudWatch) and reaches no private resource; a VPC adds NAT cost and no control'));
   }

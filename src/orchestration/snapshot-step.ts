@@ -122,7 +122,7 @@ const AWS_POWERSHELL = 'AWS-RunPowerShellScript';
  *
  * @example
  * declare const enterHotBackup: lambda.IFunction;
- * SnapshotStep.lambda(enterHotBackup, { timeout: Duration.minutes(2) });
+ * SnapshotStep.lambdaInvoke(enterHotBackup, { timeout: Duration.minutes(2) });
  * SnapshotStep.freezeFileSystems(['/data'], { maxPause: Duration.minutes(2) });
  */
 export class SnapshotStep {
@@ -130,8 +130,8 @@ export class SnapshotStep {
    * Invoke a Lambda function. It receives `{ phase, purpose, executionId, instanceIds }` and its
    * result is ignored; an error (or a timeout) fails the step.
    */
-  public static lambda(fn: lambda.IFunction, options: SnapshotStepOptions = {}): SnapshotStep {
-    const where = 'SnapshotStep.lambda';
+  public static lambdaInvoke(fn: lambda.IFunction, options: SnapshotStepOptions = {}): SnapshotStep {
+    const where = 'SnapshotStep.lambdaInvoke';
     return new SnapshotStep(SnapshotStepKind.LAMBDA, where, options, Duration.minutes(5), Duration.seconds(1), Duration.minutes(15),
       (ctx, timeout) => new tasks.LambdaInvoke(ctx.scope, ctx.name, {
         stateName: ctx.name,

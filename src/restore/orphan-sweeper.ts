@@ -5,7 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { acknowledgeNag, wildcardFinding } from './nag';
+import { acknowledgeFindings, wildcardArn } from '../core/acknowledge';
 import { createJobFunction } from '../core/job-function';
 import { BackupTagging } from '../core/tagging';
 import { checkPattern } from '../core/validation';
@@ -82,7 +82,7 @@ export class BackupOrphanSweeper extends Construct {
     this.function.addToRolePolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
     }));
-    const findings = ['IAM5[Resource::*]'];
+    const findings = ['AwsSolutions-IAM5[Resource::*]'];
     if (!dryRun) {
       const arn = (resource: string) => Stack.of(this).formatArn({ service: 'ec2', resource, resourceName: '*', account: '' });
       this.function.addToRolePolicy(new iam.PolicyStatement({
@@ -91,9 +91,9 @@ export class BackupOrphanSweeper extends Construct {
         resources: [arn('snapshot'), arn('image')],
         conditions: { Null: { [`aws:ResourceTag/${purposeKey}`]: 'false' } },
       }));
-      findings.push(wildcardFinding(this, 'ec2', 'snapshot/*', false), wildcardFinding(this, 'ec2', 'image/*', false));
+      findings.push(wildcardArn('ec2', 'snapshot/*', false).nagId, wildcardArn('ec2', 'image/*', false).nagId);
     }
-    acknowledgeNag(job.role, 'Describe and PutMetricData support no resource-level permissions; deletions are limited to artefacts with the purpose tag', ...findings);
+    acknowledgeFindings(job.role, 'Describe and PutMetricData support no resource-level permissions; deletions are limited to artefacts with the purpose tag', ...findings);
 
     new events.Rule(this, 'Schedule', {
       schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),

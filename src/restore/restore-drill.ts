@@ -13,7 +13,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DrillSource } from './drill-source';
-import { acknowledge, guard } from '../core/acknowledge';
+import { acknowledge, acknowledgeFindings, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
 import { createJobFunction } from '../core/job-function';
 import { Retention } from '../core/retention';
@@ -21,7 +21,6 @@ import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkPattern, checkTags, isUnresolved } from '../core/validation';
 import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { drillDefinition, sweeperDefinition } from './drill-definition';
-import { acknowledgeNag, attributeWildcardFinding, wildcardFinding } from './nag';
 import { validationDocument } from './validation-document';
 
 /**
@@ -249,8 +248,8 @@ export class RestoreDrill extends Construct {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
       description: 'RestoreDrill scratch instance: Systems Manager agent only',
     });
-    acknowledgeNag(this.instanceRole, "AmazonSSMManagedInstanceCore is AWS's minimal policy for the Systems Manager agent, which runs the validation",
-      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]');
+    acknowledgeFindings(this.instanceRole, "AmazonSSMManagedInstanceCore is AWS's minimal policy for the Systems Manager agent, which runs the validation",
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]');
     const launchTemplate = new ec2.LaunchTemplate(this, 'ScratchInstance', {
       machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
       instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.SMALL),
@@ -274,12 +273,12 @@ export class RestoreDrill extends Construct {
 
     const selectFunction = this.handler('SelectFunction', 'restore/drill-select', 'RestoreDrill: pick the newest complete snapshot set or AMI',
       new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'], resources: ['*'] }));
-    acknowledgeNag(selectFunction.role!, 'DescribeSnapshots and DescribeImages support no resource-level permissions', 'IAM5[Resource::*]');
+    acknowledgeFindings(selectFunction.role!, 'DescribeSnapshots and DescribeImages support no resource-level permissions', 'AwsSolutions-IAM5[Resource::*]');
     const metricsFunction = this.handler('MetricsFunction', 'restore/drill-metrics', 'RestoreDrill: publish time-to-restore and snapshot age',
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
       }));
-    acknowledgeNag(metricsFunction.role!, 'PutMetricData supports no resource-level permissions; the namespace condition limits it to the drill metrics', 'IAM5[Resource::*]');
+    acknowledgeFindings(metricsFunction.role!, 'PutMetricData supports no resource-level permissions; the namespace condition limits it to the drill metrics', 'AwsSolutions-IAM5[Resource::*]');
 
     const definition = drillDefinition(this, {
       mode: source.mode,
@@ -315,11 +314,11 @@ export class RestoreDrill extends Construct {
       logs: { destination: this.logGroup('StateMachineLogs'), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     this.guardRole(this.stateMachine, keys.managedBy, libraryTags[keys.managedBy]);
-    acknowledgeNag(this.stateMachine, 'invoking the drill functions: any version of the two functions of this construct',
+    acknowledgeFindings(this.stateMachine, 'invoking the drill functions: any version of the two functions of this construct',
       attributeWildcardFinding(selectFunction.node.defaultChild as CfnElement),
       attributeWildcardFinding(metricsFunction.node.defaultChild as CfnElement));
-    acknowledgeNag(this.stateMachine, 'RunInstances needs network interfaces and the image, CreateVolume the snapshot, whose ids exist only at run time',
-      wildcardFinding(this, 'ec2', 'network-interface/*'), wildcardFinding(this, 'ec2', 'image/*', false), wildcardFinding(this, 'ec2', 'snapshot/*', false));
+    acknowledgeFindings(this.stateMachine, 'RunInstances needs network interfaces and the image, CreateVolume the snapshot, whose ids exist only at run time',
+      wildcardArn('ec2', 'network-interface/*').nagId, wildcardArn('ec2', 'image/*', false).nagId, wildcardArn('ec2', 'snapshot/*', false).nagId);
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
       actions: ['iam:PassRole'],
       resources: [this.instanceRole.roleArn],
@@ -429,7 +428,7 @@ export class RestoreDrill extends Construct {
       Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
     })) {
       const endpoint = vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true });
-      acknowledgeNag(endpoint, 'the endpoint accepts HTTPS from the scratch VPC CIDR only (cdk-nag cannot read the intrinsic)', 'EC23');
+      acknowledgeFindings(endpoint, 'the endpoint accepts HTTPS from the scratch VPC CIDR only (cdk-nag cannot read the intrinsic)', 'AwsSolutions-EC23');
     }
     return vpc;
   }
@@ -489,9 +488,9 @@ export class RestoreDrill extends Construct {
       resources: [arn('instance'), arn('volume')],
       conditions: { StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateVolume'] } },
     }));
-    acknowledgeNag(machine,
+    acknowledgeFindings(machine,
       'EC2 instance and volume ids exist only at run time; deny statements limit every create to the drill tag and every ' +
       'terminate/attach/delete/command to resources carrying it, and Describe, metric, X-Ray and log-delivery actions support no resource ARNs',
-      'IAM5[Resource::*]', wildcardFinding(this, 'ec2', 'instance/*'), wildcardFinding(this, 'ec2', 'volume/*'));
+      'AwsSolutions-IAM5[Resource::*]', wildcardArn('ec2', 'instance/*').nagId, wildcardArn('ec2', 'volume/*').nagId);
   }
 }

@@ -5,7 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ANY_RESOURCE_NAG_ID, acknowledgeWildcards, wildcardArn } from './shared';
+import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { createJobFunction } from '../core/job-function';
 import { RetentionRoles } from '../core/retention-roles';
 
@@ -90,9 +90,9 @@ export class PreChangeExpiry extends Construct {
     RetentionRoles.register(this, this.role,
       `expires ${props.purpose} snapshots and AMIs of ${props.managedBy} after their retention tag runs out`);
 
-    acknowledgeWildcards(this.role,
+    acknowledgeFindings(this.role,
       'DescribeSnapshots/DescribeImages support no resource-level permissions; deletion is limited by ' +
       'aws:ResourceTag to artefacts carrying this runbook\'s purpose and managed-by tags',
-      [ANY_RESOURCE_NAG_ID, ...artefacts.map((a) => a.nagId)]);
+      ANY_RESOURCE_FINDING, ...artefacts.map((a) => a.nagId));
   }
 }

@@ -2,9 +2,9 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { addAcknowledgedStatement } from './acks';
 import { renderRunCommand } from './fsfreeze-document';
 import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
+import { addAcknowledgedStatement } from '../core/acknowledge';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, fail, isUnresolved } from '../core/validation';
 

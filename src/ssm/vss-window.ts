@@ -2,9 +2,9 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { addAcknowledgedStatement } from './acks';
 import { MaintenanceTargets } from './targets';
 import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
+import { addAcknowledgedStatement } from '../core/acknowledge';
 import { checkDuration, fail } from '../core/validation';
 
 /** AWS's managed Command document that takes VSS-consistent snapshots on Windows. */

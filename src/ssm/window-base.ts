@@ -7,11 +7,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { acknowledgeNagId, addAcknowledgedStatement } from './acks';
 import { SnapshotHousekeeping } from './housekeeping';
 import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './schedule';
 import { MaintenanceTargets } from './targets';
-import { acknowledge, guard } from '../core/acknowledge';
+import { acknowledge, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
 import { Retention } from '../core/retention';
 import { mergeTags } from '../core/merge-tags';
 import { BackupTagging } from '../core/tagging';
@@ -306,8 +305,9 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       description: `Instances snapshotted by maintenance window ${this.node.path}`,
     });
     this.instanceRole.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
-    acknowledgeNagId(this.instanceRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      'AmazonSSMManagedInstanceCore is the baseline AWS documents for instances managed by Systems Manager, and AWS keeps it current');
+    acknowledge(this.instanceRole, nag('IAM4',
+      'AmazonSSMManagedInstanceCore is the baseline AWS documents for instances managed by Systems Manager, and AWS keeps it current',
+      'Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore'));
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.instanceRole });
     // the SSM agent uploads the output with the instance's credentials
     addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
@@ -564,7 +564,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     });
     if (!accessLogs) {
       const why = 'holds Run Command transcripts written only by the snapshotted instances; writes are recorded by CloudTrail data events where enabled; pass outputAccessLogsBucket to turn on server access logs';
-      acknowledgeNagId(bucket, 'AwsSolutions-S1', why);
+      acknowledge(bucket, nag('S1', why));
       acknowledge(bucket, guard('s3_bucket_logging_enabled_check', why));
     }
     acknowledge(bucket,

@@ -119,7 +119,7 @@ export interface RecycleBinRuleOptions {
    *
    * @default RecycleBinScope.region() - every deleted resource of the type in the region
    */
-  readonly scope?: RecycleBinScope;
+  readonly ruleScope?: RecycleBinScope;
 
   /**
    * The rule's description, for the console and auditors.
@@ -158,7 +158,7 @@ export class RecycleBinRule extends Resource {
     super(scope, id);
     checkDuration(this, 'retention', props.retention, Duration.days(1), Duration.days(365));
     const retentionDays = wholeDays(this, 'retention', props.retention);
-    const ruleScope = props.scope ?? RecycleBinScope.region();
+    const ruleScope = props.ruleScope ?? RecycleBinScope.region();
     if (props.lockUnlockDelay !== undefined) {
       checkDuration(this, 'lockUnlockDelay', props.lockUnlockDelay, Duration.days(7), Duration.days(30));
       // Recycle Bin user guide, "Lock retention rules": only Region-level rules without exclusion tags.
@@ -172,7 +172,7 @@ export class RecycleBinRule extends Resource {
     if (props.description !== undefined) {
       checkLength(this, 'description', props.description, 0, 500);
     }
-    const tags = ruleScope._render(this, 'scope');
+    const tags = ruleScope._render(this, 'ruleScope');
 
     this.resource = new rbin.CfnRule(this, 'Resource', {
       resourceType: props.resourceType,
@@ -200,7 +200,7 @@ function tagPairLimit(rule: RecycleBinRule): string[] {
   const stack = Stack.of(rule);
   const counts = new Map<string, number>();
   for (const c of stack.node.findAll()) {
-    if (!(c instanceof rbin.CfnRule)) {
+    if (!rbin.CfnRule.isCfnRule(c)) { // not instanceof: an app may load two copies of aws-cdk-lib
       continue;
     }
     const pairs = [...asList(c.resourceTags), ...asList(c.excludeResourceTags)];

@@ -86,7 +86,7 @@ export class WormServiceControlPolicy extends Construct {
       content: this.document,
       targetIds: targetIds.length > 0 ? targetIds : undefined,
     });
-    this.policyId = this.policy.attrId;
+    this.policyId = this.policy.ref; // Ref is the policy id; no version-specific attribute
     this.node.addValidation({ validate: () => checkScpSize(this.policy, this.document) });
 
     if (props.blockPublicSharing) {

@@ -22,8 +22,8 @@ describe('BackupTier', () => {
     const silver = BackupTier.silver();
     expect(silver.definition.snapshots).toMatchObject({ drCopy: true });
     expect(silver.definition.snapshots!.retain.maxCount).toBe(14);
-    expect(silver.definition.snapshots!.lock!.mode).toBe('governance');
-    expect(silver.definition.snapshots!.lock!.duration.toDays()).toBe(7);
+    expect(silver.definition.snapshots!.snapshotLock!.mode).toBe('governance');
+    expect(silver.definition.snapshots!.snapshotLock!.duration.toDays()).toBe(7);
     expect(silver.purposes()).toEqual(['silver-snapshots']);
   });
 
@@ -32,7 +32,7 @@ describe('BackupTier', () => {
     expect(bronze.definition.snapshots!.schedule.expressionString).toBe('cron(0 2 * * ? *)');
     expect(bronze.definition.snapshots!.retain.maxCount).toBe(7);
     expect(bronze.definition.snapshots!.drCopy).toBeUndefined();
-    expect(bronze.definition.snapshots!.lock).toBeUndefined();
+    expect(bronze.definition.snapshots!.snapshotLock).toBeUndefined();
   });
 
   test('every number of a preset can be overridden', () => {
@@ -50,9 +50,9 @@ describe('BackupTier', () => {
     expect(gold.definition.consistentSnapshots!.schedule.expressionString).toBe('rate(1 hour)');
     expect(gold.definition.backupPlan!.deleteAfter.toDays()).toBe(90);
     expect(gold.definition.backupPlan!.vaultLock!.mode).toBe(VaultLockMode.GOVERNANCE);
-    const silver = BackupTier.silver({ retain: Retention.count(30), lock: SnapshotLockMode.compliance(Duration.days(10)), drRegion: 'us-west-2' });
+    const silver = BackupTier.silver({ retain: Retention.count(30), snapshotLock: SnapshotLockMode.compliance(Duration.days(10)), drRegion: 'us-west-2' });
     expect(silver.definition.snapshots).toMatchObject({ drRegion: 'us-west-2' });
-    expect(silver.definition.snapshots!.lock!.mode).toBe('compliance');
+    expect(silver.definition.snapshots!.snapshotLock!.mode).toBe('compliance');
   });
 
   test('custom tiers are plain objects', () => {

@@ -38,7 +38,9 @@ describe('DlmSharedSnapshotCopyPolicy', () => {
         EventSource: {
           Type: 'MANAGED_CWE',
           Parameters: {
-            EventType: 'SHARE_SNAPSHOT',
+            // AWS::DLM::LifecyclePolicy EventParameters, EventType: "Allowed values: shareSnapshot"
+            // (SHARE_SNAPSHOT passed the 2.262 validator and is rejected by newer ones and by DLM)
+            EventType: 'shareSnapshot',
             SnapshotOwner: ['111111111111'],
             DescriptionRegex: '^.*Created for policy: (policy-0123456789abcdef0).*$',
           },

@@ -63,8 +63,8 @@ describe('ConsistentSnapshotJob', () => {
         purpose: 'orders-db',
         instances: { tags: { App: 'orders' } },
         schedule: events.Schedule.cron({ hour: '2', minute: '0' }),
-        before: [SnapshotStep.lambda(enterHotBackup), SnapshotStep.runCommand(['sync'])],
-        after: [SnapshotStep.lambda(leaveHotBackup)],
+        before: [SnapshotStep.lambdaInvoke(enterHotBackup), SnapshotStep.runCommand(['sync'])],
+        after: [SnapshotStep.lambdaInvoke(leaveHotBackup)],
         retain: Retention.count(7),
       });
       // -------------------------------------------------------------------------------------------
@@ -296,8 +296,8 @@ describe('ConsistentSnapshotJob', () => {
     new ConsistentSnapshotJob(stack, 'Job', {
       purpose: 'app',
       instances: { instanceIds: ['i-0123456789abcdef0', 'i-0123456789abcdef1'] },
-      before: [SnapshotStep.lambda(fn), SnapshotStep.runCommand(['sync']), SnapshotStep.stateMachine(nestedMachine(stack))],
-      after: [SnapshotStep.lambda(fn), SnapshotStep.runPowerShell(['Write-Host thaw']), SnapshotStep.runDocument('AWS-RunPatchBaseline', { parameters: { Operation: ['Scan'] } })],
+      before: [SnapshotStep.lambdaInvoke(fn), SnapshotStep.runCommand(['sync']), SnapshotStep.stateMachine(nestedMachine(stack))],
+      after: [SnapshotStep.lambdaInvoke(fn), SnapshotStep.runPowerShell(['Write-Host thaw']), SnapshotStep.runDocument('AWS-RunPatchBaseline', { parameters: { Operation: ['Scan'] } })],
       retain: Retention.age(Duration.days(14)),
     });
     const definition = stateMachineDefinition(checkedTemplate(stack), 'Job');
@@ -383,7 +383,7 @@ describe('ConsistentSnapshotJob', () => {
     expect(() => new ConsistentSnapshotJob(stack, 'Job', {
       purpose: 'app',
       instances: { instanceIds: [Fn.importValue('PrimaryId'), Fn.importValue('ReplicaId')] },
-      before: [SnapshotStep.lambda(fn, { timeout: Duration.seconds(Token.asNumber(Fn.importValue('StepTimeout'))) })],
+      before: [SnapshotStep.lambdaInvoke(fn, { timeout: Duration.seconds(Token.asNumber(Fn.importValue('StepTimeout'))) })],
       retain: Retention.count(Token.asNumber(Fn.importValue('Keep'))),
       maxConcurrency: Token.asNumber(Fn.importValue('Concurrency')),
     })).not.toThrow();
@@ -442,8 +442,8 @@ describe('coverage', () => {
     new ConsistentSnapshotJob(stack, 'Job', {
       purpose: 'orders-db',
       instances: { tags: { App: 'orders' } },
-      before: [SnapshotStep.lambda(fn)],
-      after: [SnapshotStep.lambda(fn)],
+      before: [SnapshotStep.lambdaInvoke(fn)],
+      after: [SnapshotStep.lambdaInvoke(fn)],
       retain: Retention.count(7),
     });
     const resources = Template.fromJSON(checkedTemplate(stack)).findResources('AWS::StepFunctions::StateMachine');

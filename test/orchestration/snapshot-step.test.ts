@@ -6,7 +6,7 @@ const fn = lambda.Function.fromFunctionArn(new Stack(), 'Fn', 'arn:aws:lambda:us
 
 describe('SnapshotStep', () => {
   test('each factory has its kind and defaults', () => {
-    expect([SnapshotStep.lambda(fn), SnapshotStep.runCommand(['sync']), SnapshotStep.runDocument('MyDoc'), SnapshotStep.runPowerShell(['x'])]
+    expect([SnapshotStep.lambdaInvoke(fn), SnapshotStep.runCommand(['sync']), SnapshotStep.runDocument('MyDoc'), SnapshotStep.runPowerShell(['x'])]
       .map((s) => [s.kind, s.timeout.toSeconds(), s.retries])).toEqual([
       [SnapshotStepKind.LAMBDA, 300, 2],
       [SnapshotStepKind.RUN_COMMAND, 600, 2],
@@ -18,7 +18,7 @@ describe('SnapshotStep', () => {
   test('accepts document ARNs and tokens', () => {
     expect(SnapshotStep.runDocument('arn:aws:ssm:us-east-1:123456789012:document/Freeze').kind).toEqual(SnapshotStepKind.RUN_COMMAND);
     expect(() => SnapshotStep.runDocument(Fn.importValue('Doc'))).not.toThrow();
-    expect(() => SnapshotStep.lambda(fn, { retries: Token.asNumber(Fn.importValue('Retries')) })).not.toThrow();
+    expect(() => SnapshotStep.lambdaInvoke(fn, { retries: Token.asNumber(Fn.importValue('Retries')) })).not.toThrow();
   });
 
   test.each<[string, () => unknown, string]>([
@@ -26,13 +26,13 @@ describe('SnapshotStep', () => {
     ['blank command lines', () => SnapshotStep.runPowerShell(['  ']), 'SnapshotStep.runPowerShell: commands must have at least one non-empty line'],
     ['a Run Command timeout below 30 s', () => SnapshotStep.runCommand(['sync'], { timeout: Duration.seconds(10) }),
       'SnapshotStep.runCommand: timeout must be between 30 seconds and 2 days, got 10 seconds'],
-    ['a Lambda timeout beyond 15 minutes', () => SnapshotStep.lambda(fn, { timeout: Duration.minutes(20) }),
-      'SnapshotStep.lambda: timeout must be between 1 second and 15 minutes, got 20 minutes'],
-    ['a fractional timeout', () => SnapshotStep.lambda(fn, { timeout: Duration.millis(1500) }), 'timeout must be a whole number of seconds'],
-    ['11 retries', () => SnapshotStep.lambda(fn, { retries: 11 }), 'SnapshotStep.lambda: retries must be an integer between 0 and 10, got 11'],
-    ['a fractional retry count', () => SnapshotStep.lambda(fn, { retries: 1.5 }), 'retries must be an integer between 0 and 10, got 1.5'],
-    ['a shrinking backoff', () => SnapshotStep.lambda(fn, { retryBackoffRate: 0.5 }), 'retryBackoffRate must be between 1 and 10, got 0.5'],
-    ['a retry interval of 0', () => SnapshotStep.lambda(fn, { retryInterval: Duration.seconds(0) }), 'retryInterval must be between 1 second and 1 hour'],
+    ['a Lambda timeout beyond 15 minutes', () => SnapshotStep.lambdaInvoke(fn, { timeout: Duration.minutes(20) }),
+      'SnapshotStep.lambdaInvoke: timeout must be between 1 second and 15 minutes, got 20 minutes'],
+    ['a fractional timeout', () => SnapshotStep.lambdaInvoke(fn, { timeout: Duration.millis(1500) }), 'timeout must be a whole number of seconds'],
+    ['11 retries', () => SnapshotStep.lambdaInvoke(fn, { retries: 11 }), 'SnapshotStep.lambdaInvoke: retries must be an integer between 0 and 10, got 11'],
+    ['a fractional retry count', () => SnapshotStep.lambdaInvoke(fn, { retries: 1.5 }), 'retries must be an integer between 0 and 10, got 1.5'],
+    ['a shrinking backoff', () => SnapshotStep.lambdaInvoke(fn, { retryBackoffRate: 0.5 }), 'retryBackoffRate must be between 1 and 10, got 0.5'],
+    ['a retry interval of 0', () => SnapshotStep.lambdaInvoke(fn, { retryInterval: Duration.seconds(0) }), 'retryInterval must be between 1 second and 1 hour'],
     ['a bad document name', () => SnapshotStep.runDocument('my doc'), 'SnapshotStep.runDocument: documentName must be a document name of 3-128 characters'],
     ['a sub-second poll', () => SnapshotStep.runCommand(['sync'], { pollInterval: Duration.millis(500) }), 'pollInterval must be between 1 second and 5 minutes'],
     ['a state machine timeout beyond a year', () => SnapshotStep.stateMachine({} as never, { timeout: Duration.days(400) }),

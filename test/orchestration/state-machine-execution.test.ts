@@ -22,11 +22,11 @@ function synthesizeJob(capture?: Capture): any {
     purpose: 'orders-db',
     instances: { tags: { App: 'orders' } },
     before: [
-      SnapshotStep.lambda(userFunction(stack, 'EnterHotBackup'), { timeout: Duration.seconds(1), retries: 1, retryInterval: Duration.seconds(1) }),
+      SnapshotStep.lambdaInvoke(userFunction(stack, 'EnterHotBackup'), { timeout: Duration.seconds(1), retries: 1, retryInterval: Duration.seconds(1) }),
       SnapshotStep.runCommand(['sync', 'fsfreeze -f /data'], { timeout: Duration.seconds(30), retries: 0 }),
     ],
     after: [
-      SnapshotStep.lambda(userFunction(stack, 'LeaveHotBackup')),
+      SnapshotStep.lambdaInvoke(userFunction(stack, 'LeaveHotBackup')),
       SnapshotStep.runCommand(['fsfreeze -u /data'], { timeout: Duration.seconds(30) }),
     ],
     retain: Retention.count(7),

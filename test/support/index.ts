@@ -34,6 +34,47 @@ export const STRICT_CONTEXT = {
 /** The account and region of test stacks. */
 export const TEST_ENV = { account: '123456789012', region: 'us-east-1' };
 
+/**
+ * The environment forms every example is synthesized in besides the one it is written in:
+ * - `agnostic`: no stack has an account or region (every ARN built from pseudo parameters);
+ * - `specific`: every account is replaced by another fixed one (none the tests use otherwise), and
+ *   stacks without an environment get `ALTERNATE_ENV`, so an acknowledgement keyed to a literal
+ *   account, or only to `<AWS::AccountId>`, shows up as a finding.
+ * Regions stay as written: examples spell availability zones and DR regions for them.
+ */
+export type SynthesisForm = 'agnostic' | 'specific';
+
+/** The environment of the `specific` form for stacks written without one. */
+export const ALTERNATE_ENV = { account: '210987654321', region: 'us-east-1' };
+const ALTERNATE_ACCOUNTS: Record<string, string> = {
+  '123456789012': '210987654321', '111111111111': '311111111113', '111122223333': '333322221111',
+  '222222222222': '422222222224', '999999999999': '888888888888',
+};
+
+/**
+ * Build an app's stacks (synchronously, inside `build`) in one environment form. Stacks created
+ * inside `build` get their environment from the form; aws-cdk-lib resolves a stack's environment
+ * once, in its constructor, so the choice holds for the whole synthesis.
+ */
+export function inEnvironmentForm<T>(form: SynthesisForm, build: () => T): T {
+  const proto = Stack.prototype as unknown as { parseEnvironment?: (env?: { account?: string; region?: string }) => unknown };
+  const original = proto.parseEnvironment;
+  if (typeof original !== 'function') {
+    throw new Error('aws-cdk-lib no longer has Stack.parseEnvironment: inEnvironmentForm cannot choose the environment');
+  }
+  proto.parseEnvironment = function parse(this: Stack, env: { account?: string; region?: string } = {}) {
+    return original.call(this, form === 'agnostic' ? {} : {
+      account: env.account ? ALTERNATE_ACCOUNTS[env.account] ?? env.account : ALTERNATE_ENV.account,
+      region: env.region ?? ALTERNATE_ENV.region,
+    });
+  };
+  try {
+    return build();
+  } finally {
+    proto.parseEnvironment = original;
+  }
+}
+
 export interface CheckedAppOptions extends AppProps {
   /**
    * Run cdk-nag and cfn-guard. Unit tests of pure helpers may turn them off; construct tests

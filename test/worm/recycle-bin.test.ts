@@ -31,7 +31,7 @@ describe('RecycleBinRule', () => {
     new RecycleBinRule(stack, 'Bin', {
       resourceType: RecycleBinResourceType.EC2_IMAGE,
       retention: Duration.days(7),
-      scope: RecycleBinScope.region({ scratch: 'true' }),
+      ruleScope: RecycleBinScope.region({ scratch: 'true' }),
     });
     Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::Rbin::Rule', {
       ResourceType: 'EC2_IMAGE',
@@ -44,7 +44,7 @@ describe('RecycleBinRule', () => {
     new RecycleBinRule(stack, 'Bin', {
       resourceType: RecycleBinResourceType.EBS_SNAPSHOT,
       retention: Duration.days(30),
-      scope: RecycleBinScope.purposes('database-dr', 'golden-ami'),
+      ruleScope: RecycleBinScope.purposes('database-dr', 'golden-ami'),
     });
     Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::Rbin::Rule', {
       ResourceTags: [
@@ -68,7 +68,7 @@ describe('RecycleBinRule', () => {
 
   test('fails synthesis when a tag pair is used by more than 5 rules', () => {
     for (let i = 0; i < 6; i++) {
-      new RecycleBinRule(stack, `Bin${i}`, { resourceType: RecycleBinResourceType.EBS_SNAPSHOT, retention: Duration.days(1), scope: RecycleBinScope.tagged({ team: 'db' }) });
+      new RecycleBinRule(stack, `Bin${i}`, { resourceType: RecycleBinResourceType.EBS_SNAPSHOT, retention: Duration.days(1), ruleScope: RecycleBinScope.tagged({ team: 'db' }) });
     }
     expect(() => app.synth()).toThrow(/TestStack\/Bin0: scope tag 'team=db' must appear in at most 5 Recycle Bin rules for EBS_SNAPSHOT, got 6/);
   });
@@ -79,12 +79,12 @@ describe('RecycleBinRule', () => {
     ['retention in hours', () => ({ retention: Duration.hours(36) }), 'retention must be a whole number of days, got 1 day 12 hours'],
     ['an unlock delay under 7 days', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(6) }), 'lockUnlockDelay must be between 7 days and 30 days, got 6 days'],
     ['an unlock delay over 30 days', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(31) }), 'lockUnlockDelay must be between 7 days and 30 days, got 31 days'],
-    ['a lock on a tag-level rule', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(7), scope: RecycleBinScope.tagged({ a: 'b' }) }),
+    ['a lock on a tag-level rule', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(7), ruleScope: RecycleBinScope.tagged({ a: 'b' }) }),
       'lockUnlockDelay cannot be set on a tag-level rule: AWS locks only region-level retention rules'],
-    ['a lock on a rule with exclusion tags', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(7), scope: RecycleBinScope.region({ a: 'b' }) }),
+    ['a lock on a rule with exclusion tags', () => ({ retention: Duration.days(7), lockUnlockDelay: Duration.days(7), ruleScope: RecycleBinScope.region({ a: 'b' }) }),
       'lockUnlockDelay cannot be set on a rule with exclusion tags: AWS locks only region-level retention rules without exclusion tags'],
-    ['a reserved exclusion tag key', () => ({ retention: Duration.days(7), scope: RecycleBinScope.region({ 'aws:x': 'b' }) }), "scope excludeTags key must not start with 'aws:'"],
-    ['a bad purpose', () => ({ retention: Duration.days(7), scope: RecycleBinScope.purposes('a#b') }), 'scope purposes[0] must be a tag value'],
+    ['a reserved exclusion tag key', () => ({ retention: Duration.days(7), ruleScope: RecycleBinScope.region({ 'aws:x': 'b' }) }), "ruleScope excludeTags key must not start with 'aws:'"],
+    ['a bad purpose', () => ({ retention: Duration.days(7), ruleScope: RecycleBinScope.purposes('a#b') }), 'ruleScope purposes[0] must be a tag value'],
     ['a long description', () => ({ retention: Duration.days(7), description: 'x'.repeat(501) }), 'description must be between 0 and 500 characters long'],
   ])('rejects %s', (_name, props, fragment) => {
     expect(() => new RecycleBinRule(stack, 'Bin', { resourceType: RecycleBinResourceType.EBS_SNAPSHOT, ...props() })).toThrow(fragment);

@@ -21,8 +21,8 @@ export function jobDefinition(kind: 'snapshots' | 'images'): any {
     new ConsistentSnapshotJob(stack, 'OrdersDb', {
       purpose: 'orders-db',
       instances: { tags: { App: 'orders' } },
-      before: [SnapshotStep.lambda(userFunction(stack, 'EnterHotBackup'))],
-      after: [SnapshotStep.lambda(userFunction(stack, 'LeaveHotBackup'))],
+      before: [SnapshotStep.lambdaInvoke(userFunction(stack, 'EnterHotBackup'))],
+      after: [SnapshotStep.lambdaInvoke(userFunction(stack, 'LeaveHotBackup'))],
       retain: Retention.count(7),
       waitForCompletion: true,
       completionTimeout: Duration.hours(2),
