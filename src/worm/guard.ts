@@ -1,3 +1,4 @@
+import { Names, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -157,6 +158,8 @@ export class WormSnapshotGuard extends Construct {
   private readonly documents: iam.PolicyDocument[] = [];
   private readonly scpDocuments: iam.PolicyDocument[] = [];
   private boundary?: iam.ManagedPolicy;
+  private boundaryName?: string;
+  private readonly policyName: string;
   private keyStatementRendered: boolean;
 
   constructor(scope: Construct, id: string, props: WormSnapshotGuardProps = {}) {
@@ -210,13 +213,20 @@ export class WormSnapshotGuard extends Construct {
       },
     });
 
-    this.keyStatementRendered = (props.keys ?? []).length > 0;
+    this.keyStatementRendered = (props.keys ?? []).length + (props.sourceKeys ?? []).length > 0;
+    // Named, so that the statements can name the policy without a reference to itself (a cycle).
+    this.policyName = props.managedPolicyName ?? Names.uniqueResourceName(this, { maxLength: 100 });
     const document = this.newDocument(this.documents);
     this.managedPolicy = new iam.ManagedPolicy(this, 'DenyPolicy', {
-      managedPolicyName: props.managedPolicyName,
+      managedPolicyName: this.policyName,
       description: 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup WormSnapshotGuard)',
       document,
     });
+  }
+
+  /** The ARN of one of the guard's own policies, by name (a Ref would make the policy refer to itself). */
+  private policyArn(name: string): string {
+    return Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: name });
   }
 
   /**
@@ -246,7 +256,14 @@ export class WormSnapshotGuard extends Construct {
       const document = new WormPolicyDocument({
         statements: [new iam.PolicyStatement({ sid: 'AllowWithinBoundary', actions: ['*'], resources: ['*'] })],
       });
+      const boundaryName = `${this.policyName.slice(0, 100)}-boundary`;
+      // the documents rendered so far learn of the boundary; the boundary's own gets it from newDocument
+      for (const doc of [...this.documents, ...this.scpDocuments]) {
+        doc.addStatements(...this.statements.boundaryStatements(this.policyArn(boundaryName)));
+      }
+      this.boundaryName = boundaryName;
       this.boundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
+        managedPolicyName: boundaryName,
         description: 'Permissions boundary: anything the identity policies allow, except destroying or sharing backups (cdk-ebs-backup)',
         document: this.newDocument(this.documents, document),
       });
@@ -277,8 +294,7 @@ export class WormSnapshotGuard extends Construct {
     if (!this.keyStatementRendered) {
       this.keyStatementRendered = true;
       for (const doc of [...this.documents, ...this.scpDocuments]) {
-        doc.addStatements(...this.statements.statements({ blockPublicAccess: false, lockRoles: [] })
-          .filter((s) => s.sid === 'DenyBackupKeyDestruction'));
+        doc.addStatements(...this.statements.keyStatements());
       }
     }
   }
@@ -316,6 +332,15 @@ export class WormSnapshotGuard extends Construct {
 
   private newDocument(sink: iam.PolicyDocument[], document: iam.PolicyDocument = new WormPolicyDocument()): iam.PolicyDocument {
     document.addStatements(...this.statements.statements({ blockPublicAccess: this.blocksPublicAccess, lockRoles: this.lockRoles }));
+    if (this.keyStatementRendered) {
+      document.addStatements(...this.statements.keyStatements());
+    }
+    document.addStatements(...this.statements.guardPolicyStatements(() => [
+      this.policyArn(this.policyName), ...this.boundaryName ? [this.policyArn(this.boundaryName)] : [],
+    ]));
+    if (this.boundaryName) {
+      document.addStatements(...this.statements.boundaryStatements(this.policyArn(this.boundaryName)));
+    }
     sink.push(document);
     return document;
   }
