@@ -6,6 +6,7 @@ import { EbsBackupBaseline, EbsBackupBaselineProps } from './baseline';
 import { SdkSnapshotLock } from './sdk-snapshot-lock';
 import { BackupArchiveVault } from '../backup/archive-vault';
 import { VaultLock } from '../backup/vault-lock';
+import { actionsOf } from '../core/destructive-actions';
 import { RetentionRoles } from '../core/retention-roles';
 import { check, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
 import { ProtectedResources } from '../worm/deny-policy';
@@ -245,13 +246,23 @@ export class BaselineStackSet extends Construct {
         protectedResources: props.baseline.protectedResources ?? ProtectedResources.purposes(...purposes),
         blockPublicSharing: true,
       });
-      // Nobody but the StackSets execution role may create or re-trust a role on the exempt path.
-      this.serviceControlPolicy.document.addStatements(new iam.PolicyStatement({
+      // Nobody but the StackSets execution role may create, re-trust, re-permission or pass a role
+      // on the exempt path; and nobody may make a role that looks like the StackSets execution
+      // role: the service-linked role that creates those is not subject to SCPs.
+      const stackSetsExec = `arn:${partition}:iam::*:role/stacksets-exec-*`;
+      this.serviceControlPolicy.addStatements(new iam.PolicyStatement({
         sid: 'DenyRetentionRolePathExceptStackSets',
         effect: iam.Effect.DENY,
-        actions: ['iam:CreateRole', 'iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy', 'iam:AttachRolePolicy'],
+        actions: actionsOf('exemptRoles'),
         resources: [retentionRoles],
-        conditions: { ArnNotLike: { 'aws:PrincipalArn': [`arn:${partition}:iam::*:role/stacksets-exec-*`] } },
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': [stackSetsExec, ...props.baseline.breakGlassPrincipalArns ?? []] } },
+      }), new iam.PolicyStatement({
+        sid: 'DenyStackSetsExecutionRoleLookalikes',
+        effect: iam.Effect.DENY,
+        actions: actionsOf('exemptRoles').filter((a) => a !== 'iam:PassRole'),
+        resources: [stackSetsExec],
+        ...(props.baseline.breakGlassPrincipalArns ?? []).length > 0
+          ? { conditions: { ArnNotLike: { 'aws:PrincipalArn': [...props.baseline.breakGlassPrincipalArns ?? []] } } } : {},
       }));
     }
   }

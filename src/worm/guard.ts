@@ -6,7 +6,7 @@ import { BlockPublicSharing, SnapshotSharingBlock } from './block-public-access'
 import { WormDenyOptions } from './deny-policy';
 import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
 import { RecycleBinResourceType, RecycleBinRule, RecycleBinRuleOptions } from './recycle-bin';
-import { checkScpSize } from './scp-size';
+import { checkScpSize, splitStatements } from './scp-size';
 import { SnapshotArchiver, SnapshotArchiverOptions } from './snapshot-archiver';
 import { SnapshotLock, SnapshotLockOptions } from './snapshot-lock';
 import { acknowledge, guard, nag } from '../core/acknowledge';
@@ -156,7 +156,8 @@ export class WormSnapshotGuard extends Construct {
   private readonly blocksPublicAccess: boolean;
   private readonly lockRoles: iam.IRole[];
   private readonly documents: iam.PolicyDocument[] = [];
-  private readonly scpDocuments: iam.PolicyDocument[] = [];
+  /** Each SCP rendering is a list of documents; statements added later go to the last of each. */
+  private readonly scpSets: iam.PolicyDocument[][] = [];
   private boundary?: iam.ManagedPolicy;
   private boundaryName?: string;
   private readonly policyName: string;
@@ -258,7 +259,7 @@ export class WormSnapshotGuard extends Construct {
       });
       const boundaryName = `${this.policyName.slice(0, 100)}-boundary`;
       // the documents rendered so far learn of the boundary; the boundary's own gets it from newDocument
-      for (const doc of [...this.documents, ...this.scpDocuments]) {
+      for (const doc of [...this.documents, ...this.scpSets.map((set) => set[set.length - 1])]) {
         doc.addStatements(...this.statements.boundaryStatements(this.policyArn(boundaryName)));
       }
       this.boundaryName = boundaryName;
@@ -293,7 +294,7 @@ export class WormSnapshotGuard extends Construct {
     this.statements.addKey(key);
     if (!this.keyStatementRendered) {
       this.keyStatementRendered = true;
-      for (const doc of [...this.documents, ...this.scpDocuments]) {
+      for (const doc of [...this.documents, ...this.scpSets.map((set) => set[set.length - 1])]) {
         doc.addStatements(...this.statements.keyStatements());
       }
     }
@@ -320,28 +321,42 @@ export class WormSnapshotGuard extends Construct {
   }
 
   /**
-   * The deny statements as a service control policy document for AWS Organizations (checked
-   * against the 5,120-character quota at synthesis). Attach it with `WormServiceControlPolicy`
-   * or an `AWS::Organizations::Policy` in the management account.
+   * The deny statements as one service control policy document for AWS Organizations (checked
+   * against the 5,120-character quota at synthesis; `toServiceControlPolicies()` splits them when
+   * they outgrow it). Attach it with an `AWS::Organizations::Policy` in the management account.
    */
   public toServiceControlPolicy(): iam.PolicyDocument {
-    const doc = this.newDocument(this.scpDocuments);
+    const doc = this.newDocument([]);
+    this.scpSets.push([doc]);
     this.node.addValidation({ validate: () => checkScpSize(this, doc) });
     return doc;
   }
 
+  /**
+   * The deny statements as service control policy documents of at most 5,120 characters each
+   * (split when they outgrow one): attach all of them to the same targets.
+   */
+  public toServiceControlPolicies(): iam.PolicyDocument[] {
+    const docs = splitStatements(this, this.allStatements());
+    this.scpSets.push(docs);
+    docs.forEach((doc) => this.node.addValidation({ validate: () => checkScpSize(this, doc) }));
+    return docs;
+  }
+
   private newDocument(sink: iam.PolicyDocument[], document: iam.PolicyDocument = new WormPolicyDocument()): iam.PolicyDocument {
-    document.addStatements(...this.statements.statements({ blockPublicAccess: this.blocksPublicAccess, lockRoles: this.lockRoles }));
-    if (this.keyStatementRendered) {
-      document.addStatements(...this.statements.keyStatements());
-    }
-    document.addStatements(...this.statements.guardPolicyStatements(() => [
-      this.policyArn(this.policyName), ...this.boundaryName ? [this.policyArn(this.boundaryName)] : [],
-    ]));
-    if (this.boundaryName) {
-      document.addStatements(...this.statements.boundaryStatements(this.policyArn(this.boundaryName)));
-    }
+    document.addStatements(...this.allStatements());
     sink.push(document);
     return document;
+  }
+
+  private allStatements(): iam.PolicyStatement[] {
+    return [
+      ...this.statements.statements({ blockPublicAccess: this.blocksPublicAccess, lockRoles: this.lockRoles }),
+      ...this.keyStatementRendered ? this.statements.keyStatements() : [],
+      ...this.statements.guardPolicyStatements(() => [
+        this.policyArn(this.policyName), ...this.boundaryName ? [this.policyArn(this.boundaryName)] : [],
+      ]),
+      ...this.boundaryName ? this.statements.boundaryStatements(this.policyArn(this.boundaryName)) : [],
+    ];
   }
 }
