@@ -119,7 +119,9 @@ export class WormDenyStatements {
     // --- data: protected backups themselves
     deny('DenyBackupDeletion', group('snapshotDeletion', 'imageDeletion'), ['*'], lifecycle(), tagCondition);
     deny('DenyBackupSharingChanges', group('sharing'), ['*'], lifecycle(), tagCondition);
-    deny('DenySharingOutsideAllowedAccounts', group('sharing'), ['*'], lifecycle(), this.sharingCondition());
+    // ModifyImageAttribute has no ec2:Add/userId (Service Authorization Reference, EC2): AMIs are covered
+    // by DenyBackupSharingChanges (protected ones) and image block public access only
+    deny('DenySharingOutsideAllowedAccounts', ['ec2:ModifySnapshotAttribute'], ['*'], lifecycle(), this.sharingCondition());
     deny('DenySnapshotArchiving', group('archive'), ['*'], lifecycle(), tagCondition);
     // Only lock roles (the guard's lock job, roles exempted for locking) lock; nobody else but
     // break-glass unlocks or shortens a lock. Deletion roles are deliberately not exempt: a role
@@ -209,7 +211,7 @@ export class WormDenyStatements {
       denyStatement('DenyGuardBoundaryRemoval', ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'], ['*'], exempt,
         { ArnLike: { 'iam:PermissionsBoundary': [boundaryArn] } }),
       denyStatement('DenyBoundaryReplacement', ['iam:PutRolePermissionsBoundary', 'iam:PutUserPermissionsBoundary'], ['*'], exempt,
-        { ArnNotLike: { 'iam:PermissionsBoundary': [boundaryArn] } }),
+        { ArnNotEquals: { 'iam:PermissionsBoundary': [boundaryArn] } }),
     ];
   }
 
@@ -233,11 +235,15 @@ export class WormDenyStatements {
     return { Null: { ...(tagCondition.Null ?? {}), [key]: 'true' } };
   }
 
-  /** Adding any account outside the allow-list (ec2:Add/userId carries the accounts added). */
+  /**
+   * Adding any account outside the allow-list: `ec2:Add/userId` (single-valued, present only
+   * when accounts are added) carries the account added to a snapshot's createVolumePermission.
+   */
   private sharingCondition(): Record<string, unknown> {
+    const key = 'ec2:Add/userId';
     return this.sharingAccounts.length > 0
-      ? { 'ForAnyValue:StringNotEquals': { 'ec2:Add/userId': this.sharingAccounts } }
-      : { Null: { 'ec2:Add/userId': 'false' } };
+      ? { StringNotEquals: { [key]: this.sharingAccounts }, Null: { [key]: 'false' } }
+      : { Null: { [key]: 'false' } };
   }
 
   /**

@@ -32,13 +32,16 @@ export function checkScpSize(scope: IConstruct, document: iam.PolicyDocument): s
 }
 
 
-/** The characters one statement adds to a policy (with its separating comma). */
-export function statementLength(scope: IConstruct, statement: iam.PolicyStatement): number {
-  return estimatePolicyLength(Stack.of(scope).resolve(statement.toStatementJson())) + 1;
-}
-
 /** The characters of a policy without statements. */
 export const EMPTY_POLICY_LENGTH = estimatePolicyLength({ Version: '2012-10-17', Statement: [] });
+
+/** The characters one statement adds to a policy (with its separating comma). */
+export function statementLength(scope: IConstruct, statement: iam.PolicyStatement): number {
+  // resolved inside a document, as the template renders it (the statement's own JSON copies tokens into plain objects)
+  const resolved = Stack.of(scope).resolve(new WormPolicyDocument({ statements: [statement] }).toJSON());
+  return estimatePolicyLength(resolved) - EMPTY_POLICY_LENGTH + 1;
+}
+
 
 /**
  * Split statements over as few documents as fit the SCP quota each, in order (first fit: later

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createJob } from './job';
+import { checkLockAgainstRetentions } from './lock-retention';
 import { BackupTagging } from '../core/tagging';
 import { warn } from '../core/validation';
 
@@ -149,6 +150,8 @@ export class SnapshotLock extends Construct {
     super(scope, id);
     const tagKey = BackupTagging.keys(this).purpose;
     (props.purposes ?? []).forEach((p, i) => BackupTagging.validatePurpose(this, `purposes[${i}]`, p));
+    // read at synthesis: the policies and plans whose snapshots it locks may be added later
+    this.node.addValidation({ validate: () => checkLockAgainstRetentions(this, 'mode duration', props.mode.duration, props.purposes ?? []) });
     if (props.mode.mode === 'compliance') {
       warn(this, SNAPSHOT_LOCK_COMPLIANCE_WARNING,
         `snapshots are locked in compliance mode for ${props.mode.duration.toHumanString()}: once the cool-off ends nobody, not even root, can delete them before`);
