@@ -56,6 +56,8 @@ export const DESTRUCTIVE_ACTIONS = {
   vaultConfiguration: group('configuration', 'vault',
     'backup:DeleteBackupVault', 'backup:PutBackupVaultAccessPolicy', 'backup:DeleteBackupVaultAccessPolicy',
     'backup:PutBackupVaultLockConfiguration', 'backup:DeleteBackupVaultLockConfiguration'),
+  // sharing a logically air-gapped vault with another account; removing its restore approval team
+  vaultSharing: group('configuration', 'vault', 'backup:PutBackupVaultSharingPolicy', 'backup:DisassociateBackupVaultMpaApprovalTeam'),
   backupPlans: group('configuration', 'backup-plan', 'backup:UpdateBackupPlan', 'backup:DeleteBackupPlan', 'backup:DeleteBackupSelection'),
   // cut a count to 1 and DLM's exempt role deletes the rest at the next run
   dlmPolicies: group('configuration', 'dlm-policy', 'dlm:UpdateLifecyclePolicy', 'dlm:DeleteLifecyclePolicy'),

@@ -155,6 +155,7 @@ export class WormDenyStatements {
 
     // --- protection configuration
     deny('DenyVaultConfigurationChanges', group('vaultConfiguration'), ['*'], configuration());
+    deny('DenyVaultSharingChanges', group('vaultSharing'), ['*'], configuration());
     deny('DenyBackupPlanChanges', group('backupPlans'), ['*'], configuration());
     deny('DenyDlmPolicyChanges', group('dlmPolicies'), ['*'], configuration());
     deny('DenyRecycleBinChanges', group('recycleBin'), ['*'], configuration());

@@ -84,8 +84,9 @@ function resolved(resource: CfnResource, value: unknown): any {
   return Stack.of(resource).resolve(value);
 }
 
+/** The construct the user wrote: the L2 around a `Resource`, else the L1 itself. */
 function ownerOf(resource: CfnResource): IConstruct {
-  return resource.node.scope ?? resource;
+  return resource.node.id === 'Resource' && resource.node.scope ? resource.node.scope : resource;
 }
 
 function dlmRetentions(policy: dlm.CfnLifecyclePolicy, purposeKey: string): Kept[] {
