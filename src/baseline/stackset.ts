@@ -243,6 +243,8 @@ export class BaselineStackSet extends Construct {
         // exempts break-glass principals only, hence the path there too
         breakGlassPrincipalArns: [...props.baseline.breakGlassPrincipalArns ?? [], retentionRoles],
         exemptRegisteredRetentionRoles: false,
+        // member accounts are deployed by the StackSets execution role, which only AWS creates (denied below)
+        deploymentPrincipalArns: [`arn:${partition}:iam::*:role/stacksets-exec-*`],
         protectedResources: props.baseline.protectedResources ?? ProtectedResources.purposes(...purposes),
         blockPublicSharing: true,
       });

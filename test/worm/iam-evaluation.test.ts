@@ -54,9 +54,11 @@ const ACTIONS: Array<[string, string, Kind]> = [
   ['ec2:DisableSnapshotBlockPublicAccess', '*', 'guardOnly'],
   ['ec2:DisableImageBlockPublicAccess', '*', 'guardOnly'],
   ['ec2:CreateSnapshot', SNAPSHOT, 'unrelated'],
-  ['ec2:CopySnapshot', SNAPSHOT, 'unrelated'],
+  // a copy must carry the purpose tag from its creation, or it escapes the guard
+  ['ec2:CopySnapshot', SNAPSHOT, 'lifecycle'],
   ['ec2:DescribeSnapshots', '*', 'unrelated'],
-  ['ec2:ModifySnapshotTier', SNAPSHOT, 'unrelated'],
+  // archived snapshots take 24-72 hours to restore
+  ['ec2:ModifySnapshotTier', SNAPSHOT, 'lifecycle'],
   ['ec2:RunInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`, 'unrelated'],
   ['kms:Decrypt', KEY_ARN, 'unrelated'],
   ['rbin:ListRules', '*', 'unrelated'],
