@@ -8,13 +8,13 @@ import { Construct } from 'constructs';
 import { BackupAuditFramework, BackupAuditOptions } from './audit';
 import { addFailureMonitoring, createNotificationTopic, VAULT_NOTIFICATION_EVENTS } from './monitoring';
 import { acknowledgeNagFindings, DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, warnNoBreakGlass } from './protection';
-import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { BackupRestoreTesting, RestoreTestingOptions } from './restore-testing';
 import { backupRoleStatements, backupServicePrincipal, restoreRoleStatements } from './roles';
 import {
   BackupCondition, checkSelectionArns, isEc2Arn, ProtectedResourceType, renderConditions, wildcardArnFor,
 } from './selection';
 import { VaultLock, VaultLockMode } from './vault-lock';
+import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging, mergeTags } from '../core/tagging';

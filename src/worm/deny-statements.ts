@@ -293,7 +293,9 @@ export class WormDenyStatements {
   }
 }
 
-function denyStatement(sid: string, actions: string[], resources: string[], exempt: IResolvable, extra: Record<string, unknown> = {}): iam.PolicyStatement {
+function denyStatement(
+  sid: string, actions: string[], resources: string[], exempt: IResolvable, extra: Record<string, unknown> = {},
+): iam.PolicyStatement {
   const statement = new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, actions, resources });
   statement.addCondition('ArnNotLike', exempt);
   for (const [op, value] of Object.entries(extra)) {
@@ -363,16 +365,17 @@ function dropEmptyConditions(document: any): any {
   return {
     ...document,
     // a statement on a resource list that resolved empty (nobody to protect) is dropped
-    Statement: document.Statement.filter((statement: any) => !(Array.isArray(statement?.Resource) && statement.Resource.length === 0)).map((statement: any) => {
-      const condition = statement?.Condition;
-      if (condition === undefined || condition === null || typeof condition !== 'object' || Token.isUnresolved(condition)) {
-        return statement;
-      }
-      const kept = Object.fromEntries(Object.entries(condition)
-        .filter(([, value]) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0)));
-      const rest = { ...statement };
-      delete rest.Condition;
-      return Object.keys(kept).length === 0 ? rest : { ...rest, Condition: kept };
-    }),
+    Statement: document.Statement.filter((statement: any) => !(Array.isArray(statement?.Resource) && statement.Resource.length === 0))
+      .map((statement: any) => {
+        const condition = statement?.Condition;
+        if (condition === undefined || condition === null || typeof condition !== 'object' || Token.isUnresolved(condition)) {
+          return statement;
+        }
+        const kept = Object.fromEntries(Object.entries(condition)
+          .filter(([, value]) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0)));
+        const rest = { ...statement };
+        delete rest.Condition;
+        return Object.keys(kept).length === 0 ? rest : { ...rest, Condition: kept };
+      }),
   };
 }

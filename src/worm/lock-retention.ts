@@ -66,8 +66,11 @@ function collect(scope: IConstruct, purposeKey: string): Kept[] {
   const out: Kept[] = [];
   for (const entry of artefactRetentions(scope)) {
     out.push({
-      construct: entry.construct, property: entry.property, purpose: entry.purpose,
-      days: retentionLifetimeDays(entry.retention, entry.creationInterval), text: entry.retention.toTagValue(),
+      construct: entry.construct,
+      property: entry.property,
+      purpose: entry.purpose,
+      days: retentionLifetimeDays(entry.retention, entry.creationInterval),
+      text: entry.retention.toTagValue(),
     });
   }
   for (const c of scope.node.root.node.findAll()) {
@@ -129,8 +132,13 @@ function backupRetentions(plan: backup.CfnBackupPlan, purposeKey: string): Kept[
     const tags = rule.recoveryPointTags ?? rule.RecoveryPointTags;
     const purpose = tags && typeof tags[purposeKey] === 'string' ? tags[purposeKey] : undefined;
     const name = rule.ruleName ?? rule.RuleName ?? i;
-    return [{ construct: ownerOf(plan), property: `rule '${name}' deleteAfter`, purpose,
-      days: isKnownNumber(days) ? days : undefined, text: isKnownNumber(days) ? `${days} days` : 'a token' }];
+    return [{
+      construct: ownerOf(plan),
+      property: `rule '${name}' deleteAfter`,
+      purpose,
+      days: isKnownNumber(days) ? days : undefined,
+      text: isKnownNumber(days) ? `${days} days` : 'a token',
+    }];
   });
 }
 

@@ -6,10 +6,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { DESTRUCTIVE_ACTIONS, DestructiveActionGroupName } from '../../src/core/destructive-actions';
 import {
   attackPaths, DELIVERY_FORMS, describeResult, evaluatePath, legitimatePaths, Path, sampleRequest, synthesizeWorld, World,
 } from '../support/attack-paths';
-import { DESTRUCTIVE_ACTIONS, DestructiveActionGroupName } from '../../src/core/destructive-actions';
 
 const world: World = synthesizeWorld();
 const resourcePolicyOf = (resource: string) => resource.startsWith(world.resources.vault) || resource.includes(':recovery-point:')
@@ -31,8 +31,12 @@ describe.each(DELIVERY_FORMS)('delivered as %s', (form) => {
   const matrix = (Object.keys(DESTRUCTIVE_ACTIONS) as DestructiveActionGroupName[])
     .flatMap((group) => DESTRUCTIVE_ACTIONS[group].actions.map((action) => [group, action] as [DestructiveActionGroupName, string]));
   test.each(matrix)('catalogue %s: %s is denied to the adversary and allowed to break-glass', async (group, action) => {
-    const single = (principal: string): Path => ({ name: `${group} ${action}`, source: 'catalogue', brokenBy: [],
-      steps: [sampleRequest(world, group, action, principal)] });
+    const single = (principal: string): Path => ({
+      name: `${group} ${action}`,
+      source: 'catalogue',
+      brokenBy: [],
+      steps: [sampleRequest(world, group, action, principal)],
+    });
     const attacker = await evaluatePath(single(world.principals.attacker), form, world.guard, resourcePolicyOf);
     const breakGlass = await evaluatePath(single(world.principals.breakGlass), form, world.guard, resourcePolicyOf);
     expect([action, attacker.results[0], breakGlass.results[0]]).toEqual([action, 'ExplicitlyDenied', 'Allowed']);

@@ -16,7 +16,10 @@ beforeEach(() => {
   stack = new Stack(app, 'Ledger', { env: { account: '444455556666', region: 'eu-central-1' } });
 });
 
-function dlmPolicy(id: string, purpose: string, retainRule: dlm.CfnLifecyclePolicy.RetainRuleProperty, createRule: dlm.CfnLifecyclePolicy.CreateRuleProperty) {
+type RetainRule = dlm.CfnLifecyclePolicy.RetainRuleProperty;
+type CreateRule = dlm.CfnLifecyclePolicy.CreateRuleProperty;
+
+function dlmPolicy(id: string, purpose: string, retainRule: RetainRule, createRule: CreateRule) {
   return new dlm.CfnLifecyclePolicy(stack, id, {
     description: 'ledger snapshots',
     state: 'ENABLED',
@@ -49,7 +52,7 @@ function synthError(): string {
 test.each([
   // [case, lock days, DLM retain rule, create rule, expected fragment or '' for none]
   ['a count of 5 nightly snapshots (5 days) under a 9-day lock', 9, { count: 5 }, { interval: 24, intervalUnit: 'HOURS' },
-    "Ledger/Guard/SnapshotLock: mode duration of 9 days must be shorter than the retention of the snapshots it locks, got longer than Ledger/Nightly schedules[0] retainRule (count 5 every 24 hours, about 5 days)"],
+    'Ledger/Guard/SnapshotLock: mode duration of 9 days must be shorter than the retention of the snapshots it locks, got longer than Ledger/Nightly schedules[0] retainRule (count 5 every 24 hours, about 5 days)'],
   ['an age of 2 weeks under a 14-day lock', 14, { interval: 2, intervalUnit: 'WEEKS' }, { interval: 24, intervalUnit: 'HOURS' },
     'got longer than Ledger/Nightly schedules[0] retainRule (2 weeks, about 14 days)'],
   ['an age of 2 weeks under a 13-day lock', 13, { interval: 2, intervalUnit: 'WEEKS' }, { interval: 24, intervalUnit: 'HOURS' }, ''],

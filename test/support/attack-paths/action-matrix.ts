@@ -34,8 +34,11 @@ export function sampleRequest(world: World, group: DestructiveActionGroupName, a
     case 'iam:DeleteUserPermissionsBoundary':
       return { ...base, resource: `arn:aws:iam::${world.account}:user/ops`, context: { 'iam:PermissionsBoundary': r.boundaryPolicy } };
     case 'iam:PutRolePermissionsBoundary':
-      return { ...base, resource: group === 'exemptRoles' ? world.principals.dlmRole : world.principals.attacker,
-        context: { 'iam:PermissionsBoundary': `arn:aws:iam::${world.account}:policy/AllowEverything` } };
+      return {
+        ...base,
+        resource: group === 'exemptRoles' ? world.principals.dlmRole : world.principals.attacker,
+        context: { 'iam:PermissionsBoundary': `arn:aws:iam::${world.account}:policy/AllowEverything` },
+      };
     case 'iam:PutUserPermissionsBoundary':
       return { ...base, resource: `arn:aws:iam::${world.account}:user/ops`, context: { 'iam:PermissionsBoundary': `arn:aws:iam::${world.account}:policy/AllowEverything` } };
     case 'iam:PassRole':

@@ -42,8 +42,13 @@ export function attackPaths(w: World): Path[] {
     path('issue 15 #1', 'remove the purpose tag by name, then delete', ['DenyPurposeTagChanges'],
       { principal: a, action: 'ec2:DeleteTags', resource: r.snapshot, tags, context: { 'aws:TagKeys': [w.purposeKey] } }, deleteNow(a, untagged)),
     path('issue 15 #1', 'change the purpose tag to an unprotected value, then delete', ['DenyPurposeTagChanges'],
-      { principal: a, action: 'ec2:CreateTags', resource: r.snapshot, tags,
-        context: { 'aws:TagKeys': [w.purposeKey], [`aws:RequestTag/${w.purposeKey}`]: 'scratch' } },
+      {
+        principal: a,
+        action: 'ec2:CreateTags',
+        resource: r.snapshot,
+        tags,
+        context: { 'aws:TagKeys': [w.purposeKey], [`aws:RequestTag/${w.purposeKey}`]: 'scratch' },
+      },
       deleteNow(a, { [w.purposeKey]: 'scratch' })),
 
     // 2. become an exempt role
@@ -70,8 +75,12 @@ export function attackPaths(w: World): Path[] {
       { principal: a, action: 'iam:DeleteRolePermissionsBoundary', resource: a, context: { 'iam:PermissionsBoundary': r.boundaryPolicy } },
       deleteNow(a)),
     path('issue 15 #3', 'swap your permissions boundary for an allow-all, then delete', ['DenyBoundaryReplacement'],
-      { principal: a, action: 'iam:PutRolePermissionsBoundary', resource: a,
-        context: { 'iam:PermissionsBoundary': `arn:aws:iam::${w.account}:policy/AllowEverything` } },
+      {
+        principal: a,
+        action: 'iam:PutRolePermissionsBoundary',
+        resource: a,
+        context: { 'iam:PermissionsBoundary': `arn:aws:iam::${w.account}:policy/AllowEverything` },
+      },
       deleteNow(a)),
 
     // 4. steer the exempt services
@@ -105,11 +114,19 @@ export function attackPaths(w: World): Path[] {
     // 11. leaks
     path('issue 15 #11', 'copy a protected snapshot without the purpose tag, then share the copy', ['DenyCopiesWithoutPurposeTag', 'DenySharingOutsideAllowedAccounts'],
       { principal: a, action: 'ec2:CopySnapshot', resource: r.snapshot, tags },
-      { principal: a, action: 'ec2:ModifySnapshotAttribute', resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
-        context: { 'ec2:Add/userId': w.foreignAccount } }),
+      {
+        principal: a,
+        action: 'ec2:ModifySnapshotAttribute',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
+        context: { 'ec2:Add/userId': w.foreignAccount },
+      }),
     path('issue 15 #11', 'share an unprotected snapshot with an account outside the allow-list', ['DenySharingOutsideAllowedAccounts'],
-      { principal: a, action: 'ec2:ModifySnapshotAttribute', resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
-        context: { 'ec2:Add/userId': w.foreignAccount } }),
+      {
+        principal: a,
+        action: 'ec2:ModifySnapshotAttribute',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
+        context: { 'ec2:Add/userId': w.foreignAccount },
+      }),
     path('issue 15 #11', 'share a protected AMI with another account', ['DenyBackupSharingChanges'],
       { principal: a, action: 'ec2:ModifyImageAttribute', resource: r.image, tags, context: { 'ec2:Attribute': 'launchPermission' } }),
     path('issue 15 #11', 'read a protected snapshot\'s blocks with the EBS direct APIs', ['DenyReadingBackupsOut'],
@@ -151,10 +168,18 @@ export function legitimatePaths(w: World): Path[] {
     path('everyday', 'an operator snapshots, copies with the purpose tag, shares with the allowed account and tags new snapshots',
       { principal: p.attacker, action: 'ec2:CreateSnapshot', resource: r.snapshot },
       { principal: p.attacker, action: 'ec2:CopySnapshot', resource: r.snapshot, tags, context: { [`aws:RequestTag/${w.purposeKey}`]: w.purpose } },
-      { principal: p.attacker, action: 'ec2:ModifySnapshotAttribute', resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
-        context: { 'ec2:Add/userId': w.partnerAccount } },
-      { principal: p.attacker, action: 'ec2:CreateTags', resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
-        context: { 'aws:TagKeys': [w.purposeKey] } },
+      {
+        principal: p.attacker,
+        action: 'ec2:ModifySnapshotAttribute',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
+        context: { 'ec2:Add/userId': w.partnerAccount },
+      },
+      {
+        principal: p.attacker,
+        action: 'ec2:CreateTags',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
+        context: { 'aws:TagKeys': [w.purposeKey] },
+      },
       { principal: p.attacker, action: 'ec2:DeleteTags', resource: r.snapshot, tags, context: { 'aws:TagKeys': ['scratch-note'] } }),
   ];
 }
