@@ -63,9 +63,10 @@ export function isRoleArn(arn: string): boolean {
  * The principals that deploy the stack holding `scope`: by default the CDK bootstrap
  * CloudFormation execution role of the stack's account and region
  * (`cdk-<qualifier>-cfn-exec-role-<account>-<region>`) when the stack uses the
- * `DefaultStackSynthesizer`, none under other synthesizers. `given` overrides it (and may be empty).
+ * `DefaultStackSynthesizer`, none under other synthesizers; with `anyAccount` (an SCP) the same role
+ * in any account and region. `given` overrides it (and may be empty).
  */
-export function deploymentPrincipalArns(scope: IConstruct, property: string, given: readonly string[] | undefined): string[] {
+export function deploymentPrincipalArns(scope: IConstruct, property: string, given: readonly string[] | undefined, anyAccount = false): string[] {
   if (given !== undefined) {
     checkPrincipalArns(scope, property, given, { rolesOnly: true });
     return [...given];
@@ -78,6 +79,7 @@ export function deploymentPrincipalArns(scope: IConstruct, property: string, giv
   // The synthesizer names the role with CLI placeholders; the template needs the stack's own values.
   return [synthesizer.cloudFormationExecutionRoleArn
     .replace(/\$\{AWS::Partition\}/g, Aws.PARTITION)
-    .replace(/\$\{AWS::AccountId\}/g, stack.account)
-    .replace(/\$\{AWS::Region\}/g, stack.region)];
+    // an SCP applies in every member account: the same role, in any account and region
+    .replace(/\$\{AWS::AccountId\}/g, anyAccount ? '*' : stack.account)
+    .replace(/\$\{AWS::Region\}/g, anyAccount ? '*' : stack.region)];
 }

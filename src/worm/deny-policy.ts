@@ -145,8 +145,9 @@ export interface WormDenyOptions {
    * anything else is an error. An empty list exempts no deployment.
    *
    * @default - the CDK bootstrap CloudFormation execution role of the stack's account and region
-   *   (`cdk-<qualifier>-cfn-exec-role-<account>-<region>`) under the `DefaultStackSynthesizer`,
-   *   none under other synthesizers
+   *   (`cdk-<qualifier>-cfn-exec-role-<account>-<region>`) under the `DefaultStackSynthesizer`
+   *   (for `WormServiceControlPolicy`: that role in any account and region), none under other
+   *   synthesizers
    */
   readonly deploymentPrincipalArns?: string[];
 

@@ -42,11 +42,11 @@ export class WormDenyStatements {
   private readonly keys: kms.IKey[];
   private readonly purposeKey: string;
 
-  constructor(private readonly scope: IConstruct, options: WormDenyOptions) {
+  constructor(private readonly scope: IConstruct, options: WormDenyOptions, organizationWide = false) {
     checkPrincipalArns(scope, 'breakGlassPrincipalArns', options.breakGlassPrincipalArns);
     checkPrincipalArns(scope, 'exemptPrincipalArns', options.exemptPrincipalArns);
     checkPrincipalArns(scope, 'exemptLockPrincipalArns', options.exemptLockPrincipalArns);
-    this.deployment = deploymentPrincipalArns(scope, 'deploymentPrincipalArns', options.deploymentPrincipalArns);
+    this.deployment = deploymentPrincipalArns(scope, 'deploymentPrincipalArns', options.deploymentPrincipalArns, organizationWide);
     checkCount(scope, 'sharingAllowedAccounts', options.sharingAllowedAccounts, 0, 100);
     (options.sharingAllowedAccounts ?? []).forEach((a, i) => checkAccountId(scope, `sharingAllowedAccounts[${i}]`, a));
     this.sharingAccounts = [...options.sharingAllowedAccounts ?? []];
@@ -79,13 +79,13 @@ export class WormDenyStatements {
   }
 
   /**
-   * True when nobody at all is exempt from the statements that protect the guard's own settings
-   * and from the deletion statement (registered retention roles aside): no break-glass principal,
-   * no deployment principal, no exempt principal pattern and no exempt role.
+   * True when nobody at all is exempt from the data statements (registered retention roles
+   * aside): no break-glass principal, no exempt principal pattern and no exempt role. Deployment
+   * principals pass the configuration statements only, so they do not count.
    */
   public get nobodyExempt(): boolean {
     return this.breakGlass.length === 0 && this.exemptArns.length === 0 && this.exemptRoles.length === 0
-      && this.lockArns.length === 0 && this.lockRoles.length === 0 && this.deployment.length === 0;
+      && this.lockArns.length === 0 && this.lockRoles.length === 0;
   }
 
   /** True when no break-glass principal is declared. */

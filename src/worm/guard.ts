@@ -206,9 +206,9 @@ export class WormSnapshotGuard extends Construct {
       validate: () => {
         if (this.statements.nobodyExempt) {
           warn(this, NO_EXEMPTION_WARNING,
-            'no break-glass principal and no exempt role: nobody can ever delete, unlock or share a protected backup, nor change the ' +
-            'Recycle Bin, vault policies, keys or block public access, except the registered retention roles (and the lock job), ' +
-            'until the policy is detached; set breakGlassPrincipalArns, or acknowledge this');
+            'no break-glass principal and no exempt role: nobody can ever delete, unlock or share a protected backup, nor delete its ' +
+            'keys, except the registered retention roles (and the lock job), and only the deployment principals can change the ' +
+            'Recycle Bin, vault policies, key policies or block public access, until the policy is detached; set breakGlassPrincipalArns, or acknowledge this');
         }
         return [];
       },

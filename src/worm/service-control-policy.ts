@@ -92,7 +92,7 @@ export class WormServiceControlPolicy extends Construct {
     this.baseName = props.policyName ?? Names.uniqueResourceName(this, { maxLength: 128 });
     this.description = props.description ?? 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup)';
     this.targetIds = targetIds;
-    const statements = new WormDenyStatements(this, props);
+    const statements = new WormDenyStatements(this, props, true);
     this.addStatements(...statements.statements({ blockPublicAccess: props.blockPublicSharing ?? false }));
     this.document = this.documents[0];
     this.policy = this.policies[0];

@@ -103,7 +103,8 @@ describe('WormSnapshotGuard', () => {
         { 'Fn::GetAtt': [expect.stringMatching(/^BackupRole/), 'Arn'] },
       ]);
     }
-    expect(statements.DenyRecycleBinChanges.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([BREAK_GLASS]);
+    // configuration: break-glass and the deployment principal (the CDK bootstrap execution role by default)
+    expect(statements.DenyRecycleBinChanges.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([BREAK_GLASS, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1']] }]);
     expect(statements.DenySnapshotLockChanges.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([BREAK_GLASS]);
   });
 
@@ -114,6 +115,7 @@ describe('WormSnapshotGuard', () => {
       exemptRegisteredRetentionRoles: false,
       exemptPrincipalArns: ['arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole'],
       blockPublicSharing: false,
+      deploymentPrincipalArns: [],
     });
     guard.protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
     const statements = denyStatements(Template.fromJSON(checkedTemplate(stack)));
@@ -159,7 +161,7 @@ describe('WormSnapshotGuard', () => {
     const first = kms.Key.fromKeyArn(stack, 'SnapshotKey', 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111');
     const later = kms.Key.fromKeyArn(stack, 'VaultKey', 'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222');
     const guard = new WormSnapshotGuard(stack, 'Guard', { breakGlassPrincipalArns: [BREAK_GLASS], keys: [first], blockPublicSharing: false });
-    const scp = guard.toServiceControlPolicy();
+    const scps = guard.toServiceControlPolicies();
     guard.protectKey(later);
     guard.protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
 
@@ -169,7 +171,7 @@ describe('WormSnapshotGuard', () => {
       Resource: [first.keyArn, later.keyArn],
       Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS] } },
     });
-    expect(stack.resolve(scp.toJSON()).Statement.filter((s: any) => s.Sid === 'DenyNamedKeyDestruction')).toHaveLength(1);
+    expect(scps.flatMap((scp) => stack.resolve(scp.toJSON()).Statement).filter((s: any) => s.Sid === 'DenyNamedKeyDestruction')).toHaveLength(1);
   });
 
   test('adds a key statement on the first protected key when none was given', () => {
