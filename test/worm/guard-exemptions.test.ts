@@ -131,8 +131,8 @@ describe('a guard nobody is exempt from', () => {
     expect(statements.map((s) => s.Sid)).toEqual(expect.arrayContaining(['DenyBackupDeletion', 'DenySnapshotLockChanges', 'DenyRecycleBinChanges']));
     for (const statement of [...statements, ...scps.flatMap((scp) => stack.resolve(scp).Statement)]) {
       // no exemption at all, and never an empty Condition block (conditions on tags or request keys stay)
-      expect([statement.Sid, statement.Condition?.ArnNotLike, statement.Condition && Object.keys(statement.Condition).length === 0])
-        .toEqual([statement.Sid, undefined, undefined]);
+      expect([statement.Sid, statement.Condition?.ArnNotLike, statement.Condition !== undefined && Object.keys(statement.Condition).length === 0])
+        .toEqual([statement.Sid, undefined, false]);
     }
     // a deny for everyone, evaluated
     const policy = render(Template.fromJSON(template).toJSON().Resources[logicalId(guard.managedPolicy)].Properties.PolicyDocument);
