@@ -76,10 +76,13 @@ export function deploymentPrincipalArns(scope: IConstruct, property: string, giv
   if (!(synthesizer instanceof DefaultStackSynthesizer)) {
     return [];
   }
+  if (anyAccount) {
+    // an SCP applies in every member account: the same bootstrap role, in any account and region
+    return [`arn:${Aws.PARTITION}:iam::*:role/cdk-${synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER}-cfn-exec-role-*-*`];
+  }
   // The synthesizer names the role with CLI placeholders; the template needs the stack's own values.
   return [synthesizer.cloudFormationExecutionRoleArn
     .replace(/\$\{AWS::Partition\}/g, Aws.PARTITION)
-    // an SCP applies in every member account: the same role, in any account and region
-    .replace(/\$\{AWS::AccountId\}/g, anyAccount ? '*' : stack.account)
-    .replace(/\$\{AWS::Region\}/g, anyAccount ? '*' : stack.region)];
+    .replace(/\$\{AWS::AccountId\}/g, stack.account)
+    .replace(/\$\{AWS::Region\}/g, stack.region)];
 }

@@ -352,7 +352,6 @@ export class WormSnapshotGuard extends Construct {
   private allStatements(): iam.PolicyStatement[] {
     return [
       ...this.statements.statements({ blockPublicAccess: this.blocksPublicAccess, lockRoles: this.lockRoles }),
-      ...this.keyStatementRendered ? this.statements.keyStatements() : [],
       ...this.statements.guardPolicyStatements(() => [
         this.policyArn(this.policyName), ...this.boundaryName ? [this.policyArn(this.boundaryName)] : [],
       ]),
