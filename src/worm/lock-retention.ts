@@ -41,8 +41,9 @@ export function checkLockAgainstRetentions(lock: IConstruct, property: string, d
       continue;
     }
     if (kept.days === undefined) {
-      if (kept.minDays !== undefined && lockDays < kept.minDays) {
-        continue; // shorter than the shortest the retention can be
+      if (kept.minDays !== undefined) {
+        // a count on a cron schedule: the schedule's own construct (or the baseline) compares it
+        continue;
       }
       warn(lock, 'worm:lock-retention-unknown',
         `${kept.construct.node.path} ${kept.property} (${kept.text}) is not known at synthesis: the ${property} of ${duration.toHumanString()} cannot be compared with it`);
