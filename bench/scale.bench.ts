@@ -15,7 +15,7 @@ import { ScaleAccount } from '../test/support/scale/account';
 import { RETENTION_3_DAYS, RETENTION_COUNT_3, runHousekeeping } from '../test/support/scale/housekeeping';
 import { runJob } from '../test/support/scale/job';
 import { PAYLOAD_LIMIT_BYTES } from '../test/support/scale/limits';
-import { archiveOrphans } from '../lambda/worm-archive';
+import { archiveOrphans } from '../lambda/worm/archive';
 
 /** Simulated EC2 latency per request (ms): describe calls ~150 ms, writes ~100 ms. */
 const DESCRIBE_MS = 150;

@@ -3,8 +3,9 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { checkPrincipalArns, denyExcept, DESTRUCTIVE_KEY_ACTIONS, DESTRUCTIVE_VAULT_ACTIONS, protectKey } from './protection';
+import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, warnNoBreakGlass } from './protection';
 import { VaultLock, VaultLockMode } from './vault-lock';
+import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { check, checkAccountId, checkPattern, fail, isUnresolved, warn } from '../core/validation';
 
 /** Properties of a BackupArchiveVault. */
@@ -47,6 +48,15 @@ export interface BackupArchiveVaultProps {
    * @default - none
    */
   readonly breakGlassPrincipalArns?: string[];
+  /**
+   * The roles that deploy this stack: they pass the denies on changing the vault's access
+   * policy and lock and the key's policy (not on deleting recovery points), so that later stack
+   * updates of the vault keep working. Role ARNs only; an empty list exempts no deployment.
+   *
+   * @default - the CDK bootstrap CloudFormation execution role of the stack's account and region
+   *   under the `DefaultStackSynthesizer`, none under other synthesizers
+   */
+  readonly deploymentPrincipalArns?: string[];
   /**
    * The vault's name; the source plans' copy targets name it in their ARNs.
    *
@@ -93,6 +103,7 @@ export class BackupArchiveVault extends Construct {
     }
     const breakGlass = [...props.breakGlassPrincipalArns ?? []];
     checkPrincipalArns(this, 'breakGlassPrincipalArns', breakGlass);
+    const deployment = deploymentPrincipalArns(this, 'deploymentPrincipalArns', props.deploymentPrincipalArns);
     if (props.vaultName !== undefined) {
       checkPattern(this, 'vaultName', props.vaultName, /^[a-zA-Z0-9\-_]{2,50}$/, '2-50 characters of A-Z a-z 0-9 - _');
     }
@@ -116,7 +127,7 @@ export class BackupArchiveVault extends Construct {
         conditions: { StringEquals: { 'aws:PrincipalOrgID': props.sourceOrganizationId } },
       }));
     }
-    this.accessPolicy.addStatements(denyExcept('DenyDestructiveActionsExceptBreakGlass', DESTRUCTIVE_VAULT_ACTIONS, breakGlass));
+    this.accessPolicy.addStatements(...vaultDenyStatements(breakGlass, deployment));
 
     if (props.logicallyAirGapped) {
       const lock = props.vaultLock;
@@ -156,10 +167,11 @@ export class BackupArchiveVault extends Construct {
       this.vaultName = vault.backupVaultName;
     }
     if (this.key) {
-      if (!protectKey(this.key, breakGlass)) {
+      if (!protectKey(this.key, breakGlass, deployment)) {
         warn(this, 'backup:imported-key', `${this.node.path}: the imported encryptionKey's policy must deny ${DESTRUCTIVE_KEY_ACTIONS.join(', ')} to all but the break-glass principals`);
       }
     }
+    warnNoBreakGlass(this, breakGlass, deployment);
     if (!props.vaultLock) {
       warn(this, 'backup:no-lock', `${this.node.path}: the archive vault has no Vault Lock`);
     } else if (props.vaultLock.mode === VaultLockMode.COMPLIANCE && !props.logicallyAirGapped) {

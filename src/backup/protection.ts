@@ -1,36 +1,50 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
-import { checkPattern } from '../core/validation';
+import { actionsOf } from '../core/destructive-actions';
+import { warn } from '../core/validation';
 
 /**
- * The vault actions that destroy or weaken backups: deleting recovery points, shortening their
- * lifecycle, and changing or removing the vault's access policy or lock. The first three in one
- * statement with `*` principal and resource is what AWS Config's
- * `BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED` looks for.
+ * The vault actions that change the vault's protection (its access policy and lock, the vault
+ * itself) together with the recovery-point actions: one statement with `*` principal and
+ * resource holding `backup:DeleteRecoveryPoint`, `backup:UpdateRecoveryPointLifecycle` and
+ * `backup:PutBackupVaultAccessPolicy` is what AWS Config's
+ * `BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED` looks for. Break-glass and the deployment
+ * principals pass it, so that stack updates of the vault keep working.
  */
-export const DESTRUCTIVE_VAULT_ACTIONS = [
-  'backup:DeleteRecoveryPoint',
-  'backup:UpdateRecoveryPointLifecycle',
-  'backup:PutBackupVaultAccessPolicy',
-  'backup:DeleteBackupVaultAccessPolicy',
-  'backup:PutBackupVaultLockConfiguration',
-  'backup:DeleteBackupVaultLockConfiguration',
-  'backup:DeleteBackupVault',
-];
+export const DESTRUCTIVE_VAULT_ACTIONS = actionsOf('recoveryPoints', 'vaultConfiguration');
+
+/** The recovery-point actions (data class): only break-glass passes them. */
+export const RECOVERY_POINT_ACTIONS = actionsOf('recoveryPoints');
 
 /**
  * The key actions that would make every recovery point in the vault unreadable (Vault Lock does
- * not protect the key). `kms:PutKeyPolicy` is not denied: KMS rejects a key policy that locks its
- * own creator out of changing it (the policy lockout safety check).
+ * not protect the key). `kms:PutKeyPolicy` is denied separately, to all but break-glass and the
+ * deployment principals (who must keep updating the key policy).
  */
-export const DESTRUCTIVE_KEY_ACTIONS = ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:RevokeGrant'];
+export const DESTRUCTIVE_KEY_ACTIONS = actionsOf('keyDestruction');
 
-/** Check break-glass principal ARNs: IAM role, user or account root ARNs, `*` allowed. */
-export function checkPrincipalArns(scope: IConstruct, property: string, arns: readonly string[]): void {
-  arns.forEach((arn, i) => checkPattern(scope, `${property}[${i}]`, arn,
-    /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@\-/*]+|iam::\d{12}:root|sts::\d{12}:assumed-role\/[\w+=,.@\-/*]+)$/,
-    'an IAM role, user or root ARN such as arn:aws:iam::123456789012:role/BreakGlass'));
+/** The vault's deny statements: configuration (break-glass and deployments pass) and data (break-glass only). */
+export function vaultDenyStatements(breakGlass: readonly string[], deployment: readonly string[]): iam.PolicyStatement[] {
+  return [
+    denyExcept('DenyDestructiveActionsExceptBreakGlass', DESTRUCTIVE_VAULT_ACTIONS, [...breakGlass, ...deployment]),
+    denyExcept('DenyRecoveryPointChangesExceptBreakGlass', RECOVERY_POINT_ACTIONS, breakGlass),
+  ];
+}
+
+/**
+ * The warning of a vault without break-glass principals: deployments stay possible when
+ * deployment principals are declared (or found), and nobody can delete a recovery point early.
+ */
+export function warnNoBreakGlass(scope: IConstruct, breakGlass: readonly string[], deployment: readonly string[]): void {
+  if (breakGlass.length > 0) {
+    return;
+  }
+  warn(scope, 'backup:no-break-glass', deployment.length > 0
+    ? `${scope.node.path}: no breakGlassPrincipalArns: nobody can delete a recovery point or shorten its lifecycle early; only the ` +
+      'deployment principals (deploymentPrincipalArns, by default the CDK CloudFormation execution role) can change the vault\'s access policy or lock'
+    : `${scope.node.path}: no breakGlassPrincipalArns and no deploymentPrincipalArns: nobody, not even a later deployment of this stack, ` +
+      'will ever be able to change the vault\'s access policy or lock');
 }
 
 /**
@@ -68,10 +82,15 @@ export function denyGrantsExceptForAwsServices(): iam.PolicyStatement {
  * Protect a key this library created: deny its deletion, disabling and grant revocation to all
  * but the break-glass principals, and grants except for AWS resources.
  */
-export function protectKey(key: kms.IKey, breakGlass: readonly string[]): boolean {
+export function protectKey(key: kms.IKey, breakGlass: readonly string[], deployment: readonly string[] = []): boolean {
   const added = key.addToResourcePolicy(denyExcept('DenyKeyDestructionExceptBreakGlass', DESTRUCTIVE_KEY_ACTIONS, breakGlass)).statementAdded;
   if (added) {
     key.addToResourcePolicy(denyGrantsExceptForAwsServices());
+    // Only with deployment principals: KMS rejects a key policy that would lock its creator (the
+    // deploying role) out of changing it (the policy lockout safety check).
+    if (deployment.length > 0) {
+      key.addToResourcePolicy(denyExcept('DenyKeyPolicyChangesExceptDeployments', actionsOf('keyPolicies'), [...breakGlass, ...deployment]));
+    }
   }
   return added;
 }

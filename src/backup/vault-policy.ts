@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BackupAuditFramework, BackupAuditOptions } from './audit';
 import { addFailureMonitoring, createNotificationTopic, VAULT_NOTIFICATION_EVENTS } from './monitoring';
-import { checkPrincipalArns, denyExcept, DESTRUCTIVE_KEY_ACTIONS, DESTRUCTIVE_VAULT_ACTIONS, protectKey } from './protection';
+import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, warnNoBreakGlass } from './protection';
 import { BackupRestoreTesting, RestoreTestingOptions } from './restore-testing';
 import { backupRoleStatements, backupServicePrincipal, restoreRoleStatements } from './roles';
 import {
@@ -15,6 +15,7 @@ import {
 } from './selection';
 import { VaultLock, VaultLockMode } from './vault-lock';
 import { acknowledgeFindings, acknowledgeWildcards, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
+import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { mergeTags } from '../core/merge-tags';
@@ -162,13 +163,23 @@ export interface BackupVaultPolicyProps {
   readonly useAwsManagedKey?: boolean;
   /**
    * Principals exempt from the denies on the vault and key (deleting recovery points, changing
-   * their lifecycle, changing the vault policy or lock, deleting or disabling the key). Later
-   * deployments that change the vault policy or lock must run as one of them: add the
-   * CloudFormation execution role if the stack is to manage them. Wildcards as in `ArnLike`.
+   * their lifecycle, changing the vault policy or lock, deleting or disabling the key). Role,
+   * user or root ARNs (not assumed-role session ARNs: `aws:PrincipalArn` carries the role ARN);
+   * wildcards as in `ArnLike`. Deployments pass the configuration denies through
+   * `deploymentPrincipalArns`, not through this list.
    *
-   * @default - none: nobody can ever change the vault policy or delete a recovery point
+   * @default - none: nobody can delete a recovery point early; only the deployment principals change the vault policy or lock
    */
   readonly breakGlassPrincipalArns?: string[];
+  /**
+   * The roles that deploy this stack: they pass the denies on changing the vault's access
+   * policy and lock and the key's policy (not on deleting recovery points), so that later stack
+   * updates of the vault keep working. Role ARNs only; an empty list exempts no deployment.
+   *
+   * @default - the CDK bootstrap CloudFormation execution role of the stack's account and region
+   *   under the `DefaultStackSynthesizer`, none under other synthesizers
+   */
+  readonly deploymentPrincipalArns?: string[];
   /**
    * Create Windows VSS application-consistent backups of EC2 instances (advanced backup setting).
    *
@@ -278,6 +289,7 @@ export class BackupVaultPolicy extends Construct {
   private readonly purpose: string;
   private readonly rules: BackupVaultRule[] = [];
   private readonly breakGlass: string[];
+  private readonly deployment: string[];
   private readonly copyVaults = new Map<string, backup.IBackupVault>();
   private readonly vaultName?: string;
   private _restoreRole?: iam.Role;
@@ -290,6 +302,7 @@ export class BackupVaultPolicy extends Construct {
     this.vaultName = props.vaultName;
     this.breakGlass = [...props.breakGlassPrincipalArns ?? []];
     checkPrincipalArns(this, 'breakGlassPrincipalArns', this.breakGlass);
+    this.deployment = deploymentPrincipalArns(this, 'deploymentPrincipalArns', props.deploymentPrincipalArns);
     checkCount(this, 'rules', props.rules, 1, 100);
     if (props.vaultName !== undefined) {
       checkPattern(this, 'vaultName', props.vaultName, /^[a-zA-Z0-9\-_]{2,50}$/, '2-50 characters of A-Z a-z 0-9 - _');
@@ -310,7 +323,7 @@ export class BackupVaultPolicy extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     if (this.key) {
-      if (!protectKey(this.key, this.breakGlass)) {
+      if (!protectKey(this.key, this.breakGlass, this.deployment)) {
         warn(this, 'backup:imported-key', `${this.node.path}: the imported encryptionKey's policy must deny ${DESTRUCTIVE_KEY_ACTIONS.join(', ')} ` +
           'to all but the break-glass principals: Vault Lock does not stop anyone from deleting the key');
       }
@@ -329,7 +342,9 @@ export class BackupVaultPolicy extends Construct {
       notificationEvents: this.topic ? VAULT_NOTIFICATION_EVENTS : undefined,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    vault.addToAccessPolicy(denyExcept('DenyDestructiveActionsExceptBreakGlass', DESTRUCTIVE_VAULT_ACTIONS, this.breakGlass));
+    for (const statement of vaultDenyStatements(this.breakGlass, this.deployment)) {
+      vault.addToAccessPolicy(statement);
+    }
     this.vault = vault;
     if (this.topic) {
       addFailureMonitoring(this, vault, this.topic);
@@ -361,9 +376,7 @@ export class BackupVaultPolicy extends Construct {
     if (!props.vaultLock) {
       warn(this, 'backup:no-lock', `${this.node.path}: the vault has no Vault Lock; recovery points can be deleted by anyone the access policy exempts`);
     }
-    if (this.breakGlass.length === 0) {
-      warn(this, 'backup:no-break-glass', `${this.node.path}: no breakGlassPrincipalArns: nobody will ever be able to change the vault's access policy or lock`);
-    }
+    warnNoBreakGlass(this, this.breakGlass, this.deployment);
 
     // --- restore testing and audit evidence
     if (props.restoreTesting) {

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { EbsBackupBaseline, EbsBackupBaselineProps } from './baseline';
 import { BackupArchiveVault } from '../backup/archive-vault';
 import { VaultLock } from '../backup/vault-lock';
+import { actionsOf } from '../core/destructive-actions';
 import { RetentionRoles } from '../core/retention-roles';
 import { check, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
 import { ProtectedResources } from '../worm/deny-policy';
@@ -253,16 +254,28 @@ export class BaselineStackSet extends Construct {
         // exempts break-glass principals only, hence the path there too
         breakGlassPrincipalArns: [...props.baseline.breakGlassPrincipalArns ?? [], retentionRoles],
         exemptRegisteredRetentionRoles: false,
+        // member accounts are deployed by the StackSets execution role, which only AWS creates (denied below)
+        deploymentPrincipalArns: [`arn:${partition}:iam::*:role/stacksets-exec-*`],
         protectedResources: props.baseline.protectedResources ?? ProtectedResources.purposes(...purposes),
         blockPublicSharing: true,
       });
-      // Nobody but the StackSets execution role may create or re-trust a role on the exempt path.
-      this.serviceControlPolicy.document.addStatements(new iam.PolicyStatement({
+      // Nobody but the StackSets execution role may create, re-trust, re-permission or pass a role
+      // on the exempt path; and nobody may make a role that looks like the StackSets execution
+      // role: the service-linked role that creates those is not subject to SCPs.
+      const stackSetsExec = `arn:${partition}:iam::*:role/stacksets-exec-*`;
+      this.serviceControlPolicy.addStatements(new iam.PolicyStatement({
         sid: 'DenyRetentionRolePathExceptStackSets',
         effect: iam.Effect.DENY,
-        actions: ['iam:CreateRole', 'iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy', 'iam:AttachRolePolicy'],
+        actions: actionsOf('exemptRoles'),
         resources: [retentionRoles],
-        conditions: { ArnNotLike: { 'aws:PrincipalArn': [`arn:${partition}:iam::*:role/stacksets-exec-*`] } },
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': [stackSetsExec, ...props.baseline.breakGlassPrincipalArns ?? []] } },
+      }), new iam.PolicyStatement({
+        sid: 'DenyStackSetsExecutionRoleLookalikes',
+        effect: iam.Effect.DENY,
+        actions: actionsOf('exemptRoles').filter((a) => a !== 'iam:PassRole'),
+        resources: [stackSetsExec],
+        ...(props.baseline.breakGlassPrincipalArns ?? []).length > 0
+          ? { conditions: { ArnNotLike: { 'aws:PrincipalArn': [...props.baseline.breakGlassPrincipalArns ?? []] } } } : {},
       }));
     }
   }

@@ -129,6 +129,38 @@ export interface WormDenyOptions {
   readonly keys?: kms.IKey[];
 
   /**
+   * The KMS keys of the protected volumes. EBS snapshots, and AWS Backup's EBS and EC2 recovery
+   * points, stay encrypted with the source volume's key, not the vault key: scheduling its
+   * deletion, disabling it or changing its policy would make them unreadable, lock or not. Keys
+   * carrying the purpose tag (any value) are protected the same way without being named here.
+   *
+   * @default - only the keys in `keys` and the keys tagged with the purpose tag
+   */
+  readonly sourceKeys?: kms.IKey[];
+
+  /**
+   * The roles that deploy the protected configuration (DLM policies, Backup plans, vault
+   * policies and locks, Recycle Bin rules, key policies): they pass the protection
+   * configuration statements, not the data statements. Give role ARNs (wildcards allowed);
+   * anything else is an error. An empty list exempts no deployment.
+   *
+   * @default - the CDK bootstrap CloudFormation execution role of the stack's account and region
+   *   (`cdk-<qualifier>-cfn-exec-role-<account>-<region>`) under the `DefaultStackSynthesizer`
+   *   (for `WormServiceControlPolicy`: that role in any account and region), none under other
+   *   synthesizers
+   */
+  readonly deploymentPrincipalArns?: string[];
+
+  /**
+   * The accounts snapshots and AMIs may be shared with (`createVolumePermission` and
+   * `launchPermission` adds, matched on `ec2:Add/userId`). Sharing any snapshot or AMI with
+   * another account is denied to all but break-glass and the retention roles.
+   *
+   * @default - none: no snapshot or AMI may be shared with another account
+   */
+  readonly sharingAllowedAccounts?: string[];
+
+  /**
    * Deny turning off block public access for snapshots and AMIs.
    *
    * @default true

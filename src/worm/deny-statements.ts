@@ -1,58 +1,13 @@
-import { IResolvable, IResolveContext, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { IResolvable, IResolveContext, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
 import { ProtectedResources, WormDenyOptions } from './deny-policy';
+import { actionsOf, DESTRUCTIVE_ACTIONS, DestructiveActionGroupName } from '../core/destructive-actions';
+import { checkPrincipalArns, deploymentPrincipalArns, isRoleArn } from '../core/principal-arns';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
-import { check, checkCount, fail, isUnresolved } from '../core/validation';
-
-/** The destructive actions, grouped as the statements the guard renders. */
-export const WORM_ACTIONS = {
-  deletion: ['ec2:DeleteSnapshot', 'ec2:DeregisterImage', 'ec2:DisableImageDeregistrationProtection'],
-  sharing: ['ec2:ModifySnapshotAttribute', 'ec2:ModifyImageAttribute'],
-  lock: ['ec2:LockSnapshot', 'ec2:UnlockSnapshot'],
-  purposeTag: ['ec2:CreateTags', 'ec2:DeleteTags'],
-  recycleBin: ['rbin:DeleteRule', 'rbin:UpdateRule', 'rbin:UnlockRule'],
-  backup: [
-    'backup:DeleteRecoveryPoint',
-    'backup:UpdateRecoveryPointLifecycle',
-    'backup:DisassociateRecoveryPoint',
-    'backup:DisassociateRecoveryPointFromParent',
-    'backup:DeleteBackupVault',
-    'backup:DeleteBackupVaultAccessPolicy',
-    'backup:PutBackupVaultAccessPolicy',
-    'backup:DeleteBackupVaultLockConfiguration',
-    'backup:PutBackupVaultLockConfiguration',
-  ],
-  keys: ['kms:ScheduleKeyDeletion', 'kms:DisableKey'],
-  blockPublicAccess: ['ec2:DisableSnapshotBlockPublicAccess', 'ec2:DisableImageBlockPublicAccess'],
-};
-
-/**
- * A principal ARN or pattern as `aws:PrincipalArn` carries it: an IAM role, user or account root.
- * Wildcards (`*`, `?`) are allowed anywhere but the service.
- */
-const PRINCIPAL_ARN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::(\d{12}|[*?\d]+):(root|role\/.+|user\/.+|\*)$/;
-
-/** Check a list of principal ARNs as the user wrote them. */
-export function checkPrincipalArns(scope: IConstruct, property: string, arns: string[] | undefined): void {
-  if (arns === undefined || isUnresolved(arns)) {
-    return;
-  }
-  checkCount(scope, property, arns, 0, 100);
-  arns.forEach((arn, i) => {
-    if (isUnresolved(arn)) {
-      return;
-    }
-    if (/^arn:[^:]+:sts::[^:]*:assumed-role\//.test(arn)) {
-      fail(scope, `${property}[${i}]`,
-        'must be a role ARN (arn:aws:iam::<account>:role/<name>), not an assumed-role session: aws:PrincipalArn carries the role', arn);
-    }
-    check(PRINCIPAL_ARN.test(arn), scope, `${property}[${i}]`,
-      'must be an IAM principal ARN such as arn:aws:iam::123456789012:role/BreakGlass (wildcards allowed)', arn);
-  });
-}
+import { checkAccountId, checkCount, fail } from '../core/validation';
 
 /** The SCP and managed-policy statements the guard renders, as a list of statements. */
 export interface DenyStatementOptions {
@@ -62,10 +17,17 @@ export interface DenyStatementOptions {
   readonly blockPublicAccess: boolean;
 }
 
+/** Who passes a statement. */
+type Exemption = 'lifecycle' | 'lock' | 'breakGlass' | 'deployment';
+
+const SNAPSHOTS_AND_IMAGES = ['arn:*:ec2:*::snapshot/*', 'arn:*:ec2:*::image/*'];
+
 /**
- * Builds the deny statements of the write-once guard. The principal lists are resolved at
- * synthesis (registered retention roles may be created after the guard), for the stack that
- * renders them.
+ * Builds the deny statements of the write-once guard, in two classes (see
+ * `core/destructive-actions.ts`): data (break-glass and the retention roles pass) and protection
+ * configuration (break-glass and the deployment principals pass). The principal lists are
+ * resolved at synthesis (registered retention roles may be created after the guard), for the
+ * stack that renders them.
  */
 export class WormDenyStatements {
   private readonly breakGlass: string[];
@@ -73,15 +35,21 @@ export class WormDenyStatements {
   private readonly exemptRoles: iam.IRole[];
   private readonly lockArns: string[];
   private readonly lockRoles: iam.IRole[];
+  private readonly deployment: string[];
+  private readonly sharingAccounts: string[];
   private readonly includeRegistered: boolean;
   private readonly resources: ProtectedResources;
   private readonly keys: kms.IKey[];
   private readonly purposeKey: string;
 
-  constructor(private readonly scope: IConstruct, options: WormDenyOptions) {
+  constructor(private readonly scope: IConstruct, options: WormDenyOptions, organizationWide = false) {
     checkPrincipalArns(scope, 'breakGlassPrincipalArns', options.breakGlassPrincipalArns);
     checkPrincipalArns(scope, 'exemptPrincipalArns', options.exemptPrincipalArns);
     checkPrincipalArns(scope, 'exemptLockPrincipalArns', options.exemptLockPrincipalArns);
+    this.deployment = deploymentPrincipalArns(scope, 'deploymentPrincipalArns', options.deploymentPrincipalArns, organizationWide);
+    checkCount(scope, 'sharingAllowedAccounts', options.sharingAllowedAccounts, 0, 100);
+    (options.sharingAllowedAccounts ?? []).forEach((a, i) => checkAccountId(scope, `sharingAllowedAccounts[${i}]`, a));
+    this.sharingAccounts = [...options.sharingAllowedAccounts ?? []];
     this.breakGlass = [...options.breakGlassPrincipalArns ?? []];
     this.exemptArns = [...options.exemptPrincipalArns ?? []];
     this.exemptRoles = [...options.exemptRoles ?? []];
@@ -89,14 +57,14 @@ export class WormDenyStatements {
     this.lockRoles = [...options.exemptLockRoles ?? []];
     this.includeRegistered = options.exemptRegisteredRetentionRoles ?? true;
     this.resources = options.protectedResources ?? ProtectedResources.all();
-    this.keys = [...options.keys ?? []];
+    this.keys = [...options.keys ?? [], ...options.sourceKeys ?? []];
     this.purposeKey = BackupTagging.keys(scope).purpose;
     for (const [i, purpose] of this.resources.purposeValues.entries()) {
       BackupTagging.validatePurpose(scope, `protectedResources.purposes[${i}]`, purpose);
     }
   }
 
-  /** Exempt one more role from the deletion, sharing and purpose-tag statements. */
+  /** Exempt one more role from the data statements (deletion, sharing, purpose tag, ...). */
   public addExemptRole(role: iam.IRole): void {
     if (!this.exemptRoles.includes(role)) {
       this.exemptRoles.push(role);
@@ -111,13 +79,18 @@ export class WormDenyStatements {
   }
 
   /**
-   * True when nobody at all is exempt from the statements that protect the guard's own settings
-   * and from the deletion statement (registered retention roles aside): no break-glass principal,
-   * no exempt principal pattern and no exempt role.
+   * True when nobody at all is exempt from the data statements (registered retention roles
+   * aside): no break-glass principal, no exempt principal pattern and no exempt role. Deployment
+   * principals pass the configuration statements only, so they do not count.
    */
   public get nobodyExempt(): boolean {
     return this.breakGlass.length === 0 && this.exemptArns.length === 0 && this.exemptRoles.length === 0
       && this.lockArns.length === 0 && this.lockRoles.length === 0;
+  }
+
+  /** True when no break-glass principal is declared. */
+  public get noBreakGlass(): boolean {
+    return this.breakGlass.length === 0;
   }
 
   /** Protect one more key. */
@@ -134,45 +107,116 @@ export class WormDenyStatements {
 
   /** Render the statements. */
   public statements(options: DenyStatementOptions): iam.PolicyStatement[] {
-    const lifecycle = () => this.exemption('lifecycle', []);
-    const breakGlassOnly = this.exemption('breakGlass', []);
     const tagCondition = this.tagCondition();
     const out: iam.PolicyStatement[] = [];
-
     const deny = (sid: string, actions: string[], resources: string[], exempt: IResolvable, extra: Record<string, unknown> = {}) => {
-      const statement = new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, actions, resources });
-      statement.addCondition('ArnNotLike', exempt);
-      for (const [op, value] of Object.entries(extra)) {
-        statement.addCondition(op, value);
-      }
-      out.push(statement);
+      out.push(denyStatement(sid, actions, resources, exempt, extra));
     };
+    const lifecycle = () => this.exemption('lifecycle', []);
+    const configuration = () => this.exemption('deployment', []);
+    const group = (...names: DestructiveActionGroupName[]) => actionsOf(...names);
 
-    deny('DenyBackupDeletion', WORM_ACTIONS.deletion, ['*'], lifecycle(), tagCondition);
-    deny('DenyBackupSharingChanges', WORM_ACTIONS.sharing, ['*'], lifecycle(), tagCondition);
+    // --- data: protected backups themselves
+    deny('DenyBackupDeletion', group('snapshotDeletion', 'imageDeletion'), ['*'], lifecycle(), tagCondition);
+    deny('DenyBackupSharingChanges', group('sharing'), ['*'], lifecycle(), tagCondition);
+    // ModifyImageAttribute has no ec2:Add/userId (Service Authorization Reference, EC2): AMIs are covered
+    // by DenyBackupSharingChanges (protected ones) and image block public access only
+    deny('DenySharingOutsideAllowedAccounts', ['ec2:ModifySnapshotAttribute'], ['*'], lifecycle(), this.sharingCondition());
+    deny('DenySnapshotArchiving', group('archive'), ['*'], lifecycle(), tagCondition);
     // Only lock roles (the guard's lock job, roles exempted for locking) lock; nobody else but
     // break-glass unlocks or shortens a lock. Deletion roles are deliberately not exempt: a role
     // that may unlock could lift a governance lock and then delete.
-    deny('DenySnapshotLockChanges', WORM_ACTIONS.lock, ['*'], this.exemption('lock', options.lockRoles ?? []), tagCondition);
+    deny('DenySnapshotLockChanges', group('lock'), ['*'], this.exemption('lock', options.lockRoles ?? []), tagCondition);
     if (this.resources.tagScoped) {
-      // Without this, removing (or re-valuing) the purpose tag would take a snapshot out of the guard.
-      deny('DenyPurposeTagChanges', WORM_ACTIONS.purposeTag, ['arn:*:ec2:*::snapshot/*', 'arn:*:ec2:*::image/*'], lifecycle(), {
+      // Without these, removing (or re-valuing) the purpose tag would take a snapshot out of the
+      // guard: naming the key, and DeleteTags without a Tags list, which removes every user tag
+      // (EC2 API Reference, DeleteTags) and carries no aws:TagKeys at all.
+      deny('DenyPurposeTagChanges', group('purposeTag'), SNAPSHOTS_AND_IMAGES, lifecycle(), {
         ...tagCondition,
         'ForAnyValue:StringEquals': { 'aws:TagKeys': [this.purposeKey] },
       });
+      deny('DenyRemovingAllTags', ['ec2:DeleteTags'], SNAPSHOTS_AND_IMAGES, lifecycle(), {
+        ...tagCondition,
+        Null: { ...(tagCondition.Null as object ?? {}), 'aws:TagKeys': 'true' },
+      });
     }
-    deny('DenyRecycleBinChanges', WORM_ACTIONS.recycleBin, ['*'], breakGlassOnly);
-    deny('DenyBackupVaultChanges', WORM_ACTIONS.backup, ['*'], lifecycle());
+    // the copy must be protected too: it carries the purpose tag from its creation
+    deny('DenyCopiesWithoutPurposeTag', group('copy'), SNAPSHOTS_AND_IMAGES, lifecycle(), {
+      ...tagCondition,
+      ...this.requestTagMissing(tagCondition),
+    });
+    deny('DenyReadingBackupsOut', group('directRead', 'imageExport'), ['*'], this.exemption('breakGlass', []), tagCondition);
+    deny('DenyRecoveryPointChanges', group('recoveryPoints'), ['*'], lifecycle());
+    deny('DenyBackupKeyDestruction', group('keyDestruction'), ['arn:*:kms:*:*:key/*'], this.exemption('breakGlass', []),
+      { Null: { [`aws:ResourceTag/${this.purposeKey}`]: 'false' } });
     if (this.keys.length > 0) {
-      deny('DenyBackupKeyDestruction', WORM_ACTIONS.keys, Lazy.list({ produce: () => this.keys.map((k) => k.keyArn) }), breakGlassOnly);
+      out.push(...this.keyStatements());
     }
+
+    // --- protection configuration
+    deny('DenyVaultConfigurationChanges', group('vaultConfiguration'), ['*'], configuration());
+    deny('DenyVaultSharingChanges', group('vaultSharing'), ['*'], configuration());
+    deny('DenyBackupPlanChanges', group('backupPlans'), ['*'], configuration());
+    deny('DenyDlmPolicyChanges', group('dlmPolicies'), ['*'], configuration());
+    deny('DenyRecycleBinChanges', group('recycleBin'), ['*'], configuration());
+    deny('DenyKeyPolicyChanges', group('keyPolicies'), ['arn:*:kms:*:*:key/*'], configuration(),
+      { Null: { [`aws:ResourceTag/${this.purposeKey}`]: 'false' } });
+    deny('DenyEbsEncryptionDefaultChanges', group('ebsEncryptionDefaults'), ['*'], configuration());
     if (options.blockPublicAccess) {
-      deny('DenyBlockPublicAccessChanges', WORM_ACTIONS.blockPublicAccess, ['*'], breakGlassOnly);
+      deny('DenyBlockPublicAccessChanges', group('blockPublicAccess'), ['*'], configuration());
     }
+    const roles = new ResolvedAt({ produce: (context) => this.protectedRoleArns(context.scope) });
+    out.push(new iam.PolicyStatement({
+      sid: 'DenyExemptRoleChanges',
+      effect: iam.Effect.DENY,
+      actions: group('exemptRoles'),
+      resources: Token.asList(roles),
+      conditions: { ArnNotLike: configuration() },
+    }));
     return out;
   }
 
-  private tagCondition(): Record<string, unknown> {
+  /** The statements on the explicitly named keys (protectKey(), keys, sourceKeys). */
+  public keyStatements(): iam.PolicyStatement[] {
+    const keys = new ResolvedAt({ produce: () => this.keys.map((k) => k.keyArn) });
+    return [
+      denyStatement('DenyNamedKeyDestruction', actionsOf('keyDestruction'), Token.asList(keys), this.exemption('breakGlass', [])),
+      denyStatement('DenyNamedKeyPolicyChanges', actionsOf('keyPolicies'), Token.asList(keys), this.exemption('deployment', [])),
+    ];
+  }
+
+  /**
+   * The statements that keep the guard's own policies in place: no new version, no deleting
+   * them, no detaching them (the policy detached is in `iam:PolicyARN`; the resource is the role,
+   * user or group).
+   */
+  public guardPolicyStatements(policyArns: () => string[]): iam.PolicyStatement[] {
+    const exempt = this.exemption('deployment', []);
+    const policies = new ResolvedAt({ produce: () => policyArns() });
+    const detach = ['iam:DetachRolePolicy', 'iam:DetachUserPolicy', 'iam:DetachGroupPolicy'];
+    const versions = DESTRUCTIVE_ACTIONS.guardPolicies.actions.filter((a) => !detach.includes(a));
+    return [
+      denyStatement('DenyGuardPolicyVersions', versions, Token.asList(policies), exempt),
+      denyStatement('DenyGuardPolicyDetachment', detach, ['*'], exempt, { ArnLike: { 'iam:PolicyARN': policies } }),
+    ];
+  }
+
+  /**
+   * The statements that keep the permissions boundary on: `iam:PermissionsBoundary` is the
+   * boundary currently set for the Delete actions and the one being set for the Put actions
+   * (Service Authorization Reference, IAM), so removing it, or swapping it for another, is denied.
+   */
+  public boundaryStatements(boundaryArn: string): iam.PolicyStatement[] {
+    const exempt = this.exemption('deployment', []);
+    return [
+      denyStatement('DenyGuardBoundaryRemoval', ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'], ['*'], exempt,
+        { ArnLike: { 'iam:PermissionsBoundary': [boundaryArn] } }),
+      denyStatement('DenyBoundaryReplacement', ['iam:PutRolePermissionsBoundary', 'iam:PutUserPermissionsBoundary'], ['*'], exempt,
+        { ArnNotEquals: { 'iam:PermissionsBoundary': [boundaryArn] } }),
+    ];
+  }
+
+  private tagCondition(): Record<string, any> {
     if (!this.resources.tagScoped) {
       return {};
     }
@@ -182,12 +226,47 @@ export class WormDenyStatements {
       : { Null: { [key]: 'false' } };
   }
 
+  /** The request does not tag the new copy as protected. */
+  private requestTagMissing(tagCondition: Record<string, any>): Record<string, unknown> {
+    const key = `aws:RequestTag/${this.purposeKey}`;
+    if (this.resources.purposeValues.length > 0) {
+      // negated operators are true when the key is absent
+      return { StringNotEquals: { [key]: this.resources.purposeValues } };
+    }
+    return { Null: { ...(tagCondition.Null ?? {}), [key]: 'true' } };
+  }
+
+  /**
+   * Adding any account outside the allow-list: `ec2:Add/userId` (single-valued, present only
+   * when accounts are added) carries the account added to a snapshot's createVolumePermission.
+   */
+  private sharingCondition(): Record<string, unknown> {
+    const key = 'ec2:Add/userId';
+    return this.sharingAccounts.length > 0
+      ? { StringNotEquals: { [key]: this.sharingAccounts }, Null: { [key]: 'false' } }
+      : { Null: { [key]: 'false' } };
+  }
+
+  /**
+   * Every role the statements exempt, as ARNs or patterns: re-trusting one of them, giving it
+   * more rights or passing it to a resource the attacker controls would walk around the denies.
+   */
+  private protectedRoleArns(consumer: IConstruct): string[] {
+    const roles = [...this.exemptRoles, ...this.lockRoles, ...this.includeRegistered ? RetentionRoles.roles(this.scope) : []];
+    const arns = [...this.breakGlass, ...this.exemptArns, ...this.lockArns, ...this.deployment]
+      .filter((a) => Token.isUnresolved(a) || isRoleArn(a));
+    for (const role of new Set(roles)) {
+      arns.push(roleArnFor(consumer, role));
+    }
+    return [...new Set(arns)];
+  }
+
   /**
    * The `ArnNotLike` condition value, resolved for the stack that renders it. It resolves to
    * nothing when nobody is exempt (every principal is denied); `WormPolicyDocument` then drops
    * the empty `Condition` block.
    */
-  private exemption(group: 'lifecycle' | 'lock' | 'breakGlass', extraRoles: iam.IRole[]): IResolvable {
+  private exemption(group: Exemption, extraRoles: iam.IRole[]): IResolvable {
     return new ResolvedAt({
       produce: (context: IResolveContext) => {
         const arns = [...this.breakGlass];
@@ -201,6 +280,8 @@ export class WormDenyStatements {
         } else if (group === 'lock') {
           arns.push(...this.lockArns);
           roles.push(...this.lockRoles);
+        } else if (group === 'deployment') {
+          arns.push(...this.deployment);
         }
         for (const role of new Set(roles)) {
           arns.push(roleArnFor(context.scope, role));
@@ -210,6 +291,17 @@ export class WormDenyStatements {
       },
     });
   }
+}
+
+function denyStatement(
+  sid: string, actions: string[], resources: string[], exempt: IResolvable, extra: Record<string, unknown> = {},
+): iam.PolicyStatement {
+  const statement = new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, actions, resources });
+  statement.addCondition('ArnNotLike', exempt);
+  for (const [op, value] of Object.entries(extra)) {
+    statement.addCondition(op, value);
+  }
+  return statement;
 }
 
 /**
@@ -272,16 +364,18 @@ function dropEmptyConditions(document: any): any {
   }
   return {
     ...document,
-    Statement: document.Statement.map((statement: any) => {
-      const condition = statement?.Condition;
-      if (condition === undefined || condition === null || typeof condition !== 'object' || Token.isUnresolved(condition)) {
-        return statement;
-      }
-      const kept = Object.fromEntries(Object.entries(condition)
-        .filter(([, value]) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0)));
-      const rest = { ...statement };
-      delete rest.Condition;
-      return Object.keys(kept).length === 0 ? rest : { ...rest, Condition: kept };
-    }),
+    // a statement on a resource list that resolved empty (nobody to protect) is dropped
+    Statement: document.Statement.filter((statement: any) => !(Array.isArray(statement?.Resource) && statement.Resource.length === 0))
+      .map((statement: any) => {
+        const condition = statement?.Condition;
+        if (condition === undefined || condition === null || typeof condition !== 'object' || Token.isUnresolved(condition)) {
+          return statement;
+        }
+        const kept = Object.fromEntries(Object.entries(condition)
+          .filter(([, value]) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0)));
+        const rest = { ...statement };
+        delete rest.Condition;
+        return Object.keys(kept).length === 0 ? rest : { ...rest, Condition: kept };
+      }),
   };
 }

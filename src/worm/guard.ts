@@ -1,3 +1,4 @@
+import { Names, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -5,7 +6,7 @@ import { BlockPublicSharing, SnapshotSharingBlock } from './block-public-access'
 import { WormDenyOptions } from './deny-policy';
 import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
 import { RecycleBinResourceType, RecycleBinRule, RecycleBinRuleOptions } from './recycle-bin';
-import { checkScpSize } from './scp-size';
+import { checkScpSize, splitStatements } from './scp-size';
 import { SnapshotArchiver, SnapshotArchiverOptions } from './snapshot-archiver';
 import { SnapshotLock, SnapshotLockOptions } from './snapshot-lock';
 import { acknowledge, guard, nag } from '../core/acknowledge';
@@ -155,8 +156,11 @@ export class WormSnapshotGuard extends Construct {
   private readonly blocksPublicAccess: boolean;
   private readonly lockRoles: iam.IRole[];
   private readonly documents: iam.PolicyDocument[] = [];
-  private readonly scpDocuments: iam.PolicyDocument[] = [];
+  /** Each SCP rendering is a list of documents; statements added later go to the last of each. */
+  private readonly scpSets: iam.PolicyDocument[][] = [];
   private boundary?: iam.ManagedPolicy;
+  private boundaryName?: string;
+  private readonly policyName: string;
   private keyStatementRendered: boolean;
 
   constructor(scope: Construct, id: string, props: WormSnapshotGuardProps = {}) {
@@ -202,21 +206,28 @@ export class WormSnapshotGuard extends Construct {
       validate: () => {
         if (this.statements.nobodyExempt) {
           warn(this, NO_EXEMPTION_WARNING,
-            'no break-glass principal and no exempt role: nobody can ever delete, unlock or share a protected backup, nor change the ' +
-            'Recycle Bin, vault policies, keys or block public access, except the registered retention roles (and the lock job), ' +
-            'until the policy is detached; set breakGlassPrincipalArns, or acknowledge this');
+            'no break-glass principal and no exempt role: nobody can ever delete, unlock or share a protected backup, nor delete its ' +
+            'keys, except the registered retention roles (and the lock job), and only the deployment principals can change the ' +
+            'Recycle Bin, vault policies, key policies or block public access, until the policy is detached; set breakGlassPrincipalArns, or acknowledge this');
         }
         return [];
       },
     });
 
-    this.keyStatementRendered = (props.keys ?? []).length > 0;
+    this.keyStatementRendered = (props.keys ?? []).length + (props.sourceKeys ?? []).length > 0;
+    // Named, so that the statements can name the policy without a reference to itself (a cycle).
+    this.policyName = props.managedPolicyName ?? Names.uniqueResourceName(this, { maxLength: 100 });
     const document = this.newDocument(this.documents);
     this.managedPolicy = new iam.ManagedPolicy(this, 'DenyPolicy', {
-      managedPolicyName: props.managedPolicyName,
+      managedPolicyName: this.policyName,
       description: 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup WormSnapshotGuard)',
       document,
     });
+  }
+
+  /** The ARN of one of the guard's own policies, by name (a Ref would make the policy refer to itself). */
+  private policyArn(name: string): string {
+    return Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: name });
   }
 
   /**
@@ -246,7 +257,14 @@ export class WormSnapshotGuard extends Construct {
       const document = new WormPolicyDocument({
         statements: [new iam.PolicyStatement({ sid: 'AllowWithinBoundary', actions: ['*'], resources: ['*'] })],
       });
+      const boundaryName = `${this.policyName.slice(0, 100)}-boundary`;
+      // the documents rendered so far learn of the boundary; the boundary's own gets it from newDocument
+      for (const doc of [...this.documents, ...this.scpSets.map((set) => set[set.length - 1])]) {
+        doc.addStatements(...this.statements.boundaryStatements(this.policyArn(boundaryName)));
+      }
+      this.boundaryName = boundaryName;
       this.boundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
+        managedPolicyName: boundaryName,
         description: 'Permissions boundary: anything the identity policies allow, except destroying or sharing backups (cdk-ebs-backup)',
         document: this.newDocument(this.documents, document),
       });
@@ -276,9 +294,8 @@ export class WormSnapshotGuard extends Construct {
     this.statements.addKey(key);
     if (!this.keyStatementRendered) {
       this.keyStatementRendered = true;
-      for (const doc of [...this.documents, ...this.scpDocuments]) {
-        doc.addStatements(...this.statements.statements({ blockPublicAccess: false, lockRoles: [] })
-          .filter((s) => s.sid === 'DenyBackupKeyDestruction'));
+      for (const doc of [...this.documents, ...this.scpSets.map((set) => set[set.length - 1])]) {
+        doc.addStatements(...this.statements.keyStatements());
       }
     }
   }
@@ -304,19 +321,41 @@ export class WormSnapshotGuard extends Construct {
   }
 
   /**
-   * The deny statements as a service control policy document for AWS Organizations (checked
-   * against the 5,120-character quota at synthesis). Attach it with `WormServiceControlPolicy`
-   * or an `AWS::Organizations::Policy` in the management account.
+   * The deny statements as one service control policy document for AWS Organizations (checked
+   * against the 5,120-character quota at synthesis; `toServiceControlPolicies()` splits them when
+   * they outgrow it). Attach it with an `AWS::Organizations::Policy` in the management account.
    */
   public toServiceControlPolicy(): iam.PolicyDocument {
-    const doc = this.newDocument(this.scpDocuments);
+    const doc = this.newDocument([]);
+    this.scpSets.push([doc]);
     this.node.addValidation({ validate: () => checkScpSize(this, doc) });
     return doc;
   }
 
+  /**
+   * The deny statements as service control policy documents of at most 5,120 characters each
+   * (split when they outgrow one): attach all of them to the same targets.
+   */
+  public toServiceControlPolicies(): iam.PolicyDocument[] {
+    const docs = splitStatements(this, this.allStatements());
+    this.scpSets.push(docs);
+    docs.forEach((doc) => this.node.addValidation({ validate: () => checkScpSize(this, doc) }));
+    return docs;
+  }
+
   private newDocument(sink: iam.PolicyDocument[], document: iam.PolicyDocument = new WormPolicyDocument()): iam.PolicyDocument {
-    document.addStatements(...this.statements.statements({ blockPublicAccess: this.blocksPublicAccess, lockRoles: this.lockRoles }));
+    document.addStatements(...this.allStatements());
     sink.push(document);
     return document;
+  }
+
+  private allStatements(): iam.PolicyStatement[] {
+    return [
+      ...this.statements.statements({ blockPublicAccess: this.blocksPublicAccess, lockRoles: this.lockRoles }),
+      ...this.statements.guardPolicyStatements(() => [
+        this.policyArn(this.policyName), ...this.boundaryName ? [this.policyArn(this.boundaryName)] : [],
+      ]),
+      ...this.boundaryName ? this.statements.boundaryStatements(this.policyArn(this.boundaryName)) : [],
+    ];
   }
 }

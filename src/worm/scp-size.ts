@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { WormPolicyDocument } from './deny-statements';
 
 /** AWS Organizations quota: a service control policy holds at most 5,120 characters. */
 export const SCP_MAX_CHARACTERS = 5120;
@@ -26,7 +27,37 @@ export function checkScpSize(scope: IConstruct, document: iam.PolicyDocument): s
   const length = estimatePolicyLength(resolved);
   return length > SCP_MAX_CHARACTERS
     ? [`${scope.node.path}: service control policy must be at most ${SCP_MAX_CHARACTERS} characters (AWS Organizations quota), got about ${length}; ` +
-      'exempt principals by pattern (arn:aws:iam::*:role/...) instead of one ARN each, or split the protection']
+      'use toServiceControlPolicies() or WormServiceControlPolicy, which split the statements over several policies, or exempt principals by pattern (arn:aws:iam::*:role/...) instead of one ARN each']
     : [];
 }
 
+
+/** The characters of a policy without statements. */
+export const EMPTY_POLICY_LENGTH = estimatePolicyLength({ Version: '2012-10-17', Statement: [] });
+
+/** The characters one statement adds to a policy (with its separating comma). */
+export function statementLength(scope: IConstruct, statement: iam.PolicyStatement): number {
+  // resolved inside a document, as the template renders it (the statement's own JSON copies tokens into plain objects)
+  const resolved = Stack.of(scope).resolve(new WormPolicyDocument({ statements: [statement] }).toJSON());
+  return estimatePolicyLength(resolved) - EMPTY_POLICY_LENGTH + 1;
+}
+
+
+/**
+ * Split statements over as few documents as fit the SCP quota each, in order (first fit: later
+ * statements never move ahead of earlier ones, so the split is stable as statements are added).
+ */
+export function splitStatements(scope: IConstruct, statements: iam.PolicyStatement[]): iam.PolicyDocument[] {
+  const docs: iam.PolicyDocument[] = [];
+  let size = Infinity;
+  for (const statement of statements) {
+    const length = statementLength(scope, statement);
+    if (size + length > SCP_MAX_CHARACTERS) {
+      docs.push(new WormPolicyDocument());
+      size = EMPTY_POLICY_LENGTH;
+    }
+    docs[docs.length - 1].addStatements(statement);
+    size += length;
+  }
+  return docs.length > 0 ? docs : [new WormPolicyDocument()];
+}

@@ -4,7 +4,7 @@ import * as organizations from 'aws-cdk-lib/aws-organizations';
 import { Construct } from 'constructs';
 import { WormDenyOptions } from './deny-policy';
 import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
-import { checkScpSize } from './scp-size';
+import { checkScpSize, EMPTY_POLICY_LENGTH, SCP_MAX_CHARACTERS, statementLength } from './scp-size';
 import { checkCount, checkLength, checkPattern } from '../core/validation';
 
 /**
@@ -54,10 +54,17 @@ const TARGET_ID = /^(r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/
  * exempt them by pattern across accounts with `exemptPrincipalArns`.
  */
 export class WormServiceControlPolicy extends Construct {
-  /** The policy document (5,120 characters at most, checked at synthesis). */
+  /** The first policy document (5,120 characters at most, checked at synthesis). */
   public readonly document: iam.PolicyDocument;
-  /** The service control policy. */
+  /** The first service control policy. */
   public readonly policy: organizations.CfnPolicy;
+  /**
+   * Every policy document: the statements are split over several policies when they outgrow the
+   * 5,120-character quota of one (an account or OU may have up to five SCPs attached).
+   */
+  public readonly documents: iam.PolicyDocument[] = [];
+  /** Every service control policy, in the order of `documents`. */
+  public readonly policies: organizations.CfnPolicy[] = [];
   /**
    * The EC2 declarative policy that blocks public sharing.
    *
@@ -66,6 +73,11 @@ export class WormServiceControlPolicy extends Construct {
   public readonly declarativePolicy?: organizations.CfnPolicy;
   /** @attribute */
   public readonly policyId: string;
+
+  private readonly baseName: string;
+  private readonly description: string;
+  private readonly targetIds: string[];
+  private lastSize = 0;
 
   constructor(scope: Construct, id: string, props: WormServiceControlPolicyProps = {}) {
     super(scope, id);
@@ -77,17 +89,14 @@ export class WormServiceControlPolicy extends Construct {
     if (props.description !== undefined) {
       checkLength(this, 'description', props.description, 0, 512);
     }
-    const statements = new WormDenyStatements(this, props);
-    this.document = new WormPolicyDocument({ statements: statements.statements({ blockPublicAccess: props.blockPublicSharing ?? false }) });
-    this.policy = new organizations.CfnPolicy(this, 'Resource', {
-      type: 'SERVICE_CONTROL_POLICY',
-      name: props.policyName ?? Names.uniqueResourceName(this, { maxLength: 128 }),
-      description: props.description ?? 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup)',
-      content: this.document,
-      targetIds: targetIds.length > 0 ? targetIds : undefined,
-    });
+    this.baseName = props.policyName ?? Names.uniqueResourceName(this, { maxLength: 128 });
+    this.description = props.description ?? 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup)';
+    this.targetIds = targetIds;
+    const statements = new WormDenyStatements(this, props, true);
+    this.addStatements(...statements.statements({ blockPublicAccess: props.blockPublicSharing ?? false }));
+    this.document = this.documents[0];
+    this.policy = this.policies[0];
     this.policyId = this.policy.ref; // Ref is the policy id; no version-specific attribute
-    this.node.addValidation({ validate: () => checkScpSize(this.policy, this.document) });
 
     if (props.blockPublicSharing) {
       this.declarativePolicy = new organizations.CfnPolicy(this, 'BlockPublicSharing', {
@@ -103,5 +112,37 @@ export class WormServiceControlPolicy extends Construct {
         targetIds: targetIds.length > 0 ? targetIds : undefined,
       });
     }
+  }
+
+  /**
+   * Add statements: to the last policy while it stays within the quota, to a new policy (attached
+   * to the same targets) otherwise.
+   */
+  public addStatements(...statements: iam.PolicyStatement[]): void {
+    for (const statement of statements) {
+      const size = statementLength(this, statement);
+      if (this.documents.length === 0 || this.lastSize + size > SCP_MAX_CHARACTERS) {
+        this.newPolicy();
+      }
+      this.documents[this.documents.length - 1].addStatements(statement);
+      this.lastSize += size;
+    }
+  }
+
+  private newPolicy(): void {
+    const n = this.documents.length;
+    const document = new WormPolicyDocument();
+    // the first keeps the id and name it always had
+    const policy = new organizations.CfnPolicy(this, n === 0 ? 'Resource' : `Part${n + 1}`, {
+      type: 'SERVICE_CONTROL_POLICY',
+      name: n === 0 ? this.baseName : `${this.baseName.slice(0, 120)}-${n + 1}`,
+      description: n === 0 ? this.description : `${this.description.slice(0, 490)} (part ${n + 1})`,
+      content: document,
+      targetIds: this.targetIds.length > 0 ? this.targetIds : undefined,
+    });
+    this.documents.push(document);
+    this.policies.push(policy);
+    this.lastSize = EMPTY_POLICY_LENGTH;
+    this.node.addValidation({ validate: () => checkScpSize(policy, document) });
   }
 }

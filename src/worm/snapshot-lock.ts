@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { checkLockAgainstRetentions } from './lock-retention';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
 
@@ -162,6 +163,8 @@ export class SnapshotLock extends Construct {
     const purposes = props.purposes ?? [];
     checkCount(this, 'purposes', purposes, 0, 200);
     purposes.forEach((p, i) => BackupTagging.validatePurpose(this, `purposes[${i}]`, p));
+    // read at synthesis: the policies and plans whose snapshots it locks may be added later
+    this.node.addValidation({ validate: () => checkLockAgainstRetentions(this, 'mode duration', props.mode.duration, purposes) });
     if (props.mode.mode === 'compliance') {
       warn(this, SNAPSHOT_LOCK_COMPLIANCE_WARNING,
         `snapshots are locked in compliance mode for ${props.mode.duration.toHumanString()}: once the cool-off ends nobody, not even root, can delete them before`);

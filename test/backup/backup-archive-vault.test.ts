@@ -34,6 +34,10 @@ describe('BackupArchiveVault', () => {
             Action: 'backup:CopyIntoBackupVault',
             Resource: '*',
           },
+          // configuration: break-glass and the deployment principal (the CDK bootstrap execution role)
+          Match.objectLike({ Effect: 'Deny', Principal: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS,
+            { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1']] }] } } }),
+          // recovery points: break-glass only
           Match.objectLike({ Effect: 'Deny', Principal: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS] } } }),
         ],
       },

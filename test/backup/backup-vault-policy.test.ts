@@ -1,4 +1,4 @@
-import { App, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { App, Aws, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -80,7 +80,7 @@ describe('BackupVaultPolicy with every capability', () => {
           Statement: Match.arrayWith([Match.objectLike({
             Effect: 'Deny',
             Principal: '*',
-            Action: ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:RevokeGrant'],
+            Action: ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:RevokeGrant', 'kms:DeleteImportedKeyMaterial'],
             Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS] } },
           })]),
         },
@@ -92,14 +92,28 @@ describe('BackupVaultPolicy with every capability', () => {
   test('the access policy denies destructive vault actions with a negated aws:PrincipalArn, not NotPrincipal', () => {
     const vault = Object.values<any>(raw.Resources).find((r) => r.Type === 'AWS::Backup::BackupVault');
     const statements = vault.Properties.AccessPolicy.Statement;
+    const deployer = stack.resolve(`arn:${Aws.PARTITION}:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1`);
     expect(statements).toEqual([{
+      // configuration and recovery points: deployments keep updating the vault policy and lock
       Sid: 'DenyDestructiveActionsExceptBreakGlass',
       Effect: 'Deny',
       Principal: '*',
       Action: [
-        'backup:DeleteRecoveryPoint', 'backup:UpdateRecoveryPointLifecycle', 'backup:PutBackupVaultAccessPolicy',
-        'backup:DeleteBackupVaultAccessPolicy', 'backup:PutBackupVaultLockConfiguration', 'backup:DeleteBackupVaultLockConfiguration',
-        'backup:DeleteBackupVault',
+        'backup:DeleteRecoveryPoint', 'backup:UpdateRecoveryPointLifecycle',
+        'backup:DisassociateRecoveryPoint', 'backup:DisassociateRecoveryPointFromParent',
+        'backup:DeleteBackupVault', 'backup:PutBackupVaultAccessPolicy', 'backup:DeleteBackupVaultAccessPolicy',
+        'backup:PutBackupVaultLockConfiguration', 'backup:DeleteBackupVaultLockConfiguration',
+      ],
+      Resource: '*',
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS, deployer] } },
+    }, {
+      // recovery points: break-glass only, deployments included
+      Sid: 'DenyRecoveryPointChangesExceptBreakGlass',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: [
+        'backup:DeleteRecoveryPoint', 'backup:UpdateRecoveryPointLifecycle',
+        'backup:DisassociateRecoveryPoint', 'backup:DisassociateRecoveryPointFromParent',
       ],
       Resource: '*',
       Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS] } },

@@ -89,7 +89,7 @@ describe('bad input is a clear synth error', () => {
     ['a wildcard inside a resource id', (s) => new BackupVaultPolicy(s, 'V', props({ excludeArns: ['arn:aws:ec2:us-east-1:123456789012:volume/vol-*-data'] })),
       "excludeArns must use a wildcard only as a trailing '*' in the resource id"],
     ['a bad break-glass ARN', (s) => new BackupVaultPolicy(s, 'V', props({ breakGlassPrincipalArns: ['BreakGlass'] })),
-      "breakGlassPrincipalArns[0] must be an IAM role, user or root ARN such as arn:aws:iam::123456789012:role/BreakGlass, got 'BreakGlass'"],
+      "breakGlassPrincipalArns[0] must be an IAM role, user or root ARN such as arn:aws:iam::123456789012:role/BreakGlass (wildcards allowed), got 'BreakGlass'"],
     ['both a key and the AWS managed key', (s) => new BackupVaultPolicy(s, 'V', props({ useAwsManagedKey: true, encryptionKey: new kms.Key(s, 'K') })),
       'encryptionKey must not be set together with useAwsManagedKey'],
     ['Windows VSS without EC2', (s) => new BackupVaultPolicy(s, 'V', props({ windowsVss: true, resourceTypes: [ProtectedResourceType.EBS] })),

@@ -117,8 +117,9 @@ describe('a guard nobody is exempt from', () => {
   test('renders its denies without an empty Condition, and warns until acknowledged', async () => {
     const app = createCheckedApp();
     const stack = createTestStack(app);
-    const guard = new WormSnapshotGuard(stack, 'Guard', { exemptRegisteredRetentionRoles: false });
-    const scp = guard.toServiceControlPolicy();
+    // no deployment principal either: only detaching the policy lifts it
+    const guard = new WormSnapshotGuard(stack, 'Guard', { exemptRegisteredRetentionRoles: false, deploymentPrincipalArns: [] });
+    const scps = guard.toServiceControlPolicies();
     // the platform team's deliberate choice: only detaching the policy lifts it
     Validations.of(guard).acknowledge({
       id: WormSnapshotGuard.NO_EXEMPTION_WARNING,
@@ -128,8 +129,10 @@ describe('a guard nobody is exempt from', () => {
 
     const statements = statementsOf(template, guard.managedPolicy);
     expect(statements.map((s) => s.Sid)).toEqual(expect.arrayContaining(['DenyBackupDeletion', 'DenySnapshotLockChanges', 'DenyRecycleBinChanges']));
-    for (const statement of [...statements, ...stack.resolve(scp).Statement]) {
-      expect([statement.Sid, statement.Condition]).toEqual([statement.Sid, undefined]);
+    for (const statement of [...statements, ...scps.flatMap((scp) => stack.resolve(scp).Statement)]) {
+      // no exemption at all, and never an empty Condition block (conditions on tags or request keys stay)
+      expect([statement.Sid, statement.Condition?.ArnNotLike, statement.Condition !== undefined && Object.keys(statement.Condition).length === 0])
+        .toEqual([statement.Sid, undefined, false]);
     }
     // a deny for everyone, evaluated
     const policy = render(Template.fromJSON(template).toJSON().Resources[logicalId(guard.managedPolicy)].Properties.PolicyDocument);
@@ -142,7 +145,7 @@ describe('a guard nobody is exempt from', () => {
   test('keeps the conditions that remain: the registered retention roles', () => {
     const app = createCheckedApp();
     const stack = createTestStack(app);
-    const guard = new WormSnapshotGuard(stack, 'Guard');
+    const guard = new WormSnapshotGuard(stack, 'Guard', { deploymentPrincipalArns: [] });
     Validations.of(guard).acknowledge({ id: WormSnapshotGuard.NO_EXEMPTION_WARNING, reason: 'only the DLM role expires backups here' });
     const dlm = new iam.Role(stack, 'Dlm', { assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com') });
     RetentionRoles.register(dlm, dlm, 'DLM execution role');

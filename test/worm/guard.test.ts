@@ -40,7 +40,7 @@ describe('WormSnapshotGuard', () => {
       blockPublicSharing: true,
     });
     guard.protect(operatorsRole);              // an iam.IRole, IUser or IGroup
-    const scp = guard.toServiceControlPolicy(); // an iam.PolicyDocument for AWS Organizations
+    const scps = guard.toServiceControlPolicies(); // iam.PolicyDocuments for AWS Organizations
     /* eslint-enable @stylistic/no-multi-spaces */
 
     // THEN
@@ -68,13 +68,17 @@ describe('WormSnapshotGuard', () => {
     template.hasResourceProperties('AWS::EC2::SnapshotBlockPublicAccess', { State: 'block-all-sharing' });
     template.hasResourceProperties('Custom::AWS', { Create: Match.stringLikeRegexp('enableImageBlockPublicAccess.*block-new-sharing') });
 
-    const scpJson = stack.resolve(scp.toJSON());
-    expect(scpJson.Statement.map((s: any) => s.Sid)).toEqual([
+    const scpJson = scps.map((scp) => stack.resolve(scp.toJSON()));
+    // split over policies that each fit the AWS Organizations quota, every statement once
+    expect(scpJson.every((doc) => JSON.stringify(doc).length <= 5120)).toBe(true);
+    const sids = scpJson.flatMap((doc) => doc.Statement.map((s: any) => s.Sid));
+    expect(sids).toEqual(expect.arrayContaining([
       'DenyBackupDeletion', 'DenyBackupSharingChanges', 'DenySnapshotLockChanges', 'DenyRecycleBinChanges',
-      'DenyBackupVaultChanges', 'DenyBlockPublicAccessChanges',
-    ]);
+      'DenyRecoveryPointChanges', 'DenyVaultConfigurationChanges', 'DenyBlockPublicAccessChanges', 'DenyExemptRoleChanges',
+    ]));
+    expect(new Set(sids).size).toBe(sids.length);
     // an SCP names no principal: the statements apply to every principal of the targeted accounts
-    expect(scpJson.Statement.every((s: any) => s.Principal === undefined && s.NotPrincipal === undefined)).toBe(true);
+    expect(scpJson.flatMap((doc) => doc.Statement).every((s: any) => s.Principal === undefined && s.NotPrincipal === undefined)).toBe(true);
   });
 
   test('exempts every registered retention role, even one registered after the guard', () => {
@@ -91,7 +95,7 @@ describe('WormSnapshotGuard', () => {
 
     // THEN the lifecycle statements exempt them all; the Recycle Bin statement only the break-glass role
     const statements = denyStatements(Template.fromJSON(checkedTemplate(stack)));
-    for (const sid of ['DenyBackupDeletion', 'DenyBackupSharingChanges', 'DenyBackupVaultChanges']) {
+    for (const sid of ['DenyBackupDeletion', 'DenyBackupSharingChanges', 'DenyRecoveryPointChanges']) {
       expect(statements[sid].Condition.ArnNotLike['aws:PrincipalArn']).toEqual([
         BREAK_GLASS,
         'arn:aws:iam::123456789012:role/expiry-job',
@@ -99,7 +103,8 @@ describe('WormSnapshotGuard', () => {
         { 'Fn::GetAtt': [expect.stringMatching(/^BackupRole/), 'Arn'] },
       ]);
     }
-    expect(statements.DenyRecycleBinChanges.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([BREAK_GLASS]);
+    // configuration: break-glass and the deployment principal (the CDK bootstrap execution role by default)
+    expect(statements.DenyRecycleBinChanges.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([BREAK_GLASS, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1']] }]);
     expect(statements.DenySnapshotLockChanges.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([BREAK_GLASS]);
   });
 
@@ -110,6 +115,7 @@ describe('WormSnapshotGuard', () => {
       exemptRegisteredRetentionRoles: false,
       exemptPrincipalArns: ['arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole'],
       blockPublicSharing: false,
+      deploymentPrincipalArns: [],
     });
     guard.protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
     const statements = denyStatements(Template.fromJSON(checkedTemplate(stack)));
@@ -155,17 +161,17 @@ describe('WormSnapshotGuard', () => {
     const first = kms.Key.fromKeyArn(stack, 'SnapshotKey', 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111');
     const later = kms.Key.fromKeyArn(stack, 'VaultKey', 'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222');
     const guard = new WormSnapshotGuard(stack, 'Guard', { breakGlassPrincipalArns: [BREAK_GLASS], keys: [first], blockPublicSharing: false });
-    const scp = guard.toServiceControlPolicy();
+    const scps = guard.toServiceControlPolicies();
     guard.protectKey(later);
     guard.protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
 
     const statements = denyStatements(Template.fromJSON(checkedTemplate(stack)));
-    expect(statements.DenyBackupKeyDestruction).toMatchObject({
-      Action: ['kms:ScheduleKeyDeletion', 'kms:DisableKey'],
+    expect(statements.DenyNamedKeyDestruction).toMatchObject({
+      Action: ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:RevokeGrant', 'kms:DeleteImportedKeyMaterial'],
       Resource: [first.keyArn, later.keyArn],
       Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS] } },
     });
-    expect(stack.resolve(scp.toJSON()).Statement.filter((s: any) => s.Sid === 'DenyBackupKeyDestruction')).toHaveLength(1);
+    expect(scps.flatMap((scp) => stack.resolve(scp.toJSON()).Statement).filter((s: any) => s.Sid === 'DenyNamedKeyDestruction')).toHaveLength(1);
   });
 
   test('adds a key statement on the first protected key when none was given', () => {
@@ -174,7 +180,7 @@ describe('WormSnapshotGuard', () => {
     guard.protectKey(kms.Key.fromKeyArn(stack, 'Key2', 'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222'));
     guard.protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
     const statements = denyStatements(Template.fromJSON(checkedTemplate(stack)));
-    expect(statements.DenyBackupKeyDestruction.Resource).toHaveLength(2);
+    expect(statements.DenyNamedKeyDestruction.Resource).toHaveLength(2);
   });
 
   test('applies the same denies as a permissions boundary under an allow-all ceiling', () => {
@@ -238,9 +244,9 @@ describe('WormSnapshotGuard', () => {
 
   test.each([
     ['an assumed-role session ARN', { breakGlassPrincipalArns: ['arn:aws:sts::123456789012:assumed-role/BreakGlass/alice'] },
-      'breakGlassPrincipalArns[0] must be a role ARN (arn:aws:iam::<account>:role/<name>), not an assumed-role session'],
-    ['a malformed ARN', { breakGlassPrincipalArns: ['BreakGlass'] }, "breakGlassPrincipalArns[0] must be an IAM principal ARN such as arn:aws:iam::123456789012:role/BreakGlass (wildcards allowed), got 'BreakGlass'"],
-    ['a non-IAM pattern', { exemptPrincipalArns: ['arn:aws:s3:::bucket'] }, 'exemptPrincipalArns[0] must be an IAM principal ARN'],
+      'breakGlassPrincipalArns[0] must be a role ARN, not an assumed-role session: aws:PrincipalArn carries the role ARN'],
+    ['a malformed ARN', { breakGlassPrincipalArns: ['BreakGlass'] }, "breakGlassPrincipalArns[0] must be an IAM role, user or root ARN such as arn:aws:iam::123456789012:role/BreakGlass (wildcards allowed), got 'BreakGlass'"],
+    ['a non-IAM pattern', { exemptPrincipalArns: ['arn:aws:s3:::bucket'] }, 'exemptPrincipalArns[0] must be an IAM role, user or root ARN'],
     ['a bad protected purpose', { protectedResources: ProtectedResources.purposes('db#1') }, 'protectedResources.purposes[0] must be a tag value'],
     ['a sharing block without blocking', { blockPublicSharing: false, snapshotSharingBlock: SnapshotSharingBlock.BLOCK_NEW_SHARING }, 'snapshotSharingBlock needs blockPublicSharing: true'],
     ['a repeated Recycle Bin type', { blockPublicSharing: false, recycleBin: { retention: Duration.days(7), resourceTypes: [RecycleBinResourceType.EBS_SNAPSHOT, RecycleBinResourceType.EBS_SNAPSHOT] } }, 'recycleBin.resourceTypes must not repeat a resource type'],

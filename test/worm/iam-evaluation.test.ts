@@ -54,9 +54,11 @@ const ACTIONS: Array<[string, string, Kind]> = [
   ['ec2:DisableSnapshotBlockPublicAccess', '*', 'guardOnly'],
   ['ec2:DisableImageBlockPublicAccess', '*', 'guardOnly'],
   ['ec2:CreateSnapshot', SNAPSHOT, 'unrelated'],
-  ['ec2:CopySnapshot', SNAPSHOT, 'unrelated'],
+  // a copy must carry the purpose tag from its creation, or it escapes the guard
+  ['ec2:CopySnapshot', SNAPSHOT, 'lifecycle'],
   ['ec2:DescribeSnapshots', '*', 'unrelated'],
-  ['ec2:ModifySnapshotTier', SNAPSHOT, 'unrelated'],
+  // archived snapshots take 24-72 hours to restore
+  ['ec2:ModifySnapshotTier', SNAPSHOT, 'lifecycle'],
   ['ec2:RunInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`, 'unrelated'],
   ['kms:Decrypt', KEY_ARN, 'unrelated'],
   ['rbin:ListRules', '*', 'unrelated'],
@@ -66,7 +68,7 @@ interface Fixture {
   readonly principals: Record<Who, string>;
   readonly managedPolicy: any;
   readonly boundary: any;
-  readonly scp: any;
+  readonly scps: any[];
   /** Every role in the template, by ARN as the renderer names it. */
   readonly templateRoles: string[];
 }
@@ -94,7 +96,7 @@ function synthesizeGuard(protectedResources?: ProtectedResources): Fixture {
   const operators = new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() });
   guard.protect(operators);
   guard.applyPermissionsBoundary(operators);
-  const scp = guard.toServiceControlPolicy();
+  const scps = guard.toServiceControlPolicies();
 
   const template = checkedTemplate(stack);
   const docOf = (id: string) => render(template.Resources[id].Properties.PolicyDocument);
@@ -110,7 +112,7 @@ function synthesizeGuard(protectedResources?: ProtectedResources): Fixture {
     },
     managedPolicy: docOf(logicalId(guard.managedPolicy)),
     boundary: docOf(logicalId(guard.permissionsBoundary)),
-    scp: render(stack.resolve(scp.toJSON())),
+    scps: scps.map((scp) => render(stack.resolve(scp.toJSON()))),
     templateRoles: Object.entries<any>(template.Resources)
       .filter(([, r]) => r.Type === 'AWS::IAM::Role')
       .map(([id]) => `arn:aws:iam::${ACCOUNT}:role/${id}`),
@@ -122,8 +124,8 @@ describe('IAM evaluation of the write-once guard', () => {
   const deliveries: Record<string, (f: Fixture) => Policies> = {
     'managed policy beside an ec2:* allow': (f) => ({ identity: [ALLOW_EC2_AND_MORE, f.managedPolicy] }),
     'permissions boundary beside an ec2:* allow': (f) => ({ identity: [ALLOW_EC2_AND_MORE], boundary: f.boundary }),
-    'SCP under an ec2:* allow': (f) => ({ identity: [ALLOW_EC2_AND_MORE], scps: [f.scp] }),
-    'SCP under an administrator allow': (f) => ({ identity: [ALLOW_ALL], scps: [f.scp] }),
+    'SCP under an ec2:* allow': (f) => ({ identity: [ALLOW_EC2_AND_MORE], scps: f.scps }),
+    'SCP under an administrator allow': (f) => ({ identity: [ALLOW_ALL], scps: f.scps }),
   };
 
   const rows: Array<[string, Who, string, string, Kind]> = [];
@@ -155,7 +157,7 @@ describe('IAM evaluation of the write-once guard', () => {
     for (const principal of everyone) {
       for (const [action, resource] of [['ec2:DeleteSnapshot', SNAPSHOT], ['ec2:DeregisterImage', IMAGE]]) {
         const result = await evaluate({ principal, action, resource, tags: { 'backup:purpose': 'database-dr', 'backup:retention': 'count:14' } },
-          { identity: [ALLOW_ALL], scps: [fx.scp] });
+          { identity: [ALLOW_ALL], scps: fx.scps });
         if (result === 'Allowed') {
           allowed.push(`${principal} ${action}`);
         } else {
@@ -170,7 +172,7 @@ describe('IAM evaluation of the write-once guard', () => {
 
 describe('IAM evaluation of a purpose-scoped guard', () => {
   const fx = synthesizeGuard(ProtectedResources.purposeTagged());
-  const policies = (f: Fixture) => ({ identity: [ALLOW_EC2_AND_MORE], scps: [f.scp] });
+  const policies = (f: Fixture) => ({ identity: [ALLOW_EC2_AND_MORE], scps: f.scps });
 
   test.each([
     ['deleting an untagged snapshot', 'ec2:DeleteSnapshot', {}, {}, 'Allowed'],

@@ -66,6 +66,8 @@ export interface Policies {
   readonly scps?: any[];
   /** A permissions boundary. */
   readonly boundary?: any;
+  /** The resource's own policy (a vault access policy, a key policy); KMS keys default to the default key policy. */
+  readonly resourcePolicy?: any;
 }
 
 /** `Allowed`, `ExplicitlyDenied` or `ImplicitlyDenied`. */
@@ -90,7 +92,7 @@ export async function evaluate(request: Request, policies: Policies): Promise<st
     ],
     resourceControlPolicies: [],
     permissionBoundaryPolicies: policies.boundary ? [{ name: 'boundary', policy: policies.boundary }] : undefined,
-    resourcePolicy: request.action.startsWith('kms:') ? defaultKeyPolicy(account) : undefined,
+    resourcePolicy: policies.resourcePolicy ?? (request.action.startsWith('kms:') ? defaultKeyPolicy(account) : undefined),
   }, {});
   if (result.resultType === 'error') {
     throw new Error(`simulation error: ${JSON.stringify(result.errors)}`);

@@ -30,8 +30,23 @@ describe('WormServiceControlPolicy', () => {
             Sid: 'DenyBackupDeletion',
             Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/BreakGlass', 'arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole'] } },
           }),
-          Match.objectLike({ Sid: 'DenyBlockPublicAccessChanges' }),
         ]),
+      },
+    });
+    // the configuration class exempts the CDK bootstrap execution role of every member account
+    template.hasResourceProperties('AWS::Organizations::Policy', {
+      Type: 'SERVICE_CONTROL_POLICY',
+      TargetIds: ['ou-abcd-12345678', '210987654321'],
+      Content: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'DenyBlockPublicAccessChanges',
+          Condition: {
+            ArnNotLike: {
+              'aws:PrincipalArn': ['arn:aws:iam::*:role/BreakGlass',
+                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/cdk-hnb659fds-cfn-exec-role-*-*']] }],
+            },
+          },
+        })]),
       },
     });
     template.hasResourceProperties('AWS::Organizations::Policy', {
@@ -69,8 +84,10 @@ describe('WormServiceControlPolicy', () => {
     const member = createTestStack(app, 'Member', { env: { account: '210987654321', region: 'us-east-1' } });
     const dlm = new iam.Role(member, 'Dlm', { assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com') });
     RetentionRoles.register(dlm, dlm, 'DLM execution role');
-    new WormServiceControlPolicy(org, 'Worm', { breakGlassPrincipalArns: ['arn:aws:iam::*:role/BreakGlass'] });
-    expect(() => app.synth()).toThrow(/Member\/Dlm lives in another environment \(210987654321\/us-east-1\) and has a generated name.*give it a roleName, or exempt it by pattern with exemptPrincipalArns/);
+    expect(() => {
+      new WormServiceControlPolicy(org, 'Worm', { breakGlassPrincipalArns: ['arn:aws:iam::*:role/BreakGlass'] });
+      app.synth();
+    }).toThrow(/Member\/Dlm lives in another environment \(210987654321\/us-east-1\) and has a generated name.*give it a roleName, or exempt it by pattern with exemptPrincipalArns/);
   });
 
   test('the guard\'s SCP document can be attached from the organization stack', () => {
@@ -81,25 +98,37 @@ describe('WormServiceControlPolicy', () => {
       blockPublicSharing: false,
     });
     guard.protect(new iam.Role(account, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
-    new organizations.CfnPolicy(org, 'FromGuard', {
-      type: 'SERVICE_CONTROL_POLICY', name: 'worm', content: guard.toServiceControlPolicy(),
-    });
+    guard.toServiceControlPolicies().forEach((content, i) => new organizations.CfnPolicy(org, `FromGuard${i}`, {
+      type: 'SERVICE_CONTROL_POLICY', name: `worm-${i}`, content,
+    }));
     Template.fromJSON(checkedTemplate(org)).hasResourceProperties('AWS::Organizations::Policy', {
       Content: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'DenyBackupDeletion' })]) },
     });
   });
 
-  test('fails when the policy outgrows the 5,120-character quota', () => {
-    new WormServiceControlPolicy(org, 'Worm', {
-      exemptPrincipalArns: Array.from({ length: 60 }, (_, i) => `arn:aws:iam::*:role/team-${i}-snapshot-lifecycle-role`),
+  test('splits the statements over several policies when they outgrow the 5,120-character quota', () => {
+    const scp = new WormServiceControlPolicy(org, 'Worm', {
+      exemptPrincipalArns: Array.from({ length: 25 }, (_, i) => `arn:aws:iam::*:role/team-${i}-snapshot-lifecycle-role`),
+      targetIds: ['ou-abcd-12345678'],
     });
-    expect(() => app.synth()).toThrow(/Organization\/Worm\/Resource: service control policy must be at most 5120 characters/);
+    const template = checkedTemplate(org);
+    const policies = Object.values<any>(template.Resources).filter((r) => r.Properties.Type === 'SERVICE_CONTROL_POLICY');
+    expect(policies.length).toBeGreaterThan(1);
+    expect(scp.policies).toHaveLength(policies.length);
+    for (const policy of policies) {
+      // AWS Organizations counts the characters of the policy as uploaded
+      expect(JSON.stringify(policy.Properties.Content).length).toBeLessThanOrEqual(5120);
+      expect(policy.Properties.TargetIds).toEqual(['ou-abcd-12345678']);
+    }
+    const sids = policies.flatMap((p) => p.Properties.Content.Statement.map((s: any) => s.Sid));
+    expect(new Set(sids).size).toBe(sids.length);
+    expect(sids).toEqual(expect.arrayContaining(['DenyBackupDeletion', 'DenyExemptRoleChanges', 'DenyDlmPolicyChanges']));
   });
 
   test.each([
     ['a bad target', { targetIds: ['ou-x'] }, "targetIds[0] must be an organization root (r-...), OU (ou-...-...) or 12-digit account id, got 'ou-x'"],
     ['a long name', { policyName: 'p'.repeat(129) }, 'policyName must be between 1 and 128 characters long'],
-    ['a bad exemption', { exemptPrincipalArns: ['*'] }, 'exemptPrincipalArns[0] must be an IAM principal ARN'],
+    ['a bad exemption', { exemptPrincipalArns: ['*'] }, 'exemptPrincipalArns[0] must be an IAM role, user or root ARN'],
   ])('rejects %s', (_name, props, fragment) => {
     expect(() => new WormServiceControlPolicy(org, 'Worm', props)).toThrow(fragment);
   });

@@ -1,0 +1,88 @@
+import { Aws, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { check, checkCount, fail, isUnresolved } from './validation';
+
+/**
+ * An IAM principal as `aws:PrincipalArn` carries it: a role, a user or an account root, with
+ * `*` and `?` allowed in the account and the name (as `ArnLike` matches them).
+ */
+const PRINCIPAL = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::(\d{12}|[*?\d]+):(root|role\/[\w+=,.@\-/*?]+|user\/[\w+=,.@\-/*?]+)$/;
+const ROLE = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::(\d{12}|[*?\d]+):role\/[\w+=,.@\-/*?]+$/;
+const SESSION = /^arn:[^:]+:sts::[^:]*:assumed-role\//;
+
+/** What a list of principal ARNs may hold. */
+export interface PrincipalArnRules {
+  /** Only IAM roles (deployment principals are always roles). */
+  readonly rolesOnly?: boolean;
+}
+
+/**
+ * The one check of principal ARNs that a deny exempts with `ArnNotLike aws:PrincipalArn`.
+ *
+ * `aws:PrincipalArn` of a request made with an assumed-role session carries the ROLE's ARN
+ * (IAM User Guide, "AWS global condition context keys", aws:PrincipalArn), so an
+ * `arn:aws:sts::…:assumed-role/…` entry never matches anything: a break-glass list made of it
+ * exempts nobody, and on a compliance-locked vault nobody can ever break glass.
+ */
+export function checkPrincipalArns(scope: IConstruct, property: string, arns: readonly string[] | undefined, rules: PrincipalArnRules = {}): void {
+  if (arns === undefined || isUnresolved(arns)) {
+    return;
+  }
+  checkCount(scope, property, arns, 0, 100);
+  arns.forEach((arn, i) => {
+    if (isUnresolved(arn)) {
+      return;
+    }
+    const at = `${property}[${i}]`;
+    if (SESSION.test(arn)) {
+      const role = roleOfSession(arn);
+      fail(scope, at, 'must be a role ARN, not an assumed-role session: aws:PrincipalArn carries the role ARN, so a session ARN never ' +
+        `matches; use the role ARN${role ? ` (${role})` : ''}`, arn);
+    }
+    if (rules.rolesOnly) {
+      check(ROLE.test(arn), scope, at, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/Deployer (wildcards allowed)', arn);
+    } else {
+      check(PRINCIPAL.test(arn), scope, at,
+        'must be an IAM role, user or root ARN such as arn:aws:iam::123456789012:role/BreakGlass (wildcards allowed)', arn);
+    }
+  });
+}
+
+/** `arn:aws:sts::111:assumed-role/Name/session` → `arn:aws:iam::111:role/Name` (the path is unknown). */
+function roleOfSession(arn: string): string | undefined {
+  const m = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
+  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : undefined;
+}
+
+/** True for a (possibly wildcarded) IAM role ARN; false for tokens, users, roots and sessions. */
+export function isRoleArn(arn: string): boolean {
+  return !isUnresolved(arn) && ROLE.test(arn);
+}
+
+/**
+ * The principals that deploy the stack holding `scope`: by default the CDK bootstrap
+ * CloudFormation execution role of the stack's account and region
+ * (`cdk-<qualifier>-cfn-exec-role-<account>-<region>`) when the stack uses the
+ * `DefaultStackSynthesizer`, none under other synthesizers; with `anyAccount` (an SCP) the same role
+ * in any account and region. `given` overrides it (and may be empty).
+ */
+export function deploymentPrincipalArns(scope: IConstruct, property: string, given: readonly string[] | undefined, anyAccount = false): string[] {
+  if (given !== undefined) {
+    checkPrincipalArns(scope, property, given, { rolesOnly: true });
+    return [...given];
+  }
+  const stack = Stack.of(scope);
+  const synthesizer = stack.synthesizer;
+  if (!(synthesizer instanceof DefaultStackSynthesizer)) {
+    return [];
+  }
+  if (anyAccount) {
+    // an SCP applies in every member account: the same bootstrap role, in any account and region
+    return [`arn:${Aws.PARTITION}:iam::*:role/cdk-${synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER}-cfn-exec-role-*-*`];
+  }
+  // The synthesizer names the role with CLI placeholders; the template needs the stack's own values.
+  return [synthesizer.cloudFormationExecutionRoleArn
+    .replace(/\$\{AWS::Partition\}/g, Aws.PARTITION)
+    .replace(/\$\{AWS::AccountId\}/g, stack.account)
+    .replace(/\$\{AWS::Region\}/g, stack.region)];
+}

@@ -1,0 +1,185 @@
+/**
+ * The paths, as data. Attack paths come from issue 15 ("Write-once that holds against an
+ * attacker"); each names the statements expected to break it (the README's threat model lists
+ * them). Legitimate paths are what retention, deployments and break-glass must keep doing.
+ */
+import { Path, Step } from './index';
+import { World } from './world';
+
+export function attackPaths(w: World): Path[] {
+  const p = w.principals;
+  const r = w.resources;
+  const a = p.attacker;
+  const tags = w.protectedTags;
+  const untagged = { [`${w.purposeKey.replace(/purpose$/, '')}retention`]: 'count:9' };
+  const deleteNow = (principal: string, stepTags: Record<string, string> = tags): Step =>
+    ({ principal, action: 'ec2:DeleteSnapshot', resource: r.snapshot, tags: stepTags, note: 'delete the backup' });
+  const path = (source: string, name: string, brokenBy: string[], ...steps: Step[]): Path => ({ source, name, brokenBy, steps });
+
+  return [
+    path('direct', 'delete a protected snapshot', ['DenyBackupDeletion'], deleteNow(a)),
+    path('direct', 'deregister a protected AMI', ['DenyBackupDeletion'],
+      { principal: a, action: 'ec2:DeregisterImage', resource: r.image, tags }),
+    path('direct', 'delete a recovery point', ['DenyRecoveryPointChanges', 'DenyRecoveryPointChangesExceptBreakGlass'],
+      { principal: a, action: 'backup:DeleteRecoveryPoint', resource: r.recoveryPoint }),
+    path('direct', 'expire a recovery point early', ['DenyRecoveryPointChanges', 'DenyRecoveryPointChangesExceptBreakGlass'],
+      { principal: a, action: 'backup:UpdateRecoveryPointLifecycle', resource: r.recoveryPoint }),
+    path('direct', 'unlock a locked snapshot, then delete it', ['DenySnapshotLockChanges', 'DenyBackupDeletion'],
+      { principal: a, action: 'ec2:UnlockSnapshot', resource: r.snapshot, tags }, deleteNow(a)),
+    path('direct', 'shorten the Recycle Bin, then delete', ['DenyRecycleBinChanges'],
+      { principal: a, action: 'rbin:UpdateRule', resource: r.recycleBinRule },
+      { principal: a, action: 'rbin:DeleteRule', resource: r.recycleBinRule }),
+    path('direct', 'remove the vault lock and the access policy', ['DenyVaultConfigurationChanges', 'DenyDestructiveActionsExceptBreakGlass'],
+      { principal: a, action: 'backup:DeleteBackupVaultLockConfiguration', resource: r.vault },
+      { principal: a, action: 'backup:DeleteBackupVaultAccessPolicy', resource: r.vault }),
+    path('direct', 'turn off block public access, then share publicly', ['DenyBlockPublicAccessChanges', 'DenyBackupSharingChanges'],
+      { principal: a, action: 'ec2:DisableSnapshotBlockPublicAccess', resource: '*' },
+      { principal: a, action: 'ec2:ModifySnapshotAttribute', resource: r.snapshot, tags, context: { 'ec2:Add/group': 'all' } }),
+
+    // 1. strip the tag, then delete
+    path('issue 15 #1', 'DeleteTags without a Tags list (removes every tag), then delete the now untagged snapshot', ['DenyRemovingAllTags'],
+      { principal: a, action: 'ec2:DeleteTags', resource: r.snapshot, tags }, deleteNow(a, untagged)),
+    path('issue 15 #1', 'remove the purpose tag by name, then delete', ['DenyPurposeTagChanges'],
+      { principal: a, action: 'ec2:DeleteTags', resource: r.snapshot, tags, context: { 'aws:TagKeys': [w.purposeKey] } }, deleteNow(a, untagged)),
+    path('issue 15 #1', 'change the purpose tag to an unprotected value, then delete', ['DenyPurposeTagChanges'],
+      {
+        principal: a,
+        action: 'ec2:CreateTags',
+        resource: r.snapshot,
+        tags,
+        context: { 'aws:TagKeys': [w.purposeKey], [`aws:RequestTag/${w.purposeKey}`]: 'scratch' },
+      },
+      deleteNow(a, { [w.purposeKey]: 'scratch' })),
+
+    // 2. become an exempt role
+    ...([
+      ['iam:UpdateAssumeRolePolicy', 're-trust'], ['iam:PutRolePolicy', 'add an inline policy to'],
+      ['iam:AttachRolePolicy', 'attach a policy to'], ['iam:DeleteRolePermissionsBoundary', 'remove the boundary of'],
+    ] as const).map(([action, verb]) => path('issue 15 #2', `${verb} the registered DLM role, then delete as it`, ['DenyExemptRoleChanges'],
+      { principal: a, action, resource: p.dlmRole }, deleteNow(p.dlmRole))),
+    path('issue 15 #2', 'create a role with the exempt DLM default role name, then delete as it', ['DenyExemptRoleChanges'],
+      { principal: a, action: 'iam:CreateRole', resource: p.dlmDefaultRole }, deleteNow(p.dlmDefaultRole)),
+    path('issue 15 #2', 're-trust the break-glass role, then do anything as it', ['DenyExemptRoleChanges'],
+      { principal: a, action: 'iam:UpdateAssumeRolePolicy', resource: p.breakGlass }, deleteNow(p.breakGlass)),
+    path('issue 15 #2', 're-trust the deployment role, then change the DLM policy as it', ['DenyExemptRoleChanges'],
+      { principal: a, action: 'iam:UpdateAssumeRolePolicy', resource: p.deployer },
+      { principal: p.deployer, action: 'dlm:UpdateLifecyclePolicy', resource: r.dlmPolicy }),
+
+    // 3. take the guard off
+    path('issue 15 #3', 'detach the guard policy from yourself, then delete', ['DenyGuardPolicyDetachment'],
+      { principal: a, action: 'iam:DetachRolePolicy', resource: a, context: { 'iam:PolicyARN': r.guardPolicy } }, deleteNow(a)),
+    path('issue 15 #3', 'publish a permissive version of the guard policy', ['DenyGuardPolicyVersions'],
+      { principal: a, action: 'iam:CreatePolicyVersion', resource: r.guardPolicy },
+      { principal: a, action: 'iam:SetDefaultPolicyVersion', resource: r.guardPolicy }),
+    path('issue 15 #3', 'remove your permissions boundary, then delete', ['DenyGuardBoundaryRemoval'],
+      { principal: a, action: 'iam:DeleteRolePermissionsBoundary', resource: a, context: { 'iam:PermissionsBoundary': r.boundaryPolicy } },
+      deleteNow(a)),
+    path('issue 15 #3', 'swap your permissions boundary for an allow-all, then delete', ['DenyBoundaryReplacement'],
+      {
+        principal: a,
+        action: 'iam:PutRolePermissionsBoundary',
+        resource: a,
+        context: { 'iam:PermissionsBoundary': `arn:aws:iam::${w.account}:policy/AllowEverything` },
+      },
+      deleteNow(a)),
+
+    // 4. steer the exempt services
+    path('issue 15 #4', 'cut the DLM policy\'s count to 1 so that DLM deletes the rest', ['DenyDlmPolicyChanges'],
+      { principal: a, action: 'dlm:UpdateLifecyclePolicy', resource: r.dlmPolicy }, deleteNow(p.dlmRole)),
+    path('issue 15 #4', 'delete the DLM policy', ['DenyDlmPolicyChanges'],
+      { principal: a, action: 'dlm:DeleteLifecyclePolicy', resource: r.dlmPolicy }),
+    path('issue 15 #4', 'shorten the Backup plan\'s lifecycle, drop its selection', ['DenyBackupPlanChanges'],
+      { principal: a, action: 'backup:UpdateBackupPlan', resource: r.backupPlan },
+      { principal: a, action: 'backup:DeleteBackupSelection', resource: r.backupPlan }),
+    path('issue 15 #4', 'pass the DLM role to a lifecycle policy of your own', ['DenyExemptRoleChanges'],
+      { principal: a, action: 'iam:PassRole', resource: p.dlmRole, context: { 'iam:PassedToService': 'dlm.amazonaws.com' } },
+      { principal: a, action: 'dlm:CreateLifecyclePolicy', resource: '*' }),
+    path('issue 15 #4', 'archive protected snapshots (24-72 hours to restore)', ['DenySnapshotArchiving'],
+      { principal: a, action: 'ec2:ModifySnapshotTier', resource: r.snapshot, tags }),
+
+    // 5 and 10. the keys
+    path('issue 15 #5', 'rewrite a protected key\'s policy, then schedule its deletion', ['DenyNamedKeyPolicyChanges', 'DenyNamedKeyDestruction'],
+      { principal: a, action: 'kms:PutKeyPolicy', resource: r.sourceKey },
+      { principal: a, action: 'kms:ScheduleKeyDeletion', resource: r.sourceKey }),
+    path('issue 15 #10', 'schedule deletion of the source volumes\' key', ['DenyNamedKeyDestruction'],
+      { principal: a, action: 'kms:ScheduleKeyDeletion', resource: r.sourceKey }),
+    path('issue 15 #10', 'rewrite the policy of a purpose-tagged key, then disable it', ['DenyKeyPolicyChanges', 'DenyBackupKeyDestruction'],
+      { principal: a, action: 'kms:PutKeyPolicy', resource: r.taggedKey, tags: { [w.purposeKey]: 'ledger-volumes' } },
+      { principal: a, action: 'kms:DisableKey', resource: r.taggedKey, tags: { [w.purposeKey]: 'ledger-volumes' } }),
+    path('issue 15 #10', 'point EBS default encryption at a key you will delete', ['DenyEbsEncryptionDefaultChanges'],
+      { principal: a, action: 'ec2:ModifyEbsDefaultKmsKeyId', resource: '*' }),
+    path('issue 15 #10', 'turn EBS encryption by default off', ['DenyEbsEncryptionDefaultChanges'],
+      { principal: a, action: 'ec2:DisableEbsEncryptionByDefault', resource: '*' }),
+
+    // 11. leaks
+    path('issue 15 #11', 'copy a protected snapshot without the purpose tag, then share the copy', ['DenyCopiesWithoutPurposeTag', 'DenySharingOutsideAllowedAccounts'],
+      { principal: a, action: 'ec2:CopySnapshot', resource: r.snapshot, tags },
+      {
+        principal: a,
+        action: 'ec2:ModifySnapshotAttribute',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
+        context: { 'ec2:Add/userId': w.foreignAccount },
+      }),
+    path('issue 15 #11', 'share an unprotected snapshot with an account outside the allow-list', ['DenySharingOutsideAllowedAccounts'],
+      {
+        principal: a,
+        action: 'ec2:ModifySnapshotAttribute',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
+        context: { 'ec2:Add/userId': w.foreignAccount },
+      }),
+    path('issue 15 #11', 'share a protected AMI with another account', ['DenyBackupSharingChanges'],
+      { principal: a, action: 'ec2:ModifyImageAttribute', resource: r.image, tags, context: { 'ec2:Attribute': 'launchPermission' } }),
+    path('issue 15 #11', 'read a protected snapshot\'s blocks with the EBS direct APIs', ['DenyReadingBackupsOut'],
+      { principal: a, action: 'ebs:ListSnapshotBlocks', resource: r.snapshot, tags },
+      { principal: a, action: 'ebs:GetSnapshotBlock', resource: r.snapshot, tags }),
+    path('issue 15 #11', 'store a protected AMI in your own bucket, or export it', ['DenyReadingBackupsOut'],
+      { principal: a, action: 'ec2:CreateStoreImageTask', resource: r.image, tags },
+      { principal: a, action: 'ec2:ExportImage', resource: r.image, tags }),
+  ];
+}
+
+export function legitimatePaths(w: World): Path[] {
+  const p = w.principals;
+  const r = w.resources;
+  const tags = w.protectedTags;
+  const path = (source: string, name: string, ...steps: Step[]): Path => ({ source, name, brokenBy: [], steps });
+  const expire = (principal: string): Step[] => [
+    { principal, action: 'ec2:DeleteSnapshot', resource: r.snapshot, tags },
+    { principal, action: 'ec2:DeregisterImage', resource: r.image, tags },
+  ];
+  return [
+    path('retention', 'the registered DLM role expires what is due', ...expire(p.dlmRole)),
+    path('retention', 'the DLM default role (exempt by pattern) expires what is due', ...expire(p.dlmDefaultRole)),
+    path('retention', 'AWS Backup\'s role expires the snapshots and AMIs of its recovery points', ...expire(p.backupRole)),
+    path('retention', 'DLM copies a protected snapshot across regions and shares it as the policy says',
+      { principal: p.dlmRole, action: 'ec2:CopySnapshot', resource: r.snapshot, tags },
+      { principal: p.dlmRole, action: 'ec2:ModifySnapshotAttribute', resource: r.snapshot, tags, context: { 'ec2:Add/userId': w.foreignAccount } }),
+    path('lock', 'the lock job locks new snapshots', { principal: p.lockRole, action: 'ec2:LockSnapshot', resource: r.snapshot, tags }),
+    path('deployment', 'a deployment updates a DLM policy and passes it its role',
+      { principal: p.deployer, action: 'iam:PassRole', resource: p.dlmRole, context: { 'iam:PassedToService': 'dlm.amazonaws.com' } },
+      { principal: p.deployer, action: 'dlm:UpdateLifecyclePolicy', resource: r.dlmPolicy }),
+    path('deployment', 'a deployment updates the vault\'s access policy and lock, the plan, the Recycle Bin and key policies',
+      { principal: p.deployer, action: 'backup:PutBackupVaultAccessPolicy', resource: r.vault },
+      { principal: p.deployer, action: 'backup:PutBackupVaultLockConfiguration', resource: r.vault },
+      { principal: p.deployer, action: 'backup:UpdateBackupPlan', resource: r.backupPlan },
+      { principal: p.deployer, action: 'rbin:UpdateRule', resource: r.recycleBinRule },
+      { principal: p.deployer, action: 'kms:PutKeyPolicy', resource: r.sourceKey },
+      { principal: p.deployer, action: 'iam:PutRolePolicy', resource: p.dlmRole }),
+    path('everyday', 'an operator snapshots, copies with the purpose tag, shares with the allowed account and tags new snapshots',
+      { principal: p.attacker, action: 'ec2:CreateSnapshot', resource: r.snapshot },
+      { principal: p.attacker, action: 'ec2:CopySnapshot', resource: r.snapshot, tags, context: { [`aws:RequestTag/${w.purposeKey}`]: w.purpose } },
+      {
+        principal: p.attacker,
+        action: 'ec2:ModifySnapshotAttribute',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
+        context: { 'ec2:Add/userId': w.partnerAccount },
+      },
+      {
+        principal: p.attacker,
+        action: 'ec2:CreateTags',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
+        context: { 'aws:TagKeys': [w.purposeKey] },
+      },
+      { principal: p.attacker, action: 'ec2:DeleteTags', resource: r.snapshot, tags, context: { 'aws:TagKeys': ['scratch-note'] } }),
+  ];
+}

@@ -1,0 +1,158 @@
+/**
+ * The world the attack paths run in: one account with a tag-scoped write-once guard delivered
+ * in its three forms, a DLM role and an AWS Backup vault that expire backups, break-glass, the
+ * CDK deployment role, and the protected artefacts. Account ids, purposes and the tag prefix are
+ * deliberately not the ones of the docs and examples.
+ */
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { GuardDocuments } from './index';
+import {
+  BackupTagging, BackupVaultPolicy, ProtectedResources, RetentionRoles, SnapshotLockMode, VaultLock, WormSnapshotGuard,
+} from '../../../src';
+import { render } from '../../worm/iam-simulation';
+import { checkedTemplate, createCheckedApp } from '../index';
+
+export interface WorldOptions {
+  /** Which artefacts the guard protects. @default purposes(ledger-archive, ledger-dr) */
+  readonly protectedResources?: 'purposes' | 'purposeTagged' | 'all';
+}
+
+export interface World {
+  readonly account: string;
+  /** An account outside the sharing allow-list. */
+  readonly foreignAccount: string;
+  /** The one account snapshots may be shared with. */
+  readonly partnerAccount: string;
+  readonly region: string;
+  readonly purposeKey: string;
+  /** A protected purpose. */
+  readonly purpose: string;
+  /** The tags of a protected artefact. */
+  readonly protectedTags: Record<string, string>;
+  readonly principals: {
+    /** Holds the broad allow, is not exempt: the adversary. */
+    readonly attacker: string;
+    readonly breakGlass: string;
+    /** A DLM execution role this library created (registered with RetentionRoles). */
+    readonly dlmRole: string;
+    /** AWS Backup's role of the vault policy (registered). */
+    readonly backupRole: string;
+    /** The DLM default role, exempt by pattern. */
+    readonly dlmDefaultRole: string;
+    /** The guard's snapshot lock job. */
+    readonly lockRole: string;
+    /** The CDK bootstrap CloudFormation execution role (the default deployment principal). */
+    readonly deployer: string;
+  };
+  readonly resources: {
+    readonly snapshot: string;
+    readonly image: string;
+    readonly recoveryPoint: string;
+    readonly vault: string;
+    readonly backupPlan: string;
+    readonly dlmPolicy: string;
+    readonly recycleBinRule: string;
+    /** The key of the protected volumes (sourceKeys). */
+    readonly sourceKey: string;
+    /** A key carrying the purpose tag, protected without being named. */
+    readonly taggedKey: string;
+    readonly guardPolicy: string;
+    readonly boundaryPolicy: string;
+  };
+  readonly guard: GuardDocuments;
+  /** The vault's access policy, as deployed. */
+  readonly vaultAccessPolicy: any;
+}
+
+const ACCOUNT = '444455556666';
+const REGION = 'eu-central-1';
+const PREFIX = 'ledgerco:';
+
+export function synthesizeWorld(options: WorldOptions = {}): World {
+  const app = createCheckedApp({ context: { [BackupTagging.PREFIX_CONTEXT]: PREFIX } });
+  const stack = new Stack(app, 'LedgerBackups', { env: { account: ACCOUNT, region: REGION } });
+  const breakGlass = `arn:aws:iam::${ACCOUNT}:role/ledger-break-glass`;
+  const sourceKey = `arn:aws:kms:${REGION}:${ACCOUNT}:key/5a1d7e0c-93b4-4c2e-8f61-0d9e4b7a2c13`;
+  const scope = options.protectedResources ?? 'purposes';
+  const guard = new WormSnapshotGuard(stack, 'LedgerGuard', {
+    breakGlassPrincipalArns: [breakGlass],
+    exemptPrincipalArns: ['arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole'],
+    protectedResources: scope === 'purposes' ? ProtectedResources.purposes('ledger-archive', 'ledger-dr')
+      : scope === 'purposeTagged' ? ProtectedResources.purposeTagged() : ProtectedResources.all(),
+    sourceKeys: [kms.Key.fromKeyArn(stack, 'VolumeKey', sourceKey)],
+    sharingAllowedAccounts: ['121212121212'],
+    snapshotLock: { mode: SnapshotLockMode.governance(Duration.days(3)) },
+    recycleBin: { retention: Duration.days(21), lockUnlockDelay: Duration.days(7) },
+  });
+  const dlm = new iam.Role(stack, 'LedgerDlmRole', { assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com') });
+  RetentionRoles.register(dlm, dlm, 'DLM execution role');
+  const vault = new BackupVaultPolicy(stack, 'LedgerVault', {
+    purpose: 'ledger-dr',
+    vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }),
+    rules: [{ name: 'nightly', schedule: events.Schedule.cron({ hour: '2', minute: '30' }), deleteAfter: Duration.days(45) }],
+    allTags: { LedgerTier: 'gold' },
+    breakGlassPrincipalArns: [breakGlass],
+    notifications: false,
+  });
+  const attacker = new iam.Role(stack, 'PlatformAdmin', { assumedBy: new iam.AccountRootPrincipal() });
+  guard.protect(attacker);
+  guard.applyPermissionsBoundary(attacker);
+  const scps = guard.toServiceControlPolicies();
+  Validations.of(stack).acknowledge(
+    { id: WormSnapshotGuard.NO_EXEMPTION_WARNING, reason: 'not raised: break-glass is declared' },
+  );
+
+  const template = checkedTemplate(stack);
+  const roleArns: Record<string, string> = {};
+  for (const [id, r] of Object.entries<any>(template.Resources)) {
+    if (r.Type === 'AWS::IAM::Role') {
+      roleArns[id] = `arn:aws:iam::${ACCOUNT}:role/${id}`;
+    }
+  }
+  const logicalId = (c: { node: { defaultChild?: any } }) => stack.getLogicalId(c.node.defaultChild);
+  const docOf = (c: iam.ManagedPolicy) => render(template.Resources[logicalId(c)].Properties.PolicyDocument, roleArns);
+  const vaultResource = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::Backup::BackupVault');
+  const purposeKey = BackupTagging.keys(stack).purpose;
+  const policyName = template.Resources[logicalId(guard.managedPolicy)].Properties.ManagedPolicyName;
+  const boundaryName = template.Resources[logicalId(guard.permissionsBoundary)].Properties.ManagedPolicyName;
+  return {
+    account: ACCOUNT,
+    foreignAccount: '989898989898',
+    partnerAccount: '121212121212',
+    region: REGION,
+    purposeKey,
+    purpose: 'ledger-archive',
+    protectedTags: { [purposeKey]: 'ledger-archive', [`${PREFIX}retention`]: 'count:9' },
+    principals: {
+      attacker: roleArns[logicalId(attacker)],
+      breakGlass,
+      dlmRole: roleArns[logicalId(dlm)],
+      backupRole: roleArns[logicalId(vault.backupRole as iam.Role)],
+      dlmDefaultRole: `arn:aws:iam::${ACCOUNT}:role/AWSDataLifecycleManagerDefaultRole`,
+      lockRole: roleArns[logicalId(guard.snapshotLock!.role as iam.Role)],
+      deployer: `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`,
+    },
+    resources: {
+      snapshot: `arn:aws:ec2:${REGION}::snapshot/snap-0f1e2d3c4b5a69788`,
+      image: `arn:aws:ec2:${REGION}::image/ami-0a9b8c7d6e5f40312`,
+      recoveryPoint: `arn:aws:backup:${REGION}:${ACCOUNT}:recovery-point:7C1D2E3F-4A5B-4C6D-8E9F-0A1B2C3D4E5F`,
+      vault: `arn:aws:backup:${REGION}:${ACCOUNT}:backup-vault:ledger-vault`,
+      backupPlan: `arn:aws:backup:${REGION}:${ACCOUNT}:backup-plan:3f2e1d0c-ba98-7654-3210-fedcba987654`,
+      dlmPolicy: `arn:aws:dlm:${REGION}:${ACCOUNT}:policy/policy-0d1c2b3a49586f7e0`,
+      recycleBinRule: `arn:aws:rbin:${REGION}:${ACCOUNT}:rule/Xq7Lm2Np9Rt`,
+      sourceKey,
+      taggedKey: `arn:aws:kms:${REGION}:${ACCOUNT}:key/0c6b5a49-3827-4160-9e8d-7c6b5a493827`,
+      guardPolicy: `arn:aws:iam::${ACCOUNT}:policy/${policyName}`,
+      boundaryPolicy: `arn:aws:iam::${ACCOUNT}:policy/${boundaryName}`,
+    },
+    guard: {
+      managedPolicy: docOf(guard.managedPolicy),
+      boundary: docOf(guard.permissionsBoundary),
+      scps: scps.map((doc) => render(stack.resolve(doc.toJSON()), roleArns)),
+    },
+    vaultAccessPolicy: render(vaultResource.Properties.AccessPolicy, roleArns),
+  };
+}

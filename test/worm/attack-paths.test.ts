@@ -1,0 +1,63 @@
+/**
+ * Write-once against an attacker (issue 15): every attack path is broken in every delivery form
+ * of the guard, and the legitimate paths stay open. Evaluated with `@cloud-copilot/iam-simulate`
+ * (IAM User Guide, "Policy evaluation logic": an explicit deny in any applicable policy — identity
+ * policy, permissions boundary or SCP — overrides every allow).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { DESTRUCTIVE_ACTIONS, DestructiveActionGroupName } from '../../src/core/destructive-actions';
+import {
+  attackPaths, DELIVERY_FORMS, describeResult, evaluatePath, legitimatePaths, Path, sampleRequest, synthesizeWorld, World,
+} from '../support/attack-paths';
+
+const world: World = synthesizeWorld();
+const resourcePolicyOf = (resource: string) => resource.startsWith(world.resources.vault) || resource.includes(':recovery-point:')
+  ? world.vaultAccessPolicy : undefined;
+
+describe.each(DELIVERY_FORMS)('delivered as %s', (form) => {
+  test.each(attackPaths(world).map((p) => [p.name, p] as [string, Path]))('breaks: %s', async (_name, attack) => {
+    const result = await evaluatePath(attack, form, world.guard, resourcePolicyOf);
+    expect([describeResult(result), result.results.includes('ExplicitlyDenied')]).toEqual([describeResult(result), true]);
+  });
+
+  test.each(legitimatePaths(world).map((p) => [p.name, p] as [string, Path]))('stays open: %s', async (_name, legit) => {
+    const result = await evaluatePath(legit, form, world.guard, resourcePolicyOf);
+    expect([describeResult(result), result.results.every((r) => r === 'Allowed')]).toEqual([describeResult(result), true]);
+  });
+
+  // The matrix is generated from the catalogue: each action must be denied to the adversary and
+  // allowed to break-glass, so an action added to the catalogue is proven at once.
+  const matrix = (Object.keys(DESTRUCTIVE_ACTIONS) as DestructiveActionGroupName[])
+    .flatMap((group) => DESTRUCTIVE_ACTIONS[group].actions.map((action) => [group, action] as [DestructiveActionGroupName, string]));
+  test.each(matrix)('catalogue %s: %s is denied to the adversary and allowed to break-glass', async (group, action) => {
+    const single = (principal: string): Path => ({
+      name: `${group} ${action}`,
+      source: 'catalogue',
+      brokenBy: [],
+      steps: [sampleRequest(world, group, action, principal)],
+    });
+    const attacker = await evaluatePath(single(world.principals.attacker), form, world.guard, resourcePolicyOf);
+    const breakGlass = await evaluatePath(single(world.principals.breakGlass), form, world.guard, resourcePolicyOf);
+    expect([action, attacker.results[0], breakGlass.results[0]]).toEqual([action, 'ExplicitlyDenied', 'Allowed']);
+  });
+});
+
+describe('the attack paths', () => {
+  test('break every catalogued action on at least one path, and name statements that exist', () => {
+    const sids = new Set([world.guard.managedPolicy, world.guard.boundary, ...world.guard.scps, world.vaultAccessPolicy]
+      .flatMap((doc) => doc.Statement.map((s: any) => s.Sid)));
+    for (const attack of attackPaths(world)) {
+      expect([attack.name, attack.brokenBy.filter((sid) => !sids.has(sid))]).toEqual([attack.name, []]);
+    }
+  });
+
+  test('are each listed in the README threat model with the statements that break them', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    for (const attack of attackPaths(world)) {
+      for (const sid of attack.brokenBy) {
+        expect([attack.name, readme.includes(sid)]).toEqual([attack.name, true]);
+      }
+    }
+  });
+});
