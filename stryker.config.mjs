@@ -28,7 +28,7 @@ export default {
     enableFindRelatedTests: true,
   },
   checkers: process.env.MUTATION_TYPECHECK === '0' ? [] : ['typescript'],
-  tsconfigFile: 'test/tsconfig.json',
+  tsconfigFile: 'test/mutation/tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: mod.mutate,
   coverageAnalysis: 'perTest',

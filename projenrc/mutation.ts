@@ -1,4 +1,4 @@
-import { awscdk } from 'projen';
+import { JsonFile, awscdk } from 'projen';
 
 /**
  * Mutation testing as a standing measure (StrykerJS).
@@ -16,6 +16,15 @@ export function configureMutationTesting(project: awscdk.AwsCdkConstructLibrary)
     `@stryker-mutator/jest-runner@${version}`,
     `@stryker-mutator/typescript-checker@${version}`,
   );
+  // Stryker's TypeScript checker needs every mutated file in the project itself (not reached
+  // through an import), so it watches them: the test project plus src/ and lambda/.
+  new JsonFile(project, 'test/mutation/tsconfig.json', {
+    obj: {
+      extends: '../tsconfig.json',
+      include: ['../**/*.ts', '../../src/**/*.ts', '../../lambda/**/*.ts'],
+      exclude: ['node_modules'],
+    },
+  });
   project.gitignore.exclude('/reports/', '/.stryker-tmp/');
   project.npmignore?.exclude('/reports/', '/.stryker-tmp/', '/stryker.config.mjs', '/test/mutation/');
   project.addTask('mutate', {

@@ -7,7 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Capture, ConsistentSnapshotJob, Retention, SnapshotStep } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import {
-  EXECUTION_ID, Run, Stub, allStates, aslErrors, awsError, execute, healthyStubs, lambdaStep, runCommandStubs,
+  EXECUTION_ID, Run, Stub, allStates, aslErrors, awsError, execute, expectFailureTail, healthyStubs, lambdaStep, runCommandStubs,
 } from './local-execution';
 import { stateMachineDefinition, userFunction } from './support';
 
@@ -133,6 +133,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(only(run, 'CreateSnapshots').filter((c) => c.InstanceSpecification.InstanceId === 'i-0000000000000000b')).toHaveLength(4);
     expectAfterStepsRan(run, 'CreateSnapshots');
     expect(run.error).toEqual({ name: 'Ec2.Ec2Exception', cause: 'The volume vol-1 is in an error state' });
+    expectFailureTail(run);
     expect(run.order).not.toContain('ExpireOldArtefacts');
     expect(only(run, 'ReportFailure')[0]).toMatchObject({ outcome: 'FAILED' });
     expect(only(run, 'NotifyFailure')[0].Message).toMatchObject({ error: { Error: 'Ec2.Ec2Exception' } });
@@ -146,6 +147,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(run.order).not.toContain('CreateSnapshots');
     expectAfterStepsRan(run, 'Before1');
     expect(run.error).toEqual({ name: 'DatabaseBusy', cause: 'cannot enter hot backup mode' });
+    expectFailureTail(run);
     // no pause happened: the failure report carries no pause window
     expect(only(run, 'ReportFailure')[0].pause).toEqual({});
   });
@@ -157,6 +159,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(only(run, 'Before1')).toHaveLength(2);
     expectAfterStepsRan(run, 'Before1');
     expect(run.error?.name).toEqual('States.Timeout');
+    expectFailureTail(run);
   }, 20_000);
 
   test('a timing-out Run Command step is cancelled and still runs every after step', async () => {
@@ -171,6 +174,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(run.order).not.toContain('CreateSnapshots');
     expectAfterStepsRan(run, 'Before2.CancelCommand');
     expect(run.error?.name).toEqual('SnapshotStep.Timeout');
+    expectFailureTail(run);
   });
 
   test('a Run Command that fails on an instance fails its step and runs every after step', async () => {
@@ -179,6 +183,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     }));
     expectAfterStepsRan(run, 'Before2.ListCommands');
     expect(run.error?.name).toEqual('SnapshotStep.CommandFailed');
+    expectFailureTail(run);
   });
 
   test('a failing after step does not stop the other after steps, and fails the run', async () => {
@@ -187,6 +192,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(only(run, 'After2.SendCommand')).toHaveLength(3); // two retries
     expect(only(run, 'After1')).toHaveLength(1);
     expect(run.error?.name).toEqual('SnapshotJob.AfterStepFailed');
+    expectFailureTail(run);
     expect(run.error?.cause).toContain('Ssm.InvalidInstanceIdException');
     expect(run.order).not.toContain('ExpireOldArtefacts');
   });
@@ -197,11 +203,13 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     }));
     expect(run.order).toEqual(['ListRunningExecutions', 'ReportFailure', 'NotifyFailure']);
     expect(run.error?.name).toEqual('SnapshotJob.AlreadyRunning');
+    expectFailureTail(run);
   });
 
   test('another run that is listed before this one is seen counts as running', async () => {
     const run = await execute(definition, stubs({ ListRunningExecutions: () => ({ Executions: [{ ExecutionArn: 'other' }] }) }));
     expect(run.error?.name).toEqual('SnapshotJob.AlreadyRunning');
+    expectFailureTail(run);
     expect(run.order).not.toContain('DescribeInstances');
   });
 
@@ -214,6 +222,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     const run = await execute(definition, stubs({ DescribeInstances: () => ({ Reservations: [] }) }));
     expect(run.order).toEqual(['ListRunningExecutions', 'DescribeInstances', 'ReportFailure', 'NotifyFailure']);
     expect(run.error?.name).toEqual('SnapshotJob.NoInstances');
+    expectFailureTail(run);
   });
 
   test('a snapshot that ends in error fails verification, after the after steps and before retention', async () => {
@@ -222,12 +231,14 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     }));
     expectAfterStepsRan(run, 'CreateSnapshots');
     expect(run.error?.name).toEqual('SnapshotJob.VerificationFailed');
+    expectFailureTail(run);
     expect(run.order).not.toContain('ExpireOldArtefacts');
   });
 
   test('failing retention fails the run (retention that silently stops is a finding)', async () => {
     const run = await execute(definition, stubs({ ExpireOldArtefacts: () => { throw awsError('Error', 'could not expire 1 snapshot(s)'); } }));
     expect(run.error?.name).toEqual('Error');
+    expectFailureTail(run);
     expect(run.order.filter((s) => s === 'ExpireOldArtefacts')).toHaveLength(3);
   });
 
@@ -270,6 +281,7 @@ describe('the AMI variant, executed locally', () => {
     expect(run.order).not.toContain('StartInstance');
     expectAfterStepsRan(run, 'StartAfterFailure');
     expect(run.error).toEqual({ name: 'Ec2.Ec2Exception', cause: 'AMI quota exceeded' });
+    expectFailureTail(run);
   });
 
   test('an instance that does not stop in time is started again', async () => {
@@ -281,5 +293,6 @@ describe('the AMI variant, executed locally', () => {
     expect(only(run, 'StartAfterFailure').length).toBeGreaterThanOrEqual(1);
     expectAfterStepsRan(run, 'StartAfterFailure');
     expect(run.error?.name).toEqual('SnapshotJob.StopTimeout');
+    expectFailureTail(run);
   });
 });
