@@ -6,13 +6,14 @@
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSnapshotsCommand, EC2Client, Snapshot, SnapshotState } from '@aws-sdk/client-ec2';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { mockClient } from 'aws-sdk-client-mock';
 import { definitionOf, execute, Handler, serviceHandlers, ServiceError, World } from './drill-harness';
 import { publish } from '../../lambda/restore-drill-metrics';
 import { select } from '../../lambda/restore-drill-select';
 import { RestoreDrill } from '../../src/restore';
+import { createCheckedApp, createTestStack, synthesizeChecked } from '../support';
 
 // asl-validator ships no types
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -26,14 +27,16 @@ let sweeperDefinition: any;
 let drill: RestoreDrill;
 
 beforeAll(() => {
-  const app = new App();
-  const stack = new Stack(app, 'Drills', { env: { account: '123456789012', region: 'us-east-1' } });
+  // through every gate: the definitions run here are the ones that pass synthesis
+  const app = createCheckedApp();
+  const stack = createTestStack(app, 'Drills');
   drill = new RestoreDrill(stack, 'WeeklyDrill', {
     purpose: 'database-dr',
     schedule: events.Schedule.cron({ weekDay: 'SAT', hour: '3', minute: '0' }),
     validation: ['test -f /data/PG_VERSION'],
     validationTimeout: Duration.minutes(10),
   });
+  synthesizeChecked(app);
   drillDefinition = definitionOf(stack, stack.getLogicalId(drill.stateMachine.node.defaultChild as any));
   sweeperDefinition = definitionOf(stack, stack.getLogicalId(drill.sweeper.node.defaultChild as any));
 });
@@ -143,7 +146,9 @@ describe('executions', () => {
     expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'NoRestorePoint' }));
     expect(result.cause).toBe('no complete snapshot set with tag backup:purpose=database-dr owned by this account');
     expect(world.calls.map((c) => c.state)).not.toContain('LaunchScratchInstance');
-    expect(world.metricData).toHaveLength(1);
+    expect(world.metricData).toEqual([expect.objectContaining({
+      Namespace: 'CdkEbsBackup/RestoreDrill', MetricData: [expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 0 })],
+    })]);
     expect(world.leftovers()).toEqual([]);
   });
 
@@ -167,6 +172,10 @@ describe('executions', () => {
     expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'Ec2.InsufficientVolumeCapacityException' }));
     expect(world.calls.filter((c) => c.state === 'TerminateInstances')).toHaveLength(1);
     expect(world.calls.filter((c) => c.state === 'DeleteVolume').length).toBeGreaterThanOrEqual(1);
+    // the failure tail ran: the failure is recorded before the teardown
+    expect(world.metricData).toEqual([expect.objectContaining({
+      Namespace: 'CdkEbsBackup/RestoreDrill', MetricData: [expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 0 })],
+    })]);
     expect(world.leftovers()).toEqual([]);
   });
 
@@ -179,6 +188,10 @@ describe('executions', () => {
     }));
     expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'DrillTimeout' }));
     expect(world.calls.filter((c) => c.state === 'DescribeAgent')).toHaveLength(40);
+    // the failure tail ran: the failure is recorded before the teardown
+    expect(world.metricData).toEqual([expect.objectContaining({
+      Namespace: 'CdkEbsBackup/RestoreDrill', MetricData: [expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 0 })],
+    })]);
     expect(world.leftovers()).toEqual([]);
   });
 
