@@ -14,6 +14,7 @@ import { publish } from '../../lambda/restore-drill-metrics';
 import { select } from '../../lambda/restore-drill-select';
 import { RestoreDrill } from '../../src/restore';
 import { createCheckedApp, createTestStack, synthesizeChecked } from '../support';
+import { ReplayReport, replayRun, taskStates } from '../support/call-replay';
 
 // asl-validator ships no types
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,6 +26,9 @@ const cloudwatch = mockClient(CloudWatchClient);
 let drillDefinition: any;
 let sweeperDefinition: any;
 let drill: RestoreDrill;
+let template: any;
+let drillId: string;
+let sweeperId: string;
 
 beforeAll(() => {
   // through every gate: the definitions run here are the ones that pass synthesis
@@ -36,9 +40,50 @@ beforeAll(() => {
     validation: ['test -f /data/PG_VERSION'],
     validationTimeout: Duration.minutes(10),
   });
-  synthesizeChecked(app);
-  drillDefinition = definitionOf(stack, stack.getLogicalId(drill.stateMachine.node.defaultChild as any));
-  sweeperDefinition = definitionOf(stack, stack.getLogicalId(drill.sweeper.node.defaultChild as any));
+  template = synthesizeChecked(app).getStackByName(stack.stackName).template;
+  drillId = stack.getLogicalId(drill.stateMachine.node.defaultChild as any);
+  sweeperId = stack.getLogicalId(drill.sweeper.node.defaultChild as any);
+  drillDefinition = definitionOf(stack, drillId);
+  sweeperDefinition = definitionOf(stack, sweeperId);
+});
+
+// Every call a run made is replayed against the role of the state machine that made it
+// (test/support/call-replay): a missing grant or an over-broad deny fails the test that ran it.
+let worlds: World[] = [];
+const replayed = { drill: new Set<string>(), sweeper: new Set<string>() };
+const everTagged = new WeakMap<World, Map<string, Record<string, string>>>();
+function newWorld(): World {
+  const world = new World();
+  worlds.push(world);
+  // remember the tags of every resource the run created, also after teardown removed it
+  const seen = new Map<string, Record<string, string>>();
+  everTagged.set(world, seen);
+  for (const list of [world.instances, world.volumes]) {
+    const push = list.push.bind(list);
+    list.push = (...items) => {
+      items.forEach((i) => seen.set(i.id, i.tags));
+      return push(...items);
+    };
+  }
+  return world;
+}
+afterEach(async () => {
+  for (const world of worlds) {
+    const tags = (id: string) => everTagged.get(world)!.get(id);
+    // a run is of one machine: the sweeper's first call is one the drill does not have
+    const sweeperRun = world.calls.length > 0 && !(world.calls[0].state in taskStates(drillDefinition));
+    const inDrill = sweeperRun ? [] : world.calls;
+    const inSweeper = sweeperRun ? world.calls : [];
+    const reports: Array<[keyof typeof replayed, ReplayReport]> = [
+      ['drill', await replayRun(template, drillId, drillDefinition, inDrill, { tagsOf: tags })],
+      ['sweeper', await replayRun(template, sweeperId, sweeperDefinition, inSweeper, { tagsOf: tags })],
+    ];
+    for (const [machine, report] of reports) {
+      expect(report.denied).toEqual([]);
+      report.replayedStates.forEach((st) => replayed[machine].add(st));
+    }
+  }
+  worlds = [];
 });
 
 beforeEach(() => {
@@ -85,7 +130,7 @@ describe('executions', () => {
         snapshot('snap-b', 'vol-b', '2026-11-21T02:00:02Z'),
       ],
     });
-    const world = new World();
+    const world = newWorld();
 
     // WHEN
     const result = await execute(drillDefinition, serviceHandlers(world, realHandlers()));
@@ -123,7 +168,7 @@ describe('executions', () => {
 
   test('a failed validation fails the drill with its stderr, records the failure and tears down', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
-    const world = new World();
+    const world = newWorld();
     const result = await execute(drillDefinition, serviceHandlers(world, {
       ...realHandlers(),
       GetValidationResult: async () => ({ Status: 'Failed', StandardOutputContent: '', StandardErrorContent: 'test: /data/PG_VERSION: missing' }),
@@ -141,7 +186,7 @@ describe('executions', () => {
   test('a missing snapshot set fails the drill before anything is created, and records the failure', async () => {
     // GIVEN only a set that is still pending
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z', 'pending')] });
-    const world = new World();
+    const world = newWorld();
     const result = await execute(drillDefinition, serviceHandlers(world, realHandlers()));
     expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'NoRestorePoint' }));
     expect(result.cause).toBe('no complete snapshot set with tag backup:purpose=database-dr owned by this account');
@@ -156,7 +201,7 @@ describe('executions', () => {
     ec2.on(DescribeSnapshotsCommand).resolves({
       Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z'), snapshot('snap-b', 'vol-b', '2026-11-21T02:00:01Z')],
     });
-    const world = new World();
+    const world = newWorld();
     let created = 0;
     const result = await execute(drillDefinition, serviceHandlers(world, {
       ...realHandlers(),
@@ -181,7 +226,7 @@ describe('executions', () => {
 
   test('a scratch instance that never comes up times out the polling loop and is still torn down', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
-    const world = new World();
+    const world = newWorld();
     const result = await execute(drillDefinition, serviceHandlers(world, {
       ...realHandlers(),
       DescribeAgent: async () => ({ InstanceInformationList: [] }),
@@ -197,7 +242,7 @@ describe('executions', () => {
 
   test('only what this execution created is torn down', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
-    const world = new World();
+    const world = newWorld();
     world.instances.push({ id: 'i-other-drill', tags: { 'backup:managed-by': 'Drills/WeeklyDrill', 'cdk-ebs-backup:drill-execution': 'drill-0000' }, state: 'running' });
     world.volumes.push({ id: 'vol-production', tags: { App: 'orders' }, state: 'in-use', attachedTo: 'i-prod' });
     await execute(drillDefinition, serviceHandlers(world, realHandlers()));
@@ -206,7 +251,7 @@ describe('executions', () => {
 
   test('a failing teardown fails the execution as TeardownFailed and records it', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
-    const world = new World();
+    const world = newWorld();
     const result = await execute(drillDefinition, serviceHandlers(world, {
       ...realHandlers(),
       TerminateInstances: async () => { throw new ServiceError('Ec2.UnauthorizedOperation', 'denied'); },
@@ -218,7 +263,7 @@ describe('executions', () => {
 
 describe('the sweeper', () => {
   test('removes what the drill left behind, and only that, when no drill is running', async () => {
-    const world = new World();
+    const world = newWorld();
     const mine = { 'backup:managed-by': 'Drills/WeeklyDrill', 'cdk-ebs-backup:drill-execution': 'drill-0007' };
     world.instances.push({ id: 'i-leaked', tags: mine, state: 'running' });
     world.volumes.push({ id: 'vol-leaked', tags: mine, state: 'in-use', attachedTo: 'i-leaked' });
@@ -231,10 +276,17 @@ describe('the sweeper', () => {
   });
 
   test('leaves everything while a drill is running', async () => {
-    const world = new World();
+    const world = newWorld();
     world.runningExecutions = ['drill-0008'];
     world.volumes.push({ id: 'vol-restoring', tags: { 'backup:managed-by': 'Drills/WeeklyDrill' }, state: 'available' });
     expect((await execute(sweeperDefinition, serviceHandlers(world))).status).toBe('SUCCEEDED');
     expect(world.leftovers()).toEqual(['vol-restoring']);
+  });
+});
+
+describe('calls replayed against the roles', () => {
+  test('the runs above replayed every Task state of both state machines', () => {
+    expect(Object.keys(taskStates(drillDefinition)).filter((st) => !replayed.drill.has(st))).toEqual([]);
+    expect(Object.keys(taskStates(sweeperDefinition)).filter((st) => !replayed.sweeper.has(st))).toEqual([]);
   });
 });
