@@ -68,7 +68,9 @@ function newWorld(): World {
   return world;
 }
 afterEach(async () => {
-  for (const world of worlds) {
+  const current = worlds;
+  worlds = [];
+  for (const world of current) {
     const tags = (id: string) => everTagged.get(world)!.get(id);
     // a run is of one machine: the sweeper's first call is one the drill does not have
     const sweeperRun = world.calls.length > 0 && !(world.calls[0].state in taskStates(drillDefinition));
@@ -83,7 +85,6 @@ afterEach(async () => {
       report.replayedStates.forEach((st) => replayed[machine].add(st));
     }
   }
-  worlds = [];
 });
 
 beforeEach(() => {
