@@ -43,5 +43,5 @@ export default {
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   thresholds: { high: 85, low: 75, break: null },
   tempDirName: '.stryker-tmp',
-  ignorePatterns: ['/cdk.out', '/test-reports', '/coverage', '/reports', '/dist', '/lib', '/.jsii', '/bench/results', '*.img'],
+  ignorePatterns: ['/.stryker-tmp*', '/cdk.out', '/test-reports', '/coverage', '/reports', '/dist', '/lib', '/.jsii', '/bench/results', '*.img'],
 };

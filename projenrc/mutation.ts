@@ -25,6 +25,9 @@ export function configureMutationTesting(project: awscdk.AwsCdkConstructLibrary)
       exclude: ['node_modules'],
     },
   });
+  // Stryker's sandboxes are copies of the project: jest in the project must not see them
+  project.jest?.addIgnorePattern('/.stryker-tmp');
+  project.tryFindObjectFile('package.json')?.addOverride('jest.modulePathIgnorePatterns', ['<rootDir>/.stryker-tmp']);
   project.gitignore.exclude('/reports/', '/.stryker-tmp/');
   project.npmignore?.exclude('/reports/', '/.stryker-tmp/', '/stryker.config.mjs', '/test/mutation/');
   project.addTask('mutate', {

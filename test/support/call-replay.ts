@@ -171,7 +171,7 @@ export function authorizationsOf(state: any, call: RecordedCall, world: ReplayWo
 /** The IAM actions `authorizationsOf` models resource by resource; others are checked on `*` only. */
 export const MODELLED_ACTIONS = new Set([
   'ec2:CreateSnapshots', 'ec2:CreateImage', 'ec2:StartInstances', 'ec2:StopInstances', 'ec2:TerminateInstances',
-  'ec2:RunInstances', 'ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ssm:SendCommand',
+  'ec2:RunInstances', 'ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:CreateTags', 'ssm:SendCommand',
   'lambda:InvokeFunction', 'sns:Publish', 'states:ListExecutions', 'cloudwatch:PutMetricData',
   // no resource-level permissions: `*` is what AWS authorizes
   'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeImages', 'ec2:DescribeVolumes',
@@ -256,6 +256,16 @@ export function stateMachineRoleId(template: any, stateMachineLogicalId: string)
   return id;
 }
 
+/**
+ * AWS-owned SSM documents have ARNs without an account (`arn:aws:ssm:us-east-1::document/AWS-RunShellScript`),
+ * which the simulator's resource-type patterns do not accept. The same sentinel account on both
+ * sides, request and policies, keeps the match exactly as strict: `::` matches only `::`.
+ */
+const AWS_OWNED = '000000000000';
+function awsOwnedDocuments<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value).replace(/(arn:aws[a-z-]*:ssm:[a-z0-9-*]*)::document\//g, `$1:${AWS_OWNED}:document/`));
+}
+
 /** The evaluation of one authorized call. */
 export interface ReplayResult extends AuthorizedCall {
   /** `Allowed`, `ExplicitlyDenied` or `ImplicitlyDenied`. */
@@ -266,7 +276,7 @@ const FULL_ACCESS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Acti
 
 /** Evaluate every call with the role's identity policies (in the role's own account, no SCP beyond FullAWSAccess). */
 export async function evaluateCalls(template: any, roleLogicalId: string, calls: AuthorizedCall[]): Promise<ReplayResult[]> {
-  const policies = rolePolicyDocuments(template, roleLogicalId);
+  const policies = awsOwnedDocuments(rolePolicyDocuments(template, roleLogicalId));
   const principal = `arn:aws:iam::${REPLAY_ACCOUNT}:role/${roleLogicalId}`;
   const results: ReplayResult[] = [];
   for (const call of calls) {
@@ -287,7 +297,7 @@ export async function evaluateCalls(template: any, roleLogicalId: string, calls:
       request: {
         principal,
         action: call.action,
-        resource: { resource: call.resource, accountId: REPLAY_ACCOUNT },
+        resource: { resource: awsOwnedDocuments(call.resource), accountId: REPLAY_ACCOUNT },
         contextVariables,
       },
       identityPolicies: policies.map((policy, i) => ({ name: `identity${i}`, policy })),
