@@ -1,5 +1,6 @@
 import { JsonFile, awscdk, javascript } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
+import { configureMutationTesting } from './projenrc/mutation';
 
 /**
  * The peer-dependency floor: 2.262.0.
@@ -85,6 +86,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     jestVersion: '^29',
     updateSnapshot: UpdateSnapshot.NEVER,
+    // a broken testMatch must fail, not pass with zero tests
+    passWithNoTests: false,
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
     jestConfig: {
       testTimeout: 180_000,
@@ -201,5 +204,7 @@ project.tryFindObjectFile('.eslintrc.json')?.addOverride('settings.import/resolv
   './tsconfig.json', './test/tsconfig.json', './lambda/tsconfig.json', './examples/tsconfig.json',
   './bench/tsconfig.json', './build-tools/tsconfig.json',
 ]);
+
+configureMutationTesting(project);
 
 project.synth();

@@ -153,10 +153,18 @@ describe('always on', () => {
     expect(baseline.alarms.length).toBe(alarms.length);
   });
 
-  test('DLM policy errors go to the topic', () => {
-    template.resourcePropertiesCountIs('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ 'source': ['aws.dlm'], 'detail-type': ['DLM Policy State Change'] }),
-    }, 2);
+  test('every DLM policy going into ERROR notifies the baseline topic, one rule per policy', () => {
+    const policyIds = Object.keys(json.Resources).filter((id) => json.Resources[id].Type === 'AWS::DLM::LifecyclePolicy').sort();
+    expect(policyIds).toHaveLength(2); // silver and bronze
+    const rules = resources('AWS::Events::Rule').filter((r) => r.Properties.EventPattern?.source?.[0] === 'aws.dlm');
+    const byPolicy = rules.map((r) => ({
+      pattern: r.Properties.EventPattern,
+      targets: r.Properties.Targets.map((t: any) => t.Arn),
+    })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(byPolicy).toEqual(policyIds.map((id) => ({
+      pattern: { 'source': ['aws.dlm'], 'detail-type': ['DLM Policy State Change'], 'detail': { state: ['ERROR'] }, 'resources': [{ 'Fn::GetAtt': [id, 'Arn'] }] },
+      targets: [stack.resolve(baseline.alarmTopic.topicArn)],
+    })));
   });
 });
 
@@ -197,9 +205,13 @@ describe('end-to-end line-up of tags', () => {
       ? !(bin.Properties.ExcludeResourceTags ?? []).some((t: any) => tags[t.ResourceTagKey] === t.ResourceTagValue)
       : bin.Properties.ResourceTags.some((t: any) => tags[t.ResourceTagKey] === t.ResourceTagValue);
 
+    // What each tier's mechanisms carry, as specific values: the loop below records what it saw,
+    // so a tier that lost a mechanism (or a loop that skipped everything) fails the comparison.
+    const seen: string[] = [];
     for (const tier of baseline.tiers) {
       const d = tier.definition;
       if (d.snapshots) {
+        seen.push(`${tier.name} dlm ${tier.snapshotPurpose} ${d.snapshots.retain.toTagValue()}`);
         const policy = resources('AWS::DLM::LifecyclePolicy').find((p) => tagMap(p.Properties.PolicyDetails.TargetTags)[baseline.tierTagKey] === tier.name);
         expect(tagMap(policy.Properties.PolicyDetails.TargetTags)).toEqual({ [baseline.tierTagKey]: tier.name });
         const schedule = policy.Properties.PolicyDetails.Schedules[0];
@@ -211,6 +223,7 @@ describe('end-to-end line-up of tags', () => {
         expect(binCovers(tags)).toBe(true);
       }
       if (d.backupPlan) {
+        seen.push(`${tier.name} backup ${tier.backupPurpose} ${d.backupPlan.deleteAfter.toDays()}d`);
         // evaluated with AWS Backup's documented selection semantics (test/support/backup-selection.ts)
         const arns = ['arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa1', 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1'];
         const inTier = arns.map((arn) => ({ arn, tags: { [baseline.tierTagKey]: tier.name } }));
@@ -228,6 +241,7 @@ describe('end-to-end line-up of tags', () => {
       }
       if (d.consistentSnapshots) {
         for (const [platform, purpose] of [['windows', tier.windowsPurpose], ['linux', tier.linuxPurpose]]) {
+          seen.push(`${tier.name} ${platform}-window ${purpose} ${d.consistentSnapshots.retain.toTagValue()}`);
           const target = resources('AWS::SSM::MaintenanceWindowTarget').find((t) => JSON.stringify(t.Properties.Targets)
             === JSON.stringify([{ Key: `tag:${baseline.tierTagKey}`, Values: [tier.name] }, { Key: `tag:${baseline.platformTagKey}`, Values: [platform] }]));
           expect(target).toBeDefined();
@@ -238,6 +252,13 @@ describe('end-to-end line-up of tags', () => {
         }
       }
     }
+    expect(seen).toEqual([
+      'gold windows-window gold-vss-snapshots age:3d',
+      'gold linux-window gold-fsfreeze-snapshots age:3d',
+      'gold backup gold-backups 35d',
+      'silver dlm silver-snapshots count:14',
+      'bronze dlm bronze-snapshots count:7',
+    ]);
     // the silver lock locks exactly the purpose its snapshots carry
     expect(baseline.snapshotLocks).toHaveLength(1);
     const lockStatements = resources('AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement).filter((st: any) => st.Action === 'ec2:LockSnapshot');

@@ -88,10 +88,14 @@ describe('DlmDefaultPolicy', () => {
   });
 
   test('one volume and one instance default policy may live side by side, sharing the execution role', () => {
-    new DlmDefaultPolicy(stack, 'Volumes', { purpose: 'safety-net', target: DefaultPolicyTarget.volumes() });
-    new DlmDefaultPolicy(stack, 'Instances', { purpose: 'safety-net', target: DefaultPolicyTarget.instances() });
-    const template = Template.fromJSON(checkedTemplate(stack));
-    template.resourceCountIs('AWS::DLM::LifecyclePolicy', 2);
-    template.resourceCountIs('AWS::IAM::Role', 1);
+    const volumes = new DlmDefaultPolicy(stack, 'Volumes', { purpose: 'safety-net', target: DefaultPolicyTarget.volumes() });
+    const instances = new DlmDefaultPolicy(stack, 'Instances', { purpose: 'safety-net', target: DefaultPolicyTarget.instances() });
+    const t = checkedTemplate(stack);
+    const roles = Object.keys(t.Resources).filter((id) => t.Resources[id].Type === 'AWS::IAM::Role');
+    expect(roles).toEqual([expect.any(String)]);
+    const policies = Object.values<any>(t.Resources).filter((r) => r.Type === 'AWS::DLM::LifecyclePolicy')
+      .map((r) => [r.Properties.DefaultPolicy, r.Properties.ExecutionRoleArn]);
+    expect(policies).toEqual([['VOLUME', { 'Fn::GetAtt': [roles[0], 'Arn'] }], ['INSTANCE', { 'Fn::GetAtt': [roles[0], 'Arn'] }]]);
+    expect(stack.resolve(volumes.executionRole.roleArn)).toEqual(stack.resolve(instances.executionRole.roleArn));
   });
 });

@@ -188,3 +188,17 @@ export async function execute(definition: any, stubs: Record<string, Stub>, opti
     return { calls, order: calls.map((c) => c.state), error: { name: cause?.name ?? 'unknown', cause: cause?.message ?? String(e) } };
   }
 }
+
+/**
+ * A failed run ends in the failure tail: ReportFailure (the FAILED metric) and then NotifyFailure
+ * (the topic), both carrying the error the execution fails with, and nothing after them.
+ */
+export function expectFailureTail(run: Run): void {
+  expect(run.error).toBeDefined();
+  expect(run.order.slice(-2)).toEqual(['ReportFailure', 'NotifyFailure']);
+  expect(run.order.filter((s) => s === 'ReportFailure' || s === 'NotifyFailure' || s === 'ReportSuccess')).toEqual(['ReportFailure', 'NotifyFailure']);
+  const [report, notify] = run.calls.slice(-2).map((c) => c.input);
+  expect(JSON.stringify(report)).toContain('FAILED');
+  const message = typeof notify.Message === 'string' ? JSON.parse(notify.Message) : notify.Message;
+  expect(message.error).toMatchObject({ Error: run.error!.name, Cause: run.error!.cause });
+}

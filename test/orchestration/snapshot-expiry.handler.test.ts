@@ -3,6 +3,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExpiryConfig, expire, handler, readConfig, selectExpired } from '../../lambda/orchestration/snapshot-expiry';
+import { ec2ClientError } from '../support/aws-errors';
 
 const ec2 = mockClient(EC2Client);
 const NOW = new Date('2024-06-30T02:00:00Z');
@@ -123,21 +124,24 @@ describe('expire', () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: RUNS });
     const result = await expire(ec2 as unknown as EC2Client, config({ dryRun: true }), { executionId: CURRENT }, NOW);
     expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
-    expect(result.expired).toHaveLength(4);
+    expect(result.expired).toEqual(['snap-27-root', 'snap-27-data', 'snap-28-root', 'snap-28-data']);
     expect(logs.filter((l) => l.outcome === 'dry-run')).toHaveLength(4);
   });
 
   test('is idempotent: a snapshot already gone counts as expired', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: RUNS });
-    ec2.on(DeleteSnapshotCommand).rejects(Object.assign(new Error('gone'), { name: 'InvalidSnapshot.NotFound' }));
+    // as EC2 answers a DeleteSnapshot of a deleted snapshot: HTTP 400, InvalidSnapshot.NotFound
+    ec2.on(DeleteSnapshotCommand).callsFake((input) => {
+      throw ec2ClientError('InvalidSnapshot.NotFound', `The snapshot '${input.SnapshotId}' does not exist.`);
+    });
     const result = await expire(ec2 as unknown as EC2Client, config(), { executionId: CURRENT }, NOW);
-    expect(result.expired).toHaveLength(4);
+    expect(result).toMatchObject({ expired: ['snap-27-root', 'snap-27-data', 'snap-28-root', 'snap-28-data'], skipped: [] });
   });
 
   test('keeps a snapshot in use by an AMI and says so', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: RUNS });
     ec2.on(DeleteSnapshotCommand).resolves({});
-    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-27-root' }).rejects(Object.assign(new Error('in use'), { name: 'InvalidSnapshot.InUse' }));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-27-root' }).rejects(ec2ClientError('InvalidSnapshot.InUse', 'The snapshot snap-27-root is currently in use by ami-0123456789abcdef0'));
     const result = await expire(ec2 as unknown as EC2Client, config(), { executionId: CURRENT }, NOW);
     expect(result.expired).toEqual(['snap-27-data', 'snap-28-root', 'snap-28-data']);
     expect(result.skipped).toEqual(['snap-27-root']);

@@ -7,9 +7,10 @@ import { Duration } from 'aws-cdk-lib';
 import { Capture, ConsistentSnapshotJob, Retention, SnapshotStep } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import {
-  EXECUTION_ID, Run, Stub, allStates, aslErrors, awsError, execute, healthyStubs, lambdaStep, runCommandStubs,
+  EXECUTION_ID, Run, Stub, allStates, aslErrors, awsError, execute as executeLocally, expectFailureTail, healthyStubs, lambdaStep, runCommandStubs,
 } from './local-execution';
 import { stateMachineDefinition, userFunction } from './support';
+import { replayRun, taskStates } from '../support/call-replay';
 
 const INSTANCES = ['i-0000000000000000a', 'i-0000000000000000b', 'i-0000000000000000c'];
 const AFTER_IN_ORDER = ['After2.SendCommand', 'After1'];
@@ -33,8 +34,40 @@ function synthesizeJob(capture?: Capture): any {
     waitForCompletion: true,
     capture,
   });
-  return stateMachineDefinition(checkedTemplate(stack));
+  const template = checkedTemplate(stack);
+  const definition = stateMachineDefinition(template);
+  const machineId = Object.keys(template.Resources).find((id) => template.Resources[id].Type === 'AWS::StepFunctions::StateMachine')!;
+  synthesized.set(definition, { template, machineId });
+  return definition;
 }
+
+// Every call a run made is replayed against the state machine's synthesized role
+// (test/support/call-replay): a missing grant or an over-broad deny fails the test that ran it.
+// The instances the stubs return are the ones the job selects by tag: App=orders.
+const synthesized = new Map<any, { template: any; machineId: string }>();
+const replayed = new Map<any, Set<string>>();
+let pending: Array<{ definition: any; run: Run }> = [];
+async function execute(definition: any, stubs: Record<string, Stub>): Promise<Run> {
+  const run = await executeLocally(definition, stubs);
+  pending.push({ definition, run });
+  return run;
+}
+afterEach(async () => {
+  const current = pending;
+  pending = [];
+  for (const { definition, run } of current) {
+    const { template, machineId } = synthesized.get(definition)!;
+    const report = await replayRun(template, machineId, definition, run.calls, {
+      tagsOf: (id) => (id.startsWith('i-') ? { App: 'orders' } : undefined),
+    });
+    expect(report.denied).toEqual([]);
+    expect(report.unmodelled).toEqual([]);
+    const seen = replayed.get(definition) ?? new Set<string>();
+    report.replayedStates.forEach((st) => seen.add(st));
+    replayed.set(definition, seen);
+  }
+});
+
 
 function stubs(overrides: Record<string, Stub> = {}): Record<string, Stub> {
   return {
@@ -133,6 +166,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(only(run, 'CreateSnapshots').filter((c) => c.InstanceSpecification.InstanceId === 'i-0000000000000000b')).toHaveLength(4);
     expectAfterStepsRan(run, 'CreateSnapshots');
     expect(run.error).toEqual({ name: 'Ec2.Ec2Exception', cause: 'The volume vol-1 is in an error state' });
+    expectFailureTail(run);
     expect(run.order).not.toContain('ExpireOldArtefacts');
     expect(only(run, 'ReportFailure')[0]).toMatchObject({ outcome: 'FAILED' });
     expect(only(run, 'NotifyFailure')[0].Message).toMatchObject({ error: { Error: 'Ec2.Ec2Exception' } });
@@ -146,6 +180,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(run.order).not.toContain('CreateSnapshots');
     expectAfterStepsRan(run, 'Before1');
     expect(run.error).toEqual({ name: 'DatabaseBusy', cause: 'cannot enter hot backup mode' });
+    expectFailureTail(run);
     // no pause happened: the failure report carries no pause window
     expect(only(run, 'ReportFailure')[0].pause).toEqual({});
   });
@@ -157,6 +192,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(only(run, 'Before1')).toHaveLength(2);
     expectAfterStepsRan(run, 'Before1');
     expect(run.error?.name).toEqual('States.Timeout');
+    expectFailureTail(run);
   }, 20_000);
 
   test('a timing-out Run Command step is cancelled and still runs every after step', async () => {
@@ -171,6 +207,24 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(run.order).not.toContain('CreateSnapshots');
     expectAfterStepsRan(run, 'Before2.CancelCommand');
     expect(run.error?.name).toEqual('SnapshotStep.Timeout');
+    expectFailureTail(run);
+  });
+
+  test('a timing-out after step (the thaw) is cancelled, the other after step still runs, and the run fails', async () => {
+    // GIVEN the thaw command never finishes
+    const run = await execute(definition, stubs({
+      'After2.ListCommands': () => ({ Commands: [{ CommandId: 'cmd-After2', Status: 'InProgress' }] }),
+    }));
+
+    // THEN it was cancelled after its timeout, After1 still ran after it, and the run failed without expiry
+    // every attempt (the after step's retries) is cancelled
+    const attempts = only(run, 'After2.SendCommand').length;
+    expect(attempts).toBe(3);
+    expect(only(run, 'After2.CancelCommand')).toEqual(Array(attempts).fill({ CommandId: 'cmd-After2' }));
+    expect(run.order.indexOf('After1')).toBeGreaterThan(run.order.indexOf('After2.CancelCommand'));
+    expect(run.order).not.toContain('ExpireOldArtefacts');
+    expect(run.error?.name).toEqual('SnapshotJob.AfterStepFailed');
+    expectFailureTail(run);
   });
 
   test('a Run Command that fails on an instance fails its step and runs every after step', async () => {
@@ -179,6 +233,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     }));
     expectAfterStepsRan(run, 'Before2.ListCommands');
     expect(run.error?.name).toEqual('SnapshotStep.CommandFailed');
+    expectFailureTail(run);
   });
 
   test('a failing after step does not stop the other after steps, and fails the run', async () => {
@@ -187,6 +242,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(only(run, 'After2.SendCommand')).toHaveLength(3); // two retries
     expect(only(run, 'After1')).toHaveLength(1);
     expect(run.error?.name).toEqual('SnapshotJob.AfterStepFailed');
+    expectFailureTail(run);
     expect(run.error?.cause).toContain('Ssm.InvalidInstanceIdException');
     expect(run.order).not.toContain('ExpireOldArtefacts');
   });
@@ -197,11 +253,13 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     }));
     expect(run.order).toEqual(['ListRunningExecutions', 'ReportFailure', 'NotifyFailure']);
     expect(run.error?.name).toEqual('SnapshotJob.AlreadyRunning');
+    expectFailureTail(run);
   });
 
   test('another run that is listed before this one is seen counts as running', async () => {
     const run = await execute(definition, stubs({ ListRunningExecutions: () => ({ Executions: [{ ExecutionArn: 'other' }] }) }));
     expect(run.error?.name).toEqual('SnapshotJob.AlreadyRunning');
+    expectFailureTail(run);
     expect(run.order).not.toContain('DescribeInstances');
   });
 
@@ -214,6 +272,7 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     const run = await execute(definition, stubs({ DescribeInstances: () => ({ Reservations: [] }) }));
     expect(run.order).toEqual(['ListRunningExecutions', 'DescribeInstances', 'ReportFailure', 'NotifyFailure']);
     expect(run.error?.name).toEqual('SnapshotJob.NoInstances');
+    expectFailureTail(run);
   });
 
   test('a snapshot that ends in error fails verification, after the after steps and before retention', async () => {
@@ -222,12 +281,14 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     }));
     expectAfterStepsRan(run, 'CreateSnapshots');
     expect(run.error?.name).toEqual('SnapshotJob.VerificationFailed');
+    expectFailureTail(run);
     expect(run.order).not.toContain('ExpireOldArtefacts');
   });
 
   test('failing retention fails the run (retention that silently stops is a finding)', async () => {
     const run = await execute(definition, stubs({ ExpireOldArtefacts: () => { throw awsError('Error', 'could not expire 1 snapshot(s)'); } }));
     expect(run.error?.name).toEqual('Error');
+    expectFailureTail(run);
     expect(run.order.filter((s) => s === 'ExpireOldArtefacts')).toHaveLength(3);
   });
 
@@ -270,6 +331,7 @@ describe('the AMI variant, executed locally', () => {
     expect(run.order).not.toContain('StartInstance');
     expectAfterStepsRan(run, 'StartAfterFailure');
     expect(run.error).toEqual({ name: 'Ec2.Ec2Exception', cause: 'AMI quota exceeded' });
+    expectFailureTail(run);
   });
 
   test('an instance that does not stop in time is started again', async () => {
@@ -281,5 +343,27 @@ describe('the AMI variant, executed locally', () => {
     expect(only(run, 'StartAfterFailure').length).toBeGreaterThanOrEqual(1);
     expectAfterStepsRan(run, 'StartAfterFailure');
     expect(run.error?.name).toEqual('SnapshotJob.StopTimeout');
+    expectFailureTail(run);
+  });
+
+  test('a freeze and a thaw that both time out are both cancelled, no instance is stopped, and the run fails', async () => {
+    const run = await execute(definition, stubs({
+      'Before2.ListCommands': () => ({ Commands: [{ CommandId: 'cmd-Before2', Status: 'InProgress' }] }),
+      'After2.ListCommands': () => ({ Commands: [{ CommandId: 'cmd-After2', Status: 'InProgress' }] }),
+    }));
+    expect(only(run, 'Before2.CancelCommand')).toEqual([{ CommandId: 'cmd-Before2' }]);
+    expect(only(run, 'After2.CancelCommand').length).toBe(only(run, 'After2.SendCommand').length);
+    expect(run.order).not.toContain('StopInstance');
+    expect(run.error?.name).toEqual('SnapshotStep.Timeout');
+    expectFailureTail(run);
+  });
+});
+
+describe('calls replayed against the role', () => {
+  test('the runs above replayed every Task state of both variants', () => {
+    expect(replayed.size).toBe(2);
+    for (const [definition, seen] of replayed) {
+      expect(Object.keys(taskStates(definition)).filter((st) => !seen.has(st))).toEqual([]);
+    }
   });
 });

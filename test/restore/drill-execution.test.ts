@@ -6,13 +6,15 @@
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSnapshotsCommand, EC2Client, Snapshot, SnapshotState } from '@aws-sdk/client-ec2';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { mockClient } from 'aws-sdk-client-mock';
 import { definitionOf, execute, Handler, serviceHandlers, ServiceError, World } from './drill-harness';
 import { publish } from '../../lambda/restore/drill-metrics';
 import { select } from '../../lambda/restore/drill-select';
 import { RestoreDrill } from '../../src/restore';
+import { createCheckedApp, createTestStack, synthesizeChecked } from '../support';
+import { ReplayReport, replayRun, taskStates } from '../support/call-replay';
 
 // asl-validator ships no types
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -24,18 +26,65 @@ const cloudwatch = mockClient(CloudWatchClient);
 let drillDefinition: any;
 let sweeperDefinition: any;
 let drill: RestoreDrill;
+let template: any;
+let drillId: string;
+let sweeperId: string;
 
 beforeAll(() => {
-  const app = new App();
-  const stack = new Stack(app, 'Drills', { env: { account: '123456789012', region: 'us-east-1' } });
+  // through every gate: the definitions run here are the ones that pass synthesis
+  const app = createCheckedApp();
+  const stack = createTestStack(app, 'Drills');
   drill = new RestoreDrill(stack, 'WeeklyDrill', {
     purpose: 'database-dr',
     schedule: events.Schedule.cron({ weekDay: 'SAT', hour: '3', minute: '0' }),
     validation: ['test -f /data/PG_VERSION'],
     validationTimeout: Duration.minutes(10),
   });
-  drillDefinition = definitionOf(stack, stack.getLogicalId(drill.stateMachine.node.defaultChild as any));
-  sweeperDefinition = definitionOf(stack, stack.getLogicalId(drill.sweeper.node.defaultChild as any));
+  template = synthesizeChecked(app).getStackByName(stack.stackName).template;
+  drillId = stack.getLogicalId(drill.stateMachine.node.defaultChild as any);
+  sweeperId = stack.getLogicalId(drill.sweeper.node.defaultChild as any);
+  drillDefinition = definitionOf(stack, drillId);
+  sweeperDefinition = definitionOf(stack, sweeperId);
+});
+
+// Every call a run made is replayed against the role of the state machine that made it
+// (test/support/call-replay): a missing grant or an over-broad deny fails the test that ran it.
+let worlds: World[] = [];
+const replayed = { drill: new Set<string>(), sweeper: new Set<string>() };
+const everTagged = new WeakMap<World, Map<string, Record<string, string>>>();
+function newWorld(): World {
+  const world = new World();
+  worlds.push(world);
+  // remember the tags of every resource the run created, also after teardown removed it
+  const seen = new Map<string, Record<string, string>>();
+  everTagged.set(world, seen);
+  for (const list of [world.instances, world.volumes]) {
+    const push = list.push.bind(list);
+    list.push = (...items) => {
+      items.forEach((i) => seen.set(i.id, i.tags));
+      return push(...items);
+    };
+  }
+  return world;
+}
+afterEach(async () => {
+  const current = worlds;
+  worlds = [];
+  for (const world of current) {
+    const tags = (id: string) => everTagged.get(world)!.get(id);
+    // a run is of one machine: the sweeper's first call is one the drill does not have
+    const sweeperRun = world.calls.length > 0 && !(world.calls[0].state in taskStates(drillDefinition));
+    const inDrill = sweeperRun ? [] : world.calls;
+    const inSweeper = sweeperRun ? world.calls : [];
+    const reports: Array<[keyof typeof replayed, ReplayReport]> = [
+      ['drill', await replayRun(template, drillId, drillDefinition, inDrill, { tagsOf: tags })],
+      ['sweeper', await replayRun(template, sweeperId, sweeperDefinition, inSweeper, { tagsOf: tags })],
+    ];
+    for (const [machine, report] of reports) {
+      expect(report.denied).toEqual([]);
+      report.replayedStates.forEach((st) => replayed[machine].add(st));
+    }
+  }
 });
 
 beforeEach(() => {
@@ -82,7 +131,7 @@ describe('executions', () => {
         snapshot('snap-b', 'vol-b', '2026-11-21T02:00:02Z'),
       ],
     });
-    const world = new World();
+    const world = newWorld();
 
     // WHEN
     const result = await execute(drillDefinition, serviceHandlers(world, realHandlers()));
@@ -120,7 +169,7 @@ describe('executions', () => {
 
   test('a failed validation fails the drill with its stderr, records the failure and tears down', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
-    const world = new World();
+    const world = newWorld();
     const result = await execute(drillDefinition, serviceHandlers(world, {
       ...realHandlers(),
       GetValidationResult: async () => ({ Status: 'Failed', StandardOutputContent: '', StandardErrorContent: 'test: /data/PG_VERSION: missing' }),
@@ -138,12 +187,14 @@ describe('executions', () => {
   test('a missing snapshot set fails the drill before anything is created, and records the failure', async () => {
     // GIVEN only a set that is still pending
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z', 'pending')] });
-    const world = new World();
+    const world = newWorld();
     const result = await execute(drillDefinition, serviceHandlers(world, realHandlers()));
     expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'NoRestorePoint' }));
     expect(result.cause).toBe('no complete snapshot set with tag backup:purpose=database-dr owned by this account');
     expect(world.calls.map((c) => c.state)).not.toContain('LaunchScratchInstance');
-    expect(world.metricData).toHaveLength(1);
+    expect(world.metricData).toEqual([expect.objectContaining({
+      Namespace: 'CdkEbsBackup/RestoreDrill', MetricData: [expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 0 })],
+    })]);
     expect(world.leftovers()).toEqual([]);
   });
 
@@ -151,7 +202,7 @@ describe('executions', () => {
     ec2.on(DescribeSnapshotsCommand).resolves({
       Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z'), snapshot('snap-b', 'vol-b', '2026-11-21T02:00:01Z')],
     });
-    const world = new World();
+    const world = newWorld();
     let created = 0;
     const result = await execute(drillDefinition, serviceHandlers(world, {
       ...realHandlers(),
@@ -167,24 +218,32 @@ describe('executions', () => {
     expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'Ec2.InsufficientVolumeCapacityException' }));
     expect(world.calls.filter((c) => c.state === 'TerminateInstances')).toHaveLength(1);
     expect(world.calls.filter((c) => c.state === 'DeleteVolume').length).toBeGreaterThanOrEqual(1);
+    // the failure tail ran: the failure is recorded before the teardown
+    expect(world.metricData).toEqual([expect.objectContaining({
+      Namespace: 'CdkEbsBackup/RestoreDrill', MetricData: [expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 0 })],
+    })]);
     expect(world.leftovers()).toEqual([]);
   });
 
   test('a scratch instance that never comes up times out the polling loop and is still torn down', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
-    const world = new World();
+    const world = newWorld();
     const result = await execute(drillDefinition, serviceHandlers(world, {
       ...realHandlers(),
       DescribeAgent: async () => ({ InstanceInformationList: [] }),
     }));
     expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'DrillTimeout' }));
     expect(world.calls.filter((c) => c.state === 'DescribeAgent')).toHaveLength(40);
+    // the failure tail ran: the failure is recorded before the teardown
+    expect(world.metricData).toEqual([expect.objectContaining({
+      Namespace: 'CdkEbsBackup/RestoreDrill', MetricData: [expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 0 })],
+    })]);
     expect(world.leftovers()).toEqual([]);
   });
 
   test('only what this execution created is torn down', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
-    const world = new World();
+    const world = newWorld();
     world.instances.push({ id: 'i-other-drill', tags: { 'backup:managed-by': 'Drills/WeeklyDrill', 'backup:drill-execution': 'drill-0000' }, state: 'running' });
     world.volumes.push({ id: 'vol-production', tags: { App: 'orders' }, state: 'in-use', attachedTo: 'i-prod' });
     await execute(drillDefinition, serviceHandlers(world, realHandlers()));
@@ -193,7 +252,7 @@ describe('executions', () => {
 
   test('a failing teardown fails the execution as TeardownFailed and records it', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
-    const world = new World();
+    const world = newWorld();
     const result = await execute(drillDefinition, serviceHandlers(world, {
       ...realHandlers(),
       TerminateInstances: async () => { throw new ServiceError('Ec2.UnauthorizedOperation', 'denied'); },
@@ -205,7 +264,7 @@ describe('executions', () => {
 
 describe('the sweeper', () => {
   test('removes what the drill left behind, and only that, when no drill is running', async () => {
-    const world = new World();
+    const world = newWorld();
     const mine = { 'backup:managed-by': 'Drills/WeeklyDrill', 'backup:drill-execution': 'drill-0007' };
     world.instances.push({ id: 'i-leaked', tags: mine, state: 'running' });
     world.volumes.push({ id: 'vol-leaked', tags: mine, state: 'in-use', attachedTo: 'i-leaked' });
@@ -218,10 +277,17 @@ describe('the sweeper', () => {
   });
 
   test('leaves everything while a drill is running', async () => {
-    const world = new World();
+    const world = newWorld();
     world.runningExecutions = ['drill-0008'];
     world.volumes.push({ id: 'vol-restoring', tags: { 'backup:managed-by': 'Drills/WeeklyDrill' }, state: 'available' });
     expect((await execute(sweeperDefinition, serviceHandlers(world))).status).toBe('SUCCEEDED');
     expect(world.leftovers()).toEqual(['vol-restoring']);
+  });
+});
+
+describe('calls replayed against the roles', () => {
+  test('the runs above replayed every Task state of both state machines', () => {
+    expect(Object.keys(taskStates(drillDefinition)).filter((st) => !replayed.drill.has(st))).toEqual([]);
+    expect(Object.keys(taskStates(sweeperDefinition)).filter((st) => !replayed.sweeper.has(st))).toEqual([]);
   });
 });

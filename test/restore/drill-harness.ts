@@ -27,6 +27,10 @@ export function definitionOf(stack: Stack, logicalId: string): any {
       return (v['Fn::Join'][1] as any[]).map(resolve).join(v['Fn::Join'][0]);
     }
     if (v.Ref) {
+      if (template.Resources[v.Ref]?.Type === 'AWS::StepFunctions::StateMachine') {
+        // Ref of a state machine is its ARN (as test/support/call-replay renders it)
+        return `arn:aws:states:us-east-1:123456789012:stateMachine:${v.Ref}`;
+      }
       return v.Ref === 'AWS::Partition' ? 'aws' : v.Ref.startsWith('AWS::') ? `[${v.Ref}]` : `ref-${v.Ref}`;
     }
     if (v['Fn::GetAtt']) {

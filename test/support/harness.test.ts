@@ -2,7 +2,7 @@ import { CfnResource, Fn } from 'aws-cdk-lib';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
-  checkIamAction, checkTemplateAgainstSchema, checkTemplateIamActions, createCheckedApp, createTestStack, synthesizeChecked,
+  checkConditionKey, checkConditionOperator, checkIamAction, checkTemplateAgainstSchema, checkTemplateIamActions, createCheckedApp, createTestStack, synthesizeChecked,
 } from './index';
 
 describe('schema gate', () => {
@@ -94,6 +94,64 @@ describe('IAM action gate', () => {
       Resources: { P: { Type: 'AWS::Organizations::Policy', Properties: { Content: JSON.stringify({ Statement: [{ Effect: 'Deny', Action: 'ec2:Nope' }] }) } } },
     });
     expect(findings.map((f) => f.message)).toEqual(["'ec2:Nope' is not an action of ec2"]);
+  });
+});
+
+describe('IAM condition gate', () => {
+  test.each([
+    // global keys, against the documented global list (tag keys are any text after the slash)
+    ['aws:ResourceTag/backup:purpose', undefined],
+    ['aws:PrincipalArn', undefined],
+    ['aws:RequestTag/backup:purpose', undefined],
+    ['aws:ResourceTags/backup:purpose', "'aws:ResourceTags/backup:purpose' is not a global condition key"],
+    ['aws:PrincipalArns', "'aws:PrincipalArns' is not a global condition key"],
+    ['aws:ResourceTag/', "'aws:ResourceTag/' is not a global condition key"],
+    // service keys, against that service's keys in the Service Authorization Reference
+    ['ec2:ResourceTag/x', undefined],
+    ['ec2:CreateAction', undefined],
+    ['backup:CopyTargets', undefined],
+    ['ec2:CreateActions', "'ec2:CreateActions' is not a condition key of ec2"],
+    ['backup:CopyTarget', "'backup:CopyTarget' is not a condition key of backup"],
+    ['dlm:CopyTargets', "'dlm:CopyTargets' is not a condition key of dlm"],
+    ['ec3:CreateAction', "condition key 'ec3:CreateAction' names an unknown service 'ec3'"],
+  ])('%s', (conditionKey, expected) => {
+    expect(checkConditionKey(conditionKey)).toEqual(expected);
+  });
+
+  test.each([
+    ['StringEquals', undefined],
+    ['ForAnyValue:StringLikeIfExists', undefined],
+    ['Null', undefined],
+    ['StringEqual', "'StringEqual' is not a condition operator"],
+    ['ForSomeValues:StringEquals', "'ForSomeValues:StringEquals' is not a condition operator"],
+  ])('operator %s', (operator, expected) => {
+    expect(checkConditionOperator(operator)).toEqual(expected);
+  });
+
+  test('a mistyped tag condition in a deny fails synthesis naming the resource, the operator and the key', () => {
+    const app = createCheckedApp({ rules: false });
+    const stack = createTestStack(app);
+    new iam.ManagedPolicy(stack, 'Typo', {
+      statements: [new iam.PolicyStatement({
+        effect: iam.Effect.DENY, actions: ['ec2:DeleteSnapshot'], resources: ['*'],
+        conditions: { StringEquals: { 'aws:ResouceTag/backup:purpose': 'nightly' } },
+      })],
+    });
+    expect(() => synthesizeChecked(app)).toThrow(
+      /iam: Typo[0-9A-F]+ Properties.PolicyDocument.Statement\[0\].Condition.StringEquals: 'aws:ResouceTag\/backup:purpose' is not a global condition key/,
+    );
+  });
+
+  test('finds condition keys in JSON string policies (SCPs) too', () => {
+    const findings = checkTemplateIamActions({
+      Resources: {
+        P: {
+          Type: 'AWS::Organizations::Policy',
+          Properties: { Content: JSON.stringify({ Statement: [{ Effect: 'Deny', Action: 'ec2:DeleteSnapshot', Resource: '*', Condition: { StringNotEquals: { 'ec2:ResourceTagg/x': 'y' } } }] }) },
+        },
+      },
+    });
+    expect(findings.map((f) => f.message)).toEqual(["'ec2:ResourceTagg/x' is not a condition key of ec2"]);
   });
 });
 

@@ -19,7 +19,7 @@ import { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
 import { ScopedCfnGuardValidator } from './scoped-guard';
 
 export { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
-export { checkIamAction, checkTemplateIamActions } from './iam';
+export { checkConditionKey, checkConditionOperator, checkIamAction, checkTemplateIamActions } from './iam';
 
 /** The context every test app and example is synthesized with. */
 export const STRICT_CONTEXT = {

@@ -2,7 +2,7 @@
  * Fixes found by the baseline family: the guard in environment-agnostic stacks, which roles pass
  * the snapshot-lock statement, and a guard nobody is exempt from.
  */
-import { App, CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
@@ -45,14 +45,16 @@ describe('WormSnapshotGuard in an environment-agnostic stack', () => {
   });
 
   test('one per stack: a second in the same agnostic stack is an error, another agnostic stack is fine', () => {
-    const app = new App();
+    const app = createCheckedApp();
     const one = new Stack(app, 'One');
     new BlockPublicSharing(one, 'First', { images: false });
     expect(() => new BlockPublicSharing(one, 'Second', { images: false })).toThrow(
       /One\/Second: BlockPublicSharing must be created once per account and region .*already created at One\/First/,
     );
-    // an agnostic stack may deploy anywhere: nothing is known to clash
-    expect(() => new BlockPublicSharing(new Stack(app, 'Two'), 'First', { images: false })).not.toThrow();
+    // an agnostic stack may deploy anywhere: nothing is known to clash, and both pass every gate
+    const two = new Stack(app, 'Two');
+    expect(() => new BlockPublicSharing(two, 'First', { images: false })).not.toThrow();
+    Template.fromJSON(checkedTemplate(two)).resourceCountIs('AWS::EC2::SnapshotBlockPublicAccess', 1);
   });
 });
 

@@ -180,7 +180,10 @@ describe('WormSnapshotGuard', () => {
     guard.protectKey(kms.Key.fromKeyArn(stack, 'Key2', 'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222'));
     guard.protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
     const statements = denyStatements(Template.fromJSON(checkedTemplate(stack)));
-    expect(statements.DenyNamedKeyDestruction.Resource).toHaveLength(2);
+    expect(statements.DenyNamedKeyDestruction.Resource).toEqual([
+      'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111',
+      'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222',
+    ]);
   });
 
   test('applies the same denies as a permissions boundary under an allow-all ceiling', () => {

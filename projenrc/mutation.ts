@@ -1,0 +1,41 @@
+import { JsonFile, awscdk } from 'projen';
+
+/**
+ * Mutation testing as a standing measure (StrykerJS).
+ *
+ * Stryker 9 is the newest line whose engines accept Node 20, the machine's Node (Stryker 10
+ * requires Node >= 22). `stryker.config.mjs` and `test/mutation/modules.json` say what is
+ * mutated (the security- and data-critical modules) and which tests may kill each module's
+ * mutants; `npx projen mutate [module...]` runs each module incrementally against its committed
+ * `test/mutation/<module>.incremental.json` and prints the score per module.
+ */
+export function configureMutationTesting(project: awscdk.AwsCdkConstructLibrary): void {
+  const version = '9.5.1';
+  project.addDevDeps(
+    `@stryker-mutator/core@${version}`,
+    `@stryker-mutator/jest-runner@${version}`,
+    `@stryker-mutator/typescript-checker@${version}`,
+  );
+  // Stryker's TypeScript checker needs every mutated file in the project itself (not reached
+  // through an import), so it watches them: the test project plus src/ and lambda/.
+  new JsonFile(project, 'test/mutation/tsconfig.json', {
+    obj: {
+      extends: '../tsconfig.json',
+      include: ['../**/*.ts', '../../src/**/*.ts', '../../lambda/**/*.ts'],
+      exclude: ['node_modules'],
+    },
+  });
+  // Stryker's sandboxes are copies of the project: jest in the project must not see them
+  project.jest?.addIgnorePattern('/.stryker-tmp');
+  project.tryFindObjectFile('package.json')?.addOverride('jest.modulePathIgnorePatterns', ['<rootDir>/.stryker-tmp']);
+  project.gitignore.exclude('/reports/', '/.stryker-tmp/');
+  project.npmignore?.exclude('/reports/', '/.stryker-tmp/', '/stryker.config.mjs', '/test/mutation/');
+  project.addTask('mutate', {
+    description: 'Mutation testing (StrykerJS) per module, incremental: only mutants in changed code run again',
+    receiveArgs: true,
+    steps: [
+      { spawn: 'bundle' },
+      { exec: 'ts-node --project build-tools/tsconfig.json build-tools/mutate.ts' },
+    ],
+  });
+}

@@ -1,0 +1,47 @@
+// @ts-check
+// StrykerJS configuration: one module per run (MUTATION_MODULE, set by `npx projen mutate`).
+// Each module mutates its own files, runs only its own tests and keeps its own incremental file
+// in test/mutation/, so a re-run costs only what changed in that module.
+import { readFileSync } from 'node:fs';
+
+const modules = JSON.parse(readFileSync(new URL('./test/mutation/modules.json', import.meta.url), 'utf8'));
+const name = process.env.MUTATION_MODULE ?? 'core';
+const mod = modules[name];
+if (!mod || name === '//') {
+  throw new Error(`MUTATION_MODULE must be one of ${Object.keys(modules).filter((k) => k !== '//').join(', ')}, got '${name}'`);
+}
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  jest: {
+    projectType: 'custom',
+    // projen's jest configuration, restricted to this module's tests
+    config: {
+      ...pkg.jest,
+      testMatch: mod.tests.map((t) => `<rootDir>/${t}`),
+      collectCoverage: false,
+      reporters: ['default'],
+    },
+    enableFindRelatedTests: true,
+  },
+  checkers: process.env.MUTATION_TYPECHECK === '0' ? [] : ['typescript'],
+  tsconfigFile: 'test/mutation/tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: mod.mutate,
+  coverageAnalysis: 'perTest',
+  ignoreStatic: true,
+  incremental: true,
+  incrementalFile: `test/mutation/${name}.incremental.json`,
+  // the machine is shared: one worker unless the caller passes --concurrency
+  concurrency: 1,
+  timeoutMS: 60_000,
+  reporters: ['clear-text', 'progress', 'json', 'html'],
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  thresholds: { high: 85, low: 75, break: null },
+  tempDirName: '.stryker-tmp',
+  ignorePatterns: ['/.stryker-tmp*', '/cdk.out', '/test-reports', '/coverage', '/reports', '/dist', '/lib', '/.jsii', '/bench/results', '*.img'],
+};

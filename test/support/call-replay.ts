@@ -1,0 +1,373 @@
+/**
+ * Calls replayed against roles: every call a local Step Functions run made is turned into the IAM
+ * requests AWS authorizes for it (action, resource ARN, request and resource tags, service
+ * context keys) and evaluated with a real policy evaluator (`@cloud-copilot/iam-simulate`)
+ * against the synthesized role that makes it. A missing grant or an over-broad deny fails.
+ *
+ * What AWS authorizes per API follows the Service Authorization Reference
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html):
+ * `ec2:CreateSnapshots` is authorized on the instance, its volumes and the new snapshots, tags
+ * given on create also need `ec2:CreateTags` with `ec2:CreateAction`
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html),
+ * `ssm:SendCommand` on the document and on each instance, with the instance's tags as
+ * `ssm:resourceTag/...`.
+ */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+
+export const REPLAY_ACCOUNT = '123456789012';
+export const REPLAY_REGION = 'us-east-1';
+
+/** One request AWS authorizes. */
+export interface AuthorizedCall {
+  /** The Task state (or handler) that made the call. */
+  readonly state: string;
+  readonly action: string;
+  readonly resource: string;
+  /** Tags in the request (`aws:RequestTag/*`, `aws:TagKeys`). */
+  readonly requestTags?: Record<string, string>;
+  /** Tags of the resource (`aws:ResourceTag/*`; `ssm:resourceTag/*` for SSM). */
+  readonly resourceTags?: Record<string, string>;
+  /** Service context keys, e.g. `ec2:CreateAction`. */
+  readonly context?: Record<string, string | string[]>;
+}
+
+/** A Task state call recorded by a local run: the state's name and its effective parameters. */
+export interface RecordedCall {
+  readonly state: string;
+  readonly input: any;
+}
+
+/** What the replay knows about the simulated account. */
+export interface ReplayWorld {
+  /** The tags of an EC2 resource by id (instance, volume, snapshot). @default none */
+  readonly tagsOf?: (resourceId: string) => Record<string, string> | undefined;
+  /** The volumes attached to an instance. @default one volume `vol-of-<instance>` */
+  readonly volumesOf?: (instanceId: string) => string[];
+}
+
+const ec2Arn = (type: string, id: string) => ['snapshot', 'image'].includes(type)
+  ? `arn:aws:ec2:${REPLAY_REGION}::${type}/${id}`
+  : `arn:aws:ec2:${REPLAY_REGION}:${REPLAY_ACCOUNT}:${type}/${id}`;
+
+function specTags(specs: any[] | undefined, type: string): Record<string, string> | undefined {
+  const spec = (specs ?? []).find((s) => s.ResourceType === type);
+  return spec ? Object.fromEntries((spec.Tags ?? []).map((t: any) => [t.Key, t.Value])) : undefined;
+}
+
+/** The IAM action of a Task state, or undefined for a state that calls nothing (Pass, Choice...). */
+export function taskAction(state: any): string | undefined {
+  const resource: string = state?.Resource ?? '';
+  const sdk = /^arn:aws[a-z-]*:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)(\.[a-zA-Z]+)?$/.exec(resource);
+  if (sdk) {
+    // the SDK's service name, where it differs from the IAM prefix
+    const prefix = ({ sfn: 'states', cloudwatchlogs: 'logs', eventbridge: 'events' } as Record<string, string>)[sdk[1]] ?? sdk[1];
+    return `${prefix}:${sdk[2][0].toUpperCase()}${sdk[2].slice(1)}`;
+  }
+  if (/^arn:aws[a-z-]*:states:::lambda:invoke/.test(resource) || /^arn:aws[a-z-]*:lambda:/.test(resource)) {
+    return 'lambda:InvokeFunction';
+  }
+  if (/^arn:aws[a-z-]*:states:::sns:publish/.test(resource)) {
+    return 'sns:Publish';
+  }
+  if (/^arn:aws[a-z-]*:states:::states:startExecution/.test(resource)) {
+    return 'states:StartExecution';
+  }
+  return undefined;
+}
+
+/**
+ * The requests AWS authorizes for one Task call. Actions this table does not model fall back to
+ * the action on `*` and are listed by `unmodelled`, so coverage is visible.
+ */
+export function authorizationsOf(state: any, call: RecordedCall, world: ReplayWorld = {}): AuthorizedCall[] {
+  const action = taskAction(state);
+  if (!action) {
+    return [];
+  }
+  const input = call.input ?? {};
+  const tagsOf = (id: string) => world.tagsOf?.(id) ?? {};
+  const on = (resource: string, extra: Partial<AuthorizedCall> = {}): AuthorizedCall => ({ state: call.state, action, resource, ...extra });
+  const tagOnCreate = (createAction: string, types: string[]): AuthorizedCall[] => types.flatMap((type) => {
+    const tags = specTags(input.TagSpecifications, type);
+    return tags ? [
+      { state: call.state, action: 'ec2:CreateTags', resource: ec2Arn(type, '*'), requestTags: tags, context: { 'ec2:CreateAction': createAction } },
+    ] : [];
+  });
+  const instance = (id: string) => on(ec2Arn('instance', id), { resourceTags: tagsOf(id) });
+  switch (action) {
+    case 'ec2:CreateSnapshots': {
+      const id = input.InstanceSpecification.InstanceId;
+      const requestTags = specTags(input.TagSpecifications, 'snapshot');
+      return [
+        instance(id),
+        ...(world.volumesOf?.(id) ?? [`vol-of-${id}`]).map((v) => on(ec2Arn('volume', v), { resourceTags: tagsOf(v) })),
+        on(ec2Arn('snapshot', '*'), { requestTags, context: { 'ec2:CreateAction': 'CreateSnapshots' } }),
+        ...tagOnCreate('CreateSnapshots', ['snapshot']),
+      ];
+    }
+    case 'ec2:CreateImage': {
+      return [
+        instance(input.InstanceId),
+        on(ec2Arn('image', '*'), { requestTags: specTags(input.TagSpecifications, 'image') }),
+        on(ec2Arn('snapshot', '*'), { requestTags: specTags(input.TagSpecifications, 'snapshot') }),
+        ...tagOnCreate('CreateImage', ['image', 'snapshot']),
+      ];
+    }
+    case 'ec2:StartInstances':
+    case 'ec2:StopInstances':
+    case 'ec2:TerminateInstances':
+      return (input.InstanceIds as string[]).map(instance);
+    case 'ec2:RunInstances': {
+      const out = [
+        on(ec2Arn('instance', '*'), { requestTags: specTags(input.TagSpecifications, 'instance') }),
+        on(ec2Arn('volume', '*'), { requestTags: specTags(input.TagSpecifications, 'volume') }),
+        on(ec2Arn('network-interface', '*')),
+        ...tagOnCreate('RunInstances', ['instance', 'volume']),
+      ];
+      if (input.ImageId) {
+        out.push(on(`arn:aws:ec2:${REPLAY_REGION}::image/${input.ImageId}`));
+      }
+      if (input.LaunchTemplate?.LaunchTemplateId) {
+        out.push(on(ec2Arn('launch-template', input.LaunchTemplate.LaunchTemplateId)));
+      }
+      if (input.SubnetId) {
+        out.push(on(ec2Arn('subnet', input.SubnetId)));
+      }
+      for (const sg of input.SecurityGroupIds ?? []) {
+        out.push(on(ec2Arn('security-group', sg)));
+      }
+      return out;
+    }
+    case 'ec2:CreateVolume':
+      return [
+        on(ec2Arn('volume', '*'), { requestTags: specTags(input.TagSpecifications, 'volume'), context: { 'ec2:CreateAction': 'CreateVolume' } }),
+        ...(input.SnapshotId ? [on(ec2Arn('snapshot', input.SnapshotId), { resourceTags: tagsOf(input.SnapshotId) })] : []),
+        ...tagOnCreate('CreateVolume', ['volume']),
+      ];
+    case 'ec2:AttachVolume':
+      return [instance(input.InstanceId), on(ec2Arn('volume', input.VolumeId), { resourceTags: tagsOf(input.VolumeId) })];
+    case 'ec2:DeleteVolume':
+      return [on(ec2Arn('volume', input.VolumeId), { resourceTags: tagsOf(input.VolumeId) })];
+    case 'ssm:SendCommand': {
+      const name: string = input.DocumentName;
+      const document = name.startsWith('arn:') ? name
+        : name.startsWith('AWS-') ? `arn:aws:ssm:${REPLAY_REGION}::document/${name}`
+          : `arn:aws:ssm:${REPLAY_REGION}:${REPLAY_ACCOUNT}:document/${name}`;
+      return [on(document), ...(input.InstanceIds as string[]).map(instance)];
+    }
+    case 'lambda:InvokeFunction':
+      return [on(state.Parameters?.FunctionName ?? input.FunctionName ?? state.Resource)];
+    case 'sns:Publish':
+      return [on(input.TopicArn ?? state.Parameters?.TopicArn)];
+    case 'states:ListExecutions':
+      return [on(input.StateMachineArn)];
+    case 'cloudwatch:PutMetricData':
+      return [on('*', { context: { 'cloudwatch:namespace': input.Namespace } })];
+    default:
+      return [on('*')];
+  }
+}
+
+/** The IAM actions `authorizationsOf` models resource by resource; others are checked on `*` only. */
+export const MODELLED_ACTIONS = new Set([
+  'ec2:CreateSnapshots', 'ec2:CreateImage', 'ec2:StartInstances', 'ec2:StopInstances', 'ec2:TerminateInstances',
+  'ec2:RunInstances', 'ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:CreateTags', 'ssm:SendCommand',
+  'lambda:InvokeFunction', 'sns:Publish', 'states:ListExecutions', 'cloudwatch:PutMetricData',
+  // no resource-level permissions: `*` is what AWS authorizes
+  'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeImages', 'ec2:DescribeVolumes',
+  'ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation', 'ssm:CancelCommand',
+]);
+
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws', 'AWS::Region': REPLAY_REGION, 'AWS::AccountId': REPLAY_ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com',
+};
+
+/** The ARN a resource of the template gets, by type (the same placeholders the local runs use). */
+export function physicalArn(template: any, logicalId: string): string {
+  switch (template.Resources?.[logicalId]?.Type) {
+    case 'AWS::Lambda::Function': return `arn:aws:lambda:${REPLAY_REGION}:${REPLAY_ACCOUNT}:function:${logicalId}`;
+    case 'AWS::SNS::Topic': return `arn:aws:sns:${REPLAY_REGION}:${REPLAY_ACCOUNT}:${logicalId}`;
+    case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${REPLAY_REGION}:${REPLAY_ACCOUNT}:stateMachine:${logicalId}`;
+    case 'AWS::IAM::Role': return `arn:aws:iam::${REPLAY_ACCOUNT}:role/${logicalId}`;
+    case 'AWS::IAM::ManagedPolicy': return `arn:aws:iam::${REPLAY_ACCOUNT}:policy/${logicalId}`;
+    case 'AWS::KMS::Key': return `arn:aws:kms:${REPLAY_REGION}:${REPLAY_ACCOUNT}:key/${logicalId}`;
+    case 'AWS::SSM::Document': return logicalId;
+    default: return `arn:aws:placeholder:${REPLAY_REGION}:${REPLAY_ACCOUNT}:${logicalId}`;
+  }
+}
+
+/** Resolve the intrinsics of a template value (policy documents) with `physicalArn`. */
+export function resolveTemplateValue(template: any, value: any): any {
+  if (Array.isArray(value)) {
+    return value.map((v) => resolveTemplateValue(template, v));
+  }
+  if (value === null || typeof value !== 'object') {
+    return value;
+  }
+  if (value.Ref !== undefined) {
+    // Ref is the ARN for these types and the physical id (here `ref-<logical id>`) for the others
+    const arnTypes = ['AWS::SNS::Topic', 'AWS::StepFunctions::StateMachine', 'AWS::IAM::ManagedPolicy'];
+    return PSEUDO[value.Ref] ?? (arnTypes.includes(template.Resources?.[value.Ref]?.Type) ? physicalArn(template, value.Ref) : `ref-${value.Ref}`);
+  }
+  if (value['Fn::GetAtt']) {
+    const [id, attr] = value['Fn::GetAtt'];
+    return attr === 'Arn' ? physicalArn(template, id) : `${attr}-${id}`;
+  }
+  if (value['Fn::Join']) {
+    const [sep, parts] = value['Fn::Join'];
+    return resolveTemplateValue(template, parts).join(sep);
+  }
+  if (value['Fn::Select']) {
+    const [index, list] = value['Fn::Select'];
+    return resolveTemplateValue(template, list)[index];
+  }
+  if (value['Fn::Split']) {
+    const [sep, source] = value['Fn::Split'];
+    return String(resolveTemplateValue(template, source)).split(sep);
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveTemplateValue(template, v)]));
+}
+
+/** Every identity policy document of the role `roleLogicalId`: inline, attached policies, managed policies in the template. */
+export function rolePolicyDocuments(template: any, roleLogicalId: string): any[] {
+  const role = template.Resources[roleLogicalId];
+  if (role?.Type !== 'AWS::IAM::Role') {
+    throw new Error(`${roleLogicalId} is not a role of the template`);
+  }
+  const refersToRole = (roles: any[] | undefined) => (roles ?? []).some((r) => r?.Ref === roleLogicalId);
+  const docs: any[] = (role.Properties.Policies ?? []).map((p: any) => p.PolicyDocument);
+  for (const [id, r] of Object.entries<any>(template.Resources)) {
+    if ((r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && refersToRole(r.Properties.Roles)) {
+      docs.push(r.Properties.PolicyDocument);
+    } else if (r.Type === 'AWS::IAM::ManagedPolicy' && (role.Properties.ManagedPolicyArns ?? []).some((a: any) => a?.Ref === id)) {
+      docs.push(r.Properties.PolicyDocument);
+    }
+  }
+  return docs.map((d) => resolveTemplateValue(template, d));
+}
+
+/** The role logical id of a state machine resource. */
+export function stateMachineRoleId(template: any, stateMachineLogicalId: string): string {
+  const roleArn = template.Resources[stateMachineLogicalId].Properties.RoleArn;
+  const id = roleArn?.['Fn::GetAtt']?.[0];
+  if (!id) {
+    throw new Error(`${stateMachineLogicalId} has no role of this template: ${JSON.stringify(roleArn)}`);
+  }
+  return id;
+}
+
+/**
+ * AWS-owned SSM documents have ARNs without an account (`arn:aws:ssm:us-east-1::document/AWS-RunShellScript`),
+ * which the simulator's resource-type patterns do not accept. The same sentinel account on both
+ * sides, request and policies, keeps the match exactly as strict: `::` matches only `::`.
+ */
+const AWS_OWNED = '000000000000';
+function awsOwnedDocuments<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value).replace(/(arn:aws[a-z-]*:ssm:[a-z0-9-*]*)::document\//g, `$1:${AWS_OWNED}:document/`));
+}
+
+/** The evaluation of one authorized call. */
+export interface ReplayResult extends AuthorizedCall {
+  /** `Allowed`, `ExplicitlyDenied` or `ImplicitlyDenied`. */
+  readonly result: string;
+}
+
+const FULL_ACCESS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+
+/** Evaluate every call with the role's identity policies (in the role's own account, no SCP beyond FullAWSAccess). */
+export async function evaluateCalls(template: any, roleLogicalId: string, calls: AuthorizedCall[]): Promise<ReplayResult[]> {
+  const policies = awsOwnedDocuments(rolePolicyDocuments(template, roleLogicalId));
+  const principal = `arn:aws:iam::${REPLAY_ACCOUNT}:role/${roleLogicalId}`;
+  const results: ReplayResult[] = [];
+  for (const call of calls) {
+    const contextVariables: Record<string, string | string[]> = { 'aws:PrincipalArn': principal, 'aws:RequestedRegion': REPLAY_REGION, ...call.context };
+    for (const [k, v] of Object.entries(call.resourceTags ?? {})) {
+      contextVariables[`aws:ResourceTag/${k}`] = v;
+      if (call.action.startsWith('ssm:')) {
+        contextVariables[`ssm:resourceTag/${k}`] = v;
+      }
+    }
+    if (call.requestTags) {
+      for (const [k, v] of Object.entries(call.requestTags)) {
+        contextVariables[`aws:RequestTag/${k}`] = v;
+      }
+      contextVariables['aws:TagKeys'] = Object.keys(call.requestTags);
+    }
+    const simulation = await runSimulation({
+      request: {
+        principal,
+        action: call.action,
+        resource: { resource: awsOwnedDocuments(call.resource), accountId: REPLAY_ACCOUNT },
+        contextVariables,
+      },
+      identityPolicies: policies.map((policy, i) => ({ name: `identity${i}`, policy })),
+      serviceControlPolicies: [
+        { orgIdentifier: 'r-root', policies: [{ name: 'FullAWSAccess', policy: FULL_ACCESS }] },
+        { orgIdentifier: REPLAY_ACCOUNT, policies: [{ name: 'FullAWSAccess', policy: FULL_ACCESS }] },
+      ],
+      resourceControlPolicies: [],
+    }, {});
+    if (simulation.resultType === 'error') {
+      throw new Error(`simulation error for ${call.action} on ${call.resource}: ${JSON.stringify(simulation.errors)}`);
+    }
+    results.push({ ...call, result: simulation.overallResult });
+  }
+  return results;
+}
+
+/** What a replay of one run covered. */
+export interface ReplayReport {
+  readonly results: ReplayResult[];
+  /** Calls not allowed, as `state: action on resource -> result`. */
+  readonly denied: string[];
+  /** Task states of the definition that the run called. */
+  readonly replayedStates: string[];
+  /** Task states of the definition that the run never called. */
+  readonly notReached: string[];
+  /** Actions called but not modelled resource by resource (checked on `*`). */
+  readonly unmodelled: string[];
+}
+
+/** Every Task state of a definition (at any depth), by name. */
+export function taskStates(definition: any): Record<string, any> {
+  const out: Record<string, any> = {};
+  const visit = (states: Record<string, any>) => {
+    for (const [name, state] of Object.entries<any>(states ?? {})) {
+      if (state.Type === 'Task') {
+        out[name] = state;
+      }
+      for (const branch of state.Branches ?? []) {
+        visit(branch.States);
+      }
+      visit(state.ItemProcessor?.States ?? state.Iterator?.States);
+    }
+  };
+  visit(definition.States);
+  return out;
+}
+
+/**
+ * Replay the Task calls of a local run of `definition` against the role the state machine
+ * `stateMachineLogicalId` of `template` runs as.
+ */
+export async function replayRun(
+  template: any, stateMachineLogicalId: string, definition: any, calls: RecordedCall[], world: ReplayWorld = {},
+): Promise<ReplayReport> {
+  const tasks = taskStates(definition);
+  const authorized = calls.flatMap((c) => {
+    const state = tasks[c.state];
+    if (!state) {
+      throw new Error(`recorded call of '${c.state}', which is not a Task state of the definition`);
+    }
+    return authorizationsOf(state, c, world);
+  });
+  const results = await evaluateCalls(template, stateMachineRoleId(template, stateMachineLogicalId), authorized);
+  const called = new Set(calls.map((c) => c.state));
+  return {
+    results,
+    denied: results.filter((r) => r.result !== 'Allowed').map((r) => `${r.state}: ${r.action} on ${r.resource} -> ${r.result}`),
+    replayedStates: Object.keys(tasks).filter((s) => called.has(s)).sort(),
+    notReached: Object.keys(tasks).filter((s) => !called.has(s)).sort(),
+    unmodelled: [...new Set(results.map((r) => r.action).filter((a) => !MODELLED_ACTIONS.has(a)))].sort(),
+  };
+}
