@@ -151,6 +151,21 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     expect(run.output.expiry).toEqual({ found: 20, expired: 2, dryRun: false });
   });
 
+  test('instances spread over two DescribeInstances pages are all found, the second page asked with the first page\'s NextToken', async () => {
+    // GIVEN EC2 answers with a NextToken: the first page holds two instances, the second the third
+    const run = await execute(definition, stubs({
+      DescribeInstances: () => ({ Reservations: [{ Instances: [{ InstanceId: INSTANCES[0] }, { InstanceId: INSTANCES[1] }] }], NextToken: 'page-2' }),
+      DescribeMoreInstances: (input) => {
+        expect(input.NextToken).toBe('page-2');
+        return { Reservations: [{ Instances: [{ InstanceId: INSTANCES[2] }] }] };
+      },
+    }));
+    // THEN every instance of both pages is snapshotted once
+    expect(run.error).toBeUndefined();
+    expect(only(run, 'DescribeMoreInstances')).toHaveLength(1);
+    expect(only(run, 'CreateSnapshots').map((c) => c.InstanceSpecification.InstanceId).sort()).toEqual(INSTANCES);
+  });
+
   test('a failing CreateSnapshots still runs every after step, then fails the run', async () => {
     // GIVEN CreateSnapshots of one instance fails every time
     const run = await execute(definition, stubs({
@@ -323,6 +338,18 @@ describe('the AMI variant, executed locally', () => {
     expect(image.TagSpecifications[1].Tags).toContainEqual({ Key: 'backup:execution', Value: EXECUTION_ID });
     expect(image.Name).toMatch(/^orders-db-i-0000000000000000[abc]-run-2024-06-01$/);
     expect(only(run, 'DescribeImages')[0].ImageIds.sort()).toEqual(['ami-a', 'ami-b', 'ami-c']);
+  });
+
+  test('images every instance of both DescribeInstances pages', async () => {
+    const run = await execute(definition, stubs({
+      DescribeInstances: () => ({ Reservations: [{ Instances: [{ InstanceId: INSTANCES[0] }] }], NextToken: 'page-2' }),
+      DescribeMoreInstances: (input) => {
+        expect(input.NextToken).toBe('page-2');
+        return { Reservations: [{ Instances: [{ InstanceId: INSTANCES[1] }, { InstanceId: INSTANCES[2] }] }] };
+      },
+    }));
+    expect(run.error).toBeUndefined();
+    expect(only(run, 'CreateImage').map((c) => c.InstanceId).sort()).toEqual(INSTANCES);
   });
 
   test('a failing CreateImage starts the instance again and still runs every after step', async () => {
