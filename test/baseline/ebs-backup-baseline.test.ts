@@ -253,9 +253,9 @@ describe('end-to-end line-up of tags', () => {
       }
     }
     expect(seen).toEqual([
-      'gold windows-window gold-vss-snapshots age:3d',
-      'gold linux-window gold-fsfreeze-snapshots age:3d',
-      'gold backup gold-backups 35d',
+      'gold backup gold-backup 35d',
+      'gold windows-window gold-vss age:3d',
+      'gold linux-window gold-fsfreeze age:3d',
       'silver dlm silver-snapshots count:14',
       'bronze dlm bronze-snapshots count:7',
     ]);

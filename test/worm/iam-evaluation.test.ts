@@ -41,9 +41,9 @@ const ACTIONS: Array<[string, string, Kind]> = [
   ['ec2:ModifyImageAttribute', IMAGE, 'lifecycle'],
   ['backup:DeleteRecoveryPoint', RECOVERY_POINT, 'lifecycle'],
   ['backup:UpdateRecoveryPointLifecycle', RECOVERY_POINT, 'lifecycle'],
-  ['backup:DeleteBackupVault', VAULT, 'lifecycle'],
-  ['backup:PutBackupVaultAccessPolicy', VAULT, 'lifecycle'],
-  ['backup:DeleteBackupVaultLockConfiguration', VAULT, 'lifecycle'],
+  ['backup:DeleteBackupVault', VAULT, 'guardOnly'], // configuration class: retention roles are not exempt
+  ['backup:PutBackupVaultAccessPolicy', VAULT, 'guardOnly'], // configuration class: retention roles are not exempt
+  ['backup:DeleteBackupVaultLockConfiguration', VAULT, 'guardOnly'], // configuration class: retention roles are not exempt
   ['ec2:LockSnapshot', SNAPSHOT, 'lock'],
   ['ec2:UnlockSnapshot', SNAPSHOT, 'lock'],
   ['rbin:DeleteRule', RULE, 'guardOnly'],
