@@ -8,7 +8,11 @@ const ec2 = mockClient(EC2Client);
 const NOW = new Date('2026-03-01T00:00:00Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
 const CONFIG: ExpiryConfig = {
-  purposeKey: 'backup:purpose', purpose: 'pre-change', managedByKey: 'backup:managed-by', managedBy: 'App/PreChange', retentionKey: 'backup:retention',
+  purposeKey: 'backup:purpose',
+  purpose: 'pre-change',
+  managedByKey: 'backup:managed-by',
+  managedBy: 'App/PreChange',
+  retentionKey: 'backup:retention',
   minRetentionDays: 1,
 };
 const tags = (retention?: string) => [
