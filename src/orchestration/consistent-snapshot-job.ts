@@ -145,6 +145,16 @@ export class ConsistentSnapshotJob extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     this.alarmTopic.grantPublish(this.stateMachine);
+    // The expiry function counts only runs this machine's history records (a planted look-alike
+    // set or a forged executionId expires nothing real). A policy of its own: the machine already
+    // depends on the function, so the function's default policy cannot name the machine.
+    new iam.Policy(this, 'ExpiryReadsOwnHistory', {
+      statements: [new iam.PolicyStatement({
+        sid: 'ListOwnExecutionsOnly',
+        actions: ['states:ListExecutions'],
+        resources: [this.stateMachine.stateMachineArn],
+      })],
+    }).attachToRole(this.expiryFunction.role!);
     guardStateMachine(this.stateMachine, props.instances.tags, keys.purpose);
     if (props.instances.tags && Object.keys(props.instances.tags).length > 0) {
       // Declare what the job protects, so EbsBackupChecks counts these instances as covered.

@@ -26,7 +26,8 @@ export interface PreChangeExpiryProps {
 /**
  * The scheduled job that deregisters pre-change AMIs and deletes pre-change snapshots once
  * their retention tag (`age:<days>d`) has run out; an artefact re-tagged with anything else
- * (`keep`) stays. Its role may delete only artefacts carrying this runbook's purpose and
+ * (`keep`) stays. A retention tag below `expireAfter` is rejected: retention can be lengthened by
+ * re-tagging, never shortened. Its role may delete only artefacts carrying this runbook's purpose and
  * managed-by tags, and is registered with `RetentionRoles` so that the write-once guard
  * exempts exactly it.
  */
@@ -71,6 +72,8 @@ export class PreChangeExpiry extends Construct {
         MANAGED_BY: props.managedBy,
         RETENTION_KEY: props.retentionKey,
         EXPIRE_AFTER_DAYS: props.expireAfter.isUnresolved() ? Token.asString(props.expireAfter.toDays()) : String(props.expireAfter.toDays()),
+        // the floor: a retention tag asking for less is rejected (a re-tag cannot shorten retention)
+        MIN_RETENTION_DAYS: props.expireAfter.isUnresolved() ? Token.asString(props.expireAfter.toDays()) : String(props.expireAfter.toDays()),
       },
       async: {
         alarmDescription: `Expired ${props.purpose} artefacts of ${props.managedBy} may be left: the expiry job failed (see its dead-letter queue and logs)`,

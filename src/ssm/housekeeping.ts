@@ -65,9 +65,27 @@ export const HOUSEKEEPING_EXPRESSIONS = {
     `{% $max([0, $count([$filter($keys($counts), function($k) { $lookup($counts, $k) > ${count} })]) - ${MAX_VOLUMES_PER_RUN}]) %}`,
   /** One volume's snapshots (`$vsnaps`), trimmed to id and start time, with `$page` appended. */
   volumeSnapshots: '{% $append($vsnaps, [$page.{ "id": SnapshotId, "t": $toMillis(StartTime) }]) %}',
-  /** The ids beyond the newest `count` of one volume's `$vsnaps`, oldest first, at most `MAX_DELETES_PER_VOLUME`. */
+  /**
+   * The ids beyond the newest `count` of one volume's `$vsnaps`, oldest first, at most
+   * `MAX_DELETES_PER_VOLUME`, and only those created before `$keepAfter`: the floor.
+   */
   expiredByCount: (count: number) =>
-    `{% ( $old := [$sort($vsnaps, function($l, $r) { $l.t < $r.t })#$i[$i >= ${count}].id]; $e := $reverse($old); [$filter($e, function($x, $i) { $i < ${MAX_DELETES_PER_VOLUME} })] ) %}`,
+    `{% ( $old := [$sort($vsnaps, function($l, $r) { $l.t < $r.t })#$i[$i >= ${count} and t < $keepAfter].id]; $e := $reverse($old); [$filter($e, function($x, $i) { $i < ${MAX_DELETES_PER_VOLUME} })] ) %}`,
+  /**
+   * The start times (ms) of the newest `count` executions of the window that ran (`$starts`, newest
+   * first), with `$page` of `DescribeMaintenanceWindowExecutions` added: SSM's record, which no tag
+   * can forge. Skipped executions made no snapshots.
+   */
+  recentStarts: (count: number) =>
+    `{% ( $s := $append($starts, [$page[Status != 'SKIPPED_OVERLAPPING' and $exists(StartTime)].$toMillis(StartTime)]); [$filter($sort($s, function($l, $r) { $l < $r }), function($v, $i) { $i < ${count} })] ) %}`,
+  /**
+   * The floor of count retention: nothing created since the `count`-th newest recorded execution
+   * started is deleted, so snapshots tagged like the window's after the fact cannot push the real
+   * ones out. SSM keeps 30 days of executions: with fewer recorded, the oldest recorded start;
+   * with none, now (nothing is deleted by count).
+   */
+  keepAfter: (count: number) =>
+    `{% $count($starts) >= ${count} ? $starts[${count} - 1] : ($count($starts) > 0 ? $min($starts) : $slot.now) %}`,
   created: '{% $created + $count($page[$toMillis(StartTime) >= $slot.from and $toMillis(StartTime) < $slot.to]) %}',
   crashConsistent: "{% $crashConsistent + $count($page[$toMillis(StartTime) >= $slot.from and $toMillis(StartTime) < $slot.to and $count(Tags[Key = 'AppConsistent' and $lowercase(Value) = 'true']) = 0]) %}",
   /** Executions are listed from a bounded start (ExecutedAfter): the API documents no order. */
@@ -95,7 +113,9 @@ export interface SnapshotHousekeepingProps {
 /**
  * Expiry and health of the snapshots a maintenance window makes, with no Lambda: an hourly
  * Step Functions state machine (JSONata, AWS SDK integrations) that
- * - deletes the window's snapshots past their retention (DLM cannot: it only expires what it made),
+ * - deletes the window's snapshots past their retention (DLM cannot: it only expires what it made);
+ *   under count retention never one created since the count-th newest execution of the window
+ *   that SSM records, so look-alikes tagged after the fact cannot push the real ones out,
  * - counts the snapshots of the judged hour that lack `AppConsistent=true` (VSS or the freeze fell
  *   back to crash-consistent: the silent failure mode), and the failed window executions,
  * - publishes both as metrics, each with an alarm.
@@ -156,9 +176,28 @@ export class SnapshotHousekeeping extends Construct {
     if (byCount) {
       pageAssign.counts = withPage(HOUSEKEEPING_EXPRESSIONS.volumeCounts);
       expiry = {
+        // the floor first: the window's own executions, as SSM records them
+        DescribeRecentExecutions: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:ssm:describeMaintenanceWindowExecutions',
+          Arguments: `{% $merge([{ "WindowId": "${props.windowId}", "MaxResults": ${EXECUTION_PAGE_SIZE} }, $enext ? { "NextToken": $enext } : {}]) %}`,
+          Assign: {
+            starts: HOUSEKEEPING_EXPRESSIONS.recentStarts(maxCount).replace(/^\{% /, '{% ( $page := $exists($states.result.WindowExecutions) ? $states.result.WindowExecutions : []; ').replace(/ %\}$/, ' ) %}'),
+            enext: nextToken,
+          },
+          Output: '{% {} %}',
+          Retry: retry,
+          Next: 'MoreRecentExecutions',
+        },
+        MoreRecentExecutions: {
+          Type: 'Choice',
+          Choices: [{ Condition: '{% $enext != null %}', Next: 'DescribeRecentExecutions' }],
+          Default: 'SelectVolumes',
+        },
         SelectVolumes: {
           Type: 'Pass',
           Assign: {
+            keepAfter: HOUSEKEEPING_EXPRESSIONS.keepAfter(maxCount),
             volumes: HOUSEKEEPING_EXPRESSIONS.volumesOverCount(maxCount),
             deferred: HOUSEKEEPING_EXPRESSIONS.deferredVolumes(maxCount),
             counts: '{% {} %}',
@@ -252,6 +291,7 @@ export class SnapshotHousekeeping extends Construct {
             deferred: 0,
             deleted: 0,
             notDeleted: 0,
+            ...byCount ? { starts: [], enext: null } : {},
           },
           Next: 'DescribeSnapshots',
         },
@@ -267,7 +307,7 @@ export class SnapshotHousekeeping extends Construct {
         MorePages: {
           Type: 'Choice',
           Choices: [{ Condition: '{% $next != null %}', Next: 'DescribeSnapshots' }],
-          Default: byCount ? 'SelectVolumes' : 'DeleteExpired',
+          Default: byCount ? 'DescribeRecentExecutions' : 'DeleteExpired',
         },
         ...expiry,
         DescribeExecutions: {

@@ -5,13 +5,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
-import { checkLockAgainstRetentions } from './lock-retention';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
 
@@ -147,7 +147,10 @@ export class SnapshotLock extends Construct {
 
   /** The state machine that locks snapshots. */
   public readonly stateMachine: sfn.IStateMachine;
-  /** Its role: exempt it from any deny on `ec2:LockSnapshot`. */
+  /**
+   * Its role: exempt it from any deny on `ec2:LockSnapshot`. It may lock only purpose-tagged
+   * snapshots and only for at least the configured duration: it can lengthen a lock, never shorten it.
+   */
   public readonly role: iam.IRole;
   /** Events that could not start an execution after every retry. */
   public readonly deadLetterQueue: sqs.IQueue;
@@ -188,13 +191,37 @@ export class SnapshotLock extends Construct {
       actions: ['ec2:DescribeSnapshots', 'ec2:DescribeLockedSnapshots'],
       resources: ['*'],
     }));
+    // The role can only lengthen: LockSnapshot also shortens a governance lock (or a compliance
+    // lock in its cool-off), so a rewritten or reused lock job could cut every lock to one day.
+    // ec2:SnapshotLockDuration is the requested LockDuration in days (EBS User Guide, "Control
+    // access to Amazon EBS snapshot lock"); the explicit denies hold even if someone attaches a
+    // broader policy to this role. A request without a duration (ExpirationDate) is denied too.
+    const snapshots = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`;
+    const durationDays = props.mode.duration.toDays();
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'LockPurposeTaggedSnapshotsOnly',
       actions: ['ec2:LockSnapshot'],
-      resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`],
-      conditions: purposes.length > 0
-        ? { StringEquals: { [`aws:ResourceTag/${tagKey}`]: purposes } }
-        : { Null: { [`aws:ResourceTag/${tagKey}`]: 'false' } },
+      resources: [snapshots],
+      conditions: {
+        ...purposes.length > 0
+          ? { StringEquals: { [`aws:ResourceTag/${tagKey}`]: purposes } }
+          : { Null: { [`aws:ResourceTag/${tagKey}`]: 'false' } },
+        NumericGreaterThanEquals: { 'ec2:SnapshotLockDuration': durationDays },
+      },
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'DenyShorterSnapshotLocks',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:LockSnapshot'],
+      resources: ['*'],
+      conditions: { NumericLessThan: { 'ec2:SnapshotLockDuration': durationDays } },
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'DenySnapshotLocksWithoutDuration',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:LockSnapshot'],
+      resources: ['*'],
+      conditions: { Null: { 'ec2:SnapshotLockDuration': 'true' } },
     }));
     acknowledge(role,
       nag('IAM5', 'ec2:DescribeSnapshots and ec2:DescribeLockedSnapshots support no resource-level permissions; ' +
@@ -215,7 +242,7 @@ export class SnapshotLock extends Construct {
         purposeTagKey: tagKey,
         purposes,
         mode: props.mode.mode,
-        durationDays: props.mode.duration.toDays(),
+        durationDays,
         coolOffHours: props.mode.coolOffPeriod?.toHours(),
       }))),
       role,

@@ -261,7 +261,12 @@ describe('end-to-end line-up of tags', () => {
     ]);
     // the silver lock locks exactly the purpose its snapshots carry
     expect(baseline.snapshotLocks).toHaveLength(1);
-    const lockStatements = resources('AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement).filter((st: any) => st.Action === 'ec2:LockSnapshot');
-    expect(lockStatements.map((st: any) => st.Condition)).toEqual([{ StringEquals: { [`aws:ResourceTag/${keys.purpose}`]: ['silver-snapshots'] } }]);
+    const lockStatements = resources('AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => st.Action === 'ec2:LockSnapshot' && st.Effect === 'Allow');
+    // ...and only for at least its configured duration (the role can lengthen a lock, never shorten it)
+    expect(lockStatements.map((st: any) => st.Condition)).toEqual([{
+      StringEquals: { [`aws:ResourceTag/${keys.purpose}`]: ['silver-snapshots'] },
+      NumericGreaterThanEquals: { 'ec2:SnapshotLockDuration': 7 },
+    }]);
   });
 });

@@ -1,6 +1,7 @@
 import { App, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -8,6 +9,7 @@ import { Capture, RetentionRoles, ConsistentSnapshotJob, SnapshotStep, Retention
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { aslErrors } from './local-execution';
 import { stateMachineDefinition, userFunction } from './support';
+import { evaluate } from '../worm/iam-simulation';
 
 /** The top-level transitions of a definition: state -> every state it can go to. */
 function transitions(definition: any): Map<string, string[]> {
@@ -208,6 +210,23 @@ describe('ConsistentSnapshotJob', () => {
         },
       });
       expect(RetentionRoles.roles(stack)).toContain(contractJob.expiryFunction.role);
+    });
+
+    // Issue 16: expiry counts only runs the machine's own history records, so its role reads the
+    // history of this one machine; an executionId naming another machine is denied (see the handler tests).
+    test('the expiry role may list the executions of its own state machine only', async () => {
+      const t = Template.fromJSON(template);
+      const machineId = stack.getLogicalId(contractJob.stateMachine.node.defaultChild as sfn.CfnStateMachine);
+      const expiryRoleId = stack.getLogicalId(contractJob.expiryFunction.role!.node.defaultChild as iam.CfnRole);
+      const [policy] = Object.values<any>(t.findResources('AWS::IAM::Policy', {
+        Properties: { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'ListOwnExecutionsOnly', Action: 'states:ListExecutions' })]) } },
+      }));
+      expect(policy.Properties.Roles).toEqual([{ Ref: expiryRoleId }]);
+      const own = 'arn:aws:states:us-east-1:123456789012:stateMachine:OrdersDbJob';
+      const document = JSON.parse(JSON.stringify(policy.Properties.PolicyDocument).replace(JSON.stringify({ Ref: machineId }), JSON.stringify(own)));
+      const list = (resource: string) => evaluate({ principal: 'arn:aws:iam::123456789012:role/Expiry', action: 'states:ListExecutions', resource }, { identity: [document] });
+      expect(await list(own)).toBe('Allowed');
+      expect(await list('arn:aws:states:us-east-1:123456789012:stateMachine:AttackerMachine')).toBe('ImplicitlyDenied');
     });
 
     test('scopes the state machine role to tagged artefacts and the selected instances', () => {

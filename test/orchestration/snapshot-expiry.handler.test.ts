@@ -1,11 +1,13 @@
 import {
   DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Image, Snapshot,
 } from '@aws-sdk/client-ec2';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ExpiryConfig, expire, handler, readConfig, selectExpired } from '../../lambda/orchestration/snapshot-expiry';
+import { ExpiryConfig, RecordedExecution, expire, handler, readConfig, runsOf, selectExpired } from '../../lambda/orchestration/snapshot-expiry';
 import { ec2ClientError } from '../support/aws-errors';
 
 const ec2 = mockClient(EC2Client);
+const sfn = mockClient(SFNClient);
 const NOW = new Date('2024-06-30T02:00:00Z');
 const CURRENT = 'arn:aws:states:us-east-1:123456789012:execution:Job:run-30';
 
@@ -36,10 +38,23 @@ function snapshot(day: number, volume: string, extra: object = {}): Snapshot {
 
 const RUNS = [27, 28, 29, 30].flatMap((d) => [snapshot(d, 'root'), snapshot(d, 'data')]);
 
+/** The job's state machine's history: runs 27-29 succeeded, 30 (the current one) is running. */
+const executionOf = (day: number, status = 'SUCCEEDED'): RecordedExecution => ({
+  arn: `arn:aws:states:us-east-1:123456789012:execution:Job:run-${day}`,
+  start: new Date(`2024-06-${String(day).padStart(2, '0')}T01:59:00Z`),
+  status,
+});
+const HISTORY = [executionOf(30, 'RUNNING'), executionOf(29), executionOf(28), executionOf(27)];
+const listed = (executions: RecordedExecution[]) => ({
+  executions: executions.map((e) => ({ executionArn: e.arn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Job', name: e.arn.split(':').pop(), status: e.status as never, startDate: e.start })),
+});
+
 let logs: any[];
 
 beforeEach(() => {
   ec2.reset();
+  sfn.reset();
+  sfn.on(ListExecutionsCommand).resolves(listed(HISTORY));
   logs = [];
   jest.spyOn(console, 'log').mockImplementation((line: string) => { logs.push(JSON.parse(line)); });
   jest.spyOn(console, 'error').mockImplementation((line: string) => { logs.push(JSON.parse(line)); });
@@ -81,23 +96,23 @@ describe('selectExpired', () => {
   }));
 
   test('count retention keeps whole runs, the current one always', () => {
-    const { expired } = selectExpired(artefacts(RUNS), config(), CURRENT, NOW);
+    const { expired } = selectExpired(artefacts(RUNS), config(), CURRENT, NOW, runsOf(HISTORY));
     expect(expired.map((a) => a.id)).toEqual(['snap-27-root', 'snap-27-data', 'snap-28-root', 'snap-28-data']);
   });
 
   test('the current run counts even if its snapshots are not listed yet', () => {
-    const { expired } = selectExpired(artefacts(RUNS.filter((s) => !s.SnapshotId!.startsWith('snap-30'))), config(), CURRENT, NOW);
+    const { expired } = selectExpired(artefacts(RUNS.filter((s) => !s.SnapshotId!.startsWith('snap-30'))), config(), CURRENT, NOW, runsOf(HISTORY));
     expect(expired.map((a) => a.id)).toEqual(['snap-27-root', 'snap-27-data', 'snap-28-root', 'snap-28-data']);
   });
 
   test('age retention looks at each snapshot', () => {
-    const { expired } = selectExpired(artefacts(RUNS), config({ retainCount: undefined, retainDays: 2 }), CURRENT, NOW);
+    const { expired } = selectExpired(artefacts(RUNS), config({ retainCount: undefined, retainDays: 2 }), CURRENT, NOW, runsOf(HISTORY));
     expect(expired.map((a) => a.id)).toEqual(['snap-27-root', 'snap-27-data']);
   });
 
   test('never considers pending snapshots or snapshots without an execution tag', () => {
     const list = artefacts([snapshot(1, 'root', { State: 'pending' }), snapshot(2, 'root', { Tags: [] }), ...RUNS]);
-    const { expired, skipped } = selectExpired(list, config(), CURRENT, NOW);
+    const { expired, skipped } = selectExpired(list, config(), CURRENT, NOW, runsOf(HISTORY));
     expect(skipped.map((a) => a.id)).toEqual(['snap-1-root', 'snap-2-root']);
     expect(expired.map((a) => a.id)).not.toContain('snap-1-root');
   });
@@ -190,11 +205,12 @@ describe('expire', () => {
       ImageId: `ami-${day}`,
       CreationDate: `2024-06-${day}T02:00:00.000Z`,
       State: 'available',
-      Tags: [{ Key: 'backup:execution', Value: `run-${day}` }],
+      Tags: [{ Key: 'backup:execution', Value: executionOf(day).arn }],
     });
+    sfn.on(ListExecutionsCommand).resolves(listed([executionOf(29, 'RUNNING'), executionOf(28), executionOf(27)]));
     ec2.on(DescribeImagesCommand).resolves({ Images: [image(27), image(28), image(29)] });
     ec2.on(DeregisterImageCommand).resolves({});
-    const result = await expire(ec2 as unknown as EC2Client, config({ resourceType: 'image' }), { executionId: 'run-29' }, NOW);
+    const result = await expire(ec2 as unknown as EC2Client, config({ resourceType: 'image' }), { executionId: executionOf(29).arn }, NOW);
     expect(ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toMatchObject({ Owners: ['self'] });
     expect(ec2.commandCalls(DeregisterImageCommand).map((c) => c.args[0].input)).toEqual([{ ImageId: 'ami-27', DeleteAssociatedSnapshots: true }]);
     expect(result.expired).toEqual(['ami-27']);
@@ -207,8 +223,53 @@ describe('expire', () => {
       ],
     });
     ec2.on(DeregisterImageCommand).rejects(Object.assign(new Error('x'), { name: 'InvalidAMIID.Unavailable' }));
-    const result = await expire(ec2 as unknown as EC2Client, config({ resourceType: 'image', retainCount: 1 }), { executionId: 'now' }, NOW);
+    // an execution older than the history (Step Functions keeps closed executions 90 days) still counts
+    const result = await expire(ec2 as unknown as EC2Client, config({ resourceType: 'image', retainCount: 1 }), { executionId: CURRENT }, NOW);
     expect(result.expired).toEqual(['ami-1']);
+  });
+
+  // Issue 16 #3: snapshots of the real volumes, tagged after the fact with the job's purpose,
+  // managed-by and execution tags, must not push real runs out of count retention.
+  test('a planted look-alike set deletes nothing real: forged executions are never counted, runs rank by their recorded start', async () => {
+    // history: runs 20-30 (the current one, 30, running); the real artefacts of runs 20-23 are long expired
+    sfn.on(ListExecutionsCommand).resolves(listed([executionOf(30, 'RUNNING'), ...[29, 28, 27, 26, 25, 24, 23, 22, 21, 20].map((d) => executionOf(d))]));
+    const real = [24, 25, 26, 27, 28, 29, 30].flatMap((d) => [snapshot(d, 'root'), snapshot(d, 'data')]);
+    const planted = (id: string, execution: string, minute: number): Snapshot => ({
+      SnapshotId: id, StartTime: new Date(Date.UTC(2024, 5, 30, 1, minute)), State: 'completed', Tags: [{ Key: 'backup:execution', Value: execution }],
+    });
+    const forged = [1, 2, 3, 4, 5, 6].map((k) => planted(`snap-forged-${k}`, `arn:aws:states:us-east-1:123456789012:execution:Job:forged-${k}`, k));
+    // look-alikes claiming old recorded executions, created now: ranked by those executions' start, not by their date
+    const reused = [20, 21, 22, 23].map((d) => planted(`snap-reused-${d}`, executionOf(d).arn, 10 + d - 20));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [...real, ...forged, ...reused] });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+
+    const result = await expire(ec2 as unknown as EC2Client, config({ retainCount: 7 }), { executionId: CURRENT }, NOW);
+
+    const deleted = ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId);
+    expect(deleted.filter((id) => real.some((r) => r.SnapshotId === id))).toEqual([]);
+    expect(deleted.sort()).toEqual(reused.map((r) => r.SnapshotId).sort()); // junk under the job's tags, in runs beyond retention
+    expect(result.skipped).toEqual(forged.map((f) => f.SnapshotId));
+    expect(logs.filter((l) => /look-alike/.test(l.message)).map((l) => l.id)).toEqual(forged.map((f) => f.SnapshotId));
+  });
+
+  test.each([
+    ['an execution the history does not know', 'arn:aws:states:us-east-1:123456789012:execution:Job:forged', 'not a running execution'],
+    ['a finished execution', 'arn:aws:states:us-east-1:123456789012:execution:Job:run-28', 'not a running execution'],
+    ['not an execution ARN', 'run-30', 'not a Step Functions execution ARN'],
+  ])('a forged executionId (%s) is ignored: the run fails and deletes nothing', async (_what, executionId, message) => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: RUNS });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    await expect(expire(ec2 as unknown as EC2Client, config({ retainCount: 1 }), { executionId }, NOW)).rejects.toThrow(message);
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
+  });
+
+  test('an executionId of another state machine fails on the history the role may not read, deleting nothing', async () => {
+    sfn.on(ListExecutionsCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: RUNS });
+    const executionId = 'arn:aws:states:us-east-1:123456789012:execution:AttackerMachine:run';
+    await expect(expire(ec2 as unknown as EC2Client, config({ retainCount: 1 }), { executionId }, NOW)).rejects.toThrow('not authorized');
+    expect(sfn.commandCalls(ListExecutionsCommand)[0].args[0].input.stateMachineArn).toBe('arn:aws:states:us-east-1:123456789012:stateMachine:AttackerMachine');
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
   });
 
   test('rejects an event without the current execution id', async () => {

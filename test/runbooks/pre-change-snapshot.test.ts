@@ -282,6 +282,8 @@ describe('PreChangeSnapshot', () => {
             MANAGED_BY: 'TestStack/PreChange',
             RETENTION_KEY: 'backup:retention',
             EXPIRE_AFTER_DAYS: '14',
+            // the floor: a retention tag below it is rejected by the handler
+            MIN_RETENTION_DAYS: '14',
           },
         },
       });
@@ -370,7 +372,7 @@ describe('PreChangeSnapshot', () => {
   test('expireAfter from a token is not validated and reaches the job as a token', () => {
     new PreChangeSnapshot(stack, 'PreChange', { expireAfter: Duration.days(Token.asNumber(Fn.importValue('PreChangeDays'))) });
     Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ EXPIRE_AFTER_DAYS: { 'Fn::ImportValue': 'PreChangeDays' } }) },
+      Environment: { Variables: Match.objectLike({ EXPIRE_AFTER_DAYS: { 'Fn::ImportValue': 'PreChangeDays' }, MIN_RETENTION_DAYS: { 'Fn::ImportValue': 'PreChangeDays' } }) },
     });
   });
 

@@ -8,7 +8,12 @@ const ec2 = mockClient(EC2Client);
 const NOW = new Date('2026-03-01T00:00:00Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
 const CONFIG: ExpiryConfig = {
-  purposeKey: 'backup:purpose', purpose: 'pre-change', managedByKey: 'backup:managed-by', managedBy: 'App/PreChange', retentionKey: 'backup:retention',
+  purposeKey: 'backup:purpose',
+  purpose: 'pre-change',
+  managedByKey: 'backup:managed-by',
+  managedBy: 'App/PreChange',
+  retentionKey: 'backup:retention',
+  minRetentionDays: 1,
 };
 const tags = (retention?: string) => [
   { Key: 'backup:purpose', Value: 'pre-change' }, { Key: 'backup:managed-by', Value: 'App/PreChange' },
@@ -45,6 +50,34 @@ describe('retention', () => {
     expect(isExpired(new Date(daysAgo(14).getTime() + 1000), tags('age:14d'), CONFIG, NOW)).toBe(false);
     expect(isExpired(undefined, tags('age:14d'), CONFIG, NOW)).toBe(false);
     expect(isExpired(new Date('not a date'), tags('age:14d'), CONFIG, NOW)).toBe(false);
+  });
+});
+
+// Issue 16 #2: the retention tag can be changed by anyone allowed to tag, so the handler takes it
+// only as a lengthening. The construct's own expireAfter (14 days here) is the floor.
+describe('the retention floor', () => {
+  const FLOORED: ExpiryConfig = { ...CONFIG, expireAfterDays: 14, minRetentionDays: 14 };
+
+  test.each([
+    ['age:0d', 14], ['age:1d', 14], ['age:13d', 14], ['age:14d', 14], ['age:30d', 30], ['age', 14], ['keep', undefined],
+  ])('retention tag %p keeps for %p days under a 14-day floor', (tag, days) => {
+    expect(retentionDays(tag, FLOORED)).toBe(days);
+  });
+
+  test('a snapshot and an AMI re-tagged age:0d are not deleted before the configured expireAfter, and the rejection is logged', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [image('ami-retagged', 13, ['snap-behind'], 'age:0d')] });
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snapshot('snap-retagged', 13, 'age:0d'), snapshot('snap-behind', 13, 'age:0d'), snapshot('snap-due', 14, 'age:0d')],
+    });
+    const logged = jest.spyOn(console, 'log');
+    const summary = await expire(new EC2Client({}), FLOORED, NOW);
+    expect(summary.deregisteredImages).toEqual([]);
+    expect(summary.deletedSnapshots).toEqual(['snap-due']); // the floor reached: what the construct would have done anyway
+    expect(summary.kept).toEqual(['ami-retagged', 'snap-retagged', 'snap-behind']);
+    expect(ec2.commandCalls(DeregisterImageCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-due']);
+    const warnings = logged.mock.calls.map((c) => JSON.parse(String(c[0]))).filter((l) => /below the floor/.test(l.message));
+    expect(warnings.map((w) => w.id)).toEqual(['ami-retagged', 'snap-retagged', 'snap-behind', 'snap-due']);
   });
 });
 
@@ -146,6 +179,7 @@ describe('handler', () => {
     MANAGED_BY: 'App/PreChange',
     RETENTION_KEY: 'backup:retention',
     EXPIRE_AFTER_DAYS: '14',
+    MIN_RETENTION_DAYS: '14',
   };
   let saved: NodeJS.ProcessEnv;
   beforeEach(() => {
@@ -157,7 +191,11 @@ describe('handler', () => {
   });
 
   test('reads its configuration from the environment', () => {
-    expect(configFromEnv(env)).toEqual({ ...CONFIG, managedBy: 'App/PreChange', expireAfterDays: 14 });
+    expect(configFromEnv(env)).toEqual({ ...CONFIG, managedBy: 'App/PreChange', expireAfterDays: 14, minRetentionDays: 14 });
+    // fail closed: no floor, no run
+    for (const floor of [undefined, '', '0', 'x', '1.5']) {
+      expect(() => configFromEnv({ ...env, MIN_RETENTION_DAYS: floor })).toThrow(/MIN_RETENTION_DAYS/);
+    }
     expect(configFromEnv({ ...env, EXPIRE_AFTER_DAYS: 'x' }).expireAfterDays).toBeUndefined();
     expect(() => configFromEnv({ ...env, PURPOSE: '' })).toThrow('environment variable PURPOSE is not set');
   });

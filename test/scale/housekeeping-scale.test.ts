@@ -4,9 +4,9 @@
  * them, and Step Functions' 256 KiB limit on every connector result, state input/output and
  * variable (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
  */
-import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
-import { RETENTION_3_DAYS, RETENTION_COUNT_3, runHousekeeping } from '../support/scale/housekeeping';
 import { MAX_DELETES_PER_RUN, MAX_VOLUMES_PER_RUN } from '../../src/ssm/housekeeping';
+import { RETENTION_3_DAYS, RETENTION_COUNT_3, runHousekeeping } from '../support/scale/housekeeping';
+import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
 
 jest.setTimeout(240_000);
 
@@ -51,6 +51,16 @@ describe('window housekeeping at scale', () => {
     for (const times of handled) {
       expect(times.sort()[0] > '2026-11-22').toBe(true);
     }
+  });
+
+  test('count retention: a planted look-alike set deletes no real snapshot (the floor is the window\'s own recorded executions)', async () => {
+    const run = await runHousekeeping({ instances: 1, volumes: 1, days: 5, retention: RETENTION_COUNT_3, lookAlikes: 3 });
+    expect(run.error).toBeUndefined();
+    const left = [...run.account.snapshots.values()].map((x) => x.StartTime).sort();
+    // the 3 newest real snapshots (days 0-2, 10 minutes after their executions) stay, with the 3 look-alikes;
+    // only the real ones beyond the count (days 3 and 4) go
+    expect(left).toHaveLength(6);
+    expect(run.output).toMatchObject({ deleted: 2 });
   });
 
   test('count retention on a small window deletes exactly what is over the count', async () => {

@@ -82,12 +82,43 @@ describe('housekeeping expressions', () => {
     expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.volumesOverCount(3), { counts })).toEqual([]);
     const expiredOf = async (volume: string, count: number) => {
       const vsnaps = await evaluate(HOUSEKEEPING_EXPRESSIONS.volumeSnapshots, { vsnaps: [], page: snapshots.filter((x) => x.VolumeId === volume) });
-      return evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(count), { vsnaps });
+      return evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(count), { vsnaps, keepAfter: NOW_MS });
     };
     expect(await expiredOf('vol-a', 1)).toEqual(['snap-old1', 'snap-a1']);
     expect(await expiredOf('vol-c', 1)).toEqual(['snap-c2']);
     expect(await expiredOf('vol-b', 1)).toEqual(['snap-old2']);
     expect(await expiredOf('vol-a', 3)).toEqual([]);
+  });
+
+  // Issue 16 #3: snapshots of the real volume, tagged after the fact with the window's tags, must
+  // not push the real ones out of count retention. The floor comes from SSM's record of the
+  // window's executions (DescribeMaintenanceWindowExecutions), which no tag can forge.
+  test('count retention: a planted look-alike set deletes nothing real, the floor being the count-th newest recorded execution', async () => {
+    const day = (d: number, h = 4) => Date.UTC(2026, 10, d, h);
+    // a daily window with count(14): executions on Nov 11-25, 04:00; snapshots a few minutes after each start
+    const executions = Array.from({ length: 15 }, (_, i) => ({ WindowExecutionId: `e-${i}`, Status: 'SUCCESS', StartTime: new Date(day(11 + i)).toISOString() }));
+    executions.push({ WindowExecutionId: 'e-skip', Status: 'SKIPPED_OVERLAPPING', StartTime: new Date(day(25, 6)).toISOString() });
+    let starts: number[] = [];
+    for (const page of [executions.slice(0, 7), executions.slice(7)]) {
+      starts = await evaluate(HOUSEKEEPING_EXPRESSIONS.recentStarts(14), { starts, page });
+    }
+    expect(starts).toHaveLength(14);
+    const keepAfter = await evaluate(HOUSEKEEPING_EXPRESSIONS.keepAfter(14), { starts, slot: SLOT });
+    expect(keepAfter).toBe(day(12)); // the 14th newest execution (the skipped one made nothing)
+    const real = Array.from({ length: 15 }, (_, i) => ({ id: `snap-real-${11 + i}`, t: day(11 + i) + 300_000 }));
+    const planted = Array.from({ length: 14 }, (_, i) => ({ id: `snap-planted-${i}`, t: day(25, 10) + i * 60_000 }));
+    const expired = await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(14), { vsnaps: [...real, ...planted], keepAfter });
+    // only the 15th real snapshot, older than the count the window keeps; no real one of the newest 14
+    expect(expired).toEqual(['snap-real-11']);
+  });
+
+  test('count retention floor: fewer recorded executions than the count keeps everything since the oldest; none keeps everything', async () => {
+    const starts = [Date.UTC(2026, 10, 20), Date.UTC(2026, 10, 10)];
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.keepAfter(7), { starts, slot: SLOT })).toBe(Date.UTC(2026, 10, 10));
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.keepAfter(7), { starts: [], slot: SLOT })).toBe(SLOT.now);
+    const vsnaps = [{ id: 'a', t: Date.UTC(2026, 10, 1) }, { id: 'b', t: Date.UTC(2026, 10, 11) }, { id: 'c', t: Date.UTC(2026, 10, 21) }];
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(1), { vsnaps, keepAfter: Date.UTC(2026, 10, 10) })).toEqual(['a']);
+    expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByCount(1), { vsnaps, keepAfter: SLOT.now })).toEqual(['a', 'b']);
   });
 
   test('counts the snapshots of the slot, and those that fell back to crash-consistent', async () => {
@@ -135,6 +166,11 @@ describe('housekeeping state machine', () => {
     expect(definition.States.DescribeSnapshots.Arguments).toContain('"Name":"tag:backup:managed-by","Values":["TestStack/Linux"]');
     expect(definition.States.DescribeSnapshots.Arguments).toContain('"Name":"tag:backup:window-id","Values":["mw-0123456789abcdef0"]');
     expect(definition.States.MorePages.Choices[0].Next).toBe('DescribeSnapshots');
+    // count retention reads the window's recorded executions (all pages) before it selects what to delete
+    expect(definition.States.MorePages.Default).toBe('DescribeRecentExecutions');
+    expect(definition.States.DescribeRecentExecutions.Resource).toBe('arn:aws:states:::aws-sdk:ssm:describeMaintenanceWindowExecutions');
+    expect(definition.States.MoreRecentExecutions.Choices[0].Next).toBe('DescribeRecentExecutions');
+    expect(definition.States.SelectVolumes.Assign.keepAfter).toBe(HOUSEKEEPING_EXPRESSIONS.keepAfter(7));
     expect(definition.States.DeleteExpired.ItemProcessor.States.DeleteVolumeExpired.Items).toBe(HOUSEKEEPING_EXPRESSIONS.expiredByCount(7));
     expect(definition.States.DeleteExpired.ItemProcessor.States.DeleteVolumeExpired.ItemProcessor.States.DeleteSnapshot.Catch[0].Next).toBe('NotDeleted');
     expect(definition.States.PublishMetrics.Arguments.MetricData.map((m: any) => m.MetricName)).toEqual([

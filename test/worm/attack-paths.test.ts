@@ -45,7 +45,7 @@ describe.each(DELIVERY_FORMS)('delivered as %s', (form) => {
 
 describe('the attack paths', () => {
   test('break every catalogued action on at least one path, and name statements that exist', () => {
-    const sids = new Set([world.guard.managedPolicy, world.guard.boundary, ...world.guard.scps, world.vaultAccessPolicy]
+    const sids = new Set([world.guard.managedPolicy, world.guard.boundary, ...world.guard.scps, world.vaultAccessPolicy, world.lockRolePolicy]
       .flatMap((doc) => doc.Statement.map((s: any) => s.Sid)));
     for (const attack of attackPaths(world)) {
       expect([attack.name, attack.brokenBy.filter((sid) => !sids.has(sid))]).toEqual([attack.name, []]);

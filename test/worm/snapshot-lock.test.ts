@@ -4,6 +4,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { SnapshotLock, SnapshotLockMode } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+import { evaluate, render } from './iam-simulation';
 import { runJsonataMachine } from '../support/jsonata-machine';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -175,6 +176,30 @@ describe('SnapshotLock', () => {
       expect(out).toEqual([{ snapshotId: 'snap-01', outcome: 'locked', lockState: 'compliance-cooloff' }]);
     });
 
+    // EBS User Guide, "Control access to Amazon EBS snapshot lock": ec2:SnapshotLockDuration is the
+    // requested lock duration in days. A governance lock (or a compliance lock in its cool-off) can
+    // be shortened by LockSnapshot, so the role may only ask for at least the configured 30 days.
+    test('the role can only lengthen: the job\'s own LockSnapshot is allowed, a shorter or duration-less one denied', async () => {
+      const policy = render(Object.values<any>(template.findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument);
+      const lockAs = (context: Record<string, string>) => evaluate({
+        principal: 'arn:aws:iam::123456789012:role/LockRole',
+        action: 'ec2:LockSnapshot',
+        resource: 'arn:aws:ec2:us-east-1::snapshot/snap-01',
+        tags: { 'backup:purpose': 'database-dr' },
+        context,
+      }, { identity: [policy] });
+      const world = new Ec2World({ 'snap-01': { tags: { 'backup:purpose': 'database-dr' } } });
+      await runJsonataMachine(definition, created('snap-01'), world.stubs(), { startTime: NOW });
+      const requested = world.api('LockSnapshot').map((c) => `${c.args.LockDuration}`);
+      expect(requested).toEqual(['30']);
+      const outcomes = await Promise.all([...requested, '31', '36500', '29', '1', '0']
+        .map(async (days) => [days, await lockAs({ 'ec2:SnapshotLockDuration': days })]));
+      expect(outcomes).toEqual([['30', 'Allowed'], ['31', 'Allowed'], ['36500', 'Allowed'],
+        ['29', 'ExplicitlyDenied'], ['1', 'ExplicitlyDenied'], ['0', 'ExplicitlyDenied']]);
+      // ExpirationDate instead of LockDuration: no duration in the request, denied
+      expect(await lockAs({})).toBe('ExplicitlyDenied');
+    });
+
     test('a redelivered event leaves the snapshot alone (already locked long enough): no second LockSnapshot', async () => {
       const world = new Ec2World({ 'snap-01': { tags: { 'backup:purpose': 'database-dr' } } });
       await runJsonataMachine(definition, created('snap-01'), world.stubs(), { startTime: NOW });
@@ -196,7 +221,8 @@ describe('SnapshotLock', () => {
     test('locks only the tagged snapshots of a multi-volume createSnapshots event; never describes without ids', async () => {
       const world = new Ec2World({ 'snap-a': { tags: {} }, 'snap-b': { tags: { 'backup:purpose': 'database-dr' } }, 'snap-c': { tags: { 'backup:purpose': 'other' } } });
       await runJsonataMachine(definition, event({
-        event: 'createSnapshots', result: 'succeeded',
+        event: 'createSnapshots',
+        result: 'succeeded',
         snapshots: ['snap-a', 'snap-b', 'snap-c'].map((id) => ({ snapshot_id: `arn:aws:ec2::us-east-1:snapshot/${id}` })),
       }), world.stubs(), { startTime: NOW });
       expect(world.api('DescribeLockedSnapshots').map((c) => c.args)).toEqual([{ SnapshotIds: ['snap-b'] }]);

@@ -2,13 +2,30 @@
  * Expire the old artefacts (snapshots or AMIs) of one ConsistentSnapshotJob, which no DLM policy
  * owns. Called by the job's state machine after a successful run.
  *
- * What is deleted is decided only from the function's environment (set by the construct) and the
- * artefacts' own tags, never from the event, and the role may only delete artefacts that carry
- * the job's managed-by tag. Idempotent: an artefact already gone counts as expired.
+ * What is deleted is decided only from the function's environment (set by the construct), the
+ * artefacts' own tags and the state machine's own execution history, never from the event, and
+ * the role may only delete artefacts that carry the job's managed-by tag. Idempotent: an artefact
+ * already gone counts as expired.
+ *
+ * Tags can be planted (snapshots of the real volumes, tagged after the fact with the job's
+ * purpose, managed-by and execution tags) and anyone allowed to invoke the function can pass any
+ * `executionId`. So the function trusts neither: it lists the executions of the job's state
+ * machine (`states:ListExecutions`, which its role may call on that one machine only, so an
+ * `executionId` of another machine fails the run) and
+ * - runs only as part of a RUNNING execution of the machine: a forged `executionId` expires nothing;
+ * - ranks runs by the execution's own start date from that history, not by artefact dates;
+ * - counts only runs the history records, plus runs older than the history (Step Functions keeps
+ *   closed executions 90 days; EC2 sets a snapshot's start time, so nothing can be planted in the
+ *   past). An execution tag the history does not know on an artefact newer than the history is a
+ *   look-alike: never counted, never deleted, logged.
+ * The state machine ARN comes from the execution ARN and is checked by IAM rather than read from
+ * the environment: the machine references the function, so the function cannot reference it back
+ * without a dependency cycle.
  */
 import {
   DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Filter, Tag,
 } from '@aws-sdk/client-ec2';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { log } from '../../shared/log';
 import { withRetry } from '../../shared/retry';
 
@@ -34,8 +51,28 @@ export interface ExpiryConfig {
 
 /** The state machine's input to the function. */
 export interface ExpiryEvent {
-  /** The execution that just created artefacts: never expired. */
+  /**
+   * The execution that just created artefacts: never expired. Used only if the machine's own
+   * history lists it as RUNNING.
+   */
   readonly executionId: string;
+}
+
+/** An execution of the job's state machine, as its history records it. */
+export interface RecordedExecution {
+  readonly arn: string;
+  readonly start: Date;
+  readonly status: string;
+}
+
+/** The job's state machine's executions: its history, which callers cannot write to. */
+export type ExecutionHistory = (stateMachineArn: string) => Promise<RecordedExecution[]>;
+
+/** The runs expiry may count: recorded executions, and the start of the recorded history. */
+export interface Runs {
+  readonly recorded: ReadonlyMap<string, Date>;
+  /** Artefacts created before this are older than the history and counted by their own date. */
+  readonly horizon: Date;
 }
 
 export interface ExpiryResult {
@@ -130,34 +167,70 @@ export async function listArtefacts(ec2: EC2Client, config: ExpiryConfig): Promi
   return out;
 }
 
+/** `arn:aws:states:r:a:execution:Machine:name` -> `arn:aws:states:r:a:stateMachine:Machine`, or undefined. */
+export function stateMachineOf(executionArn: string): string | undefined {
+  const m = /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}):[^:]+$/.exec(executionArn);
+  return m ? `arn:${m[1]}:states:${m[2]}:${m[3]}:stateMachine:${m[4]}` : undefined;
+}
+
+/** Every execution Step Functions still records for the machine, across pages. */
+export function listExecutions(sfn: SFNClient): ExecutionHistory {
+  return async (stateMachineArn) => {
+    const out: RecordedExecution[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await withRetry(() => sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, nextToken })));
+      for (const e of page.executions ?? []) {
+        out.push({ arn: e.executionArn!, start: new Date(e.startDate!), status: e.status! });
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  };
+}
+
+/** The runs expiry may count, from the machine's history. */
+export function runsOf(executions: RecordedExecution[]): Runs {
+  const recorded = new Map(executions.map((e) => [e.arn, e.start] as [string, Date]));
+  const horizon = new Date(Math.min(...executions.map((e) => e.start.getTime())));
+  return { recorded, horizon };
+}
+
 /**
  * Which artefacts retention expires. Count retention counts runs (one run makes a set of
  * artefacts across instances and volumes), so a set is kept or expired whole; age retention
  * looks at each artefact. The current run, artefacts without an execution tag and pending ones
- * are never expired.
+ * are never expired. Under count retention a run is ranked by its execution's recorded start;
+ * an artefact of an execution the history does not know, created after the history begins, is
+ * a look-alike: skipped, never counted.
  */
-export function selectExpired(artefacts: Artefact[], config: ExpiryConfig, currentExecution: string, now: Date): {
-  expired: Artefact[]; skipped: Artefact[];
+export function selectExpired(artefacts: Artefact[], config: ExpiryConfig, currentExecution: string, now: Date, runs: Runs): {
+  expired: Artefact[]; skipped: Artefact[]; lookAlikes: Artefact[];
 } {
-  const skipped = artefacts.filter((a) => !a.execution || a.pending);
-  const eligible = artefacts.filter((a) => a.execution && !a.pending);
+  const lookAlike = (a: Artefact) => !!a.execution && !runs.recorded.has(a.execution) && a.created.getTime() >= runs.horizon.getTime();
+  const lookAlikes = config.retainCount !== undefined ? artefacts.filter(lookAlike) : [];
+  const skipped = artefacts.filter((a) => !a.execution || a.pending || lookAlikes.includes(a));
+  const eligible = artefacts.filter((a) => !skipped.includes(a));
   let expired: Artefact[];
   if (config.retainDays !== undefined) {
     const cutoff = now.getTime() - config.retainDays * 86_400_000;
     expired = eligible.filter((a) => a.execution !== currentExecution && a.created.getTime() < cutoff);
   } else {
-    const runs = new Map<string, Date>();
-    for (const a of artefacts) {
-      if (a.execution && (!runs.has(a.execution) || runs.get(a.execution)! < a.created)) {
-        runs.set(a.execution, a.created);
+    const counted = new Map<string, Date>();
+    for (const a of artefacts.filter((x) => x.execution && !lookAlikes.includes(x))) {
+      const recordedStart = runs.recorded.get(a.execution!);
+      if (recordedStart) {
+        counted.set(a.execution!, recordedStart); // the history's date, which no tag can move
+      } else if (!counted.has(a.execution!) || counted.get(a.execution!)! < a.created) {
+        counted.set(a.execution!, a.created); // older than the history: EC2's creation time
       }
     }
-    runs.set(currentExecution, new Date(8.64e15)); // the current run is always the newest
-    const keep = new Set([...runs.entries()].sort((x, y) => y[1].getTime() - x[1].getTime()).slice(0, config.retainCount!).map(([e]) => e));
+    counted.set(currentExecution, new Date(8.64e15)); // the current run is always the newest
+    const keep = new Set([...counted.entries()].sort((x, y) => y[1].getTime() - x[1].getTime()).slice(0, config.retainCount!).map(([e]) => e));
     expired = eligible.filter((a) => !keep.has(a.execution!));
   }
   expired.sort((x, y) => x.created.getTime() - y.created.getTime());
-  return { expired, skipped };
+  return { expired, skipped, lookAlikes };
 }
 
 /** Delete one artefact; false when AWS says it cannot be deleted now (in use by an AMI, say). */
@@ -183,15 +256,29 @@ export async function deleteArtefact(ec2: EC2Client, config: ExpiryConfig, id: s
   }
 }
 
-export async function expire(ec2: EC2Client, config: ExpiryConfig, event: ExpiryEvent, now = new Date()): Promise<ExpiryResult> {
+export async function expire(ec2: EC2Client, config: ExpiryConfig, event: ExpiryEvent, now = new Date(),
+  history: ExecutionHistory = listExecutions(sfnClient)): Promise<ExpiryResult> {
   if (typeof event?.executionId !== 'string' || event.executionId === '') {
     throw new ExpiryConfigError('event.executionId must be the current execution id');
   }
+  const machine = stateMachineOf(event.executionId);
+  if (!machine) {
+    throw new ExpiryConfigError('event.executionId is not a Step Functions execution ARN');
+  }
+  // the role may list the executions of the job's own machine only: another machine's id fails here
+  const executions = await history(machine);
+  const current = executions.find((e) => e.arn === event.executionId);
+  if (current?.status !== 'RUNNING') {
+    // a forged or stale id: expiry runs only as part of a real, running execution of the job
+    throw new ExpiryConfigError(`event.executionId is not a running execution of ${machine}: nothing expired`);
+  }
   const artefacts = await listArtefacts(ec2, config);
-  const { expired, skipped } = selectExpired(artefacts, config, event.executionId, now);
+  const { expired, skipped, lookAlikes } = selectExpired(artefacts, config, event.executionId, now, runsOf(executions));
   const base = { resourceType: config.resourceType, purpose: config.purpose, dryRun: config.dryRun };
   for (const a of skipped) {
-    log('WARN', a.pending ? 'pending, not considered' : 'no execution tag, not considered', { ...base, id: a.id, outcome: 'skipped' });
+    const why = lookAlikes.includes(a) ? 'execution tag of no recorded execution of the job: a look-alike, never counted nor deleted'
+      : a.pending ? 'pending, not considered' : 'no execution tag, not considered';
+    log('WARN', why, { ...base, id: a.id, execution: a.execution, outcome: 'skipped' });
   }
   const batch = expired.slice(0, config.maxDeletions);
   if (expired.length > batch.length) {
@@ -235,6 +322,7 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, event: Expiry
 }
 
 const client = new EC2Client({});
+const sfnClient = new SFNClient({});
 
 export async function handler(event: ExpiryEvent): Promise<ExpiryResult> {
   return expire(client, readConfig(process.env), event);

@@ -3,6 +3,10 @@
  * snapshots (deleted), each once its retention tag `age:<days>d` has run out. Anything whose
  * retention tag says something else (`keep`, or missing) is kept: the job never deletes on a
  * guess. Snapshots that back an AMI still kept are left alone.
+ *
+ * The retention tag can be changed by anyone allowed to tag, so it can only lengthen: a value
+ * below the construct's own floor (`MIN_RETENTION_DAYS`, its `expireAfter`) is rejected and the
+ * floor applies, so an artefact re-tagged `age:0d` is still kept for the configured `expireAfter`.
  */
 // provided by the Lambda runtime: the bundler leaves @aws-sdk/* out
 // eslint-disable-next-line import/no-extraneous-dependencies
@@ -21,6 +25,8 @@ export interface ExpiryConfig {
   readonly retentionKey: string;
   /** For the retention tag `age` that the construct writes when expireAfter was a token. */
   readonly expireAfterDays?: number;
+  /** The construct's floor: nothing younger is ever deleted, whatever its retention tag says. */
+  readonly minRetentionDays: number;
   readonly dryRun?: boolean;
 }
 
@@ -44,6 +50,11 @@ export function configFromEnv(env: Record<string, string | undefined>): ExpiryCo
     return v;
   };
   const days = Number(env.EXPIRE_AFTER_DAYS);
+  const floor = Number(need('MIN_RETENTION_DAYS'));
+  if (!Number.isInteger(floor) || floor < 1) {
+    // fail closed: without a floor any re-tagged artefact would be deleted at once
+    throw new Error(`environment variable MIN_RETENTION_DAYS must be a whole number of days, at least 1, got '${env.MIN_RETENTION_DAYS}'`);
+  }
   return {
     purposeKey: need('PURPOSE_KEY'),
     purpose: need('PURPOSE'),
@@ -51,16 +62,32 @@ export function configFromEnv(env: Record<string, string | undefined>): ExpiryCo
     managedBy: need('MANAGED_BY'),
     retentionKey: need('RETENTION_KEY'),
     expireAfterDays: Number.isInteger(days) && days > 0 ? days : undefined,
+    minRetentionDays: floor,
   };
 }
 
-/** The days an artefact is kept according to its retention tag, or undefined to keep it for good. */
-export function retentionDays(tag: string | undefined, config: ExpiryConfig): number | undefined {
+/** The days the retention tag asks for (`age` or `age:<days>d`), or undefined to keep for good. */
+function taggedDays(tag: string | undefined, config: ExpiryConfig): number | undefined {
   if (tag === 'age') {
     return config.expireAfterDays;
   }
   const m = /^age:(\d+)d$/.exec(tag ?? '');
   return m ? Number(m[1]) : undefined;
+}
+
+/** True when the retention tag asks for less than the construct's floor (a tampered tag). */
+export function belowFloor(tag: string | undefined, config: ExpiryConfig): boolean {
+  const days = taggedDays(tag, config);
+  return days !== undefined && days < config.minRetentionDays;
+}
+
+/**
+ * The days an artefact is kept according to its retention tag, or undefined to keep it for good.
+ * A value below the floor is rejected: the floor applies.
+ */
+export function retentionDays(tag: string | undefined, config: ExpiryConfig): number | undefined {
+  const days = taggedDays(tag, config);
+  return days === undefined ? undefined : Math.max(days, config.minRetentionDays);
 }
 
 function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
@@ -94,6 +121,12 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
     deregisteredImages: [] as string[], deletedSnapshots: [] as string[], kept: [] as string[], failed: [] as string[], dryRun: !!config.dryRun,
   };
   const fields = { purpose: config.purpose, managedBy: config.managedBy };
+  const checkFloor = (id: string, tags: Tag[] | undefined) => {
+    const tag = tagValue(tags, config.retentionKey);
+    if (belowFloor(tag, config)) {
+      log('WARN', 'retention tag below the floor rejected: the floor applies', { ...fields, id, retention: tag, minRetentionDays: config.minRetentionDays });
+    }
+  };
 
   const images: Image[] = [];
   for await (const page of paginateDescribeImages({ client: ec2 }, { Owners: ['self'], Filters: filters })) {
@@ -104,6 +137,7 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
   for (const image of images) {
     const id = image.ImageId!;
     const snapshots = (image.BlockDeviceMappings ?? []).map((b) => b.Ebs?.SnapshotId).filter((s): s is string => !!s);
+    checkFloor(id, image.Tags);
     if (!isExpired(image.CreationDate ? new Date(image.CreationDate) : undefined, image.Tags, config, now)) {
       snapshots.forEach((s) => inUse.add(s));
       summary.kept.push(id);
@@ -134,6 +168,7 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
   }
   for (const snapshot of snapshots) {
     const id = snapshot.SnapshotId!;
+    checkFloor(id, snapshot.Tags);
     if (inUse.has(id) || !isExpired(snapshot.StartTime, snapshot.Tags, config, now)) {
       summary.kept.push(id);
       continue;

@@ -20,6 +20,11 @@ export { sampleRequest } from './action-matrix';
 export interface Step extends Request {
   /** What the step achieves for the attacker (or the legitimate user), for the report. */
   readonly note?: string;
+  /**
+   * The principal's own identity policies (a job role's), evaluated in every delivery form
+   * alongside the broad allow: what the role denies itself holds whatever else it is granted.
+   */
+  readonly ownPolicies?: readonly any[];
 }
 
 /** A named sequence of calls. */
@@ -83,7 +88,8 @@ export async function evaluatePath(path: Path, form: DeliveryForm, guard: GuardD
   resourcePolicyOf: (resource: string) => any = () => undefined): Promise<PathResult> {
   const results: string[] = [];
   for (const step of path.steps) {
-    results.push(await evaluate(step, policiesFor(form, guard, resourcePolicyOf(step.resource))));
+    const policies = policiesFor(form, guard, resourcePolicyOf(step.resource));
+    results.push(await evaluate(step, { ...policies, identity: [...policies.identity ?? [], ...step.ownPolicies ?? []] }));
   }
   return { path, results };
 }

@@ -97,6 +97,10 @@ export function attackPaths(w: World): Path[] {
     path('issue 15 #4', 'archive protected snapshots (24-72 hours to restore)', ['DenySnapshotArchiving'],
       { principal: a, action: 'ec2:ModifySnapshotTier', resource: r.snapshot, tags }),
 
+    // issue 16 #4: the lock job's own role shortens governance locks (rewritten or reused job)
+    path('issue 16 #4', 'have the lock job shorten a governance lock to one day, then delete when it lapses', ['DenyShorterSnapshotLocks'],
+      { principal: p.lockRole, action: 'ec2:LockSnapshot', resource: r.snapshot, tags, ownPolicies: [w.lockRolePolicy], context: { 'ec2:SnapshotLockDuration': '1' } }),
+
     // 5 and 10. the keys
     path('issue 15 #5', 'rewrite a protected key\'s policy, then schedule its deletion', ['DenyNamedKeyPolicyChanges', 'DenyNamedKeyDestruction'],
       { principal: a, action: 'kms:PutKeyPolicy', resource: r.sourceKey },
@@ -154,7 +158,15 @@ export function legitimatePaths(w: World): Path[] {
     path('retention', 'DLM copies a protected snapshot across regions and shares it as the policy says',
       { principal: p.dlmRole, action: 'ec2:CopySnapshot', resource: r.snapshot, tags },
       { principal: p.dlmRole, action: 'ec2:ModifySnapshotAttribute', resource: r.snapshot, tags, context: { 'ec2:Add/userId': w.foreignAccount } }),
-    path('lock', 'the lock job locks new snapshots', { principal: p.lockRole, action: 'ec2:LockSnapshot', resource: r.snapshot, tags }),
+    path('lock', 'the lock job locks new snapshots for the configured duration, or extends a lock',
+      ...[w.lockDurationDays, 365].map((days): Step => ({
+        principal: p.lockRole,
+        action: 'ec2:LockSnapshot',
+        resource: r.snapshot,
+        tags,
+        ownPolicies: [w.lockRolePolicy],
+        context: { 'ec2:SnapshotLockDuration': `${days}` },
+      }))),
     path('deployment', 'a deployment updates a DLM policy and passes it its role',
       { principal: p.deployer, action: 'iam:PassRole', resource: p.dlmRole, context: { 'iam:PassedToService': 'dlm.amazonaws.com' } },
       { principal: p.deployer, action: 'dlm:UpdateLifecyclePolicy', resource: r.dlmPolicy }),

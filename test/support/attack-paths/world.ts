@@ -63,6 +63,9 @@ export interface World {
     readonly boundaryPolicy: string;
   };
   readonly guard: GuardDocuments;
+  /** The snapshot lock job's role policy, as deployed, and the lock duration it is configured with (days). */
+  readonly lockRolePolicy: any;
+  readonly lockDurationDays: number;
   /** The vault's access policy, as deployed. */
   readonly vaultAccessPolicy: any;
 }
@@ -70,6 +73,7 @@ export interface World {
 const ACCOUNT = '444455556666';
 const REGION = 'eu-central-1';
 const PREFIX = 'ledgerco:';
+const LOCK_DAYS = 3;
 
 export function synthesizeWorld(options: WorldOptions = {}): World {
   const app = createCheckedApp({ context: { [BackupTagging.PREFIX_CONTEXT]: PREFIX } });
@@ -84,7 +88,7 @@ export function synthesizeWorld(options: WorldOptions = {}): World {
       : scope === 'purposeTagged' ? ProtectedResources.purposeTagged() : ProtectedResources.all(),
     sourceKeys: [kms.Key.fromKeyArn(stack, 'VolumeKey', sourceKey)],
     sharingAllowedAccounts: ['121212121212'],
-    snapshotLock: { mode: SnapshotLockMode.governance(Duration.days(3)) },
+    snapshotLock: { mode: SnapshotLockMode.governance(Duration.days(LOCK_DAYS)) },
     recycleBin: { retention: Duration.days(21), lockUnlockDelay: Duration.days(7) },
   });
   const dlm = new iam.Role(stack, 'LedgerDlmRole', { assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com') });
@@ -153,6 +157,9 @@ export function synthesizeWorld(options: WorldOptions = {}): World {
       boundary: docOf(guard.permissionsBoundary),
       scps: scps.map((doc) => render(stack.resolve(doc.toJSON()), roleArns)),
     },
+    lockRolePolicy: render(Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::IAM::Policy'
+      && JSON.stringify(r.Properties.Roles).includes(logicalId(guard.snapshotLock!.role as iam.Role))).Properties.PolicyDocument, roleArns),
+    lockDurationDays: LOCK_DAYS,
     vaultAccessPolicy: render(vaultResource.Properties.AccessPolicy, roleArns),
   };
 }

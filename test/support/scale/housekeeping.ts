@@ -23,6 +23,11 @@ export interface HousekeepingScenario {
   readonly days: number;
   readonly retention: Retention;
   readonly decoys?: number;
+  /**
+   * Look-alikes: snapshots of the first volume made after the newest window execution and tagged
+   * after the fact with every tag of the window's snapshots (issue 16 #3).
+   */
+  readonly lookAlikes?: number;
   /** Simulated API latency per call (ms). */
   readonly latencyMs?: number;
 }
@@ -49,8 +54,12 @@ export function housekeepingDefinition(retention: Retention): any {
 
 export function windowTags(): Record<string, string> {
   return {
-    'backup:purpose': 'orders-db', 'backup:retention': 'age:3d', 'backup:managed-by': 'TestStack/Linux',
-    'backup:window-id': WINDOW_ID, 'AppConsistent': 'true', 'Name': 'orders-db data',
+    'backup:purpose': 'orders-db',
+    'backup:retention': 'age:3d',
+    'backup:managed-by': 'TestStack/Linux',
+    'backup:window-id': WINDOW_ID,
+    'AppConsistent': 'true',
+    'Name': 'orders-db data',
   };
 }
 
@@ -71,6 +80,9 @@ export async function runHousekeeping(s: HousekeepingScenario) {
     const { ['backup:window-id']: _, ...tags } = windowTags();
     account.addSnapshot(++n, { volume: 99_999_000 + k, startTime: new Date(start - 400 * DAY), tags });
   }
+  for (let k = 0; k < (s.lookAlikes ?? 0); k++) {
+    account.addSnapshot(++n, { volume: 0, startTime: new Date(start - 60 * 60_000 + k * 60_000), tags: windowTags() });
+  }
   for (let d = 0; d < 400; d++) {
     account.addWindowExecution(d, WINDOW_ID, new Date(start - 110 * 60_000 - d * DAY), d === 0 ? 'FAILED' : 'SUCCESS');
   }
@@ -87,6 +99,8 @@ export async function runHousekeeping(s: HousekeepingScenario) {
     DescribeVolumeSnapshots: (a: any) => call(() => account.describeSnapshots(a))(),
     DeleteSnapshot: (a: any) => call(() => account.deleteSnapshot(a, deleteCondition))(),
     DescribeExecutions: (a: any) => call(() => account.describeMaintenanceWindowExecutions(a))(),
+    // count retention's floor: the window's recorded executions, all pages
+    DescribeRecentExecutions: (a: any) => call(() => account.describeMaintenanceWindowExecutions(a))(),
     PublishMetrics: (a: any) => {
       account.requests.PutMetricData = (account.requests.PutMetricData ?? 0) + 1;
       if (a.MetricData.length > 1000) {
