@@ -330,7 +330,8 @@ describe('one source instance per drill', () => {
   });
 
   test('sourceInstanceOf: a tag holding an instance id first, then the description', () => {
-    const s = (tags: Record<string, string>, Description?: string): Snapshot => ({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), Description });
+    const s = (tags: Record<string, string>, Description?: string): Snapshot =>
+      ({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), Description });
     expect(sourceInstanceOf(s({ a: 'i-0123456789abcdef0' }, 'x (i-0fedcba9876543210)'), ['a'])).toBe('i-0123456789abcdef0');
     expect(sourceInstanceOf(s({ a: 'not an id' }, 'x (i-0fedcba9876543210)'), ['a'])).toBe('i-0fedcba9876543210');
     expect(sourceInstanceOf(s({}, 'Created by CreateSnapshots(i-1234abcd) for ami-1 from vol-1'), [])).toBe('i-1234abcd');
