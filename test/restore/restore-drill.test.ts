@@ -329,8 +329,8 @@ describe('RestoreDrill: the drill reads the source instance its creators write',
         Tags: create.Parameters.TagSpecifications[0].Tags.map((t: any) => ({ Key: t.Key, Value: t['Value.$'] === '$.instanceId' ? instanceId : t.Value ?? 'exec' })),
       };
     }));
-    const ec2 = { send: async () => ({ Snapshots: snapshots }) };
-    const selection = await select(ec2 as any, payload, new Date('2026-11-21T03:00:00Z'));
+    const client = { send: async () => ({ Snapshots: snapshots }) };
+    const selection = await select(client as any, payload, new Date('2026-11-21T03:00:00Z'));
 
     // THEN the drill restores one machine, found by the key the job wrote
     expect(payload.sourceInstanceTagKeys).toEqual(['corp/source-instance']);
