@@ -225,15 +225,15 @@ export class RestoreDrill extends Construct {
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
-    checkCount(this, 'validation', props.validation, 1, 100);
-    if (!isUnresolved(props.validation)) {
-      props.validation.forEach((c, i) => check(isUnresolved(c) || c.trim().length > 0, this, `validation[${i}]`, 'must be a non-empty command', c));
-    }
-    if (props.windowsValidation !== undefined) {
-      checkCount(this, 'windowsValidation', props.windowsValidation, 1, 100);
-      if (!isUnresolved(props.windowsValidation)) {
-        props.windowsValidation.forEach((c, i) => check(isUnresolved(c) || c.trim().length > 0, this, `windowsValidation[${i}]`, 'must be a non-empty command', c));
+    const checkCommands = (prop: string, commands: string[]) => {
+      checkCount(this, prop, commands, 1, 100);
+      if (!isUnresolved(commands)) {
+        commands.forEach((c, i) => check(isUnresolved(c) || c.trim().length > 0, this, `${prop}[${i}]`, 'must be a non-empty command', c));
       }
+    };
+    checkCommands('validation', props.validation);
+    if (props.windowsValidation !== undefined) {
+      checkCommands('windowsValidation', props.windowsValidation);
     }
     const mountPoint = props.mountPoint ?? '/data';
     checkPattern(this, 'mountPoint', mountPoint, /^\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,200}$/,
