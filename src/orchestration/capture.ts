@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { pollLoop, retryTransient } from './poll';
+import { sourceInstanceTagKey } from '../core/source-instance';
 
 /**
  * Options of multi-volume snapshots (`CreateSnapshots`), one call per instance.
@@ -152,9 +153,12 @@ function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOpti
     additionalIamStatements: [createTagsOn('CreateSnapshots', [snapshotArn])],
     parameters: {
       InstanceSpecification: { InstanceId: sfn.JsonPath.stringAt('$.instanceId'), ExcludeBootVolume: options.excludeBootVolume ?? false },
-      Description: ctx.description,
-      // tagged at creation, atomically: no snapshot of this job ever exists without its tags
-      TagSpecifications: [{ ResourceType: 'snapshot', Tags: tagSpec(ctx) }],
+      // the source instance in the description too: the only place another account (a drill of
+      // shared snapshots) can read it, as tags are not visible across accounts
+      Description: sfn.JsonPath.format('{} ({})', ctx.description.replace(/[{}]/g, '').slice(0, 255 - 22), sfn.JsonPath.stringAt('$.instanceId')),
+      // tagged at creation, atomically: no snapshot of this job ever exists without its tags, and
+      // each names its instance, so that a drill restores one machine's set (EC2 records none)
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tagSpec(ctx), { Key: sourceInstanceTagKey(scope), Value: sfn.JsonPath.stringAt('$.instanceId') }] }],
       ...(options.copyVolumeTags ? { CopyTagsFromSource: 'volume' } : {}),
     },
     resultSelector: { snapshotIds: sfn.JsonPath.listAt('$.Snapshots[*].SnapshotId') },

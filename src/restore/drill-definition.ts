@@ -10,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { VALIDATION_MARKER } from './validation-document';
 
 /** What the definition needs from the construct. */
 export interface DrillDefinitionOptions {
@@ -29,6 +30,8 @@ export interface DrillDefinitionOptions {
   readonly volumeType: string;
   readonly kmsKeyArn?: string;
   readonly documentName: string;
+  /** The PowerShell validation document, for Windows AMIs; without it a Windows AMI is reported not validated. */
+  readonly windowsDocumentName?: string;
   readonly validationTimeout: Duration;
 }
 
@@ -197,9 +200,9 @@ export function drillDefinition(scope: Construct, o: DrillDefinitionOptions): sf
   const agentOnline = poll(scope, 'AgentOnline', describeAgent, sfn.Condition.and(
     sfn.Condition.isPresent('$.check.list[0].PingStatus'), sfn.Condition.stringEquals('$.check.list[0].PingStatus', 'Online')), 40);
 
-  const documentArn = arn(scope, 'ssm', 'document', o.documentName);
-  const send = call(scope, 'RunValidation', 'ssm', 'sendCommand', 'ssm:SendCommand', [documentArn, instanceArn], {
-    DocumentName: o.documentName,
+  const documentArns = [o.documentName, ...o.windowsDocumentName ? [o.windowsDocumentName] : []].map((d) => arn(scope, 'ssm', 'document', d));
+  const send = call(scope, 'RunValidation', 'ssm', 'sendCommand', 'ssm:SendCommand', [...documentArns, instanceArn], {
+    DocumentName: sfn.JsonPath.stringAt('$.validationDocument'),
     InstanceIds: sfn.JsonPath.array(sfn.JsonPath.stringAt('$.instance.instanceId')),
     Parameters: { mounts: sfn.JsonPath.array(sfn.JsonPath.stringAt('$.selection.mounts')) },
     TimeoutSeconds: 600,
@@ -212,6 +215,8 @@ export function drillDefinition(scope: Construct, o: DrillDefinitionOptions): sf
       status: sfn.JsonPath.stringAt('$.Status'),
       output: sfn.JsonPath.stringAt('$.StandardOutputContent'),
       error: sfn.JsonPath.stringAt('$.StandardErrorContent'),
+      // the marker is the output's first field before a colon (a Choice wildcard need not span lines)
+      ran: sfn.JsonPath.arrayContains(sfn.JsonPath.stringSplit(sfn.JsonPath.stringAt('$.StandardOutputContent'), ':'), VALIDATION_MARKER),
     },
     resultPath: '$.validation',
   });
@@ -233,13 +238,36 @@ export function drillDefinition(scope: Construct, o: DrillDefinitionOptions): sf
     resultPath: '$.figures',
   });
   const validationFailed = new sfn.Fail(scope, 'ValidationFailed', { error: 'ValidationFailed', causePath: '$.validation.error' });
+  // Success alone is not enough: a step whose platform precondition fails is skipped and the
+  // command still succeeds; the output must hold the marker the validation prints first
   const passed = new sfn.Choice(scope, 'ValidationPassed?')
-    .when(sfn.Condition.stringEquals('$.validation.status', 'Success'), figures)
+    .when(sfn.Condition.and(
+      sfn.Condition.stringEquals('$.validation.status', 'Success'),
+      sfn.Condition.booleanEquals('$.validation.ran', true),
+    ), figures)
     .otherwise(validationFailed);
 
+  const windows = sfn.Condition.and(sfn.Condition.isPresent('$.selection.platform'), sfn.Condition.stringEquals('$.selection.platform', 'windows'));
+  const useDocument = (id: string, name: string) => new sfn.Pass(scope, id, { result: sfn.Result.fromString(name), resultPath: '$.validationDocument' });
+  const validate = send.next(finished).next(passed);
+  const linuxValidation = useDocument('UseLinuxValidation', o.documentName).next(validate);
+  const chooseDocument = o.windowsDocumentName
+    ? new sfn.Choice(scope, 'ValidationPlatform?')
+      .when(windows, useDocument('UseWindowsValidation', o.windowsDocumentName).next(validate))
+      .otherwise(linuxValidation)
+    : linuxValidation;
+
+  const notValidated = new sfn.Fail(scope, 'NotValidated', {
+    error: 'DrillNotValidated',
+    cause: 'the restore point is a Windows AMI and the drill has no windowsValidation: the Linux validation cannot run on it, so nothing was validated',
+  });
   const found = new sfn.Choice(scope, 'RestorePointFound?')
-    .when(sfn.Condition.booleanEquals('$.selection.found', false), noRestorePoint)
-    .otherwise(launch.next(running).next(restore).next(agentOnline).next(send).next(finished).next(passed));
+    .when(sfn.Condition.booleanEquals('$.selection.found', false), noRestorePoint);
+  if (!o.windowsDocumentName) {
+    // decided before anything is launched: a drill that cannot validate reports so, never success
+    found.when(windows, notValidated);
+  }
+  found.otherwise(launch.next(running).next(restore).next(agentOnline).next(chooseDocument));
 
   const drill = new sfn.Parallel(scope, 'Drill', { resultPath: sfn.JsonPath.DISCARD });
   drill.branch(select.next(found));

@@ -9,6 +9,13 @@ export interface DrillSourceOptions {
    * account the drill runs in. To drill the copies in a DR region, create the drill in a stack
    * in that region: a volume can only be created in the region of its snapshot.
    *
+   * EC2 tags are not visible across accounts, so the owner's purpose tag cannot select them:
+   * shared snapshots are those the owner made restorable by this account (`RestorableByUserIds`)
+   * whose description names the purpose as a whole word, grouped by the instance id in the
+   * description (the library's creators write both, e.g. `orders-db: consistent snapshots by
+   * Prod/Job (i-0123...)`); shared AMIs those launchable by this account whose name or
+   * description names the purpose.
+   *
    * @default - this account
    */
   readonly owner?: string;
@@ -19,9 +26,10 @@ export interface DrillSourceOptions {
  */
 export class DrillSource {
   /**
-   * The newest complete set of EBS snapshots with the purpose tag (all snapshots one
-   * multi-volume `CreateSnapshots` call or DLM run took together), restored as volumes and
-   * attached to a scratch instance.
+   * The newest complete set of EBS snapshots with the purpose tag, of one source instance (the
+   * snapshots one multi-volume `CreateSnapshots` call or DLM run took of one instance), restored
+   * as volumes and attached to a scratch instance. A set of more than 21 volumes (`/dev/sdf` to
+   * `/dev/sdz`) fails the drill as `NoRestorePoint` with the reason.
    */
   public static snapshots(options: DrillSourceOptions = {}): DrillSource {
     return new DrillSource('SNAPSHOTS', checkOwner('DrillSource.snapshots', options.owner));
@@ -29,7 +37,8 @@ export class DrillSource {
 
   /**
    * The newest available AMI with the purpose tag, launched itself as the scratch instance
-   * (it needs the SSM agent, as Amazon's AMIs have).
+   * (it needs the SSM agent, as Amazon's AMIs have). A Windows AMI is validated by
+   * `windowsValidation`, or fails the drill as not validated.
    */
   public static image(options: DrillSourceOptions = {}): DrillSource {
     return new DrillSource('IMAGE', checkOwner('DrillSource.image', options.owner));

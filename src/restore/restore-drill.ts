@@ -12,16 +12,17 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { drillDefinition, sweeperDefinition } from './drill-definition';
 import { DrillSource } from './drill-source';
+import { validationDocument, windowsValidationDocument } from './validation-document';
+import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { acknowledge, acknowledgeFindings, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
 import { createJobFunction } from '../core/job-function';
 import { Retention } from '../core/retention';
+import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkPattern, checkTags, isUnresolved } from '../core/validation';
-import { EbsBackupChecks } from '../checks/ebs-backup-checks';
-import { drillDefinition, sweeperDefinition } from './drill-definition';
-import { validationDocument } from './validation-document';
 
 /**
  * Properties of a RestoreDrill.
@@ -43,6 +44,17 @@ export interface RestoreDrillProps {
    * `mountPoint`, the n-th at `<mountPoint><n>`, unless its snapshot carries the mount-point tag.
    */
   readonly validation: string[];
+
+  /**
+   * PowerShell commands run (through a `aws:runPowerShellScript` step, with
+   * `$ErrorActionPreference = 'Stop'`) when the restore point is a Windows AMI; any failing
+   * command fails the drill. The Linux `validation` cannot run on Windows: without these, a
+   * Windows AMI drill fails as `DrillNotValidated` (and the failure alarm fires) instead of
+   * reporting success for a validation that never ran.
+   *
+   * @default - Windows AMIs are reported not validated
+   */
+  readonly windowsValidation?: string[];
 
   /**
    * What to restore: snapshots (restored as volumes on a scratch instance) or an AMI (launched
@@ -105,7 +117,10 @@ export interface RestoreDrillProps {
   readonly validationTimeout?: Duration;
 
   /**
-   * Snapshots whose start times are within this window of the newest belong to one set.
+   * Snapshots of one source instance whose start times are within this window of the newest
+   * belong to one set. Snapshots of different instances never share a set: each snapshot's
+   * instance is the `source-instance` tag its creator wrote (ConsistentSnapshotJob,
+   * PreChangeSnapshot; for DLM, a variable tag of that key), else the instance id in its description.
    *
    * @default Duration.minutes(5)
    */
@@ -188,6 +203,12 @@ export class RestoreDrill extends Construct {
   public readonly securityGroup: ec2.SecurityGroup;
   /** The Run Command document that mounts and validates. */
   public readonly document: ssm.CfnDocument;
+  /**
+   * The PowerShell validation document for Windows AMIs.
+   *
+   * @default - undefined when `windowsValidation` is not set
+   */
+  public readonly windowsDocument?: ssm.CfnDocument;
   /** The tags on everything the drill restores. */
   public readonly restoredTags: Record<string, string>;
   /** The metric namespace. */
@@ -204,9 +225,15 @@ export class RestoreDrill extends Construct {
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
-    checkCount(this, 'validation', props.validation, 1, 100);
-    if (!isUnresolved(props.validation)) {
-      props.validation.forEach((c, i) => check(isUnresolved(c) || c.trim().length > 0, this, `validation[${i}]`, 'must be a non-empty command', c));
+    const checkCommands = (prop: string, commands: string[]) => {
+      checkCount(this, prop, commands, 1, 100);
+      if (!isUnresolved(commands)) {
+        commands.forEach((c, i) => check(isUnresolved(c) || c.trim().length > 0, this, `${prop}[${i}]`, 'must be a non-empty command', c));
+      }
+    };
+    checkCommands('validation', props.validation);
+    if (props.windowsValidation !== undefined) {
+      checkCommands('windowsValidation', props.windowsValidation);
     }
     const mountPoint = props.mountPoint ?? '/data';
     checkPattern(this, 'mountPoint', mountPoint, /^\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,200}$/,
@@ -270,6 +297,14 @@ export class RestoreDrill extends Construct {
       content: validationDocument(props.validation, validationTimeout),
       tags: [{ key: keys.purpose, value: libraryTags[keys.purpose] }],
     });
+    if (props.windowsValidation) {
+      this.windowsDocument = new ssm.CfnDocument(this, 'WindowsValidationDocument', {
+        documentType: 'Command',
+        documentFormat: 'JSON',
+        content: windowsValidationDocument(props.windowsValidation, validationTimeout),
+        tags: [{ key: keys.purpose, value: libraryTags[keys.purpose] }],
+      });
+    }
 
     const selectFunction = this.handler('SelectFunction', 'restore/drill-select', 'RestoreDrill: pick the newest complete snapshot set or AMI',
       new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'], resources: ['*'] }));
@@ -293,6 +328,7 @@ export class RestoreDrill extends Construct {
         setWindowSeconds: setWindow.toSeconds(),
         mountPoint,
         mountPointTagKey: props.mountPointTag,
+        sourceInstanceTagKeys: [sourceInstanceTagKey(this)],
       },
       metricsFunction,
       launchTemplateId: launchTemplate.launchTemplateId!,
@@ -304,6 +340,7 @@ export class RestoreDrill extends Construct {
       volumeType: props.volumeType ?? ec2.EbsDeviceVolumeType.GP3,
       kmsKeyArn: props.encryptionKey?.keyArn,
       documentName: this.document.ref,
+      windowsDocumentName: this.windowsDocument?.ref,
       validationTimeout,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {

@@ -4,6 +4,13 @@
  */
 import { Duration } from 'aws-cdk-lib';
 
+/**
+ * The first line every validation prints. A Run Command step whose precondition does not hold
+ * (the Linux step on a Windows instance) is skipped and the command still ends `Success`; the
+ * drill passes only when the output also starts with `<marker>: <platform>`, i.e. a step really ran.
+ */
+export const VALIDATION_MARKER = 'cdk-ebs-backup-validation';
+
 /** The `mounts` parameter: `sdf:/data sdg:/data2`, device names as the drill attached them. */
 export const MOUNTS_PATTERN = '^([a-z0-9]+:/[A-Za-z0-9._/-]*( [a-z0-9]+:/[A-Za-z0-9._/-]*)*)?$';
 
@@ -47,7 +54,31 @@ export function validationDocument(commands: readonly string[], timeout: Duratio
       precondition: { StringEquals: ['platformType', 'Linux'] },
       inputs: {
         timeoutSeconds: String(timeout.toSeconds()),
-        runCommand: [...MOUNT_SCRIPT, 'echo "running validation"', ...commands],
+        runCommand: [MOUNT_SCRIPT[0], `echo "${VALIDATION_MARKER}: linux"`, ...MOUNT_SCRIPT.slice(1), 'echo "running validation"', ...commands],
+      },
+    }],
+  };
+}
+
+/**
+ * The document for Windows AMIs (schema 2.2, `aws:runPowerShellScript`): the validation
+ * commands in PowerShell with `$ErrorActionPreference = 'Stop'`, so that a failing cmdlet fails
+ * the drill. A native program's exit code is not an error to Windows PowerShell 5.1: check
+ * `$LASTEXITCODE` in the commands (`if ($LASTEXITCODE) { exit $LASTEXITCODE }`).
+ */
+export function windowsValidationDocument(commands: readonly string[], timeout: Duration): Record<string, unknown> {
+  return {
+    schemaVersion: '2.2',
+    description: 'cdk-ebs-backup RestoreDrill: run the PowerShell validation commands on a Windows AMI',
+    // the drill sends every document the same parameters; an AMI drill mounts nothing
+    parameters: { mounts: { type: 'String', description: 'Unused: an AMI drill restores no extra volumes', default: '', allowedPattern: MOUNTS_PATTERN } },
+    mainSteps: [{
+      action: 'aws:runPowerShellScript',
+      name: 'validate',
+      precondition: { StringEquals: ['platformType', 'Windows'] },
+      inputs: {
+        timeoutSeconds: String(timeout.toSeconds()),
+        runCommand: ["$ErrorActionPreference = 'Stop'", `Write-Output '${VALIDATION_MARKER}: windows'`, ...commands],
       },
     }],
   };

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 
 /** The run-time tag keys of the runbooks, in the app's tag namespace. */
@@ -21,7 +22,7 @@ export function runbookTagKeys(scope: IConstruct): RunbookTagKeys {
     changeReference: BackupTagging.key(scope, 'change-ref'),
     executedBy: BackupTagging.key(scope, 'executed-by'),
     execution: BackupTagging.key(scope, 'automation-execution'),
-    sourceInstance: BackupTagging.key(scope, 'source-instance'),
+    sourceInstance: sourceInstanceTagKey(scope),
   };
 }
 

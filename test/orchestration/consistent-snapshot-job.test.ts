@@ -130,6 +130,8 @@ describe('ConsistentSnapshotJob', () => {
               { Key: 'backup:retention', Value: 'count:7' },
               { Key: 'backup:managed-by', Value: 'TestStack/OrdersDb' },
               { 'Key': 'backup:execution', 'Value.$': '$$.Execution.Id' },
+              // the instance, so that a RestoreDrill restores one machine's set (test/restore)
+              { 'Key': 'backup:source-instance', 'Value.$': '$.instanceId' },
             ],
           }],
         },

@@ -116,8 +116,11 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
     const creates = only(run, 'CreateSnapshots');
     expect(creates.map((c) => c.InstanceSpecification.InstanceId).sort()).toEqual(INSTANCES);
 
-    // every snapshot is tagged at creation with purpose, retention, managed-by and the execution id
+    // every snapshot is tagged at creation with purpose, retention, managed-by, the execution id
+    // and its own instance (in the description too: all that another account sees), so that a
+    // RestoreDrill restores one machine's set
     for (const create of creates) {
+      const instance = create.InstanceSpecification.InstanceId;
       expect(create.TagSpecifications).toEqual([{
         ResourceType: 'snapshot',
         Tags: [
@@ -125,8 +128,10 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
           { Key: 'backup:retention', Value: 'count:7' },
           { Key: 'backup:managed-by', Value: 'TestStack/OrdersDb' },
           { Key: 'backup:execution', Value: EXECUTION_ID },
+          { Key: 'backup:source-instance', Value: instance },
         ],
       }]);
+      expect(create.Description).toMatch(new RegExp(`^orders-db: .* \\(${instance}\\)$`));
     }
 
     // the Run Command steps target the resolved instances and carry their timeout

@@ -5,14 +5,14 @@
  * failure halfway through. Every path must leave nothing behind.
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeSnapshotsCommand, EC2Client, Snapshot, SnapshotState } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Snapshot, SnapshotState } from '@aws-sdk/client-ec2';
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { mockClient } from 'aws-sdk-client-mock';
-import { definitionOf, execute, Handler, serviceHandlers, ServiceError, World } from './drill-harness';
+import { definitionOf, documentsOf, execute, Handler, serviceHandlers, ServiceError, World } from './drill-harness';
 import { publish } from '../../lambda/restore/drill-metrics';
 import { select } from '../../lambda/restore/drill-select';
-import { RestoreDrill } from '../../src/restore';
+import { DrillSource, RestoreDrill } from '../../src/restore';
 import { createCheckedApp, createTestStack, synthesizeChecked } from '../support';
 import { ReplayReport, replayRun, taskStates } from '../support/call-replay';
 
@@ -29,6 +29,7 @@ let drill: RestoreDrill;
 let template: any;
 let drillId: string;
 let sweeperId: string;
+let documents: Record<string, any>;
 
 beforeAll(() => {
   // through every gate: the definitions run here are the ones that pass synthesis
@@ -44,6 +45,7 @@ beforeAll(() => {
   drillId = stack.getLogicalId(drill.stateMachine.node.defaultChild as any);
   sweeperId = stack.getLogicalId(drill.sweeper.node.defaultChild as any);
   drillDefinition = definitionOf(stack, drillId);
+  documents = documentsOf(stack);
   sweeperDefinition = definitionOf(stack, sweeperId);
 });
 
@@ -54,6 +56,7 @@ const replayed = { drill: new Set<string>(), sweeper: new Set<string>() };
 const everTagged = new WeakMap<World, Map<string, Record<string, string>>>();
 function newWorld(): World {
   const world = new World();
+  world.documents = documents;
   worlds.push(world);
   // remember the tags of every resource the run created, also after teardown removed it
   const seen = new Map<string, Record<string, string>>();
@@ -282,6 +285,72 @@ describe('the sweeper', () => {
     world.volumes.push({ id: 'vol-restoring', tags: { 'backup:managed-by': 'Drills/WeeklyDrill' }, state: 'available' });
     expect((await execute(sweeperDefinition, serviceHandlers(world))).status).toBe('SUCCEEDED');
     expect(world.leftovers()).toEqual(['vol-restoring']);
+  });
+});
+
+describe('platforms: a validation that did not run is never a success', () => {
+  let linuxOnly: any;
+  let withWindows: any;
+  let imageDocuments: Record<string, any>;
+  beforeAll(() => {
+    const app = createCheckedApp();
+    const stack = createTestStack(app, 'ImageDrills');
+    const props = {
+      purpose: 'web-ami',
+      schedule: events.Schedule.rate(Duration.days(7)),
+      validation: ['systemctl is-active nginx'],
+      source: DrillSource.image(),
+    };
+    const plain = new RestoreDrill(stack, 'LinuxOnly', props);
+    const both = new RestoreDrill(stack, 'WithWindows', { ...props, windowsValidation: ["Get-Service W3SVC | Where-Object Status -eq 'Running'"] });
+    synthesizeChecked(app);
+    linuxOnly = definitionOf(stack, stack.getLogicalId(plain.stateMachine.node.defaultChild as any));
+    withWindows = definitionOf(stack, stack.getLogicalId(both.stateMachine.node.defaultChild as any));
+    imageDocuments = documentsOf(stack);
+  });
+
+  function imageWorld(platform: 'Linux' | 'Windows'): World {
+    const world = new World();
+    world.platform = platform;
+    world.documents = imageDocuments;
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [{ ImageId: 'ami-web', CreationDate: '2026-11-21T01:00:00.000Z', ...platform === 'Windows' ? { Platform: 'windows', PlatformDetails: 'Windows' } : { PlatformDetails: 'Linux/UNIX' } }],
+    });
+    return world;
+  }
+
+  test('a Windows AMI without windowsValidation fails as DrillNotValidated before anything is launched, and records a failed drill', async () => {
+    const world = imageWorld('Windows');
+    const result = await execute(linuxOnly, serviceHandlers(world, realHandlers()));
+    expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'DrillNotValidated' }));
+    expect(result.cause).toContain('Windows AMI');
+    expect(world.calls.map((c) => c.state)).not.toContain('LaunchScratchInstance');
+    expect(world.calls.find((c) => c.state === 'RecordDrillFailure')!.input.MetricData[0]).toEqual(expect.objectContaining({ MetricName: 'DrillSucceeded', Value: 0 }));
+  });
+
+  test('a Windows AMI with windowsValidation runs the PowerShell document and passes', async () => {
+    const world = imageWorld('Windows');
+    const result = await execute(withWindows, serviceHandlers(world, realHandlers()));
+    expect(result.status).toBe('SUCCEEDED');
+    const sent = world.calls.find((c) => c.state === 'RunValidation')!.input.DocumentName;
+    expect(imageDocuments[sent].mainSteps[0].action).toBe('aws:runPowerShellScript');
+    expect(world.leftovers()).toEqual([]);
+  });
+
+  test('a Linux AMI runs the shell document', async () => {
+    const world = imageWorld('Linux');
+    expect((await execute(withWindows, serviceHandlers(world, realHandlers()))).status).toBe('SUCCEEDED');
+    const sent = world.calls.find((c) => c.state === 'RunValidation')!.input.DocumentName;
+    expect(imageDocuments[sent].mainSteps[0].action).toBe('aws:runShellScript');
+  });
+
+  test('a skipped step (Success, but the Linux step never ran on a Windows instance) fails as ValidationFailed', async () => {
+    // an AMI whose platform EC2 does not report as Windows, launched on Windows all the same
+    const world = imageWorld('Linux');
+    world.platform = 'Windows';
+    const result = await execute(linuxOnly, serviceHandlers(world, realHandlers()));
+    expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'ValidationFailed' }));
+    expect(world.leftovers()).toEqual([]);
   });
 });
 

@@ -13,6 +13,14 @@ interface LocalMachine {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: new (definition: unknown, options?: unknown) => LocalMachine };
 
+/** The Run Command documents of a synthesized stack, by the name `definitionOf` resolves their Ref to. */
+export function documentsOf(stack: Stack): Record<string, any> {
+  const template = (stack.node.root as App).synth().getStackByName(stack.stackName).template;
+  return Object.fromEntries(Object.entries<any>(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::SSM::Document')
+    .map(([id, r]) => [`ref-${id}`, r.Properties.Content]));
+}
+
 /** Resolve the intrinsics of a synthesized definition into a plain ASL document. */
 export function definitionOf(stack: Stack, logicalId: string): any {
   const template = (stack.node.root as App).synth().getStackByName(stack.stackName).template;
@@ -57,6 +65,12 @@ export class World {
   public readonly metricData: any[] = [];
   public readonly calls: Array<{ state: string; input: any }> = [];
   public runningExecutions: string[] = [];
+  /** The platform of the scratch instance (an AMI drill launches the AMI itself). */
+  public platform: 'Linux' | 'Windows' = 'Linux';
+  /** Run Command documents by the name the definition sends (`ref-<logical id>`), from the template. */
+  public documents: Record<string, any> = {};
+  /** The document each command ran. */
+  public readonly commands = new Map<string, string>();
   private seq = 0;
 
   public next(prefix: string): string {
@@ -130,8 +144,26 @@ export function serviceHandlers(world: World, custom: Record<string, Handler> = 
       return { State: 'attaching' };
     },
     DescribeAgent: async () => ({ InstanceInformationList: [{ PingStatus: 'Online' }] }),
-    RunValidation: async () => ({ Command: { CommandId: world.next('cmd') } }),
-    GetValidationResult: async () => ({ Status: 'Success', StandardOutputContent: 'ok', StandardErrorContent: '' }),
+    RunValidation: async (input) => {
+      const id = world.next('cmd');
+      world.commands.set(id, input.DocumentName);
+      return { Command: { CommandId: id } };
+    },
+    // Run Command skips a step whose platformType precondition does not hold, and the command still
+    // ends Success ("Step execution skipped due to unsatisfied preconditions", Systems Manager
+    // document syntax, `precondition`); a step that runs prints its first echo line
+    GetValidationResult: async (input) => {
+      const steps: any[] = world.documents[world.commands.get(input.CommandId) ?? '']?.mainSteps ?? [];
+      const output = steps.map((step) => {
+        const platform = step.precondition?.StringEquals?.[1];
+        if (platform && platform !== world.platform) {
+          return `Step execution skipped due to unsatisfied preconditions: '"platformType" StringEquals "${platform}"'. Step name: ${step.name}`;
+        }
+        const first = (step.inputs.runCommand as string[]).find((l) => /^(echo|Write-Output) /.test(l)) ?? '';
+        return `${first.replace(/^(echo|Write-Output) ["']?/, '').replace(/["']$/, '')}\nok`;
+      }).join('\n');
+      return { Status: 'Success', StandardOutputContent: steps.length ? output : 'cdk-ebs-backup-validation: linux\nok', StandardErrorContent: '' };
+    },
     RecordDrillFailure: async (input) => { world.metricData.push(input); return {}; },
     RecordTeardownFailure: async (input) => { world.metricData.push(input); return {}; },
     RecordLeftovers: async (input) => { world.metricData.push(input); return {}; },

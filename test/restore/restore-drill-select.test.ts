@@ -1,6 +1,9 @@
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Snapshot } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DEVICES, handler, newestCompleteSet, parseEvent, placeSet, select, SelectEvent } from '../../lambda/restore/drill-select';
+import { SnapshotAccounts } from './shared-snapshots-model';
+import {
+  DEVICES, handler, namesPurpose, newestCompleteSet, parseEvent, placeSet, select, SelectEvent, sourceInstanceOf, UNATTRIBUTED,
+} from '../../lambda/restore/drill-select';
 
 const ec2 = mockClient(EC2Client);
 const client = ec2 as unknown as EC2Client;
@@ -27,6 +30,7 @@ describe('parseEvent', () => {
     ['a relative mount point', { ...event, mountPoint: 'data' }, 'mountPoint must be an absolute path'],
     ['a mount point with shell characters', { ...event, mountPoint: '/data;reboot' }, 'mountPoint must be an absolute path'],
     ['a bad owner', { ...event, owner: 'archive' }, 'owner must be a 12-digit account id, got "archive"'],
+    ['source-instance tag keys that are not a list', { ...event, sourceInstanceTagKeys: 'backup:source-instance' }, 'sourceInstanceTagKeys must be a list of tag keys'],
     ['no event at all', undefined, 'mode must be SNAPSHOTS or IMAGE, got undefined'],
   ])('rejects %s', (_name, raw, message) => {
     expect(() => parseEvent(raw)).toThrow(message);
@@ -79,7 +83,7 @@ describe('placeSet', () => {
 
   test('rejects a set larger than the device names available', () => {
     const many = Array.from({ length: DEVICES.length + 1 }, (_, i) => snap(`s-${i}`, `vol-${i}`, '2026-11-21T02:00:00Z'));
-    expect(() => placeSet(many, event)).toThrow(`the snapshot set has ${DEVICES.length + 1} volumes; a drill attaches at most ${DEVICES.length}`);
+    expect(() => placeSet(many, event)).toThrow(`has ${DEVICES.length + 1} volumes; a drill attaches at most ${DEVICES.length}`);
   });
 });
 
@@ -91,6 +95,7 @@ describe('select', () => {
     const selection = await select(client, event, NOW);
     expect(selection).toEqual({
       found: true,
+      sourceInstance: UNATTRIBUTED,
       snapshots: [
         { snapshotId: 's-1', device: '/dev/sdf', mountPoint: '/data', volumeSize: 8 },
         { snapshotId: 's-2', device: '/dev/sdg', mountPoint: '/data2', volumeSize: 8 },
@@ -104,13 +109,6 @@ describe('select', () => {
       expect.objectContaining({ OwnerIds: ['self'], Filters: [{ Name: 'tag:backup:purpose', Values: ['database-dr'] }], NextToken: undefined }),
       expect.objectContaining({ NextToken: 'page2' }),
     ]);
-  });
-
-  test('looks in the archive account when the snapshots are shared from it', async () => {
-    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
-    const selection = await select(client, { ...event, owner: '111122223333' }, NOW);
-    expect(selection).toEqual({ found: false, reason: 'no complete snapshot set with tag backup:purpose=database-dr owned by 111122223333', snapshots: [], mounts: '' });
-    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0].args[0].input.OwnerIds).toEqual(['111122223333']);
   });
 
   test('retries throttling and then succeeds', async () => {
@@ -136,7 +134,7 @@ describe('select', () => {
       ],
     });
     expect(await select(client, { ...event, mode: 'IMAGE' }, NOW)).toEqual({
-      found: true, snapshots: [], imageId: 'ami-new', mounts: '', snapshotTime: '2026-11-21T01:00:00.000Z', ageSeconds: 7200,
+      found: true, snapshots: [], imageId: 'ami-new', platform: 'linux', mounts: '', snapshotTime: '2026-11-21T01:00:00.000Z', ageSeconds: 7200,
     });
     expect(ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toEqual({
       Owners: ['self'], Filters: [{ Name: 'tag:backup:purpose', Values: ['database-dr'] }, { Name: 'state', Values: ['available'] }],
@@ -146,12 +144,232 @@ describe('select', () => {
   test('reports a missing AMI', async () => {
     ec2.on(DescribeImagesCommand).resolves({});
     expect(await select(client, { ...event, mode: 'IMAGE', owner: '111122223333' }, NOW)).toEqual(expect.objectContaining({
-      found: false, reason: 'no available AMI with tag backup:purpose=database-dr owned by 111122223333',
+      found: false,
+      reason: 'no available AMI owned by 111122223333, launchable by this account, whose name or description names database-dr (tags of another account are not visible)',
     }));
   });
 
   test('the handler selects with a client of its own', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
     expect((await handler(event)).found).toBe(false);
+  });
+});
+
+/**
+ * One drill restores one machine. The snapshots are served by a model of DescribeSnapshots
+ * (shared-snapshots-model.ts: owners, create volume permissions, filters, tag visibility).
+ */
+describe('one source instance per drill', () => {
+  const ME = '123456789012';
+  const ARCHIVE = '111122223333';
+  const SOURCE_TAG = 'backup:source-instance';
+  const drill: SelectEvent = { ...event, sourceInstanceTagKeys: [SOURCE_TAG] };
+  const instanceId = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
+
+  /** `instances` machines of `volumes` volumes each, snapshotted by one schedule: all within `spreadSeconds`. */
+  function fleet(accounts: SnapshotAccounts, o: {
+    instances: number;
+    volumes: number;
+    spreadSeconds: number;
+    owner?: string;
+    tags?: (instance: string) => Record<string, string>;
+    description?: (instance: string) => string;
+    start?: string;
+  }): void {
+    const start = Date.parse(o.start ?? '2026-11-21T02:00:00Z');
+    const total = o.instances * o.volumes;
+    let k = 0;
+    for (let i = 0; i < o.instances; i++) {
+      const instance = instanceId(i + 1);
+      for (let v = 0; v < o.volumes; v++, k++) {
+        accounts.add({
+          SnapshotId: `snap-${instance.slice(2)}-${v}-${o.start ?? ''}`,
+          VolumeId: `vol-${instance.slice(2)}-${v}`,
+          // the instances' CreateSnapshots calls interleave over the spread
+          StartTime: new Date(start + Math.round((k * o.spreadSeconds * 1000) / Math.max(total - 1, 1))),
+          OwnerId: o.owner ?? ME,
+          Description: o.description?.(instance) ?? 'database-dr: consistent snapshots by Prod/Job',
+          Tags: Object.entries(o.tags?.(instance) ?? { 'backup:purpose': 'database-dr', [SOURCE_TAG]: instance }).map(([Key, Value]) => ({ Key, Value })),
+          sharedWith: o.owner && o.owner !== ME ? [ME] : [],
+        });
+      }
+    }
+  }
+
+  function serve(accounts: SnapshotAccounts): void {
+    ec2.on(DescribeSnapshotsCommand).callsFake((input) => accounts.describeSnapshots(input));
+  }
+
+  const instancesOf = (accounts: SnapshotAccounts, ids: string[]) =>
+    new Set(ids.map((id) => accounts.snapshots.find((s) => s.SnapshotId === id)!.Tags.find((t) => t.Key === SOURCE_TAG)?.Value
+      ?? accounts.snapshots.find((s) => s.SnapshotId === id)!.Description.match(/i-[0-9a-f]+/)![0]));
+
+  test('3 instances x 2 volumes started within 10 s: one instance\'s 2 snapshots', async () => {
+    const accounts = new SnapshotAccounts(ME);
+    fleet(accounts, { instances: 3, volumes: 2, spreadSeconds: 10 });
+    serve(accounts);
+    const selection = await select(client, drill, NOW);
+    expect(selection.found).toBe(true);
+    const ids = selection.snapshots.map((s) => s.snapshotId);
+    expect(ids).toHaveLength(2);
+    expect([...instancesOf(accounts, ids)]).toEqual([selection.sourceInstance]);
+    // the newest set: the instance whose CreateSnapshots ran last
+    expect(selection.sourceInstance).toBe(instanceId(3));
+    expect(selection.mounts).toBe('sdf:/data sdg:/data2');
+  });
+
+  test('12 instances x 2 volumes in one run: a set of 2, not an exception', async () => {
+    const accounts = new SnapshotAccounts(ME);
+    fleet(accounts, { instances: 12, volumes: 2, spreadSeconds: 10 });
+    serve(accounts);
+    const selection = await select(client, drill, NOW);
+    expect(selection.found).toBe(true);
+    expect(selection.snapshots).toHaveLength(2);
+    expect(instancesOf(accounts, selection.snapshots.map((s) => s.snapshotId)).size).toBe(1);
+  });
+
+  test('an older complete set of the same instance is taken when its newest is still pending; other instances never fill in', async () => {
+    const accounts = new SnapshotAccounts(ME);
+    fleet(accounts, { instances: 2, volumes: 2, spreadSeconds: 4, start: '2026-11-21T01:00:00Z' });
+    fleet(accounts, { instances: 2, volumes: 2, spreadSeconds: 4, start: '2026-11-21T02:00:00Z' });
+    // the newest run: instance 2's second volume still pending, instance 1 complete
+    const pending = accounts.snapshots.find((s) => s.SnapshotId === `snap-${instanceId(2).slice(2)}-1-2026-11-21T02:00:00Z`)!;
+    accounts.snapshots.splice(accounts.snapshots.indexOf(pending), 1, { ...pending, State: 'pending' });
+    serve(accounts);
+    const selection = await select(client, drill, NOW);
+    expect(selection.sourceInstance).toBe(instanceId(1));
+    expect(selection.snapshotTime).toBe('2026-11-21T02:00:00.000Z');
+    expect(selection.snapshots.map((s) => s.snapshotId).sort()).toEqual([0, 1].map((v) => `snap-${instanceId(1).slice(2)}-${v}-2026-11-21T02:00:00Z`));
+  });
+
+  test('22 volumes of one instance: a clear NoRestorePoint reason, not an exception', async () => {
+    const accounts = new SnapshotAccounts(ME);
+    fleet(accounts, { instances: 1, volumes: DEVICES.length + 1, spreadSeconds: 2 });
+    serve(accounts);
+    const selection = await select(client, drill, NOW);
+    expect(selection).toEqual(expect.objectContaining({ found: false, snapshots: [], sourceInstance: instanceId(1) }));
+    expect(selection.reason).toBe(`the newest complete snapshot set of ${instanceId(1)} has 22 volumes; a drill attaches at most 21 (/dev/sdf to /dev/sdz)`);
+  });
+
+  test('21 volumes, the most a drill attaches: restored on /dev/sdf to /dev/sdz', async () => {
+    const accounts = new SnapshotAccounts(ME);
+    fleet(accounts, { instances: 1, volumes: DEVICES.length, spreadSeconds: 2 });
+    serve(accounts);
+    const selection = await select(client, drill, NOW);
+    expect(selection.snapshots.map((s) => s.device)).toEqual(DEVICES.map((d) => `/dev/${d}`));
+  });
+
+  test('snapshots that record no instance are grouped by time alone, and a too-large group is reported, not thrown', async () => {
+    const accounts = new SnapshotAccounts(ME);
+    fleet(accounts, { instances: 12, volumes: 2, spreadSeconds: 10, tags: () => ({ 'backup:purpose': 'database-dr' }) });
+    serve(accounts);
+    const selection = await select(client, drill, NOW);
+    expect(selection.found).toBe(false);
+    expect(selection.sourceInstance).toBe(UNATTRIBUTED);
+    expect(selection.reason).toContain('has 24 volumes; a drill attaches at most 21');
+    expect(selection.reason).toContain('record no source instance');
+  });
+
+  test('a DLM variable tag named by the drill attributes the snapshots as well', async () => {
+    const accounts = new SnapshotAccounts(ME);
+    fleet(accounts, { instances: 3, volumes: 2, spreadSeconds: 10, tags: (i) => ({ 'backup:purpose': 'database-dr', 'instance-id': i }) });
+    serve(accounts);
+    const selection = await select(client, { ...event, sourceInstanceTagKeys: [SOURCE_TAG, 'instance-id'] }, NOW);
+    expect(selection.snapshots).toHaveLength(2);
+    expect(selection.sourceInstance).toBe(instanceId(3));
+  });
+
+  describe('snapshots shared by an archive account', () => {
+    /** The archive account's snapshots: its tags (purpose, source instance) are visible to it alone. */
+    function archive(accounts: SnapshotAccounts, purpose = 'database-dr'): void {
+      fleet(accounts, {
+        instances: 3,
+        volumes: 2,
+        spreadSeconds: 10,
+        owner: ARCHIVE,
+        tags: (i) => ({ 'backup:purpose': purpose, [SOURCE_TAG]: i }),
+        description: (i) => `${purpose}: consistent snapshots by Prod/Job (${i})`,
+      });
+    }
+
+    test('are found without tags, and one instance\'s set is restored', async () => {
+      const accounts = new SnapshotAccounts(ME);
+      archive(accounts);
+      archive(accounts, 'database-dr-replica');
+      // this account's own snapshots of the purpose are not the archive's
+      fleet(accounts, { instances: 1, volumes: 2, spreadSeconds: 1, start: '2026-11-21T02:30:00Z' });
+      serve(accounts);
+      const selection = await select(client, { ...drill, owner: ARCHIVE }, NOW);
+      expect(selection.found).toBe(true);
+      const ids = selection.snapshots.map((s) => s.snapshotId);
+      expect(ids).toHaveLength(2);
+      const chosen = ids.map((id) => accounts.snapshots.find((s) => s.SnapshotId === id)!);
+      expect(chosen.every((s) => s.OwnerId === ARCHIVE && s.Description.startsWith('database-dr:'))).toBe(true);
+      expect(selection.sourceInstance).toBe(instanceId(3));
+      expect(chosen.every((s) => s.Description.includes(instanceId(3)))).toBe(true);
+    });
+
+    test('a tag filter would find none of them (the model is not lenient)', () => {
+      const accounts = new SnapshotAccounts(ME);
+      archive(accounts);
+      expect(accounts.describeSnapshots({ OwnerIds: [ARCHIVE], Filters: [{ Name: 'tag:backup:purpose', Values: ['database-dr'] }] }).Snapshots).toEqual([]);
+      expect(accounts.describeSnapshots({ OwnerIds: [ARCHIVE] }).Snapshots).toHaveLength(6);
+    });
+
+    test('reports where it looked when nothing is shared', async () => {
+      serve(new SnapshotAccounts(ME));
+      const selection = await select(client, { ...drill, owner: ARCHIVE }, NOW);
+      expect(selection).toEqual({
+        found: false,
+        reason: 'no complete snapshot set owned by 111122223333, restorable by this account, whose description names database-dr '
+          + '(tags of another account are not visible)',
+        snapshots: [],
+        mounts: '',
+      });
+    });
+  });
+
+  test('sourceInstanceOf: a tag holding an instance id first, then the description', () => {
+    const s = (tags: Record<string, string>, Description?: string): Snapshot =>
+      ({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), Description });
+    expect(sourceInstanceOf(s({ a: 'i-0123456789abcdef0' }, 'x (i-0fedcba9876543210)'), ['a'])).toBe('i-0123456789abcdef0');
+    expect(sourceInstanceOf(s({ a: 'not an id' }, 'x (i-0fedcba9876543210)'), ['a'])).toBe('i-0fedcba9876543210');
+    expect(sourceInstanceOf(s({}, 'Created by CreateSnapshots(i-1234abcd) for ami-1 from vol-1'), [])).toBe('i-1234abcd');
+    expect(sourceInstanceOf(s({}, 'nothing here'), ['a'])).toBe(UNATTRIBUTED);
+  });
+
+  test.each([
+    ['database-dr: consistent snapshots', true],
+    ['cdk-ebs-backup database-dr (VSS)', true],
+    ['database-dr-replica: consistent snapshots', false],
+    ['old-database-dr', false],
+    ['', false],
+  ])('namesPurpose(%j) is %s', (text, expected) => {
+    expect(namesPurpose(text, 'database-dr')).toBe(expected);
+  });
+});
+
+describe('image drills', () => {
+  test.each([
+    [{ Platform: 'windows' as const, PlatformDetails: 'Windows' }, 'windows'],
+    [{ PlatformDetails: 'Windows with SQL Server Standard' }, 'windows'],
+    [{ PlatformDetails: 'Linux/UNIX' }, 'linux'],
+  ])('report the AMI platform (%j -> %s), so that a Windows AMI is never validated by a skipped Linux step', async (image, platform) => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-1', CreationDate: '2026-11-21T01:00:00.000Z', ...image }] });
+    expect((await select(client, { ...event, mode: 'IMAGE' }, NOW)).platform).toBe(platform);
+  });
+
+  test('shared AMIs are found by owner, launch permission and the purpose in their name or description', async () => {
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [
+        { ImageId: 'ami-other', CreationDate: '2026-11-21T02:00:00.000Z', Name: 'web-frontend-2026-11-21' },
+        { ImageId: 'ami-dr', CreationDate: '2026-11-21T01:00:00.000Z', Name: 'database-dr-i-0123-exec', Description: 'database-dr: consistent images' },
+      ],
+    });
+    const selection = await select(client, { ...event, mode: 'IMAGE', owner: '111122223333' }, NOW);
+    expect(selection.imageId).toBe('ami-dr');
+    expect(ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toEqual({
+      Owners: ['111122223333'], ExecutableUsers: ['self'], Filters: [{ Name: 'state', Values: ['available'] }],
+    });
   });
 });

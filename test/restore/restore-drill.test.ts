@@ -6,7 +6,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { BackupTagging, RestoreDrill, EbsBackupChecks, DrillSource } from '../../src';
+import { definitionOf } from './drill-harness';
+import { select } from '../../lambda/restore/drill-select';
+import { BackupTagging, RestoreDrill, EbsBackupChecks, DrillSource, ConsistentSnapshotJob, Retention } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 // The public contract of the issue, verbatim (the package name mapped to the source tree).
@@ -233,6 +235,8 @@ describe('RestoreDrill: validation', () => {
     ['a purpose with a shell character', { purpose: 'db;rm' }, "purpose must be a tag value of letters, digits, spaces and _ . : / = + - @, got 'db;rm'"],
     ['no validation command', { validation: [] }, 'validation must have between 1 and 100 items, got [] (0 items)'],
     ['a blank validation command', { validation: ['true', ' '] }, "validation[1] must be a non-empty command, got ' '"],
+    ['an empty Windows validation', { windowsValidation: [] }, 'windowsValidation must have between 1 and 100 items, got [] (0 items)'],
+    ['a blank Windows validation command', { windowsValidation: [' '] }, "windowsValidation[0] must be a non-empty command, got ' '"],
     ['the root as mount point', { mountPoint: '/' }, "mountPoint must be an absolute path other than '/' of letters, digits and . _ / -, got '/'"],
     ['a relative mount point', { mountPoint: 'data' }, "mountPoint must be an absolute path other than '/'"],
     ['a mount point with a space', { mountPoint: '/my data' }, "got '/my data'"],
@@ -291,5 +295,66 @@ describe('RestoreDrill: the tag prefix', () => {
     const stack = createTestStack(app);
     expect(() => new RestoreDrill(stack, 'Drill', { purpose: 'x', schedule: events.Schedule.rate(Duration.days(7)), validation: ['true'], tags: { 'backup:drill-execution': 'mine' } }))
       .toThrow("TestStack/Drill: tags['backup:drill-execution'] must not be set: the drill writes its execution name under this key, got 'mine'");
+  });
+});
+
+describe('RestoreDrill: the drill reads the source instance its creators write', () => {
+  /** Every state of a definition, Map and Parallel branches included. */
+  const statesOf = (definition: any): Record<string, any> => Object.assign({}, ...Object.entries<any>(definition.States).map(([name, st]) => ({
+    [name]: st,
+    ...Object.assign({}, ...[...st.Branches ?? [], ...st.ItemProcessor ? [st.ItemProcessor] : []].map(statesOf)),
+  })));
+
+  test('ConsistentSnapshotJob tags and describes each snapshot with its instance under the app\'s prefix, and a drill of 3 instances restores one', async () => {
+    const app = createCheckedApp();
+    BackupTagging.configure(app, { prefix: 'corp/' });
+    const stack = createTestStack(app);
+    const job = new ConsistentSnapshotJob(stack, 'Job', { purpose: 'orders-db', instances: { tags: { App: 'orders' } }, retain: Retention.count(7) });
+    const drill = new RestoreDrill(stack, 'Drill', { purpose: 'orders-db', schedule: events.Schedule.rate(Duration.days(7)), validation: ['true'] });
+    const create = statesOf(definitionOf(stack, stack.getLogicalId(job.stateMachine.node.defaultChild as any))).CreateSnapshots;
+    const payload = statesOf(definitionOf(stack, stack.getLogicalId(drill.stateMachine.node.defaultChild as any))).SelectRestorePoint.Parameters;
+
+    // WHEN three instances are snapshotted in one run, as EC2 stores what the job asked for
+    // (TagSpecifications and Description evaluated for each Map item's $.instanceId)
+    const format = create.Parameters['Description.$'] as string;
+    const [, template, literal] = format.match(/^States\.Format\('(.*?)', '(.*)', \$\.instanceId\)$/)!;
+    const snapshots = [1, 2, 3].flatMap((n) => [0, 1].map((v) => {
+      const instanceId = `i-0${String(n).padStart(16, '0')}`;
+      return {
+        SnapshotId: `snap-${n}${v}`,
+        VolumeId: `vol-${n}${v}`,
+        State: 'completed' as const,
+        StartTime: new Date(Date.parse('2026-11-21T02:00:00Z') + (n * 2 + v) * 1000),
+        Description: template.replace('{}', literal).replace('{}', instanceId),
+        Tags: create.Parameters.TagSpecifications[0].Tags.map((t: any) => ({ Key: t.Key, Value: t['Value.$'] === '$.instanceId' ? instanceId : t.Value ?? 'exec' })),
+      };
+    }));
+    const client = { send: async () => ({ Snapshots: snapshots }) };
+    const selection = await select(client as any, payload, new Date('2026-11-21T03:00:00Z'));
+
+    // THEN the drill restores one machine, found by the key the job wrote
+    expect(payload.sourceInstanceTagKeys).toEqual(['corp/source-instance']);
+    expect(create.Parameters.TagSpecifications[0].Tags).toContainEqual({ 'Key': 'corp/source-instance', 'Value.$': '$.instanceId' });
+    expect(selection.snapshots.map((s) => s.snapshotId).sort()).toEqual(['snap-30', 'snap-31']);
+    expect(selection.sourceInstance).toBe('i-00000000000000003');
+    // and the description alone (all another account sees) names the instance as well
+    expect(snapshots[0].Description).toBe('orders-db: consistent snapshots by TestStack/Job (i-00000000000000001)');
+  });
+
+  test('a Windows validation gets its own PowerShell document', () => {
+    const stack = createTestStack(createCheckedApp());
+    const drill = new RestoreDrill(stack, 'Drill', {
+      purpose: 'web-ami',
+      schedule: events.Schedule.rate(Duration.days(7)),
+      validation: ['true'],
+      source: DrillSource.image(),
+      windowsValidation: ['Get-Service W3SVC'],
+    });
+    const content = (Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(drill.windowsDocument!)].Properties.Content);
+    expect(content.mainSteps).toEqual([expect.objectContaining({
+      action: 'aws:runPowerShellScript',
+      precondition: { StringEquals: ['platformType', 'Windows'] },
+      inputs: expect.objectContaining({ runCommand: ["$ErrorActionPreference = 'Stop'", "Write-Output 'cdk-ebs-backup-validation: windows'", 'Get-Service W3SVC'] }),
+    })]);
   });
 });

@@ -1,11 +1,22 @@
 /**
- * Pick what a RestoreDrill restores: the newest complete snapshot set (or the newest available
- * AMI) carrying the drill's purpose tag, owned by this account or shared by an archive account.
+ * Pick what a RestoreDrill restores: the newest complete snapshot set of ONE source instance (or
+ * the newest available AMI) for the drill's purpose, owned by this account or shared by an
+ * archive account.
  *
- * A "set" is the snapshots that one multi-volume `CreateSnapshots` call (or one DLM run) took
- * together: snapshots whose start times lie within the set window of the set's newest. A set with
- * any snapshot still pending (or in error) is not complete, and the next older set is taken, so a
- * drill never restores half a database.
+ * A "set" is the snapshots that one multi-volume `CreateSnapshots` call (or one DLM run) took of
+ * one instance: snapshots attributed to the same source instance whose start times lie within the
+ * set window of the set's newest. EC2's DescribeSnapshots names no instance, so the source is what
+ * the creator recorded at creation: a source-instance tag (the library's `source-instance` tag,
+ * or a DLM variable tag `$(instance-id)` named by the drill), else an instance id in the snapshot
+ * description (written by its creator). A schedule
+ * that snapshots many instances at one moment thus yields one set per instance, never a mix.
+ * A set with any snapshot still pending (or in error) is not complete, and the next older set of
+ * that instance is taken, so a drill never restores half a database.
+ *
+ * Shared snapshots: EC2 tags are not visible across accounts (DescribeSnapshots returns the
+ * owner's tags to the owner only), so snapshots of another account are found by owner, by
+ * `restorable-by` this account and by the purpose in their description, and attributed by the
+ * instance id in their description.
  *
  * Read-only, so safe to retry. The EC2 client is a parameter, for tests.
  */
@@ -25,7 +36,12 @@ export interface SelectEvent {
   readonly mountPoint: string;
   /** A snapshot tag that names its own mount point (e.g. copied from the source volume). */
   readonly mountPointTagKey?: string;
+  /** Snapshot tags that name the source instance, in order of preference. */
+  readonly sourceInstanceTagKeys?: string[];
 }
+
+/** The group of snapshots that record no source instance (grouped by start time alone). */
+export const UNATTRIBUTED = 'unattributed';
 
 export interface SelectedSnapshot {
   readonly snapshotId: string;
@@ -40,6 +56,10 @@ export interface Selection {
   readonly reason?: string;
   readonly snapshots: SelectedSnapshot[];
   readonly imageId?: string;
+  /** The AMI's platform: `windows` or `linux` (image drills only). */
+  readonly platform?: string;
+  /** The instance the restored set was taken of, or `unattributed` when its creator recorded none. */
+  readonly sourceInstance?: string;
   /** `sdf:/data sdg:/data2`: the Run Command document's `mounts` parameter. */
   readonly mounts: string;
   /** When the restored data was captured (the oldest start time in the set), ISO 8601. */
@@ -76,7 +96,49 @@ export function parseEvent(event: unknown): SelectEvent {
   if (e.owner !== undefined && !/^\d{12}$/.test(e.owner)) {
     throw new SelectEventError(`owner must be a 12-digit account id, got ${JSON.stringify(e.owner)}`);
   }
+  if (e.sourceInstanceTagKeys !== undefined && (!Array.isArray(e.sourceInstanceTagKeys) || !e.sourceInstanceTagKeys.every((k) => typeof k === 'string' && k))) {
+    throw new SelectEventError(`sourceInstanceTagKeys must be a list of tag keys, got ${JSON.stringify(e.sourceInstanceTagKeys)}`);
+  }
   return e as SelectEvent;
+}
+
+/** An instance id as EC2 writes it: `i-` and 8 or 17 hexadecimal digits. */
+const INSTANCE_ID = /\bi-(?:[0-9a-f]{17}|[0-9a-f]{8})\b/;
+
+/**
+ * The instance a snapshot was taken of, as its creator recorded it: the first source-instance tag
+ * that holds an instance id, else the instance id in the description; `unattributed` otherwise.
+ */
+export function sourceInstanceOf(snapshot: Snapshot, tagKeys: readonly string[] = []): string {
+  for (const key of tagKeys) {
+    const value = snapshot.Tags?.find((t) => t.Key === key)?.Value?.match(INSTANCE_ID)?.[0];
+    if (value) {
+      return value;
+    }
+  }
+  return snapshot.Description?.match(INSTANCE_ID)?.[0] ?? UNATTRIBUTED;
+}
+
+/**
+ * The newest complete set of each source instance, and which one to drill: the newest of those
+ * sets (ties by instance id, for a stable choice). Snapshots of different instances never share a set.
+ */
+export function newestCompleteSetPerInstance(snapshots: Snapshot[], windowSeconds: number, tagKeys: readonly string[] = []):
+{ sourceInstance: string; set: Snapshot[] } | undefined {
+  const byInstance = new Map<string, Snapshot[]>();
+  for (const s of snapshots) {
+    const key = sourceInstanceOf(s, tagKeys);
+    byInstance.set(key, [...byInstance.get(key) ?? [], s]);
+  }
+  const newest = (set: Snapshot[]) => Math.max(...set.map((s) => new Date(s.StartTime!).getTime()));
+  let best: { sourceInstance: string; set: Snapshot[] } | undefined;
+  for (const [sourceInstance, group] of [...byInstance.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const set = newestCompleteSet(group, windowSeconds);
+    if (set && (!best || newest(set) > newest(best.set))) {
+      best = { sourceInstance, set };
+    }
+  }
+  return best;
 }
 
 /** Group snapshots (newest first) into sets by start time; return the newest set whose members all completed. */
@@ -106,10 +168,18 @@ export function newestCompleteSet(snapshots: Snapshot[], windowSeconds: number):
   return undefined;
 }
 
+/** Why a set cannot be drilled, or undefined when it can. */
+export function unplaceable(set: Snapshot[], sourceInstance: string): string | undefined {
+  return set.length > DEVICES.length
+    ? `the newest complete snapshot set of ${sourceInstance} has ${set.length} volumes; a drill attaches at most ${DEVICES.length} ` +
+      `(/dev/sdf to /dev/sdz)${sourceInstance === UNATTRIBUTED ? ': its snapshots record no source instance, so several instances may share one start time; tag them with the source instance' : ''}`
+    : undefined;
+}
+
 /** Devices and mount points for a set, in a stable order (by mount-point tag, then volume id). */
 export function placeSet(set: Snapshot[], event: SelectEvent): SelectedSnapshot[] {
   if (set.length > DEVICES.length) {
-    throw new SelectEventError(`the snapshot set has ${set.length} volumes; a drill attaches at most ${DEVICES.length}`);
+    throw new SelectEventError(unplaceable(set, UNATTRIBUTED)!);
   }
   const tagged = (s: Snapshot) => {
     const value = event.mountPointTagKey ? s.Tags?.find((t) => t.Key === event.mountPointTagKey)?.Value : undefined;
@@ -127,55 +197,94 @@ export function placeSet(set: Snapshot[], event: SelectEvent): SelectedSnapshot[
   });
 }
 
+/** Whether `text` names the purpose as a whole word (`db` not inside `db-replica`). */
+export function namesPurpose(text: string | undefined, purpose: string): boolean {
+  const word = /[\p{L}\p{N}_\-@]/u;
+  for (let at = text?.indexOf(purpose) ?? -1; text && at >= 0; at = text.indexOf(purpose, at + 1)) {
+    const before = text[at - 1];
+    const after = text[at + purpose.length];
+    if ((before === undefined || !word.test(before)) && (after === undefined || !word.test(after))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 async function describeSnapshots(client: EC2Client, event: SelectEvent): Promise<Snapshot[]> {
   const all: Snapshot[] = [];
   let token: string | undefined;
+  // The owner's tags are invisible to other accounts: a shared snapshot is found by who may
+  // restore it and by its description, and only its owner's own snapshots by the purpose tag.
+  const shared = event.owner !== undefined;
   do {
     const page = await withRetry(() => client.send(new DescribeSnapshotsCommand({
-      OwnerIds: [event.owner ?? 'self'],
-      Filters: [{ Name: `tag:${event.purposeTagKey}`, Values: [event.purpose] }],
+      ...shared
+        ? {
+          OwnerIds: [event.owner!],
+          RestorableByUserIds: ['self'],
+          Filters: [{ Name: 'description', Values: [`*${event.purpose.replace(/[*?\\]/g, (c) => `\\${c}`)}*`] }],
+        }
+        : { OwnerIds: ['self'], Filters: [{ Name: `tag:${event.purposeTagKey}`, Values: [event.purpose] }] },
       MaxResults: 1000,
       NextToken: token,
     })));
     all.push(...(page.Snapshots ?? []));
     token = page.NextToken;
   } while (token);
-  return all;
+  return shared ? all.filter((s) => namesPurpose(s.Description, event.purpose)) : all;
 }
 
 async function newestImage(client: EC2Client, event: SelectEvent): Promise<Image | undefined> {
+  const shared = event.owner !== undefined;
   const page = await withRetry(() => client.send(new DescribeImagesCommand({
     Owners: [event.owner ?? 'self'],
-    Filters: [{ Name: `tag:${event.purposeTagKey}`, Values: [event.purpose] }, { Name: 'state', Values: ['available'] }],
+    ...shared ? { ExecutableUsers: ['self'] } : {},
+    Filters: [
+      ...shared ? [] : [{ Name: `tag:${event.purposeTagKey}`, Values: [event.purpose] }],
+      { Name: 'state', Values: ['available'] },
+    ],
   })));
   return (page.Images ?? []).filter((i) => i.ImageId && i.CreationDate)
+    .filter((i) => !shared || namesPurpose(i.Description, event.purpose) || namesPurpose(i.Name, event.purpose))
     .sort((a, b) => Date.parse(b.CreationDate!) - Date.parse(a.CreationDate!))[0];
 }
 
 export async function select(client: EC2Client, raw: unknown, now: Date = new Date()): Promise<Selection> {
   const event = parseEvent(raw);
-  const where = `with tag ${event.purposeTagKey}=${event.purpose} owned by ${event.owner ?? 'this account'}`;
+  const where = event.owner === undefined
+    ? `with tag ${event.purposeTagKey}=${event.purpose} owned by this account`
+    : `owned by ${event.owner}, restorable by this account, whose description names ${event.purpose} (tags of another account are not visible)`;
   if (event.mode === 'IMAGE') {
     const image = await newestImage(client, event);
     if (!image) {
       log('WARN', 'no available AMI to drill', { purpose: event.purpose, owner: event.owner });
-      return { found: false, reason: `no available AMI ${where}`, snapshots: [], mounts: '' };
+      const whereImage = event.owner === undefined ? where
+        : `owned by ${event.owner}, launchable by this account, whose name or description names ${event.purpose} (tags of another account are not visible)`;
+      return { found: false, reason: `no available AMI ${whereImage}`, snapshots: [], mounts: '' };
     }
     const ageSeconds = Math.round((now.getTime() - Date.parse(image.CreationDate!)) / 1000);
-    log('INFO', 'AMI selected', { purpose: event.purpose, imageId: image.ImageId, ageSeconds });
-    return { found: true, snapshots: [], imageId: image.ImageId, mounts: '', snapshotTime: image.CreationDate, ageSeconds };
+    const platform = String(image.Platform ?? '').toLowerCase() === 'windows' || /^windows/i.test(image.PlatformDetails ?? '') ? 'windows' : 'linux';
+    log('INFO', 'AMI selected', { purpose: event.purpose, imageId: image.ImageId, platform, ageSeconds });
+    return { found: true, snapshots: [], imageId: image.ImageId, platform, mounts: '', snapshotTime: image.CreationDate, ageSeconds };
   }
-  const set = newestCompleteSet(await describeSnapshots(client, event), event.setWindowSeconds);
-  if (!set) {
+  const chosen = newestCompleteSetPerInstance(await describeSnapshots(client, event), event.setWindowSeconds, event.sourceInstanceTagKeys);
+  if (!chosen) {
     log('WARN', 'no complete snapshot set to drill', { purpose: event.purpose, owner: event.owner });
     return { found: false, reason: `no complete snapshot set ${where}`, snapshots: [], mounts: '' };
+  }
+  const { set, sourceInstance } = chosen;
+  const tooMany = unplaceable(set, sourceInstance);
+  if (tooMany) {
+    log('ERROR', 'snapshot set too large to drill', { purpose: event.purpose, sourceInstance, volumes: set.length });
+    return { found: false, reason: tooMany, snapshots: [], mounts: '', sourceInstance };
   }
   const snapshots = placeSet(set, event);
   const oldest = Math.min(...set.map((s) => new Date(s.StartTime!).getTime()));
   const ageSeconds = Math.round((now.getTime() - oldest) / 1000);
-  log('INFO', 'snapshot set selected', { purpose: event.purpose, snapshotIds: snapshots.map((s) => s.snapshotId), ageSeconds });
+  log('INFO', 'snapshot set selected', { purpose: event.purpose, sourceInstance, snapshotIds: snapshots.map((s) => s.snapshotId), ageSeconds });
   return {
     found: true,
+    sourceInstance,
     snapshots,
     mounts: snapshots.map((s) => `${s.device.replace('/dev/', '')}:${s.mountPoint}`).join(' '),
     snapshotTime: new Date(oldest).toISOString(),
