@@ -10,12 +10,14 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
   BackupVaultPolicy, DlmExecutionRole, DlmImagePolicy, DlmSharedSnapshotCopyPolicy, DlmSnapshotPolicy, MaintenanceTargets,
   PreChangeSnapshot, Retention, SnapshotScript, SnapshotTarget, VssMaintenanceWindow,
 } from '../src';
 import { VSS_AGENT_PERMISSIONS } from '../src/core/vss-permissions';
-import { PARITY_ACCOUNT, PARITY_REGION, ParityClassification, ParityRow, formatParityTable, managedPolicyActions, parity, rolePolicyDocuments } from './support/managed-policy-parity';
+import { PARITY_ACCOUNT, PARITY_REGION, ParityClassification, ParityRow, formatParityTable, isAllowed, managedPolicyActions, parity, rolePolicyDocuments } from './support/managed-policy-parity';
 
 const env = { account: PARITY_ACCOUNT, region: PARITY_REGION };
 const nightly = events.Schedule.cron({ hour: '3', minute: '0' });
@@ -138,6 +140,37 @@ describe('role parity with AWS managed policies', () => {
     // EbsBackupChecks' VSS rule checks the same actions: its list is the managed policy minus the exclusions
     const expected = [...managedPolicyActions(VSS_PARITY.policy)].filter((a) => !VSS_PARITY.excludedActions![a]).sort();
     expect(VSS_AGENT_PERMISSIONS.map((p) => p.action).sort()).toEqual(expected);
+  });
+
+  test('an existing instance role with the window\'s instancePolicy ↔ AWSEC2VssSnapshotPolicy, and it writes the window\'s output', async () => {
+    // member accounts: instances keep their own role and attach the window's managed policy by name
+    const stack = new Stack(new App(), 'VssMember', { env });
+    const window = new VssMaintenanceWindow(stack, 'Window', {
+      purpose: 'sql-logs', schedule: nightly, targets: MaintenanceTargets.tagged({ Tier: 'sql' }),
+      outputBucket: s3.Bucket.fromBucketName(stack, 'Output', 'ssm-output-123456789012'),
+      outputLogGroup: logs.LogGroup.fromLogGroupName(stack, 'OutputLogs', 'ssm-output'),
+    });
+    const existing = new iam.Role(stack, 'Existing', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'), window.instancePolicy],
+    });
+    const template = Template.fromStack(stack).toJSON();
+    const policies = rolePolicyDocuments(template, roleId(stack, existing));
+    const rows = await check('VssMaintenanceWindow.instancePolicy on an existing role', policies, [VSS_PARITY]);
+    expect(problems(rows)).toEqual([]);
+    // the Run Command output the agent writes with the instance's credentials
+    // ("Configure instance permissions for Systems Manager": S3 output and CloudWatch Logs)
+    const bucket = 'arn:aws:s3:::ssm-output-123456789012';
+    const logGroup = `arn:aws:logs:${PARITY_REGION}:${PARITY_ACCOUNT}:log-group:ssm-output`;
+    const outputs: Array<[string, string]> = [
+      ['s3:PutObject', `${bucket}/run-command/sql-logs/0b1c2d3e/i-0123456789abcdef0/awsrunPowerShellScript/stdout`],
+      ['s3:GetEncryptionConfiguration', bucket],
+      ['logs:CreateLogStream', `${logGroup}:log-stream:0b1c2d3e/i-0123456789abcdef0/stdout`],
+      ['logs:PutLogEvents', `${logGroup}:log-stream:0b1c2d3e/i-0123456789abcdef0/stdout`],
+    ];
+    for (const [action, resource] of outputs) {
+      expect([action, await isAllowed(policies, action, resource, {})]).toEqual([action, true]);
+    }
   });
 
   test('DLM execution role ↔ the three DLM managed policies, with every feature in use', async () => {
