@@ -18,6 +18,7 @@ import { createNotificationTopic } from '../backup/monitoring';
 import { ProtectedResourceType } from '../backup/selection';
 import { VaultLockMode } from '../backup/vault-lock';
 import { BackupVaultPolicy, BackupCopyTarget } from '../backup/vault-policy';
+import { nagRendering } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
@@ -363,6 +364,7 @@ export class EbsBackupBaseline extends Construct {
             retention: c.retain.toTagValue(),
             copies: [],
             coversWholeTier: false,
+            instancePolicy: nagRendering(Stack.of(window).resolve(window.instancePolicyName)),
           });
         }
       }
