@@ -6,8 +6,8 @@
  * a new version of any of these policies fails here until its changes are classified.
  */
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,8 +16,8 @@ import {
   BackupVaultPolicy, DlmExecutionRole, DlmImagePolicy, DlmSharedSnapshotCopyPolicy, DlmSnapshotPolicy, MaintenanceTargets,
   PreChangeSnapshot, Retention, SnapshotScript, SnapshotTarget, VssMaintenanceWindow,
 } from '../src';
-import { VSS_AGENT_PERMISSIONS } from '../src/core/vss-permissions';
 import { PARITY_ACCOUNT, PARITY_REGION, ParityClassification, ParityRow, formatParityTable, isAllowed, managedPolicyActions, parity, rolePolicyDocuments } from './support/managed-policy-parity';
+import { VSS_AGENT_PERMISSIONS } from '../src/core/vss-permissions';
 
 const env = { account: PARITY_ACCOUNT, region: PARITY_REGION };
 const nightly = events.Schedule.cron({ hour: '3', minute: '0' });
@@ -146,7 +146,9 @@ describe('role parity with AWS managed policies', () => {
     // member accounts: instances keep their own role and attach the window's managed policy by name
     const stack = new Stack(new App(), 'VssMember', { env });
     const window = new VssMaintenanceWindow(stack, 'Window', {
-      purpose: 'sql-logs', schedule: nightly, targets: MaintenanceTargets.tagged({ Tier: 'sql' }),
+      purpose: 'sql-logs',
+      schedule: nightly,
+      targets: MaintenanceTargets.tagged({ Tier: 'sql' }),
       outputBucket: s3.Bucket.fromBucketName(stack, 'Output', 'ssm-output-123456789012'),
       outputLogGroup: logs.LogGroup.fromLogGroupName(stack, 'OutputLogs', 'ssm-output'),
     });
@@ -179,7 +181,9 @@ describe('role parity with AWS managed policies', () => {
       purpose: 'sql',
       target: SnapshotTarget.instances({ tags: { Role: 'sql' } }),
       schedules: [{
-        name: 'nightly', schedule: nightly, retain: Retention.count(7),
+        name: 'nightly',
+        schedule: nightly,
+        retain: Retention.count(7),
         script: SnapshotScript.windowsVss(),
         crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.age(Duration.days(14)) }],
         fastRestore: { availabilityZones: ['us-east-1a'], retain: Retention.count(1) },
@@ -192,9 +196,15 @@ describe('role parity with AWS managed policies', () => {
       schedules: [{ name: 'monthly', schedule: events.Schedule.cron({ day: '1', hour: '2', minute: '0' }), retain: Retention.count(3), archive: { retainInArchive: Duration.days(365) } }],
     });
     new DlmImagePolicy(stack, 'Amis', {
-      purpose: 'amis', targetTags: { Ami: 'yes' },
-      schedules: [{ name: 'weekly', schedule: events.Schedule.cron({ weekDay: 'SUN', hour: '1', minute: '0' }), retain: Retention.count(4),
-        deprecate: Retention.count(2), crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.age(Duration.days(14)) }] }],
+      purpose: 'amis',
+      targetTags: { Ami: 'yes' },
+      schedules: [{
+        name: 'weekly',
+        schedule: events.Schedule.cron({ weekDay: 'SUN', hour: '1', minute: '0' }),
+        retain: Retention.count(4),
+        deprecate: Retention.count(2),
+        crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.age(Duration.days(14)) }],
+      }],
     });
     new DlmSharedSnapshotCopyPolicy(stack, 'Incoming', {
       purpose: 'incoming', sourceAccounts: ['222222222222'], copies: [{ region: 'us-east-1', retain: Retention.age(Duration.days(14)) }],
@@ -241,7 +251,8 @@ describe('role parity with AWS managed policies', () => {
   test('with windowsVss the backup role also runs AWSEC2-CreateVssSnapshot like the managed policy', async () => {
     const stack = new Stack(new App(), 'BackupVss', { env });
     const policy = new BackupVaultPolicy(stack, 'Vault', {
-      purpose: 'dr', windowsVss: true,
+      purpose: 'dr',
+      windowsVss: true,
       rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }],
       resources: [backup.BackupResource.fromTag('Backup', 'daily')],
     });

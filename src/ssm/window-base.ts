@@ -11,11 +11,11 @@ import { SnapshotHousekeeping } from './housekeeping';
 import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './schedule';
 import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
-import { Retention } from '../core/retention';
 import { mergeTags } from '../core/merge-tags';
+import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import { WINDOW_INSTANCE_ACCESS_METADATA, WindowInstanceAccess } from '../core/window-instance-access';
 import { check, checkDuration, checkPattern, checkTags, fail, isUnresolved } from '../core/validation';
+import { WINDOW_INSTANCE_ACCESS_METADATA, WindowInstanceAccess } from '../core/window-instance-access';
 
 /** Systems Manager `MaxConcurrency`: a count from 1, or a percentage from 1% to 100%. */
 const MAX_CONCURRENCY = /^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/;

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EbsBackupBaseline, BackupTier, BackupTagging, Retention } from '../../src';
+import { DeploymentPrerequisites, EbsBackupBaseline, BackupTier, BackupTagging, Retention } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { selects } from '../support/backup-selection';
 
@@ -16,6 +16,7 @@ let json: any;
 beforeAll(() => {
   app = createCheckedApp();
   stack = createTestStack(app);
+  Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the organization prerequisites are in place (README Before you deploy)' });
   // --- the public contract of issue 9, verbatim
   baseline = new EbsBackupBaseline(stack, 'Baseline', {
     tiers: [

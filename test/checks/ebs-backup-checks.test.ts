@@ -12,9 +12,9 @@ import { NIST80053R5Checks } from 'cdk-nag';
 import {
   backupSelection, checksApp, declaredJob, dlmPolicy, findings, imageId, instance, ROLE_ARN, stackIn, volume, vssWindow,
 } from './checks-fixtures';
-import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
 import { FsfreezeMaintenanceWindow, MaintenanceTargets, VssMaintenanceWindow } from '../../src';
 import { EbsBackupChecks } from '../../src/checks';
+import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
 import { synthesizeChecked } from '../support';
 
 describe('EbsBackup-VolumeCovered', () => {
@@ -274,10 +274,12 @@ describe('EbsBackup-VssInstanceRole', () => {
     new iam.CfnPolicy(stack, 'Partial', {
       policyName: 'partial',
       roles: [(stack.node.findChild('Role') as iam.CfnRole).ref],
-      policyDocument: { Statement: [
-        { Effect: 'Allow', Action: ['ec2:CreateSnapshots', 'ec2:CreateTags'], Resource: '*' },
-        { Effect: 'Allow', Action: 'ec2:Describe*', Resource: 'arn:aws:ec2:*:*:volume/*' },
-      ] },
+      policyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: ['ec2:CreateSnapshots', 'ec2:CreateTags'], Resource: '*' },
+          { Effect: 'Allow', Action: 'ec2:Describe*', Resource: 'arn:aws:ec2:*:*:volume/*' },
+        ],
+      },
     });
     expect(findings(app)).toEqual([
       expect.stringMatching(/cannot take the snapshots: .* missing ec2:DescribeInstanceAttribute on instance, ec2:DescribeSnapshots, ec2:DescribeImages$/),
