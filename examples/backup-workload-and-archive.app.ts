@@ -7,13 +7,15 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BackupArchiveVault, BackupCondition, BackupVaultPolicy, VaultLock } from 'cdk-ebs-backup';
+import { BackupArchiveVault, BackupCondition, BackupVaultPolicy, DeploymentPrerequisites, VaultLock } from 'cdk-ebs-backup';
 
 const WORKLOAD = { account: '123456789012', region: 'us-east-1' };
 const ARCHIVE = { account: '111122223333', region: 'eu-west-1' };
 const ARCHIVE_VAULT_NAME = 'ebs-archive';
 
 export function build(app: App): void {
+  // what CloudFormation cannot create is in place (README "Before you deploy")
+  Validations.of(app).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: "the management account turned on AWS Backup's cross-account backup for the organization" });
   // --- archive account: the receiving vault
   const archiveStack = new Stack(app, 'EbsBackupArchive', { env: ARCHIVE });
   const archive = new BackupArchiveVault(archiveStack, 'ReceivingVault', {

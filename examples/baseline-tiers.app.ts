@@ -13,14 +13,16 @@
  * - `BackupDrVault` (the workload account, eu-west-1): the vault that receives gold's DR copies.
  * - `BackupArchive` (the archive account): the vault that receives gold's archive copies.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { BackupArchiveVault, BackupTier, EbsBackupBaseline, Retention, VaultLock } from 'cdk-ebs-backup';
+import { BackupArchiveVault, BackupTier, DeploymentPrerequisites, EbsBackupBaseline, Retention, VaultLock } from 'cdk-ebs-backup';
 
 const WORKLOAD = '123456789012';
 const ARCHIVE = '111122223333';
 
 export function build(app: App): void {
+  // what CloudFormation cannot create is in place (README "Before you deploy")
+  Validations.of(app).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: "the management account turned on AWS Backup's cross-account backup for the organization (gold copies to the archive account)" });
   const stack = new Stack(app, 'BackupBaseline', { env: { account: WORKLOAD, region: 'us-east-1' } });
   const baseline = new EbsBackupBaseline(stack, 'Baseline', {
     tiers: [

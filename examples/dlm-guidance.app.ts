@@ -9,11 +9,12 @@
  *   snapshot on arrival, so that the workload account cannot delete the archive;
  * - a default policy as the account's safety net for volumes no other policy covers.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import {
+  DeploymentPrerequisites,
   DefaultPolicyTarget, DlmDefaultPolicy, DlmSharedSnapshotCopyPolicy, DlmSnapshotPolicy, Retention, ScriptFailureAction,
   SnapshotScript, SnapshotTarget, VariableTagValue,
 } from 'cdk-ebs-backup';
@@ -22,6 +23,8 @@ const WORKLOAD = { account: '111111111111', region: 'us-east-1' };
 const ARCHIVE = { account: '222222222222', region: 'us-east-1' };
 
 export function build(app: App): void {
+  // what CloudFormation cannot create is in place (README "Before you deploy")
+  Validations.of(app).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the workload volumes are encrypted with a customer managed key shared with the archive account' });
   const workload = new Stack(app, 'DlmWorkload', { env: WORKLOAD });
 
   // fsfreeze around the snapshot: DLM calls the document with pre-script, then post-script.

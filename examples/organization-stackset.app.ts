@@ -9,12 +9,14 @@
  * - `BackupArchive` (the archive account): the vault that receives every account's archive
  *   copies, admitting the whole organization.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { BackupArchiveVault, BackupTier, BaselineStackSet, EbsBackupBaseline, VaultLock } from 'cdk-ebs-backup';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { BackupArchiveVault, BackupTier, BaselineStackSet, DeploymentPrerequisites, EbsBackupBaseline, VaultLock } from 'cdk-ebs-backup';
 
 const ARCHIVE = '111122223333';
 
 export function build(app: App): void {
+  // what CloudFormation cannot create is in place (README "Before you deploy")
+  Validations.of(app).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the management account activated StackSets trusted access, enabled the SCP and declarative policy types and turned on cross-account backup' });
   const management = new Stack(app, 'BackupOrganization', { env: { account: '999999999999', region: 'us-east-1' } });
   new BaselineStackSet(management, 'Baseline', {
     baseline: {

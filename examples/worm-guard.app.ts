@@ -11,9 +11,11 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { SnapshotLock, SnapshotLockMode, WormServiceControlPolicy, WormSnapshotGuard } from 'cdk-ebs-backup';
+import { DeploymentPrerequisites, SnapshotLock, SnapshotLockMode, WormServiceControlPolicy, WormSnapshotGuard } from 'cdk-ebs-backup';
 
 export function build(app: App): void {
+  // what CloudFormation cannot create is in place (README "Before you deploy")
+  Validations.of(app).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the SERVICE_CONTROL_POLICY and DECLARATIVE_POLICY_EC2 policy types are enabled on the organization root' });
   const account = new Stack(app, 'WormGuard', { env: { account: '123456789012', region: 'us-east-1' } });
   const operatorsRole = iam.Role.fromRoleName(account, 'Operators', 'platform-operators');
   const backupKey = kms.Key.fromKeyArn(account, 'BackupKey',

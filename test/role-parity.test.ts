@@ -6,16 +6,18 @@
  * a new version of any of these policies fails here until its changes are classified.
  */
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
   BackupVaultPolicy, DlmExecutionRole, DlmImagePolicy, DlmSharedSnapshotCopyPolicy, DlmSnapshotPolicy, MaintenanceTargets,
   PreChangeSnapshot, Retention, SnapshotScript, SnapshotTarget, VssMaintenanceWindow,
 } from '../src';
+import { PARITY_ACCOUNT, PARITY_REGION, ParityClassification, ParityRow, formatParityTable, isAllowed, managedPolicyActions, parity, rolePolicyDocuments } from './support/managed-policy-parity';
 import { VSS_AGENT_PERMISSIONS } from '../src/core/vss-permissions';
-import { PARITY_ACCOUNT, PARITY_REGION, ParityClassification, ParityRow, formatParityTable, managedPolicyActions, parity, rolePolicyDocuments } from './support/managed-policy-parity';
 
 const env = { account: PARITY_ACCOUNT, region: PARITY_REGION };
 const nightly = events.Schedule.cron({ hour: '3', minute: '0' });
@@ -140,13 +142,48 @@ describe('role parity with AWS managed policies', () => {
     expect(VSS_AGENT_PERMISSIONS.map((p) => p.action).sort()).toEqual(expected);
   });
 
+  test('an existing instance role with the window\'s instancePolicy ↔ AWSEC2VssSnapshotPolicy, and it writes the window\'s output', async () => {
+    // member accounts: instances keep their own role and attach the window's managed policy by name
+    const stack = new Stack(new App(), 'VssMember', { env });
+    const window = new VssMaintenanceWindow(stack, 'Window', {
+      purpose: 'sql-logs',
+      schedule: nightly,
+      targets: MaintenanceTargets.tagged({ Tier: 'sql' }),
+      outputBucket: s3.Bucket.fromBucketName(stack, 'Output', 'ssm-output-123456789012'),
+      outputLogGroup: logs.LogGroup.fromLogGroupName(stack, 'OutputLogs', 'ssm-output'),
+    });
+    const existing = new iam.Role(stack, 'Existing', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'), window.instancePolicy],
+    });
+    const template = Template.fromStack(stack).toJSON();
+    const policies = rolePolicyDocuments(template, roleId(stack, existing));
+    const rows = await check('VssMaintenanceWindow.instancePolicy on an existing role', policies, [VSS_PARITY]);
+    expect(problems(rows)).toEqual([]);
+    // the Run Command output the agent writes with the instance's credentials
+    // ("Configure instance permissions for Systems Manager": S3 output and CloudWatch Logs)
+    const bucket = 'arn:aws:s3:::ssm-output-123456789012';
+    const logGroup = `arn:aws:logs:${PARITY_REGION}:${PARITY_ACCOUNT}:log-group:ssm-output`;
+    const outputs: Array<[string, string]> = [
+      ['s3:PutObject', `${bucket}/run-command/sql-logs/0b1c2d3e/i-0123456789abcdef0/awsrunPowerShellScript/stdout`],
+      ['s3:GetEncryptionConfiguration', bucket],
+      ['logs:CreateLogStream', `${logGroup}:log-stream:0b1c2d3e/i-0123456789abcdef0/stdout`],
+      ['logs:PutLogEvents', `${logGroup}:log-stream:0b1c2d3e/i-0123456789abcdef0/stdout`],
+    ];
+    for (const [action, resource] of outputs) {
+      expect([action, await isAllowed(policies, action, resource, {})]).toEqual([action, true]);
+    }
+  });
+
   test('DLM execution role ↔ the three DLM managed policies, with every feature in use', async () => {
     const stack = new Stack(new App(), 'Dlm', { env });
     new DlmSnapshotPolicy(stack, 'Sql', {
       purpose: 'sql',
       target: SnapshotTarget.instances({ tags: { Role: 'sql' } }),
       schedules: [{
-        name: 'nightly', schedule: nightly, retain: Retention.count(7),
+        name: 'nightly',
+        schedule: nightly,
+        retain: Retention.count(7),
         script: SnapshotScript.windowsVss(),
         crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.age(Duration.days(14)) }],
         fastRestore: { availabilityZones: ['us-east-1a'], retain: Retention.count(1) },
@@ -159,9 +196,15 @@ describe('role parity with AWS managed policies', () => {
       schedules: [{ name: 'monthly', schedule: events.Schedule.cron({ day: '1', hour: '2', minute: '0' }), retain: Retention.count(3), archive: { retainInArchive: Duration.days(365) } }],
     });
     new DlmImagePolicy(stack, 'Amis', {
-      purpose: 'amis', targetTags: { Ami: 'yes' },
-      schedules: [{ name: 'weekly', schedule: events.Schedule.cron({ weekDay: 'SUN', hour: '1', minute: '0' }), retain: Retention.count(4),
-        deprecate: Retention.count(2), crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.age(Duration.days(14)) }] }],
+      purpose: 'amis',
+      targetTags: { Ami: 'yes' },
+      schedules: [{
+        name: 'weekly',
+        schedule: events.Schedule.cron({ weekDay: 'SUN', hour: '1', minute: '0' }),
+        retain: Retention.count(4),
+        deprecate: Retention.count(2),
+        crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.age(Duration.days(14)) }],
+      }],
     });
     new DlmSharedSnapshotCopyPolicy(stack, 'Incoming', {
       purpose: 'incoming', sourceAccounts: ['222222222222'], copies: [{ region: 'us-east-1', retain: Retention.age(Duration.days(14)) }],
@@ -208,7 +251,8 @@ describe('role parity with AWS managed policies', () => {
   test('with windowsVss the backup role also runs AWSEC2-CreateVssSnapshot like the managed policy', async () => {
     const stack = new Stack(new App(), 'BackupVss', { env });
     const policy = new BackupVaultPolicy(stack, 'Vault', {
-      purpose: 'dr', windowsVss: true,
+      purpose: 'dr',
+      windowsVss: true,
       rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }],
       resources: [backup.BackupResource.fromTag('Backup', 'daily')],
     });

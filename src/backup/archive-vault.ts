@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, warnNoBreakGlass } from './protection';
 import { VaultLock, VaultLockMode } from './vault-lock';
+import { requirePrerequisite } from '../core/prerequisites';
 import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { check, checkAccountId, checkPattern, fail, isUnresolved, warn } from '../core/validation';
 
@@ -101,6 +102,7 @@ export class BackupArchiveVault extends Construct {
     if (accounts.length === 0 && !props.sourceOrganizationId) {
       fail(this, 'sourceAccounts', 'must name at least one account, or give sourceOrganizationId');
     }
+    requirePrerequisite(this, 'backup-cross-account');
     const breakGlass = [...props.breakGlassPrincipalArns ?? []];
     checkPrincipalArns(this, 'breakGlassPrincipalArns', breakGlass);
     const deployment = deploymentPrincipalArns(this, 'deploymentPrincipalArns', props.deploymentPrincipalArns);

@@ -15,10 +15,11 @@ import {
 } from './selection';
 import { VaultLock, VaultLockMode } from './vault-lock';
 import { acknowledgeFindings, acknowledgeWildcards, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
+import { mergeTags } from '../core/merge-tags';
+import { requirePrerequisite } from '../core/prerequisites';
 import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
-import { mergeTags } from '../core/merge-tags';
 import { BackupTagging } from '../core/tagging';
 import {
   check, checkAccountId, checkCount, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, warn, wholeDays,
@@ -555,6 +556,11 @@ export class BackupVaultPolicy extends Construct {
       const stack = Stack.of(this);
       check(!(m[1] === stack.region && m[2] === stack.account && m[3] === this.vaultName), this, `${at}.vaultArn`,
         'must not be the source vault itself', copy.vaultArn);
+      if (m[2] !== stack.account) {
+        // another account (or, in an environment-agnostic stack, an account written out: same-account
+        // copies name it with Aws.ACCOUNT_ID or the vault's own ARN)
+        requirePrerequisite(this, 'backup-cross-account');
+      }
     }
     this.checkLifecycle(at, copy.deleteAfter, copy.moveToColdStorageAfter);
     if (copy.moveToColdStorageAfter && !copy.deleteAfter) {

@@ -18,6 +18,8 @@ import { createNotificationTopic } from '../backup/monitoring';
 import { ProtectedResourceType } from '../backup/selection';
 import { VaultLockMode } from '../backup/vault-lock';
 import { BackupVaultPolicy, BackupCopyTarget } from '../backup/vault-policy';
+import { EbsBackupChecks } from '../checks/ebs-backup-checks';
+import { nagRendering } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
@@ -27,7 +29,6 @@ import {
 import { DefaultPolicyTarget, DlmDefaultPolicy } from '../dlm/default-policy';
 import { DlmSnapshotPolicy } from '../dlm/snapshot-policy';
 import { SnapshotTarget } from '../dlm/target';
-import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { RestoreDrill } from '../restore/restore-drill';
 import { FsfreezeMaintenanceWindow } from '../ssm/fsfreeze-window';
 import { MaintenanceTargets } from '../ssm/targets';
@@ -363,6 +364,7 @@ export class EbsBackupBaseline extends Construct {
             retention: c.retain.toTagValue(),
             copies: [],
             coversWholeTier: false,
+            instancePolicy: nagRendering(Stack.of(window).resolve(window.instancePolicyName)),
           });
         }
       }

@@ -30,6 +30,11 @@ export interface MechanismFacts {
   readonly lock?: string;
   /** True when it covers every instance of the tier (not only those with a platform tag). */
   readonly coversWholeTier: boolean;
+  /**
+   * For maintenance windows: the customer managed policy that instances keeping a role of their
+   * own attach (with AmazonSSMManagedInstanceCore) to be snapshotted, e.g. `EbsBackupVss-gold-vss-<AWS::Region>`.
+   */
+  readonly instancePolicy?: string;
 }
 
 /** One tier, as the report shows it. */
@@ -106,7 +111,8 @@ export function renderMarkdown(baselines: BaselineFacts[]): string {
     lines.push('| Tier | Selects | Worst-case RPO | RPO with platform tag | Mechanisms | Purposes |', '|---|---|---|---|---|---|');
     for (const t of b.tiers) {
       const mechanisms = t.mechanisms.map((m) => {
-        const extra = [m.retention && `keep ${m.retention}`, ...m.copies.map((c) => `copy ${c}`), m.lock && `lock ${m.lock}`].filter(Boolean).join(', ');
+        const extra = [m.retention && `keep ${m.retention}`, ...m.copies.map((c) => `copy ${c}`), m.lock && `lock ${m.lock}`,
+          m.instancePolicy && `instance roles attach \`${m.instancePolicy}\``].filter(Boolean).join(', ');
         return `${m.mechanism} (${m.schedule}${extra ? `; ${extra}` : ''})`;
       }).join('<br>');
       lines.push(`| ${t.name} | ${tags(t.selection)} | ${hours(t.worstCaseRpoHours)} | ${hours(t.platformRpoHours)} | ${mechanisms} | ${t.purposes.join(', ')} |`);

@@ -6,6 +6,7 @@ import { EbsBackupBaseline, EbsBackupBaselineProps } from './baseline';
 import { BackupArchiveVault } from '../backup/archive-vault';
 import { VaultLock } from '../backup/vault-lock';
 import { actionsOf } from '../core/destructive-actions';
+import { requirePrerequisite } from '../core/prerequisites';
 import { RetentionRoles } from '../core/retention-roles';
 import { check, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
 import { ProtectedResources } from '../worm/deny-policy';
@@ -194,6 +195,7 @@ export class BaselineStackSet extends Construct {
     const artifact = assembly.getStackArtifact(this.memberStack.artifactId);
     this.memberTemplate = artifact.template;
     const autoDeployment = { enabled: true, retainStacksOnAccountRemoval: false };
+    requirePrerequisite(this, 'stacksets-trusted-access');
     const common = {
       permissionModel: 'SERVICE_MANAGED',
       autoDeployment,

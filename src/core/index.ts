@@ -5,3 +5,4 @@ export * from './retention';
 export * from './tagging';
 export * from './retention-roles';
 export * from './coverage';
+export * from './deployment-prerequisites';

@@ -7,6 +7,7 @@ import { ExecutionGrants, executionRoleFor } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import { checkCopyRetain, renderCopyRetain, createPolicyResource, policyDescription } from './render';
 import { CrossRegionCopy } from './schedule';
+import { requirePrerequisite } from '../core/prerequisites';
 import { BackupTagging } from '../core/tagging';
 import { check, checkAccountId, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
 
@@ -73,6 +74,7 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
 
   constructor(scope: Construct, id: string, props: DlmSharedSnapshotCopyPolicyProps) {
     super(scope, id);
+    requirePrerequisite(this, 'dlm-customer-key');
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
     const own = Stack.of(this).account;
     checkCount(this, 'sourceAccounts', props.sourceAccounts, 1, 50);

@@ -13,6 +13,7 @@ import { SnapshotSchedule } from './schedule';
 import { ScriptFailureAction, ScriptStage, SnapshotScript } from './script';
 import { SnapshotTarget } from './target';
 import { dlmInterval } from './units';
+import { requirePrerequisite } from '../core/prerequisites';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import {
   check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, isUnresolved, warn,
@@ -200,6 +201,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
     });
     const unshare = share.unshareAfter === undefined ? undefined : dlmInterval(this, `${prop}.unshareAfter`, share.unshareAfter, 1, 36500);
     grants.share(share.accounts);
+    requirePrerequisite(this, 'dlm-customer-key');
     return { targetAccounts: share.accounts, unshareInterval: unshare?.interval, unshareIntervalUnit: unshare?.intervalUnit };
   }
 

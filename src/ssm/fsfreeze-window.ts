@@ -4,7 +4,6 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { renderRunCommand } from './fsfreeze-document';
 import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
-import { addAcknowledgedStatement } from '../core/acknowledge';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, fail, isUnresolved } from '../core/validation';
 
@@ -73,7 +72,7 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
   public readonly snapshotTask: ssm.CfnMaintenanceWindowTask;
 
   constructor(scope: Construct, id: string, props: FsfreezeMaintenanceWindowProps) {
-    super(scope, id, props, ['AppConsistent']);
+    super(scope, id, props, ['AppConsistent'], 'Fsfreeze');
     const stack = Stack.of(this);
 
     checkCount(this, 'mountPoints', props.mountPoints, 1, 64);
@@ -148,24 +147,24 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
     const stack = Stack.of(this);
     const purposeKey = BackupTagging.keys(this).purpose;
     const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'SnapshotOwnInstanceOnly',
       actions: ['ec2:CreateSnapshots'],
       resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
       conditions: { StringLike: { 'ec2:SourceInstanceARN': '*${ec2:InstanceID}' } },
     }), "snapshots are allowed only of the caller's own instance (ec2:SourceInstanceARN must end with the instance's id), in this region and account; the targets are chosen by tag at run time");
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'SnapshotVolumes',
       actions: ['ec2:CreateSnapshots'],
       resources: [stack.formatArn({ service: 'ec2', resource: 'volume', resourceName: '*' })],
     }), 'CreateSnapshots names every attached volume as a resource; their ids are known only at run time and the ARN is scoped to this region and account');
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'CreateTaggedSnapshotsOnly',
       actions: ['ec2:CreateSnapshots'],
       resources: [snapshots],
       conditions: { StringEquals: { [`aws:RequestTag/${purposeKey}`]: this.snapshotTags[purposeKey] } },
     }), "new snapshots must carry this window's purpose tag in the request (aws:RequestTag); their ids are known only at run time");
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'TagSnapshotsAtCreation',
       actions: ['ec2:CreateTags'],
       resources: [snapshots],

@@ -4,7 +4,6 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { MaintenanceTargets } from './targets';
 import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
-import { addAcknowledgedStatement } from '../core/acknowledge';
 import { checkDuration, fail } from '../core/validation';
 
 /** AWS's managed Command document that takes VSS-consistent snapshots on Windows. */
@@ -116,7 +115,7 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
   public readonly vssComponentsAssociation?: ssm.CfnAssociation;
 
   constructor(scope: Construct, id: string, props: VssMaintenanceWindowProps) {
-    super(scope, id, props, VSS_RESERVED_TAGS);
+    super(scope, id, props, VSS_RESERVED_TAGS, 'Vss');
     const stack = Stack.of(this);
     const executionTimeout = props.executionTimeout ?? Duration.minutes(10);
     checkDuration(this, 'executionTimeout', executionTimeout, Duration.seconds(60), Duration.hours(2));
@@ -185,36 +184,36 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
     const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
     const volumes = stack.formatArn({ service: 'ec2', resource: 'volume', resourceName: '*' });
     const idsAtRunTime = 'instance, volume and snapshot ids are known only at run time; the ARNs are scoped to this region and account';
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'DescribeOwnInstance',
       actions: ['ec2:DescribeInstanceAttribute'],
       resources: [instances],
       conditions: ownInstance,
     }), `the VSS agent reads its own block device mapping (ec2:SourceInstanceARN must be the calling instance); ${idsAtRunTime}`);
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'SnapshotOwnInstanceOnly',
       actions: ['ec2:CreateSnapshots'],
       resources: [instances],
       conditions: ownInstance,
     }), `snapshots are allowed only of the caller's own instance (ec2:SourceInstanceARN); ${idsAtRunTime}`);
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'SnapshotVolumes',
       actions: ['ec2:CreateSnapshots'],
       resources: [volumes],
     }), `CreateSnapshots names every attached volume of the instance; ${idsAtRunTime}`);
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'NewSnapshotsCarryVssConfig',
       actions: ['ec2:CreateSnapshots'],
       resources: [snapshots],
       conditions: { StringLike: { 'aws:RequestTag/AwsVssConfig': '*' } },
     }), `new snapshots must carry the AwsVssConfig tag the agent sets; ${idsAtRunTime}`);
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'TagSnapshotsAtCreation',
       actions: ['ec2:CreateTags'],
       resources: [snapshots],
       conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
     }), `tags may be set on new snapshots only as part of CreateSnapshots (ec2:CreateAction); ${idsAtRunTime}`);
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'TagSnapshotsAfterVss',
       actions: ['ec2:CreateTags'],
       resources: [snapshots],
@@ -223,7 +222,7 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
         'ForAllValues:StringEquals': { 'aws:TagKeys': ['AppConsistent', 'Device'] },
       },
     }), `after VSS finishes the agent may add only AppConsistent and Device, and only to snapshots that carry AwsVssConfig; ${idsAtRunTime}`);
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'DescribeForVss',
       actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'],
       resources: ['*'],

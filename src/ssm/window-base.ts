@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnElement, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,11 +10,12 @@ import { Construct } from 'constructs';
 import { SnapshotHousekeeping } from './housekeeping';
 import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './schedule';
 import { MaintenanceTargets } from './targets';
-import { acknowledge, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
-import { Retention } from '../core/retention';
+import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
 import { mergeTags } from '../core/merge-tags';
+import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { check, checkDuration, checkPattern, checkTags, fail, isUnresolved } from '../core/validation';
+import { WINDOW_INSTANCE_ACCESS_METADATA, WindowInstanceAccess } from '../core/window-instance-access';
 
 /** Systems Manager `MaxConcurrency`: a count from 1, or a percentage from 1% to 100%. */
 const MAX_CONCURRENCY = /^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/;
@@ -150,6 +151,16 @@ export interface SnapshotMaintenanceWindowProps {
   readonly instanceRole?: iam.IRole;
 
   /**
+   * The name of the customer managed policy that holds the window's instance permissions (what
+   * `instanceRole` is given besides AmazonSSMManagedInstanceCore), for instances that keep a role
+   * of their own: attach it by name in every account the window is deployed to. IAM names are
+   * per account, so the default ends with the region.
+   *
+   * @default - `EbsBackup<Vss|Fsfreeze>-<purpose>-<region>` (characters IAM does not allow become `-`)
+   */
+  readonly instancePolicyName?: string;
+
+  /**
    * The bucket for the Run Command output (transcripts an auditor can read).
    *
    * @default - a new encrypted, versioned bucket that enforces TLS and blocks public access
@@ -215,6 +226,16 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
   /** The instance profile of `instanceRole`, for launch templates and instances. */
   public readonly instanceProfile: iam.InstanceProfile;
 
+  /**
+   * The window's instance permissions as an attachable customer managed policy (stable name
+   * `instancePolicyName`), for existing instance roles: attach it together with
+   * AmazonSSMManagedInstanceCore. `instanceRole` has the same permissions inline.
+   */
+  public readonly instancePolicy: iam.ManagedPolicy;
+
+  /** The name of `instancePolicy` (stable across accounts: attach it by this name). */
+  public readonly instancePolicyName: string;
+
   /** The role the maintenance window assumes to send the commands. */
   public readonly taskRole: iam.Role;
 
@@ -248,7 +269,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
   private readonly deliveryTimeout: Duration;
   private readonly purpose: string;
 
-  constructor(scope: Construct, id: string, props: SnapshotMaintenanceWindowProps, reservedTagKeys: string[]) {
+  constructor(scope: Construct, id: string, props: SnapshotMaintenanceWindowProps, reservedTagKeys: string[], kind: string) {
     super(scope, id);
     const stack = Stack.of(this);
     this.purpose = props.purpose;
@@ -309,26 +330,44 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       'AmazonSSMManagedInstanceCore is the baseline AWS documents for instances managed by Systems Manager, and AWS keeps it current',
       'Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore'));
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.instanceRole });
+    this.instancePolicyName = props.instancePolicyName ?? defaultInstancePolicyName(kind, props.purpose, stack.region);
+    checkPattern(this, 'instancePolicyName', props.instancePolicyName, /^[\w+=,.@-]{1,128}$/, '1-128 characters of letters, digits and + = , . @ _ -');
+    this.instancePolicy = new iam.ManagedPolicy(this, 'InstancePolicy', {
+      managedPolicyName: this.instancePolicyName,
+      description: `Instance permissions of maintenance window ${this.node.path}, for existing instance roles (with AmazonSSMManagedInstanceCore)`.slice(0, 1000),
+    });
     // the SSM agent uploads the output with the instance's credentials
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'WriteRunCommandOutputToS3',
       actions: ['s3:PutObject'],
       resources: [this.outputBucket.arnForObjects(`${this.outputPrefix}*`)],
     }), 'the agent writes one object per command and instance under this window\'s output prefix; their keys are known only at run time');
     // "Configure instance permissions for Systems Manager" (S3 output): the agent reads the
     // bucket's encryption configuration before it uploads
-    this.instanceRole.addToPrincipalPolicy(new iam.PolicyStatement({
+    const readEncryption = new iam.PolicyStatement({
       sid: 'ReadOutputBucketEncryption',
       actions: ['s3:GetEncryptionConfiguration'],
       resources: [this.outputBucket.bucketArn],
-    }));
+    });
+    this.instanceRole.addToPrincipalPolicy(readEncryption);
+    this.instancePolicy.addStatements(readEncryption);
     this.outputBucket.encryptionKey?.grantEncrypt(this.instanceRole);
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    if (this.outputBucket.encryptionKey) {
+      // what grantEncrypt gives instanceRole, for roles that attach the managed policy instead
+      const encrypt = new iam.PolicyStatement({
+        sid: 'EncryptRunCommandOutput',
+        actions: ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        resources: [this.outputBucket.encryptionKey.keyArn],
+      });
+      this.instancePolicy.addStatements(encrypt);
+      acknowledgeWildcards(this.instancePolicy, 'the KMS encrypt actions grantEncrypt gives, on the output bucket\'s key only', [encrypt]);
+    }
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'WriteRunCommandOutputToLogs',
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
       resources: [this.outputLogGroup.logGroupArn, `${this.outputLogGroup.logGroupArn}:log-stream:*`],
     }), 'the agent creates one log stream per command and instance in this window\'s output log group; their names are known only at run time');
-    addAcknowledgedStatement(this.instanceRole, new iam.PolicyStatement({
+    this.addInstanceStatement(new iam.PolicyStatement({
       sid: 'FindRunCommandLogGroup',
       actions: ['logs:DescribeLogGroups'],
       resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
@@ -403,6 +442,16 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
           'no alarmActions were given: the alarms are exposed (crashConsistentAlarm, failedRunsAlarm, expiryFailedAlarm) for the team to route'));
       }
     }
+  }
+
+  /**
+   * Give the instances `statement`: inline on `instanceRole`, and in `instancePolicy` for
+   * instances that keep a role of their own; `reason` acknowledges its wildcards on both.
+   */
+  protected addInstanceStatement(statement: iam.PolicyStatement, reason: string): void {
+    addAcknowledgedStatement(this.instanceRole, statement, reason);
+    this.instancePolicy.addStatements(statement);
+    acknowledgeWildcards(this.instancePolicy, reason, [statement]);
   }
 
   /** The S3 key prefix of this window's Run Command output. */
@@ -524,7 +573,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       actions: ['ssm:SendCommand'],
       resources: [documentArn, stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
     }), 'SendCommand needs the instances as resources; the targets are resolved by tag or group at run time, so the ARN is scoped to this region and account and the document is this window\'s');
-    return new ssm.CfnMaintenanceWindowTask(this, 'SnapshotTask', {
+    const task = new ssm.CfnMaintenanceWindowTask(this, 'SnapshotTask', {
       windowId: this.windowId,
       description,
       taskType: 'RUN_COMMAND',
@@ -548,6 +597,15 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
         },
       },
     });
+    const logicalId = (c: unknown) => stack.getLogicalId(c as CfnElement);
+    const access: WindowInstanceAccess = {
+      instanceProfile: logicalId(this.instanceProfile.node.defaultChild),
+      instanceRole: this.instanceRole instanceof iam.Role ? logicalId(this.instanceRole.node.defaultChild) : undefined,
+      instancePolicy: logicalId(this.instancePolicy.node.defaultChild),
+      instancePolicyName: this.instancePolicyName,
+    };
+    task.addMetadata(WINDOW_INSTANCE_ACCESS_METADATA, access);
+    return task;
   }
 
   private createOutputBucket(accessLogs: s3.IBucket | undefined): s3.Bucket {
@@ -573,6 +631,16 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       guard('s3_bucket_object_lock_enabled_check', 'transcripts are versioned and expire after 400 days; they are evidence of runs, the snapshots themselves are protected by the worm family'));
     return bucket;
   }
+}
+
+/**
+ * `EbsBackup<Kind>-<purpose>-<region>`: the same in every account the window is deployed to, and
+ * unique per region (IAM names are per account). Characters IAM does not allow become `-`.
+ */
+function defaultInstancePolicyName(kind: string, purpose: string, region: string): string {
+  const safePurpose = Token.isUnresolved(purpose) ? 'window' : purpose.replace(/[^\w+=,.@-]/g, '-');
+  // 128 at most: the longest region name has 14 characters
+  return `EbsBackup${kind}-${safePurpose}`.slice(0, 128 - 15) + `-${region}`;
 }
 
 function checkWholeHours(scope: Construct, property: string, value: Duration): void {

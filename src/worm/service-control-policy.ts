@@ -5,7 +5,9 @@ import { Construct } from 'constructs';
 import { WormDenyOptions } from './deny-policy';
 import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
 import { checkScpSize, EMPTY_POLICY_LENGTH, SCP_MAX_CHARACTERS, statementLength } from './scp-size';
+import { requirePrerequisite } from '../core/prerequisites';
 import { checkCount, checkLength, checkPattern } from '../core/validation';
+
 
 /**
  * Properties of `WormServiceControlPolicy`.
@@ -97,6 +99,7 @@ export class WormServiceControlPolicy extends Construct {
     this.document = this.documents[0];
     this.policy = this.policies[0];
     this.policyId = this.policy.ref; // Ref is the policy id; no version-specific attribute
+    requirePrerequisite(this, 'scp-policy-type');
 
     if (props.blockPublicSharing) {
       this.declarativePolicy = new organizations.CfnPolicy(this, 'BlockPublicSharing', {
@@ -111,6 +114,7 @@ export class WormServiceControlPolicy extends Construct {
         },
         targetIds: targetIds.length > 0 ? targetIds : undefined,
       });
+      requirePrerequisite(this, 'declarative-policy-type');
     }
   }
 

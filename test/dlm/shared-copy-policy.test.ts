@@ -1,7 +1,7 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { DlmSharedSnapshotCopyPolicy, Retention } from '../../src';
+import { DeploymentPrerequisites, DlmSharedSnapshotCopyPolicy, Retention } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 let app: App;
@@ -9,6 +9,7 @@ let stack: Stack;
 beforeEach(() => {
   app = createCheckedApp();
   stack = createTestStack(app, 'ArchiveStack', { env: { account: '222222222222', region: 'us-east-1' } });
+  Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the shared volumes are encrypted with a customer key shared with the target account (README Before you deploy)' });
 });
 
 describe('DlmSharedSnapshotCopyPolicy', () => {

@@ -1,9 +1,10 @@
-import { App, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { App, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import {
+  DeploymentPrerequisites,
   DlmSnapshotPolicy, Retention, ScriptFailureAction, ScriptStage, SnapshotScript, SnapshotTarget, VariableTagValue,
 } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
@@ -13,6 +14,7 @@ let stack: Stack;
 beforeEach(() => {
   app = createCheckedApp();
   stack = createTestStack(app);
+  Validations.of(stack).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the shared volumes are encrypted with a customer key shared with the target account (README Before you deploy)' });
 });
 
 function policyProps(t: any): any {

@@ -3,12 +3,13 @@
  * evaluator (`@cloud-copilot/iam-simulate`) for a matrix of principal x action x resource tags,
  * with another policy allowing ec2:* (and rbin, backup, kms) attached to every principal.
  */
-import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
 import { ALLOW_EC2_AND_MORE, ACCOUNT, evaluate, Policies, render } from './iam-simulation';
 import {
+  DeploymentPrerequisites,
   ProtectedResources, RetentionRoles, SnapshotLockMode, WormServiceControlPolicy, WormSnapshotGuard,
 } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
@@ -196,6 +197,7 @@ describe('IAM evaluation of a purpose-scoped guard', () => {
 describe('IAM evaluation of the organization SCP', () => {
   const app = createCheckedApp();
   const org = createTestStack(app, 'Organization');
+  Validations.of(org).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the policy types are enabled on the root (README Before you deploy)' });
   const policy = new WormServiceControlPolicy(org, 'WormScp', {
     breakGlassPrincipalArns: ['arn:aws:iam::*:role/BreakGlass'],
     exemptPrincipalArns: ['arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole', 'arn:aws:iam::*:role/service-role/AWSBackupDefaultServiceRole'],

@@ -1,8 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as organizations from 'aws-cdk-lib/aws-organizations';
-import { RetentionRoles, WormServiceControlPolicy, WormSnapshotGuard } from '../../src';
+import { DeploymentPrerequisites, RetentionRoles, WormServiceControlPolicy, WormSnapshotGuard } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 describe('WormServiceControlPolicy', () => {
@@ -11,6 +11,7 @@ describe('WormServiceControlPolicy', () => {
   beforeEach(() => {
     app = createCheckedApp();
     org = createTestStack(app, 'Organization');
+    Validations.of(org).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the policy types are enabled on the root (README Before you deploy)' });
   });
 
   test('attaches the deny statements to OUs and accounts, with a declarative policy for public sharing', () => {

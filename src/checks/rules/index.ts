@@ -5,6 +5,7 @@ import { LaunchTemplateCovered } from './launch-template-covered';
 import { RecycleBinRetention } from './recycle-bin-retention';
 import { VolumeCovered } from './volume-covered';
 import { VssInstanceRole } from './vss-instance-role';
+import { WindowInstanceAccess } from './window-instance-access';
 
 /** Every rule of the pack, in report order. */
 export const ALL_RULES: readonly EbsBackupRule[] = [
@@ -12,6 +13,7 @@ export const ALL_RULES: readonly EbsBackupRule[] = [
   InstanceCovered,
   LaunchTemplateCovered,
   VssInstanceRole,
+  WindowInstanceAccess,
   BackupRetentionWithinVaultLock,
   RecycleBinRetention,
 ];
