@@ -314,7 +314,7 @@ describe('platforms: a validation that did not run is never a success', () => {
     world.platform = platform;
     world.documents = imageDocuments;
     ec2.on(DescribeImagesCommand).resolves({
-      Images: [{ ImageId: 'ami-web', CreationDate: '2026-11-21T01:00:00.000Z', ...platform === 'Windows' ? { Platform: 'windows', PlatformDetails: 'Windows' } : { PlatformDetails: 'Linux/UNIX' } }],
+      Images: [{ ImageId: 'ami-web', CreationDate: '2026-11-21T01:00:00.000Z', ...platform === 'Windows' ? { Platform: 'windows' as any /* the API answers lowercase; the SDK types it 'Windows' */, PlatformDetails: 'Windows' } : { PlatformDetails: 'Linux/UNIX' } }],
     });
     return world;
   }

@@ -351,7 +351,7 @@ describe('one source instance per drill', () => {
 
 describe('image drills', () => {
   test.each([
-    [{ Platform: 'windows' as const, PlatformDetails: 'Windows' }, 'windows'],
+    [{ Platform: 'windows' as any /* the API answers lowercase; the SDK types it 'Windows' */, PlatformDetails: 'Windows' }, 'windows'],
     [{ PlatformDetails: 'Windows with SQL Server Standard' }, 'windows'],
     [{ PlatformDetails: 'Linux/UNIX' }, 'linux'],
   ])('report the AMI platform (%j -> %s), so that a Windows AMI is never validated by a skipped Linux step', async (image, platform) => {
