@@ -56,6 +56,16 @@ export interface EbsBackupBaselineProps {
   readonly breakGlassPrincipalArns?: string[];
 
   /**
+   * The roles that deploy the baseline's stack: they pass the denies on changing the vaults'
+   * access policies and locks, the keys' policies and the guard's configuration (never on
+   * deleting backups), so that later stack updates keep working. Role ARNs only.
+   *
+   * @default - the CDK bootstrap CloudFormation execution role of the stack's account and region
+   *   (under the `DefaultStackSynthesizer`); in a `BaselineStackSet` member, the StackSets execution role
+   */
+  readonly deploymentPrincipalArns?: string[];
+
+  /**
    * The tag key whose value names an instance's tier, so that one tag decides everything.
    *
    * @default 'backup-tier'
@@ -401,6 +411,7 @@ export class EbsBackupBaseline extends Construct {
           resourceTypes: [ProtectedResourceType.EC2],
           vaultLock: b.vaultLock,
           breakGlassPrincipalArns: breakGlass,
+          deploymentPrincipalArns: props.deploymentPrincipalArns,
           windowsVss: b.windowsVss ?? true,
           notificationTopic: this.alarmTopic,
           restoreTesting: b.restoreTesting === false ? undefined : {},
@@ -479,6 +490,7 @@ export class EbsBackupBaseline extends Construct {
     const blockPublicSharing = props.blockPublicSharing ?? true;
     this.guard = new WormSnapshotGuard(this, 'Guard', {
       breakGlassPrincipalArns: breakGlass,
+      deploymentPrincipalArns: props.deploymentPrincipalArns,
       protectedResources: props.protectedResources ?? ProtectedResources.purposes(...purposes),
       recycleBin: { retention: binRetention, lockUnlockDelay: unlockDelay },
       blockPublicSharing: blockPublicSharing && !this.selfContained,

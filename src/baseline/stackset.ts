@@ -172,6 +172,9 @@ export class BaselineStackSet extends Construct {
     this.memberBaseline = new EbsBackupBaseline(this.memberStack, 'Baseline', {
       ...props.baseline,
       breakGlassPrincipalArns: memberBreakGlass,
+      // a member account is deployed by the StackSets execution role, not the CDK bootstrap role
+      deploymentPrincipalArns: props.baseline.deploymentPrincipalArns
+        ?? [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/stacksets-exec-*`],
       selfContained: true,
       // the administrator's app runs the checks; a member stage would only repeat them
       checks: false,

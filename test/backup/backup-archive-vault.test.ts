@@ -42,7 +42,7 @@ describe('BackupArchiveVault', () => {
             Condition: {
               ArnNotLike: {
                 'aws:PrincipalArn': [BREAK_GLASS,
-                  { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1']] }],
+                  { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:role/cdk-hnb659fds-cfn-exec-role-111122223333-eu-west-1']] }],
               },
             },
           }),

@@ -133,14 +133,16 @@ describe('the StackSets', () => {
 
 describe('the SCP', () => {
   test('denies destroying the tiers\' backups to all but break-glass and the retention roles, in every account of the OUs', () => {
-    const scp = resources(template.toJSON(), 'AWS::Organizations::Policy').find((p) => p.Properties.Type === 'SERVICE_CONTROL_POLICY');
-    expect(scp.Properties.TargetIds).toEqual(['ou-abcd-12345678']);
-    const statements = scp.Properties.Content.Statement;
+    // the SCP is split into parts within the 5,120-character quota: every part targets the OUs
+    const scps = resources(template.toJSON(), 'AWS::Organizations::Policy').filter((p) => p.Properties.Type === 'SERVICE_CONTROL_POLICY'
+      && !p.Properties.Name.includes('block-public'));
+    expect(scps.map((scp) => scp.Properties.TargetIds)).toEqual(scps.map(() => ['ou-abcd-12345678']));
+    const statements = scps.flatMap((scp) => scp.Properties.Content.Statement);
     const deletion = statements.find((s: any) => s.Sid === 'DenyBackupDeletion');
     expect(JSON.stringify(deletion.Condition.ArnNotLike)).toContain(`:iam::*:role${RETENTION_ROLE_PATH}*`);
     expect(deletion.Condition.StringEquals['aws:ResourceTag/backup:purpose']).toEqual(['gold-vss', 'gold-fsfreeze', 'gold-backup', 'silver-snapshots', 'bronze-snapshots']);
     const path = statements.find((s: any) => s.Sid === 'DenyRetentionRolePathExceptStackSets');
-    expect(path).toMatchObject({ Effect: 'Deny', Condition: { ArnNotLike: { 'aws:PrincipalArn': [expect.anything()] } } });
+    expect(path).toMatchObject({ Effect: 'Deny', Condition: { ArnNotLike: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/stacksets-exec-*']] }, 'arn:aws:iam::*:role/BreakGlass'] } } });
   });
 
   test('comes with the EC2 declarative policy that blocks public sharing of snapshots and AMIs', () => {
