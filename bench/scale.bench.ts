@@ -11,11 +11,11 @@
  */
 import '../build-tools/resolve-self';
 import { performance } from 'perf_hooks';
+import { archiveOrphans } from '../lambda/worm/archive';
 import { ScaleAccount } from '../test/support/scale/account';
 import { RETENTION_3_DAYS, RETENTION_COUNT_3, runHousekeeping } from '../test/support/scale/housekeeping';
 import { runJob } from '../test/support/scale/job';
 import { PAYLOAD_LIMIT_BYTES } from '../test/support/scale/limits';
-import { archiveOrphans } from '../lambda/worm/archive';
 
 /** Simulated EC2 latency per request (ms): describe calls ~150 ms, writes ~100 ms. */
 const DESCRIBE_MS = 150;
@@ -23,8 +23,16 @@ const WRITE_MS = 100;
 const LAMBDA_LIMIT_S = 900;
 
 interface Row {
-  construct: string; artefacts: number; instances: number; ms: number; requests: number;
-  msPer1000: number; requestsPer1000: number; largestKiB?: number; withinLimits: boolean; note?: string;
+  construct: string;
+  artefacts: number;
+  instances: number;
+  ms: number;
+  requests: number;
+  msPer1000: number;
+  requestsPer1000: number;
+  largestKiB?: number;
+  withinLimits: boolean;
+  note?: string;
 }
 
 const kib = (b: number) => Math.round(b / 102.4) / 10;
@@ -35,22 +43,34 @@ async function housekeepingRow(instances: number, retention: typeof RETENTION_3_
   const ms = performance.now() - t0;
   const artefacts = r.before;
   return {
-    construct: `housekeeping (${label})`, artefacts, instances, ms, requests: r.account.totalRequests,
-    msPer1000: ms / artefacts * 1000, requestsPer1000: r.account.totalRequests / artefacts * 1000,
-    largestKiB: kib(r.meter.maxBytes), withinLimits: !r.error && r.meter.violations.length === 0,
+    construct: `housekeeping (${label})`,
+    artefacts,
+    instances,
+    ms,
+    requests: r.account.totalRequests,
+    msPer1000: ms / artefacts * 1000,
+    requestsPer1000: r.account.totalRequests / artefacts * 1000,
+    largestKiB: kib(r.meter.maxBytes),
+    withinLimits: !r.error && r.meter.violations.length === 0,
     note: `${r.meter.events} history events; deleted ${r.output?.deleted}, deferred ${r.output?.deferred}`,
   };
 }
 
 async function jobRow(instances: number): Promise<Row> {
   const t0 = performance.now();
-  const { run, meter, account } = await runJob(instances);
+  const { run: jobRun, meter, account } = await runJob(instances);
   const ms = performance.now() - t0;
   const artefacts = account.snapshots.size;
   return {
-    construct: 'ConsistentSnapshotJob', artefacts, instances, ms, requests: account.totalRequests + (account.requests.CreateSnapshots ?? 0),
-    msPer1000: ms / artefacts * 1000, requestsPer1000: (account.totalRequests) / artefacts * 1000,
-    largestKiB: kib(meter.maxBytes), withinLimits: !run.error && meter.violations.length === 0,
+    construct: 'ConsistentSnapshotJob',
+    artefacts,
+    instances,
+    ms,
+    requests: account.totalRequests + (account.requests.CreateSnapshots ?? 0),
+    msPer1000: ms / artefacts * 1000,
+    requestsPer1000: (account.totalRequests) / artefacts * 1000,
+    largestKiB: kib(meter.maxBytes),
+    withinLimits: !jobRun.error && meter.violations.length === 0,
   };
 }
 
@@ -104,8 +124,13 @@ async function archiveRow(snapshots: number): Promise<Row> {
   const deferred = result.deferred;
   const ms = cpuMs + clock.simulatedMs;
   return {
-    construct: 'SnapshotArchiver (handler)', artefacts: snapshots, instances: 0, ms, requests: account.totalRequests,
-    msPer1000: ms / snapshots * 1000, requestsPer1000: account.totalRequests / snapshots * 1000,
+    construct: 'SnapshotArchiver (handler)',
+    artefacts: snapshots,
+    instances: 0,
+    ms,
+    requests: account.totalRequests,
+    msPer1000: ms / snapshots * 1000,
+    requestsPer1000: account.totalRequests / snapshots * 1000,
     withinLimits: ms / 1000 <= LAMBDA_LIMIT_S,
     note: `CPU ${Math.round(cpuMs)} ms + ${account.totalRequests} sequential requests × latency; ${(ms / 1000 / LAMBDA_LIMIT_S * 100).toFixed(0)}% of 15 min; archived ${result.archived.length}, deferred ${deferred}${deferred > 0 ? ' (next run)' : ''}`,
   };

@@ -17,7 +17,9 @@ if (unknown.length > 0) {
   throw new Error(`unknown mutation module(s) ${unknown.join(', ')}; modules: ${modules.join(', ')}`);
 }
 
-interface Score { module: string; killed: number; survived: number; noCoverage: number; timeout: number; compileErrors: number; score: number; seconds: number }
+interface Score {
+  module: string; killed: number; survived: number; noCoverage: number; timeout: number; compileErrors: number; score: number; seconds: number;
+}
 const scores: Score[] = [];
 for (const module of chosen.length > 0 ? chosen : modules) {
   const started = Date.now();
@@ -35,7 +37,12 @@ for (const module of chosen.length > 0 ? chosen : modules) {
   const noCoverage = count('NoCoverage');
   const detected = killed + timeout;
   scores.push({
-    module, killed, timeout, survived, noCoverage, compileErrors: count('CompileError'),
+    module,
+    killed,
+    timeout,
+    survived,
+    noCoverage,
+    compileErrors: count('CompileError'),
     score: Math.round((1000 * detected) / Math.max(1, detected + survived + noCoverage)) / 10,
     seconds: Math.round((Date.now() - started) / 1000),
   });

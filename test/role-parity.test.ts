@@ -32,7 +32,9 @@ function roleId(stack: Stack, role: iam.IRole): string {
   return stack.getLogicalId(role.node.defaultChild as CfnResource);
 }
 
-async function check(title: string, policies: any[], classifications: ParityClassification[], context?: Parameters<typeof parity>[2]): Promise<ParityRow[]> {
+async function check(
+  title: string, policies: any[], classifications: ParityClassification[], context?: Parameters<typeof parity>[2],
+): Promise<ParityRow[]> {
   const rows: ParityRow[] = [];
   for (const c of classifications) {
     rows.push(...await parity(policies, c, context));

@@ -9,8 +9,8 @@ import { Construct, IConstruct } from 'constructs';
 import { MS_PER_DAY, MS_PER_HOUR, ParsedSchedule, ScheduleProblem, parseSchedule } from './cron';
 import { CrossRegionCopy, DlmScheduleOptions, VariableTagValue } from './schedule';
 import { ageMs, retainRule } from './units';
-import { Retention } from '../core/retention';
 import { mergeTags } from '../core/merge-tags';
+import { Retention } from '../core/retention';
 import {
   check, checkCount, checkLength, checkOneOf, checkPattern, checkRegion, checkTags, fail, isUnresolved,
 } from '../core/validation';

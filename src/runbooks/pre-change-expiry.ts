@@ -87,7 +87,9 @@ export class PreChangeExpiry extends Construct {
     this.rule = new events.Rule(this, 'Schedule', {
       description: `Expire ${props.purpose} artefacts of ${props.managedBy}`.slice(0, 512),
       schedule: props.schedule ?? events.Schedule.rate(Duration.hours(6)),
-      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: job.deadLetterQueue })],
+      targets: [new targets.LambdaFunction(this.function, {
+        retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: job.deadLetterQueue,
+      })],
     });
 
     RetentionRoles.register(this, this.role,

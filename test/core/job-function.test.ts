@@ -135,8 +135,7 @@ test('each role may write its own log group only (evaluated with iam-simulate)',
       expect([where, action, await evaluateAsRole(template, roleId, { action, resource: own })]).toEqual([where, action, 'Allowed']);
       expect([where, action, await evaluateAsRole(template, roleId, { action, resource: other })]).toEqual([where, action, 'ImplicitlyDenied']);
     }
-    expect([where, await evaluateAsRole(template, roleId, { action: 'logs:CreateLogGroup', resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x' }),
-    ]).toEqual([where, 'ImplicitlyDenied']);
+    expect([where, await evaluateAsRole(template, roleId, { action: 'logs:CreateLogGroup', resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x' })]).toEqual([where, 'ImplicitlyDenied']);
   }
 }, 300_000);
 

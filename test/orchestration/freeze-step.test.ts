@@ -126,8 +126,11 @@ describeFs('the freeze pattern on a real file system', () => {
       return { Command: { CommandId: 'cmd', Status: 'Pending' } };
     };
     const run = await execute(definition, {
-      ...healthyStubs(), ...runCommandStubs('Before1'), ...runCommandStubs('After1'),
-      'Before1.SendCommand': sh, 'After1.SendCommand': sh,
+      ...healthyStubs(),
+      ...runCommandStubs('Before1'),
+      ...runCommandStubs('After1'),
+      'Before1.SendCommand': sh,
+      'After1.SendCommand': sh,
     });
 
     expect(run.error).toBeUndefined();

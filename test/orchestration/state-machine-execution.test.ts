@@ -47,8 +47,8 @@ function synthesizeJob(capture?: Capture): any {
 const synthesized = new Map<any, { template: any; machineId: string }>();
 const replayed = new Map<any, Set<string>>();
 let pending: Array<{ definition: any; run: Run }> = [];
-async function execute(definition: any, stubs: Record<string, Stub>): Promise<Run> {
-  const run = await executeLocally(definition, stubs);
+async function execute(definition: any, answers: Record<string, Stub>): Promise<Run> {
+  const run = await executeLocally(definition, answers);
   pending.push({ definition, run });
   return run;
 }

@@ -21,7 +21,9 @@ describe('window housekeeping at scale', () => {
     expect(run.before).toBe(10_050);
     console.log('housekeeping age, 10,050 snapshots:', JSON.stringify({ largest: run.meter.largest, events: run.meter.events, requests: run.account.requests }));
     // judged hour: one snapshot per volume
-    expect(run.output).toMatchObject({ created: 2000, crashConsistent: 0, failedExecutions: 1, deleted: MAX_DELETES_PER_RUN, notDeleted: 0, deferred: 3000 });
+    expect(run.output).toMatchObject({
+      created: 2000, crashConsistent: 0, failedExecutions: 1, deleted: MAX_DELETES_PER_RUN, notDeleted: 0, deferred: 3000,
+    });
     expect(run.remaining).toBe(10_050 - MAX_DELETES_PER_RUN);
     // a decoy (purpose tags, no window id) is never listed, so never deleted
     expect([...run.account.snapshots.values()].filter((s) => !s.Tags.some((t) => t.Key === 'backup:window-id'))).toHaveLength(50);

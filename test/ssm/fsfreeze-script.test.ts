@@ -149,7 +149,7 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     expect(consistent.volumeIds).toEqual([volumeOf(ext4)]);
     expect(consistent.tags.AppConsistent).toBe('true');
     expect(root.volumeIds).toEqual([stub.rootVolume]);
-    expect(root.tags).toMatchObject({ AppConsistent: 'false', RootVolume: 'true', 'backup:purpose': 'linux-app-consistent' });
+    expect(root.tags).toMatchObject({ 'AppConsistent': 'false', 'RootVolume': 'true', 'backup:purpose': 'linux-app-consistent' });
   });
 
   test('with no mount points, every EBS-backed file system but the root one is frozen', async () => {

@@ -53,7 +53,8 @@ describe('housekeeping expressions', () => {
   const acc = { expired: [], deferred: 0, created: 0, crashConsistent: 0, failedExecutions: 0, counts: {} };
 
   test('age retention expires exactly the snapshots older than the age, page by page', async () => {
-    const expired = await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { ...acc, page: snapshots, slot: SLOT });
+    const expired = await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()),
+      { ...acc, page: snapshots, slot: SLOT });
     expect(expired).toEqual(['snap-old1', 'snap-old2']);
     // the next page appends to what the previous pages found
     expect(await evaluate(HOUSEKEEPING_EXPRESSIONS.expiredByAge(Duration.days(14).toMilliseconds()), { ...acc, expired: ['snap-x'], page: snapshots, slot: SLOT }))

@@ -2,7 +2,8 @@ import { CfnResource, Fn } from 'aws-cdk-lib';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
-  checkConditionKey, checkConditionOperator, checkIamAction, checkTemplateAgainstSchema, checkTemplateIamActions, createCheckedApp, createTestStack, synthesizeChecked,
+  checkConditionKey, checkConditionOperator, checkIamAction, checkTemplateAgainstSchema, checkTemplateIamActions,
+  createCheckedApp, createTestStack, synthesizeChecked,
 } from './index';
 
 describe('schema gate', () => {
@@ -133,7 +134,9 @@ describe('IAM condition gate', () => {
     const stack = createTestStack(app);
     new iam.ManagedPolicy(stack, 'Typo', {
       statements: [new iam.PolicyStatement({
-        effect: iam.Effect.DENY, actions: ['ec2:DeleteSnapshot'], resources: ['*'],
+        effect: iam.Effect.DENY,
+        actions: ['ec2:DeleteSnapshot'],
+        resources: ['*'],
         conditions: { StringEquals: { 'aws:ResouceTag/backup:purpose': 'nightly' } },
       })],
     });

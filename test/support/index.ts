@@ -47,8 +47,11 @@ export type SynthesisForm = 'agnostic' | 'specific';
 /** The environment of the `specific` form for stacks written without one. */
 export const ALTERNATE_ENV = { account: '210987654321', region: 'us-east-1' };
 const ALTERNATE_ACCOUNTS: Record<string, string> = {
-  '123456789012': '210987654321', '111111111111': '311111111113', '111122223333': '333322221111',
-  '222222222222': '422222222224', '999999999999': '888888888888',
+  123456789012: '210987654321',
+  111111111111: '311111111113',
+  111122223333: '333322221111',
+  222222222222: '422222222224',
+  999999999999: '888888888888',
 };
 
 /**

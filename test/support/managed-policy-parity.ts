@@ -143,8 +143,12 @@ function expandAction(action: string): string[] {
 }
 
 const SAMPLE_IDS: Record<string, string> = {
-  InstanceId: 'i-0a1b2c3d4e5f60718', VolumeId: 'vol-0a1b2c3d4e5f60718', SnapshotId: 'snap-0a1b2c3d4e5f60718',
-  ImageId: 'ami-0a1b2c3d4e5f60718', KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', DocumentName: 'AWSEC2-CreateVssSnapshot',
+  InstanceId: 'i-0a1b2c3d4e5f60718',
+  VolumeId: 'vol-0a1b2c3d4e5f60718',
+  SnapshotId: 'snap-0a1b2c3d4e5f60718',
+  ImageId: 'ami-0a1b2c3d4e5f60718',
+  KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+  DocumentName: 'AWSEC2-CreateVssSnapshot',
 };
 
 /** A concrete ARN from an IAM catalogue ARN template. */
@@ -275,7 +279,9 @@ export async function parity(
     const added = [...now].filter((a) => !before.has(a));
     const removed = [...before].filter((a) => !now.has(a));
     rows.push({
-      policy, action: `(version ${latest})`, status: 'MISSING',
+      policy,
+      action: `(version ${latest})`,
+      status: 'MISSING',
       detail: `classified against ${classification.version}; ${latest} adds [${added.join(', ')}] and removes [${removed.join(', ')}]: classify and bump the version`,
     });
   }

@@ -56,7 +56,8 @@ class Ec2World {
         if (!args.SnapshotIds || args.SnapshotIds.length === 0) {
           throw new Error('test world: DescribeLockedSnapshots without ids lists the whole account');
         }
-        return { Snapshots: args.SnapshotIds.filter((id: string) => this.snapshots[id]?.lock).map((id: string) => ({ SnapshotId: id, ...this.snapshots[id].lock })) };
+        const locked = args.SnapshotIds.filter((id: string) => this.snapshots[id]?.lock);
+        return { Snapshots: locked.map((id: string) => ({ SnapshotId: id, ...this.snapshots[id].lock })) };
       },
       Lock: async (args: any) => {
         this.calls.push({ api: 'LockSnapshot', args });

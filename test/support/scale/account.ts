@@ -16,8 +16,18 @@ const hex = (n: number, width = 17) => n.toString(16).padStart(width, '0');
 
 export interface Tag { Key: string; Value: string }
 export interface SnapshotRecord {
-  SnapshotId: string; VolumeId: string; State: string; StartTime: string; Progress: string; OwnerId: string;
-  Description: string; VolumeSize: number; Encrypted: boolean; KmsKeyId: string; StorageTier: string; Tags: Tag[];
+  SnapshotId: string;
+  VolumeId: string;
+  State: string;
+  StartTime: string;
+  Progress: string;
+  OwnerId: string;
+  Description: string;
+  VolumeSize: number;
+  Encrypted: boolean;
+  KmsKeyId: string;
+  StorageTier: string;
+  Tags: Tag[];
 }
 
 /** An AWS API error as Step Functions names it (`Ec2.<Code>`) and the SDK names it (`<Code>`). */
@@ -104,33 +114,66 @@ export class ScaleAccount {
     const id = `i-${hex(n)}`;
     const eni = `eni-${hex(n)}`;
     const instance = {
-      AmiLaunchIndex: 0, ImageId: 'ami-0abcdef1234567890', InstanceId: id, InstanceType: 'm6i.large',
-      KeyName: 'ops', LaunchTime: '2026-10-01T08:00:00.000Z', Monitoring: { State: 'disabled' },
+      AmiLaunchIndex: 0,
+      ImageId: 'ami-0abcdef1234567890',
+      InstanceId: id,
+      InstanceType: 'm6i.large',
+      KeyName: 'ops',
+      LaunchTime: '2026-10-01T08:00:00.000Z',
+      Monitoring: { State: 'disabled' },
       Placement: { AvailabilityZone: 'us-east-1a', GroupName: '', Tenancy: 'default' },
-      PrivateDnsName: `ip-10-0-${n % 256}-${n % 250}.ec2.internal`, PrivateIpAddress: `10.0.${n % 256}.${n % 250}`,
-      ProductCodes: [], PublicDnsName: '', State: { Code: 16, Name: 'running' }, StateTransitionReason: '',
-      SubnetId: 'subnet-0123456789abcdef0', VpcId: 'vpc-0123456789abcdef0', Architecture: 'x86_64',
+      PrivateDnsName: `ip-10-0-${n % 256}-${n % 250}.ec2.internal`,
+      PrivateIpAddress: `10.0.${n % 256}.${n % 250}`,
+      ProductCodes: [],
+      PublicDnsName: '',
+      State: { Code: 16, Name: 'running' },
+      StateTransitionReason: '',
+      SubnetId: 'subnet-0123456789abcdef0',
+      VpcId: 'vpc-0123456789abcdef0',
+      Architecture: 'x86_64',
       BlockDeviceMappings: Array.from({ length: volumes }, (_, v) => ({
         DeviceName: v === 0 ? '/dev/xvda' : `/dev/sd${String.fromCharCode(102 + v)}`,
         Ebs: { AttachTime: '2026-10-01T08:00:01.000Z', DeleteOnTermination: v === 0, Status: 'attached', VolumeId: `vol-${hex(n * 16 + v)}` },
       })),
-      ClientToken: '', EbsOptimized: true, EnaSupport: true, Hypervisor: 'xen',
+      ClientToken: '',
+      EbsOptimized: true,
+      EnaSupport: true,
+      Hypervisor: 'xen',
       IamInstanceProfile: { Arn: `arn:aws:iam::${ACCOUNT}:instance-profile/orders-db`, Id: 'AIPAJ2EXAMPLE1234567' },
       NetworkInterfaces: [{
         Attachment: { AttachTime: '2026-10-01T08:00:00.000Z', AttachmentId: `eni-attach-${hex(n)}`, DeleteOnTermination: true, DeviceIndex: 0, Status: 'attached', NetworkCardIndex: 0 },
-        Description: '', Groups: [{ GroupName: 'orders-db', GroupId: 'sg-0123456789abcdef0' }], Ipv6Addresses: [],
-        MacAddress: '0a:1b:2c:3d:4e:5f', NetworkInterfaceId: eni, OwnerId: ACCOUNT, PrivateDnsName: `ip-10-0-${n % 256}-${n % 250}.ec2.internal`,
+        Description: '',
+        Groups: [{ GroupName: 'orders-db', GroupId: 'sg-0123456789abcdef0' }],
+        Ipv6Addresses: [],
+        MacAddress: '0a:1b:2c:3d:4e:5f',
+        NetworkInterfaceId: eni,
+        OwnerId: ACCOUNT,
+        PrivateDnsName: `ip-10-0-${n % 256}-${n % 250}.ec2.internal`,
         PrivateIpAddress: `10.0.${n % 256}.${n % 250}`,
         PrivateIpAddresses: [{ Primary: true, PrivateDnsName: `ip-10-0-${n % 256}-${n % 250}.ec2.internal`, PrivateIpAddress: `10.0.${n % 256}.${n % 250}` }],
-        SourceDestCheck: true, Status: 'in-use', SubnetId: 'subnet-0123456789abcdef0', VpcId: 'vpc-0123456789abcdef0', InterfaceType: 'interface',
+        SourceDestCheck: true,
+        Status: 'in-use',
+        SubnetId: 'subnet-0123456789abcdef0',
+        VpcId: 'vpc-0123456789abcdef0',
+        InterfaceType: 'interface',
       }],
-      RootDeviceName: '/dev/xvda', RootDeviceType: 'ebs', SecurityGroups: [{ GroupName: 'orders-db', GroupId: 'sg-0123456789abcdef0' }],
-      SourceDestCheck: true, Tags: Object.entries({ Name: `orders-db-${n}`, ...tags }).map(([Key, Value]) => ({ Key, Value })),
-      VirtualizationType: 'hvm', CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 }, CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
-      HibernationOptions: { Configured: false }, MetadataOptions: { State: 'applied', HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled', HttpProtocolIpv6: 'disabled', InstanceMetadataTags: 'disabled' },
-      EnclaveOptions: { Enabled: false }, PlatformDetails: 'Linux/UNIX', UsageOperation: 'RunInstances', UsageOperationUpdateTime: '2026-10-01T08:00:00.000Z',
+      RootDeviceName: '/dev/xvda',
+      RootDeviceType: 'ebs',
+      SecurityGroups: [{ GroupName: 'orders-db', GroupId: 'sg-0123456789abcdef0' }],
+      SourceDestCheck: true,
+      Tags: Object.entries({ Name: `orders-db-${n}`, ...tags }).map(([Key, Value]) => ({ Key, Value })),
+      VirtualizationType: 'hvm',
+      CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 },
+      CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
+      HibernationOptions: { Configured: false },
+      MetadataOptions: { State: 'applied', HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled', HttpProtocolIpv6: 'disabled', InstanceMetadataTags: 'disabled' },
+      EnclaveOptions: { Enabled: false },
+      PlatformDetails: 'Linux/UNIX',
+      UsageOperation: 'RunInstances',
+      UsageOperationUpdateTime: '2026-10-01T08:00:00.000Z',
       PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
-      MaintenanceOptions: { AutoRecovery: 'default' }, CurrentInstanceBootMode: 'legacy-bios',
+      MaintenanceOptions: { AutoRecovery: 'default' },
+      CurrentInstanceBootMode: 'legacy-bios',
     };
     this.instances.push(instance);
     return instance;
@@ -138,9 +181,12 @@ export class ScaleAccount {
 
   public addWindowExecution(n: number, windowId: string, start: Date, status: string): void {
     this.windowExecutions.push({
-      WindowId: windowId, WindowExecutionId: `${hex(n, 8)}-1a2b-3c4d-5e6f-${hex(n, 12)}`, Status: status,
+      WindowId: windowId,
+      WindowExecutionId: `${hex(n, 8)}-1a2b-3c4d-5e6f-${hex(n, 12)}`,
+      Status: status,
       StatusDetails: status === 'SUCCESS' ? '' : 'One or more tasks in the orchestration failed.',
-      StartTime: start.toISOString(), EndTime: new Date(start.getTime() + 1_200_000).toISOString(),
+      StartTime: start.toISOString(),
+      EndTime: new Date(start.getTime() + 1_200_000).toISOString(),
     });
   }
 

@@ -223,7 +223,9 @@ export class JsonataExecution {
 }
 
 /** Run a JSONata state machine; the error (`{ error, cause }`) when it fails. */
-export async function runJsonata(definition: any, options: JsonataRunOptions): Promise<{ output?: any; error?: { error: string; cause: string }; meter: PayloadMeter }> {
+export async function runJsonata(
+  definition: any, options: JsonataRunOptions,
+): Promise<{ output?: any; error?: { error: string; cause: string }; meter: PayloadMeter }> {
   const execution = new JsonataExecution(definition, options);
   try {
     return { output: await execution.run(), meter: execution.meter };
