@@ -14,6 +14,7 @@
 const { App, Stack, Validations } = require('aws-cdk-lib');
 const { AwsSolutionsChecks } = require('cdk-nag');
 const { ScopedCfnGuardValidator } = require('./scoped-guard');
+const { DeploymentPrerequisites } = require('cdk-ebs-backup');
 
 const form = process.env.CONSUMER_FORM;
 if (form !== 'agnostic' && form !== 'specific') {
@@ -84,6 +85,9 @@ process.on('beforeExit', () => {
  * them. cdk-nag and cfn-guard findings are never accepted here.
  */
 function acceptLibraryWarnings(app) {
+  // Raised at synthesis (one per stack), after this runs: the user sets the organization up as
+  // README "Before you deploy" says, then acknowledges it for the app, as README shows.
+  Validations.of(app).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the README snippet assumes the prerequisites are set up' });
   for (const c of app.node.findAll()) {
     for (const m of c.node.metadata) {
       const id = m.type === 'aws:cdk:warning' && String(m.data).match(/\[ack: (cdk-ebs-backup:[^\]]+)\]/)?.[1];
