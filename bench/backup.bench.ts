@@ -17,7 +17,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { compare } from './measure';
-import { BackupVaultPolicy, VaultLock } from 'cdk-ebs-backup';
+import { BackupVaultPolicy, Retention, VaultLock } from 'cdk-ebs-backup';
 
 const POLICIES = 20;
 const ENV = { account: '123456789012', region: 'us-east-1' };
@@ -38,8 +38,8 @@ function withConstruct(): string {
       rules: [{
         name: 'daily',
         schedule: events.Schedule.cron({ hour: String(i % 24), minute: '0' }),
-        deleteAfter: Duration.days(35),
-        copyTo: [{ vaultArn: ARCHIVE, deleteAfter: Duration.days(365) }],
+        retain: Retention.age(Duration.days(35)),
+        copyTo: [{ vaultArn: ARCHIVE, retain: Retention.age(Duration.days(365)) }],
       }],
       resources: [backup.BackupResource.fromTag('Backup', `app-${i}`)],
       breakGlassPrincipalArns: [BREAK_GLASS],

@@ -49,7 +49,7 @@ function byHand(stack: Stack): void {
     const common = {
       purpose,
       schedule: events.Schedule.rate(Duration.hours(4)),
-      retention: Retention.age(Duration.days(3)),
+      retain: Retention.age(Duration.days(3)),
       targets: MaintenanceTargets.tagged({ 'backup-tier': 'gold', 'backup-platform': platform }),
       maxConcurrency: '100%',
     };
@@ -64,10 +64,10 @@ function byHand(stack: Stack): void {
     rules: [{
       name: 'gold-daily',
       schedule: cron('5'),
-      deleteAfter: Duration.days(35),
+      retain: Retention.age(Duration.days(35)),
       copyTo: [
-        { vaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:ebs-backup-dr', deleteAfter: Duration.days(35) },
-        { vaultArn: 'arn:aws:backup:us-east-1:111122223333:backup-vault:ebs-backup-archive', deleteAfter: Duration.days(365) },
+        { vaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:ebs-backup-dr', retain: Retention.age(Duration.days(35)) },
+        { vaultArn: 'arn:aws:backup:us-east-1:111122223333:backup-vault:ebs-backup-archive', retain: Retention.age(Duration.days(365)) },
       ],
     }],
     resources: [backup.BackupResource.fromTag('backup-tier', 'gold')],
@@ -94,7 +94,7 @@ function byHand(stack: Stack): void {
   const lock = new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.governance(Duration.days(7)), purposes: ['silver-snapshots'] });
   const guard = new WormSnapshotGuard(stack, 'Guard', {
     breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
-    recycleBin: { retention: Duration.days(7), lockUnlockDelay: Duration.days(7) },
+    recycleBin: { retain: Retention.age(Duration.days(7)), lockUnlockDelay: Duration.days(7) },
   });
   guard.exemptRole(lock.role);
 }
@@ -105,7 +105,7 @@ function tiers(n: number): BackupTier[] {
     ? BackupTier.custom({
       name: `tier-${i}`,
       consistentSnapshots: { schedule: events.Schedule.rate(Duration.hours(4)), retain: Retention.age(Duration.days(3)) },
-      backupPlan: { schedule: events.Schedule.cron({ minute: '0', hour: '5' }), deleteAfter: Duration.days(35), drRegion: 'eu-west-1' },
+      backupPlan: { schedule: events.Schedule.cron({ minute: '0', hour: '5' }), retain: Retention.age(Duration.days(35)), drRegion: 'eu-west-1' },
     })
     : BackupTier.silver({ name: `tier-${i}`, schedule: events.Schedule.cron({ minute: '0', hour: String(i % 24) }) }));
 }

@@ -7,7 +7,7 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BackupArchiveVault, BackupCondition, BackupVaultPolicy, DeploymentPrerequisites, VaultLock } from 'cdk-ebs-backup';
+import { BackupArchiveVault, BackupCondition, BackupVaultPolicy, DeploymentPrerequisites, Retention, VaultLock } from 'cdk-ebs-backup';
 
 const WORKLOAD = { account: '123456789012', region: 'us-east-1' };
 const ARCHIVE = { account: '111122223333', region: 'eu-west-1' };
@@ -35,18 +35,18 @@ export function build(app: App): void {
       {
         name: 'daily',
         schedule: events.Schedule.cron({ hour: '5', minute: '0' }),
-        deleteAfter: Duration.days(35),
+        retain: Retention.age(Duration.days(35)),
         copyTo: [{
           // literal ARN: the archive stack lives in another account, so no cross-stack reference
           vaultArn: `arn:aws:backup:${ARCHIVE.region}:${ARCHIVE.account}:backup-vault:${ARCHIVE_VAULT_NAME}`,
-          deleteAfter: Duration.days(365),
+          retain: Retention.age(Duration.days(365)),
           destinationLock: archive.vaultLock,
         }],
       },
       {
         name: 'monthly',
         schedule: events.Schedule.cron({ day: '1', hour: '3', minute: '0' }),
-        deleteAfter: Duration.days(400),
+        retain: Retention.age(Duration.days(400)),
         moveToColdStorageAfter: Duration.days(30),
       },
     ],

@@ -27,7 +27,7 @@ export function build(app: App): void {
   const baseline = new EbsBackupBaseline(stack, 'Baseline', {
     tiers: [
       BackupTier.gold({ drRegion: 'eu-west-1', archiveAccount: ARCHIVE, linuxMountPoints: ['/data', '/var/lib/postgresql'] }),
-      BackupTier.silver({ retain: Retention.count(21), drRetain: Duration.days(21) }),
+      BackupTier.silver({ retain: Retention.count(21), drRetain: Retention.age(Duration.days(21)) }),
       BackupTier.bronze(),
     ],
     breakGlassPrincipalArns: [`arn:aws:iam::${WORKLOAD}:role/BreakGlass`],

@@ -70,7 +70,7 @@ export function build(app: App): void {
         name: 'monthly',
         schedule: events.Schedule.cron({ day: '1', hour: '5', minute: '0' }),
         retain: Retention.count(3),
-        archive: { retainInArchive: Duration.days(365) },
+        archive: { retain: Retention.age(Duration.days(365)) },
       },
     ],
   });
@@ -91,7 +91,7 @@ export function build(app: App): void {
   new DlmDefaultPolicy(workload, 'SafetyNet', {
     purpose: 'safety-net',
     target: DefaultPolicyTarget.volumes({ excludeBootVolumes: true }),
-    retainFor: Duration.days(7),
+    retain: Retention.age(Duration.days(7)),
   });
 
   // The archive account copies every snapshot shared by the workload account on arrival.

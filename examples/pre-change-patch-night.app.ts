@@ -13,7 +13,7 @@
 import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PreChangeSnapshot } from 'cdk-ebs-backup';
+import { PreChangeSnapshot, Retention } from 'cdk-ebs-backup';
 
 export function build(app: App): void {
   const stack = new Stack(app, 'PatchNight', { env: { account: '123456789012', region: 'us-east-1' } });
@@ -26,7 +26,7 @@ export function build(app: App): void {
 
   const runbook = new PreChangeSnapshot(stack, 'PatchNightSnapshots', {
     purpose: 'pre-patch',
-    expireAfter: Duration.days(7),
+    retain: Retention.age(Duration.days(7)),
     includeImage: true, // no reboot: the fleet stays in service until the patch itself
     instanceTags: { 'patch-group': 'web' }, // the runbook can touch the web fleet only
     expirySchedule: events.Schedule.cron({ minute: '0', hour: '4' }),

@@ -39,7 +39,7 @@ export function build(app: App): void {
     maxConcurrency: '25%',
     maxErrors: '100%',
     copyOnly: true,
-    retention: Retention.age(Duration.days(35)),
+    retain: Retention.age(Duration.days(35)),
     alarmActions: page,
   });
 
@@ -55,7 +55,7 @@ export function build(app: App): void {
     mountPoints: ['/var/lib/mysql', '/var/log/mysql-binlog'],
     maxFreeze: Duration.seconds(15),
     preFreezeCommand: "mysql --defaults-file=/etc/mysql/backup.cnf -e 'FLUSH LOGS'",
-    retention: Retention.count(14),
+    retain: Retention.count(14),
     alarmActions: page,
   });
 

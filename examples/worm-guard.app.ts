@@ -11,7 +11,7 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { DeploymentPrerequisites, SnapshotLock, SnapshotLockMode, WormServiceControlPolicy, WormSnapshotGuard } from 'cdk-ebs-backup';
+import { DeploymentPrerequisites, Retention, SnapshotLock, SnapshotLockMode, WormServiceControlPolicy, WormSnapshotGuard } from 'cdk-ebs-backup';
 
 export function build(app: App): void {
   // what CloudFormation cannot create is in place (README "Before you deploy")
@@ -23,7 +23,7 @@ export function build(app: App): void {
 
   const guard = new WormSnapshotGuard(account, 'Guard', {
     breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
-    recycleBin: { retention: Duration.days(30), lockUnlockDelay: Duration.days(7) },
+    recycleBin: { retain: Retention.age(Duration.days(30)), lockUnlockDelay: Duration.days(7) },
     blockPublicSharing: true,
     snapshotLock: { mode: SnapshotLockMode.compliance(Duration.days(35), Duration.hours(24)) },
     keys: [backupKey],

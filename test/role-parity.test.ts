@@ -195,7 +195,7 @@ describe('role parity with AWS managed policies', () => {
     new DlmSnapshotPolicy(stack, 'Archive', {
       purpose: 'archive',
       target: SnapshotTarget.volumes({ tags: { Archive: 'yes' } }),
-      schedules: [{ name: 'monthly', schedule: events.Schedule.cron({ day: '1', hour: '2', minute: '0' }), retain: Retention.count(3), archive: { retainInArchive: Duration.days(365) } }],
+      schedules: [{ name: 'monthly', schedule: events.Schedule.cron({ day: '1', hour: '2', minute: '0' }), retain: Retention.count(3), archive: { retain: Retention.age(Duration.days(365)) } }],
     });
     new DlmImagePolicy(stack, 'Amis', {
       purpose: 'amis',
@@ -238,7 +238,7 @@ describe('role parity with AWS managed policies', () => {
     const stack = new Stack(new App(), 'Backup', { env });
     const policy = new BackupVaultPolicy(stack, 'Vault', {
       purpose: 'dr',
-      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }],
+      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), retain: Retention.age(Duration.days(35)) }],
       resources: [backup.BackupResource.fromTag('Backup', 'daily')],
     });
     const restoreRole = policy.restoreRole;
@@ -255,7 +255,7 @@ describe('role parity with AWS managed policies', () => {
     const policy = new BackupVaultPolicy(stack, 'Vault', {
       purpose: 'dr',
       windowsVss: true,
-      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }],
+      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), retain: Retention.age(Duration.days(35)) }],
       resources: [backup.BackupResource.fromTag('Backup', 'daily')],
     });
     const template = Template.fromStack(stack).toJSON();

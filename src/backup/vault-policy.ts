@@ -22,7 +22,7 @@ import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, warn, wholeDays,
+  check, checkAccountId, checkCount, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, retentionAge, warn, wholeDays,
 } from '../core/validation';
 
 /** A copy of each recovery point of a rule to another vault (another region or account). */
@@ -36,9 +36,12 @@ export interface BackupCopyTarget {
    * How long the copy is kept in the destination vault: its own retention, independent of the
    * source's.
    *
-   * @default - the rule's `deleteAfter`
+   * AWS Backup keeps recovery points by age only (`DeleteAfterDays`), so this is
+   * `Retention.age(...)`.
+   *
+   * @default - the rule's `retain`
    */
-  readonly deleteAfter?: Duration;
+  readonly retain?: Retention;
   /**
    * When the copy moves to cold storage; it must then stay there at least 90 days.
    *
@@ -66,11 +69,14 @@ export interface BackupVaultRule {
    * @default - UTC
    */
   readonly scheduleTimeZone?: TimeZone;
-  /** How long each recovery point is kept; also the value of its retention tag. */
-  readonly deleteAfter: Duration;
+  /**
+   * How long each recovery point is kept; also the value of its retention tag. AWS Backup keeps
+   * recovery points by age only (`DeleteAfterDays`), so this is `Retention.age(...)`.
+   */
+  readonly retain: Retention;
   /**
    * When recovery points move to cold storage (for EBS, the snapshot archive tier); they must
-   * then stay there at least 90 days, so `deleteAfter` >= this + 90 days.
+   * then stay there at least 90 days, so `retain` >= this + 90 days.
    *
    * @default - recovery points stay in warm storage
    */
@@ -227,6 +233,9 @@ export interface BackupVaultPolicyProps {
 }
 
 const RULE_NAME = /^[a-zA-Z0-9\-_.]{1,50}$/;
+/** Why `Retention.count` is refused for recovery points. */
+const AGE_ONLY = 'AWS Backup keeps recovery points by age only (Lifecycle.DeleteAfterDays)';
+
 const VAULT_ARN = /^arn:aws[a-z-]*:backup:([a-z0-9-]+):(\d{12}):backup-vault:([a-zA-Z0-9\-_]{2,50})$/;
 
 /**
@@ -394,7 +403,7 @@ export class BackupVaultPolicy extends Construct {
       this.audit = new BackupAuditFramework(this, 'Audit', {
         ...props.audit,
         vault,
-        minimumRetention: Duration.days(Math.min(...this.rules.map((r) => isUnresolved(r.deleteAfter) ? 1 : r.deleteAfter.toDays()))),
+        minimumRetention: Duration.days(Math.min(...this.rules.map((r) => isUnresolved(r.retain.maxAge) ? 1 : r.retain.maxAge!.toDays()))),
         vaultLock: props.vaultLock,
         copyRegions: parsed.map((m) => m[1]).filter((r) => r !== Stack.of(this).region),
         copyAccounts: parsed.map((m) => m[2]).filter((a) => a !== Stack.of(this).account),
@@ -441,7 +450,8 @@ export class BackupVaultPolicy extends Construct {
     if (!Token.isUnresolved(rule.schedule.expressionString) && !rule.schedule.expressionString.startsWith('cron(')) {
       fail(this, `${at}.schedule`, 'must be a cron schedule (AWS Backup takes no rate expressions)', rule.schedule.expressionString);
     }
-    this.checkLifecycle(`${at}`, rule.deleteAfter, rule.moveToColdStorageAfter);
+    const deleteAfter = retentionAge(this, `${at}.retain`, rule.retain, AGE_ONLY);
+    this.checkLifecycle(`${at}`, deleteAfter, rule.moveToColdStorageAfter);
     const startWindow = rule.startWindow ?? Duration.hours(1);
     const completionWindow = rule.completionWindow ?? Duration.days(7);
     checkDuration(this, `${at}.startWindow`, startWindow, Duration.minutes(60), Duration.days(365));
@@ -462,12 +472,12 @@ export class BackupVaultPolicy extends Construct {
       scheduleExpressionTimezone: rule.scheduleTimeZone,
       startWindow,
       completionWindow,
-      deleteAfter: rule.deleteAfter,
+      deleteAfter,
       moveToColdStorageAfter: rule.moveToColdStorageAfter,
       recoveryPointTags: this.recoveryPointTags(rule),
       copyActions: copies.map((copy) => ({
         destinationBackupVault: this.copyVault(copy.vaultArn),
-        deleteAfter: copy.deleteAfter ?? rule.deleteAfter,
+        deleteAfter: copy.retain?.maxAge ?? deleteAfter,
         moveToColdStorageAfter: copy.moveToColdStorageAfter,
       })),
     }));
@@ -524,21 +534,21 @@ export class BackupVaultPolicy extends Construct {
   private recoveryPointTags(rule: BackupVaultRule): Record<string, string> {
     const library = BackupTagging.tagsFor(this, {
       purpose: this.purpose,
-      retention: isUnresolved(rule.deleteAfter) ? Retention.age(rule.deleteAfter) : Retention.age(Duration.days(rule.deleteAfter.toDays())),
+      retention: isUnresolved(rule.retain.maxAge) ? rule.retain : Retention.age(Duration.days(rule.retain.maxAge!.toDays())),
     });
     return mergeTags(this, `rules '${rule.name}' recoveryPointTags`, rule.recoveryPointTags, library);
   }
 
   private checkLifecycle(at: string, deleteAfter: Duration | undefined, cold: Duration | undefined): void {
     if (deleteAfter && !isUnresolved(deleteAfter)) {
-      const days = wholeDays(this, `${at}.deleteAfter`, deleteAfter);
-      check(days >= 1 && days <= 36500, this, `${at}.deleteAfter`, 'must be between 1 and 36500 days', deleteAfter);
+      const days = wholeDays(this, `${at}.retain`, deleteAfter);
+      check(days >= 1 && days <= 36500, this, `${at}.retain`, 'must be between 1 and 36500 days', deleteAfter);
     }
     if (cold && !isUnresolved(cold)) {
       const days = wholeDays(this, `${at}.moveToColdStorageAfter`, cold);
       check(days >= 1, this, `${at}.moveToColdStorageAfter`, 'must be at least 1 day', cold);
       if (deleteAfter && !isUnresolved(deleteAfter)) {
-        check(deleteAfter.toDays() >= days + 90, this, `${at}.deleteAfter`,
+        check(deleteAfter.toDays() >= days + 90, this, `${at}.retain`,
           `must be at least 90 days after moveToColdStorageAfter (${cold.toHumanString()}): cold storage keeps recovery points 90 days at least`, deleteAfter);
       }
     }
@@ -562,9 +572,10 @@ export class BackupVaultPolicy extends Construct {
         requirePrerequisite(this, 'backup-cross-account');
       }
     }
-    this.checkLifecycle(at, copy.deleteAfter, copy.moveToColdStorageAfter);
-    if (copy.moveToColdStorageAfter && !copy.deleteAfter) {
-      fail(this, `${at}.deleteAfter`, 'must be set when moveToColdStorageAfter is (the 90-day cold storage minimum is checked against it)');
+    const deleteAfter = copy.retain === undefined ? undefined : retentionAge(this, `${at}.retain`, copy.retain, AGE_ONLY);
+    this.checkLifecycle(at, deleteAfter, copy.moveToColdStorageAfter);
+    if (copy.moveToColdStorageAfter && !copy.retain) {
+      fail(this, `${at}.retain`, 'must be set when moveToColdStorageAfter is (the 90-day cold storage minimum is checked against it)');
     }
   }
 
@@ -654,15 +665,16 @@ export class BackupVaultPolicy extends Construct {
   private validateAgainstLocks(): string[] {
     const problems: string[] = [];
     this.rules.forEach((rule, i) => {
-      const own = this.vaultLock?.violation(rule.deleteAfter);
+      const deleteAfter = rule.retain.maxAge!;
+      const own = this.vaultLock?.violation(deleteAfter);
       if (own) {
-        problems.push(`${this.node.path}: rules[${i}].deleteAfter ${own}, got ${rule.deleteAfter.toHumanString()}`);
+        problems.push(`${this.node.path}: rules[${i}].retain ${own}, got ${deleteAfter.toHumanString()}`);
       }
       (rule.copyTo ?? []).forEach((copy, j) => {
-        const retention = copy.deleteAfter ?? rule.deleteAfter;
+        const retention = copy.retain?.maxAge ?? deleteAfter;
         const v = copy.destinationLock?.violation(retention);
         if (v) {
-          problems.push(`${this.node.path}: rules[${i}].copyTo[${j}].deleteAfter ${v.replace("vault lock's", "destination vault lock's")}, got ${retention.toHumanString()}`);
+          problems.push(`${this.node.path}: rules[${i}].copyTo[${j}].retain ${v.replace("vault lock's", "destination vault lock's")}, got ${retention.toHumanString()}`);
         }
       });
     });

@@ -24,7 +24,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, checkDuration, checkLength, checkPattern, checkRegion, fail, isUnresolved, wholeDays,
+  check, checkAccountId, checkCount, checkDuration, checkLength, checkPattern, checkRegion, fail, isUnresolved, retentionAge, wholeDays,
 } from '../core/validation';
 import { DefaultPolicyTarget, DlmDefaultPolicy } from '../dlm/default-policy';
 import { DlmSnapshotPolicy } from '../dlm/snapshot-policy';
@@ -101,12 +101,13 @@ export interface EbsBackupBaselineProps {
   readonly archiveVaultName?: string;
 
   /**
-   * How long deleted snapshots and AMIs stay recoverable in the Recycle Bin (1-365 days).
+   * How long deleted snapshots and AMIs stay recoverable in the Recycle Bin: `Retention.age(...)`
+   * of 1-365 days (Recycle Bin keeps them for a period, not by count).
    *
    * @default - the shortest retention of the DLM tiers, at most 7 days (a longer bin keeps more
    *   expired snapshots billed than the schedules keep)
    */
-  readonly recycleBinRetention?: Duration;
+  readonly recycleBinRetain?: Retention;
 
   /**
    * The unlock delay of the locked Recycle Bin rules (7-30 days).
@@ -178,6 +179,8 @@ export interface EbsBackupBaselineProps {
 
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 const CHECKS_ADDED = Symbol.for('cdk-ebs-backup.baselineChecks');
+/** Why `Retention.count` is refused for a tier's AWS Backup plan. */
+const BACKUP_AGE_ONLY = 'AWS Backup keeps recovery points by age only (Lifecycle.DeleteAfterDays)';
 
 /**
  * The whole guidance in one construct: say once which tier each instance is in (one tag), and
@@ -299,7 +302,9 @@ export class EbsBackupBaseline extends Construct {
         }
         this.checkRegionAway(`${at}.snapshots.drRegion`, region);
         const liveDays = retentionDays(s.retain, intervalHours(s.schedule));
-        const drRetain = s.drRetain ?? (liveDays !== undefined ? Duration.days(Math.max(1, liveDays)) : Duration.days(14));
+        const drRetain = s.drRetain !== undefined
+          ? retentionAge(this, `${at}.snapshots.drRetain`, s.drRetain, 'DLM keeps cross-region copies by age only')
+          : Duration.days(liveDays !== undefined ? Math.max(1, liveDays) : 14);
         if (s.snapshotLock) {
           const lockDays = s.snapshotLock.duration.toDays();
           check(liveDays === undefined || isUnresolved(s.snapshotLock.duration) || lockDays < liveDays, this, `${at}.snapshots.snapshotLock`,
@@ -354,7 +359,7 @@ export class EbsBackupBaseline extends Construct {
           const common = {
             purpose,
             schedule: c.schedule,
-            retention: c.retain,
+            retain: c.retain,
             targets: MaintenanceTargets.tagged(windowSelection),
             maxConcurrency: '100%',
             maxErrors: '100%',
@@ -387,26 +392,29 @@ export class EbsBackupBaseline extends Construct {
         const own = stack.account;
         check(b.archiveAccount === undefined || isUnresolved(b.archiveAccount) || Token.isUnresolved(own) || b.archiveAccount !== own,
           this, `${at}.backupPlan.archiveAccount`, "must be another account than the baseline's own", b.archiveAccount);
+        const keep = retentionAge(this, `${at}.backupPlan.retain`, b.retain, BACKUP_AGE_ONLY);
+        const drKeep = b.drRetain === undefined ? keep : retentionAge(this, `${at}.backupPlan.drRetain`, b.drRetain, BACKUP_AGE_ONLY);
         const copyTo: BackupCopyTarget[] = [];
         const copies: string[] = [];
         if (b.drRegion !== undefined) {
           copyTo.push({
             vaultArn: stack.formatArn({ service: 'backup', region: b.drRegion, resource: 'backup-vault', resourceName: drVaultName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-            deleteAfter: b.drDeleteAfter ?? b.deleteAfter,
+            retain: Retention.age(drKeep),
           });
-          copies.push(`region ${b.drRegion} vault ${drVaultName} (${retentionText(b.drDeleteAfter ?? b.deleteAfter)})`);
+          copies.push(`region ${b.drRegion} vault ${drVaultName} (${retentionText(drKeep)})`);
         }
         if (b.archiveAccount !== undefined) {
-          const archiveDays = b.archiveDeleteAfter ?? Duration.days(365);
+          const archiveDays = b.archiveRetain === undefined ? Duration.days(365)
+            : retentionAge(this, `${at}.backupPlan.archiveRetain`, b.archiveRetain, BACKUP_AGE_ONLY);
           copyTo.push({
             vaultArn: stack.formatArn({ service: 'backup', account: b.archiveAccount, resource: 'backup-vault', resourceName: archiveVaultName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-            deleteAfter: archiveDays,
+            retain: Retention.age(archiveDays),
           });
           copies.push(`account ${b.archiveAccount} vault ${archiveVaultName} (${retentionText(archiveDays)})`);
         }
         const policy = new BackupVaultPolicy(tierScope, 'Backup', {
           purpose: tier.backupPurpose,
-          rules: [{ name: `${tier.name}-daily`.slice(0, 50), schedule: b.schedule, deleteAfter: b.deleteAfter, copyTo }],
+          rules: [{ name: `${tier.name}-daily`.slice(0, 50), schedule: b.schedule, retain: Retention.age(keep), copyTo }],
           resources: [backup.BackupResource.fromTag(this.tierTagKey, tier.name)],
           resourceTypes: [ProtectedResourceType.EC2],
           vaultLock: b.vaultLock,
@@ -429,7 +437,7 @@ export class EbsBackupBaseline extends Construct {
           purpose: tier.backupPurpose,
           schedule: b.schedule.expressionString,
           intervalHours: intervalHours(b.schedule),
-          retention: retentionText(b.deleteAfter),
+          retention: retentionText(keep),
           copies,
           lock: b.vaultLock ? `vault lock ${b.vaultLock.mode.toLowerCase()}` : undefined,
           coversWholeTier: true,
@@ -484,15 +492,16 @@ export class EbsBackupBaseline extends Construct {
 
     // --- write-once guard
     const purposes = this.tiers.flatMap((t) => t.purposes());
-    const binRetention = props.recycleBinRetention ?? Duration.days(this.defaultBinDays());
-    checkDuration(this, 'recycleBinRetention', binRetention, Duration.days(1), Duration.days(365));
+    const binRetention = props.recycleBinRetain === undefined ? Duration.days(this.defaultBinDays())
+      : retentionAge(this, 'recycleBinRetain', props.recycleBinRetain, 'Recycle Bin keeps deleted snapshots and AMIs for a period only');
+    checkDuration(this, 'recycleBinRetain', binRetention, Duration.days(1), Duration.days(365));
     const unlockDelay = props.recycleBinUnlockDelay ?? Duration.days(7);
     const blockPublicSharing = props.blockPublicSharing ?? true;
     this.guard = new WormSnapshotGuard(this, 'Guard', {
       breakGlassPrincipalArns: breakGlass,
       deploymentPrincipalArns: props.deploymentPrincipalArns,
       protectedResources: props.protectedResources ?? ProtectedResources.purposes(...purposes),
-      recycleBin: { retention: binRetention, lockUnlockDelay: unlockDelay },
+      recycleBin: { retain: Retention.age(binRetention), lockUnlockDelay: unlockDelay },
       blockPublicSharing: blockPublicSharing && !this.selfContained,
       // a backup whose key is gone is gone: Vault Lock does not protect the vaults' keys
       keys: this.backupPolicies.map((p) => p.key).filter((k): k is kms.IKey => k !== undefined),
@@ -508,7 +517,7 @@ export class EbsBackupBaseline extends Construct {
       this.guard.exemptRole(lock.role, { lifecycle: false, snapshotLock: true });
       this.alarms.push(lock.alarm);
     }
-    const binDays = isUnresolved(binRetention) ? 0 : wholeDays(this, 'recycleBinRetention', binRetention);
+    const binDays = isUnresolved(binRetention) ? 0 : wholeDays(this, 'recycleBinRetain', binRetention);
     this.alwaysOn.push(
       `write-once deny policy for purposes ${purposes.join(', ')}${breakGlass.length > 0 ? `, break-glass ${breakGlass.join(', ')}` : ''}`,
       `Recycle Bin for snapshots and AMIs, ${binDays} days, locked (unlock delay ${unlockDelay.toDays()} days)`,

@@ -25,11 +25,11 @@ export interface TierSnapshotOptions {
    */
   readonly drCopy?: boolean;
   /**
-   * How long the DR copies are kept (DLM keeps copies by age only).
+   * How long the DR copies are kept: `Retention.age(...)`, since DLM keeps copies by age only.
    *
    * @default - the same number of days the source retention covers
    */
-  readonly drRetain?: Duration;
+  readonly drRetain?: Retention;
   /**
    * Lock every snapshot of the tier with EBS Snapshot Lock (shorter than the retention, or DLM
    * could not delete it on time).
@@ -74,8 +74,8 @@ export interface TierConsistentSnapshotOptions {
 export interface TierBackupPlanOptions {
   /** When the backup runs (a cron: AWS Backup takes no rates). */
   readonly schedule: events.Schedule;
-  /** How long recovery points are kept. */
-  readonly deleteAfter: Duration;
+  /** How long recovery points are kept: `Retention.age(...)` (AWS Backup keeps them by age only). */
+  readonly retain: Retention;
   /**
    * The vault's lock; every rule and copy retention is checked against it at synthesis.
    *
@@ -89,11 +89,11 @@ export interface TierBackupPlanOptions {
    */
   readonly drRegion?: string;
   /**
-   * How long the DR copies are kept.
+   * How long the DR copies are kept (`Retention.age(...)`).
    *
-   * @default - `deleteAfter`
+   * @default - `retain`
    */
-  readonly drDeleteAfter?: Duration;
+  readonly drRetain?: Retention;
   /**
    * Copy each recovery point to a vault of this (archive) account, in the source region.
    *
@@ -101,11 +101,11 @@ export interface TierBackupPlanOptions {
    */
   readonly archiveAccount?: string;
   /**
-   * How long the archive copies are kept.
+   * How long the archive copies are kept (`Retention.age(...)`).
    *
-   * @default Duration.days(365)
+   * @default Retention.age(Duration.days(365))
    */
-  readonly archiveDeleteAfter?: Duration;
+  readonly archiveRetain?: Retention;
   /**
    * Restore-test the recovery points with AWS Backup restore testing (weekly).
    *
@@ -218,23 +218,23 @@ export interface GoldTierOptions {
    */
   readonly backupSchedule?: events.Schedule;
   /**
-   * How long recovery points are kept in the source vault.
+   * How long recovery points are kept in the source vault (`Retention.age(...)`).
    *
-   * @default Duration.days(35)
+   * @default Retention.age(Duration.days(35))
    */
-  readonly backupRetention?: Duration;
+  readonly backupRetain?: Retention;
   /**
-   * How long the DR copies are kept.
+   * How long the DR copies are kept (`Retention.age(...)`).
    *
-   * @default Duration.days(35)
+   * @default Retention.age(Duration.days(35))
    */
-  readonly drRetention?: Duration;
+  readonly drRetain?: Retention;
   /**
-   * How long the archive copies are kept.
+   * How long the archive copies are kept (`Retention.age(...)`).
    *
-   * @default Duration.days(365)
+   * @default Retention.age(Duration.days(365))
    */
-  readonly archiveRetention?: Duration;
+  readonly archiveRetain?: Retention;
   /**
    * The source vault's lock.
    *
@@ -282,11 +282,11 @@ export interface SilverTierOptions {
    */
   readonly retain?: Retention;
   /**
-   * How long DR copies are kept.
+   * How long DR copies are kept: `Retention.age(...)`, since DLM keeps copies by age only.
    *
-   * @default Duration.days(14)
+   * @default Retention.age(Duration.days(14))
    */
-  readonly drRetain?: Duration;
+  readonly drRetain?: Retention;
   /**
    * The snapshot lock.
    *
@@ -349,14 +349,14 @@ export class BackupTier {
       },
       backupPlan: {
         schedule: options.backupSchedule ?? events.Schedule.cron({ minute: '0', hour: '5' }),
-        deleteAfter: options.backupRetention ?? Duration.days(35),
+        retain: options.backupRetain ?? Retention.age(Duration.days(35)),
         vaultLock: options.vaultLock ?? VaultLock.compliance({
           minRetention: Duration.days(7), maxRetention: Duration.days(3650), changeableFor: Duration.days(3),
         }),
         drRegion: options.drRegion,
-        drDeleteAfter: options.drRetention ?? Duration.days(35),
+        drRetain: options.drRetain ?? Retention.age(Duration.days(35)),
         archiveAccount: options.archiveAccount,
-        archiveDeleteAfter: options.archiveRetention ?? Duration.days(365),
+        archiveRetain: options.archiveRetain ?? Retention.age(Duration.days(365)),
         restoreTesting: true,
         windowsVss: true,
       },
@@ -377,7 +377,7 @@ export class BackupTier {
         retain: options.retain ?? Retention.count(14),
         drCopy: true,
         drRegion: options.drRegion,
-        drRetain: options.drRetain ?? Duration.days(14),
+        drRetain: options.drRetain ?? Retention.age(Duration.days(14)),
         snapshotLock: options.snapshotLock ?? SnapshotLockMode.governance(Duration.days(7)),
       },
     });

@@ -1,5 +1,6 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { Retention } from './retention';
 
 /**
  * The one error this library throws for bad input.
@@ -160,4 +161,16 @@ export function checkTags(scope: IConstruct, property: string, tags: Record<stri
 /** A warning for a legal but risky choice, acknowledgeable by its id. */
 export function warn(scope: IConstruct, id: string, message: string): void {
   Annotations.of(scope).addWarningV2(`cdk-ebs-backup:${id}`, message);
+}
+
+/**
+ * The age of a retention that the service keeps by age only (AWS Backup's `DeleteAfterDays`, a
+ * Recycle Bin rule, a DLM default policy): `Retention.count(...)` fails with the library's error,
+ * naming the prop, the value and the fix.
+ */
+export function retentionAge(scope: IConstruct, property: string, retain: Retention, why: string): Duration {
+  check(retain instanceof Retention, scope, property, 'must be Retention.age(Duration.days(n))', retain);
+  check(retain.maxAge !== undefined, scope, property,
+    `must be Retention.age(Duration.days(n)), not a count: ${why}`, retain.toTagValue());
+  return retain.maxAge!;
 }

@@ -7,8 +7,9 @@ import { ExecutionGrants, executionRoleFor } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import { cfnTags, createPolicyResource, policyDescription } from './render';
 import { dlmInterval } from './units';
+import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import { check, checkCount, checkOneOf, checkRegion, checkTags, fail, isUnresolved } from '../core/validation';
+import { check, checkCount, checkOneOf, checkRegion, checkTags, fail, isUnresolved, retentionAge } from '../core/validation';
 
 /**
  * Exclusions of a default policy for EBS snapshots.
@@ -113,12 +114,12 @@ export interface DlmDefaultPolicyProps extends DlmPolicyOptions {
   readonly createEvery?: Duration;
 
   /**
-   * How long each backup is kept (2-14 days, and longer than `createEvery` so that at least one
-   * is always there).
+   * How long each backup is kept: `Retention.age(...)` of 2-14 days (default policies keep
+   * backups by age only), longer than `createEvery` so that at least one is always there.
    *
-   * @default Duration.days(7)
+   * @default Retention.age(Duration.days(7))
    */
-  readonly retainFor?: Duration;
+  readonly retain?: Retention;
 
   /**
    * Copy the source's tags to the backups: the only tags a default policy can give them.
@@ -176,9 +177,11 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
     this.claim(type);
 
     const create = dlmInterval(this, 'createEvery', props.createEvery ?? Duration.days(1), 1, 7).interval;
-    const retain = dlmInterval(this, 'retainFor', props.retainFor ?? Duration.days(7), 2, 14).interval;
-    check(Token.isUnresolved(create) || Token.isUnresolved(retain) || retain > create, this, 'retainFor',
-      `must be longer than createEvery (${create} days), so that a backup always exists`, props.retainFor ?? Duration.days(7));
+    const retainFor = props.retain === undefined ? Duration.days(7)
+      : retentionAge(this, 'retain', props.retain, 'a DLM default policy keeps backups by age only (RetainInterval)');
+    const retain = dlmInterval(this, 'retain', retainFor, 2, 14).interval;
+    check(Token.isUnresolved(create) || Token.isUnresolved(retain) || retain > create, this, 'retain',
+      `must be longer than createEvery (${create} days), so that a backup always exists`, retainFor);
 
     const o = props.target;
     let exclusions: dlm.CfnLifecyclePolicy.ExclusionsProperty | undefined;

@@ -120,11 +120,11 @@ export interface FastRestoreOptions {
  */
 export interface ArchiveOptions {
   /**
-   * How long each snapshot stays in the archive tier before it is deleted: at least 90 days
-   * (archived snapshots are billed for 90 days at least). With count-based retention this
-   * becomes the archive count that keeps every snapshot at least this long.
+   * How long each snapshot stays in the archive tier before it is deleted: `Retention.age(...)`
+   * of at least 90 days (archived snapshots are billed for 90 days at least). With count-based
+   * schedule retention this becomes the archive count that keeps every snapshot at least this long.
    */
-  readonly retainInArchive: Duration;
+  readonly retain: Retention;
 }
 
 /**

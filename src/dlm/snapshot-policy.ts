@@ -16,7 +16,7 @@ import { dlmInterval } from './units';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, isUnresolved, warn,
+  check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, isUnresolved, retentionAge, warn,
 } from '../core/validation';
 
 /**
@@ -171,7 +171,9 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
     const archive = s.archive!;
     check(!target.isInstances, this, `${prop}.archive`,
       'must be omitted for instance targets (DLM archives snapshots of volume policies only: use SnapshotTarget.volumes())', 'INSTANCE target');
-    const retain = dlmInterval(this, `${prop}.archive.retainInArchive`, archive.retainInArchive, 90, 36500);
+    const inArchive = retentionAge(this, `${prop}.archive.retain`, archive.retain,
+      'it is the least time each snapshot stays archived; a count-based schedule gets its archive count derived from it');
+    const retain = dlmInterval(this, `${prop}.archive.retain`, inArchive, 90, 36500);
     grants.archive();
     if (parsed === undefined) {
       // A tokenized schedule: the frequency is known at deploy time only.
@@ -184,9 +186,9 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
       return { retainRule: { retentionArchiveTier: retain } };
     }
     // Count-based schedules keep a count in the archive too (RetentionArchiveTier): enough
-    // snapshots that each stays at least retainInArchive, even at the schedule's shortest gap.
+    // snapshots that each stays at least archive.retain, even at the schedule's shortest gap.
     const count = Math.ceil((retain.interval * MS_PER_DAY) / every);
-    checkInteger(this, `${prop}.archive.retainInArchive`, count, 1, 1000, 'snapshots in the archive');
+    checkInteger(this, `${prop}.archive.retain`, count, 1, 1000, 'snapshots in the archive');
     return { retainRule: { retentionArchiveTier: { count } } };
   }
 

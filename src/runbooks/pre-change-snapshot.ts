@@ -10,19 +10,20 @@ import { automationRole, runbookTagKeys } from './shared';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
-import { checkDuration, checkTags, fail, isUnresolved, wholeDays } from '../core/validation';
+import { checkDuration, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
 
 /**
  * Properties of a `PreChangeSnapshot`.
  */
 export interface PreChangeSnapshotProps {
   /**
-   * How long each pre-change snapshot and AMI is kept before the expiry job removes it; it also
-   * becomes the retention tag (`age:14d`), so an auditor reads the rule off the artefact.
+   * How long each pre-change snapshot and AMI is kept before the expiry job removes it:
+   * `Retention.age(...)` (the job expires by age); it also becomes the retention tag
+   * (`age:14d`), so an auditor reads the rule off the artefact.
    *
-   * @default Duration.days(14)
+   * @default Retention.age(Duration.days(14))
    */
-  readonly expireAfter?: Duration;
+  readonly retain?: Retention;
 
   /**
    * Also create an AMI of the whole instance, so a failed change can be rolled back by
@@ -99,13 +100,13 @@ const PRE_CHANGE_PARAMETERS = {
  * reference. The runbook, running under its own role, takes crash-consistent snapshots of all
  * the instance's volumes in one `CreateSnapshots` call (and optionally an AMI), tagged with
  * purpose, retention, managed-by, the change reference, the operator's identity and the
- * automation execution id. A scheduled job deletes them after `expireAfter` unless someone
+ * automation execution id. A scheduled job deletes them after `retain` unless someone
  * re-tags them to keep them.
  *
  * @example
  * declare const operators: iam.IRole;
  * const runbook = new PreChangeSnapshot(this, 'PreChange', {
- *   expireAfter: Duration.days(14),
+ *   retain: Retention.age(Duration.days(14)),
  *   includeImage: true,
  * });
  * runbook.grantStart(operators);
@@ -143,10 +144,11 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
 
   constructor(scope: Construct, id: string, props: PreChangeSnapshotProps = {}) {
     super(scope, id);
-    const expireAfter = props.expireAfter ?? Duration.days(14);
+    const expireAfter = props.retain === undefined ? Duration.days(14)
+      : retentionAge(this, 'retain', props.retain, 'the expiry job removes pre-change artefacts by age');
     // Retention.age's own range, checked here so the message names this construct and prop
-    checkDuration(this, 'expireAfter', expireAfter, Duration.days(1), Duration.days(36500));
-    wholeDays(this, 'expireAfter', expireAfter);
+    checkDuration(this, 'retain', expireAfter, Duration.days(1), Duration.days(36500));
+    wholeDays(this, 'retain', expireAfter);
     checkTags(this, 'instanceTags', props.instanceTags);
     this.includeImage = props.includeImage ?? false;
     if (props.rebootForImage !== undefined && !this.includeImage) {

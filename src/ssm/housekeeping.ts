@@ -107,7 +107,7 @@ export interface SnapshotHousekeepingProps {
    */
   readonly windowTagKey: string;
   /** How long the window's snapshots are kept. */
-  readonly retention: Retention;
+  readonly retain: Retention;
 }
 
 /**
@@ -164,7 +164,7 @@ export class SnapshotHousekeeping extends Construct {
     };
     const sums = '{% { "deleted": $sum([$states.result.deleted]), "failed": $sum([$states.result.failed]) } %}';
 
-    const maxCount = props.retention.maxCount;
+    const maxCount = props.retain.maxCount;
     const byCount = maxCount !== undefined;
     // the page loop: only counters, ids and (count retention) per-volume counts survive a page
     const pageAssign: Record<string, string> = {
@@ -253,7 +253,7 @@ export class SnapshotHousekeeping extends Construct {
         },
       };
     } else {
-      const maxAge = props.retention.maxAge!.toMilliseconds();
+      const maxAge = props.retain.maxAge!.toMilliseconds();
       pageAssign.expired = withPage(HOUSEKEEPING_EXPRESSIONS.expiredByAge(maxAge));
       pageAssign.deferred = withPage(HOUSEKEEPING_EXPRESSIONS.deferredByAge(maxAge));
       expiry = {

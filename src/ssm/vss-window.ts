@@ -91,7 +91,7 @@ export interface VssMaintenanceWindowProps extends SnapshotMaintenanceWindowProp
  * Application-consistent snapshots of Windows instances in a Systems Manager maintenance window:
  * AWS's VSS document (`AWSEC2-CreateVssSnapshot`) shadow-copies, then snapshots every volume of
  * an instance in one multi-volume call; each snapshot carries the library's tags, expires under
- * `retention`, and one that fell back to crash-consistent (no `AppConsistent=true`) raises
+ * `retain`, and one that fell back to crash-consistent (no `AppConsistent=true`) raises
  * `crashConsistentAlarm`.
  *
  * @example

@@ -133,7 +133,7 @@ export interface SnapshotMaintenanceWindowProps {
    *
    * @default Retention.age(Duration.days(14))
    */
-  readonly retention?: Retention;
+  readonly retain?: Retention;
 
   /**
    * More tags for every snapshot (the library's purpose, retention and managed-by tags are added).
@@ -263,7 +263,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
   /** The window target. */
   protected readonly windowTarget: ssm.CfnMaintenanceWindowTarget;
   protected readonly targets: MaintenanceTargets;
-  protected readonly retention: Retention;
+  protected readonly retain: Retention;
   private readonly maxConcurrency: string;
   private readonly maxErrors: string;
   private readonly deliveryTimeout: Duration;
@@ -274,7 +274,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     const stack = Stack.of(this);
     this.purpose = props.purpose;
     this.targets = props.targets;
-    this.retention = props.retention ?? Retention.age(Duration.days(14));
+    this.retain = props.retain ?? Retention.age(Duration.days(14));
 
     // --- the window ---------------------------------------------------------------------------
     const schedule = windowScheduleExpression(this, 'schedule', props.schedule);
@@ -308,7 +308,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       }
     }
     const keys = BackupTagging.keys(this);
-    this.snapshotTags = mergeTags(this, 'tags', props.tags, BackupTagging.tagsFor(this, { purpose: props.purpose, retention: this.retention }));
+    this.snapshotTags = mergeTags(this, 'tags', props.tags, BackupTagging.tagsFor(this, { purpose: props.purpose, retention: this.retain }));
     BackupTagging.addArtefactSource(this, {
       artefactTagSets: () => [{ artefact: `snapshots of ${this.targets.description}`, tags: this.snapshotTags }],
     });
@@ -422,7 +422,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       managedByKey: keys.managedBy,
       managedBy: this.snapshotTags[keys.managedBy],
       windowTagKey: this.windowTagKey,
-      retention: this.retention,
+      retain: this.retain,
     });
     this.housekeeping = housekeeping.stateMachine;
     this.crashConsistentAlarm = housekeeping.crashConsistentAlarm;

@@ -115,7 +115,7 @@ export interface WormSnapshotGuardProps extends WormDenyOptions {
  * declare const operatorsRole: iam.IRole;
  * const guard = new WormSnapshotGuard(stack, 'Guard', {
  *   breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
- *   recycleBin: { retention: Duration.days(30), lockUnlockDelay: Duration.days(7) },
+ *   recycleBin: { retain: Retention.age(Duration.days(30)), lockUnlockDelay: Duration.days(7) },
  *   blockPublicSharing: true,
  * });
  * guard.protect(operatorsRole);

@@ -135,7 +135,7 @@ function backupRetentions(plan: backup.CfnBackupPlan, purposeKey: string): Kept[
     const name = rule.ruleName ?? rule.RuleName ?? i;
     return [{
       construct: ownerOf(plan),
-      property: `rule '${name}' deleteAfter`,
+      property: `rule '${name}' retain`,
       purpose,
       days: isKnownNumber(days) ? days : undefined,
       text: isKnownNumber(days) ? `${days} days` : 'a token',

@@ -1,8 +1,9 @@
 import { Duration, Resource, Stack } from 'aws-cdk-lib';
 import * as rbin from 'aws-cdk-lib/aws-rbin';
 import { Construct, IConstruct } from 'constructs';
+import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import { checkDuration, checkLength, checkTags, fail, isUnresolved, wholeDays } from '../core/validation';
+import { checkDuration, checkLength, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
 
 /**
  * What a Recycle Bin rule retains after deletion.
@@ -100,10 +101,11 @@ function toTagList(tags: Record<string, string>): rbin.CfnRule.ResourceTagProper
  */
 export interface RecycleBinRuleOptions {
   /**
-   * How long a deleted snapshot or AMI stays recoverable (1-365 days): the window in which a
+   * How long a deleted snapshot or AMI stays recoverable: `Retention.age(...)` of 1-365 days
+   * (Recycle Bin keeps deleted resources for a period, not by count), the window in which a
    * mistaken or malicious deletion can be undone.
    */
-  readonly retention: Duration;
+  readonly retain: Retention;
 
   /**
    * Lock the rule, so that it cannot be deleted or weakened; unlocking takes effect only after
@@ -156,8 +158,9 @@ export class RecycleBinRule extends Resource {
 
   constructor(scope: Construct, id: string, props: RecycleBinRuleProps) {
     super(scope, id);
-    checkDuration(this, 'retention', props.retention, Duration.days(1), Duration.days(365));
-    const retentionDays = wholeDays(this, 'retention', props.retention);
+    const retention = retentionAge(this, 'retain', props.retain, 'Recycle Bin keeps deleted resources for a period only (RetentionPeriod)');
+    checkDuration(this, 'retain', retention, Duration.days(1), Duration.days(365));
+    const retentionDays = wholeDays(this, 'retain', retention);
     const ruleScope = props.ruleScope ?? RecycleBinScope.region();
     if (props.lockUnlockDelay !== undefined) {
       checkDuration(this, 'lockUnlockDelay', props.lockUnlockDelay, Duration.days(7), Duration.days(30));

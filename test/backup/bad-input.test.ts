@@ -4,11 +4,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import {
   BackupArchiveVault, BackupArchiveVaultProps, BackupCondition, BackupVaultPolicy, BackupVaultPolicyProps, BackupVaultRule,
-  ProtectedResourceType, VaultLock,
+  ProtectedResourceType, Retention, VaultLock,
 } from '../../src';
 
 const daily = events.Schedule.cron({ hour: '5', minute: '0' });
-const rule = (extra: Partial<BackupVaultRule> = {}): BackupVaultRule => ({ name: 'daily', schedule: daily, deleteAfter: Duration.days(35), ...extra });
+const rule = (extra: Partial<BackupVaultRule> = {}): BackupVaultRule => ({ name: 'daily', schedule: daily, retain: Retention.age(Duration.days(35)), ...extra });
 const props = (extra: Partial<BackupVaultPolicyProps> = {}): BackupVaultPolicyProps => ({
   purpose: 'ebs-dr',
   rules: [rule()],
@@ -37,25 +37,32 @@ describe('bad input is a clear synth error', () => {
     ['a lock maximum not above the minimum', () => VaultLock.compliance({ minRetention: Duration.days(30), maxRetention: Duration.days(30) }),
       'maxRetention must be longer than minRetention (30 days), got 30 days'],
     ['a lock in hours', () => VaultLock.governance({ minRetention: Duration.hours(36) }), 'minRetention must be a whole number of days, got 1 day 12 hours'],
-    ['rule retention below the lock minimum', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: lock, rules: [rule({ deleteAfter: Duration.days(3) })] })),
-      "S/V: rules[0].deleteAfter must be at least the vault lock's minRetention of 7 days (AWS fails jobs outside the lock's bounds), got 3 days"],
-    ['rule retention above the lock maximum', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: lock, rules: [rule({ deleteAfter: Duration.days(4000) })] })),
-      "rules[0].deleteAfter must be at most the vault lock's maxRetention of 3650 days"],
+    ['rule retention below the lock minimum', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: lock, rules: [rule({ retain: Retention.age(Duration.days(3)) })] })),
+      "S/V: rules[0].retain must be at least the vault lock's minRetention of 7 days (AWS fails jobs outside the lock's bounds), got 3 days"],
+    ['rule retention above the lock maximum', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: lock, rules: [rule({ retain: Retention.age(Duration.days(4000)) })] })),
+      "rules[0].retain must be at most the vault lock's maxRetention of 3650 days"],
     ['copy retention outside the destination lock', (s) => new BackupVaultPolicy(s, 'V', props({
-      rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', deleteAfter: Duration.days(10), destinationLock: VaultLock.compliance({ minRetention: Duration.days(30) }) }] })],
-    })), "rules[0].copyTo[0].deleteAfter must be at least the destination vault lock's minRetention of 30 days"],
-    ['cold storage with too short a retention', (s) => new BackupVaultPolicy(s, 'V', props({ rules: [rule({ deleteAfter: Duration.days(100), moveToColdStorageAfter: Duration.days(30) })] })),
-      'rules[0].deleteAfter must be at least 90 days after moveToColdStorageAfter (30 days)'],
+      rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', retain: Retention.age(Duration.days(10)), destinationLock: VaultLock.compliance({ minRetention: Duration.days(30) }) }] })],
+    })), "rules[0].copyTo[0].retain must be at least the destination vault lock's minRetention of 30 days"],
+    ['cold storage with too short a retention', (s) => new BackupVaultPolicy(s, 'V', props({ rules: [rule({ retain: Retention.age(Duration.days(100)), moveToColdStorageAfter: Duration.days(30) })] })),
+      'rules[0].retain must be at least 90 days after moveToColdStorageAfter (30 days)'],
     ['copy cold storage with too short a retention', (s) => new BackupVaultPolicy(s, 'V', props({
-      rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', deleteAfter: Duration.days(60), moveToColdStorageAfter: Duration.days(1) }] })],
-    })), 'rules[0].copyTo[0].deleteAfter must be at least 90 days after moveToColdStorageAfter (1 day)'],
+      rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', retain: Retention.age(Duration.days(60)), moveToColdStorageAfter: Duration.days(1) }] })],
+    })), 'rules[0].copyTo[0].retain must be at least 90 days after moveToColdStorageAfter (1 day)'],
     ['copy cold storage without its own retention', (s) => new BackupVaultPolicy(s, 'V', props({
       rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', moveToColdStorageAfter: Duration.days(1) }] })],
-    })), 'rules[0].copyTo[0].deleteAfter must be set when moveToColdStorageAfter is'],
-    ['retention over 100 years', (s) => new BackupVaultPolicy(s, 'V', props({ rules: [rule({ deleteAfter: Duration.days(40000) })] })),
-      'rules[0].deleteAfter must be between 1 and 36500 days, got 40000 days'],
-    ['retention in hours', (s) => new BackupVaultPolicy(s, 'V', props({ rules: [rule({ deleteAfter: Duration.hours(30) })] })),
-      'rules[0].deleteAfter must be a whole number of days, got 1 day 6 hours'],
+    })), 'rules[0].copyTo[0].retain must be set when moveToColdStorageAfter is'],
+    // AWS Backup keeps recovery points by age only (Lifecycle.DeleteAfterDays, AWS Backup API reference)
+    ['a rule kept by count', (s) => new BackupVaultPolicy(s, 'V', props({ rules: [rule({ retain: Retention.count(14) })] })),
+      "S/V: rules[0].retain must be Retention.age(Duration.days(n)), not a count: AWS Backup keeps recovery points by age only (Lifecycle.DeleteAfterDays), got 'count:14'"],
+    ['a copy kept by count', (s) => new BackupVaultPolicy(s, 'V', props({
+      rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', retain: Retention.count(3) }] })],
+    })), "S/V: rules[0].copyTo[0].retain must be Retention.age(Duration.days(n)), not a count"],
+    // Retention.age validates its own range, so the error points at the line the user wrote
+    ['retention over 100 years', () => Retention.age(Duration.days(40000)),
+      'Retention.age: age must be a whole number of days between 1 and 36500 (100 years), got 40000 days'],
+    ['retention in hours', () => Retention.age(Duration.hours(30)),
+      'Retention.age: age must be a whole number of days between 1 and 36500 (100 years), got 1 day 6 hours'],
     ['a start window under an hour', (s) => new BackupVaultPolicy(s, 'V', props({ rules: [rule({ startWindow: Duration.minutes(30) })] })),
       'rules[0].startWindow must be between 1 hour and 365 days, got 30 minutes'],
     ['a completion window not longer than the start window', (s) => new BackupVaultPolicy(s, 'V', props({ rules: [rule({ startWindow: Duration.hours(8), completionWindow: Duration.hours(8) })] })),

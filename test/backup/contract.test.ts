@@ -2,7 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
-import { DeploymentPrerequisites, BackupVaultPolicy, VaultLock } from '../../src';
+import { BackupVaultPolicy, DeploymentPrerequisites, Retention, VaultLock } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 test('the public contract of issue 4 compiles and synthesizes through every gate', () => {
@@ -21,10 +21,10 @@ test('the public contract of issue 4 compiles and synthesizes through every gate
     rules: [{
       name: 'daily',
       schedule: events.Schedule.cron({ hour: '5', minute: '0' }),
-      deleteAfter: Duration.days(35),
+      retain: Retention.age(Duration.days(35)),
       copyTo: [{
         vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:ebs-archive',
-        deleteAfter: Duration.days(365),
+        retain: Retention.age(Duration.days(365)),
       }],
     }],
     resources: [backup.BackupResource.fromTag('Backup', 'daily')],

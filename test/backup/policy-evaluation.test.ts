@@ -6,7 +6,7 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BackupVaultPolicy, VaultLock } from '../../src';
+import { BackupVaultPolicy, Retention, VaultLock } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 const ACCOUNT = '123456789012';
@@ -60,7 +60,7 @@ describe('the synthesized policies, evaluated', () => {
     new BackupVaultPolicy(stack, 'EbsVault', {
       purpose: 'ebs-dr',
       vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }),
-      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), deleteAfter: Duration.days(35) }],
+      rules: [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), retain: Retention.age(Duration.days(35)) }],
       allTags: { Backup: 'daily' },
       breakGlassPrincipalArns: [BREAK_GLASS],
       notifications: false,

@@ -10,8 +10,8 @@ describe('BackupTier', () => {
     expect(d.consistentSnapshots!.schedule.expressionString).toBe('rate(4 hours)');
     expect(d.consistentSnapshots!.retain.toTagValue()).toBe('age:3d');
     expect(d.backupPlan).toMatchObject({ drRegion: 'eu-west-1', archiveAccount: '111122223333', restoreTesting: true, windowsVss: true });
-    expect(d.backupPlan!.deleteAfter.toDays()).toBe(35);
-    expect(d.backupPlan!.archiveDeleteAfter!.toDays()).toBe(365);
+    expect(d.backupPlan!.retain.maxAge!.toDays()).toBe(35);
+    expect(d.backupPlan!.archiveRetain!.maxAge!.toDays()).toBe(365);
     expect(d.backupPlan!.vaultLock!.mode).toBe(VaultLockMode.COMPLIANCE);
     expect(d.restoreDrill!.schedule.expressionString).toBe('cron(0 6 ? * SUN *)');
     expect(d.snapshots).toBeUndefined();
@@ -41,14 +41,14 @@ describe('BackupTier', () => {
       name: 'platinum',
       consistentEvery: Duration.hours(1),
       consistentRetain: Retention.count(24),
-      backupRetention: Duration.days(90),
+      backupRetain: Retention.age(Duration.days(90)),
       vaultLock: VaultLock.governance({ minRetention: Duration.days(30) }),
       linuxMountPoints: ['/var/lib/pgsql'],
     });
     expect(gold.name).toBe('platinum');
     expect(gold.definition.consistentSnapshots).toMatchObject({ linuxMountPoints: ['/var/lib/pgsql'] });
     expect(gold.definition.consistentSnapshots!.schedule.expressionString).toBe('rate(1 hour)');
-    expect(gold.definition.backupPlan!.deleteAfter.toDays()).toBe(90);
+    expect(gold.definition.backupPlan!.retain.maxAge!.toDays()).toBe(90);
     expect(gold.definition.backupPlan!.vaultLock!.mode).toBe(VaultLockMode.GOVERNANCE);
     const silver = BackupTier.silver({ retain: Retention.count(30), snapshotLock: SnapshotLockMode.compliance(Duration.days(10)), drRegion: 'us-west-2' });
     expect(silver.definition.snapshots).toMatchObject({ drRegion: 'us-west-2' });

@@ -241,7 +241,7 @@ describe('end-to-end line-up of tags', () => {
         expect(binCovers(tags)).toBe(true);
       }
       if (d.backupPlan) {
-        seen.push(`${tier.name} backup ${tier.backupPurpose} ${d.backupPlan.deleteAfter.toDays()}d`);
+        seen.push(`${tier.name} backup ${tier.backupPurpose} ${d.backupPlan.retain.maxAge!.toDays()}d`);
         // evaluated with AWS Backup's documented selection semantics (test/support/backup-selection.ts)
         const arns = ['arn:aws:ec2:us-east-1:123456789012:volume/vol-0aaaaaaaaaaaaaaa1', 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1'];
         const inTier = arns.map((arn) => ({ arn, tags: { [baseline.tierTagKey]: tier.name } }));
@@ -252,8 +252,8 @@ describe('end-to-end line-up of tags', () => {
           expect(selects(selection.Properties.BackupSelection, { arn, tags: {} })).toBe(false);
         }
         const rule = resources('AWS::Backup::BackupPlan').flatMap((p) => p.Properties.BackupPlan.BackupPlanRule).find((r) => r.RecoveryPointTags[keys.purpose] === tier.backupPurpose);
-        expect(rule.RecoveryPointTags[keys.retention]).toBe(Retention.age(d.backupPlan.deleteAfter).toTagValue());
-        expect(rule.Lifecycle.DeleteAfterDays).toBe(d.backupPlan.deleteAfter.toDays());
+        expect(rule.RecoveryPointTags[keys.retention]).toBe(d.backupPlan.retain.toTagValue());
+        expect(rule.Lifecycle.DeleteAfterDays).toBe(d.backupPlan.retain.maxAge!.toDays());
         expect(protectedPurposes.has(tier.backupPurpose)).toBe(true);
         expect(binCovers(rule.RecoveryPointTags)).toBe(true);
       }

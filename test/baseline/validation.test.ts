@@ -30,7 +30,15 @@ describe('EbsBackupBaseline rejects', () => {
     ['an archive account that is the own account', () => ({ tiers: [BackupTier.gold({ drRegion: 'eu-west-1', archiveAccount: '123456789012' })] }), "tiers[0].backupPlan.archiveAccount must be another account than the baseline's own"],
     ['an archive account that is not an account id', () => ({ tiers: [BackupTier.gold({ drRegion: 'eu-west-1', archiveAccount: '1234' })] }), "tiers[0].backupPlan.archiveAccount must be a 12-digit AWS account id, got '1234'"],
     ['a lock as long as the retention', () => ({ tiers: [gold(), BackupTier.silver({ snapshotLock: SnapshotLockMode.governance(Duration.days(14)) })] }), "tiers[1].snapshots.snapshotLock must lock snapshots for less than the tier's retention (about 14 days)"],
-    ['a Recycle Bin retention over a year', () => ({ tiers: [BackupTier.bronze()], recycleBinRetention: Duration.days(400) }), 'recycleBinRetention must be between 1 day and 365 days, got 400 days'],
+    ['a Recycle Bin retention over a year', () => ({ tiers: [BackupTier.bronze()], recycleBinRetain: Retention.age(Duration.days(400)) }), 'recycleBinRetain must be between 1 day and 365 days, got 400 days'],
+    ['a Recycle Bin kept by count', () => ({ tiers: [BackupTier.bronze()], recycleBinRetain: Retention.count(7) }),
+      "TestStack/Baseline: recycleBinRetain must be Retention.age(Duration.days(n)), not a count: Recycle Bin keeps deleted snapshots and AMIs for a period only, got 'count:7'"],
+    ['a gold backup kept by count', () => ({ tiers: [BackupTier.gold({ drRegion: 'eu-west-1', backupRetain: Retention.count(30) })] }),
+      "TestStack/Baseline: tiers[0].backupPlan.retain must be Retention.age(Duration.days(n)), not a count: AWS Backup keeps recovery points by age only"],
+    ['gold DR copies kept by count', () => ({ tiers: [BackupTier.gold({ drRegion: 'eu-west-1', drRetain: Retention.count(30) })] }),
+      'TestStack/Baseline: tiers[0].backupPlan.drRetain must be Retention.age(Duration.days(n)), not a count'],
+    ['silver DR copies kept by count', () => ({ tiers: [BackupTier.silver({ drRegion: 'eu-west-1', drRetain: Retention.count(14) })] }),
+      'TestStack/Baseline: tiers[0].snapshots.drRetain must be Retention.age(Duration.days(n)), not a count: DLM keeps cross-region copies by age only'],
     ['a bad DR vault name', () => ({ tiers: [gold()], drVaultName: 'my vault' }), "drVaultName must be 2-50 characters of A-Z a-z 0-9 - _, got 'my vault'"],
   ])('%s', (_name, props, fragment) => {
     expect(() => new EbsBackupBaseline(stack, 'Baseline', props())).toThrow(fragment);

@@ -53,8 +53,8 @@ describe('deployment prerequisites', () => {
       rules: [{
         name: 'daily',
         schedule: nightly,
-        deleteAfter: Duration.days(35),
-        copyTo: [{ vaultArn: 'arn:aws:backup:us-east-1:222222222222:backup-vault:archive', deleteAfter: Duration.days(35) }],
+        retain: Retention.age(Duration.days(35)),
+        copyTo: [{ vaultArn: 'arn:aws:backup:us-east-1:222222222222:backup-vault:archive', retain: Retention.age(Duration.days(35)) }],
       }],
       resources: [backup.BackupResource.fromTag('Backup', 'dr')],
     });
@@ -83,8 +83,8 @@ describe('deployment prerequisites', () => {
       rules: [{
         name: 'daily',
         schedule: nightly,
-        deleteAfter: Duration.days(35),
-        copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:dr', deleteAfter: Duration.days(35) }],
+        retain: Retention.age(Duration.days(35)),
+        copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:123456789012:backup-vault:dr', retain: Retention.age(Duration.days(35)) }],
       }],
       resources: [backup.BackupResource.fromTag('Backup', 'dr')],
     });

@@ -5,11 +5,11 @@
  */
 import { App, DefaultStackSynthesizer, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BackupArchiveVault, BackupVaultPolicy, WormServiceControlPolicy, WormSnapshotGuard } from '../../src';
+import { BackupArchiveVault, BackupVaultPolicy, Retention, WormServiceControlPolicy, WormSnapshotGuard } from '../../src';
 import { deploymentPrincipalArns } from '../../src/core/principal-arns';
 
 const SESSION = 'arn:aws:sts::444455556666:assumed-role/ledger-break-glass/alice';
-const rules = [{ name: 'nightly', schedule: events.Schedule.cron({ hour: '2', minute: '30' }), deleteAfter: Duration.days(45) }];
+const rules = [{ name: 'nightly', schedule: events.Schedule.cron({ hour: '2', minute: '30' }), retain: Retention.age(Duration.days(45)) }];
 
 let stack: Stack;
 beforeEach(() => {

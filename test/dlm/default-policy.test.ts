@@ -2,7 +2,7 @@ import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { DefaultPolicyTarget, DlmDefaultPolicy } from '../../src';
+import { DefaultPolicyTarget, DlmDefaultPolicy, Retention } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 let app: App;
@@ -21,7 +21,7 @@ describe('DlmDefaultPolicy', () => {
         excludeBootVolumes: true, excludeVolumeTypes: [ec2.EbsDeviceVolumeType.ST1, ec2.EbsDeviceVolumeType.SC1],
       }),
       createEvery: Duration.days(2),
-      retainFor: Duration.days(14),
+      retain: Retention.age(Duration.days(14)),
       extendDeletion: true,
       copyRegions: ['us-west-2'],
     });

@@ -54,7 +54,7 @@ describe('DlmSnapshotPolicy', () => {
         name: 'monthly',
         schedule: events.Schedule.cron({ day: '1', hour: '5', minute: '0' }),
         retain: Retention.count(3),
-        archive: { retainInArchive: Duration.days(365) },
+        archive: { retain: Retention.age(Duration.days(365)) },
       }],
     });
     // events.Schedule.rate(Duration.hours(12)) maps to an interval schedule.
@@ -236,7 +236,7 @@ describe('DlmSnapshotPolicy', () => {
         name: 'monthly',
         schedule: events.Schedule.cron({ day: '1', hour: '5', minute: '0' }),
         retain: Retention.age(Duration.days(90)),
-        archive: { retainInArchive: Duration.days(730) },
+        archive: { retain: Retention.age(Duration.days(730)) },
       }],
     });
     const t = checkedTemplate(stack);

@@ -94,16 +94,16 @@ const rows: Row[] = [
   ['fast restore in a region, not a zone', (s) => snapshotPolicy(s, { fastRestore: { availabilityZones: ['us-east-1'], retain: Retention.count(1) } }),
     'must be an availability zone name such as us-east-1a'],
   // archive
-  ['archiving an instance policy', (s) => snapshotPolicy(s, { schedule: monthly, archive: { retainInArchive: Duration.days(365) } }, { target: instances }),
+  ['archiving an instance policy', (s) => snapshotPolicy(s, { schedule: monthly, archive: { retain: Retention.age(Duration.days(365)) } }, { target: instances }),
     'schedules[0].archive must be omitted for instance targets'],
-  ['archiving a daily schedule', (s) => snapshotPolicy(s, { archive: { retainInArchive: Duration.days(365) } }),
+  ['archiving a daily schedule', (s) => snapshotPolicy(s, { archive: { retain: Retention.age(Duration.days(365)) } }),
     "schedules[0].schedule must create snapshots at most every 28 days to archive them (DLM ArchiveRule), got 'cron(0 4 * * ? *) (every 1 days)'"],
-  ['archiving a weekly schedule', (s) => snapshotPolicy(s, { schedule: cron({ weekDay: 'MON', hour: '1', minute: '0' }), archive: { retainInArchive: Duration.days(365) } }),
+  ['archiving a weekly schedule', (s) => snapshotPolicy(s, { schedule: cron({ weekDay: 'MON', hour: '1', minute: '0' }), archive: { retain: Retention.age(Duration.days(365)) } }),
     'every 7 days'],
-  ['archiving a rate schedule', (s) => snapshotPolicy(s, { schedule: events.Schedule.rate(Duration.hours(24)), archive: { retainInArchive: Duration.days(365) } }),
+  ['archiving a rate schedule', (s) => snapshotPolicy(s, { schedule: events.Schedule.rate(Duration.hours(24)), archive: { retain: Retention.age(Duration.days(365)) } }),
     'must create snapshots at most every 28 days'],
-  ['60 days in the archive', (s) => snapshotPolicy(s, { schedule: monthly, archive: { retainInArchive: Duration.days(60) } }),
-    'schedules[0].archive.retainInArchive must be a whole number of days between 90 and 36500, got 60 days'],
+  ['60 days in the archive', (s) => snapshotPolicy(s, { schedule: monthly, archive: { retain: Retention.age(Duration.days(60)) } }),
+    'schedules[0].archive.retain must be a whole number of days between 90 and 36500, got 60 days'],
   // scripts
   ['a script on a volume target', (s) => snapshotPolicy(s, { script: SnapshotScript.windowsVss() }), 'schedules[0].script must be omitted for volume targets'],
   ['a 5-second script timeout', (s) => snapshotPolicy(s, { script: SnapshotScript.ssmDocument('freeze', { timeout: Duration.seconds(5) }) }, { target: instances }),
@@ -139,11 +139,16 @@ const rows: Row[] = [
     purpose: 'safety-net', target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(8),
   }), 'createEvery must be a whole number of days between 1 and 7, got 8 days'],
   ['a default policy kept 15 days', (s) => new DlmDefaultPolicy(s, 'Default', {
-    purpose: 'safety-net', target: DefaultPolicyTarget.volumes(), retainFor: Duration.days(15),
-  }), 'retainFor must be a whole number of days between 2 and 14'],
+    purpose: 'safety-net', target: DefaultPolicyTarget.volumes(), retain: Retention.age(Duration.days(15)),
+  }), 'TestStack/Default: retain must be a whole number of days between 2 and 14'],
+  ['a default policy kept by count', (s) => new DlmDefaultPolicy(s, 'Default', {
+    purpose: 'safety-net', target: DefaultPolicyTarget.volumes(), retain: Retention.count(7),
+  }), "TestStack/Default: retain must be Retention.age(Duration.days(n)), not a count: a DLM default policy keeps backups by age only (RetainInterval), got 'count:7'"],
+  ['an archive kept by count', (s) => snapshotPolicy(s, { schedule: monthly, archive: { retain: Retention.count(12) } }),
+    "schedules[0].archive.retain must be Retention.age(Duration.days(n)), not a count"],
   ['a default policy kept no longer than its interval', (s) => new DlmDefaultPolicy(s, 'Default', {
-    purpose: 'safety-net', target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(3), retainFor: Duration.days(3),
-  }), 'retainFor must be longer than createEvery (3 days), so that a backup always exists, got 3 days'],
+    purpose: 'safety-net', target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(3), retain: Retention.age(Duration.days(3)),
+  }), 'retain must be longer than createEvery (3 days), so that a backup always exists, got 3 days'],
   ['exclusion tags on a volume default policy', (s) => new DlmDefaultPolicy(s, 'Default', {
     purpose: 'safety-net', target: DefaultPolicyTarget.volumes({ excludeTags: { Scratch: 'true' } } as any),
   }), 'target.excludeTags must be omitted for a volume default policy'],

@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { PreChangeSnapshot } from '../../src';
+import { PreChangeSnapshot, Retention } from '../../src';
 import { AutomationDocumentModel, ExecuteAutomationStep, ExecuteAwsApiStep, WaitForAwsResourcePropertyStep, references } from '../../src/runbooks/automation';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { automationSchemaErrors } from './automation-schema';
@@ -76,7 +76,7 @@ describe('Automation document model', () => {
 
   test.each([
     ['snapshots only', {}],
-    ['snapshots and an AMI', { includeImage: true, expireAfter: Duration.days(30) }],
+    ['snapshots and an AMI', { includeImage: true, retain: Retention.age(Duration.days(30)) }],
     ['an AMI with reboot', { includeImage: true, rebootForImage: true, purpose: 'patch night:web' }],
   ])('every rendered PreChangeSnapshot document (%s) passes the Automation schema and the model checks', (_name, props) => {
     const app = createCheckedApp();

@@ -3,7 +3,7 @@ import { App, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { BackupTagging, PreChangeSnapshot, RetentionRoles } from '../../src';
+import { BackupTagging, PreChangeSnapshot, Retention, RetentionRoles } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { ACCOUNT, REGION, automationDocuments, evaluateAsRole, simulateDocument } from './helpers';
 import { acknowledge, nag } from '../../src/core/acknowledge';
@@ -19,7 +19,7 @@ const OPERATOR_ARN = 'arn:aws:sts::123456789012:assumed-role/Operators/jane';
 /* eslint-disable @stylistic/no-multi-spaces -- the contract's own alignment, kept verbatim */
 function contract(stack: Stack, operators: iam.IRole): PreChangeSnapshot {
   const runbook = new PreChangeSnapshot(stack, 'PreChange', {
-    expireAfter: Duration.days(14),
+    retain: Retention.age(Duration.days(14)),
     includeImage: true,            // also an AMI (no-reboot by default) of the whole instance
   });
   runbook.grantStart(operators);  // may run the runbook, nothing else
@@ -331,7 +331,7 @@ describe('PreChangeSnapshot', () => {
   test('a custom purpose, schedule and tag prefix flow into the document, the policies and the job', () => {
     BackupTagging.configure(app, { prefix: 'acme:' });
     new PreChangeSnapshot(stack, 'PreChange', {
-      purpose: 'patch-night', expireAfter: Duration.days(3), expirySchedule: events.Schedule.cron({ minute: '0', hour: '5' }),
+      purpose: 'patch-night', retain: Retention.age(Duration.days(3)), expirySchedule: events.Schedule.cron({ minute: '0', hour: '5' }),
     });
     const template = checkedTemplate(stack);
     const t = Template.fromJSON(template);
@@ -369,17 +369,16 @@ describe('PreChangeSnapshot', () => {
     });
   });
 
-  test('expireAfter from a token is not validated and reaches the job as a token', () => {
-    new PreChangeSnapshot(stack, 'PreChange', { expireAfter: Duration.days(Token.asNumber(Fn.importValue('PreChangeDays'))) });
+  test('retain from a token is not validated and reaches the job as a token', () => {
+    new PreChangeSnapshot(stack, 'PreChange', { retain: Retention.age(Duration.days(Token.asNumber(Fn.importValue('PreChangeDays')))) });
     Template.fromJSON(checkedTemplate(stack)).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ EXPIRE_AFTER_DAYS: { 'Fn::ImportValue': 'PreChangeDays' }, MIN_RETENTION_DAYS: { 'Fn::ImportValue': 'PreChangeDays' } }) },
     });
   });
 
   test.each([
-    ['expireAfter of zero', { expireAfter: Duration.days(0) }, 'TestStack/Bad: expireAfter must be between 1 day and 36500 days, got 0 days'],
-    ['expireAfter past 100 years', { expireAfter: Duration.days(36501) }, 'expireAfter must be between 1 day and 36500 days'],
-    ['expireAfter not in whole days', { expireAfter: Duration.hours(36) }, 'expireAfter must be a whole number of days, got 1 day 12 hours'],
+    ['retain as a count (the expiry job expires by age)', { retain: Retention.count(3) },
+      "TestStack/Bad: retain must be Retention.age(Duration.days(n)), not a count: the expiry job removes pre-change artefacts by age, got 'count:3'"],
     ['rebootForImage without an image', { rebootForImage: true }, 'rebootForImage applies only with includeImage: true'],
     ['a purpose that is no tag value', { purpose: 'pre change!' }, "purpose must be a tag value of letters, digits, spaces and _ . : / = + - @, got 'pre change!'"],
     ['an empty purpose', { purpose: '' }, 'purpose must be between 1 and 256 characters long'],

@@ -153,7 +153,7 @@ describe('housekeeping state machine', () => {
       schedule: events.Schedule.cron({ hour: '4', minute: '0' }),
       targets: MaintenanceTargets.tagged({ Backup: 'fsfreeze' }),
       mountPoints: ['/data'],
-      retention: Retention.count(7),
+      retain: Retention.count(7),
     });
     const t = Template.fromJSON(checkedTemplate(stack));
     const [sm] = Object.values(t.findResources('AWS::StepFunctions::StateMachine')) as any[];

@@ -135,7 +135,7 @@ describe('VssMaintenanceWindow', () => {
       noWriters: true,
       installVssComponents: false,
       tags: { CostCenter: 'db' },
-      retention: Retention.count(7),
+      retain: Retention.count(7),
     });
     const t = Template.fromJSON(checkedTemplate(stack));
     t.hasResourceProperties('AWS::SSM::MaintenanceWindow', {

@@ -7,7 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { ACCOUNT, ALLOW_EC2_AND_MORE, evaluate, render } from './iam-simulation';
-import { BlockPublicSharing, RetentionRoles, SnapshotLockMode, WormSnapshotGuard } from '../../src';
+import { BlockPublicSharing, Retention, RetentionRoles, SnapshotLockMode, WormSnapshotGuard } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
 const BREAK_GLASS = `arn:aws:iam::${ACCOUNT}:role/BreakGlass`;
@@ -28,7 +28,7 @@ describe('WormSnapshotGuard in an environment-agnostic stack', () => {
     const stack = new Stack(app, 'S');
     const guard = new WormSnapshotGuard(stack, 'Guard', {
       breakGlassPrincipalArns: [BREAK_GLASS],
-      recycleBin: { retention: Duration.days(14) },
+      recycleBin: { retain: Retention.age(Duration.days(14)) },
       snapshotLock: { mode: SnapshotLockMode.governance(Duration.days(7)) },
     });
     const template = Template.fromJSON(checkedTemplate(stack));

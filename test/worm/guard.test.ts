@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 // eslint-disable-next-line import/no-duplicates
-import { ProtectedResources, RecycleBinResourceType, RetentionRoles, SnapshotLockMode, SnapshotSharingBlock } from '../../src';
+import { ProtectedResources, RecycleBinResourceType, Retention, RetentionRoles, SnapshotLockMode, SnapshotSharingBlock } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 // the contract imports the package by name, as users will (jest and eslint map it to src/)
 // eslint-disable-next-line import/no-duplicates, import/order
@@ -36,7 +36,7 @@ describe('WormSnapshotGuard', () => {
     /* eslint-disable @stylistic/no-multi-spaces */
     const guard = new WormSnapshotGuard(stack, 'Guard', {
       breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
-      recycleBin: { retention: Duration.days(30), lockUnlockDelay: Duration.days(7) },
+      recycleBin: { retain: Retention.age(Duration.days(30)), lockUnlockDelay: Duration.days(7) },
       blockPublicSharing: true,
     });
     guard.protect(operatorsRole);              // an iam.IRole, IUser or IGroup
@@ -225,7 +225,7 @@ describe('WormSnapshotGuard', () => {
   test('skips validation of unresolved values', () => {
     const guard = new WormSnapshotGuard(stack, 'Guard', {
       breakGlassPrincipalArns: [Fn.importValue('BreakGlassRoleArn')],
-      recycleBin: { retention: Duration.days(Token.asNumber(Fn.importValue('RecycleDays'))) },
+      recycleBin: { retain: Retention.age(Duration.days(Token.asNumber(Fn.importValue('RecycleDays')))) },
       blockPublicSharing: false,
     });
     guard.protect(new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() }));
@@ -252,8 +252,8 @@ describe('WormSnapshotGuard', () => {
     ['a non-IAM pattern', { exemptPrincipalArns: ['arn:aws:s3:::bucket'] }, 'exemptPrincipalArns[0] must be an IAM role, user or root ARN'],
     ['a bad protected purpose', { protectedResources: ProtectedResources.purposes('db#1') }, 'protectedResources.purposes[0] must be a tag value'],
     ['a sharing block without blocking', { blockPublicSharing: false, snapshotSharingBlock: SnapshotSharingBlock.BLOCK_NEW_SHARING }, 'snapshotSharingBlock needs blockPublicSharing: true'],
-    ['a repeated Recycle Bin type', { blockPublicSharing: false, recycleBin: { retention: Duration.days(7), resourceTypes: [RecycleBinResourceType.EBS_SNAPSHOT, RecycleBinResourceType.EBS_SNAPSHOT] } }, 'recycleBin.resourceTypes must not repeat a resource type'],
-    ['a Recycle Bin retention over a year', { blockPublicSharing: false, recycleBin: { retention: Duration.days(366) } }, 'retention must be between 1 day and 365 days, got 366 days'],
+    ['a repeated Recycle Bin type', { blockPublicSharing: false, recycleBin: { retain: Retention.age(Duration.days(7)), resourceTypes: [RecycleBinResourceType.EBS_SNAPSHOT, RecycleBinResourceType.EBS_SNAPSHOT] } }, 'recycleBin.resourceTypes must not repeat a resource type'],
+    ['a Recycle Bin retention over a year', { blockPublicSharing: false, recycleBin: { retain: Retention.age(Duration.days(366)) } }, 'retain must be between 1 day and 365 days, got 366 days'],
     ['a managed policy name too long', { managedPolicyName: 'x'.repeat(129) }, 'managedPolicyName must be between 1 and 128 characters long'],
   ])('rejects %s', (_name, props, fragment) => {
     expect(() => new WormSnapshotGuard(stack, 'Guard', props as any)).toThrow(fragment);

@@ -9,8 +9,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
 import { ALLOW_EC2_AND_MORE, ACCOUNT, evaluate, Policies, render } from './iam-simulation';
 import {
-  DeploymentPrerequisites,
-  ProtectedResources, RetentionRoles, SnapshotLockMode, WormServiceControlPolicy, WormSnapshotGuard,
+  DeploymentPrerequisites, ProtectedResources, Retention, RetentionRoles, SnapshotLockMode, WormServiceControlPolicy,
+  WormSnapshotGuard,
 } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 
@@ -86,7 +86,7 @@ function synthesizeGuard(protectedResources?: ProtectedResources): Fixture {
     exemptPrincipalArns: ['arn:aws:iam::*:role/AWSDataLifecycleManagerDefaultRole'],
     keys: [kms.Key.fromKeyArn(stack, 'Key', KEY_ARN)],
     snapshotLock: { mode: SnapshotLockMode.governance(Duration.days(30)) },
-    recycleBin: { retention: Duration.days(30), lockUnlockDelay: Duration.days(7) },
+    recycleBin: { retain: Retention.age(Duration.days(30)), lockUnlockDelay: Duration.days(7) },
     protectedResources,
   });
   // roles that expire backups, registered after the guard (as other families do)

@@ -6,7 +6,7 @@
 import { App, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BackupTagging, BackupVaultPolicy, SnapshotLockMode, VaultLock, WormSnapshotGuard } from '../../src';
+import { BackupTagging, BackupVaultPolicy, Retention, SnapshotLockMode, VaultLock, WormSnapshotGuard } from '../../src';
 import { createCheckedApp } from '../support';
 
 let app: App;
@@ -71,7 +71,7 @@ test('an AWS Backup rule of the locked purpose with a shorter deleteAfter is an 
   new BackupVaultPolicy(stack, 'Vault', {
     purpose: 'ledger-dr',
     vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }),
-    rules: [{ name: 'nightly', schedule: events.Schedule.cron({ hour: '2', minute: '30' }), deleteAfter: Duration.days(20) }],
+    rules: [{ name: 'nightly', schedule: events.Schedule.cron({ hour: '2', minute: '30' }), retain: Retention.age(Duration.days(20)) }],
     allTags: { LedgerTier: 'gold' },
     breakGlassPrincipalArns: ['arn:aws:iam::444455556666:role/ledger-break-glass'],
     notifications: false,

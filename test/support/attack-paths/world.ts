@@ -10,7 +10,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { GuardDocuments } from './index';
 import {
-  BackupTagging, BackupVaultPolicy, ProtectedResources, RetentionRoles, SnapshotLockMode, VaultLock, WormSnapshotGuard,
+  BackupTagging, BackupVaultPolicy, ProtectedResources, Retention, RetentionRoles, SnapshotLockMode, VaultLock,
+  WormSnapshotGuard,
 } from '../../../src';
 import { render } from '../../worm/iam-simulation';
 import { checkedTemplate, createCheckedApp } from '../index';
@@ -89,14 +90,14 @@ export function synthesizeWorld(options: WorldOptions = {}): World {
     sourceKeys: [kms.Key.fromKeyArn(stack, 'VolumeKey', sourceKey)],
     sharingAllowedAccounts: ['121212121212'],
     snapshotLock: { mode: SnapshotLockMode.governance(Duration.days(LOCK_DAYS)) },
-    recycleBin: { retention: Duration.days(21), lockUnlockDelay: Duration.days(7) },
+    recycleBin: { retain: Retention.age(Duration.days(21)), lockUnlockDelay: Duration.days(7) },
   });
   const dlm = new iam.Role(stack, 'LedgerDlmRole', { assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com') });
   RetentionRoles.register(dlm, dlm, 'DLM execution role');
   const vault = new BackupVaultPolicy(stack, 'LedgerVault', {
     purpose: 'ledger-dr',
     vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }),
-    rules: [{ name: 'nightly', schedule: events.Schedule.cron({ hour: '2', minute: '30' }), deleteAfter: Duration.days(45) }],
+    rules: [{ name: 'nightly', schedule: events.Schedule.cron({ hour: '2', minute: '30' }), retain: Retention.age(Duration.days(45)) }],
     allTags: { LedgerTier: 'gold' },
     breakGlassPrincipalArns: [breakGlass],
     notifications: false,

@@ -44,7 +44,7 @@ export function housekeepingDefinition(retention: Retention): any {
       schedule: events.Schedule.cron({ hour: '10', minute: '15' }),
       targets: MaintenanceTargets.tagged({ Backup: 'fsfreeze' }),
       mountPoints: ['/data'],
-      retention,
+      retain: retention,
     });
     const [definition] = Object.values(stateMachines(checkedTemplate(stack), () => WINDOW_ID));
     cached[key] = definition;
