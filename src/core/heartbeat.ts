@@ -1,9 +1,8 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { acknowledge, guard } from './acknowledge';
 import { parseSchedule, ScheduleProblem } from './cron';
-import { warn } from './validation';
 
 /** A mechanism is silent when nothing succeeded within this many of its intervals. */
 export const HEARTBEAT_FACTOR = 1.5;
@@ -91,15 +90,18 @@ export interface HeartbeatAlarmOptions {
 export function heartbeatAlarm(scope: Construct, id: string, options: HeartbeatAlarmOptions): cloudwatch.Alarm {
   const intervalMs = typeof options.schedule === 'number' ? options.schedule : options.schedule === undefined ? undefined : scheduleIntervalMs(options.schedule);
   const window = heartbeatWindow(intervalMs);
+  // Information, not a warning: nothing is wrong with the user's choice, the alarm is what
+  // CloudWatch can express, and the description of the alarm says the same to whoever it pages.
   if (intervalMs === undefined) {
-    warn(scope, 'core:heartbeatIntervalUnknown',
+    Annotations.of(scope).addInfo(
       `${options.scheduleProp} is a token or fires once, so the heartbeat cannot follow its interval: ${id} alarms after 7 days without a success, CloudWatch's longest window`);
   } else if (window.capped) {
-    warn(scope, 'core:heartbeatWindowCapped',
+    Annotations.of(scope).addInfo(
       `${options.scheduleProp} runs up to ${hoursText(intervalMs / 1000)} apart; 1.5 times that (${hoursText(window.wantedSeconds)}) is beyond CloudWatch's 7-day alarm window, so ${id} uses 7 days and is in alarm between runs spaced more than 7 days apart: route it accordingly, or run at least every 4 days 16 hours`);
   }
   const alarm = new cloudwatch.Alarm(scope, id, {
-    alarmDescription: `${options.description} (no success within ${hoursText(window.windowSeconds)})`.slice(0, 1024),
+    alarmDescription: `${options.description} (no success within ${hoursText(window.windowSeconds)}${window.capped
+      ? `; the schedule runs up to ${hoursText(intervalMs! / 1000)} apart, longer than CloudWatch's 7-day alarm window, so this alarm also fires between runs more than 7 days apart` : ''})`.slice(0, 1024),
     metric: options.metric({ period: Duration.seconds(window.periodSeconds) }),
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -98,10 +98,10 @@ describe('a heartbeat alarm, evaluated as CloudWatch does', () => {
     expect(inAlarm(alarm, zeros, START + 4 * DAY)).toBe(true);
   });
 
-  test('a weekly schedule is capped at 7 days, with a warning that says so', () => {
+  test('a weekly schedule is capped at 7 days, and says so (synth information and the alarm description)', () => {
     const { alarm, stack } = render('cron(0 3 ? * SAT *)');
     expect(alarm.Period * alarm.EvaluationPeriods).toBe(7 * 86_400);
-    Annotations.fromStack(stack).hasWarning('/Stack', Match.stringLikeRegexp('beyond CloudWatch.s 7-day alarm window'));
+    Annotations.fromStack(stack).hasInfo('/Stack', Match.stringLikeRegexp('beyond CloudWatch.s 7-day alarm window'));
   });
 
   test('a planted bug is caught: missing data not breaching lets a disabled mechanism stay silent', () => {

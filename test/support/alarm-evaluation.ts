@@ -123,3 +123,25 @@ export function firings(expression: string, from: number, to: number): number[] 
   }
   return out;
 }
+
+/** A `PutMetricData` request as the SDK (or a Step Functions SDK integration) sends it. */
+export interface PutMetricDataInput {
+  readonly Namespace?: string;
+  readonly MetricData?: ReadonlyArray<{ MetricName?: string; Value?: number; Dimensions?: ReadonlyArray<{ Name?: string; Value?: string }> }>;
+}
+
+/**
+ * The datapoints of `requests` that CloudWatch files under the alarm's metric: same namespace,
+ * metric name and exactly the same set of dimensions (CloudWatch treats every combination of
+ * dimensions as a metric of its own), stamped `at`.
+ */
+export function datapointsOf(alarm: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: unknown }> },
+  requests: readonly PutMetricDataInput[], at: number): Datapoint[] {
+  const key = (dims: ReadonlyArray<{ Name?: string; Value?: unknown }> | undefined) =>
+    JSON.stringify([...dims ?? []].map((d) => [d.Name, d.Value]).sort());
+  const wanted = key(alarm.Dimensions);
+  return requests.filter((r) => r.Namespace === alarm.Namespace)
+    .flatMap((r) => r.MetricData ?? [])
+    .filter((d) => d.MetricName === alarm.MetricName && key(d.Dimensions) === wanted)
+    .map((d) => ({ at, value: d.Value ?? 0 }));
+}
