@@ -1,5 +1,7 @@
 import { Aws, Duration, Names, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,6 +17,7 @@ import {
 } from './selection';
 import { VaultLock, VaultLockMode } from './vault-lock';
 import { acknowledgeFindings, acknowledgeWildcards, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
+import { heartbeatAlarm, scheduleIntervalMs } from '../core/heartbeat';
 import { mergeTags } from '../core/merge-tags';
 import { requirePrerequisite } from '../core/prerequisites';
 import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
@@ -295,6 +298,13 @@ export class BackupVaultPolicy extends Construct {
    * @default - undefined without `audit`
    */
   public readonly audit?: BackupAuditFramework;
+  /**
+   * In alarm when the plan completed no backup job within 1.5 times its most frequent rule's
+   * longest interval (missing data breaching: AWS Backup reports a job count only when it is
+   * not zero, so a deleted selection, a disabled plan or untagged volumes are all silence).
+   * Rules added later with `addRule()` do not shorten its window.
+   */
+  public readonly heartbeatAlarm: cloudwatch.Alarm;
 
   private readonly purpose: string;
   private readonly rules: BackupVaultRule[] = [];
@@ -369,6 +379,14 @@ export class BackupVaultPolicy extends Construct {
     for (const rule of props.rules) {
       this.addRule(rule);
     }
+    const intervals = props.rules.map((r) => scheduleIntervalMs(r.schedule.expressionString));
+    this.heartbeatAlarm = heartbeatAlarm(this, 'HeartbeatAlarm', {
+      description: `The backup plan of ${this.node.path} completed no backup job: plan or selection removed, resources untagged, or every job failed`,
+      metric: (p) => this.metricBackupJobsCompleted(p),
+      schedule: intervals.every((i) => i !== undefined) ? Math.min(...intervals as number[]) : undefined,
+      scheduleProp: 'rules[*].schedule',
+      alarmActions: this.topic ? [new cw_actions.SnsAction(this.topic)] : undefined,
+    });
 
     // --- selection, with a role that can do exactly its job
     this.backupRole = props.backupRole ?? this.createBackupRole(props.windowsVss ?? false);
@@ -442,6 +460,57 @@ export class BackupVaultPolicy extends Construct {
   /**
    * Add a backup rule to the plan. Its retention is checked against the vault lock at synthesis.
    */
+  /**
+   * A metric AWS Backup publishes for this vault ("AWS Backup metrics with Amazon CloudWatch":
+   * namespace `AWS/Backup`, dimension `BackupVaultName`; copy jobs count in their destination
+   * vault). Sum over 1 hour by default.
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Backup',
+      metricName,
+      dimensionsMap: { BackupVaultName: this.vault.backupVaultName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  /** Backup jobs of this vault that finished. */
+  public metricBackupJobsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('NumberOfBackupJobsCompleted', props);
+  }
+
+  /** Backup jobs of this vault that failed. */
+  public metricBackupJobsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('NumberOfBackupJobsFailed', props);
+  }
+
+  /** Copy jobs into this vault that finished. */
+  public metricCopyJobsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('NumberOfCopyJobsCompleted', props);
+  }
+
+  /** Copy jobs into this vault that failed. */
+  public metricCopyJobsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('NumberOfCopyJobsFailed', props);
+  }
+
+  /** Restore (and restore-test) jobs from this vault that finished. */
+  public metricRestoreJobsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('NumberOfRestoreJobsCompleted', props);
+  }
+
+  /** Restore (and restore-test) jobs from this vault that failed. */
+  public metricRestoreJobsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('NumberOfRestoreJobsFailed', props);
+  }
+
+  /** Recovery points created in this vault (backups and copies). */
+  public metricRecoveryPointsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('NumberOfRecoveryPointsCompleted', props);
+  }
+
   public addRule(rule: BackupVaultRule): void {
     const i = this.rules.length;
     const at = `rules[${i}]`;

@@ -28,6 +28,7 @@ import {
 } from '../core/validation';
 import { DefaultPolicyTarget, DlmDefaultPolicy } from '../dlm/default-policy';
 import { DlmSnapshotPolicy } from '../dlm/snapshot-policy';
+import { DlmPolicyBase } from '../dlm/policy-base';
 import { SnapshotTarget } from '../dlm/target';
 import { RestoreDrill } from '../restore/restore-drill';
 import { FsfreezeMaintenanceWindow } from '../ssm/fsfreeze-window';
@@ -320,6 +321,7 @@ export class EbsBackupBaseline extends Construct {
             copyTags: true,
             crossRegionCopies: region === undefined ? undefined : [{ region, retain: Retention.age(drRetain) }],
           }],
+          alarmActions: [alarmAction],
         });
         this.snapshotPolicies.push(policy);
         this.dlmAlarms(tierScope, policy, tier.snapshotPurpose, alarmAction);
@@ -542,18 +544,18 @@ export class EbsBackupBaseline extends Construct {
     this.dashboard = createDashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       tiers: this.facts,
-      vaultNames: this.backupPolicies.map((p, i) => ({
-        vaultName: p.vault.backupVaultName,
+      vaults: this.backupPolicies.map((p, i) => ({
+        source: p,
         purpose: this.tiers.filter((t) => t.definition.backupPlan)[i].backupPurpose,
       })),
       dlmPolicies: [
         ...this.snapshotPolicies.map((p, i) => ({
-          policyId: p.policyId,
+          source: p,
           purpose: this.tiers.filter((t) => t.definition.snapshots)[i].snapshotPurpose,
         })),
-        ...this.defaultPolicy ? [{ policyId: this.defaultPolicy.policyId, purpose: 'safety net' }] : [],
+        ...this.defaultPolicy ? [{ source: this.defaultPolicy, purpose: 'safety net' }] : [],
       ],
-      windows: this.maintenanceWindows.map((w) => ({ managedBy: w.snapshotTags[keys.managedBy], purpose: w.snapshotTags[keys.purpose] })),
+      windows: this.maintenanceWindows.map((w) => ({ source: w, purpose: w.snapshotTags[keys.purpose] })),
       bins: this.guard.recycleBinRules.map((rule) => ({
         ruleId: rule.ruleId,
         what: rule.resource.resourceType === 'EC2_IMAGE' ? 'AMIs' : 'EBS snapshots',
@@ -562,9 +564,7 @@ export class EbsBackupBaseline extends Construct {
       })),
       locks: locks.map((l) => l.text),
       alarms: this.alarms,
-      drills: this.restoreDrills.map((d) => ({
-        succeeded: d.metricDrillSucceeded(), timeToRestore: d.metricTimeToRestore(),
-      })),
+      drills: this.restoreDrills,
     });
     registerCoverage(this, () => this.coverageFacts());
     this.node.addValidation({ validate: () => this.checkStackLimits() });
@@ -625,15 +625,13 @@ export class EbsBackupBaseline extends Construct {
     return Math.max(1, Math.min(7, ...days));
   }
 
-  private dlmAlarms(scope: Construct, policy: { policyId: string; policyArn: string }, purpose: string, action: cloudwatch.IAlarmAction): void {
-    const metric = (metricName: string) => new cloudwatch.Metric({
-      namespace: 'AWS/EBS', metricName, dimensionsMap: { DLMPolicyId: policy.policyId }, statistic: 'Sum', period: Duration.hours(1),
-    });
+  private dlmAlarms(scope: Construct, policy: DlmPolicyBase, purpose: string, action: cloudwatch.IAlarmAction): void {
+    const period = Duration.hours(1);
     const alarm = failureAlarm(scope, 'SnapshotFailuresAlarm', {
       description: `DLM snapshots (${purpose}) failed to be created or copied`,
       metric: new cloudwatch.MathExpression({
         expression: 'FILL(created, 0) + FILL(copied, 0)',
-        usingMetrics: { created: metric('SnapshotsCreateFailed'), copied: metric('SnapshotsCopiedRegionFailed') },
+        usingMetrics: { created: policy.metricSnapshotsCreateFailed({ period }), copied: policy.metricSnapshotsCopiedRegionFailed({ period }) },
         period: Duration.hours(1),
       }),
       alarmAction: action,

@@ -2,22 +2,19 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { TierFacts } from './report';
+import { BackupVaultPolicy } from '../backup/vault-policy';
+import { DlmPolicyBase } from '../dlm/policy-base';
+import { ConsistentSnapshotJob } from '../orchestration/consistent-snapshot-job';
+import { RestoreDrill } from '../restore/restore-drill';
+import { SnapshotMaintenanceWindowBase } from '../ssm/window-base';
 
-/** The CloudWatch namespace of the consistent snapshot jobs' metrics (orchestration family). */
-const JOB_NAMESPACE = 'CdkEbsBackup/ConsistentSnapshotJob';
-/** The namespace of the maintenance windows' health metrics (ssm family). */
-const WINDOW_NAMESPACE = 'CdkEbsBackup/MaintenanceWindow';
+// Every metric below comes from its family's metric*() methods: a family that renames a metric
+// or a namespace changes this dashboard with it, and nothing here spells another family's names.
 
-/** A DLM policy on the dashboard. */
-export interface DashboardDlmPolicy {
-  readonly policyId: string;
+/** A mechanism on the dashboard, labelled by the purpose it serves. */
+interface Labelled<T> {
   readonly purpose: string;
-}
-
-/** A maintenance window on the dashboard. */
-export interface DashboardWindow {
-  readonly managedBy: string;
-  readonly purpose: string;
+  readonly source: T;
 }
 
 /** A Recycle Bin rule on the dashboard. */
@@ -32,13 +29,13 @@ export interface DashboardBin {
 export interface DashboardInputs {
   readonly dashboardName?: string;
   readonly tiers: TierFacts[];
-  readonly vaultNames: Array<{ vaultName: string; purpose: string }>;
-  readonly dlmPolicies: DashboardDlmPolicy[];
-  readonly windows: DashboardWindow[];
+  readonly vaults: Array<Labelled<BackupVaultPolicy>>;
+  readonly dlmPolicies: Array<Labelled<DlmPolicyBase>>;
+  readonly windows: Array<Labelled<SnapshotMaintenanceWindowBase>>;
   readonly bins: DashboardBin[];
   readonly locks: string[];
   readonly alarms: cloudwatch.IAlarm[];
-  readonly drills: Array<{ succeeded: cloudwatch.IMetric; timeToRestore: cloudwatch.IMetric }>;
+  readonly drills: RestoreDrill[];
 }
 
 function hours(h: number | undefined): string {
@@ -71,55 +68,57 @@ export function createDashboard(scope: Construct, id: string, inputs: DashboardI
 
   dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: promisesMarkdown(inputs.tiers), width: 24, height: 2 + inputs.tiers.length }));
 
-  const backupMetric = (metricName: string, vaultName: string, label: string) => new cloudwatch.Metric({
-    namespace: 'AWS/Backup', metricName, dimensionsMap: { BackupVaultName: vaultName }, statistic: 'Sum', period: day, label,
-  });
-  const jobs = (kind: string, verb: string) => inputs.vaultNames.flatMap((v) => [
-    backupMetric(`NumberOf${kind}JobsCompleted`, v.vaultName, `${v.purpose} ${verb} completed`),
-    backupMetric(`NumberOf${kind}JobsFailed`, v.vaultName, `${v.purpose} ${verb} failed`),
+  const daily = (label: string): cloudwatch.MetricOptions => ({ period: day, label });
+  type VaultMetric = (v: BackupVaultPolicy, o: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+  const jobs = (verb: string, completed: VaultMetric, failed: VaultMetric) => inputs.vaults.flatMap((v) => [
+    completed(v.source, daily(`${v.purpose} ${verb} completed`)),
+    failed(v.source, daily(`${v.purpose} ${verb} failed`)),
   ]);
-  const dlm = (metricName: string, label: string) => inputs.dlmPolicies.map((p) => new cloudwatch.Metric({
-    namespace: 'AWS/EBS', metricName, dimensionsMap: { DLMPolicyId: p.policyId }, statistic: 'Sum', period: day, label: `${p.purpose} ${label}`,
-  }));
+  type DlmMetric = (p: DlmPolicyBase, o: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+  const dlm = (metric: DlmMetric, label: string) => inputs.dlmPolicies.map((p) => metric(p.source, daily(`${p.purpose} ${label}`)));
   dashboard.addWidgets(
-    new cloudwatch.GraphWidget({ title: 'AWS Backup: backup jobs', left: jobs('Backup', 'backups'), width: 8, stacked: true }),
-    new cloudwatch.GraphWidget({ title: 'AWS Backup: copy jobs (DR and archive)', left: jobs('Copy', 'copies'), width: 8, stacked: true }),
-    new cloudwatch.GraphWidget({ title: 'AWS Backup: restore and restore-test jobs', left: jobs('Restore', 'restores'), width: 8, stacked: true }),
+    new cloudwatch.GraphWidget({
+      title: 'AWS Backup: backup jobs', width: 8, stacked: true,
+      left: jobs('backups', (v, o) => v.metricBackupJobsCompleted(o), (v, o) => v.metricBackupJobsFailed(o)),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'AWS Backup: copy jobs (DR and archive)', width: 8, stacked: true,
+      left: jobs('copies', (v, o) => v.metricCopyJobsCompleted(o), (v, o) => v.metricCopyJobsFailed(o)),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'AWS Backup: restore and restore-test jobs', width: 8, stacked: true,
+      left: jobs('restores', (v, o) => v.metricRestoreJobsCompleted(o), (v, o) => v.metricRestoreJobsFailed(o)),
+    }),
   );
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
       title: 'DLM: snapshot create and copy failures',
-      left: [...dlm('SnapshotsCreateFailed', 'create failed'), ...dlm('SnapshotsCopiedRegionFailed', 'copy failed')],
+      left: [
+        ...dlm((p, o) => p.metricSnapshotsCreateFailed(o), 'create failed'),
+        ...dlm((p, o) => p.metricSnapshotsCopiedRegionFailed(o), 'copy failed'),
+      ],
       width: 12,
     }),
     new cloudwatch.GraphWidget({
       title: 'Snapshots created, by purpose',
       left: [
-        ...dlm('SnapshotsCreateCompleted', 'created'),
-        ...inputs.windows.map((w) => new cloudwatch.Metric({
-          namespace: WINDOW_NAMESPACE, metricName: 'SnapshotsCreated', dimensionsMap: { ManagedBy: w.managedBy }, statistic: 'Sum', period: day, label: `${w.purpose} created`,
-        })),
+        ...dlm((p, o) => p.metricSnapshotsCreateCompleted(o), 'created'),
+        ...inputs.windows.map((w) => w.source.metricSnapshotsCreated(daily(`${w.purpose} created`))),
       ],
-      right: inputs.windows.map((w) => new cloudwatch.Metric({
-        namespace: WINDOW_NAMESPACE, metricName: 'CrashConsistentSnapshots', dimensionsMap: { ManagedBy: w.managedBy }, statistic: 'Sum', period: day, label: `${w.purpose} crash-consistent fallback`,
-      })),
+      right: inputs.windows.map((w) => w.source.metricCrashConsistentSnapshots(daily(`${w.purpose} crash-consistent fallback`))),
       width: 12,
     }),
   );
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
       title: 'Consistent snapshot jobs: I/O pause window (seconds)',
-      left: [new cloudwatch.MathExpression({
-        expression: `SEARCH('{${JOB_NAMESPACE},Purpose} MetricName="PauseWindow"', 'Maximum', 3600)`,
-        label: 'pause window',
-        period: hour,
-      })],
+      left: [ConsistentSnapshotJob.searchPauseWindow({ period: hour, label: 'pause window' })],
       width: 12,
     }),
     new cloudwatch.GraphWidget({
       title: 'Restore drills: succeeded and time to restore',
-      left: inputs.drills.map((d) => d.succeeded),
-      right: inputs.drills.map((d) => d.timeToRestore),
+      left: inputs.drills.map((d) => d.metricDrillSucceeded()),
+      right: inputs.drills.map((d) => d.metricTimeToRestore()),
       width: 12,
     }),
   );

@@ -1,3 +1,4 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -55,6 +56,12 @@ export class DlmImagePolicy extends DlmPolicyBase {
   /** The L1 resource, for escape hatches. */
   public readonly resource: dlm.CfnLifecyclePolicy;
 
+  /**
+   * In alarm when the policy created no images within 1.5 times its most frequent schedule's
+   * longest interval (missing data breaching: a disabled policy publishes nothing).
+   */
+  public readonly heartbeatAlarm: cloudwatch.Alarm;
+
   private readonly tagSets: BackupArtefactTagSet[] = [];
 
   constructor(scope: Construct, id: string, props: DlmImagePolicyProps) {
@@ -82,6 +89,7 @@ export class DlmImagePolicy extends DlmPolicyBase {
     }, this.executionRole, props.enabled);
     this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
+    this.heartbeatAlarm = this.createHeartbeatAlarm('images', props.schedules.map((s) => s.schedule.expressionString), props.alarmActions);
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });
   }
 

@@ -1,6 +1,8 @@
 import { Arn, ArnFormat, IResource, Resource, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { heartbeatAlarm, scheduleIntervalMs } from '../core/heartbeat';
 import { fail } from '../core/validation';
 
 /**
@@ -47,6 +49,14 @@ export interface DlmPolicyOptions {
    * @default - the stack's shared `DlmExecutionRole`
    */
   readonly executionRole?: iam.IRole;
+
+  /**
+   * Where the policy's alarms notify (the heartbeat: no snapshot or AMI within 1.5 times the
+   * schedule's interval, which is also what a disabled or deleted policy looks like).
+   *
+   * @default - no actions; route `heartbeatAlarm` yourself
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
 }
 
 /**
@@ -93,4 +103,101 @@ export abstract class DlmPolicyBase extends Resource implements IDlmPolicy {
 
   /** The role DLM assumes to run this policy. */
   public abstract readonly executionRole: iam.IRole;
+
+  /**
+   * A metric DLM publishes for this policy ("Monitor your policies using Amazon CloudWatch":
+   * namespace `AWS/EBS`, dimension `DLMPolicyId`, unit count). Sum over 1 hour by default.
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/EBS',
+      metricName,
+      dimensionsMap: { DLMPolicyId: this.policyId },
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    });
+  }
+
+  /** Resources the policy's target tags matched each time it ran. */
+  public metricResourcesTargeted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ResourcesTargeted', props);
+  }
+
+  /** Snapshot create actions the policy started (each once, whatever its retries). */
+  public metricSnapshotsCreateStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsCreateStarted', props);
+  }
+
+  /** Snapshots the policy created (including successful retries within 60 minutes). */
+  public metricSnapshotsCreateCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsCreateCompleted', props);
+  }
+
+  /** Snapshots the policy could not create. */
+  public metricSnapshotsCreateFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsCreateFailed', props);
+  }
+
+  /** Snapshots the policy deleted by its retention rule. */
+  public metricSnapshotsDeleteCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsDeleteCompleted', props);
+  }
+
+  /** Snapshots the policy could not delete (storage keeps being billed). */
+  public metricSnapshotsDeleteFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsDeleteFailed', props);
+  }
+
+  /** Cross-region snapshot copies the policy created (including retries within 24 hours). */
+  public metricSnapshotsCopiedRegionCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsCopiedRegionCompleted', props);
+  }
+
+  /** Cross-region snapshot copies the policy could not create. */
+  public metricSnapshotsCopiedRegionFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsCopiedRegionFailed', props);
+  }
+
+  /** AMIs the policy created (AMI policies). */
+  public metricImagesCreateCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ImagesCreateCompleted', props);
+  }
+
+  /** AMIs the policy could not create (AMI policies). */
+  public metricImagesCreateFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ImagesCreateFailed', props);
+  }
+
+  /** Snapshots shared into this account that the policy copied (cross-account copy policies). */
+  public metricSnapshotsCopiedAccountCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsCopiedAccountCompleted', props);
+  }
+
+  /** Shared snapshots the policy could not copy (cross-account copy policies). */
+  public metricSnapshotsCopiedAccountFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SnapshotsCopiedAccountFailed', props);
+  }
+
+  /**
+   * The heartbeat: in alarm when the policy created nothing within 1.5 times its schedule's
+   * longest interval, missing data breaching, so a disabled policy, a role DLM can no longer
+   * assume or targets that lost their tags all alarm.
+   *
+   * @param what the artefact the schedules create
+   * @param schedules the schedule expressions (the shortest interval counts: any schedule's
+   *   snapshots prove the policy runs), or an interval in milliseconds
+   */
+  protected createHeartbeatAlarm(
+    what: 'snapshots' | 'images', schedules: Array<string | number>, alarmActions?: cloudwatch.IAlarmAction[],
+  ): cloudwatch.Alarm {
+    const intervals = schedules.map((s) => typeof s === 'number' ? s : scheduleIntervalMs(s));
+    const known = intervals.filter((i): i is number => i !== undefined);
+    return heartbeatAlarm(this, 'HeartbeatAlarm', {
+      description: `DLM policy ${this.node.path} created no ${what}: disabled, failing, or its targets lost their tags`,
+      metric: (props) => what === 'images' ? this.metricImagesCreateCompleted(props) : this.metricSnapshotsCreateCompleted(props),
+      schedule: known.length === intervals.length && known.length > 0 ? Math.min(...known) : undefined,
+      scheduleProp: 'schedules',
+      alarmActions,
+    });
+  }
 }

@@ -17,10 +17,14 @@ import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
 import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
+import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, fail, warn } from '../core/validation';
+
+/** The metric of the I/O pause, published by the job's metrics function. */
+const PAUSE_WINDOW = 'PauseWindow';
 
 /**
  * One crash-consistent set of snapshots (or AMIs) across several instances, with pre and post
@@ -56,6 +60,14 @@ export class ConsistentSnapshotJob extends Construct {
    * @default - none
    */
   public readonly pauseWindowAlarm?: cloudwatch.Alarm;
+
+  /**
+   * In alarm when no run succeeded within 1.5 times the schedule's longest interval (missing
+   * data breaching: a disabled rule or a job that stopped publishing is silence too).
+   *
+   * @default - only with `schedule` (an unscheduled job has no interval to hold it to)
+   */
+  public readonly heartbeatAlarm?: cloudwatch.Alarm;
 
   /**
    * The schedule rule.
@@ -178,6 +190,15 @@ export class ConsistentSnapshotJob extends Construct {
       });
     }
     this.failureAlarm = this.createFailureAlarm();
+    if (props.schedule) {
+      this.heartbeatAlarm = heartbeatAlarm(this, 'HeartbeatAlarm', {
+        description: `Snapshot job '${props.purpose}' (${this.node.path}) had no successful run: its schedule is disabled, or every run failed`,
+        metric: (p) => this.metricJobSucceeded(p),
+        schedule: props.schedule.expressionString,
+        scheduleProp: 'schedule',
+        alarmActions: [new cw_actions.SnsAction(this.alarmTopic)],
+      });
+    }
     if (props.maxPauseWindow) {
       this.pauseWindowAlarm = failureAlarm(this, 'PauseWindowAlarm', {
         description: `The pause window of snapshot job '${props.purpose}' exceeded ${props.maxPauseWindow.toHumanString()}`,
@@ -191,9 +212,24 @@ export class ConsistentSnapshotJob extends Construct {
       [logGroup, this.expiryFunction.logGroup, this.metricsFunction.logGroup]);
   }
 
+  /**
+   * The pause window of every consistent snapshot job of the account and region, one line per
+   * purpose (a CloudWatch SEARCH expression: jobs added later appear without a deployment).
+   * Maximum over 1 hour by default.
+   */
+  public static searchPauseWindow(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.MathExpression {
+    const period = props.period ?? Duration.hours(1);
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{${ConsistentSnapshotJob.METRIC_NAMESPACE},Purpose} MetricName="${PAUSE_WINDOW}"', 'Maximum', ${period.toSeconds()})`,
+      label: 'pause window',
+      ...props,
+      period,
+    });
+  }
+
   /** The pause window: end of the last `before` step to start of the first `after` step (seconds). */
   public metricPauseWindow(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('PauseWindow', { statistic: 'Maximum', unit: cloudwatch.Unit.SECONDS, ...props });
+    return this.metric(PAUSE_WINDOW, { statistic: 'Maximum', unit: cloudwatch.Unit.SECONDS, ...props });
   }
 
   /** 1 per successful run. */

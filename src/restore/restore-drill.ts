@@ -18,6 +18,7 @@ import { validationDocument, windowsValidationDocument } from './validation-docu
 import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { acknowledge, acknowledgeFindings, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { Retention } from '../core/retention';
 import { sourceInstanceTagKey } from '../core/source-instance';
@@ -197,6 +198,11 @@ export class RestoreDrill extends Construct {
    * @default - undefined when `maxSnapshotAge` is not set
    */
   public readonly recoveryPointAlarm?: cloudwatch.Alarm;
+  /**
+   * In alarm when no drill passed within 1.5 times the schedule's longest interval (missing
+   * data breaching: a disabled schedule or a drill that never reports is silence too).
+   */
+  public readonly heartbeatAlarm: cloudwatch.Alarm;
   /** The scratch instance's role (Systems Manager core); grant it what the validation needs. */
   public readonly instanceRole: iam.Role;
   /** The scratch instance's security group. */
@@ -429,6 +435,14 @@ export class RestoreDrill extends Construct {
         noActionReason,
       });
     }
+    this.heartbeatAlarm = heartbeatAlarm(this, 'HeartbeatAlarm', {
+      description: `No restore drill of '${props.purpose}' passed (${this.node.path}): its schedule is disabled, or every drill failed`,
+      // a passed drill publishes 1: the largest value of a period says whether any passed
+      metric: (p) => this.metricDrillSucceeded({ statistic: cloudwatch.Stats.MAXIMUM, ...p }),
+      schedule: props.schedule.expressionString,
+      scheduleProp: 'schedule',
+      alarmActions: alarmAction ? [alarmAction] : undefined,
+    });
   }
 
   /** 1 for a drill that passed, 0 for one that failed (Minimum over a period tells whether any failed). */

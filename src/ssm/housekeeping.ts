@@ -14,6 +14,16 @@ import { RetentionRoles } from '../core/retention-roles';
 /** The CloudWatch namespace of the window's health metrics. */
 export const METRIC_NAMESPACE = 'CdkEbsBackup/MaintenanceWindow';
 
+/** The health metrics the housekeeping publishes, by what they count: one name for each, here. */
+export const HEALTH_METRICS = {
+  snapshotsCreated: 'SnapshotsCreated',
+  crashConsistent: 'CrashConsistentSnapshots',
+  failedExecutions: 'FailedWindowExecutions',
+  deleted: 'ExpiredSnapshotsDeleted',
+  notDeleted: 'ExpiredSnapshotsNotDeleted',
+  deferred: 'ExpiredSnapshotsDeferred',
+} as const;
+
 /** How often the housekeeping runs; each run judges the hour before the previous full hour. */
 const PERIOD_MS = 3_600_000;
 
@@ -333,12 +343,12 @@ export class SnapshotHousekeeping extends Construct {
           Arguments: {
             Namespace: METRIC_NAMESPACE,
             MetricData: [
-              ['SnapshotsCreated', '{% $created %}'],
-              ['CrashConsistentSnapshots', '{% $crashConsistent %}'],
-              ['FailedWindowExecutions', '{% $failedExecutions %}'],
-              ['ExpiredSnapshotsDeleted', '{% $deleted %}'],
-              ['ExpiredSnapshotsNotDeleted', '{% $notDeleted %}'],
-              ['ExpiredSnapshotsDeferred', '{% $deferred %}'],
+              [HEALTH_METRICS.snapshotsCreated, '{% $created %}'],
+              [HEALTH_METRICS.crashConsistent, '{% $crashConsistent %}'],
+              [HEALTH_METRICS.failedExecutions, '{% $failedExecutions %}'],
+              [HEALTH_METRICS.deleted, '{% $deleted %}'],
+              [HEALTH_METRICS.notDeleted, '{% $notDeleted %}'],
+              [HEALTH_METRICS.deferred, '{% $deferred %}'],
             ].map(([MetricName, Value]) => ({ MetricName, Value, Unit: 'Count', Dimensions: dimensions })),
           },
           Output: '{% { "created": $created, "crashConsistent": $crashConsistent, "failedExecutions": $failedExecutions, "deleted": $deleted, "notDeleted": $notDeleted, "deferred": $deferred } %}',
@@ -409,11 +419,11 @@ export class SnapshotHousekeeping extends Construct {
       }),
       actionAddedLater: true,
     });
-    this.crashConsistentAlarm = alarm('CrashConsistentAlarm', 'CrashConsistentSnapshots',
+    this.crashConsistentAlarm = alarm('CrashConsistentAlarm', HEALTH_METRICS.crashConsistent,
       `Snapshots of ${props.managedBy} without AppConsistent=true: VSS or the file-system freeze fell back to crash-consistent`);
-    this.failedRunsAlarm = alarm('FailedRunsAlarm', 'FailedWindowExecutions',
+    this.failedRunsAlarm = alarm('FailedRunsAlarm', HEALTH_METRICS.failedExecutions,
       `Executions of maintenance window ${props.managedBy} that failed, timed out, were cancelled or skipped`);
-    this.expiryFailedAlarm = alarm('ExpiryFailedAlarm', 'ExpiredSnapshotsNotDeleted',
+    this.expiryFailedAlarm = alarm('ExpiryFailedAlarm', HEALTH_METRICS.notDeleted,
       `Expired snapshots of ${props.managedBy} that could not be deleted (in use by an AMI, locked, or denied)`);
 
     acknowledge(logGroup, guard('cloudwatch_log_group_encrypted_check',

@@ -7,10 +7,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SnapshotHousekeeping } from './housekeeping';
+import { HEALTH_METRICS, METRIC_NAMESPACE, SnapshotHousekeeping } from './housekeeping';
 import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './schedule';
 import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
+import { heartbeatAlarm } from '../core/heartbeat';
 import { mergeTags } from '../core/merge-tags';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
@@ -260,6 +261,15 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
   /** Raised when an expired snapshot could not be deleted. */
   public readonly expiryFailedAlarm: cloudwatch.Alarm;
 
+  /**
+   * In alarm when the window's snapshots stopped: none within 1.5 times the schedule's longest
+   * interval, or no health datapoint at all (missing data breaching: a disabled window or
+   * housekeeping publishes nothing).
+   */
+  public readonly heartbeatAlarm: cloudwatch.Alarm;
+
+  private readonly metricDimensions: Record<string, string>;
+
   /** The window target. */
   protected readonly windowTarget: ssm.CfnMaintenanceWindowTarget;
   protected readonly targets: MaintenanceTargets;
@@ -428,6 +438,14 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     this.crashConsistentAlarm = housekeeping.crashConsistentAlarm;
     this.failedRunsAlarm = housekeeping.failedRunsAlarm;
     this.expiryFailedAlarm = housekeeping.expiryFailedAlarm;
+    this.metricDimensions = housekeeping.dimensions;
+    this.heartbeatAlarm = heartbeatAlarm(this, 'HeartbeatAlarm', {
+      description: `Maintenance window ${this.node.path} created no snapshots: the window, its task or its housekeeping is disabled or failing`,
+      metric: (p) => this.metricSnapshotsCreated(p),
+      schedule: schedule,
+      scheduleProp: 'schedule',
+      alarmActions: props.alarmActions,
+    });
 
     if (!props.outputLogGroup) {
       acknowledge(this.outputLogGroup, guard('cloudwatch_log_group_encrypted_check',
@@ -442,6 +460,42 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
           'no alarmActions were given: the alarms are exposed (crashConsistentAlarm, failedRunsAlarm, expiryFailedAlarm) for the team to route'));
       }
     }
+  }
+
+  /**
+   * A health metric the window's hourly housekeeping publishes (namespace
+   * `CdkEbsBackup/MaintenanceWindow`, dimension `ManagedBy`), one datapoint an hour, zeros
+   * included. Sum over 1 hour by default.
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE, metricName, dimensionsMap: this.metricDimensions, statistic: cloudwatch.Stats.SUM, period: Duration.hours(1), ...props,
+    });
+  }
+
+  /** Snapshots the window's runs created (counted by the housekeeping). */
+  public metricSnapshotsCreated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HEALTH_METRICS.snapshotsCreated, props);
+  }
+
+  /** Snapshots without `AppConsistent=true`: VSS or the freeze fell back to crash-consistent. */
+  public metricCrashConsistentSnapshots(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HEALTH_METRICS.crashConsistent, props);
+  }
+
+  /** Window executions that failed, timed out, were cancelled or skipped. */
+  public metricFailedWindowExecutions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HEALTH_METRICS.failedExecutions, props);
+  }
+
+  /** Expired snapshots the housekeeping deleted. */
+  public metricExpiredSnapshotsDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HEALTH_METRICS.deleted, props);
+  }
+
+  /** Expired snapshots that could not be deleted (in use by an AMI, locked, or denied). */
+  public metricExpiredSnapshotsNotDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(HEALTH_METRICS.notDeleted, props);
   }
 
   /**

@@ -14,6 +14,7 @@ import { publish } from '../../lambda/restore/drill-metrics';
 import { select } from '../../lambda/restore/drill-select';
 import { DrillSource, RestoreDrill } from '../../src/restore';
 import { createCheckedApp, createTestStack, synthesizeChecked } from '../support';
+import { datapointsOf, inAlarm } from '../support/alarm-evaluation';
 import { ReplayReport, replayRun, taskStates } from '../support/call-replay';
 
 // asl-validator ships no types
@@ -28,6 +29,7 @@ let sweeperDefinition: any;
 let drill: RestoreDrill;
 let template: any;
 let drillId: string;
+let heartbeatId: string;
 let sweeperId: string;
 let documents: Record<string, any>;
 
@@ -43,6 +45,7 @@ beforeAll(() => {
   });
   template = synthesizeChecked(app).getStackByName(stack.stackName).template;
   drillId = stack.getLogicalId(drill.stateMachine.node.defaultChild as any);
+  heartbeatId = stack.getLogicalId(drill.heartbeatAlarm.node.defaultChild as any);
   sweeperId = stack.getLogicalId(drill.sweeper.node.defaultChild as any);
   drillDefinition = definitionOf(stack, drillId);
   documents = documentsOf(stack);
@@ -168,6 +171,37 @@ describe('executions', () => {
     expect(world.metricData).toEqual([]); // no failure metric
     // and nothing is left
     expect(world.leftovers()).toEqual([]);
+  });
+
+  test('a passing drill publishes the datapoint its heartbeat alarm counts; a failing one leaves the heartbeat in alarm', async () => {
+    // the heartbeat alarm as deployed: missing data breaching, so a drill that never runs alarms
+    const alarm = template.Resources[heartbeatId].Properties;
+    expect(alarm.TreatMissingData).toBe('breaching');
+    const at = Date.UTC(2026, 10, 21, 3, 30);
+    const afterRun = at + alarm.Period * 1000; // the run's period is complete
+    expect(inAlarm(alarm, [], afterRun)).toBe(true);
+
+    // WHEN a drill passes
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 'vol-a', '2026-11-21T02:00:00Z')] });
+    const passed = newWorld();
+    expect((await execute(drillDefinition, serviceHandlers(passed, realHandlers()))).status).toBe('SUCCEEDED');
+    const published = [...cloudwatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input), ...passed.metricData];
+    // THEN what it published is the alarm's metric (namespace, name, dimensions), and it quiets the alarm
+    const points = datapointsOf(alarm, published, at);
+    expect(points).toEqual([{ at, value: 1 }]);
+    expect(inAlarm(alarm, points, afterRun)).toBe(false);
+
+    // WHEN a drill fails validation, its DrillSucceeded=0 does not count as a heartbeat
+    cloudwatch.reset();
+    cloudwatch.on(PutMetricDataCommand).resolves({});
+    const failed = newWorld();
+    await execute(drillDefinition, serviceHandlers(failed, {
+      ...realHandlers(),
+      GetValidationResult: async () => ({ Status: 'Failed', StandardOutputContent: '', StandardErrorContent: 'missing' }),
+    }));
+    const failedPoints = datapointsOf(alarm, [...cloudwatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input), ...failed.metricData], at);
+    expect(failedPoints).toEqual([{ at, value: 0 }]);
+    expect(inAlarm(alarm, failedPoints, afterRun)).toBe(true);
   });
 
   test('a failed validation fails the drill with its stderr, records the failure and tears down', async () => {
