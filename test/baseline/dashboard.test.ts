@@ -31,7 +31,7 @@ function renameEveryFamily(): void {
       return metric;
     });
   }
-  jest.replaceProperty(ConsistentSnapshotJob, 'METRIC_NAMESPACE', 'CdkEbsBackup/RenamedJob');
+  jest.replaceProperty(ConsistentSnapshotJob as { METRIC_NAMESPACE: string }, 'METRIC_NAMESPACE', 'CdkEbsBackup/RenamedJob');
 }
 
 afterEach(() => jest.restoreAllMocks());

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { DeploymentPrerequisites, EbsBackupBaseline, BackupTier, BackupTagging, Retention } from '../../src';
+import { DeploymentPrerequisites, EbsBackupBaseline, BackupTier, BackupTagging } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { selects } from '../support/backup-selection';
 

@@ -24,7 +24,7 @@ beforeAll(() => {
     schedule: events.Schedule.cron({ hour: '4', minute: '0' }),
     targets: MaintenanceTargets.tagged({ Backup: 'fsfreeze' }),
     mountPoints: ['/data'],
-    retention: Retention.age(Duration.days(7)),
+    retain: Retention.age(Duration.days(7)),
   });
   const template = checkedTemplate(stack);
   const machine = template.Resources[stack.getLogicalId(window.housekeeping.node.defaultChild as any)];
