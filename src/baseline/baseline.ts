@@ -1,41 +1,31 @@
-import { Annotations, ArnFormat, CfnResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
+import { CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { buildBackupPlan } from './builders/backup';
+import { BaselineContext, Built, TierBuilder, TierContext } from './builders/builder';
+import { buildChecks } from './builders/checks';
+import { buildDlmSnapshots, buildSafetyNet } from './builders/dlm';
+import { buildRestoreDrill } from './builders/drill';
+import { buildGuard } from './builders/guard';
+import { buildSnapshotLock } from './builders/lock';
+import { buildConsistentWindows, PLATFORM_LINUX, PLATFORM_WINDOWS } from './builders/windows';
 import { createDashboard, promisesMarkdown } from './dashboard';
-import {
-  BaselineFacts, COVERAGE_REPORT_FILES, intervalHours, MechanismFacts, registerCoverage, renderMarkdown, retentionText, rpo, TierFacts,
-} from './report';
+import { BaselineFacts, COVERAGE_REPORT_FILES, registerCoverage, renderMarkdown, rpo, TierFacts } from './report';
 import { BackupTier } from './tier';
 import { createNotificationTopic } from '../backup/monitoring';
-import { ProtectedResourceType } from '../backup/selection';
-import { VaultLockMode } from '../backup/vault-lock';
-import { BackupVaultPolicy, BackupCopyTarget } from '../backup/vault-policy';
-import { EbsBackupChecks } from '../checks/ebs-backup-checks';
-import { nagRendering } from '../core/acknowledge';
-import { failureAlarm } from '../core/failure-alarm';
+import { BackupVaultPolicy } from '../backup/vault-policy';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import {
-  check, checkAccountId, checkCount, checkDuration, checkLength, checkPattern, checkRegion, fail, isUnresolved, retentionAge, wholeDays,
-} from '../core/validation';
-import { DefaultPolicyTarget, DlmDefaultPolicy } from '../dlm/default-policy';
+import { check, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
+import { DlmDefaultPolicy } from '../dlm/default-policy';
 import { DlmSnapshotPolicy } from '../dlm/snapshot-policy';
-import { DlmPolicyBase } from '../dlm/policy-base';
-import { SnapshotTarget } from '../dlm/target';
 import { RestoreDrill } from '../restore/restore-drill';
-import { FsfreezeMaintenanceWindow } from '../ssm/fsfreeze-window';
-import { MaintenanceTargets } from '../ssm/targets';
-import { VssMaintenanceWindow } from '../ssm/vss-window';
 import { SnapshotMaintenanceWindowBase } from '../ssm/window-base';
-import { SnapshotSharingBlock } from '../worm/block-public-access';
 import { ProtectedResources } from '../worm/deny-policy';
 import { WormSnapshotGuard } from '../worm/guard';
 import { SnapshotLock } from '../worm/snapshot-lock';
@@ -179,9 +169,8 @@ export interface EbsBackupBaselineProps {
 }
 
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
-const CHECKS_ADDED = Symbol.for('cdk-ebs-backup.baselineChecks');
-/** Why `Retention.count` is refused for a tier's AWS Backup plan. */
-const BACKUP_AGE_ONLY = 'AWS Backup keeps recovery points by age only (Lifecycle.DeleteAfterDays)';
+/** The mechanisms of a tier, in the order they are built. */
+const TIER_BUILDERS: TierBuilder[] = [buildDlmSnapshots, buildSnapshotLock, buildConsistentWindows, buildBackupPlan, buildRestoreDrill];
 
 /**
  * The whole guidance in one construct: say once which tier each instance is in (one tag), and
@@ -205,9 +194,9 @@ export class EbsBackupBaseline extends Construct {
   /** The default platform tag key. */
   public static readonly DEFAULT_PLATFORM_TAG_KEY = 'backup-platform';
   /** The platform tag value of Windows instances (VSS). */
-  public static readonly PLATFORM_WINDOWS = 'windows';
+  public static readonly PLATFORM_WINDOWS = PLATFORM_WINDOWS;
   /** The platform tag value of Linux instances (fsfreeze). */
-  public static readonly PLATFORM_LINUX = 'linux';
+  public static readonly PLATFORM_LINUX = PLATFORM_LINUX;
   /** The default name of the DR-region vault. */
   public static readonly DEFAULT_DR_VAULT_NAME = 'ebs-backup-dr';
   /** The default name of the archive account's vault. */
@@ -230,17 +219,17 @@ export class EbsBackupBaseline extends Construct {
   /** The tiers. */
   public readonly tiers: BackupTier[];
   /** The DLM snapshot policies, one per tier with `snapshots`. */
-  public readonly snapshotPolicies: DlmSnapshotPolicy[] = [];
+  public readonly snapshotPolicies: DlmSnapshotPolicy[];
   /** The AWS Backup policies, one per tier with `backupPlan`. */
-  public readonly backupPolicies: BackupVaultPolicy[] = [];
+  public readonly backupPolicies: BackupVaultPolicy[];
   /** The VSS and fsfreeze maintenance windows. */
-  public readonly maintenanceWindows: SnapshotMaintenanceWindowBase[] = [];
+  public readonly maintenanceWindows: SnapshotMaintenanceWindowBase[];
   /** The restore drills. */
-  public readonly restoreDrills: RestoreDrill[] = [];
+  public readonly restoreDrills: RestoreDrill[];
   /** The snapshot locks of the tiers that lock their snapshots (Step Functions SDK integrations, also in a self-contained template). */
-  public readonly snapshotLocks: SnapshotLock[] = [];
+  public readonly snapshotLocks: SnapshotLock[];
   /** Every alarm of the baseline. */
-  public readonly alarms: cloudwatch.IAlarm[] = [];
+  public readonly alarms: cloudwatch.IAlarm[];
   /**
    * The DLM default policy.
    *
@@ -250,12 +239,9 @@ export class EbsBackupBaseline extends Construct {
 
   private readonly facts: TierFacts[] = [];
   private readonly alwaysOn: string[] = [];
-  private readonly selfContained: boolean;
 
   constructor(scope: Construct, id: string, props: EbsBackupBaselineProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    this.selfContained = props.selfContained ?? false;
     this.tierTagKey = props.tierTagKey ?? EbsBackupBaseline.DEFAULT_TIER_TAG_KEY;
     this.platformTagKey = props.platformTagKey ?? EbsBackupBaseline.DEFAULT_PLATFORM_TAG_KEY;
     checkPattern(this, 'tierTagKey', this.tierTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
@@ -271,9 +257,6 @@ export class EbsBackupBaseline extends Construct {
     names.forEach((n, i) => check(names.indexOf(n) === i, this, `tiers[${i}].name`, 'must be unique among the tiers', n));
     this.tiers = [...props.tiers];
 
-    const drRegion = props.drRegion ?? this.tiers
-      .map((t) => t.definition.backupPlan?.drRegion ?? t.definition.snapshots?.drRegion)
-      .find((r) => r !== undefined);
     // a region taken from a tier is checked where the tier names it
     this.checkRegionAway('drRegion', props.drRegion);
     const drVaultName = props.drVaultName ?? EbsBackupBaseline.DEFAULT_DR_VAULT_NAME;
@@ -283,285 +266,91 @@ export class EbsBackupBaseline extends Construct {
     checkLength(this, 'dashboardName', props.dashboardName, 1, 255);
 
     this.alarmTopic = props.alarmTopic ?? createNotificationTopic(this);
-    const alarmAction = new cwActions.SnsAction(this.alarmTopic);
-    const breakGlass = props.breakGlassPrincipalArns ?? [];
-    const locks: Array<{ role: iam.IRole; alarm: cloudwatch.IAlarm; text: string }> = [];
+    const ctx: BaselineContext = {
+      baseline: this,
+      tierTagKey: this.tierTagKey,
+      platformTagKey: this.platformTagKey,
+      drRegion: props.drRegion ?? this.tiers
+        .map((t) => t.definition.backupPlan?.drRegion ?? t.definition.snapshots?.drRegion)
+        .find((r) => r !== undefined),
+      drVaultName,
+      archiveVaultName,
+      alarmTopic: this.alarmTopic,
+      alarmAction: new cwActions.SnsAction(this.alarmTopic),
+      breakGlassPrincipalArns: props.breakGlassPrincipalArns ?? [],
+      deploymentPrincipalArns: props.deploymentPrincipalArns,
+      selfContained: props.selfContained ?? false,
+      drillVpc: props.drillVpc,
+      checkRegionAway: (property, region) => this.checkRegionAway(property, region),
+    };
 
+    // --- each tier: one builder per mechanism, each returning what it created and covers
+    const built: Built[] = [];
     this.tiers.forEach((tier, i) => {
-      const tierScope = new Construct(this, tier.name);
-      const selection = { [this.tierTagKey]: tier.name };
-      const mechanisms: MechanismFacts[] = [];
-      const d = tier.definition;
-      const at = `tiers[${i}]`;
-
-      // --- DLM snapshots
-      if (d.snapshots) {
-        const s = d.snapshots;
-        const region = s.drCopy || s.drRegion ? s.drRegion ?? drRegion : undefined;
-        if (s.drCopy && region === undefined) {
-          fail(this, `${at}.snapshots.drRegion`, `must be given for tier '${tier.name}' (it copies to a DR region): pass drRegion to the tier or to the baseline`);
-        }
-        this.checkRegionAway(`${at}.snapshots.drRegion`, region);
-        const liveDays = retentionDays(s.retain, intervalHours(s.schedule));
-        const drRetain = s.drRetain !== undefined
-          ? retentionAge(this, `${at}.snapshots.drRetain`, s.drRetain, 'DLM keeps cross-region copies by age only')
-          : Duration.days(liveDays !== undefined ? Math.max(1, liveDays) : 14);
-        if (s.snapshotLock) {
-          const lockDays = s.snapshotLock.duration.toDays();
-          check(liveDays === undefined || isUnresolved(s.snapshotLock.duration) || lockDays < liveDays, this, `${at}.snapshots.snapshotLock`,
-            `must lock snapshots for less than the tier's retention (about ${liveDays} days), or DLM cannot delete them when they expire`, s.snapshotLock.duration);
-        }
-        const policy = new DlmSnapshotPolicy(tierScope, 'Snapshots', {
-          purpose: tier.snapshotPurpose,
-          target: SnapshotTarget.instances({ tags: selection }),
-          schedules: [{
-            name: `${tier.name} snapshots`,
-            schedule: s.schedule,
-            retain: s.retain,
-            copyTags: true,
-            crossRegionCopies: region === undefined ? undefined : [{ region, retain: Retention.age(drRetain) }],
-          }],
-          alarmActions: [alarmAction],
-        });
-        this.snapshotPolicies.push(policy);
-        this.dlmAlarms(tierScope, policy, tier.snapshotPurpose, alarmAction);
-        let lockText: string | undefined;
-        if (s.snapshotLock) {
-          lockText = `${s.snapshotLock.mode} ${s.snapshotLock.duration.toDays()} days`;
-          // the same construct in an app and a self-contained member template: SDK integrations, no asset
-          const lock = new SnapshotLock(tierScope, 'Lock', { mode: s.snapshotLock, purposes: [tier.snapshotPurpose], alarmAction });
-          this.snapshotLocks.push(lock);
-          locks.push({ role: lock.role, alarm: lock.alarm, text: `${tier.snapshotPurpose}: EBS Snapshot Lock ${lockText} (Step Functions)` });
-        }
-        mechanisms.push({
-          mechanism: 'dlm-snapshots',
-          selection,
-          purpose: tier.snapshotPurpose,
-          schedule: s.schedule.expressionString,
-          intervalHours: intervalHours(s.schedule),
-          retention: s.retain.toTagValue(),
-          copies: region === undefined ? [] : [`region ${region} (${retentionText(drRetain)})`],
-          lock: lockText,
-          coversWholeTier: true,
-        });
-      }
-
-      // --- application-consistent snapshots by platform
-      if (d.consistentSnapshots) {
-        const c = d.consistentSnapshots;
-        const platforms: Array<[string, string, boolean]> = [
-          [EbsBackupBaseline.PLATFORM_WINDOWS, tier.windowsPurpose, c.windows !== false],
-          [EbsBackupBaseline.PLATFORM_LINUX, tier.linuxPurpose, c.linux !== false],
-        ];
-        for (const [platform, purpose, enabled] of platforms) {
-          if (!enabled) {
-            continue;
-          }
-          const windowSelection = { ...selection, [this.platformTagKey]: platform };
-          const common = {
-            purpose,
-            schedule: c.schedule,
-            retain: c.retain,
-            targets: MaintenanceTargets.tagged(windowSelection),
-            maxConcurrency: '100%',
-            maxErrors: '100%',
-            alarmActions: [alarmAction],
-          };
-          const window = platform === EbsBackupBaseline.PLATFORM_WINDOWS
-            ? new VssMaintenanceWindow(tierScope, 'Vss', common)
-            : new FsfreezeMaintenanceWindow(tierScope, 'Fsfreeze', { ...common, mountPoints: c.linuxMountPoints });
-          this.maintenanceWindows.push(window);
-          this.alarms.push(window.crashConsistentAlarm, window.failedRunsAlarm, window.expiryFailedAlarm);
-          mechanisms.push({
-            mechanism: platform === EbsBackupBaseline.PLATFORM_WINDOWS ? 'vss-window' : 'fsfreeze-window',
-            selection: windowSelection,
-            purpose,
-            schedule: c.schedule.expressionString,
-            intervalHours: intervalHours(c.schedule),
-            retention: c.retain.toTagValue(),
-            copies: [],
-            coversWholeTier: false,
-            instancePolicy: nagRendering(Stack.of(window).resolve(window.instancePolicyName)),
-          });
-        }
-      }
-
-      // --- AWS Backup
-      if (d.backupPlan) {
-        const b = d.backupPlan;
-        this.checkRegionAway(`${at}.backupPlan.drRegion`, b.drRegion);
-        checkAccountId(this, `${at}.backupPlan.archiveAccount`, b.archiveAccount);
-        const own = stack.account;
-        check(b.archiveAccount === undefined || isUnresolved(b.archiveAccount) || Token.isUnresolved(own) || b.archiveAccount !== own,
-          this, `${at}.backupPlan.archiveAccount`, "must be another account than the baseline's own", b.archiveAccount);
-        const keep = retentionAge(this, `${at}.backupPlan.retain`, b.retain, BACKUP_AGE_ONLY);
-        const drKeep = b.drRetain === undefined ? keep : retentionAge(this, `${at}.backupPlan.drRetain`, b.drRetain, BACKUP_AGE_ONLY);
-        const copyTo: BackupCopyTarget[] = [];
-        const copies: string[] = [];
-        if (b.drRegion !== undefined) {
-          copyTo.push({
-            vaultArn: stack.formatArn({ service: 'backup', region: b.drRegion, resource: 'backup-vault', resourceName: drVaultName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-            retain: Retention.age(drKeep),
-          });
-          copies.push(`region ${b.drRegion} vault ${drVaultName} (${retentionText(drKeep)})`);
-        }
-        if (b.archiveAccount !== undefined) {
-          const archiveDays = b.archiveRetain === undefined ? Duration.days(365)
-            : retentionAge(this, `${at}.backupPlan.archiveRetain`, b.archiveRetain, BACKUP_AGE_ONLY);
-          copyTo.push({
-            vaultArn: stack.formatArn({ service: 'backup', account: b.archiveAccount, resource: 'backup-vault', resourceName: archiveVaultName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-            retain: Retention.age(archiveDays),
-          });
-          copies.push(`account ${b.archiveAccount} vault ${archiveVaultName} (${retentionText(archiveDays)})`);
-        }
-        const policy = new BackupVaultPolicy(tierScope, 'Backup', {
-          purpose: tier.backupPurpose,
-          rules: [{ name: `${tier.name}-daily`.slice(0, 50), schedule: b.schedule, retain: Retention.age(keep), copyTo }],
-          resources: [backup.BackupResource.fromTag(this.tierTagKey, tier.name)],
-          resourceTypes: [ProtectedResourceType.EC2],
-          vaultLock: b.vaultLock,
-          breakGlassPrincipalArns: breakGlass,
-          deploymentPrincipalArns: props.deploymentPrincipalArns,
-          windowsVss: b.windowsVss ?? true,
-          notificationTopic: this.alarmTopic,
-          restoreTesting: b.restoreTesting === false ? undefined : {},
-        });
-        this.backupPolicies.push(policy);
-        if (b.vaultLock?.mode === VaultLockMode.COMPLIANCE) {
-          Validations.of(policy).acknowledge({
-            id: 'Annotation::cdk-ebs-backup:backup:compliance-lock',
-            reason: `tier '${tier.name}' promises a compliance-mode Vault Lock; the coverage report and the dashboard state it`,
-          });
-        }
-        mechanisms.push({
-          mechanism: 'aws-backup',
-          selection,
-          purpose: tier.backupPurpose,
-          schedule: b.schedule.expressionString,
-          intervalHours: intervalHours(b.schedule),
-          retention: retentionText(keep),
-          copies,
-          lock: b.vaultLock ? `vault lock ${b.vaultLock.mode.toLowerCase()}` : undefined,
-          coversWholeTier: true,
-        });
-        if (b.restoreTesting !== false) {
-          mechanisms.push({ mechanism: 'aws-backup-restore-testing', selection, schedule: 'weekly', copies: [], coversWholeTier: true });
-        }
-      }
-
-      // --- restore drill
-      if (d.restoreDrill) {
-        const purpose = d.consistentSnapshots && d.consistentSnapshots.linux !== false ? tier.linuxPurpose : tier.snapshotPurpose;
-        if (this.selfContained) {
-          // selfContained is an explicit choice: an info, and the coverage report says so
-          const omitted = `tier '${tier.name}' restoreDrill is left out of the self-contained template (its functions are code assets)`;
-          Annotations.of(this).addInfo(`${this.node.path}: ${omitted}; AWS Backup restore testing still proves the recovery points restore`);
-          this.alwaysOn.push(omitted);
-        } else {
-          const drill = new RestoreDrill(tierScope, 'Drill', {
-            purpose,
-            schedule: d.restoreDrill.schedule,
-            validation: d.restoreDrill.validation ?? ['test -n "$(ls -A /data)"'],
-            alarmTopic: this.alarmTopic,
-            vpc: props.drillVpc,
-          });
-          this.restoreDrills.push(drill);
-          mechanisms.push({ mechanism: 'restore-drill', selection: { [BackupTagging.keys(this).purpose]: purpose }, purpose, schedule: d.restoreDrill.schedule.expressionString, copies: [], coversWholeTier: false });
-        }
-      }
-
+      const tierCtx: TierContext = {
+        ...ctx, tier, at: `tiers[${i}]`, scope: new Construct(this, tier.name), selection: { [this.tierTagKey]: tier.name },
+      };
+      const results = TIER_BUILDERS.map((build) => build(tierCtx)).filter((b): b is Built => b !== undefined);
+      built.push(...results);
+      const mechanisms = results.flatMap((b) => b.covers ?? []);
       const r = rpo(mechanisms);
       this.facts.push({
         name: tier.name,
-        description: d.description,
-        selection,
+        description: tier.definition.description,
+        selection: tierCtx.selection,
         mechanisms,
         worstCaseRpoHours: r.worst,
         platformRpoHours: r.platform,
         purposes: tier.purposes(),
       });
     });
-
-    // --- safety net for untagged volumes
     if (props.defaultPolicy) {
-      this.defaultPolicy = new DlmDefaultPolicy(this, 'SafetyNet', {
-        purpose: 'untagged-volumes-safety-net',
-        target: DefaultPolicyTarget.volumes(),
-      });
-      this.dlmAlarms(this, this.defaultPolicy, 'safety net', alarmAction);
-      this.alwaysOn.push('DLM default policy: daily snapshots of every volume no other DLM policy backed up, kept 7 days');
+      built.push(buildSafetyNet(ctx));
     }
+    const all = <T>(pick: (b: Built) => readonly T[] | undefined): T[] => built.flatMap((b) => pick(b) ?? []);
+    const snapshotPolicies = all((b) => b.snapshotPolicies);
+    const backupPolicies = all((b) => b.backupPolicies);
+    const locks = all((b) => b.locks);
+    this.snapshotPolicies = snapshotPolicies.map((p) => p.construct);
+    this.backupPolicies = backupPolicies.map((p) => p.construct);
+    this.maintenanceWindows = all((b) => b.maintenanceWindows);
+    this.restoreDrills = all((b) => b.restoreDrills);
+    this.snapshotLocks = locks.map((l) => l.lock);
+    this.defaultPolicy = built.find((b) => b.defaultPolicy)?.defaultPolicy;
 
-    // --- write-once guard
-    const purposes = this.tiers.flatMap((t) => t.purposes());
-    const binRetention = props.recycleBinRetain === undefined ? Duration.days(this.defaultBinDays())
-      : retentionAge(this, 'recycleBinRetain', props.recycleBinRetain, 'Recycle Bin keeps deleted snapshots and AMIs for a period only');
-    checkDuration(this, 'recycleBinRetain', binRetention, Duration.days(1), Duration.days(365));
-    const unlockDelay = props.recycleBinUnlockDelay ?? Duration.days(7);
-    const blockPublicSharing = props.blockPublicSharing ?? true;
-    this.guard = new WormSnapshotGuard(this, 'Guard', {
-      breakGlassPrincipalArns: breakGlass,
-      deploymentPrincipalArns: props.deploymentPrincipalArns,
-      protectedResources: props.protectedResources ?? ProtectedResources.purposes(...purposes),
-      recycleBin: { retain: Retention.age(binRetention), lockUnlockDelay: unlockDelay },
-      blockPublicSharing: blockPublicSharing && !this.selfContained,
-      // a backup whose key is gone is gone: Vault Lock does not protect the vaults' keys
+    // --- the write-once guard, over every tier
+    const guard = buildGuard(ctx, {
+      tiers: this.tiers,
+      protectedResources: props.protectedResources,
+      recycleBinRetain: props.recycleBinRetain,
+      recycleBinUnlockDelay: props.recycleBinUnlockDelay,
+      blockPublicSharing: props.blockPublicSharing,
       keys: this.backupPolicies.map((p) => p.key).filter((k): k is kms.IKey => k !== undefined),
+      locks,
     });
-    if (this.selfContained && blockPublicSharing) {
-      // the AMI setting needs a custom resource (a code asset): the organization's EC2
-      // declarative policy (BaselineStackSet) blocks AMI sharing instead. The L1 directly, since
-      // BlockPublicSharing cannot yet tell environment-agnostic stacks apart (reported).
-      new ec2.CfnSnapshotBlockPublicAccess(this, 'BlockSnapshotPublicSharing', { state: SnapshotSharingBlock.BLOCK_ALL_SHARING });
-    }
-    for (const lock of locks) {
-      // the lock role locks snapshots; it never deletes them
-      this.guard.exemptRole(lock.role, { lifecycle: false, snapshotLock: true });
-      this.alarms.push(lock.alarm);
-    }
-    const binDays = isUnresolved(binRetention) ? 0 : wholeDays(this, 'recycleBinRetain', binRetention);
-    this.alwaysOn.push(
-      `write-once deny policy for purposes ${purposes.join(', ')}${breakGlass.length > 0 ? `, break-glass ${breakGlass.join(', ')}` : ''}`,
-      `Recycle Bin for snapshots and AMIs, ${binDays} days, locked (unlock delay ${unlockDelay.toDays()} days)`,
-      !blockPublicSharing ? 'public sharing left to another stack or the organization (blockPublicSharing: false)'
-        : this.selfContained ? 'block public sharing of snapshots (AMIs: organization declarative policy)' : 'block public sharing of snapshots and AMIs',
-      ...locks.map((l) => l.text),
-    );
+    built.push(guard);
+    this.guard = guard.guard;
 
     // --- checks on the app
     if (props.checks ?? true) {
-      const root = this.node.root as unknown as { [CHECKS_ADDED]?: boolean };
-      if (!root[CHECKS_ADDED]) {
-        root[CHECKS_ADDED] = true;
-        Validations.of(this.node.root).addPlugins(new EbsBackupChecks(this.node.root));
-      }
-      this.alwaysOn.push('EbsBackupChecks validation plugin on the app');
+      built.push(buildChecks(ctx));
     }
+    this.alwaysOn.push(...all((b) => b.alwaysOn));
 
-    // --- alarms, dashboard, report
-    this.collectAlarms();
+    // --- alarms, dashboard, report: every other alarm of the composed constructs after the builders' own
+    this.alarms = all((b) => b.alarms);
+    this.alarms.push(...this.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm && !this.alarms.includes(c)));
     const keys = BackupTagging.keys(this);
     this.dashboard = createDashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       tiers: this.facts,
-      vaults: this.backupPolicies.map((p, i) => ({
-        source: p,
-        purpose: this.tiers.filter((t) => t.definition.backupPlan)[i].backupPurpose,
-      })),
+      vaults: backupPolicies.map((p) => ({ source: p.construct, purpose: p.purpose })),
       dlmPolicies: [
-        ...this.snapshotPolicies.map((p, i) => ({
-          source: p,
-          purpose: this.tiers.filter((t) => t.definition.snapshots)[i].snapshotPurpose,
-        })),
+        ...snapshotPolicies.map((p) => ({ source: p.construct, purpose: p.purpose })),
         ...this.defaultPolicy ? [{ source: this.defaultPolicy, purpose: 'safety net' }] : [],
       ],
       windows: this.maintenanceWindows.map((w) => ({ source: w, purpose: w.snapshotTags[keys.purpose] })),
-      bins: this.guard.recycleBinRules.map((rule) => ({
-        ruleId: rule.ruleId,
-        what: rule.resource.resourceType === 'EC2_IMAGE' ? 'AMIs' : 'EBS snapshots',
-        retentionDays: binDays,
-        unlockDelayDays: rule.locked ? unlockDelay.toDays() : undefined,
-      })),
+      bins: guard.bins,
       locks: locks.map((l) => l.text),
       alarms: this.alarms,
       drills: this.restoreDrills,
@@ -615,52 +404,4 @@ export class EbsBackupBaseline extends Construct {
     check(region === undefined || isUnresolved(region) || Token.isUnresolved(own) || region !== own, this, property,
       `must be another region than the baseline's own (${own})`, region);
   }
-
-  /** The Recycle Bin default: no longer than any DLM schedule keeps its snapshots, at most 7 days. */
-  private defaultBinDays(): number {
-    const days = this.tiers.filter((t) => t.definition.snapshots).map((t) => {
-      const s = t.definition.snapshots!;
-      return retentionDays(s.retain, intervalHours(s.schedule));
-    }).filter((d): d is number => d !== undefined);
-    return Math.max(1, Math.min(7, ...days));
-  }
-
-  private dlmAlarms(scope: Construct, policy: DlmPolicyBase, purpose: string, action: cloudwatch.IAlarmAction): void {
-    const period = Duration.hours(1);
-    const alarm = failureAlarm(scope, 'SnapshotFailuresAlarm', {
-      description: `DLM snapshots (${purpose}) failed to be created or copied`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(created, 0) + FILL(copied, 0)',
-        usingMetrics: { created: policy.metricSnapshotsCreateFailed({ period }), copied: policy.metricSnapshotsCopiedRegionFailed({ period }) },
-        period: Duration.hours(1),
-      }),
-      alarmAction: action,
-    });
-    this.alarms.push(alarm);
-    new events.Rule(scope, 'PolicyErrorRule', {
-      description: `DLM policy (${purpose}) went into the ERROR state`,
-      eventPattern: { source: ['aws.dlm'], detailType: ['DLM Policy State Change'], detail: { state: ['ERROR'] }, resources: [policy.policyArn] },
-      targets: [new targets.SnsTopic(this.alarmTopic)],
-    });
-  }
-
-  /** Every other alarm of the composed constructs (each already notifies the topic). */
-  private collectAlarms(): void {
-    for (const c of this.node.findAll()) {
-      if (c instanceof cloudwatch.Alarm && !this.alarms.includes(c)) {
-        this.alarms.push(c);
-      }
-    }
-  }
-}
-
-/** How many days a retention keeps snapshots of a schedule (count × interval for counts). */
-function retentionDays(retain: Retention, everyHours: number | undefined): number | undefined {
-  if (retain.maxAge !== undefined) {
-    return isUnresolved(retain.maxAge) ? undefined : retain.maxAge.toDays();
-  }
-  if (retain.maxCount === undefined || isUnresolved(retain.maxCount) || everyHours === undefined) {
-    return undefined;
-  }
-  return Math.floor((retain.maxCount * everyHours) / 24);
 }

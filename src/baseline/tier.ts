@@ -319,6 +319,11 @@ export interface BronzeTierOptions {
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
+/** A preset's daily DLM snapshots at `hour` UTC kept `count` deep, unless the user said otherwise. */
+function dailySnapshots(options: { schedule?: events.Schedule; retain?: Retention }, hour: string, count: number): TierSnapshotOptions {
+  return { schedule: options.schedule ?? events.Schedule.cron({ minute: '0', hour }), retain: options.retain ?? Retention.count(count) };
+}
+
 /**
  * A backup tier: what every instance tagged with the tier's name gets.
  *
@@ -373,8 +378,7 @@ export class BackupTier {
       name: options.name ?? 'silver',
       description: 'daily crash-consistent snapshots, DR copy, governance snapshot lock',
       snapshots: {
-        schedule: options.schedule ?? events.Schedule.cron({ minute: '0', hour: '3' }),
-        retain: options.retain ?? Retention.count(14),
+        ...dailySnapshots(options, '3', 14),
         drCopy: true,
         drRegion: options.drRegion,
         drRetain: options.drRetain ?? Retention.age(Duration.days(14)),
@@ -388,10 +392,7 @@ export class BackupTier {
     return BackupTier.custom({
       name: options.name ?? 'bronze',
       description: 'daily crash-consistent snapshots, local retention',
-      snapshots: {
-        schedule: options.schedule ?? events.Schedule.cron({ minute: '0', hour: '2' }),
-        retain: options.retain ?? Retention.count(7),
-      },
+      snapshots: dailySnapshots(options, '2', 7),
     });
   }
 
