@@ -14,6 +14,7 @@ import {
   BaselineFacts, COVERAGE_REPORT_FILES, intervalHours, MechanismFacts, registerCoverage, renderMarkdown, retentionText, rpo, TierFacts,
 } from './report';
 import { BackupTier } from './tier';
+import { checkTiers } from './tier-checks';
 import { createNotificationTopic } from '../backup/monitoring';
 import { ProtectedResourceType } from '../backup/selection';
 import { VaultLockMode } from '../backup/vault-lock';
@@ -24,7 +25,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, checkDuration, checkLength, checkPattern, checkRegion, fail, isUnresolved, wholeDays,
+  check, checkAccountId, collectProblems, checkDuration, checkLength, checkPattern, checkRegion, fail, isUnresolved, wholeDays,
 } from '../core/validation';
 import { DefaultPolicyTarget, DlmDefaultPolicy } from '../dlm/default-policy';
 import { DlmSnapshotPolicy } from '../dlm/snapshot-policy';
@@ -254,17 +255,14 @@ export class EbsBackupBaseline extends Construct {
     this.selfContained = props.selfContained ?? false;
     this.tierTagKey = props.tierTagKey ?? EbsBackupBaseline.DEFAULT_TIER_TAG_KEY;
     this.platformTagKey = props.platformTagKey ?? EbsBackupBaseline.DEFAULT_PLATFORM_TAG_KEY;
-    checkPattern(this, 'tierTagKey', this.tierTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
-    checkPattern(this, 'platformTagKey', this.platformTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
-    check(this.tierTagKey !== this.platformTagKey, this, 'platformTagKey', 'must differ from tierTagKey', this.platformTagKey);
-    const libraryKeys = Object.values(BackupTagging.keys(this));
-    check(!libraryKeys.includes(this.tierTagKey), this, 'tierTagKey', `must not be one of the library's artefact tag keys (${libraryKeys.join(', ')})`, this.tierTagKey);
-
-    checkCount(this, 'tiers', props.tiers, 1, 20);
-    props.tiers.forEach((t, i) => check(t instanceof BackupTier, this, `tiers[${i}]`,
-      'must be BackupTier.gold(), .silver(), .bronze() or .custom()', t));
-    const names = props.tiers.map((t) => t.name);
-    names.forEach((n, i) => check(names.indexOf(n) === i, this, `tiers[${i}].name`, 'must be unique among the tiers', n));
+    collectProblems(this, () => {
+      checkPattern(this, 'tierTagKey', this.tierTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
+      checkPattern(this, 'platformTagKey', this.platformTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
+      check(this.tierTagKey !== this.platformTagKey, this, 'platformTagKey', 'must differ from tierTagKey', this.platformTagKey);
+      const libraryKeys = Object.values(BackupTagging.keys(this));
+      check(!libraryKeys.includes(this.tierTagKey), this, 'tierTagKey', `must not be one of the library's artefact tag keys (${libraryKeys.join(', ')})`, this.tierTagKey);
+      checkTiers(this, props.tiers);
+    });
     this.tiers = [...props.tiers];
 
     const drRegion = props.drRegion ?? this.tiers
