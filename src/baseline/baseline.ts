@@ -35,6 +35,7 @@ import { FsfreezeMaintenanceWindow } from '../ssm/fsfreeze-window';
 import { MaintenanceTargets } from '../ssm/targets';
 import { VssMaintenanceWindow } from '../ssm/vss-window';
 import { SnapshotMaintenanceWindowBase } from '../ssm/window-base';
+import { claimPublicSharingBlock } from '../worm/account-settings';
 import { SnapshotSharingBlock } from '../worm/block-public-access';
 import { ProtectedResources } from '../worm/deny-policy';
 import { WormSnapshotGuard } from '../worm/guard';
@@ -486,6 +487,9 @@ export class EbsBackupBaseline extends Construct {
     checkDuration(this, 'recycleBinRetention', binRetention, Duration.days(1), Duration.days(365));
     const unlockDelay = props.recycleBinUnlockDelay ?? Duration.days(7);
     const blockPublicSharing = props.blockPublicSharing ?? true;
+    if (blockPublicSharing) {
+      claimPublicSharingBlock(this, 'blockPublicSharing');
+    }
     this.guard = new WormSnapshotGuard(this, 'Guard', {
       breakGlassPrincipalArns: breakGlass,
       deploymentPrincipalArns: props.deploymentPrincipalArns,

@@ -105,7 +105,7 @@ describe('configuration', () => {
     expect(() => new EbsBackupBaseline(second, 'Baseline', { tiers: [BackupTier.bronze({ name: 'scratch' })], blockPublicSharing: false, checks: false }))
       .not.toThrow();
     expect(() => new EbsBackupBaseline(new Stack(stack.node.root, 'Third', { env: TEST_ENV }), 'Baseline', { tiers: [BackupTier.bronze()], checks: false }))
-      .toThrow(/once per account and region/);
+      .toThrow(/Third\/Baseline: blockPublicSharing blocks public sharing, an account-and-region setting that TestStack\/First \(blockPublicSharing\) already blocks for 123456789012\/us-east-1, got true; set blockPublicSharing: false on Third\/Baseline/);
   });
 
   test('the tier and platform tag keys are configurable and reach every selection', () => {
