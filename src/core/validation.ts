@@ -170,6 +170,30 @@ export function isUnresolved(value: unknown): boolean {
   return Token.isUnresolved(value);
 }
 
+/**
+ * Within `collectProblems`, run one independent part (one schedule, one rule) so that a problem in
+ * it does not hide the problems of the next: its problems are recorded and `undefined` returned.
+ * Outside a collection it simply runs `fn`.
+ */
+export function attempt<T>(scope: IConstruct, fn: () => T): T | undefined {
+  const collected = collectorOf(scope);
+  if (collected === undefined) {
+    return fn();
+  }
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof EbsBackupValidationError) {
+      e.problems.filter((p) => !collected.includes(p)).forEach((p) => collected.push(p));
+      return undefined;
+    }
+    if (collected.length > 0) {
+      return undefined; // a consequence of a problem already recorded
+    }
+    throw e;
+  }
+}
+
 /** Throw the library's error (with every problem already collected for `scope`). */
 export function fail(scope: IConstruct, property: string, requirement: string, got?: unknown, fix?: string): never {
   const collected = collectorOf(scope);

@@ -16,7 +16,7 @@ import { dlmInterval } from './units';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, collectProblems, isUnresolved, reportFactoryProblems, warn,
+  attempt, check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, collectProblems, isUnresolved, reportFactoryProblems, warn,
 } from '../core/validation';
 
 /**
@@ -75,7 +75,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
       checkSchedules(this, props.schedules);
       const grants = ExecutionGrants.of(this, this.executionRole);
       grants.snapshots();
-      return props.schedules.map((s, i) => this.renderSchedule(`schedules[${i}]`, s, props, grants));
+      return props.schedules.map((s, i) => attempt(this, () => this.renderSchedule(`schedules[${i}]`, s, props, grants))!);
     });
 
     this.resource = createPolicyResource(this, {
