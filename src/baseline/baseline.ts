@@ -262,7 +262,7 @@ export class EbsBackupBaseline extends Construct {
       check(this.tierTagKey !== this.platformTagKey, this, 'platformTagKey', 'must differ from tierTagKey', this.platformTagKey);
       const libraryKeys = Object.values(BackupTagging.keys(this));
       check(!libraryKeys.includes(this.tierTagKey), this, 'tierTagKey', `must not be one of the library's artefact tag keys (${libraryKeys.join(', ')})`, this.tierTagKey);
-      checkTiers(this, props.tiers);
+      checkTiers(this, props.tiers, this.tierTagKey);
     });
     this.tiers = [...props.tiers];
 
@@ -306,7 +306,7 @@ export class EbsBackupBaseline extends Construct {
         }
         const policy = new DlmSnapshotPolicy(tierScope, 'Snapshots', {
           purpose: tier.snapshotPurpose,
-          target: SnapshotTarget.instances({ tags: selection }),
+          target: SnapshotTarget.instances({ tags: selection, excludeDataVolumeTags: s.excludeVolumeTags }),
           schedules: [{
             name: `${tier.name} snapshots`,
             schedule: s.schedule,

@@ -38,6 +38,15 @@ export interface TierSnapshotOptions {
    * @default - snapshots are not locked
    */
   readonly snapshotLock?: SnapshotLockMode;
+  /**
+   * Leave out the data volumes that carry any of these tags (scratch disks, caches, swap): DLM's
+   * `ExcludeDataVolumeTags` of the tier's multi-volume snapshot sets. The boot volume is always
+   * kept. Only the DLM snapshots honour it: AWS Backup (a tier's `backupPlan`) backs up an
+   * instance with every attached volume and cannot leave one out.
+   *
+   * @default - every volume of the tier's instances
+   */
+  readonly excludeVolumeTags?: Record<string, string>;
 }
 
 /**
@@ -294,6 +303,12 @@ export interface SilverTierOptions {
    * @default SnapshotLockMode.governance(Duration.days(7))
    */
   readonly snapshotLock?: SnapshotLockMode;
+  /**
+   * Leave out the data volumes that carry any of these tags (DLM `ExcludeDataVolumeTags`).
+   *
+   * @default - every volume of the tier's instances
+   */
+  readonly excludeVolumeTags?: Record<string, string>;
 }
 
 /** Options of the bronze tier. */
@@ -316,6 +331,12 @@ export interface BronzeTierOptions {
    * @default Retention.count(7)
    */
   readonly retain?: Retention;
+  /**
+   * Leave out the data volumes that carry any of these tags (DLM `ExcludeDataVolumeTags`).
+   *
+   * @default - every volume of the tier's instances
+   */
+  readonly excludeVolumeTags?: Record<string, string>;
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -380,6 +401,7 @@ export class BackupTier {
         drRegion: options.drRegion,
         drRetain: options.drRetain ?? Duration.days(14),
         snapshotLock: options.snapshotLock ?? SnapshotLockMode.governance(Duration.days(7)),
+        excludeVolumeTags: options.excludeVolumeTags,
       },
     });
   }
@@ -392,6 +414,7 @@ export class BackupTier {
       snapshots: {
         schedule: options.schedule ?? events.Schedule.cron({ minute: '0', hour: '2' }),
         retain: options.retain ?? Retention.count(7),
+        excludeVolumeTags: options.excludeVolumeTags,
       },
     });
   }
