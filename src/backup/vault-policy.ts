@@ -25,7 +25,7 @@ import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, retentionAge, warn, wholeDays,
+  check, checkAccountId, checkCount, collectProblems, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, retentionAge, warn, wholeDays,
 } from '../core/validation';
 
 /** A copy of each recovery point of a rule to another vault (another region or account). */
@@ -157,6 +157,17 @@ export interface BackupVaultPolicyProps {
    * @default - no lock (a synth warning says so)
    */
   readonly vaultLock?: VaultLock;
+  /**
+   * An existing vault to back up into (`backup.BackupVault.fromBackupVaultName(...)`), adopted
+   * instead of a new one. Its lock, access policy, key and notifications stay with whoever created
+   * it: CloudFormation sets them only on the vault resource itself. So `vaultLock`, `vaultName`,
+   * `encryptionKey` and `useAwsManagedKey` cannot be set with it (synthesis fails), and a warning
+   * (`backup:adopted-vault`) asks you to make sure the vault is locked and denies early deletion.
+   * The plan, selection, roles, failure alarms, restore testing and audit work as for a new vault.
+   *
+   * @default - a new vault, locked with `vaultLock`, with a deny-by-default access policy
+   */
+  readonly vault?: backup.IBackupVault;
   /**
    * The customer-managed key that encrypts the vault; its key policy must deny deletion and
    * disabling, which this construct adds only to keys it can edit.
@@ -336,8 +347,13 @@ export class BackupVaultPolicy extends Construct {
       fail(this, 'windowsVss', 'needs EC2 in resourceTypes (VSS backups are of EC2 instances)', props.resourceTypes);
     }
 
+    const adopted = props.vault;
+    if (adopted !== undefined) {
+      collectProblems(this, () => checkAdoptedVault(this, props));
+    }
+
     // --- key: Vault Lock does not protect it, so its policy must
-    this.key = props.useAwsManagedKey ? undefined : props.encryptionKey ?? new kms.Key(this, 'Key', {
+    this.key = adopted !== undefined || props.useAwsManagedKey ? undefined : props.encryptionKey ?? new kms.Key(this, 'Key', {
       enableKeyRotation: true,
       description: `Encrypts the AWS Backup vault of ${this.node.path}`,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -353,18 +369,8 @@ export class BackupVaultPolicy extends Construct {
     const notify = props.notifications ?? true;
     this.topic = notify ? props.notificationTopic ?? createNotificationTopic(this) : undefined;
 
-    // --- vault
-    const vault = new backup.BackupVault(this, 'Vault', {
-      backupVaultName: props.vaultName,
-      encryptionKey: this.key,
-      lockConfiguration: props.vaultLock?.toLockConfiguration(),
-      notificationTopic: this.topic,
-      notificationEvents: this.topic ? VAULT_NOTIFICATION_EVENTS : undefined,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    for (const statement of vaultDenyStatements(this.breakGlass, this.deployment)) {
-      vault.addToAccessPolicy(statement);
-    }
+    // --- vault: a new one, or the adopted one as it is
+    const vault = adopted ?? this.createVault(props);
     this.vault = vault;
     if (this.topic) {
       addFailureMonitoring(this, vault, this.topic);
@@ -401,10 +407,16 @@ export class BackupVaultPolicy extends Construct {
       warn(this, 'backup:compliance-lock', `${this.node.path}: the compliance-mode Vault Lock becomes immutable ${days} days after deployment: ` +
         'after that nobody, not even the root user, can remove it, shorten retention or delete the vault before its recovery points expire');
     }
-    if (!props.vaultLock) {
-      warn(this, 'backup:no-lock', `${this.node.path}: the vault has no Vault Lock; recovery points can be deleted by anyone the access policy exempts`);
+    if (adopted !== undefined) {
+      warn(this, 'backup:adopted-vault', `${this.node.path}: the adopted vault ${adopted.backupVaultName} keeps its own Vault Lock and access policy, ` +
+        'which this construct cannot set (CloudFormation sets them on the vault resource only): lock it where it was created, ' +
+        'with an access policy that denies backup:DeleteRecoveryPoint and backup:UpdateRecoveryPointLifecycle to all but break-glass principals');
+    } else {
+      if (!props.vaultLock) {
+        warn(this, 'backup:no-lock', `${this.node.path}: the vault has no Vault Lock; recovery points can be deleted by anyone the access policy exempts`);
+      }
+      warnNoBreakGlass(this, this.breakGlass, this.deployment);
     }
-    warnNoBreakGlass(this, this.breakGlass, this.deployment);
 
     // --- restore testing and audit evidence
     if (props.restoreTesting) {
@@ -436,6 +448,22 @@ export class BackupVaultPolicy extends Construct {
         tags: this.recoveryPointTags(rule),
       })),
     });
+  }
+
+  /** A new vault, locked and with the deny-by-default access policy. */
+  private createVault(props: BackupVaultPolicyProps): backup.IBackupVault {
+    const vault = new backup.BackupVault(this, 'Vault', {
+      backupVaultName: props.vaultName,
+      encryptionKey: this.key,
+      lockConfiguration: props.vaultLock?.toLockConfiguration(),
+      notificationTopic: this.topic,
+      notificationEvents: this.topic ? VAULT_NOTIFICATION_EVENTS : undefined,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const statement of vaultDenyStatements(this.breakGlass, this.deployment)) {
+      vault.addToAccessPolicy(statement);
+    }
+    return vault;
   }
 
   /**
@@ -749,4 +777,15 @@ export class BackupVaultPolicy extends Construct {
     });
     return problems;
   }
+}
+
+/** What cannot be done on an adopted vault: CloudFormation sets these on the vault resource only. */
+function checkAdoptedVault(scope: Construct, props: BackupVaultPolicyProps): void {
+  const owner = 'the adopted vault keeps its own (CloudFormation sets it on the vault resource only)';
+  check(props.vaultLock === undefined, scope, 'vaultLock', `cannot be set with vault: ${owner}`, props.vaultLock?.mode,
+    'lock the vault in the stack or account that created it, or omit vault to create a new locked one');
+  check(props.vaultName === undefined, scope, 'vaultName', 'cannot be set with vault: the adopted vault has its name', props.vaultName,
+    'name the vault in BackupVault.fromBackupVaultName(...) only');
+  check(props.encryptionKey === undefined && !props.useAwsManagedKey, scope, props.encryptionKey ? 'encryptionKey' : 'useAwsManagedKey',
+    `cannot be set with vault: ${owner}`, props.encryptionKey ? props.encryptionKey.keyArn : props.useAwsManagedKey, 'omit it');
 }

@@ -17,11 +17,12 @@ import { buildConsistentWindows, PLATFORM_LINUX, PLATFORM_WINDOWS } from './buil
 import { createDashboard, promisesMarkdown } from './dashboard';
 import { BaselineFacts, COVERAGE_REPORT_FILES, registerCoverage, renderMarkdown, rpo, TierFacts } from './report';
 import { BackupTier } from './tier';
+import { checkTiers } from './tier-checks';
 import { createNotificationTopic } from '../backup/monitoring';
 import { BackupVaultPolicy } from '../backup/vault-policy';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import { check, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
+import { check, collectProblems, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
 import { DlmDefaultPolicy } from '../dlm/default-policy';
 import { DlmSnapshotPolicy } from '../dlm/snapshot-policy';
 import { RestoreDrill } from '../restore/restore-drill';
@@ -244,17 +245,14 @@ export class EbsBackupBaseline extends Construct {
     super(scope, id);
     this.tierTagKey = props.tierTagKey ?? EbsBackupBaseline.DEFAULT_TIER_TAG_KEY;
     this.platformTagKey = props.platformTagKey ?? EbsBackupBaseline.DEFAULT_PLATFORM_TAG_KEY;
-    checkPattern(this, 'tierTagKey', this.tierTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
-    checkPattern(this, 'platformTagKey', this.platformTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
-    check(this.tierTagKey !== this.platformTagKey, this, 'platformTagKey', 'must differ from tierTagKey', this.platformTagKey);
-    const libraryKeys = Object.values(BackupTagging.keys(this));
-    check(!libraryKeys.includes(this.tierTagKey), this, 'tierTagKey', `must not be one of the library's artefact tag keys (${libraryKeys.join(', ')})`, this.tierTagKey);
-
-    checkCount(this, 'tiers', props.tiers, 1, 20);
-    props.tiers.forEach((t, i) => check(t instanceof BackupTier, this, `tiers[${i}]`,
-      'must be BackupTier.gold(), .silver(), .bronze() or .custom()', t));
-    const names = props.tiers.map((t) => t.name);
-    names.forEach((n, i) => check(names.indexOf(n) === i, this, `tiers[${i}].name`, 'must be unique among the tiers', n));
+    collectProblems(this, () => {
+      checkPattern(this, 'tierTagKey', this.tierTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
+      checkPattern(this, 'platformTagKey', this.platformTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
+      check(this.tierTagKey !== this.platformTagKey, this, 'platformTagKey', 'must differ from tierTagKey', this.platformTagKey);
+      const libraryKeys = Object.values(BackupTagging.keys(this));
+      check(!libraryKeys.includes(this.tierTagKey), this, 'tierTagKey', `must not be one of the library's artefact tag keys (${libraryKeys.join(', ')})`, this.tierTagKey);
+      checkTiers(this, props.tiers, this.tierTagKey);
+    });
     this.tiers = [...props.tiers];
 
     // a region taken from a tier is checked where the tier names it

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { VaultLock } from '../backup/vault-lock';
 import { Retention } from '../core/retention';
+import { FactoryProblem, factoryProblems, recordFactoryProblems } from '../core/validation';
 import { SnapshotLockMode } from '../worm/snapshot-lock';
 
 /**
@@ -37,6 +38,15 @@ export interface TierSnapshotOptions {
    * @default - snapshots are not locked
    */
   readonly snapshotLock?: SnapshotLockMode;
+  /**
+   * Leave out the data volumes that carry any of these tags (scratch disks, caches, swap): DLM's
+   * `ExcludeDataVolumeTags` of the tier's multi-volume snapshot sets. The boot volume is always
+   * kept. Only the DLM snapshots honour it: AWS Backup (a tier's `backupPlan`) backs up an
+   * instance with every attached volume and cannot leave one out.
+   *
+   * @default - every volume of the tier's instances
+   */
+  readonly excludeVolumeTags?: Record<string, string>;
 }
 
 /**
@@ -293,6 +303,12 @@ export interface SilverTierOptions {
    * @default SnapshotLockMode.governance(Duration.days(7))
    */
   readonly snapshotLock?: SnapshotLockMode;
+  /**
+   * Leave out the data volumes that carry any of these tags (DLM `ExcludeDataVolumeTags`).
+   *
+   * @default - every volume of the tier's instances
+   */
+  readonly excludeVolumeTags?: Record<string, string>;
 }
 
 /** Options of the bronze tier. */
@@ -315,6 +331,12 @@ export interface BronzeTierOptions {
    * @default Retention.count(7)
    */
   readonly retain?: Retention;
+  /**
+   * Leave out the data volumes that carry any of these tags (DLM `ExcludeDataVolumeTags`).
+   *
+   * @default - every volume of the tier's instances
+   */
+  readonly excludeVolumeTags?: Record<string, string>;
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -344,7 +366,7 @@ export class BackupTier {
   /** Gold: application-consistent, locked, copied away twice, restore-tested. */
   public static gold(options: GoldTierOptions): BackupTier {
     const name = options.name ?? 'gold';
-    return BackupTier.custom({
+    return BackupTier.make('BackupTier.gold', { consistentRetain: options.consistentRetain }, {
       name,
       description: 'application-consistent snapshots, AWS Backup with compliance Vault Lock, DR and archive copies, restore-tested',
       consistentSnapshots: {
@@ -374,7 +396,7 @@ export class BackupTier {
 
   /** Silver: daily DLM snapshots, copied to the DR region, locked in governance mode. */
   public static silver(options: SilverTierOptions = {}): BackupTier {
-    return BackupTier.custom({
+    return BackupTier.make('BackupTier.silver', { retain: options.retain }, {
       name: options.name ?? 'silver',
       description: 'daily crash-consistent snapshots, DR copy, governance snapshot lock',
       snapshots: {
@@ -383,38 +405,63 @@ export class BackupTier {
         drRegion: options.drRegion,
         drRetain: options.drRetain ?? Retention.age(Duration.days(14)),
         snapshotLock: options.snapshotLock ?? SnapshotLockMode.governance(Duration.days(7)),
+        excludeVolumeTags: options.excludeVolumeTags,
       },
     });
   }
 
   /** Bronze: daily DLM snapshots, kept locally. */
   public static bronze(options: BronzeTierOptions = {}): BackupTier {
-    return BackupTier.custom({
+    return BackupTier.make('BackupTier.bronze', { retain: options.retain }, {
       name: options.name ?? 'bronze',
       description: 'daily crash-consistent snapshots, local retention',
-      snapshots: dailySnapshots(options, '2', 7),
+      snapshots: { ...dailySnapshots(options, '2', 7), excludeVolumeTags: options.excludeVolumeTags },
     });
   }
 
-  /** Any combination of the mechanisms, as a plain object. */
+  /**
+   * Any combination of the mechanisms, as a plain object.
+   *
+   * A bad tier is reported by the baseline that uses it, with its path and the tier's place.
+   */
   public static custom(props: BackupTierProps): BackupTier {
-    if (props === undefined || props === null || typeof props !== 'object') {
-      throw new Error(`BackupTier.custom: props must be an object with a name, got ${String(props)}`);
+    const given = props !== null && typeof props === 'object' ? props : undefined;
+    return BackupTier.make('BackupTier.custom', {
+      'snapshots.retain': given?.snapshots?.retain,
+      'consistentSnapshots.retain': given?.consistentSnapshots?.retain,
+    }, given ?? ({ name: '' } as BackupTierProps), given === undefined ? { got: props } : undefined);
+  }
+
+  /** A tier whose problems name the factory the user called and the options they wrote. */
+  private static make(
+    factory: string, retentions: Record<string, Retention | undefined>, props: BackupTierProps, notAnObject?: { got: unknown },
+  ): BackupTier {
+    const problems: FactoryProblem[] = [];
+    const problem = (requirement: string, got?: unknown, fix?: string) => problems.push(new FactoryProblem(factory, requirement, got, fix));
+    if (notAnObject !== undefined) {
+      problem('props must be an object with a name', String(notAnObject.got), "pass { name: 'scratch', snapshots: { ... } }");
+    } else if (typeof props.name !== 'string' || !NAME.test(props.name)) {
+      problem('name must be 1-40 characters of a-z 0-9 - (not starting or ending with -)', props.name,
+        "the name is the tier tag's value and the prefix of its purpose tags: use e.g. 'gold-eu'");
     }
-    if (typeof props.name !== 'string' || !NAME.test(props.name)) {
-      throw new Error(`BackupTier.custom: name must be 1-40 characters of a-z 0-9 - (not starting or ending with -), got '${String(props.name)}'`);
+    for (const [option, retention] of Object.entries(retentions)) {
+      for (const p of factoryProblems(retention)) {
+        problem(`${option} ${p.factory}(...): ${p.requirement}`, p.got, p.fix);
+      }
     }
     if (!props.snapshots && !props.consistentSnapshots && !props.backupPlan) {
-      throw new Error(`BackupTier.custom: tier '${props.name}' must have at least one of snapshots, consistentSnapshots and backupPlan`);
+      problem('must have at least one of snapshots, consistentSnapshots and backupPlan', undefined,
+        'a tier that backs nothing up would leave its tagged instances unprotected');
     }
     if (props.restoreDrill && !props.snapshots && !(props.consistentSnapshots && props.consistentSnapshots.linux !== false)) {
-      throw new Error(`BackupTier.custom: tier '${props.name}' restoreDrill needs snapshots or Linux consistentSnapshots to restore (the drill cannot mount Windows volumes)`);
+      problem('restoreDrill needs snapshots or Linux consistentSnapshots to restore (the drill cannot mount Windows volumes)', undefined,
+        'add snapshots to the tier or remove restoreDrill');
     }
     const c = props.consistentSnapshots;
     if (c && c.windows === false && c.linux === false) {
-      throw new Error(`BackupTier.custom: tier '${props.name}' consistentSnapshots must keep windows or linux enabled`);
+      problem('consistentSnapshots must keep windows or linux enabled', undefined, 'remove consistentSnapshots instead of disabling both');
     }
-    return new BackupTier(props);
+    return recordFactoryProblems(new BackupTier(props), problems);
   }
 
   /** The tier's name: the tier tag value. */

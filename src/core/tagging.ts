@@ -1,7 +1,7 @@
 import { Annotations, Aspects, IAspect, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { Retention } from './retention';
-import { checkLength, checkPattern } from './validation';
+import { checkLength, checkPattern, reportFactoryProblems } from './validation';
 
 /**
  * The three tag keys that every backup artefact (snapshot, AMI, recovery point) carries.
@@ -146,6 +146,7 @@ export class BackupTagging {
    */
   public static tagsFor(scope: IConstruct, values: BackupTagValues): Record<string, string> {
     BackupTagging.validatePurpose(scope, 'purpose', values.purpose);
+    reportFactoryProblems(scope, 'retention', values.retention);
     const keys = BackupTagging.keys(scope);
     return {
       [keys.purpose]: values.purpose,

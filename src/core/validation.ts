@@ -6,18 +6,145 @@ import { Retention } from './retention';
  * The one error this library throws for bad input.
  *
  * The message always has the same shape, so that a user can find the line they wrote:
- * `<construct path>: <property as the user wrote it> <what is wrong>, got <the bad value>`.
+ * `<construct path>: <property as the user wrote it> <what is wrong>, got <the bad value>`, then
+ * `; <how to fix it>` where the requirement alone does not say it. When a construct has more than
+ * one problem, the message lists every one of them, one a line (see `collectProblems`).
  */
 export class EbsBackupValidationError extends Error {
-  constructor(scope: IConstruct, property: string, requirement: string, got?: unknown) {
-    const suffix = got === undefined ? '' : `, got ${describe(got)}`;
-    super(`${scope.node.path}: ${property} ${requirement}${suffix}`);
+  /** Several problems of one construct in one error. */
+  public static of(scope: IConstruct, problems: string[]): EbsBackupValidationError {
+    const error = new EbsBackupValidationError(scope, '', '');
+    error.problems.splice(0, error.problems.length, ...problems);
+    error.message = problems.length === 1 ? problems[0] :
+      `${scope.node.path}: ${problems.length} problems\n${problems.map((p) => `  - ${p}`).join('\n')}`;
+    return error;
+  }
+
+  /** One line per problem, each `<construct path>: <property> ...`. */
+  public readonly problems: string[];
+
+  constructor(scope: IConstruct, property: string, requirement: string, got?: unknown, fix?: string) {
+    const line = problemLine(scope, property, requirement, got, fix);
+    super(line);
     this.name = 'EbsBackupValidationError';
+    this.problems = [line];
   }
 }
 
+function problemLine(scope: IConstruct, property: string, requirement: string, got?: unknown, fix?: string): string {
+  const suffix = got === undefined ? '' : `, got ${describe(got)}`;
+  return `${scope.node.path}: ${property} ${requirement}${suffix}${fix ? `; ${fix}` : ''}`;
+}
+
+/**
+ * What is wrong with the arguments of a static factory (`Retention.count(0)`,
+ * `BackupTier.silver({ name: 'my tier' })`). A factory does not know where its value goes, so it
+ * records the problem in the value and the construct that consumes the value reports it with its
+ * path and the prop the user wrote (`reportFactoryProblems`).
+ */
+export class FactoryProblem {
+  constructor(
+    /** The factory as the user called it: `Retention.count`. */
+    public readonly factory: string,
+    /** The argument and what it must be: `count must be an integer between 1 and 1000`. */
+    public readonly requirement: string,
+    /** The value the user passed. */
+    public readonly got?: unknown,
+    /** How to fix it, where the requirement does not say it. */
+    public readonly fix?: string,
+  ) {}
+
+  /** The problem as an error, for a value that no construct consumed. */
+  public toError(): Error {
+    const suffix = this.got === undefined ? '' : `, got ${describe(this.got)}`;
+    return new Error(`${this.factory}: ${this.requirement}${suffix}${this.fix ? `; ${this.fix}` : ''}`);
+  }
+}
+
+const FACTORY_PROBLEMS = Symbol.for('cdk-ebs-backup.factoryProblems');
+
+/** Record the problems of a factory's arguments in the value it returns. */
+export function recordFactoryProblems<T extends object>(value: T, problems: FactoryProblem[]): T {
+  if (problems.length > 0) {
+    Object.defineProperty(value, FACTORY_PROBLEMS, { value: problems, enumerable: false });
+  }
+  return value;
+}
+
+/** The problems a factory recorded in `value`. */
+export function factoryProblems(value: unknown): FactoryProblem[] {
+  if (value === null || typeof value !== 'object') {
+    return [];
+  }
+  return (value as { [FACTORY_PROBLEMS]?: FactoryProblem[] })[FACTORY_PROBLEMS] ?? [];
+}
+
+/**
+ * Report the problems recorded by the factory that made `value`, as problems of `scope`'s
+ * `property`: `Db/Snapshots: schedules[0].retain Retention.count(0): count must be ..., got 0`.
+ */
+export function reportFactoryProblems(scope: IConstruct, property: string, value: unknown): void {
+  const collector = collectorOf(scope);
+  const seen = collector === undefined ? new Set<FactoryProblem>() : reported.get(collector) ?? new Set<FactoryProblem>();
+  if (collector !== undefined) {
+    reported.set(collector, seen);
+  }
+  for (const p of factoryProblems(value)) {
+    if (!seen.has(p)) {
+      seen.add(p);
+      check(false, scope, property, `${p.factory}(...): ${p.requirement}`, p.got, p.fix);
+    }
+  }
+}
+
+/** The factory problems each collection reported, so a value used twice is reported once, where first used. */
+const reported = new WeakMap<string[], Set<FactoryProblem>>();
+
+/** The collectors in force, per construct (see `collectProblems`). */
+const collectors = new WeakMap<IConstruct, string[]>();
+
+/**
+ * Run a construct's validation and rendering so that every problem of the construct is reported
+ * at once: `check()` records a failed requirement and goes on, `fail()` (a problem after which
+ * nothing sensible can follow) stops. Either way one `EbsBackupValidationError` lists every
+ * problem found. An unexpected error after a recorded problem is taken as its consequence.
+ */
+export function collectProblems<T>(scope: IConstruct, fn: () => T): T {
+  if (collectors.has(scope)) {
+    return fn();
+  }
+  const problems: string[] = [];
+  collectors.set(scope, problems);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    if (e instanceof EbsBackupValidationError) {
+      for (const p of e.problems) {
+        if (!problems.includes(p)) {
+          problems.push(p);
+        }
+      }
+    } else if (problems.length === 0) {
+      throw e;
+    }
+  } finally {
+    collectors.delete(scope);
+  }
+  if (problems.length > 0) {
+    throw EbsBackupValidationError.of(scope, problems);
+  }
+  return result!;
+}
+
+/** The value to pass as `got` for a token: messages say `got a token`. */
+export const A_TOKEN: unknown = Object.freeze({ token: true });
+
 /** Render a bad value for an error message: short, and never `[object Object]`. */
 export function describe(value: unknown): string {
+  if (value === A_TOKEN) {
+    return 'a token';
+  }
   if (value instanceof Duration) {
     return value.toHumanString();
   }
@@ -44,16 +171,87 @@ export function isUnresolved(value: unknown): boolean {
   return Token.isUnresolved(value);
 }
 
-/** Throw the library's error. */
-export function fail(scope: IConstruct, property: string, requirement: string, got?: unknown): never {
-  throw new EbsBackupValidationError(scope, property, requirement, got);
+/**
+ * Within `collectProblems`, run one independent part (one schedule, one rule) so that a problem in
+ * it does not hide the problems of the next: its problems are recorded and `undefined` returned.
+ * Outside a collection it simply runs `fn`.
+ */
+export function attempt<T>(scope: IConstruct, fn: () => T): T | undefined {
+  const collected = collectorOf(scope);
+  if (collected === undefined) {
+    return fn();
+  }
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof EbsBackupValidationError) {
+      e.problems.filter((p) => !collected.includes(p)).forEach((p) => collected.push(p));
+      return undefined;
+    }
+    if (collected.length > 0) {
+      return undefined; // a consequence of a problem already recorded
+    }
+    throw e;
+  }
 }
 
-/** Require that the condition holds; otherwise throw the library's error. */
-export function check(condition: boolean, scope: IConstruct, property: string, requirement: string, got?: unknown): void {
-  if (!condition) {
-    fail(scope, property, requirement, got);
+/** Throw the library's error (with every problem already collected for `scope`). */
+export function fail(scope: IConstruct, property: string, requirement: string, got?: unknown, fix?: string): never {
+  const collected = collectorOf(scope);
+  if (collected !== undefined) {
+    throw EbsBackupValidationError.of(scope, [...collected, problemLine(scope, property, requirement, got, fix)]);
   }
+  throw new EbsBackupValidationError(scope, property, requirement, got, fix);
+}
+
+/**
+ * Require that the condition holds. Otherwise throw the library's error, or, while the construct
+ * collects its problems (`collectProblems`), record it and go on.
+ */
+export function check(
+  condition: boolean, scope: IConstruct, property: string, requirement: string, got?: unknown, fix?: string,
+): void {
+  if (condition) {
+    return;
+  }
+  const collected = collectorOf(scope);
+  if (collected === undefined) {
+    fail(scope, property, requirement, got, fix);
+  }
+  const line = problemLine(scope, property, requirement, got, fix);
+  if (!collected.includes(line)) {
+    collected.push(line);
+  }
+}
+
+/** The collector of `scope`, or of the nearest construct above it that collects. */
+function collectorOf(scope: IConstruct): string[] | undefined {
+  for (let s: IConstruct | undefined = scope; s !== undefined; s = s.node.scope) {
+    const c = collectors.get(s);
+    if (c !== undefined) {
+      return c;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A retention (`Retention.count(n)` / `Retention.age(d)`) that the construct compares or embeds in
+ * an expression at synthesis: its factory's problems, and a count or age known at synthesis.
+ */
+export function checkRetentionKnown(scope: IConstruct, property: string, retention: { maxCount?: number; maxAge?: Duration }): void {
+  reportFactoryProblems(scope, property, retention);
+  checkResolved(scope, property, retention?.maxCount ?? retention?.maxAge, 'the expiry expression compares every snapshot with it',
+    'pass a number (Retention.count(14)) or a duration (Retention.age(Duration.days(14))) known at synthesis, not a parameter');
+}
+
+/**
+ * Require a value the library renders into a tag or compares in a check to be known at
+ * synthesis: a token there is an explicit error naming the prop and the fix, never a silent
+ * degradation.
+ */
+export function checkResolved(scope: IConstruct, property: string, value: unknown, use: string, fix: string): void {
+  check(!isUnresolved(value), scope, property, `must be known at synthesis (${use})`, A_TOKEN, fix);
 }
 
 /** An integer in [min, max]; skipped when undefined or a token. */
@@ -158,9 +356,32 @@ export function checkTags(scope: IConstruct, property: string, tags: Record<stri
   }
 }
 
-/** A warning for a legal but risky choice, acknowledgeable by its id. */
+/**
+ * A warning for a legal but risky choice, acknowledgeable by its id. Every warning of the library
+ * goes through here, so that its id follows one scheme: `cdk-ebs-backup:<family>:<name>`
+ * (acknowledged as `Annotation::cdk-ebs-backup:<family>:<name>`), listed in the README's table of
+ * warnings.
+ *
+ * @param id `<family>:<name>`, e.g. `backup:compliance-lock`
+ */
 export function warn(scope: IConstruct, id: string, message: string): void {
-  Annotations.of(scope).addWarningV2(`cdk-ebs-backup:${id}`, message);
+  if (!WARNING_ID.test(id)) {
+    throw new Error(`warning id '${id}' must be <family>:<name> with family one of ${WARNING_FAMILIES.join(', ')} and a kebab-case name`);
+  }
+  Annotations.of(scope).addWarningV2(`${WARNING_ID_PREFIX}${id}`, message);
+}
+
+/** The families a warning id may name (the folders of src/). */
+export const WARNING_FAMILIES = ['core', 'dlm', 'backup', 'ssm', 'worm', 'orchestration', 'restore', 'checks', 'runbooks', 'baseline'];
+
+/** The prefix of every warning id. */
+export const WARNING_ID_PREFIX = 'cdk-ebs-backup:';
+
+const WARNING_ID = new RegExp(`^(${WARNING_FAMILIES.join('|')}):[a-z0-9]+(-[a-z0-9]+)*$`);
+
+/** The full id to acknowledge a warning with: `Annotation::cdk-ebs-backup:<family>:<name>`. */
+export function warningAcknowledgementId(id: string): string {
+  return `Annotation::${WARNING_ID_PREFIX}${id}`;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 import { ImageSchedule } from './schedule';
 import { dlmInterval } from './units';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
-import { check, isUnresolved } from '../core/validation';
+import { check, isUnresolved, reportFactoryProblems } from '../core/validation';
 
 /** AMI deprecation may be at most 10 years away (DeprecateRule, CrossRegionCopyDeprecateRule). */
 const MAX_DEPRECATE_DAYS = 3650;
@@ -140,6 +140,7 @@ export class DlmImagePolicy extends DlmPolicyBase {
   /** Deprecation follows the kind of the retention: a count of the oldest, or an age. */
   private renderDeprecate(prop: string, s: ImageSchedule): dlm.CfnLifecyclePolicy.DeprecateRuleProperty {
     const deprecate = s.deprecate!;
+    reportFactoryProblems(this, prop, deprecate);
     const retainCount = s.retain.maxCount;
     if (retainCount !== undefined) {
       check(deprecate.maxCount !== undefined, this, prop,

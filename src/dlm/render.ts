@@ -12,7 +12,7 @@ import { ageMs, retainRule } from './units';
 import { mergeTags } from '../core/merge-tags';
 import { Retention } from '../core/retention';
 import {
-  check, checkCount, checkLength, checkOneOf, checkPattern, checkRegion, checkTags, fail, isUnresolved,
+  check, checkCount, checkLength, checkOneOf, checkPattern, checkRegion, checkTags, fail, isUnresolved, reportFactoryProblems,
 } from '../core/validation';
 
 /** DLM's allowed `Interval` values for `IntervalUnit: HOURS` (CreateRule). */
@@ -35,6 +35,7 @@ export function checkSchedules(scope: IConstruct, schedules: readonly DlmSchedul
     check(!seen.has(s.name), scope, `${prop}.name`, 'must be unique in the policy', s.name);
     seen.add(s.name);
     check(s.retain instanceof Retention, scope, `${prop}.retain`, 'must be Retention.count(...) or Retention.age(...)', s.retain);
+    reportFactoryProblems(scope, `${prop}.retain`, s.retain);
     check(s.schedule !== undefined && typeof s.schedule?.expressionString === 'string', scope, `${prop}.schedule`,
       'must be an events.Schedule (Schedule.rate() or Schedule.cron())', s.schedule);
   });
@@ -133,8 +134,10 @@ export function checkCopies(scope: IConstruct, prop: string, copies: readonly Cr
 /** Copies (cross-region and event-based) are kept by age only (CrossRegionCopyRetainRule). */
 export function checkCopyRetain(scope: IConstruct, prop: string, retain: Retention): void {
   check(retain instanceof Retention, scope, prop, 'must be Retention.age(...)', retain);
-  check(retain.maxAge !== undefined, scope, prop,
-    'must be Retention.age(...) (DLM keeps cross-region copies by age only)', retain.toTagValue());
+  reportFactoryProblems(scope, prop, retain);
+  check(retain?.maxAge !== undefined, scope, prop,
+    'must be Retention.age(...) (DLM keeps cross-region copies by age only)', `Retention.count(${retain?.maxCount})`,
+    'keep copies by age, e.g. Retention.age(Duration.days(30))');
 }
 
 /** The retain rule of a copy. */

@@ -17,7 +17,7 @@ import { dlmInterval } from './units';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, isUnresolved, retentionAge, warn,
+  attempt, check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, collectProblems, isUnresolved, reportFactoryProblems, retentionAge, warn,
 } from '../core/validation';
 
 /**
@@ -68,21 +68,22 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
 
   constructor(scope: Construct, id: string, props: DlmSnapshotPolicyProps) {
     super(scope, id);
-    BackupTagging.validatePurpose(this, 'purpose', props.purpose);
-    check(props.target instanceof SnapshotTarget, this, 'target',
-      'must be SnapshotTarget.instances(...) or SnapshotTarget.volumes(...)', props.target);
-    const target = props.target;
-    checkTargetTags(this, 'target.tags', target.tags);
-    if (target.excludeDataVolumeTags !== undefined) {
-      checkTags(this, 'target.excludeDataVolumeTags', target.excludeDataVolumeTags, 50);
-    }
-    checkSchedules(this, props.schedules);
-
     this.executionRole = executionRoleFor(this, props.executionRole);
-    const grants = ExecutionGrants.of(this, this.executionRole);
-    grants.snapshots();
-
-    const schedules = props.schedules.map((s, i) => this.renderSchedule(`schedules[${i}]`, s, props, grants));
+    const target = props.target;
+    // every problem of the policy at once
+    const schedules = collectProblems(this, () => {
+      BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+      check(target instanceof SnapshotTarget, this, 'target',
+        'must be SnapshotTarget.instances(...) or SnapshotTarget.volumes(...)', target);
+      checkTargetTags(this, 'target.tags', target.tags);
+      if (target.excludeDataVolumeTags !== undefined) {
+        checkTags(this, 'target.excludeDataVolumeTags', target.excludeDataVolumeTags, 50);
+      }
+      checkSchedules(this, props.schedules);
+      const grants = ExecutionGrants.of(this, this.executionRole);
+      grants.snapshots();
+      return props.schedules.map((s, i) => attempt(this, () => this.renderSchedule(`schedules[${i}]`, s, props, grants))!);
+    });
 
     this.resource = createPolicyResource(this, {
       description: policyDescription(this, props.description, 'EBS snapshots', props.purpose),
@@ -156,6 +157,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
 
   private renderFastRestore(prop: string, s: SnapshotSchedule, grants: ExecutionGrants): dlm.CfnLifecyclePolicy.FastRestoreRuleProperty {
     const fsr = s.fastRestore!;
+    reportFactoryProblems(this, `${prop}.retain`, fsr.retain);
     const region = Stack.of(this).region;
     checkCount(this, `${prop}.availabilityZones`, fsr.availabilityZones, 1, 10);
     for (const [i, az] of (fsr.availabilityZones ?? []).entries()) {
@@ -166,7 +168,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
     check(new Set(fsr.availabilityZones).size === fsr.availabilityZones.length, this, `${prop}.availabilityZones`,
       'must not repeat a zone', fsr.availabilityZones);
     if (fsr.retain.maxCount !== undefined && !isUnresolved(fsr.retain.maxCount) && fsr.retain.maxCount > 5) {
-      warn(this, 'dlm-fsr-quota', `${this.node.path}: ${prop}.retain keeps fast restore on ${fsr.retain.maxCount} snapshots; ` +
+      warn(this, 'dlm:fast-restore-quota', `${this.node.path}: ${prop}.retain keeps fast restore on ${fsr.retain.maxCount} snapshots; ` +
         'the default quota is 5 per region and every snapshot-AZ pair is billed hourly');
     }
     grants.fastRestore();

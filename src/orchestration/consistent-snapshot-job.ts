@@ -21,7 +21,9 @@ import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
-import { check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, fail, warn } from '../core/validation';
+import {
+  check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, collectProblems, fail, reportFactoryProblems, warn,
+} from '../core/validation';
 
 /** The metric of the I/O pause, published by the job's metrics function. */
 const PAUSE_WINDOW = 'PauseWindow';
@@ -90,7 +92,7 @@ export class ConsistentSnapshotJob extends Construct {
     const before = props.before ?? [];
     const after = props.after ?? [];
     const capture = props.capture ?? Capture.snapshots();
-    this.validate(props, before, after);
+    collectProblems(this, () => this.validate(props, before, after));
     this.purpose = props.purpose;
     this.reservedConcurrentExecutions = props.reservedConcurrentExecutions;
 
@@ -286,11 +288,13 @@ export class ConsistentSnapshotJob extends Construct {
     checkDuration(this, 'completionTimeout', props.completionTimeout, Duration.minutes(1), Duration.days(7));
     checkDuration(this, 'maxPauseWindow', props.maxPauseWindow, Duration.seconds(1), Duration.days(1));
     if (props.retain === undefined) {
-      fail(this, 'retain', 'is required: no DLM policy expires these snapshots, so the job does');
+      fail(this, 'retain', 'is required: no DLM policy expires these snapshots, so the job does', undefined,
+        'pass retain: Retention.count(n) or Retention.age(Duration.days(n))');
     }
+    reportFactoryProblems(this, 'retain', props.retain);
     const rate = /^rate\((\d+) minutes?\)$/.exec(props.schedule?.expressionString ?? '');
     if (rate && Number(rate[1]) < 60) {
-      warn(this, 'frequentConsistentSnapshots',
+      warn(this, 'orchestration:frequent-snapshots',
         `${this.node.path}: schedule runs every ${rate[1]} minutes; each run quiesces the application, and snapshots of one volume are taken at most every few minutes`);
     }
   }

@@ -10,6 +10,7 @@ import { acknowledge, addAcknowledgedStatement, guard } from '../core/acknowledg
 import { failureAlarm } from '../core/failure-alarm';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
+import { checkRetentionKnown } from '../core/validation';
 
 /** The CloudWatch namespace of the window's health metrics. */
 export const METRIC_NAMESPACE = 'CdkEbsBackup/MaintenanceWindow';
@@ -140,6 +141,7 @@ export class SnapshotHousekeeping extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotHousekeepingProps) {
     super(scope, id);
+    checkRetentionKnown(this, 'retain', props.retain);
     const stack = Stack.of(this);
     this.dimensions = { ManagedBy: props.managedBy };
     const dimensions = [{ Name: 'ManagedBy', Value: props.managedBy }];

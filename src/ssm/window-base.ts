@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, CfnElement, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,7 +15,7 @@ import { heartbeatAlarm } from '../core/heartbeat';
 import { mergeTags } from '../core/merge-tags';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import { check, checkDuration, checkPattern, checkTags, fail, isUnresolved } from '../core/validation';
+import { check, checkDuration, checkPattern, checkRetentionKnown, checkTags, fail, isUnresolved, warn } from '../core/validation';
 import { WINDOW_INSTANCE_ACCESS_METADATA, WindowInstanceAccess } from '../core/window-instance-access';
 
 /** Systems Manager `MaxConcurrency`: a count from 1, or a percentage from 1% to 100%. */
@@ -285,6 +285,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     this.purpose = props.purpose;
     this.targets = props.targets;
     this.retain = props.retain ?? Retention.age(Duration.days(14));
+    checkRetentionKnown(this, 'retain', this.retain);
 
     // --- the window ---------------------------------------------------------------------------
     const schedule = windowScheduleExpression(this, 'schedule', props.schedule);
@@ -714,8 +715,8 @@ function checkDates(scope: Construct, start: Date | undefined, end: Date | undef
     check(end.getTime() > start.getTime(), scope, 'endDate', `must be after startDate (${start.toISOString()})`, end.toISOString());
   }
   if (end && end.getTime() < Date.now()) {
-    Annotations.of(scope).addWarningV2('cdk-ebs-backup:ssm-window-end-in-past',
-      `endDate ${end.toISOString()} is in the past: the maintenance window will never run`);
+    warn(scope, 'ssm:window-end-in-past',
+      `${scope.node.path}: endDate ${end.toISOString()} is in the past: the maintenance window will never run`);
   }
 }
 

@@ -1,10 +1,10 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { claimPublicSharingBlock } from './account-settings';
 import { acknowledge, guard, nag } from '../core/acknowledge';
-import { fail } from '../core/validation';
 
 /**
  * How strictly public sharing of snapshots is blocked in the region.
@@ -38,8 +38,6 @@ export interface BlockPublicSharingProps {
   readonly images?: boolean;
 }
 
-const REGISTERED = Symbol.for('cdk-ebs-backup.blockPublicSharing');
-
 /**
  * Block public access for EBS snapshots and AMIs in one account and region, so that a backup
  * cannot be made public by mistake or by an attacker.
@@ -53,16 +51,9 @@ export class BlockPublicSharing extends Construct {
   constructor(scope: Construct, id: string, props: BlockPublicSharingProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
-    const root = this.node.root as unknown as { [REGISTERED]?: Map<string, string> };
-    const seen = (root[REGISTERED] ??= new Map());
     // An environment-agnostic stack may deploy anywhere, so only a second one in the same stack is
     // known to clash; a concrete environment is checked across the app.
-    const agnostic = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region);
-    const env = agnostic ? `${stack.node.path} (environment-agnostic)` : `${stack.account}/${stack.region}`;
-    if (seen.has(env)) {
-      fail(this, 'BlockPublicSharing', `must be created once per account and region (it is an account setting); already created at ${seen.get(env)}`, env);
-    }
-    seen.set(env, this.node.path);
+    claimPublicSharingBlock(this, 'BlockPublicSharing');
 
     this.snapshotBlockPublicAccess = new ec2.CfnSnapshotBlockPublicAccess(this, 'Snapshots', {
       state: props.snapshots ?? SnapshotSharingBlock.BLOCK_ALL_SHARING,

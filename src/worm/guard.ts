@@ -2,6 +2,7 @@ import { Names, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
+import { claimPublicSharingBlock } from './account-settings';
 import { BlockPublicSharing, SnapshotSharingBlock } from './block-public-access';
 import { WormDenyOptions } from './deny-policy';
 import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
@@ -170,6 +171,7 @@ export class WormSnapshotGuard extends Construct {
     this.blocksPublicAccess = props.blockPublicSharing ?? true;
 
     if (this.blocksPublicAccess) {
+      claimPublicSharingBlock(this, 'blockPublicSharing');
       this.publicSharingBlock = new BlockPublicSharing(this, 'BlockPublicSharing', { snapshots: props.snapshotSharingBlock });
     } else if (props.snapshotSharingBlock !== undefined) {
       fail(this, 'snapshotSharingBlock', 'needs blockPublicSharing: true', props.snapshotSharingBlock);

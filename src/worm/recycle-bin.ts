@@ -1,6 +1,7 @@
 import { Duration, Resource, Stack } from 'aws-cdk-lib';
 import * as rbin from 'aws-cdk-lib/aws-rbin';
 import { Construct, IConstruct } from 'constructs';
+import { warnOverlappingLockedRule } from './account-settings';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { checkDuration, checkLength, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
@@ -191,6 +192,9 @@ export class RecycleBinRule extends Resource {
     this.ruleArn = this.resource.attrArn;
     this.ruleId = this.resource.attrIdentifier;
     this.locked = props.lockUnlockDelay !== undefined;
+    if (this.locked) {
+      warnOverlappingLockedRule(this, props.resourceType);
+    }
     this.node.addValidation({ validate: () => tagPairLimit(this) });
   }
 }

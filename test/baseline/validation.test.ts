@@ -51,19 +51,41 @@ describe('EbsBackupBaseline rejects', () => {
   });
 });
 
+// A tier does not know where it goes: the baseline that uses it reports its problems with the
+// baseline's path, the tier's place and the factory the user called.
 describe('BackupTier rejects', () => {
-  test.each<[string, () => unknown, string]>([
-    ['a name with capitals', () => BackupTier.custom({ name: 'Gold', snapshots: { schedule: daily, retain: Retention.count(3) } }), "BackupTier.custom: name must be 1-40 characters of a-z 0-9 - (not starting or ending with -), got 'Gold'"],
-    ['a name ending with -', () => BackupTier.bronze({ name: 'bronze-' }), "got 'bronze-'"],
-    ['a tier without mechanism', () => BackupTier.custom({ name: 'empty' }), "tier 'empty' must have at least one of snapshots, consistentSnapshots and backupPlan"],
+  test.each<[string, () => BackupTier, string]>([
+    ['a name with capitals', () => BackupTier.custom({ name: 'Gold', snapshots: { schedule: daily, retain: Retention.count(3) } }),
+      "TestStack/Baseline: tiers[0] BackupTier.custom(...): name must be 1-40 characters of a-z 0-9 - (not starting or ending with -), got 'Gold'"],
+    ['a name ending with -', () => BackupTier.bronze({ name: 'bronze-' }), 'tiers[0] BackupTier.bronze(...): name must be 1-40 characters of a-z 0-9 -'],
+    ['a name with a space', () => BackupTier.silver({ name: 'my silver', drRegion: 'eu-west-1' }), "tiers[0] BackupTier.silver(...): name must be 1-40 characters of a-z 0-9 - (not starting or ending with -), got 'my silver'"],
+    ['a bad retention in a tier', () => BackupTier.silver({ drRegion: 'eu-west-1', retain: Retention.count(0) }),
+      'tiers[0] BackupTier.silver(...): retain Retention.count(...): count must be an integer between 1 and 1000, got 0'],
+    ['a tier without mechanism', () => BackupTier.custom({ name: 'empty' }), 'tiers[0] BackupTier.custom(...): must have at least one of snapshots, consistentSnapshots and backupPlan'],
     ['a drill of Windows volumes only', () => BackupTier.custom({
       name: 'win', consistentSnapshots: { schedule: daily, retain: Retention.count(3), linux: false }, restoreDrill: { schedule: daily },
-    } as BackupTierProps), "tier 'win' restoreDrill needs snapshots or Linux consistentSnapshots to restore"],
+    } as BackupTierProps), 'tiers[0] BackupTier.custom(...): restoreDrill needs snapshots or Linux consistentSnapshots to restore'],
     ['consistent snapshots for no platform', () => BackupTier.custom({
       name: 'none', consistentSnapshots: { schedule: daily, retain: Retention.count(3), linux: false, windows: false },
-    }), "tier 'none' consistentSnapshots must keep windows or linux enabled"],
+    }), 'tiers[0] BackupTier.custom(...): consistentSnapshots must keep windows or linux enabled'],
   ])('%s', (_name, make, fragment) => {
-    expect(make).toThrow(fragment);
+    const tier = make();
+    expect(() => new EbsBackupBaseline(stack, 'Baseline', { tiers: [tier] })).toThrow(fragment);
+  });
+
+  test('lists every problem of the baseline at once', () => {
+    expect(() => new EbsBackupBaseline(stack, 'Baseline', {
+      tierTagKey: 'aws:tier',
+      tiers: [BackupTier.silver({ name: 'my silver', retain: Retention.count(0) }), BackupTier.bronze(), BackupTier.bronze()],
+    })).toThrow([
+      'TestStack/Baseline: 4 problems',
+      "  - TestStack/Baseline: tierTagKey must be a tag key of 1-128 characters that does not start with 'aws:', got 'aws:tier'",
+      "  - TestStack/Baseline: tiers[0] BackupTier.silver(...): name must be 1-40 characters of a-z 0-9 - (not starting or ending with -), got 'my silver'; " +
+        "the name is the tier tag's value and the prefix of its purpose tags: use e.g. 'gold-eu'",
+      '  - TestStack/Baseline: tiers[0] BackupTier.silver(...): retain Retention.count(...): count must be an integer between 1 and 1000, got 0; ' +
+        'keep between 1 and 1000 artefacts, or use Retention.age(Duration.days(n)) to keep them by age',
+      "  - TestStack/Baseline: tiers[2].name must be unique among the tiers, got 'bronze'; give each tier its own name (the tier tag value selects its instances)",
+    ].join('\n'));
   });
 });
 
@@ -91,7 +113,7 @@ describe('configuration', () => {
     expect(() => new EbsBackupBaseline(second, 'Baseline', { tiers: [BackupTier.bronze({ name: 'scratch' })], blockPublicSharing: false, checks: false }))
       .not.toThrow();
     expect(() => new EbsBackupBaseline(new Stack(stack.node.root, 'Third', { env: TEST_ENV }), 'Baseline', { tiers: [BackupTier.bronze()], checks: false }))
-      .toThrow(/once per account and region/);
+      .toThrow(/Third\/Baseline: blockPublicSharing blocks public sharing, an account-and-region setting that TestStack\/First \(blockPublicSharing\) already blocks for 123456789012\/us-east-1, got true; set blockPublicSharing: false on Third\/Baseline/);
   });
 
   test('the tier and platform tag keys are configurable and reach every selection', () => {

@@ -76,7 +76,7 @@ const rows: Row[] = [
   ['a copy to the policy region', (s) => snapshotPolicy(s, { crossRegionCopies: [{ region: 'us-east-1', retain: Retention.age(Duration.days(7)) }] }),
     "must differ from the policy's own region us-east-1"],
   ['a count-based copy retention', (s) => snapshotPolicy(s, { crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.count(7) }] }),
-    "schedules[0].crossRegionCopies[0].retain must be Retention.age(...) (DLM keeps cross-region copies by age only), got 'count:7'"],
+    "schedules[0].crossRegionCopies[0].retain must be Retention.age(...) (DLM keeps cross-region copies by age only), got 'Retention.count(7)'; keep copies by age"],
   ['a copy key in another region', (s) => snapshotPolicy(s, {
     crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.age(Duration.days(7)), encryptionKey: kms.Key.fromKeyArn(s, 'K', 'arn:aws:kms:us-west-2:123456789012:key/abc') }],
   }), "schedules[0].crossRegionCopies[0].encryptionKey must be a key in the copy's region eu-west-1 (KMS keys are regional), got 'us-west-2'"],

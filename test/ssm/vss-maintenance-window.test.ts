@@ -265,7 +265,7 @@ describe('VssMaintenanceWindow', () => {
     const app2 = createCheckedApp();
     const stack2 = createTestStack(app2);
     const again = new VssMaintenanceWindow(stack2, 'Old', { ...baseProps(), endDate: new Date('2020-01-01T00:00:00Z') });
-    Validations.of(again).acknowledge({ id: 'Annotation::cdk-ebs-backup:ssm-window-end-in-past', reason: 'a retired regime kept for its history' });
+    Validations.of(again).acknowledge({ id: 'Annotation::cdk-ebs-backup:ssm:window-end-in-past', reason: 'a retired regime kept for its history' });
     expect(() => synthesizeChecked(app2)).not.toThrow();
     expect(old.windowId).toBeDefined();
   });

@@ -49,7 +49,7 @@ describe('WormSnapshotGuard in an environment-agnostic stack', () => {
     const one = new Stack(app, 'One');
     new BlockPublicSharing(one, 'First', { images: false });
     expect(() => new BlockPublicSharing(one, 'Second', { images: false })).toThrow(
-      /One\/Second: BlockPublicSharing must be created once per account and region .*already created at One\/First/,
+      /One\/Second: BlockPublicSharing blocks public sharing, an account-and-region setting that One\/First \(BlockPublicSharing\) already blocks .*create BlockPublicSharing once per account and region \(keep One\/First\)/,
     );
     // an agnostic stack may deploy anywhere: nothing is known to clash, and both pass every gate
     const two = new Stack(app, 'Two');

@@ -262,7 +262,7 @@ describe('WormSnapshotGuard', () => {
   test('rejects a second block-public-access setting for the same account and region', () => {
     new WormSnapshotGuard(stack, 'One');
     expect(() => new WormSnapshotGuard(stack, 'Two')).toThrow(
-      /TestStack\/Two\/BlockPublicSharing: BlockPublicSharing must be created once per account and region .*already created at TestStack\/One\/BlockPublicSharing/,
+      /TestStack\/Two: blockPublicSharing blocks public sharing, an account-and-region setting that TestStack\/One \(blockPublicSharing\) already blocks .*; set blockPublicSharing: false on TestStack\/Two;/,
     );
   });
 

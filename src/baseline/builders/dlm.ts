@@ -37,7 +37,7 @@ export function buildDlmSnapshots(ctx: TierContext): Built | undefined {
   }
   const policy = new DlmSnapshotPolicy(ctx.scope, 'Snapshots', {
     purpose: tier.snapshotPurpose,
-    target: SnapshotTarget.instances({ tags: ctx.selection }),
+    target: SnapshotTarget.instances({ tags: ctx.selection, excludeDataVolumeTags: s.excludeVolumeTags }),
     schedules: [{
       name: `${tier.name} snapshots`,
       schedule: s.schedule,

@@ -4,6 +4,7 @@ import { BaselineContext, Built, BuiltLock } from './builder';
 import { snapshotRetentionDays } from './dlm';
 import { Retention } from '../../core/retention';
 import { checkDuration, isUnresolved, retentionAge, wholeDays } from '../../core/validation';
+import { claimPublicSharingBlock } from '../../worm/account-settings';
 import { BlockPublicSharing } from '../../worm/block-public-access';
 import { ProtectedResources } from '../../worm/deny-policy';
 import { WormSnapshotGuard } from '../../worm/guard';
@@ -40,6 +41,9 @@ export function buildGuard(ctx: BaselineContext, options: GuardOptions): BuiltGu
   checkDuration(baseline, 'recycleBinRetain', binRetention, Duration.days(1), Duration.days(365));
   const unlockDelay = options.recycleBinUnlockDelay ?? Duration.days(7);
   const blockPublicSharing = options.blockPublicSharing ?? true;
+  if (blockPublicSharing) {
+    claimPublicSharingBlock(ctx.baseline, 'blockPublicSharing');
+  }
   const breakGlass = ctx.breakGlassPrincipalArns;
   const guard = new WormSnapshotGuard(baseline, 'Guard', {
     breakGlassPrincipalArns: breakGlass,
