@@ -15,6 +15,7 @@ import { ConsistentSnapshotJobProps } from './consistent-snapshot-job-props';
 import { acknowledgeJob, grantExpiry, grantMetrics, guardStateMachine } from './job-permissions';
 import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
 import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
+import { registerScheduledRetention } from '../core/artefact-retentions';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
 import { createJobFunction } from '../core/job-function';
@@ -88,6 +89,10 @@ export class ConsistentSnapshotJob extends Construct {
     const artefactName = capture.kind === CaptureKind.IMAGES ? 'AMIs' : 'snapshots';
     BackupTagging.addArtefactSource(this, {
       artefactTagSets: () => [{ artefact: `${artefactName} of job '${props.purpose}'`, tags: this.artefactTags }],
+    });
+    // the snapshot lock compares its duration with this retention (count x the schedule's gap)
+    registerScheduledRetention({
+      construct: this, property: 'retain', purpose: props.purpose, retention: props.retain, schedule: props.schedule?.expressionString,
     });
 
     // ---- the alarm topic: KMS-encrypted, TLS only ----------------------------------------------

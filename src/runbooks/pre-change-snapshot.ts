@@ -8,6 +8,7 @@ import { AutomationDocumentModel, AutomationStep, ExecuteAwsApiStep } from './au
 import { PreChangeExpiry } from './pre-change-expiry';
 import { automationRole, runbookTagKeys } from './shared';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
+import { registerArtefactRetention } from '../core/artefact-retentions';
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
 import { checkDuration, checkTags, fail, isUnresolved, wholeDays } from '../core/validation';
@@ -160,6 +161,8 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
     const extra = runbookTagKeys(this);
     const base = BackupTagging.tagsFor(this, { purpose, retention: this.retention });
     this.tags = base;
+    // the snapshot lock compares its duration with this retention
+    registerArtefactRetention({ construct: this, property: 'expireAfter', purpose, retention: this.retention });
 
     // Tags every artefact carries: the three library tags are constants of the document (and
     // required by the role's policy); the rest are filled in by Automation at run time.

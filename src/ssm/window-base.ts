@@ -11,6 +11,7 @@ import { SnapshotHousekeeping } from './housekeeping';
 import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './schedule';
 import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
+import { registerScheduledRetention } from '../core/artefact-retentions';
 import { mergeTags } from '../core/merge-tags';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
@@ -311,6 +312,10 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     this.snapshotTags = mergeTags(this, 'tags', props.tags, BackupTagging.tagsFor(this, { purpose: props.purpose, retention: this.retention }));
     BackupTagging.addArtefactSource(this, {
       artefactTagSets: () => [{ artefact: `snapshots of ${this.targets.description}`, tags: this.snapshotTags }],
+    });
+    // the housekeeping expires by this retention; the snapshot lock compares its duration with it
+    registerScheduledRetention({
+      construct: this, property: 'retention', purpose: props.purpose, retention: this.retention, schedule, timeZone: props.scheduleTimezone,
     });
 
     // --- output: S3 and CloudWatch Logs (written by the SSM agent with the instance's role) ---
