@@ -20,6 +20,7 @@ import { VaultLockMode } from '../backup/vault-lock';
 import { BackupVaultPolicy, BackupCopyTarget } from '../backup/vault-policy';
 import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { nagRendering } from '../core/acknowledge';
+import { ChangeDetection } from '../core/change-detection';
 import { failureAlarm } from '../core/failure-alarm';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
@@ -558,6 +559,8 @@ export class EbsBackupBaseline extends Construct {
       })),
     });
     registerCoverage(this, () => this.coverageFacts());
+    // changing or disabling any of the machinery above (CloudTrail management events) alarms
+    new ChangeDetection(this, 'ChangeDetection', { topic: this.alarmTopic, mechanism: this.node.path });
     this.node.addValidation({ validate: () => this.checkStackLimits() });
   }
 
