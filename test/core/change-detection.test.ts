@@ -166,7 +166,8 @@ beforeAll(() => {
   const rules = Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern);
   for (const r of rules) {
     // every detection rule notifies the alarm topic
-    expect(r.Properties.Targets).toEqual([expect.objectContaining({ Arn: { Ref: stack.getLogicalId(alarmTopic.node.defaultChild as sns.CfnTopic) } })]);
+    const topicId = stack.getLogicalId(alarmTopic.node.defaultChild as sns.CfnTopic);
+    expect(r.Properties.Targets).toEqual([expect.objectContaining({ Arn: { Ref: topicId } })]);
   }
   rendered = rules.map((r) => render(r.Properties.EventPattern));
 });
