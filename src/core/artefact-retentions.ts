@@ -24,6 +24,23 @@ export interface RegisteredRetention {
   readonly creationInterval?: Duration;
   /** Why a count cannot be turned into an age, when it cannot (shown in the warning). */
   readonly unknownReason?: string;
+  /**
+   * The record the creator writes on each artefact at creation (read at synthesis): a restore
+   * drill of its purpose restores only artefacts that carry it.
+   */
+  readonly creationRecord?: () => CreationRecord;
+}
+
+/** What a creator tags each artefact with at creation, naming itself and the run. */
+export interface CreationRecord {
+  /** The creator's managed-by tag value. */
+  readonly managedBy: string;
+  /** The tag holding the id of the run that created the artefact. */
+  readonly executionTagKey: string;
+  /** For a job: its state machine, whose executions the execution tag names. */
+  readonly stateMachineArn?: string;
+  /** For a job: the ARN pattern of its executions (`arn:...:execution:<machine>:*`), for IAM. */
+  readonly executionArns?: string;
 }
 
 /** A creator's retention and the schedule its artefacts are created on. */
@@ -36,6 +53,7 @@ export interface ScheduledRetention {
   readonly schedule?: string;
   /** The IANA time zone a cron is read in (maintenance windows): a daylight-saving change shortens one gap by an hour. */
   readonly timeZone?: string;
+  readonly creationRecord?: () => CreationRecord;
 }
 
 /**

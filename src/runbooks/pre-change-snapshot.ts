@@ -162,7 +162,14 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
     const base = BackupTagging.tagsFor(this, { purpose, retention: this.retention });
     this.tags = base;
     // the snapshot lock compares its duration with this retention
-    registerArtefactRetention({ construct: this, property: 'expireAfter', purpose, retention: this.retention });
+    registerArtefactRetention({
+      construct: this,
+      property: 'expireAfter',
+      purpose,
+      retention: this.retention,
+      // Automation tags each artefact at creation with its execution id
+      creationRecord: () => ({ managedBy: base[keys.managedBy], executionTagKey: extra.execution }),
+    });
 
     // Tags every artefact carries: the three library tags are constants of the document (and
     // required by the role's policy); the rest are filled in by Automation at run time.

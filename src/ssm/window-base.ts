@@ -315,7 +315,14 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     });
     // the housekeeping expires by this retention; the snapshot lock compares its duration with it
     registerScheduledRetention({
-      construct: this, property: 'retention', purpose: props.purpose, retention: this.retention, schedule, timeZone: props.scheduleTimezone,
+      construct: this,
+      property: 'retention',
+      purpose: props.purpose,
+      retention: this.retention,
+      schedule,
+      timeZone: props.scheduleTimezone,
+      // the window's snapshots are tagged at creation with its id
+      creationRecord: () => ({ managedBy: this.snapshotTags[keys.managedBy], executionTagKey: this.windowTagKey }),
     });
 
     // --- output: S3 and CloudWatch Logs (written by the SSM agent with the instance's role) ---
