@@ -221,11 +221,6 @@ export class RestoreDrill extends Construct {
    */
   public readonly executionTagKey: string;
 
-  /** The creation records of the constructs in the app that create artefacts of this purpose. @internal */
-  public _creators(): CreationRecord[] {
-    return artefactRetentions(this).filter((r) => r.purpose === this.purpose && r.creationRecord).map((r) => r.creationRecord!());
-  }
-
   private readonly purpose: string;
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
@@ -448,6 +443,11 @@ export class RestoreDrill extends Construct {
   }
 
   /** 1 for a drill that passed, 0 for one that failed (Minimum over a period tells whether any failed). */
+  /** The creation records of the constructs in the app that create artefacts of this purpose. @internal */
+  public _creators(): CreationRecord[] {
+    return artefactRetentions(this).filter((r) => r.purpose === this.purpose && r.creationRecord).map((r) => r.creationRecord!());
+  }
+
   public metricDrillSucceeded(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metric('DrillSucceeded', { statistic: 'Minimum', ...props });
   }
