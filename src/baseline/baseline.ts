@@ -20,6 +20,7 @@ import { BackupTier } from './tier';
 import { checkTiers } from './tier-checks';
 import { createNotificationTopic } from '../backup/monitoring';
 import { BackupVaultPolicy } from '../backup/vault-policy';
+import { ChangeDetection } from '../core/change-detection';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { check, collectProblems, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
@@ -354,6 +355,8 @@ export class EbsBackupBaseline extends Construct {
       drills: this.restoreDrills,
     });
     registerCoverage(this, () => this.coverageFacts());
+    // changing or disabling any of the machinery above (CloudTrail management events) alarms
+    new ChangeDetection(this, 'ChangeDetection', { topic: this.alarmTopic, mechanism: this.node.path });
     this.node.addValidation({ validate: () => this.checkStackLimits() });
   }
 

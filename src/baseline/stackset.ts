@@ -1,4 +1,5 @@
-import { Aws, BootstraplessSynthesizer, CfnStackSet, Duration, Stack, Stage, Token } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { Aws, BootstraplessSynthesizer, CfnStackSet, Duration, Fn, Stack, Stage, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
@@ -17,8 +18,9 @@ const STACKSET_TEMPLATE_BODY_LIMIT = 51_200;
 
 /**
  * The IAM path of every role in the member template that expires backups (DLM, housekeeping,
- * AWS Backup, snapshot lock): the SCP exempts `arn:aws:iam::*:role<path>*` and denies creating or
- * changing roles on that path to all but the StackSets execution role.
+ * AWS Backup, snapshot lock). Each has an exact name (`retentionRoleNames`); the SCP exempts
+ * those exact names on this path only, and denies creating or changing any role on the path, or
+ * any role with one of those names, to all but the StackSets execution role.
  */
 const RETENTION_ROLE_PATH = '/cdk-ebs-backup/retention/';
 
@@ -115,8 +117,10 @@ export class BaselineStackSet extends Construct {
 
   /**
    * The IAM path of every member role that expires backups or locks snapshots (DLM, housekeeping,
-   * AWS Backup, snapshot lock): the SCP exempts `arn:aws:iam::*:role<path>*` and denies creating
-   * or changing roles on that path to all but the StackSets execution role.
+   * AWS Backup, snapshot lock). The SCP exempts their exact names on this path
+   * (`arn:aws:iam::*:role<path><name>-*`, the region the only wildcard; see `retentionRoleNames`), not the path, and
+   * denies creating or changing roles on the path or with those names to all but the StackSets
+   * execution role.
    */
   public static readonly RETENTION_ROLE_PATH = RETENTION_ROLE_PATH;
 
@@ -140,6 +144,16 @@ export class BaselineStackSet extends Construct {
   public readonly serviceControlPolicy?: WormServiceControlPolicy;
   /** The member template as deployed, for tests and review. */
   public readonly memberTemplate: any;
+  /**
+   * The names of the member roles that expire backups, without their region suffix: each is
+   * deployed as `EbsBackup-<hash>-<region>` on `RETENTION_ROLE_PATH` (IAM names are unique per
+   * account and the StackSet deploys one stack per region). The SCP exempts exactly these names,
+   * the region being the only wildcard, and nothing else on the path. The hash is of the StackSet
+   * name and the role's construct path, so two baselines in one account never share a name.
+   */
+  public readonly retentionRoleNames: string[] = [];
+  /** The names of the member roles that lock snapshots, as `retentionRoleNames`. */
+  public readonly lockRoleNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: BaselineStackSetProps) {
     super(scope, id);
@@ -183,15 +197,23 @@ export class BaselineStackSet extends Construct {
       .filter((r): r is string => r !== undefined)), ...props.baseline.drRegion ? [props.baseline.drRegion] : []];
     props.regions.forEach((r, i) => check(isUnresolved(r) || !drRegions.includes(r), this, `regions[${i}]`,
       'must not be a DR region of the baseline (a region cannot copy to itself)', r));
-    // Roles that expire backups get a path, so that the SCP can exempt them across accounts by pattern.
+    // Roles that expire backups or lock snapshots get the path and an exact name, the same in
+    // every account (the region in the name: IAM names are unique per account, and a StackSet
+    // deploys one stack per region), so that the SCP can exempt exactly them across accounts.
+    const nameRole = (role: iam.Role, into: string[]) => {
+      const base = retentionRoleBaseName(name, role.node.path.slice(this.memberStack.node.path.length));
+      const cfn = role.node.defaultChild as iam.CfnRole;
+      cfn.path = RETENTION_ROLE_PATH;
+      cfn.roleName = Fn.join('-', [base, Aws.REGION]);
+      into.push(base);
+    };
     for (const role of RetentionRoles.roles(this.memberStack)) {
       if (role instanceof iam.Role && Stack.of(role) === this.memberStack) {
-        (role.node.defaultChild as iam.CfnRole).path = RETENTION_ROLE_PATH;
+        nameRole(role, this.retentionRoleNames);
       }
     }
-    // the snapshot lock roles too: the SCP's lock statement exempts break-glass principals only
     for (const lock of this.memberBaseline.snapshotLocks) {
-      (lock.role.node.defaultChild as iam.CfnRole).path = RETENTION_ROLE_PATH;
+      nameRole(lock.role as iam.Role, this.lockRoleNames);
     }
 
     const assembly = stage.synth();
@@ -203,7 +225,8 @@ export class BaselineStackSet extends Construct {
       permissionModel: 'SERVICE_MANAGED',
       autoDeployment,
       callAs: props.delegatedAdmin ? 'DELEGATED_ADMIN' : 'SELF',
-      capabilities: ['CAPABILITY_IAM'],
+      // named IAM resources (the retention roles, the window instance policies)
+      capabilities: ['CAPABILITY_NAMED_IAM'],
       managedExecution: { Active: true },
       operationPreferences: {
         maxConcurrentPercentage: concurrency,
@@ -251,13 +274,18 @@ export class BaselineStackSet extends Construct {
     if (props.serviceControlPolicy ?? true) {
       const partition = Aws.PARTITION;
       const retentionRoles = `arn:${partition}:iam::*:role${RETENTION_ROLE_PATH}*`;
+      // one role per member role and region: the name is exact up to the region suffix (listing
+      // every region would grow the SCP past the five policies an OU can carry)
+      const exact = (names: string[]) => names.map((n) => `arn:${partition}:iam::*:role${RETENTION_ROLE_PATH}${n}-*`);
       const purposes = this.memberBaseline.tiers.flatMap((t) => t.purposes());
       this.serviceControlPolicy = new WormServiceControlPolicy(this, 'Scp', {
         targetIds: props.organizationalUnitIds,
         policyName: `${name}-write-once`,
-        // the member roles that expire backups or lock snapshots, by path; the lock statement
-        // exempts break-glass principals only, hence the path there too
-        breakGlassPrincipalArns: [...props.baseline.breakGlassPrincipalArns ?? [], retentionRoles],
+        breakGlassPrincipalArns: props.baseline.breakGlassPrincipalArns,
+        // the member roles that expire backups (data statements) and lock snapshots (the lock
+        // statement), by exact name: another role on the path is exempt from nothing
+        exemptPrincipalArns: exact(this.retentionRoleNames),
+        exemptLockPrincipalArns: exact(this.lockRoleNames),
         exemptRegisteredRetentionRoles: false,
         // member accounts are deployed by the StackSets execution role, which only AWS creates (denied below)
         deploymentPrincipalArns: [`arn:${partition}:iam::*:role/stacksets-exec-*`],
@@ -282,6 +310,19 @@ export class BaselineStackSet extends Construct {
         ...(props.baseline.breakGlassPrincipalArns ?? []).length > 0
           ? { conditions: { ArnNotLike: { 'aws:PrincipalArn': [...props.baseline.breakGlassPrincipalArns ?? []] } } } : {},
       }));
+      // the exact names on any other path: such a role would not be exempt, but it would take the
+      // name and make the StackSet's deployment fail in that account (IAM role names are unique
+      // per account, whatever the path)
+      const allNames = [...this.retentionRoleNames, ...this.lockRoleNames];
+      if (allNames.length > 0) {
+        this.serviceControlPolicy.addStatements(new iam.PolicyStatement({
+          sid: 'DenyRetentionRoleNamesExceptStackSets',
+          effect: iam.Effect.DENY,
+          actions: actionsOf('exemptRoles'),
+          resources: allNames.map((n) => `arn:${partition}:iam::*:role/*${n}-*`),
+          conditions: { ArnNotLike: { 'aws:PrincipalArn': [stackSetsExec, ...props.baseline.breakGlassPrincipalArns ?? []] } },
+        }));
+      }
     }
   }
 
@@ -294,4 +335,12 @@ export class BaselineStackSet extends Construct {
     const asset = new s3assets.Asset(this, id, { path: file });
     return { templateUrl: Token.asString(asset.httpUrl) };
   }
+}
+
+/**
+ * `EbsBackup-<10 hex>`: the same in every member account, different for each StackSet and role
+ * (the region is appended in the template).
+ */
+function retentionRoleBaseName(stackSetName: string, rolePath: string): string {
+  return `EbsBackup-${createHash('sha256').update(`${stackSetName}\n${rolePath}`).digest('hex').slice(0, 10)}`;
 }

@@ -1,4 +1,4 @@
-import { CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -15,6 +15,7 @@ import { ConsistentSnapshotJobProps } from './consistent-snapshot-job-props';
 import { acknowledgeJob, grantExpiry, grantMetrics, guardStateMachine } from './job-permissions';
 import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
 import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
+import { registerScheduledRetention } from '../core/artefact-retentions';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
@@ -102,6 +103,23 @@ export class ConsistentSnapshotJob extends Construct {
     const artefactName = capture.kind === CaptureKind.IMAGES ? 'AMIs' : 'snapshots';
     BackupTagging.addArtefactSource(this, {
       artefactTagSets: () => [{ artefact: `${artefactName} of job '${props.purpose}'`, tags: this.artefactTags }],
+    });
+    // the snapshot lock compares its duration with this retention (count x the schedule's gap)
+    registerScheduledRetention({
+      construct: this,
+      property: 'retain',
+      purpose: props.purpose,
+      retention: props.retain,
+      schedule: props.schedule?.expressionString,
+      // each artefact is tagged at creation with the execution id of the run (a drill checks it against this machine)
+      creationRecord: () => ({
+        managedBy: this.artefactTags[keys.managedBy],
+        executionTagKey: this.executionTagKey,
+        stateMachineArn: this.stateMachine.stateMachineArn,
+        executionArns: Stack.of(this).formatArn({
+          service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      }),
     });
 
     // ---- the alarm topic: KMS-encrypted, TLS only ----------------------------------------------

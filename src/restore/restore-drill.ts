@@ -1,4 +1,4 @@
-import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Aspects, CfnElement, Duration, IAspect, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,12 +11,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { drillDefinition, sweeperDefinition } from './drill-definition';
 import { DrillSource } from './drill-source';
 import { validationDocument, windowsValidationDocument } from './validation-document';
 import { EbsBackupChecks } from '../checks/ebs-backup-checks';
-import { acknowledge, acknowledgeFindings, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
+import { acknowledge, acknowledgeFindings, addAcknowledgedStatement, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
+import { artefactRetentions, CreationRecord } from '../core/artefact-retentions';
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
@@ -315,6 +316,8 @@ export class RestoreDrill extends Construct {
     const selectFunction = this.handler('SelectFunction', 'restore/drill-select', 'RestoreDrill: pick the newest complete snapshot set or AMI',
       new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots', 'ec2:DescribeImages'], resources: ['*'] }));
     acknowledgeFindings(selectFunction.role!, 'DescribeSnapshots and DescribeImages support no resource-level permissions', 'AwsSolutions-IAM5[Resource::*]');
+    // a job's creation record names a run of its state machine: the drill reads those runs only
+    Aspects.of(this).add(new GrantCreatorExecutions(this, selectFunction));
     const metricsFunction = this.handler('MetricsFunction', 'restore/drill-metrics', 'RestoreDrill: publish time-to-restore and snapshot age',
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricNamespace } },
@@ -335,6 +338,14 @@ export class RestoreDrill extends Construct {
         mountPoint,
         mountPointTagKey: props.mountPointTag,
         sourceInstanceTagKeys: [sourceInstanceTagKey(this)],
+        // the creators of this purpose in the app (read at synthesis): only artefacts carrying
+        // one's creation record are restored; none registered (DLM, AWS Backup, your own): by purpose
+        managedByTagKey: keys.managedBy,
+        creators: Lazy.any({
+          produce: () => this._creators().length > 0
+            ? this._creators().map(({ managedBy, executionTagKey, stateMachineArn }) => ({ managedBy, executionTagKey, stateMachineArn }))
+            : undefined,
+        }),
       },
       metricsFunction,
       launchTemplateId: launchTemplate.launchTemplateId!,
@@ -446,6 +457,11 @@ export class RestoreDrill extends Construct {
   }
 
   /** 1 for a drill that passed, 0 for one that failed (Minimum over a period tells whether any failed). */
+  /** The creation records of the constructs in the app that create artefacts of this purpose. @internal */
+  public _creators(): CreationRecord[] {
+    return artefactRetentions(this).filter((r) => r.purpose === this.purpose && r.creationRecord).map((r) => r.creationRecord!());
+  }
+
   public metricDrillSucceeded(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metric('DrillSucceeded', { statistic: 'Minimum', ...props });
   }
@@ -543,5 +559,22 @@ export class RestoreDrill extends Construct {
       'EC2 instance and volume ids exist only at run time; deny statements limit every create to the drill tag and every ' +
       'terminate/attach/delete/command to resources carrying it, and Describe, metric, X-Ray and log-delivery actions support no resource ARNs',
       'AwsSolutions-IAM5[Resource::*]', wildcardArn('ec2', 'instance/*').nagId, wildcardArn('ec2', 'volume/*').nagId);
+  }
+}
+
+/** Lets the select function describe the executions of the jobs that create the drill's artefacts (known once the app is built). */
+class GrantCreatorExecutions implements IAspect {
+  private done = false;
+  constructor(private readonly drill: RestoreDrill, private readonly fn: lambda.IFunction) {}
+  public visit(node: IConstruct): void {
+    if (this.done || node !== this.drill) {
+      return;
+    }
+    this.done = true;
+    const executions = this.drill._creators().map((c) => c.executionArns).filter((a): a is string => a !== undefined);
+    if (executions.length > 0) {
+      addAcknowledgedStatement(this.fn.role!, new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions }),
+        'the creation record of a job\'s artefact names one of its runs: the drill describes the runs of the creating jobs\' own state machines only');
+    }
   }
 }

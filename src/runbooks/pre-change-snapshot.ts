@@ -8,6 +8,7 @@ import { AutomationDocumentModel, AutomationStep, ExecuteAwsApiStep } from './au
 import { PreChangeExpiry } from './pre-change-expiry';
 import { automationRole, runbookTagKeys } from './shared';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
+import { registerArtefactRetention } from '../core/artefact-retentions';
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
 import { checkDuration, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
@@ -162,6 +163,15 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
     const extra = runbookTagKeys(this);
     const base = BackupTagging.tagsFor(this, { purpose, retention: this.retention });
     this.tags = base;
+    // the snapshot lock compares its duration with this retention
+    registerArtefactRetention({
+      construct: this,
+      property: 'retain',
+      purpose,
+      retention: this.retention,
+      // Automation tags each artefact at creation with its execution id
+      creationRecord: () => ({ managedBy: base[keys.managedBy], executionTagKey: extra.execution }),
+    });
 
     // Tags every artefact carries: the three library tags are constants of the document (and
     // required by the role's policy); the rest are filled in by Automation at run time.

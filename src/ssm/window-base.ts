@@ -11,6 +11,7 @@ import { HEALTH_METRICS, METRIC_NAMESPACE, SnapshotHousekeeping } from './housek
 import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './schedule';
 import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
+import { registerScheduledRetention } from '../core/artefact-retentions';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { mergeTags } from '../core/merge-tags';
 import { Retention } from '../core/retention';
@@ -322,6 +323,17 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     this.snapshotTags = mergeTags(this, 'tags', props.tags, BackupTagging.tagsFor(this, { purpose: props.purpose, retention: this.retain }));
     BackupTagging.addArtefactSource(this, {
       artefactTagSets: () => [{ artefact: `snapshots of ${this.targets.description}`, tags: this.snapshotTags }],
+    });
+    // the housekeeping expires by this retention; the snapshot lock compares its duration with it
+    registerScheduledRetention({
+      construct: this,
+      property: 'retain',
+      purpose: props.purpose,
+      retention: this.retain,
+      schedule,
+      timeZone: props.scheduleTimezone,
+      // the window's snapshots are tagged at creation with its id
+      creationRecord: () => ({ managedBy: this.snapshotTags[keys.managedBy], executionTagKey: this.windowTagKey }),
     });
 
     // --- output: S3 and CloudWatch Logs (written by the SSM agent with the instance's role) ---

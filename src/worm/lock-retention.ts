@@ -71,7 +71,7 @@ function collect(scope: IConstruct, purposeKey: string): Kept[] {
       property: entry.property,
       purpose: entry.purpose,
       days: retentionLifetimeDays(entry.retention, entry.creationInterval),
-      text: entry.retention.toTagValue(),
+      text: entry.unknownReason ? `${entry.retention.toTagValue()}, ${entry.unknownReason}` : entry.retention.toTagValue(),
     });
   }
   for (const c of scope.node.root.node.findAll()) {

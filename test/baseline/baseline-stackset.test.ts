@@ -113,7 +113,7 @@ describe('the StackSets', () => {
       StackSetName: 'ebs-backup-baseline',
       PermissionModel: 'SERVICE_MANAGED',
       AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
-      Capabilities: ['CAPABILITY_IAM'],
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
       StackInstancesGroup: [{ DeploymentTargets: { OrganizationalUnitIds: ['ou-abcd-12345678'] }, Regions: ['us-east-1', 'us-west-2'] }],
       // too large for TemplateBody: uploaded by the administrator's (bootstrapped) stack
       TemplateURL: Match.anyValue(),
@@ -139,7 +139,17 @@ describe('the SCP', () => {
     expect(scps.map((scp) => scp.Properties.TargetIds)).toEqual(scps.map(() => ['ou-abcd-12345678']));
     const statements = scps.flatMap((scp) => scp.Properties.Content.Statement);
     const deletion = statements.find((s: any) => s.Sid === 'DenyBackupDeletion');
-    expect(JSON.stringify(deletion.Condition.ArnNotLike)).toContain(`:iam::*:role${RETENTION_ROLE_PATH}*`);
+    // the retention roles by exact name (the region suffix the only wildcard), not the path
+    const exempt = JSON.stringify(deletion.Condition.ArnNotLike);
+    for (const name of rollout.retentionRoleNames) {
+      expect(exempt).toContain(`:iam::*:role${RETENTION_ROLE_PATH}${name}-*`);
+    }
+    expect(exempt).not.toContain(`:iam::*:role${RETENTION_ROLE_PATH}*`);
+    expect(rollout.retentionRoleNames).toHaveLength(new Set(rollout.retentionRoleNames).size);
+    // every member retention role carries its exact name, the region appended
+    const named = resources(member, 'AWS::IAM::Role').filter((r) => r.Properties.Path === RETENTION_ROLE_PATH);
+    expect(named.map((r) => r.Properties.RoleName['Fn::Join'][1][0]).sort())
+      .toEqual([...rollout.retentionRoleNames, ...rollout.lockRoleNames].sort());
     expect(deletion.Condition.StringEquals['aws:ResourceTag/backup:purpose']).toEqual(['gold-vss', 'gold-fsfreeze', 'gold-backup', 'silver-snapshots', 'bronze-snapshots']);
     const path = statements.find((s: any) => s.Sid === 'DenyRetentionRolePathExceptStackSets');
     expect(path).toMatchObject({ Effect: 'Deny', Condition: { ArnNotLike: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/stacksets-exec-*']] }, 'arn:aws:iam::*:role/BreakGlass'] } } });

@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DeploymentPrerequisites, EbsBackupBaseline, BackupTier, BackupTagging } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { selects } from '../support/backup-selection';
+import { matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
 
 // One synthesis for the whole file: through every gate, it takes a minute on a loaded machine.
 let app: App;
@@ -286,5 +287,38 @@ describe('end-to-end line-up of tags', () => {
       StringEquals: { [`aws:ResourceTag/${keys.purpose}`]: ['silver-snapshots'] },
       NumericGreaterThanEquals: { 'ec2:SnapshotLockDuration': 7 },
     }]);
+  });
+});
+
+describe('change detection', () => {
+  // CloudTrail management events as EventBridge delivers them ("Events from AWS services")
+  const rules = () => resources('AWS::Events::Rule').filter((r) => r.Properties.EventPattern?.['detail-type']?.[0] === 'AWS API Call via CloudTrail');
+  const event = (eventSource: string, eventName: string, requestParameters: Record<string, unknown>) => ({
+    'detail-type': 'AWS API Call via CloudTrail',
+    'source': `aws.${eventSource.split('.')[0]}`,
+    'detail': { eventSource, eventName, requestParameters, eventType: 'AwsApiCall' },
+  });
+  const alarming = (e: unknown) => rules().filter((r) => matchesPattern(renderIntrinsicsForEvents(r.Properties.EventPattern, '123456789012', 'us-east-1'), e));
+  const ref = (r: any) => renderIntrinsicsForEvents({ Ref: Object.entries<any>(json.Resources).find(([, v]) => v === r)![0] }, '123456789012', 'us-east-1');
+
+  test('changing any of the baseline\'s DLM policies, vaults or Recycle Bin rules notifies its alarm topic; another account resource does not', () => {
+    const topic = stack.resolve((baseline.alarmTopic as any).topicArn);
+    for (const r of rules()) {
+      expect(r.Properties.Targets).toEqual([expect.objectContaining({ Arn: topic })]);
+    }
+    for (const policy of resources('AWS::DLM::LifecyclePolicy')) {
+      expect(alarming(event('dlm.amazonaws.com', 'UpdateLifecyclePolicy', { policyId: ref(policy), state: 'DISABLED' }))).toHaveLength(1);
+    }
+    for (const vault of resources('AWS::Backup::BackupVault')) {
+      expect(alarming(event('backup.amazonaws.com', 'DeleteBackupVaultAccessPolicy', { backupVaultName: ref(vault) }))).toHaveLength(1);
+    }
+    const bins = resources('AWS::Rbin::Rule');
+    expect(bins.length).toBeGreaterThan(0);
+    for (const bin of bins) {
+      const identifier = renderIntrinsicsForEvents({ 'Fn::GetAtt': [Object.entries<any>(json.Resources).find(([, v]) => v === bin)![0], 'Identifier'] }, '', '');
+      expect(alarming(event('rbin.amazonaws.com', 'UnlockRule', { identifier }))).toHaveLength(1);
+    }
+    expect(alarming(event('dlm.amazonaws.com', 'UpdateLifecyclePolicy', { policyId: 'policy-0aaaabbbbccccdddd' }))).toEqual([]);
+    expect(alarming(event('dlm.amazonaws.com', 'GetLifecyclePolicy', { policyId: ref(resources('AWS::DLM::LifecyclePolicy')[0]) }))).toEqual([]);
   });
 });

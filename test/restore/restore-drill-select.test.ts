@@ -1,4 +1,5 @@
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Snapshot } from '@aws-sdk/client-ec2';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SnapshotAccounts } from './shared-snapshots-model';
 import {
@@ -371,5 +372,86 @@ describe('image drills', () => {
     expect(ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toEqual({
       Owners: ['111122223333'], ExecutableUsers: ['self'], Filters: [{ Name: 'state', Values: ['available'] }],
     });
+  });
+});
+
+/**
+ * Issue 16: a look-alike planted with the drill's purpose is never restored. The drill names its
+ * creators; a candidate must carry a creator's managed-by and execution tags from its creation,
+ * and for a job the execution must be a run of the job's own state machine in progress when the
+ * snapshot started (Step Functions DescribeExecution; a missing one is `ExecutionDoesNotExist`).
+ */
+describe('creation records', () => {
+  const sfnMock = mockClient(SFNClient);
+  const sfnClient = sfnMock as unknown as SFNClient;
+  const MACHINE = 'arn:aws:states:eu-central-1:444455556666:stateMachine:LedgerJobMachine';
+  const RUN = 'arn:aws:states:eu-central-1:444455556666:execution:LedgerJobMachine:4f3e2d1c';
+  const JOB = 'Ledger/Jobs/DatabaseJob';
+  const recorded: SelectEvent = {
+    ...event,
+    managedByTagKey: 'backup:managed-by',
+    sourceInstanceTagKeys: ['backup:source-instance'],
+    creators: [
+      { managedBy: JOB, executionTagKey: 'backup:execution', stateMachineArn: MACHINE },
+      { managedBy: 'Ledger/Windows/Fsfreeze', executionTagKey: 'backup:window-id' },
+    ],
+  };
+  const jobTags = (execution: string, instance = 'i-0a1b2c3d4e5f60718') => ({
+    'backup:purpose': 'database-dr', 'backup:managed-by': JOB, 'backup:execution': execution, 'backup:source-instance': instance,
+  });
+  beforeEach(() => {
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
+    sfnMock.on(DescribeExecutionCommand, { executionArn: RUN })
+      .resolves({ executionArn: RUN, stateMachineArn: MACHINE, startDate: new Date('2026-11-21T01:59:00Z'), stopDate: new Date('2026-11-21T02:04:00Z'), status: 'SUCCEEDED' });
+  });
+
+  const realSet = [snap('snap-real-1', 'vol-1', '2026-11-21T02:00:00Z', 'completed', jobTags(RUN)), snap('snap-real-2', 'vol-2', '2026-11-21T02:00:04Z', 'completed', jobTags(RUN))];
+
+  test.each<[string, Record<string, string>]>([
+    ['no creation record at all (purpose only)', { 'backup:purpose': 'database-dr', 'backup:source-instance': 'i-0a1b2c3d4e5f60718' }],
+    ['the job\'s managed-by tag without an execution', { 'backup:purpose': 'database-dr', 'backup:managed-by': JOB }],
+    ['a forged execution id of the job\'s machine', jobTags('arn:aws:states:eu-central-1:444455556666:execution:LedgerJobMachine:forged')],
+    ['a real run of another state machine', jobTags('arn:aws:states:eu-central-1:444455556666:execution:AttackerMachine:4f3e2d1c')],
+    ['the real run\'s id on a snapshot taken after the run ended', jobTags(RUN)],
+    ['another construct\'s managed-by with an execution tag', { 'backup:purpose': 'database-dr', 'backup:managed-by': 'Attacker/Thing', 'backup:execution': RUN }],
+  ])('a fresher look-alike with %s is never restored; the real set is', async (_name, tags) => {
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snap('snap-planted', 'vol-1', '2026-11-21T02:40:00Z', 'completed', tags), ...realSet],
+    });
+    const selection = await select(client, recorded, NOW, sfnClient);
+    expect(selection.snapshots.map((s) => s.snapshotId).sort()).toEqual(['snap-real-1', 'snap-real-2']);
+  });
+
+  test('without a real run recorded, nothing is restored: the drill fails as NoRestorePoint', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snap('snap-planted', 'vol-1', '2026-11-21T02:40:00Z', 'completed', { 'backup:purpose': 'database-dr' })] });
+    const selection = await select(client, recorded, NOW, sfnClient);
+    expect([selection.found, selection.snapshots]).toEqual([false, []]);
+  });
+
+  test('a window\'s snapshots are restored by its managed-by and window-id tags (set at creation)', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snap('snap-window', 'vol-9', '2026-11-21T02:30:00Z', 'completed', {
+        'backup:purpose': 'database-dr', 'backup:managed-by': 'Ledger/Windows/Fsfreeze', 'backup:window-id': 'mw-0c1d2e3f4a5b6c7d8',
+      }), snap('snap-untagged', 'vol-9', '2026-11-21T02:50:00Z', 'completed', { 'backup:purpose': 'database-dr' })],
+    });
+    const selection = await select(client, recorded, NOW, sfnClient);
+    expect(selection.snapshots.map((s) => s.snapshotId)).toEqual(['snap-window']);
+  });
+
+  test('an AMI without a creation record is never launched', async () => {
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [
+        { ImageId: 'ami-0planted000000000', CreationDate: '2026-11-21T02:50:00Z', Tags: [{ Key: 'backup:purpose', Value: 'database-dr' }] },
+        { ImageId: 'ami-0real00000000000', CreationDate: '2026-11-21T02:01:00Z', Tags: Object.entries(jobTags(RUN)).map(([Key, Value]) => ({ Key, Value })) },
+      ],
+    });
+    const selection = await select(client, { ...recorded, mode: 'IMAGE' }, NOW, sfnClient);
+    expect(selection.imageId).toBe('ami-0real00000000000');
+  });
+
+  test('rejects creators without managed-by tag key or execution tag key', () => {
+    expect(() => parseEvent({ ...recorded, managedByTagKey: undefined })).toThrow('creators must be a list of { managedBy, executionTagKey }');
+    expect(() => parseEvent({ ...recorded, creators: [{ managedBy: JOB }] })).toThrow('creators must be a list of { managedBy, executionTagKey }');
   });
 });

@@ -317,6 +317,8 @@ describe('RestoreDrill: the drill reads the source instance its creators write',
     // WHEN three instances are snapshotted in one run, as EC2 stores what the job asked for
     // (TagSpecifications and Description evaluated for each Map item's $.instanceId)
     const format = create.Parameters['Description.$'] as string;
+    const machineArn = `arn:aws:states:us-east-1:123456789012:stateMachine:${stack.getLogicalId(job.stateMachine.node.defaultChild as any)}`;
+    const run = `${machineArn.replace(':stateMachine:', ':execution:')}:run-1`;
     const [, template, literal] = format.match(/^States\.Format\('(.*?)', '(.*)', \$\.instanceId\)$/)!;
     const snapshots = [1, 2, 3].flatMap((n) => [0, 1].map((v) => {
       const instanceId = `i-0${String(n).padStart(16, '0')}`;
@@ -326,14 +328,20 @@ describe('RestoreDrill: the drill reads the source instance its creators write',
         State: 'completed' as const,
         StartTime: new Date(Date.parse('2026-11-21T02:00:00Z') + (n * 2 + v) * 1000),
         Description: template.replace('{}', literal).replace('{}', instanceId),
-        Tags: create.Parameters.TagSpecifications[0].Tags.map((t: any) => ({ Key: t.Key, Value: t['Value.$'] === '$.instanceId' ? instanceId : t.Value ?? 'exec' })),
+        Tags: create.Parameters.TagSpecifications[0].Tags.map((t: any) => ({
+          Key: t.Key, Value: t['Value.$'] === '$.instanceId' ? instanceId : t['Value.$'] === '$$.Execution.Id' ? run : t.Value,
+        })),
       };
     }));
     const client = { send: async () => ({ Snapshots: snapshots }) };
-    const selection = await select(client as any, payload, new Date('2026-11-21T03:00:00Z'));
+    // the run that took them, as Step Functions describes it
+    const runs = { send: async (c: any) => ({ executionArn: c.input.executionArn, startDate: new Date('2026-11-21T01:59:30Z'), stopDate: new Date('2026-11-21T02:03:00Z') }) };
+    const selection = await select(client as any, payload, new Date('2026-11-21T03:00:00Z'), runs as any);
 
     // THEN the drill restores one machine, found by the key the job wrote
     expect(payload.sourceInstanceTagKeys).toEqual(['corp/source-instance']);
+    // only what the job recorded at creation: its managed-by and execution tags, a run of its machine
+    expect(payload.creators).toEqual([{ managedBy: 'TestStack/Job', executionTagKey: 'corp/execution', stateMachineArn: machineArn }]);
     expect(create.Parameters.TagSpecifications[0].Tags).toContainEqual({ 'Key': 'corp/source-instance', 'Value.$': '$.instanceId' });
     expect(selection.snapshots.map((s) => s.snapshotId).sort()).toEqual(['snap-30', 'snap-31']);
     expect(selection.sourceInstance).toBe('i-00000000000000003');

@@ -6,7 +6,10 @@
 import { App, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BackupTagging, BackupVaultPolicy, Retention, SnapshotLockMode, VaultLock, WormSnapshotGuard } from '../../src';
+import {
+  BackupTagging, BackupVaultPolicy, ConsistentSnapshotJob, FsfreezeMaintenanceWindow, MaintenanceTargets, PreChangeSnapshot, Retention,
+  SnapshotLockMode, VaultLock, VssMaintenanceWindow, WormSnapshotGuard,
+} from '../../src';
 import { createCheckedApp } from '../support';
 
 let app: App;
@@ -97,4 +100,115 @@ test('a retention given as a token is skipped with a warning, never a crash', ()
   expect(synthError()).toBe('');
   const warnings = guard.snapshotLock!.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
   expect(warnings.some((w) => w.includes('Ledger/Nightly schedules[0] retainRule (a token) is not known at synthesis'))).toBe(true);
+});
+
+/**
+ * The jobs, runbooks and windows expire their own snapshots by tag; each registers its retention,
+ * and the lock compares with it the same way (a count as count x the smallest scheduled gap).
+ */
+describe('retentions of the creators that expire their own snapshots', () => {
+  const lockErrors = (guard: WormSnapshotGuard) => guard.snapshotLock!.node.validate();
+  const expectErrors = (errors: string[], expected: string) => {
+    if (expected === '') {
+      expect(errors).toEqual([]);
+    } else {
+      expect(errors.join('\n')).toContain(expected);
+    }
+  };
+  const lockWarnings = (guard: WormSnapshotGuard) =>
+    guard.snapshotLock!.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
+
+  function job(retain: Retention, schedule?: events.Schedule) {
+    return new ConsistentSnapshotJob(stack, 'LedgerJob', {
+      purpose: 'ledger-archive', instances: { tags: { LedgerTier: 'gold' } }, retain, schedule,
+    });
+  }
+
+  test.each([
+    // a count of 8 daily runs: the 9th run pushes the oldest out at 8 days
+    [8, 'Ledger/Guard/SnapshotLock: mode duration of 8 days must be shorter than the retention of the snapshots it locks, got longer than Ledger/LedgerJob retain (count:8, about 8 days)'],
+    [7, ''],
+  ])('ConsistentSnapshotJob: count(8) daily under a %s-day lock', (days, expected) => {
+    job(Retention.count(8), events.Schedule.cron({ hour: '3', minute: '15' }));
+    expectErrors(lockErrors(guardWithLock(Duration.days(days as number))), expected as string);
+  });
+
+  test('ConsistentSnapshotJob: an age of 12 days under a 12-day lock is an error; a 3-hourly count(30) is 3.75 days', () => {
+    job(Retention.age(Duration.days(12)), events.Schedule.rate(Duration.hours(3)));
+    new ConsistentSnapshotJob(stack, 'Frequent', {
+      purpose: 'ledger-archive', instances: { tags: { LedgerTier: 'silver' } }, retain: Retention.count(30), schedule: events.Schedule.rate(Duration.hours(3)),
+    });
+    const errors = lockErrors(guardWithLock(Duration.days(12))).join('\n');
+    expect(errors).toContain('Ledger/LedgerJob retain (age:12d, about 12 days)');
+    expect(errors).toContain('Ledger/Frequent retain (count:30, about 3.8 days)');
+  });
+
+  test('ConsistentSnapshotJob started on demand only: its count cannot be compared, a warning says why', () => {
+    app = new App();
+    stack = new Stack(app, 'Ledger', { env: { account: '444455556666', region: 'eu-central-1' } });
+    job(Retention.count(8));
+    const guard = guardWithLock(Duration.days(30));
+    expect(lockErrors(guard)).toEqual([]);
+    expect(lockWarnings(guard).some((w) => w.includes('Ledger/LedgerJob retain (count:8, a count of runs started on demand (no schedule)'))).toBe(true);
+  });
+
+  test.each([
+    [11, 'Ledger/Runbook retain (age:11d, about 11 days)'],
+    [10, ''],
+  ])('PreChangeSnapshot: retain 11 days under a %s-day lock', (days, expected) => {
+    new PreChangeSnapshot(stack, 'Runbook', { purpose: 'ledger-archive', retain: Retention.age(Duration.days(11)) });
+    expectErrors(lockErrors(guardWithLock(Duration.days(days as number))), expected as string);
+  });
+
+  test('PreChangeSnapshot of another purpose than the lock limits itself to is not compared', () => {
+    new PreChangeSnapshot(stack, 'Runbook', { purpose: 'ledger-change', retain: Retention.age(Duration.days(2)) });
+    expect(lockErrors(guardWithLock(Duration.days(20), ['ledger-archive']))).toEqual([]);
+  });
+
+  const windowProps = {
+    purpose: 'ledger-archive',
+    duration: Duration.hours(1),
+    targets: MaintenanceTargets.tagged({ LedgerTier: 'gold' }),
+    maxConcurrency: '100%',
+    maxErrors: '1',
+  };
+
+  test.each([
+    // daily at 01:30 Berlin time: across daylight saving one gap is 23 hours, so count(24) keeps
+    // a snapshot at least 24 x 23 h = 23 days; in UTC 24 days
+    ['Europe/Berlin', 23, 'Ledger/Fsfreeze retain (count:24, about 23 days)'],
+    ['Europe/Berlin', 22, ''],
+    [undefined, 24, 'Ledger/Fsfreeze retain (count:24, about 24 days)'],
+    [undefined, 23, ''],
+  ])('FsfreezeMaintenanceWindow: count(24) daily in time zone %s under a %s-day lock', (timeZone, days, expected) => {
+    new FsfreezeMaintenanceWindow(stack, 'Fsfreeze', {
+      ...windowProps,
+      schedule: events.Schedule.cron({ hour: '1', minute: '30' }),
+      scheduleTimezone: timeZone as string | undefined,
+      retain: Retention.count(24),
+      mountPoints: ['/srv/ledger'],
+    });
+    expectErrors(lockErrors(guardWithLock(Duration.days(days as number))), expected as string);
+  });
+
+  test.each([
+    [21, 'Ledger/Vss retain (age:21d, about 21 days)'],
+    [20, ''],
+  ])('VssMaintenanceWindow: the default-free age of 21 days under a %s-day lock', (days, expected) => {
+    new VssMaintenanceWindow(stack, 'Vss', {
+      ...windowProps,
+      schedule: events.Schedule.cron({ hour: '22', minute: '0', weekDay: 'SUN' }),
+      retain: Retention.age(Duration.days(21)),
+    });
+    expectErrors(lockErrors(guardWithLock(Duration.days(days as number))), expected as string);
+  });
+
+  test('a creator retention given as a token is skipped with a warning, never a crash', () => {
+    app = new App();
+    stack = new Stack(app, 'Ledger', { env: { account: '444455556666', region: 'eu-central-1' } });
+    job(Retention.count(Token.asNumber(Fn.importValue('LedgerJobCount'))), events.Schedule.cron({ hour: '3', minute: '15' }));
+    const guard = guardWithLock(Duration.days(30));
+    expect(lockErrors(guard)).toEqual([]);
+    expect(lockWarnings(guard).some((w) => w.includes('Ledger/LedgerJob retain') && w.includes('is not known at synthesis'))).toBe(true);
+  });
 });

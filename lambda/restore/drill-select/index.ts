@@ -18,9 +18,17 @@
  * `restorable-by` this account and by the purpose in their description, and attributed by the
  * instance id in their description.
  *
- * Read-only, so safe to retry. The EC2 client is a parameter, for tests.
+ * Creation records: when the drill names the creators of its purpose (`creators`), an artefact of
+ * this account is a candidate only if it carries, from its creation, a creator's managed-by tag
+ * and that creator's execution tag; for a ConsistentSnapshotJob the execution tag must name an
+ * execution of the job's own state machine that was running when the snapshot started
+ * (`DescribeExecution`). A look-alike with the drill's purpose but no such record is never
+ * restored; its id is logged.
+ *
+ * Read-only, so safe to retry. The EC2 and Step Functions clients are parameters, for tests.
  */
-import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Image, Snapshot } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Image, Snapshot, Tag } from '@aws-sdk/client-ec2';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { log } from '../../shared/log';
 import { withRetry } from '../../shared/retry';
 
@@ -38,6 +46,23 @@ export interface SelectEvent {
   readonly mountPointTagKey?: string;
   /** Snapshot tags that name the source instance, in order of preference. */
   readonly sourceInstanceTagKeys?: string[];
+  /** The managed-by tag key (with `creators`). */
+  readonly managedByTagKey?: string;
+  /**
+   * The constructs that create artefacts of this purpose. When given (own account only), only
+   * artefacts carrying one's creation record are candidates.
+   */
+  readonly creators?: Creator[];
+}
+
+/** A creator of the drill's artefacts, and the record it writes at creation. */
+export interface Creator {
+  /** Its managed-by tag value. */
+  readonly managedBy: string;
+  /** The tag holding the id of the run that created the artefact. */
+  readonly executionTagKey: string;
+  /** A ConsistentSnapshotJob's state machine: the execution tag must name a run of it. */
+  readonly stateMachineArn?: string;
 }
 
 /** The group of snapshots that record no source instance (grouped by start time alone). */
@@ -99,7 +124,81 @@ export function parseEvent(event: unknown): SelectEvent {
   if (e.sourceInstanceTagKeys !== undefined && (!Array.isArray(e.sourceInstanceTagKeys) || !e.sourceInstanceTagKeys.every((k) => typeof k === 'string' && k))) {
     throw new SelectEventError(`sourceInstanceTagKeys must be a list of tag keys, got ${JSON.stringify(e.sourceInstanceTagKeys)}`);
   }
+  if (e.creators !== undefined) {
+    if (!Array.isArray(e.creators) || !e.managedByTagKey
+      || !e.creators.every((c) => c && typeof c.managedBy === 'string' && c.managedBy && typeof c.executionTagKey === 'string' && c.executionTagKey)) {
+      throw new SelectEventError(`creators must be a list of { managedBy, executionTagKey } with managedByTagKey, got ${JSON.stringify(e.creators)}`);
+    }
+  }
   return e as SelectEvent;
+}
+
+const tagOf = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
+
+/** `arn:<p>:states:<r>:<a>:stateMachine:<name>` -> `arn:<p>:states:<r>:<a>:execution:<name>:` */
+function executionPrefix(stateMachineArn: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+}
+
+/**
+ * Whether an artefact created at `createdAt` carries a valid creation record of one of the
+ * creators: its managed-by tag, its execution tag, and for a job a run of its own state machine
+ * that had started by then and had not stopped long before.
+ */
+export async function hasCreationRecord(sfnClient: SFNClient, tags: Tag[] | undefined, createdAt: Date, event: SelectEvent,
+  cache: Map<string, Promise<{ start: number; stop?: number } | undefined>> = new Map()): Promise<boolean> {
+  const managedBy = tagOf(tags, event.managedByTagKey!);
+  for (const creator of (event.creators ?? []).filter((c) => c.managedBy === managedBy)) {
+    const execution = tagOf(tags, creator.executionTagKey);
+    if (!execution) {
+      continue;
+    }
+    if (!creator.stateMachineArn) {
+      return true;
+    }
+    if (!execution.startsWith(executionPrefix(creator.stateMachineArn))) {
+      continue;
+    }
+    if (!cache.has(execution)) {
+      cache.set(execution, withRetry(() => sfnClient.send(new DescribeExecutionCommand({ executionArn: execution }))).then(
+        (d) => ({ start: new Date(d.startDate!).getTime(), stop: d.stopDate ? new Date(d.stopDate).getTime() : undefined }),
+        (err) => {
+          if ((err as Error).name === 'ExecutionDoesNotExist') {
+            return undefined;
+          }
+          throw err;
+        }));
+    }
+    const run = await cache.get(execution)!;
+    // a snapshot starts while its run is in progress (a minute of clock skew either side)
+    const at = createdAt.getTime();
+    if (run && at >= run.start - 60_000 && (run.stop === undefined || at <= run.stop + 60_000)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The artefacts that carry a valid creation record (all of them when the drill names no creators). */
+async function withCreationRecord<T>(sfnClient: SFNClient, items: T[], event: SelectEvent, tags: (t: T) => Tag[] | undefined,
+  createdAt: (t: T) => Date, id: (t: T) => string | undefined): Promise<T[]> {
+  if (event.creators === undefined || event.owner !== undefined) {
+    return items;
+  }
+  const cache = new Map<string, Promise<{ start: number; stop?: number } | undefined>>();
+  const kept: T[] = [];
+  const refused: string[] = [];
+  for (const item of items) {
+    if (await hasCreationRecord(sfnClient, tags(item), createdAt(item), event, cache)) {
+      kept.push(item);
+    } else {
+      refused.push(id(item) ?? '?');
+    }
+  }
+  if (refused.length > 0) {
+    log('WARN', 'artefacts with the drill\'s purpose but no creation record of its creators are never restored', { purpose: event.purpose, refused: refused.slice(0, 50) });
+  }
+  return kept;
 }
 
 /** An instance id as EC2 writes it: `i-` and 8 or 17 hexadecimal digits. */
@@ -234,7 +333,7 @@ async function describeSnapshots(client: EC2Client, event: SelectEvent): Promise
   return shared ? all.filter((s) => namesPurpose(s.Description, event.purpose)) : all;
 }
 
-async function newestImage(client: EC2Client, event: SelectEvent): Promise<Image | undefined> {
+async function newestImage(client: EC2Client, sfnClient: SFNClient, event: SelectEvent): Promise<Image | undefined> {
   const shared = event.owner !== undefined;
   const page = await withRetry(() => client.send(new DescribeImagesCommand({
     Owners: [event.owner ?? 'self'],
@@ -244,18 +343,19 @@ async function newestImage(client: EC2Client, event: SelectEvent): Promise<Image
       { Name: 'state', Values: ['available'] },
     ],
   })));
-  return (page.Images ?? []).filter((i) => i.ImageId && i.CreationDate)
-    .filter((i) => !shared || namesPurpose(i.Description, event.purpose) || namesPurpose(i.Name, event.purpose))
+  const candidates = (page.Images ?? []).filter((i) => i.ImageId && i.CreationDate)
+    .filter((i) => !shared || namesPurpose(i.Description, event.purpose) || namesPurpose(i.Name, event.purpose));
+  return (await withCreationRecord(sfnClient, candidates, event, (i) => i.Tags, (i) => new Date(i.CreationDate!), (i) => i.ImageId))
     .sort((a, b) => Date.parse(b.CreationDate!) - Date.parse(a.CreationDate!))[0];
 }
 
-export async function select(client: EC2Client, raw: unknown, now: Date = new Date()): Promise<Selection> {
+export async function select(client: EC2Client, raw: unknown, now: Date = new Date(), sfnClient: SFNClient = new SFNClient({})): Promise<Selection> {
   const event = parseEvent(raw);
   const where = event.owner === undefined
     ? `with tag ${event.purposeTagKey}=${event.purpose} owned by this account`
     : `owned by ${event.owner}, restorable by this account, whose description names ${event.purpose} (tags of another account are not visible)`;
   if (event.mode === 'IMAGE') {
-    const image = await newestImage(client, event);
+    const image = await newestImage(client, sfnClient, event);
     if (!image) {
       log('WARN', 'no available AMI to drill', { purpose: event.purpose, owner: event.owner });
       const whereImage = event.owner === undefined ? where
@@ -267,7 +367,9 @@ export async function select(client: EC2Client, raw: unknown, now: Date = new Da
     log('INFO', 'AMI selected', { purpose: event.purpose, imageId: image.ImageId, platform, ageSeconds });
     return { found: true, snapshots: [], imageId: image.ImageId, platform, mounts: '', snapshotTime: image.CreationDate, ageSeconds };
   }
-  const chosen = newestCompleteSetPerInstance(await describeSnapshots(client, event), event.setWindowSeconds, event.sourceInstanceTagKeys);
+  const recorded = await withCreationRecord(sfnClient, await describeSnapshots(client, event), event, (s) => s.Tags,
+    (s) => new Date(s.StartTime!), (s) => s.SnapshotId);
+  const chosen = newestCompleteSetPerInstance(recorded, event.setWindowSeconds, event.sourceInstanceTagKeys);
   if (!chosen) {
     log('WARN', 'no complete snapshot set to drill', { purpose: event.purpose, owner: event.owner });
     return { found: false, reason: `no complete snapshot set ${where}`, snapshots: [], mounts: '' };
@@ -293,8 +395,10 @@ export async function select(client: EC2Client, raw: unknown, now: Date = new Da
 }
 
 let client: EC2Client | undefined;
+let sfnClient: SFNClient | undefined;
 
 export async function handler(event: unknown): Promise<Selection> {
   client ??= new EC2Client({});
-  return select(client, event);
+  sfnClient ??= new SFNClient({});
+  return select(client, event, new Date(), sfnClient);
 }

@@ -98,3 +98,6 @@ export async function evaluatePath(path: Path, form: DeliveryForm, guard: GuardD
 export function describeResult(r: PathResult): string {
   return `${r.path.name}\n${r.path.steps.map((s, i) => `  ${r.results[i]}: ${s.principal} ${s.action} ${s.resource}`).join('\n')}`;
 }
+
+export { synthesizeStackSetWorld, stackSetAttackPaths, stackSetLegitimatePaths } from './stackset-world';
+export type { StackSetWorld } from './stackset-world';

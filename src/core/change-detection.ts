@@ -1,0 +1,249 @@
+/**
+ * Change detection: disabling or changing a piece of the library's machinery (functions, state
+ * machines, documents, maintenance windows, associations, EventBridge rules, alarms, topics, keys,
+ * DLM policies, Backup plans and vaults, Recycle Bin rules) is an alarm.
+ *
+ * CloudTrail delivers every management API call to the default event bus as an event with
+ * `detail-type: AWS API Call via CloudTrail` ("Events from AWS services", EventBridge User
+ * Guide), `detail.eventSource` the service's endpoint (`lambda.amazonaws.com`) and
+ * `detail.eventName` the API operation. The rules here are built from the same catalogue the
+ * machinery and configuration denies are rendered from (`destructive-actions.ts`): the event name
+ * is the IAM action without its service prefix, except Lambda, whose CloudTrail event names carry
+ * the API version (`UpdateFunctionCode20150331v2`), matched by prefix. Each rule is scoped to the
+ * library's own resources by the request parameter that names them, and notifies the alarm topic.
+ *
+ * Not detected: a change to the detection rules themselves and the deletion of the topic they
+ * notify (the machinery deny denies both to all but break-glass and the deployment principals),
+ * and tag changes (denied, not alarmed).
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dlm from 'aws-cdk-lib/aws-dlm';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rbin from 'aws-cdk-lib/aws-rbin';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct, IConstruct } from 'constructs';
+import { DESTRUCTIVE_ACTIONS, DestructiveActionGroup } from './destructive-actions';
+
+/** `detail-type` of the management events CloudTrail sends to EventBridge. */
+export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+
+/** The CloudTrail event source of each IAM service prefix (CloudWatch's API host is `monitoring`). */
+export const CLOUDTRAIL_EVENT_SOURCES: Readonly<Record<string, string>> = {
+  lambda: 'lambda.amazonaws.com',
+  states: 'states.amazonaws.com',
+  ssm: 'ssm.amazonaws.com',
+  events: 'events.amazonaws.com',
+  cloudwatch: 'monitoring.amazonaws.com',
+  sns: 'sns.amazonaws.com',
+  kms: 'kms.amazonaws.com',
+  dlm: 'dlm.amazonaws.com',
+  backup: 'backup.amazonaws.com',
+  rbin: 'rbin.amazonaws.com',
+};
+
+/** Services whose CloudTrail event names carry the API version after the operation name. */
+const VERSIONED_EVENT_NAMES = new Set(['lambda']);
+
+/** One matcher of an event pattern: a value or a content filter. */
+export type PatternValue = string | { readonly prefix: string } | { readonly suffix: string } | { readonly wildcard: string };
+
+/**
+ * How the library's resources of one kind appear in the request parameters of a change: the
+ * parameter, and the values that name one resource (the forms callers may pass).
+ */
+interface ResourceNaming {
+  /** The `requestParameters` fields that name the resource (any of them). */
+  readonly fields: readonly string[];
+  /** The values naming one resource of the scope. */
+  readonly values: (c: IConstruct) => PatternValue[] | undefined;
+}
+
+const arnSuffix = (kind: string, name: string): PatternValue => ({ suffix: `:${kind}:${name}` });
+
+/**
+ * The catalogue's targets the detection watches, with the resources that carry them (groups of
+ * other targets — snapshots, roles, the account — are data or IAM changes: denied, and not
+ * machinery a rule can name).
+ */
+const NAMING: Readonly<Record<string, ResourceNaming>> = {
+  'function': {
+    fields: ['functionName'],
+    values: (c) => c instanceof lambda.CfnFunction ? [c.ref, arnSuffix('function', c.ref)] : undefined,
+  },
+  'state-machine': {
+    fields: ['stateMachineArn'],
+    values: (c) => c instanceof sfn.CfnStateMachine ? [c.ref] : undefined,
+  },
+  'execution': {
+    fields: ['executionArn'],
+    values: (c) => c instanceof sfn.CfnStateMachine ? [{ wildcard: `*:execution:${c.attrName}:*` }] : undefined,
+  },
+  'document': {
+    fields: ['name'],
+    values: (c) => c instanceof ssm.CfnDocument ? [c.ref] : undefined,
+  },
+  'maintenance-window': {
+    fields: ['windowId'],
+    values: (c) => c instanceof ssm.CfnMaintenanceWindow ? [c.ref] : undefined,
+  },
+  'association': {
+    fields: ['associationId'],
+    values: (c) => c instanceof ssm.CfnAssociation ? [c.attrAssociationId] : undefined,
+  },
+  'rule': {
+    // DisableRule/DeleteRule/PutRule name it `name`, PutTargets/RemoveTargets `rule`
+    fields: ['name', 'rule'],
+    values: (c) => c instanceof events.CfnRule && !DETECTION_RULES.has(c) ? [c.ref, arnSuffix('rule', c.ref)] : undefined,
+  },
+  'alarm': {
+    // DeleteAlarms/DisableAlarmActions take a list, PutMetricAlarm one name
+    fields: ['alarmNames', 'alarmName'],
+    values: (c) => c instanceof cloudwatch.CfnAlarm ? [c.ref] : undefined,
+  },
+  'topic': {
+    // Unsubscribe names the subscription: `<topic ARN>:<id>`
+    fields: ['topicArn', 'subscriptionArn'],
+    values: (c) => c instanceof sns.CfnTopic ? [c.ref, { prefix: `${c.ref}:` }] : undefined,
+  },
+  'machinery-key': {
+    fields: ['keyId'],
+    values: (c) => c instanceof kms.CfnKey ? [c.ref, c.attrArn] : undefined,
+  },
+  'dlm-policy': {
+    fields: ['policyId'],
+    values: (c) => c instanceof dlm.CfnLifecyclePolicy ? [c.ref] : undefined,
+  },
+  'backup-plan': {
+    fields: ['backupPlanId'],
+    values: (c) => c instanceof backup.CfnBackupPlan ? [c.attrBackupPlanId] : undefined,
+  },
+  'vault': {
+    fields: ['backupVaultName'],
+    values: (c) => c instanceof backup.CfnBackupVault ? [c.ref] : undefined,
+  },
+  'rbin-rule': {
+    fields: ['identifier'],
+    values: (c) => c instanceof rbin.CfnRule ? [c.attrIdentifier] : undefined,
+  },
+};
+
+/** The rules this module creates: never watched by themselves (a rule cannot name itself). */
+const DETECTION_RULES = new WeakSet<IConstruct>();
+
+/** A catalogue group the detection watches. */
+export interface WatchedGroup {
+  readonly name: string;
+  readonly group: DestructiveActionGroup;
+}
+
+/**
+ * The catalogue's groups whose changes alarm: every group of the `machinery` class and the
+ * configuration groups of the services that expire backups (DLM, AWS Backup, Recycle Bin), as far
+ * as a rule can name their resources.
+ */
+export function watchedGroups(): WatchedGroup[] {
+  return Object.entries(DESTRUCTIVE_ACTIONS as Record<string, DestructiveActionGroup>)
+    .filter(([, g]) => NAMING[g.target] !== undefined && (String(g.denyClass) === 'machinery' || g.denyClass === 'configuration'))
+    .map(([name, group]) => ({ name, group }));
+}
+
+/** The `eventName` matcher of an IAM action: the name after the prefix (Lambda: as a prefix). */
+export function eventNameOf(action: string): PatternValue {
+  const [service, name] = action.split(':');
+  return VERSIONED_EVENT_NAMES.has(service) ? { prefix: name } : name;
+}
+
+/** The CloudTrail event source of an IAM action. */
+export function eventSourceOf(action: string): string {
+  const service = action.split(':')[0];
+  const source = CLOUDTRAIL_EVENT_SOURCES[service];
+  if (!source) {
+    throw new Error(`change detection: no CloudTrail event source known for ${action}`);
+  }
+  return source;
+}
+
+/** Properties of `ChangeDetection`. */
+export interface ChangeDetectionProps {
+  /** The topic the mechanism's alarms notify. */
+  readonly topic: sns.ITopic;
+  /** The constructs whose resources are the machinery. @default - the scope */
+  readonly watch?: IConstruct[];
+  /** What the rules' descriptions name (the mechanism's construct path). */
+  readonly mechanism: string;
+  /** The catalogue groups to watch. @default watchedGroups() */
+  readonly groups?: WatchedGroup[];
+}
+
+/**
+ * EventBridge rules, one per service with watched resources, matching CloudTrail management
+ * events that change the machinery under `watch` (the resources that exist when it is created:
+ * create it last), notifying `topic`.
+ */
+export class ChangeDetection extends Construct {
+  /** The rules, one per service with watched resources. */
+  public readonly rules: events.Rule[] = [];
+
+  constructor(scope: Construct, id: string, props: ChangeDetectionProps) {
+    super(scope, id);
+    const resources = (props.watch ?? [scope]).flatMap((root) => root.node.findAll())
+      .filter((c) => !DETECTION_RULES.has(c) && Stack.of(c) === Stack.of(this));
+    const bySource = new Map<string, { names: PatternValue[]; fields: Map<string, PatternValue[]> }>();
+    for (const { group } of props.groups ?? watchedGroups()) {
+      const naming = NAMING[group.target];
+      if (!naming) {
+        continue;
+      }
+      const values = resources.flatMap((c) => naming.values(c) ?? []);
+      if (values.length === 0) {
+        continue;
+      }
+      for (const action of group.actions) {
+        const source = eventSourceOf(action);
+        const entry = bySource.get(source) ?? { names: [], fields: new Map<string, PatternValue[]>() };
+        entry.names.push(eventNameOf(action));
+        for (const field of naming.fields) {
+          entry.fields.set(field, [...entry.fields.get(field) ?? [], ...values]);
+        }
+        bySource.set(source, entry);
+      }
+    }
+    for (const [source, entry] of bySource) {
+      const service = source.split('.')[0];
+      const alternatives = [...entry.fields.entries()].map(([field, values]) => ({ [field]: dedupe(values) }));
+      const rule = new events.Rule(this, service, {
+        description: `${props.mechanism}: a change to its ${service} resources (CloudTrail management event) alarms`.slice(0, 512),
+        eventPattern: {
+          detailType: [CLOUDTRAIL_DETAIL_TYPE],
+          detail: {
+            eventSource: [source],
+            eventName: dedupe(entry.names),
+            requestParameters: alternatives.length === 1 ? alternatives[0] : { $or: alternatives },
+          },
+        },
+      });
+      DETECTION_RULES.add(rule.node.defaultChild!);
+      rule.addTarget(new targets.SnsTopic(props.topic));
+      this.rules.push(rule);
+    }
+  }
+}
+
+function dedupe(values: PatternValue[]): PatternValue[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const key = typeof v === 'string' ? v : JSON.stringify(v);
+    if (seen.has(key)) {
+      return false;
+    }
+    seen.add(key);
+    return true;
+  });
+}
