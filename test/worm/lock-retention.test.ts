@@ -70,7 +70,7 @@ test.each([
   }
 });
 
-test('an AWS Backup rule of the locked purpose with a shorter deleteAfter is an error naming both', () => {
+test('an AWS Backup rule of the locked purpose with a shorter retain is an error naming both', () => {
   new BackupVaultPolicy(stack, 'Vault', {
     purpose: 'ledger-dr',
     vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }),
@@ -82,7 +82,7 @@ test('an AWS Backup rule of the locked purpose with a shorter deleteAfter is an 
   guardWithLock(Duration.days(25), ['ledger-dr']);
   const message = synthError();
   expect(message).toContain('Ledger/Guard/SnapshotLock: mode duration of 25 days');
-  expect(message).toContain("Ledger/Vault/Plan rule 'nightly' deleteAfter (20 days");
+  expect(message).toContain("Ledger/Vault/Plan rule 'nightly' retain (20 days");
 });
 
 test('a lock limited to other purposes is not compared', () => {
