@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BackupAuditFramework, BackupAuditOptions } from './audit';
 import { addFailureMonitoring, createNotificationTopic, VAULT_NOTIFICATION_EVENTS } from './monitoring';
-import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, warnNoBreakGlass } from './protection';
+import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, vaultLockPlan, warnNoBreakGlass } from './protection';
 import { BackupRestoreTesting, RestoreTestingOptions } from './restore-testing';
 import { backupRoleStatements, backupServicePrincipal, restoreRoleStatements } from './roles';
 import {
@@ -24,6 +24,7 @@ import { BackupTagging } from '../core/tagging';
 import {
   check, checkAccountId, checkCount, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, warn, wholeDays,
 } from '../core/validation';
+import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 
 /** A copy of each recovery point of a rule to another vault (another region or account). */
 export interface BackupCopyTarget {
@@ -403,6 +404,17 @@ export class BackupVaultPolicy extends Construct {
       });
     }
 
+    registerPlan(this, 'BackupVaultPolicy', () => {
+      const lock = vaultLockPlan(this.vaultLock, this.vault.backupVaultName);
+      const selects = (props.resources ?? []).map((r) => r.tagCondition ? `tagged ${r.tagCondition.key}=${r.tagCondition.value}` : r.resource).join(' OR ') || 'the selections';
+      return {
+        protects: this.rules.map((rule) => ({
+          mechanism: `AWS Backup rule '${rule.name}'`, selects, schedule: planSchedule(rule.schedule), retention: planRetention(rule.deleteAfter),
+          copies: (rule.copyTo ?? []).map((c) => `${c.vaultArn} (${planRetention(c.deleteAfter ?? rule.deleteAfter)})`), locks: lock.locks,
+        })),
+        irreversible: lock.irreversible,
+      };
+    });
     BackupTagging.addArtefactSource(this, {
       artefactTagSets: () => this.rules.map((rule) => ({
         artefact: `recovery points of rule '${rule.name}'`,

@@ -38,6 +38,8 @@ import { SnapshotSharingBlock } from '../worm/block-public-access';
 import { ProtectedResources } from '../worm/deny-policy';
 import { WormSnapshotGuard } from '../worm/guard';
 import { SnapshotLock } from '../worm/snapshot-lock';
+import { registerPlan } from '../core/plan-report';
+import { addDrVaultStack, checkDrVaults, DrVaultStackOptions } from './dr-vault';
 
 /**
  * Properties of `EbsBackupBaseline`.
@@ -92,6 +94,15 @@ export interface EbsBackupBaselineProps {
    * @default EbsBackupBaseline.DEFAULT_DR_VAULT_NAME
    */
   readonly drVaultName?: string;
+
+  /**
+   * The DR vault (`drVaultName` in each DR region the tiers' AWS Backup plans copy to) is deployed
+   * outside this app: by `BaselineStackSet`'s DR-vault StackSet, or another app. Without it,
+   * synthesis fails unless the app creates that vault (`addDrVaultStack()`).
+   *
+   * @default false
+   */
+  readonly drVaultCreatedElsewhere?: boolean;
 
   /**
    * The name of the vault in the archive account that receives AWS Backup copies (`BackupArchiveVault`).
@@ -213,6 +224,10 @@ export class EbsBackupBaseline extends Construct {
   /** The JSON coverage report written to the cloud assembly directory at synthesis. */
   public static readonly COVERAGE_REPORT_JSON = COVERAGE_REPORT_FILES.json;
 
+  /** The name of the vault in each DR region that receives the tiers' AWS Backup copies. */
+  public readonly drVaultName: string;
+  /** @internal */
+  public readonly _drVaultDefaults: { readonly breakGlassPrincipalArns: string[]; readonly createdElsewhere: boolean };
   /** The CloudWatch dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
   /** The write-once guard: attach its deny policy with `protect()`. */
@@ -281,6 +296,9 @@ export class EbsBackupBaseline extends Construct {
     this.alarmTopic = props.alarmTopic ?? createNotificationTopic(this);
     const alarmAction = new cwActions.SnsAction(this.alarmTopic);
     const breakGlass = props.breakGlassPrincipalArns ?? [];
+    this.drVaultName = drVaultName;
+    this._drVaultDefaults = { breakGlassPrincipalArns: breakGlass, createdElsewhere: props.drVaultCreatedElsewhere ?? false };
+    this.node.addValidation({ validate: () => checkDrVaults(this) });
     const locks: Array<{ role: iam.IRole; alarm: cloudwatch.IAlarm; text: string }> = [];
 
     this.tiers.forEach((tier, i) => {
@@ -558,6 +576,7 @@ export class EbsBackupBaseline extends Construct {
       })),
     });
     registerCoverage(this, () => this.coverageFacts());
+    registerPlan(this, 'EbsBackupBaseline', () => ({})); // its dashboard, topic key and alarms count as its standing costs
     this.node.addValidation({ validate: () => this.checkStackLimits() });
   }
 
@@ -566,6 +585,15 @@ export class EbsBackupBaseline extends Construct {
    */
   public protect(principal: iam.IIdentity): void {
     this.guard.protect(principal);
+  }
+
+  /**
+   * Add to this app a stack in the DR region with the vault that receives the tiers' AWS Backup
+   * copies (`BackupArchiveVault` named `drVaultName`, in this baseline's account), so that gold's
+   * DR copies have somewhere to go. Returns the stack.
+   */
+  public addDrVaultStack(id: string, options: DrVaultStackOptions = {}): Stack {
+    return addDrVaultStack(this, id, options);
   }
 
   /** The coverage report of this baseline as Markdown (the one written to `cdk.out` at synthesis). */

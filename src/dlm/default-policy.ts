@@ -9,6 +9,7 @@ import { cfnTags, createPolicyResource, policyDescription } from './render';
 import { dlmInterval } from './units';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkOneOf, checkRegion, checkTags, fail, isUnresolved } from '../core/validation';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 
 /**
  * Exclusions of a default policy for EBS snapshots.
@@ -252,6 +253,13 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
     }
     this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
+    registerPlan(this, 'DlmDefaultPolicy', () => ({
+      protects: [{
+        mechanism: 'DLM default policy (safety net)', selects: `every ${props.target.resourceType === 'INSTANCE' ? 'instance' : 'volume'} no other policy backed up recently`,
+        schedule: `every ${planDays(props.createEvery ?? Duration.days(1))}`, retention: planRetention(props.retainFor ?? Duration.days(7)),
+        copies: props.copyRegions ?? [],
+      }],
+    }));
   }
 
   /** One default policy per resource type and region (per stack, as far as synthesis can see). */

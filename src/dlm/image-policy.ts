@@ -11,6 +11,7 @@ import { ImageSchedule } from './schedule';
 import { dlmInterval } from './units';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import { check, isUnresolved } from '../core/validation';
+import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 
 /** AMI deprecation may be at most 10 years away (DeprecateRule, CrossRegionCopyDeprecateRule). */
 const MAX_DEPRECATE_DAYS = 3650;
@@ -83,6 +84,12 @@ export class DlmImagePolicy extends DlmPolicyBase {
     this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });
+    registerPlan(this, 'DlmImagePolicy', () => ({
+      protects: props.schedules.map((s) => ({
+        mechanism: `DLM AMI schedule '${s.name}'`, selects: `instances tagged ${planTags(props.targetTags)}`, schedule: planSchedule(s.schedule),
+        retention: planRetention(s.retain), copies: (s.crossRegionCopies ?? []).map((c) => `${c.region} (${planRetention(c.retain)})`),
+      })),
+    }));
   }
 
   private renderSchedule(prop: string, s: ImageSchedule, purpose: string, grants: ExecutionGrants): dlm.CfnLifecyclePolicy.ScheduleProperty {

@@ -10,6 +10,7 @@ import { CrossRegionCopy } from './schedule';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupTagging } from '../core/tagging';
 import { check, checkAccountId, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
+import { planRetention, registerPlan } from '../core/plan-report';
 
 /**
  * Properties of the archive account's event-based copy policy.
@@ -127,5 +128,11 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
     }, this.executionRole, props.enabled);
     this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
+    registerPlan(this, 'DlmSharedSnapshotCopyPolicy', () => ({
+      protects: [{
+        mechanism: 'DLM copy of shared snapshots', selects: `snapshots shared by ${props.sourceAccounts.join(', ')}`, schedule: 'on arrival',
+        copies: props.copies.map((c) => `${c.region} (${planRetention(c.retain)})`),
+      }],
+    }));
   }
 }

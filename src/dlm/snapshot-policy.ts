@@ -18,6 +18,8 @@ import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import {
   check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, isUnresolved, warn,
 } from '../core/validation';
+import { FAST_SNAPSHOT_RESTORE } from '../core/plan-report-pricing';
+import { PlanCost, PlanFacts, planDays, planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 
 /**
  * Properties of a custom EBS snapshot policy.
@@ -96,6 +98,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
     this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
 
+    registerPlan(this, 'DlmSnapshotPolicy', () => snapshotPolicyPlan(target, props));
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });
   }
 
@@ -245,4 +248,27 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
       executeOperationOnScriptFailure: hasPre ? failure ?? true : undefined,
     };
   }
+}
+
+/** What a snapshot policy protects, and the standing cost of its fast snapshot restore. */
+function snapshotPolicyPlan(target: SnapshotTarget, props: DlmSnapshotPolicyProps): PlanFacts {
+  const what = `${target.isInstances ? 'instances' : 'volumes'} tagged ${planTags(target.tags)}`;
+  const extraCosts: PlanCost[] = [];
+  const protects = props.schedules.map((s) => {
+    const copies = [
+      ...(s.crossRegionCopies ?? []).map((c) => `${c.region} (${planRetention(c.retain)})`),
+      ...(s.share?.accounts ?? []).map((a) => `shared with ${a}`),
+      ...s.archive ? [`archive tier ${planDays(s.archive.retainInArchive)}`] : [],
+    ];
+    if (s.fastRestore) {
+      const kept = s.fastRestore.retain.maxCount !== undefined && !Token.isUnresolved(s.fastRestore.retain.maxCount) ? s.fastRestore.retain.maxCount : 1;
+      const units = kept * s.fastRestore.availabilityZones.length;
+      extraCosts.push({
+        construct: '', item: `${FAST_SNAPSHOT_RESTORE.item} × ${units} (schedule '${s.name}')`, units,
+        monthlyUsd: Math.round(units * FAST_SNAPSHOT_RESTORE.monthlyUsd * 100) / 100, basis: FAST_SNAPSHOT_RESTORE.basis, page: FAST_SNAPSHOT_RESTORE.page,
+      });
+    }
+    return { mechanism: `DLM schedule '${s.name}'`, selects: what, schedule: planSchedule(s.schedule), retention: planRetention(s.retain), copies };
+  });
+  return { protects, extraCosts };
 }

@@ -21,6 +21,7 @@ import { createJobFunction } from '../core/job-function';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, fail, warn } from '../core/validation';
+import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 
 /**
  * One crash-consistent set of snapshots (or AMIs) across several instances, with pre and post
@@ -81,6 +82,13 @@ export class ConsistentSnapshotJob extends Construct {
     this.validate(props, before, after);
     this.purpose = props.purpose;
     this.reservedConcurrentExecutions = props.reservedConcurrentExecutions;
+    registerPlan(this, 'ConsistentSnapshotJob', () => ({
+      protects: [{
+        mechanism: 'ConsistentSnapshotJob (multi-volume snapshots between before and after steps)',
+        selects: props.instances.instanceIds ? `instances ${props.instances.instanceIds.join(', ')}` : `instances tagged ${planTags(props.instances.tags)}`,
+        schedule: planSchedule(props.schedule), retention: planRetention(props.retain),
+      }],
+    }));
 
     const keys = BackupTagging.keys(this);
     this.artefactTags = BackupTagging.tagsFor(this, { purpose: props.purpose, retention: props.retain });

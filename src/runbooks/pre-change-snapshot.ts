@@ -11,6 +11,7 @@ import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
 import { checkDuration, checkTags, fail, isUnresolved, wholeDays } from '../core/validation';
+import { planRetention, planTags, registerPlan } from '../core/plan-report';
 
 /**
  * Properties of a `PreChangeSnapshot`.
@@ -148,6 +149,13 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
     checkDuration(this, 'expireAfter', expireAfter, Duration.days(1), Duration.days(36500));
     wholeDays(this, 'expireAfter', expireAfter);
     checkTags(this, 'instanceTags', props.instanceTags);
+    registerPlan(this, 'PreChangeSnapshot', () => ({
+      protects: [{
+        mechanism: `PreChangeSnapshot runbook (snapshots${props.includeImage ? ' and an AMI' : ''} before a change)`,
+        selects: props.instanceTags ? `instances tagged ${planTags(props.instanceTags)}` : 'the instance an operator names', schedule: 'on demand',
+        retention: planRetention(expireAfter),
+      }],
+    }));
     this.includeImage = props.includeImage ?? false;
     if (props.rebootForImage !== undefined && !this.includeImage) {
       // a silent no-op would let a reader believe the snapshots are taken after a reboot

@@ -16,6 +16,7 @@ import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { check, checkDuration, checkPattern, checkTags, fail, isUnresolved } from '../core/validation';
 import { WINDOW_INSTANCE_ACCESS_METADATA, WindowInstanceAccess } from '../core/window-instance-access';
+import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 
 /** Systems Manager `MaxConcurrency`: a count from 1, or a percentage from 1% to 100%. */
 const MAX_CONCURRENCY = /^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/;
@@ -275,6 +276,12 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     this.purpose = props.purpose;
     this.targets = props.targets;
     this.retention = props.retention ?? Retention.age(Duration.days(14));
+    registerPlan(this, `${kind}MaintenanceWindow`, () => ({
+      protects: [{
+        mechanism: `${kind} maintenance window (application-consistent snapshots)`, selects: this.targets.description,
+        schedule: planSchedule(props.schedule), retention: planRetention(this.retention),
+      }],
+    }));
 
     // --- the window ---------------------------------------------------------------------------
     const schedule = windowScheduleExpression(this, 'schedule', props.schedule);

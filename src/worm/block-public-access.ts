@@ -5,6 +5,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { fail } from '../core/validation';
+import { registerPlan } from '../core/plan-report';
 
 /**
  * How strictly public sharing of snapshots is blocked in the region.
@@ -52,6 +53,9 @@ export class BlockPublicSharing extends Construct {
 
   constructor(scope: Construct, id: string, props: BlockPublicSharingProps = {}) {
     super(scope, id);
+    registerPlan(this, 'BlockPublicSharing', () => ({
+      protects: [{ mechanism: 'EBS snapshot and AMI block public access (account setting)', selects: 'every snapshot and AMI of the account in the region', schedule: 'always' }],
+    }));
     const stack = Stack.of(this);
     const root = this.node.root as unknown as { [REGISTERED]?: Map<string, string> };
     const seen = (root[REGISTERED] ??= new Map());

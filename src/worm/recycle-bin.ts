@@ -3,6 +3,7 @@ import * as rbin from 'aws-cdk-lib/aws-rbin';
 import { Construct, IConstruct } from 'constructs';
 import { BackupTagging } from '../core/tagging';
 import { checkDuration, checkLength, checkTags, fail, isUnresolved, wholeDays } from '../core/validation';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 
 /**
  * What a Recycle Bin rule retains after deletion.
@@ -189,6 +190,18 @@ export class RecycleBinRule extends Resource {
     this.ruleId = this.resource.attrIdentifier;
     this.locked = props.lockUnlockDelay !== undefined;
     this.node.addValidation({ validate: () => tagPairLimit(this) });
+    const what = props.resourceType === RecycleBinResourceType.EC2_IMAGE ? 'AMIs' : 'EBS snapshots';
+    registerPlan(this, 'RecycleBinRule', () => ({
+      protects: [{
+        mechanism: `Recycle Bin rule${this.locked ? ' (locked)' : ''}`, selects: `deleted ${what} (${ruleScope.level === 'region' ? 'every one in the region' : 'tagged'})`,
+        schedule: 'on deletion', retention: planRetention(props.retention), locks: this.locked ? [`rule lock, unlock delay ${planDays(props.lockUnlockDelay)}`] : [],
+      }],
+      irreversible: this.locked ? [{
+        what: `locked Recycle Bin rule for ${what} (retention ${planDays(props.retention)})`,
+        consequence: `cannot be deleted or changed while locked; an unlock takes effect only ${planDays(props.lockUnlockDelay)} after it is requested, ` +
+          'and deleted snapshots stay billed for the retention',
+      }] : [],
+    }));
   }
 }
 
