@@ -175,10 +175,11 @@ export class BackupArchiveVault extends Construct {
       }
     }
     registerPlan(this, 'BackupArchiveVault', () => {
-      const lock = vaultLockPlan(this.vaultLock, this.vaultName);
+      const name = props.vaultName ?? this.vault.node.path;
+      const lock = vaultLockPlan(this.vaultLock, name);
       const from = [...props.sourceAccounts ?? [], ...props.sourceOrganizationId ? [`organization ${props.sourceOrganizationId}`] : []].join(', ');
       return {
-        protects: [{ mechanism: `receiving vault ${this.vaultName}`, selects: `copies from ${from || 'this account'}`, schedule: 'on arrival', locks: lock.locks }],
+        protects: [{ mechanism: `receiving vault ${name}`, selects: `copies from ${from || 'this account'}`, schedule: 'on arrival', locks: lock.locks }],
         irreversible: lock.irreversible,
       };
     });

@@ -405,7 +405,7 @@ export class BackupVaultPolicy extends Construct {
     }
 
     registerPlan(this, 'BackupVaultPolicy', () => {
-      const lock = vaultLockPlan(this.vaultLock, this.vault.backupVaultName);
+      const lock = vaultLockPlan(this.vaultLock, props.vaultName ?? this.vault.node.path);
       const selects = (props.resources ?? []).map((r) => r.tagCondition ? `tagged ${r.tagCondition.key}=${r.tagCondition.value}` : r.resource).join(' OR ') || 'the selections';
       return {
         protects: this.rules.map((rule) => ({
