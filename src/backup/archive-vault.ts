@@ -5,10 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, vaultLockPlan, warnNoBreakGlass } from './protection';
 import { VaultLock, VaultLockMode } from './vault-lock';
+import { registerPlan } from '../core/plan-report';
 import { requirePrerequisite } from '../core/prerequisites';
 import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { check, checkAccountId, checkPattern, fail, isUnresolved, warn } from '../core/validation';
-import { registerPlan } from '../core/plan-report';
 
 /** Properties of a BackupArchiveVault. */
 export interface BackupArchiveVaultProps {

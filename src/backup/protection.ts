@@ -2,10 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
-import { actionsOf } from '../core/destructive-actions';
-import { warn } from '../core/validation';
 import { VaultLock, VaultLockMode } from './vault-lock';
+import { actionsOf } from '../core/destructive-actions';
 import { PlanIrreversible, planDays } from '../core/plan-report';
+import { warn } from '../core/validation';
 
 /**
  * The vault actions that change the vault's protection (its access policy and lock, the vault

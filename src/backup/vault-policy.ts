@@ -16,6 +16,7 @@ import {
 import { VaultLock, VaultLockMode } from './vault-lock';
 import { acknowledgeFindings, acknowledgeWildcards, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { mergeTags } from '../core/merge-tags';
+import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 import { requirePrerequisite } from '../core/prerequisites';
 import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { Retention } from '../core/retention';
@@ -24,7 +25,6 @@ import { BackupTagging } from '../core/tagging';
 import {
   check, checkAccountId, checkCount, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, warn, wholeDays,
 } from '../core/validation';
-import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 
 /** A copy of each recovery point of a rule to another vault (another region or account). */
 export interface BackupCopyTarget {
@@ -409,8 +409,12 @@ export class BackupVaultPolicy extends Construct {
       const selects = (props.resources ?? []).map((r) => r.tagCondition ? `tagged ${r.tagCondition.key}=${r.tagCondition.value}` : r.resource).join(' OR ') || 'the selections';
       return {
         protects: this.rules.map((rule) => ({
-          mechanism: `AWS Backup rule '${rule.name}'`, selects, schedule: planSchedule(rule.schedule), retention: planRetention(rule.deleteAfter),
-          copies: (rule.copyTo ?? []).map((c) => `${c.vaultArn} (${planRetention(c.deleteAfter ?? rule.deleteAfter)})`), locks: lock.locks,
+          mechanism: `AWS Backup rule '${rule.name}'`,
+          selects,
+          schedule: planSchedule(rule.schedule),
+          retention: planRetention(rule.deleteAfter),
+          copies: (rule.copyTo ?? []).map((c) => `${c.vaultArn} (${planRetention(c.deleteAfter ?? rule.deleteAfter)})`),
+          locks: lock.locks,
         })),
         irreversible: lock.irreversible,
       };

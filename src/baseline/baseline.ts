@@ -10,6 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { createDashboard, promisesMarkdown } from './dashboard';
+import { addDrVaultStack, checkDrVaults, DrVaultStackOptions } from './dr-vault';
 import {
   BaselineFacts, COVERAGE_REPORT_FILES, intervalHours, MechanismFacts, registerCoverage, renderMarkdown, retentionText, rpo, TierFacts,
 } from './report';
@@ -21,6 +22,7 @@ import { BackupVaultPolicy, BackupCopyTarget } from '../backup/vault-policy';
 import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { nagRendering } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import {
@@ -38,8 +40,6 @@ import { SnapshotSharingBlock } from '../worm/block-public-access';
 import { ProtectedResources } from '../worm/deny-policy';
 import { WormSnapshotGuard } from '../worm/guard';
 import { SnapshotLock } from '../worm/snapshot-lock';
-import { registerPlan } from '../core/plan-report';
-import { addDrVaultStack, checkDrVaults, DrVaultStackOptions } from './dr-vault';
 
 /**
  * Properties of `EbsBackupBaseline`.

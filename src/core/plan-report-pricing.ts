@@ -29,8 +29,10 @@ const KMS: StandingPrice = {
   item: 'KMS customer managed key', monthlyUsd: 1, basis: '$1 per key per month', page: 'AWS Key Management Service pricing',
 };
 const INTERFACE_ENDPOINT: StandingPrice = {
-  item: 'interface VPC endpoint (one Availability Zone)', monthlyUsd: 0.01 * HOURS_PER_MONTH,
-  basis: `$0.01 per endpoint per AZ-hour × ${HOURS_PER_MONTH} h, plus $0.01 per GB processed`, page: 'AWS PrivateLink pricing',
+  item: 'interface VPC endpoint (one Availability Zone)',
+  monthlyUsd: 0.01 * HOURS_PER_MONTH,
+  basis: `$0.01 per endpoint per AZ-hour × ${HOURS_PER_MONTH} h, plus $0.01 per GB processed`,
+  page: 'AWS PrivateLink pricing',
 };
 const ALARM: StandingPrice = {
   item: 'CloudWatch alarm metric', monthlyUsd: 0.1, basis: '$0.10 per standard-resolution alarm metric per month', page: 'Amazon CloudWatch pricing',
@@ -40,13 +42,17 @@ const DASHBOARD: StandingPrice = {
 };
 /** Fast snapshot restore: billed per snapshot and Availability Zone while it is enabled. */
 export const FAST_SNAPSHOT_RESTORE: StandingPrice = {
-  item: 'fast snapshot restore (one snapshot, one Availability Zone)', monthlyUsd: 0.75 * HOURS_PER_MONTH,
-  basis: `$0.75 per DSU-hour × ${HOURS_PER_MONTH} h`, page: 'Amazon EBS pricing',
+  item: 'fast snapshot restore (one snapshot, one Availability Zone)',
+  monthlyUsd: 0.75 * HOURS_PER_MONTH,
+  basis: `$0.75 per DSU-hour × ${HOURS_PER_MONTH} h`,
+  page: 'Amazon EBS pricing',
 };
 /** A VPC flow log to CloudWatch Logs: no hourly charge, only the logs it delivers. */
 export const FLOW_LOG: StandingPrice = {
-  item: 'VPC flow log to CloudWatch Logs (rejected traffic)', monthlyUsd: 0,
-  basis: 'no hourly charge; $0.50 per GB delivered (vended logs) and $0.03 per GB-month stored', page: 'Amazon CloudWatch pricing',
+  item: 'VPC flow log to CloudWatch Logs (rejected traffic)',
+  monthlyUsd: 0,
+  basis: 'no hourly charge; $0.50 per GB delivered (vended logs) and $0.03 per GB-month stored',
+  page: 'Amazon CloudWatch pricing',
 };
 
 /**

@@ -180,8 +180,12 @@ export function planOf(scope: IConstruct): PlanStack[] {
         }
         const before = counted.get(p.price.item);
         counted.set(p.price.item, {
-          construct: owner.scope.node.path, item: p.price.item, units: (before?.units ?? 0) + p.units,
-          monthlyUsd: round((before?.monthlyUsd ?? 0) + p.units * p.price.monthlyUsd), basis: p.price.basis, page: p.price.page,
+          construct: owner.scope.node.path,
+          item: p.price.item,
+          units: (before?.units ?? 0) + p.units,
+          monthlyUsd: round((before?.monthlyUsd ?? 0) + p.units * p.price.monthlyUsd),
+          basis: p.price.basis,
+          page: p.price.page,
         });
       }
       costs.push(...counted.values());
@@ -243,8 +247,8 @@ function readable(stack: Stack): <T>(value: T) => T {
   return walk;
 }
 
-function round(usd: number): number {
-  return Math.round(usd * 100) / 100;
+function round(dollars: number): number {
+  return Math.round(dollars * 100) / 100;
 }
 
 function usd(n: number): string {
@@ -335,7 +339,9 @@ export function planSchedule(schedule: { expressionString: string } | undefined)
 }
 
 /** A retention as its tag value (`count:14`, `age:35d`); a token stays a deploy-time value. */
-export function planRetention(retain: { maxCount?: number; maxAge?: cdk.Duration; toTagValue(): string } | cdk.Duration | undefined): string | undefined {
+export function planRetention(
+  retain: { maxCount?: number; maxAge?: cdk.Duration; toTagValue(): string } | cdk.Duration | undefined,
+): string | undefined {
   if (retain === undefined) {
     return undefined;
   }

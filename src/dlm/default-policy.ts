@@ -7,9 +7,9 @@ import { ExecutionGrants, executionRoleFor } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import { cfnTags, createPolicyResource, policyDescription } from './render';
 import { dlmInterval } from './units';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkOneOf, checkRegion, checkTags, fail, isUnresolved } from '../core/validation';
-import { planDays, planRetention, registerPlan } from '../core/plan-report';
 
 /**
  * Exclusions of a default policy for EBS snapshots.
@@ -255,8 +255,10 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
     this.policyArn = this.resource.attrArn;
     registerPlan(this, 'DlmDefaultPolicy', () => ({
       protects: [{
-        mechanism: 'DLM default policy (safety net)', selects: `every ${props.target.resourceType === 'INSTANCE' ? 'instance' : 'volume'} no other policy backed up recently`,
-        schedule: `every ${planDays(props.createEvery ?? Duration.days(1))}`, retention: planRetention(props.retainFor ?? Duration.days(7)),
+        mechanism: 'DLM default policy (safety net)',
+        selects: `every ${props.target.resourceType === 'INSTANCE' ? 'instance' : 'volume'} no other policy backed up recently`,
+        schedule: `every ${planDays(props.createEvery ?? Duration.days(1))}`,
+        retention: planRetention(props.retainFor ?? Duration.days(7)),
         copies: props.copyRegions ?? [],
       }],
     }));

@@ -9,9 +9,9 @@ import {
 } from './render';
 import { ImageSchedule } from './schedule';
 import { dlmInterval } from './units';
+import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import { check, isUnresolved } from '../core/validation';
-import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 
 /** AMI deprecation may be at most 10 years away (DeprecateRule, CrossRegionCopyDeprecateRule). */
 const MAX_DEPRECATE_DAYS = 3650;
@@ -86,8 +86,11 @@ export class DlmImagePolicy extends DlmPolicyBase {
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });
     registerPlan(this, 'DlmImagePolicy', () => ({
       protects: props.schedules.map((s) => ({
-        mechanism: `DLM AMI schedule '${s.name}'`, selects: `instances tagged ${planTags(props.targetTags)}`, schedule: planSchedule(s.schedule),
-        retention: planRetention(s.retain), copies: (s.crossRegionCopies ?? []).map((c) => `${c.region} (${planRetention(c.retain)})`),
+        mechanism: `DLM AMI schedule '${s.name}'`,
+        selects: `instances tagged ${planTags(props.targetTags)}`,
+        schedule: planSchedule(s.schedule),
+        retention: planRetention(s.retain),
+        copies: (s.crossRegionCopies ?? []).map((c) => `${c.region} (${planRetention(c.retain)})`),
       })),
     }));
   }

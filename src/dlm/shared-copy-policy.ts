@@ -7,10 +7,10 @@ import { ExecutionGrants, executionRoleFor } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import { checkCopyRetain, renderCopyRetain, createPolicyResource, policyDescription } from './render';
 import { CrossRegionCopy } from './schedule';
+import { planRetention, registerPlan } from '../core/plan-report';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupTagging } from '../core/tagging';
 import { check, checkAccountId, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
-import { planRetention, registerPlan } from '../core/plan-report';
 
 /**
  * Properties of the archive account's event-based copy policy.
@@ -130,7 +130,9 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
     this.policyArn = this.resource.attrArn;
     registerPlan(this, 'DlmSharedSnapshotCopyPolicy', () => ({
       protects: [{
-        mechanism: 'DLM copy of shared snapshots', selects: `snapshots shared by ${props.sourceAccounts.join(', ')}`, schedule: 'on arrival',
+        mechanism: 'DLM copy of shared snapshots',
+        selects: `snapshots shared by ${props.sourceAccounts.join(', ')}`,
+        schedule: 'on arrival',
         copies: props.copies.map((c) => `${c.region} (${planRetention(c.retain)})`),
       }],
     }));

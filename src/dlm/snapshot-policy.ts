@@ -13,13 +13,13 @@ import { SnapshotSchedule } from './schedule';
 import { ScriptFailureAction, ScriptStage, SnapshotScript } from './script';
 import { SnapshotTarget } from './target';
 import { dlmInterval } from './units';
+import { PlanCost, PlanFacts, planDays, planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
+import { FAST_SNAPSHOT_RESTORE } from '../core/plan-report-pricing';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import {
   check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, isUnresolved, warn,
 } from '../core/validation';
-import { FAST_SNAPSHOT_RESTORE } from '../core/plan-report-pricing';
-import { PlanCost, PlanFacts, planDays, planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 
 /**
  * Properties of a custom EBS snapshot policy.
@@ -261,11 +261,16 @@ function snapshotPolicyPlan(target: SnapshotTarget, props: DlmSnapshotPolicyProp
       ...s.archive ? [`archive tier ${planDays(s.archive.retainInArchive)}`] : [],
     ];
     if (s.fastRestore) {
-      const kept = s.fastRestore.retain.maxCount !== undefined && !Token.isUnresolved(s.fastRestore.retain.maxCount) ? s.fastRestore.retain.maxCount : 1;
+      const count = s.fastRestore.retain.maxCount;
+      const kept = count !== undefined && !Token.isUnresolved(count) ? count : 1;
       const units = kept * s.fastRestore.availabilityZones.length;
       extraCosts.push({
-        construct: '', item: `${FAST_SNAPSHOT_RESTORE.item} × ${units} (schedule '${s.name}')`, units,
-        monthlyUsd: Math.round(units * FAST_SNAPSHOT_RESTORE.monthlyUsd * 100) / 100, basis: FAST_SNAPSHOT_RESTORE.basis, page: FAST_SNAPSHOT_RESTORE.page,
+        construct: '',
+        item: `${FAST_SNAPSHOT_RESTORE.item} × ${units} (schedule '${s.name}')`,
+        units,
+        monthlyUsd: Math.round(units * FAST_SNAPSHOT_RESTORE.monthlyUsd * 100) / 100,
+        basis: FAST_SNAPSHOT_RESTORE.basis,
+        page: FAST_SNAPSHOT_RESTORE.page,
       });
     }
     return { mechanism: `DLM schedule '${s.name}'`, selects: what, schedule: planSchedule(s.schedule), retention: planRetention(s.retain), copies };

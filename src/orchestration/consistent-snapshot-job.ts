@@ -18,10 +18,10 @@ import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
 import { createJobFunction } from '../core/job-function';
+import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, fail, warn } from '../core/validation';
-import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 
 /**
  * One crash-consistent set of snapshots (or AMIs) across several instances, with pre and post
@@ -86,7 +86,8 @@ export class ConsistentSnapshotJob extends Construct {
       protects: [{
         mechanism: 'ConsistentSnapshotJob (multi-volume snapshots between before and after steps)',
         selects: props.instances.instanceIds ? `instances ${props.instances.instanceIds.join(', ')}` : `instances tagged ${planTags(props.instances.tags)}`,
-        schedule: planSchedule(props.schedule), retention: planRetention(props.retain),
+        schedule: planSchedule(props.schedule),
+        retention: planRetention(props.retain),
       }],
     }));
 

@@ -19,11 +19,11 @@ import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { acknowledge, acknowledgeFindings, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
 import { createJobFunction } from '../core/job-function';
+import { planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkPattern, checkTags, isUnresolved } from '../core/validation';
-import { planSchedule, registerPlan } from '../core/plan-report';
 
 /**
  * Properties of a RestoreDrill.

@@ -8,10 +8,10 @@ import { AutomationDocumentModel, AutomationStep, ExecuteAwsApiStep } from './au
 import { PreChangeExpiry } from './pre-change-expiry';
 import { automationRole, runbookTagKeys } from './shared';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
+import { planRetention, planTags, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
 import { checkDuration, checkTags, fail, isUnresolved, wholeDays } from '../core/validation';
-import { planRetention, planTags, registerPlan } from '../core/plan-report';
 
 /**
  * Properties of a `PreChangeSnapshot`.
@@ -152,7 +152,8 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
     registerPlan(this, 'PreChangeSnapshot', () => ({
       protects: [{
         mechanism: `PreChangeSnapshot runbook (snapshots${props.includeImage ? ' and an AMI' : ''} before a change)`,
-        selects: props.instanceTags ? `instances tagged ${planTags(props.instanceTags)}` : 'the instance an operator names', schedule: 'on demand',
+        selects: props.instanceTags ? `instances tagged ${planTags(props.instanceTags)}` : 'the instance an operator names',
+        schedule: 'on demand',
         retention: planRetention(expireAfter),
       }],
     }));

@@ -12,11 +12,11 @@ import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './
 import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
 import { mergeTags } from '../core/merge-tags';
+import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { check, checkDuration, checkPattern, checkTags, fail, isUnresolved } from '../core/validation';
 import { WINDOW_INSTANCE_ACCESS_METADATA, WindowInstanceAccess } from '../core/window-instance-access';
-import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 
 /** Systems Manager `MaxConcurrency`: a count from 1, or a percentage from 1% to 100%. */
 const MAX_CONCURRENCY = /^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/;
@@ -278,8 +278,10 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     this.retention = props.retention ?? Retention.age(Duration.days(14));
     registerPlan(this, `${kind}MaintenanceWindow`, () => ({
       protects: [{
-        mechanism: `${kind} maintenance window (application-consistent snapshots)`, selects: this.targets.description,
-        schedule: planSchedule(props.schedule), retention: planRetention(this.retention),
+        mechanism: `${kind} maintenance window (application-consistent snapshots)`,
+        selects: this.targets.description,
+        schedule: planSchedule(props.schedule),
+        retention: planRetention(this.retention),
       }],
     }));
 

@@ -4,8 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge, guard, nag } from '../core/acknowledge';
-import { fail } from '../core/validation';
 import { registerPlan } from '../core/plan-report';
+import { fail } from '../core/validation';
 
 /**
  * How strictly public sharing of snapshots is blocked in the region.

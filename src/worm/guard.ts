@@ -10,8 +10,8 @@ import { checkScpSize, splitStatements } from './scp-size';
 import { SnapshotArchiver, SnapshotArchiverOptions } from './snapshot-archiver';
 import { SnapshotLock, SnapshotLockOptions } from './snapshot-lock';
 import { acknowledge, guard, nag } from '../core/acknowledge';
-import { checkCount, checkLength, fail, warn } from '../core/validation';
 import { registerPlan } from '../core/plan-report';
+import { checkCount, checkLength, fail, warn } from '../core/validation';
 
 /**
  * The guard's Recycle Bin: one rule per resource type.
@@ -230,8 +230,10 @@ export class WormSnapshotGuard extends Construct {
         : r.purposeValues.length > 0 ? `snapshots, AMIs and recovery points with purpose ${r.purposeValues.join(', ')}` : 'purpose-tagged snapshots, AMIs and recovery points';
       return {
         protects: [{
-          mechanism: `write-once deny policy ${this.policyName} (attached with protect(); SCPs with toServiceControlPolicies())`, selects,
-          schedule: 'always', locks: ['deny deleting, unlocking, sharing and re-tagging except break-glass'],
+          mechanism: `write-once deny policy ${this.policyName} (attached with protect(); SCPs with toServiceControlPolicies())`,
+          selects,
+          schedule: 'always',
+          locks: ['deny deleting, unlocking, sharing and re-tagging except break-glass'],
         }],
       };
     });

@@ -1,9 +1,9 @@
 import { Duration, Resource, Stack } from 'aws-cdk-lib';
 import * as rbin from 'aws-cdk-lib/aws-rbin';
 import { Construct, IConstruct } from 'constructs';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { BackupTagging } from '../core/tagging';
 import { checkDuration, checkLength, checkTags, fail, isUnresolved, wholeDays } from '../core/validation';
-import { planDays, planRetention, registerPlan } from '../core/plan-report';
 
 /**
  * What a Recycle Bin rule retains after deletion.
@@ -193,8 +193,11 @@ export class RecycleBinRule extends Resource {
     const what = props.resourceType === RecycleBinResourceType.EC2_IMAGE ? 'AMIs' : 'EBS snapshots';
     registerPlan(this, 'RecycleBinRule', () => ({
       protects: [{
-        mechanism: `Recycle Bin rule${this.locked ? ' (locked)' : ''}`, selects: `deleted ${what} (${ruleScope.level === 'region' ? 'every one in the region' : 'tagged'})`,
-        schedule: 'on deletion', retention: planRetention(props.retention), locks: this.locked ? [`rule lock, unlock delay ${planDays(props.lockUnlockDelay)}`] : [],
+        mechanism: `Recycle Bin rule${this.locked ? ' (locked)' : ''}`,
+        selects: `deleted ${what} (${ruleScope.level === 'region' ? 'every one in the region' : 'tagged'})`,
+        schedule: 'on deletion',
+        retention: planRetention(props.retention),
+        locks: this.locked ? [`rule lock, unlock delay ${planDays(props.lockUnlockDelay)}`] : [],
       }],
       irreversible: this.locked ? [{
         what: `locked Recycle Bin rule for ${what} (retention ${planDays(props.retention)})`,

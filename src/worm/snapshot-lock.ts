@@ -12,9 +12,9 @@ import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
-import { planDays, planRetention, registerPlan } from '../core/plan-report';
 
 /**
  * How new snapshots are locked (EBS Snapshot Lock).
@@ -176,8 +176,11 @@ export class SnapshotLock extends Construct {
 
     registerPlan(this, 'SnapshotLock', () => ({
       protects: [{
-        mechanism: `EBS Snapshot Lock (${props.mode.mode})`, selects: purposes.length > 0 ? `new snapshots with purpose ${purposes.join(', ')}` : 'new snapshots it is sent',
-        schedule: 'on creation', retention: planRetention(props.mode.duration), locks: [`${props.mode.mode} ${planDays(props.mode.duration)}`],
+        mechanism: `EBS Snapshot Lock (${props.mode.mode})`,
+        selects: purposes.length > 0 ? `new snapshots with purpose ${purposes.join(', ')}` : 'new snapshots it is sent',
+        schedule: 'on creation',
+        retention: planRetention(props.mode.duration),
+        locks: [`${props.mode.mode} ${planDays(props.mode.duration)}`],
       }],
       irreversible: props.mode.mode === 'compliance' ? [{
         what: `compliance-mode EBS Snapshot Lock of ${planDays(props.mode.duration)}`,

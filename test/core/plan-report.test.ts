@@ -15,7 +15,9 @@ function dlmApp(app: App): Stack {
     purpose: 'database-dr',
     target: SnapshotTarget.instances({ tags: { Backup: 'database' } }),
     schedules: [{
-      name: 'nightly', schedule: nightly, retain: Retention.count(14),
+      name: 'nightly',
+      schedule: nightly,
+      retain: Retention.count(14),
       crossRegionCopies: [{ region: 'eu-west-1', retain: Retention.age(Duration.days(30)) }],
       fastRestore: { availabilityZones: ['us-east-1a', 'us-east-1b'], retain: Retention.count(2) },
     }],
@@ -37,8 +39,13 @@ describe('the plan report', () => {
     const [stack] = plan.stacks;
     expect([stack.stack, stack.account, stack.region]).toEqual(['Dlm', '123456789012', 'us-east-1']);
     expect(stack.protections).toEqual([expect.objectContaining({
-      construct: 'Dlm/Db', kind: 'DlmSnapshotPolicy', mechanism: "DLM schedule 'nightly'", selects: 'instances tagged Backup=database',
-      schedule: 'cron(0 4 * * ? *)', retention: 'count:14', copies: ['eu-west-1 (age:30d)'],
+      construct: 'Dlm/Db',
+      kind: 'DlmSnapshotPolicy',
+      mechanism: "DLM schedule 'nightly'",
+      selects: 'instances tagged Backup=database',
+      schedule: 'cron(0 4 * * ? *)',
+      retention: 'count:14',
+      copies: ['eu-west-1 (age:30d)'],
     })]);
     // Amazon EBS pricing: fast snapshot restore is $0.75 per DSU-hour for each snapshot in each
     // AZ; 2 snapshots kept enabled in 2 AZs for a 730-hour month
@@ -53,16 +60,25 @@ describe('the plan report', () => {
     const stack = new Stack(app, 'Backup', { env: ENV });
     const rules = [{ name: 'daily', schedule: nightly, deleteAfter: Duration.days(35) }];
     new BackupVaultPolicy(stack, 'Compliance', {
-      purpose: 'compliance', rules, allTags: { Backup: 'daily' }, vaultName: 'locked-for-good', notifications: false,
+      purpose: 'compliance',
+      rules,
+      allTags: { Backup: 'daily' },
+      vaultName: 'locked-for-good',
+      notifications: false,
       vaultLock: VaultLock.compliance({ minRetention: Duration.days(7), maxRetention: Duration.days(3650), changeableFor: Duration.days(5) }),
     });
     new BackupVaultPolicy(stack, 'Governance', {
-      purpose: 'governance', rules, allTags: { Backup: 'weekly' }, notifications: false,
+      purpose: 'governance',
+      rules,
+      allTags: { Backup: 'weekly' },
+      notifications: false,
       vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }),
     });
     const [plan] = JSON.parse(PlanReport.json(app)).stacks;
     expect(plan.irreversible).toEqual([{
-      construct: 'Backup/Compliance', kind: 'BackupVaultPolicy', what: 'compliance-mode Vault Lock on vault locked-for-good (min 7 days, max 3650 days)',
+      construct: 'Backup/Compliance',
+      kind: 'BackupVaultPolicy',
+      what: 'compliance-mode Vault Lock on vault locked-for-good (min 7 days, max 3650 days)',
       consequence: expect.stringMatching(/^immutable 5 days after deployment: .*delete a recovery point before 7 days/),
     }]);
     expect(plan.protections.map((p: any) => [p.construct, p.locks])).toEqual([

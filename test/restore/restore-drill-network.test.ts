@@ -39,7 +39,9 @@ describe('the restore drill network', () => {
     const app = new App();
     const stack = new Stack(app, 'Drill', { env: ENV });
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Existing', {
-      vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-central-1b'], privateSubnetIds: ['subnet-0123456789abcdef0'],
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-central-1b'],
+      privateSubnetIds: ['subnet-0123456789abcdef0'],
       privateSubnetRouteTableIds: ['rtb-0123456789abcdef0'],
     });
     drill(stack, { vpc });
