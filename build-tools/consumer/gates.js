@@ -124,7 +124,9 @@ function userGates(assembly) {
   const vaults = stacks.flatMap((s) => Object.values(s.template.Resources ?? {})
     .filter((r) => r.Type === 'AWS::Backup::BackupVault' && typeof r.Properties?.BackupVaultName === 'string')
     .map((r) => `${s.environment.account}/${s.environment.region}/${r.Properties.BackupVaultName}`));
-  for (const s of stacks) {
+  // the app's own stacks: a StackSet's member template (a nested stage) gets its DR vaults from
+  // the StackSet's own DR-vault stack set, and the gates' environment forms do not apply to it
+  for (const s of assembly.stacks) {
     for (const plan of Object.values(s.template.Resources ?? {}).filter((r) => r.Type === 'AWS::Backup::BackupPlan')) {
       for (const rule of plan.Properties.BackupPlan.BackupPlanRule ?? []) {
         for (const copy of rule.CopyActions ?? []) {
