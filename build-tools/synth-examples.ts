@@ -41,6 +41,7 @@ for (const name of listExamples()) {
     if (!fs.existsSync(report)) {
       fs.writeFileSync(report, mechanismsReport(assembly.stacksRecursively));
     }
+    console.log(`  plan report (what is protected, what cannot be undone, what costs money every month): ${path.relative(root, path.join(outdir, 'plan-report.md'))}`);
     if (fs.existsSync(report)) {
       console.log(`  coverage report (${path.relative(root, report)}):`);
       console.log(fs.readFileSync(report, 'utf8').trimEnd().split('\n').map((l) => `    ${l}`).join('\n'));

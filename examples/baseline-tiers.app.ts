@@ -36,13 +36,8 @@ export function build(app: App): void {
   });
   baseline.protect(iam.Role.fromRoleName(stack, 'Operators', 'platform-operators'));
 
-  const dr = new Stack(app, 'BackupDrVault', { env: { account: WORKLOAD, region: 'eu-west-1' } });
-  new BackupArchiveVault(dr, 'DrVault', {
-    sourceAccounts: [WORKLOAD],
-    vaultName: EbsBackupBaseline.DEFAULT_DR_VAULT_NAME,
-    vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }),
-    breakGlassPrincipalArns: [`arn:aws:iam::${WORKLOAD}:role/BreakGlass`],
-  });
+  // the vault in eu-west-1 that receives gold's DR copies (synthesis fails without it)
+  baseline.addDrVaultStack('BackupDrVault');
 
   const archive = new Stack(app, 'BackupArchive', { env: { account: ARCHIVE, region: 'us-east-1' } });
   new BackupArchiveVault(archive, 'ArchiveVault', {

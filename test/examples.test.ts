@@ -59,6 +59,18 @@ describe('examples', () => {
       Object.fromEntries(Object.entries<any>(stack.template.Resources ?? {}).map(([id, r]) => [id, r.Type]).sort()),
     ]));
     expect(inventory).toMatchSnapshot();
+    // The plan report (README "Read the plan report"): written beside the templates for every
+    // example, and named in one info message per stack that uses the library.
+    const plan = JSON.parse(fs.readFileSync(path.join(app.outdir, 'plan-report.json'), 'utf8'));
+    expect(fs.readFileSync(path.join(app.outdir, 'plan-report.md'), 'utf8')).toMatch(/^# EBS backup plan/);
+    expect(plan.stacks.length).toBeGreaterThan(0);
+    for (const stack of assembly.stacksRecursively.filter((s) => plan.stacks.some((p: any) => p.stack === s.hierarchicalId))) {
+      expect(stack.messages.filter((m) => m.level === 'info' && String(m.entry.data).includes('plan-report')).map((m) => m.entry.data)).toEqual(
+        [expect.stringMatching(/^cdk-ebs-backup: what this stack protects, what cannot be undone and what costs money every month: .*plan-report\.md$/)]);
+    }
+    if (name === 'baseline-tiers') {
+      expectBaselinePlan(plan);
+    }
   });
 
   // The library's acknowledgements must hold whatever environment the user gives a stack: the
@@ -73,3 +85,29 @@ describe('examples', () => {
     }
   });
 });
+
+/**
+ * The baseline example's plan, value by value: gold's compliance Vault Lock and the two locked
+ * Recycle Bin rules are what cannot be undone; the drill's scratch VPC (3 interface endpoints in
+ * one zone at $0.01 an hour, AWS PrivateLink pricing) and the dashboard ($3, Amazon CloudWatch
+ * pricing) are standing costs.
+ */
+function expectBaselinePlan(plan: any): void {
+  const workload = plan.stacks.find((s: any) => s.stack === 'BackupBaseline');
+  expect(workload.irreversible.map((i: any) => [i.construct, i.what])).toEqual([
+    ['BackupBaseline/Baseline/gold/Backup', 'compliance-mode Vault Lock on vault BackupBaseline/Baseline/gold/Backup/Vault (min 7 days, max 3650 days)'],
+    ['BackupBaseline/Baseline/Guard/SnapshotRecycleBin', 'locked Recycle Bin rule for EBS snapshots (retention 7 days)'],
+    ['BackupBaseline/Baseline/Guard/ImageRecycleBin', 'locked Recycle Bin rule for AMIs (retention 7 days)'],
+  ]);
+  expect(workload.irreversible[0].consequence).toMatch(/^immutable 3 days after deployment: .*before 7 days/);
+  expect(workload.irreversible[1].consequence).toMatch(/unlock takes effect only 7 days after it is requested/);
+  const cost = (construct: string, item: string) => workload.costs.find((c: any) => c.construct === construct && c.item.startsWith(item));
+  expect(cost('BackupBaseline/Baseline/gold/Drill', 'interface VPC endpoint')).toMatchObject({ units: 3, monthlyUsd: 21.9, page: 'AWS PrivateLink pricing' });
+  expect(cost('BackupBaseline/Baseline/gold/Drill', 'VPC flow log')).toMatchObject({ units: 1, monthlyUsd: 0 });
+  expect(cost('BackupBaseline/Baseline', 'CloudWatch dashboard')).toMatchObject({ units: 1, monthlyUsd: 3, page: 'Amazon CloudWatch pricing' });
+  expect(cost('BackupBaseline/Baseline/gold/Backup', 'KMS customer managed key')).toMatchObject({ units: 1, monthlyUsd: 1 });
+  expect(workload.monthlyUsd).toBeCloseTo(workload.costs.reduce((sum: number, c: any) => sum + c.monthlyUsd, 0), 2);
+  // the receiving vaults: a governance lock is reversible (break-glass), so nothing irreversible there
+  const dr = plan.stacks.find((s: any) => s.stack === 'BackupDrVault');
+  expect([dr.region, dr.irreversible, dr.protections[0].locks]).toEqual(['eu-west-1', [], ['Vault Lock governance (min 7 days)']]);
+}

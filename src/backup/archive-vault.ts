@@ -3,8 +3,9 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, warnNoBreakGlass } from './protection';
+import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, vaultLockPlan, warnNoBreakGlass } from './protection';
 import { VaultLock, VaultLockMode } from './vault-lock';
+import { registerPlan } from '../core/plan-report';
 import { requirePrerequisite } from '../core/prerequisites';
 import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { check, checkAccountId, checkPattern, fail, isUnresolved, warn } from '../core/validation';
@@ -173,6 +174,15 @@ export class BackupArchiveVault extends Construct {
         warn(this, 'backup:imported-key', `${this.node.path}: the imported encryptionKey's policy must deny ${DESTRUCTIVE_KEY_ACTIONS.join(', ')} to all but the break-glass principals`);
       }
     }
+    registerPlan(this, 'BackupArchiveVault', () => {
+      const name = props.vaultName ?? this.vault.node.path;
+      const lock = vaultLockPlan(this.vaultLock, name);
+      const from = [...props.sourceAccounts ?? [], ...props.sourceOrganizationId ? [`organization ${props.sourceOrganizationId}`] : []].join(', ');
+      return {
+        protects: [{ mechanism: `receiving vault ${name}`, selects: `copies from ${from || 'this account'}`, schedule: 'on arrival', locks: lock.locks }],
+        irreversible: lock.irreversible,
+      };
+    });
     warnNoBreakGlass(this, breakGlass, deployment);
     if (!props.vaultLock) {
       warn(this, 'backup:no-lock', `${this.node.path}: the archive vault has no Vault Lock`);

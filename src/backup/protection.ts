@@ -1,7 +1,10 @@
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
+import { VaultLock, VaultLockMode } from './vault-lock';
 import { actionsOf } from '../core/destructive-actions';
+import { PlanIrreversible, planDays } from '../core/plan-report';
 import { warn } from '../core/validation';
 
 /**
@@ -93,4 +96,25 @@ export function protectKey(key: kms.IKey, breakGlass: readonly string[], deploym
     }
   }
   return added;
+}
+
+/** A vault lock as the plan report shows it: the lock, and for compliance mode what can never be undone. */
+export function vaultLockPlan(lock: VaultLock | undefined, vault: string): { locks: string[]; irreversible: PlanIrreversible[] } {
+  if (!lock) {
+    return { locks: [], irreversible: [] };
+  }
+  const bounds = `min ${planDays(lock.minRetention)}${lock.maxRetention ? `, max ${planDays(lock.maxRetention)}` : ''}`;
+  if (lock.mode !== VaultLockMode.COMPLIANCE) {
+    return { locks: [`Vault Lock governance (${bounds})`], irreversible: [] };
+  }
+  const grace = planDays(lock.changeableFor ?? Duration.days(3));
+  return {
+    locks: [`Vault Lock compliance (${bounds})`],
+    irreversible: [{
+      what: `compliance-mode Vault Lock on vault ${vault} (${bounds})`,
+      consequence: `immutable ${grace} after deployment: from then on nobody, not even the root user or AWS, can remove the lock, ` +
+        `delete the vault while it holds recovery points, or delete a recovery point before ${planDays(lock.minRetention)}; ` +
+        'every recovery point is billed until its retention ends',
+    }],
+  };
 }

@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BackupAuditFramework, BackupAuditOptions } from './audit';
 import { addFailureMonitoring, createNotificationTopic, VAULT_NOTIFICATION_EVENTS } from './monitoring';
-import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, warnNoBreakGlass } from './protection';
+import { DESTRUCTIVE_KEY_ACTIONS, protectKey, vaultDenyStatements, vaultLockPlan, warnNoBreakGlass } from './protection';
 import { BackupRestoreTesting, RestoreTestingOptions } from './restore-testing';
 import { backupRoleStatements, backupServicePrincipal, restoreRoleStatements } from './roles';
 import {
@@ -19,6 +19,7 @@ import { VaultLock, VaultLockMode } from './vault-lock';
 import { acknowledgeFindings, acknowledgeWildcards, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { heartbeatAlarm, scheduleIntervalMs } from '../core/heartbeat';
 import { mergeTags } from '../core/merge-tags';
+import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 import { requirePrerequisite } from '../core/prerequisites';
 import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
 import { Retention } from '../core/retention';
@@ -442,6 +443,21 @@ export class BackupVaultPolicy extends Construct {
       });
     }
 
+    registerPlan(this, 'BackupVaultPolicy', () => {
+      const lock = vaultLockPlan(this.vaultLock, props.vaultName ?? this.vault.node.path);
+      const selects = (props.resources ?? []).map((r) => r.tagCondition ? `tagged ${r.tagCondition.key}=${r.tagCondition.value}` : r.resource).join(' OR ') || 'the selections';
+      return {
+        protects: this.rules.map((rule) => ({
+          mechanism: `AWS Backup rule '${rule.name}'`,
+          selects,
+          schedule: planSchedule(rule.schedule),
+          retention: planRetention(rule.retain),
+          copies: (rule.copyTo ?? []).map((c) => `${c.vaultArn} (${planRetention(c.retain ?? rule.retain)})`),
+          locks: lock.locks,
+        })),
+        irreversible: lock.irreversible,
+      };
+    });
     BackupTagging.addArtefactSource(this, {
       artefactTagSets: () => this.rules.map((rule) => ({
         artefact: `recovery points of rule '${rule.name}'`,

@@ -15,12 +15,14 @@ import { buildGuard } from './builders/guard';
 import { buildSnapshotLock } from './builders/lock';
 import { buildConsistentWindows, PLATFORM_LINUX, PLATFORM_WINDOWS } from './builders/windows';
 import { createDashboard, promisesMarkdown } from './dashboard';
+import { addDrVaultStack, checkDrVaults, DrVaultStackOptions } from './dr-vault';
 import { BaselineFacts, COVERAGE_REPORT_FILES, registerCoverage, renderMarkdown, rpo, TierFacts } from './report';
 import { BackupTier } from './tier';
 import { checkTiers } from './tier-checks';
 import { createNotificationTopic } from '../backup/monitoring';
 import { BackupVaultPolicy } from '../backup/vault-policy';
 import { ChangeDetection } from '../core/change-detection';
+import { registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { check, collectProblems, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
@@ -85,6 +87,15 @@ export interface EbsBackupBaselineProps {
    * @default EbsBackupBaseline.DEFAULT_DR_VAULT_NAME
    */
   readonly drVaultName?: string;
+
+  /**
+   * The DR vault (`drVaultName` in each DR region the tiers' AWS Backup plans copy to) is deployed
+   * outside this app: by `BaselineStackSet`'s DR-vault StackSet, or another app. Without it,
+   * synthesis fails unless the app creates that vault (`addDrVaultStack()`).
+   *
+   * @default false
+   */
+  readonly drVaultCreatedElsewhere?: boolean;
 
   /**
    * The name of the vault in the archive account that receives AWS Backup copies (`BackupArchiveVault`).
@@ -208,6 +219,10 @@ export class EbsBackupBaseline extends Construct {
   /** The JSON coverage report written to the cloud assembly directory at synthesis. */
   public static readonly COVERAGE_REPORT_JSON = COVERAGE_REPORT_FILES.json;
 
+  /** The name of the vault in each DR region that receives the tiers' AWS Backup copies. */
+  public readonly drVaultName: string;
+  /** @internal */
+  public readonly _drVaultDefaults: { readonly breakGlassPrincipalArns: string[]; readonly createdElsewhere: boolean };
   /** The CloudWatch dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
   /** The write-once guard: attach its deny policy with `protect()`. */
@@ -282,6 +297,9 @@ export class EbsBackupBaseline extends Construct {
       drillVpc: props.drillVpc,
       checkRegionAway: (property, region) => this.checkRegionAway(property, region),
     };
+    this.drVaultName = drVaultName;
+    this._drVaultDefaults = { breakGlassPrincipalArns: ctx.breakGlassPrincipalArns, createdElsewhere: props.drVaultCreatedElsewhere ?? false };
+    this.node.addValidation({ validate: () => checkDrVaults(this) });
 
     // --- each tier: one builder per mechanism, each returning what it created and covers
     const built: Built[] = [];
@@ -357,6 +375,7 @@ export class EbsBackupBaseline extends Construct {
     registerCoverage(this, () => this.coverageFacts());
     // changing or disabling any of the machinery above (CloudTrail management events) alarms
     new ChangeDetection(this, 'ChangeDetection', { topic: this.alarmTopic, mechanism: this.node.path });
+    registerPlan(this, 'EbsBackupBaseline', () => ({})); // its dashboard, topic key and alarms count as its standing costs
     this.node.addValidation({ validate: () => this.checkStackLimits() });
   }
 
@@ -365,6 +384,15 @@ export class EbsBackupBaseline extends Construct {
    */
   public protect(principal: iam.IIdentity): void {
     this.guard.protect(principal);
+  }
+
+  /**
+   * Add to this app a stack in the DR region with the vault that receives the tiers' AWS Backup
+   * copies (`BackupArchiveVault` named `drVaultName`, in this baseline's account), so that gold's
+   * DR copies have somewhere to go. Returns the stack.
+   */
+  public addDrVaultStack(id: string, options: DrVaultStackOptions = {}): Stack {
+    return addDrVaultStack(this, id, options);
   }
 
   /** The coverage report of this baseline as Markdown (the one written to `cdk.out` at synthesis). */

@@ -3,3 +3,4 @@
 export * from './tier';
 export * from './baseline';
 export * from './stackset';
+export * from './dr-vault';

@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import * as cdk from 'aws-cdk-lib';
-import { App, Duration, Stage, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
+import { onAssemblySynthesis } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { MS_PER_HOUR, parseSchedule, ScheduleProblem } from '../dlm/cron';
 
@@ -128,6 +128,8 @@ interface Registered {
   readonly facts: () => BaselineFacts;
 }
 
+const WRITER = Symbol.for('cdk-ebs-backup.coverageReportWriter');
+
 /**
  * Register a baseline's facts with its app and write the app's report (every baseline in it)
  * when the app is synthesized: to the cloud assembly directory of the baseline's stage and of
@@ -136,40 +138,9 @@ interface Registered {
 export function registerCoverage(scope: Construct, facts: () => BaselineFacts): void {
   const root = scope.node.root as unknown as { [REGISTRY]?: Registered[] };
   (root[REGISTRY] ??= []).push({ facts });
-  const write = (outdir: string) => {
+  onAssemblySynthesis(scope, WRITER, (outdir) => {
     const all = (root[REGISTRY] ?? []).map((r) => r.facts());
-    fs.mkdirSync(outdir, { recursive: true });
     fs.writeFileSync(path.join(outdir, COVERAGE_REPORT_FILES.json), JSON.stringify({ baselines: all }, undefined, 2));
     fs.writeFileSync(path.join(outdir, COVERAGE_REPORT_FILES.markdown), renderMarkdown(all));
-  };
-  // aws-cdk-lib's hook for constructs that add files to the cloud assembly, called once per
-  // synthesis with the assembly directory (nested stages have their own).
-  const attach = (cdk as unknown as { attachCustomSynthesis?: (c: Construct, s: { onSynthesize(session: { outdir: string }): void }) => void })
-    .attachCustomSynthesis;
-  const appOutdir = () => {
-    const app = scope.node.root;
-    return App.isApp(app) ? app.outdir : undefined;
-  };
-  if (attach) {
-    attach(scope, {
-      onSynthesize: (session) => {
-        write(session.outdir);
-        const top = appOutdir();
-        if (top && path.resolve(top) !== path.resolve(session.outdir)) {
-          write(top);
-        }
-      },
-    });
-  } else {
-    // Fallback for a future aws-cdk-lib without the hook: validations run once per synthesis.
-    scope.node.addValidation({
-      validate: () => {
-        const outdir = Stage.of(scope)?.outdir ?? appOutdir();
-        if (outdir) {
-          write(outdir);
-        }
-        return [];
-      },
-    });
-  }
+  });
 }

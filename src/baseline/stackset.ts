@@ -190,6 +190,8 @@ export class BaselineStackSet extends Construct {
       deploymentPrincipalArns: props.baseline.deploymentPrincipalArns
         ?? [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/stacksets-exec-*`],
       selfContained: true,
+      // the DR vaults are this construct's own StackSet (or, without drVaults, the organization's own)
+      drVaultCreatedElsewhere: true,
       // the administrator's app runs the checks; a member stage would only repeat them
       checks: false,
     });

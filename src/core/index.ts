@@ -6,3 +6,4 @@ export * from './tagging';
 export * from './retention-roles';
 export * from './coverage';
 export * from './deployment-prerequisites';
+export { PlanReport } from './plan-report';

@@ -7,6 +7,7 @@ import { ExecutionGrants, executionRoleFor } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import { cfnTags, createPolicyResource, policyDescription } from './render';
 import { dlmInterval } from './units';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkOneOf, checkRegion, checkTags, fail, isUnresolved, retentionAge } from '../core/validation';
@@ -255,6 +256,15 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
     }
     this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
+    registerPlan(this, 'DlmDefaultPolicy', () => ({
+      protects: [{
+        mechanism: 'DLM default policy (safety net)',
+        selects: `every ${props.target.resourceType === 'INSTANCE' ? 'instance' : 'volume'} no other policy backed up recently`,
+        schedule: `every ${planDays(props.createEvery ?? Duration.days(1))}`,
+        retention: planRetention(props.retain ?? Duration.days(7)),
+        copies: props.copyRegions ?? [],
+      }],
+    }));
   }
 
   /** One default policy per resource type and region (per stack, as far as synthesis can see). */

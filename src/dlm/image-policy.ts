@@ -10,6 +10,7 @@ import {
 } from './render';
 import { ImageSchedule } from './schedule';
 import { dlmInterval } from './units';
+import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import { check, isUnresolved, reportFactoryProblems } from '../core/validation';
 
@@ -91,6 +92,15 @@ export class DlmImagePolicy extends DlmPolicyBase {
     this.policyArn = this.resource.attrArn;
     this.heartbeatAlarm = this.createHeartbeatAlarm('images', props.schedules.map((s) => s.schedule.expressionString), props.alarmActions);
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });
+    registerPlan(this, 'DlmImagePolicy', () => ({
+      protects: props.schedules.map((s) => ({
+        mechanism: `DLM AMI schedule '${s.name}'`,
+        selects: `instances tagged ${planTags(props.targetTags)}`,
+        schedule: planSchedule(s.schedule),
+        retention: planRetention(s.retain),
+        copies: (s.crossRegionCopies ?? []).map((c) => `${c.region} (${planRetention(c.retain)})`),
+      })),
+    }));
   }
 
   private renderSchedule(prop: string, s: ImageSchedule, purpose: string, grants: ExecutionGrants): dlm.CfnLifecyclePolicy.ScheduleProperty {

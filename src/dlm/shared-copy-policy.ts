@@ -7,6 +7,7 @@ import { ExecutionGrants, executionRoleFor } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import { checkCopyRetain, renderCopyRetain, createPolicyResource, policyDescription } from './render';
 import { CrossRegionCopy } from './schedule';
+import { planRetention, registerPlan } from '../core/plan-report';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupTagging } from '../core/tagging';
 import { check, checkAccountId, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
@@ -127,5 +128,13 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
     }, this.executionRole, props.enabled);
     this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     this.policyArn = this.resource.attrArn;
+    registerPlan(this, 'DlmSharedSnapshotCopyPolicy', () => ({
+      protects: [{
+        mechanism: 'DLM copy of shared snapshots',
+        selects: `snapshots shared by ${props.sourceAccounts.join(', ')}`,
+        schedule: 'on arrival',
+        copies: props.copies.map((c) => `${c.region} (${planRetention(c.retain)})`),
+      }],
+    }));
   }
 }

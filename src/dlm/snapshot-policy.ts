@@ -14,6 +14,8 @@ import { SnapshotSchedule } from './schedule';
 import { ScriptFailureAction, ScriptStage, SnapshotScript } from './script';
 import { SnapshotTarget } from './target';
 import { dlmInterval } from './units';
+import { PlanCost, PlanFacts, planDays, planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
+import { FAST_SNAPSHOT_RESTORE } from '../core/plan-report-pricing';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import {
@@ -105,6 +107,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
     this.policyArn = this.resource.attrArn;
     this.heartbeatAlarm = this.createHeartbeatAlarm('snapshots', props.schedules.map((s) => s.schedule.expressionString), props.alarmActions);
 
+    registerPlan(this, 'DlmSnapshotPolicy', () => snapshotPolicyPlan(target, props));
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });
   }
 
@@ -257,4 +260,32 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
       executeOperationOnScriptFailure: hasPre ? failure ?? true : undefined,
     };
   }
+}
+
+/** What a snapshot policy protects, and the standing cost of its fast snapshot restore. */
+function snapshotPolicyPlan(target: SnapshotTarget, props: DlmSnapshotPolicyProps): PlanFacts {
+  const what = `${target.isInstances ? 'instances' : 'volumes'} tagged ${planTags(target.tags)}`;
+  const extraCosts: PlanCost[] = [];
+  const protects = props.schedules.map((s) => {
+    const copies = [
+      ...(s.crossRegionCopies ?? []).map((c) => `${c.region} (${planRetention(c.retain)})`),
+      ...(s.share?.accounts ?? []).map((a) => `shared with ${a}`),
+      ...s.archive ? [`archive tier ${planDays(s.archive.retain.maxAge)}`] : [],
+    ];
+    if (s.fastRestore) {
+      const count = s.fastRestore.retain.maxCount;
+      const kept = count !== undefined && !Token.isUnresolved(count) ? count : 1;
+      const units = kept * s.fastRestore.availabilityZones.length;
+      extraCosts.push({
+        construct: '',
+        item: `${FAST_SNAPSHOT_RESTORE.item} × ${units} (schedule '${s.name}')`,
+        units,
+        monthlyUsd: Math.round(units * FAST_SNAPSHOT_RESTORE.monthlyUsd * 100) / 100,
+        basis: FAST_SNAPSHOT_RESTORE.basis,
+        page: FAST_SNAPSHOT_RESTORE.page,
+      });
+    }
+    return { mechanism: `DLM schedule '${s.name}'`, selects: what, schedule: planSchedule(s.schedule), retention: planRetention(s.retain), copies };
+  });
+  return { protects, extraCosts };
 }

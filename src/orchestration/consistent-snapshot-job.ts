@@ -20,6 +20,7 @@ import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
+import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import {
@@ -96,6 +97,14 @@ export class ConsistentSnapshotJob extends Construct {
     collectProblems(this, () => this.validate(props, before, after));
     this.purpose = props.purpose;
     this.reservedConcurrentExecutions = props.reservedConcurrentExecutions;
+    registerPlan(this, 'ConsistentSnapshotJob', () => ({
+      protects: [{
+        mechanism: 'ConsistentSnapshotJob (multi-volume snapshots between before and after steps)',
+        selects: props.instances.instanceIds ? `instances ${props.instances.instanceIds.join(', ')}` : `instances tagged ${planTags(props.instances.tags)}`,
+        schedule: planSchedule(props.schedule),
+        retention: planRetention(props.retain),
+      }],
+    }));
 
     const keys = BackupTagging.keys(this);
     this.artefactTags = BackupTagging.tagsFor(this, { purpose: props.purpose, retention: props.retain });

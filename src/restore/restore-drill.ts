@@ -1,4 +1,4 @@
-import { Aspects, CfnElement, Duration, IAspect, Lazy, Stack } from 'aws-cdk-lib';
+import { Aspects, CfnElement, Duration, Fn, IAspect, Lazy, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -21,6 +21,7 @@ import { artefactRetentions, CreationRecord } from '../core/artefact-retentions'
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
+import { planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
@@ -69,8 +70,13 @@ export interface RestoreDrillProps {
 
   /**
    * The VPC of the scratch instance. The instance needs to reach Systems Manager (interface endpoints or a NAT).
+   * A VPC of your own saves the scratch VPC's standing cost; import it with `ec2.Vpc.fromVpcAttributes()`
+   * (`Vpc.fromLookup()` needs AWS credentials at synthesis).
    *
-   * @default - a scratch VPC with one isolated subnet and the three Systems Manager interface endpoints, no internet access
+   * @default - a scratch VPC with one isolated subnet in the region's first Availability Zone
+   *   (`Fn::GetAZs` at deploy time, no lookup), the three Systems Manager interface endpoints and a
+   *   flow log of rejected traffic, no internet access: about $21.90 a month in US East (3 endpoints
+   *   × $0.01 per endpoint-hour, AWS PrivateLink pricing) plus $0.50 per GB of flow log (Amazon CloudWatch pricing)
    */
   readonly vpc?: ec2.IVpc;
 
@@ -232,6 +238,13 @@ export class RestoreDrill extends Construct {
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+    registerPlan(this, 'RestoreDrill', () => ({
+      protects: [{
+        mechanism: `RestoreDrill (restores and validates${props.vpc ? '' : '; scratch VPC with 3 interface endpoints'})`,
+        selects: `the newest ${(props.source ?? DrillSource.snapshots()).mode === 'IMAGE' ? 'AMI' : 'snapshot set'} with purpose ${props.purpose}`,
+        schedule: planSchedule(props.schedule),
+      }],
+    }));
     const checkCommands = (prop: string, commands: string[]) => {
       checkCount(this, prop, commands, 1, 100);
       if (!isUnresolved(commands)) {
@@ -481,23 +494,48 @@ export class RestoreDrill extends Construct {
     return new cloudwatch.Metric({ namespace: this.metricNamespace, metricName, dimensionsMap: { Purpose: this.purpose }, ...props });
   }
 
-  private scratchVpc(): ec2.Vpc {
-    const vpc = new ec2.Vpc(this, 'ScratchVpc', {
-      ipAddresses: ec2.IpAddresses.cidr('10.255.255.0/24'),
-      maxAzs: 1,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'Scratch', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 26 }],
-      flowLogs: { Rejected: { trafficType: ec2.FlowLogTrafficType.REJECT, destination: ec2.FlowLogDestination.toCloudWatchLogs(this.logGroup('FlowLogs')) } },
+  /**
+   * The scratch network, built from the VPC's parts rather than `ec2.Vpc`: `ec2.Vpc` reads the
+   * stack's availability zones, which in a stack with an account and region is a context lookup
+   * (AWS credentials at synth, or a `cdk.context.json`). The one subnet takes the region's first
+   * zone from CloudFormation (`Fn::Select` over `Fn::GetAZs`) at deploy time. Construct ids are
+   * those `ec2.Vpc` gave them, so deployed drills keep their network.
+   */
+  private scratchVpc(): ec2.IVpc {
+    const scope = new Construct(this, 'ScratchVpc');
+    const cidrBlock = '10.255.255.0/24';
+    const vpc = new ec2.CfnVPC(scope, 'Resource', {
+      cidrBlock, enableDnsHostnames: true, enableDnsSupport: true, instanceTenancy: ec2.DefaultInstanceTenancy.DEFAULT,
+    });
+    Tags.of(scope).add('Name', scope.node.path);
+    const availabilityZone = Fn.select(0, Fn.getAzs());
+    const subnet = new ec2.Subnet(scope, 'ScratchSubnet1', {
+      vpcId: vpc.ref, availabilityZone, cidrBlock: '10.255.255.0/26', mapPublicIpOnLaunch: false,
+    });
+    const subnetOnly = { includeResourceTypes: [ec2.CfnSubnet.CFN_RESOURCE_TYPE_NAME] };
+    Tags.of(subnet).add('aws-cdk:subnet-name', 'Scratch', subnetOnly);
+    Tags.of(subnet).add('aws-cdk:subnet-type', ec2.SubnetType.PRIVATE_ISOLATED, subnetOnly);
+    const imported = ec2.Vpc.fromVpcAttributes(scope, 'Attributes', {
+      vpcId: vpc.ref,
+      vpcCidrBlock: vpc.attrCidrBlock,
+      availabilityZones: [availabilityZone],
+      isolatedSubnetIds: [subnet.subnetId],
+      isolatedSubnetRouteTableIds: [subnet.routeTable.routeTableId],
+    });
+    new ec2.FlowLog(scope, 'Rejected', {
+      resourceType: ec2.FlowLogResourceType.fromVpc(imported),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.logGroup('FlowLogs')),
     });
     for (const [name, service] of Object.entries({
       Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
       SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
       Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
     })) {
-      const endpoint = vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true });
+      const endpoint = new ec2.InterfaceVpcEndpoint(scope, name, { vpc: imported, service, privateDnsEnabled: true });
       acknowledgeFindings(endpoint, 'the endpoint accepts HTTPS from the scratch VPC CIDR only (cdk-nag cannot read the intrinsic)', 'AwsSolutions-EC23');
     }
-    return vpc;
+    return imported;
   }
 
   private logGroup(id: string): logs.LogGroup {

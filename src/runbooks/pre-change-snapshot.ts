@@ -9,6 +9,7 @@ import { PreChangeExpiry } from './pre-change-expiry';
 import { automationRole, runbookTagKeys } from './shared';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { registerArtefactRetention } from '../core/artefact-retentions';
+import { planRetention, planTags, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
 import { checkDuration, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
@@ -151,6 +152,14 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
     checkDuration(this, 'retain', expireAfter, Duration.days(1), Duration.days(36500));
     wholeDays(this, 'retain', expireAfter);
     checkTags(this, 'instanceTags', props.instanceTags);
+    registerPlan(this, 'PreChangeSnapshot', () => ({
+      protects: [{
+        mechanism: `PreChangeSnapshot runbook (snapshots${props.includeImage ? ' and an AMI' : ''} before a change)`,
+        selects: props.instanceTags ? `instances tagged ${planTags(props.instanceTags)}` : 'the instance an operator names',
+        schedule: 'on demand',
+        retention: planRetention(expireAfter),
+      }],
+    }));
     this.includeImage = props.includeImage ?? false;
     if (props.rebootForImage !== undefined && !this.includeImage) {
       // a silent no-op would let a reader believe the snapshots are taken after a reboot

@@ -14,6 +14,7 @@ import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag
 import { registerScheduledRetention } from '../core/artefact-retentions';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { mergeTags } from '../core/merge-tags';
+import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { check, checkDuration, checkPattern, checkRetentionKnown, checkTags, fail, isUnresolved, warn } from '../core/validation';
@@ -287,6 +288,14 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     this.targets = props.targets;
     this.retain = props.retain ?? Retention.age(Duration.days(14));
     checkRetentionKnown(this, 'retain', this.retain);
+    registerPlan(this, `${kind}MaintenanceWindow`, () => ({
+      protects: [{
+        mechanism: `${kind} maintenance window (application-consistent snapshots)`,
+        selects: this.targets.description,
+        schedule: planSchedule(props.schedule),
+        retention: planRetention(this.retain),
+      }],
+    }));
 
     // --- the window ---------------------------------------------------------------------------
     const schedule = windowScheduleExpression(this, 'schedule', props.schedule);

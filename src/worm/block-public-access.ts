@@ -5,6 +5,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { claimPublicSharingBlock } from './account-settings';
 import { acknowledge, guard, nag } from '../core/acknowledge';
+import { registerPlan } from '../core/plan-report';
 
 /**
  * How strictly public sharing of snapshots is blocked in the region.
@@ -50,6 +51,9 @@ export class BlockPublicSharing extends Construct {
 
   constructor(scope: Construct, id: string, props: BlockPublicSharingProps = {}) {
     super(scope, id);
+    registerPlan(this, 'BlockPublicSharing', () => ({
+      protects: [{ mechanism: 'EBS snapshot and AMI block public access (account setting)', selects: 'every snapshot and AMI of the account in the region', schedule: 'always' }],
+    }));
     const stack = Stack.of(this);
     // An environment-agnostic stack may deploy anywhere, so only a second one in the same stack is
     // known to clash; a concrete environment is checked across the app.

@@ -11,6 +11,7 @@ import { checkScpSize, splitStatements } from './scp-size';
 import { SnapshotArchiver, SnapshotArchiverOptions } from './snapshot-archiver';
 import { SnapshotLock, SnapshotLockOptions } from './snapshot-lock';
 import { acknowledge, guard, nag } from '../core/acknowledge';
+import { registerPlan } from '../core/plan-report';
 import { checkCount, checkLength, fail, warn } from '../core/validation';
 
 /**
@@ -224,6 +225,19 @@ export class WormSnapshotGuard extends Construct {
       managedPolicyName: this.policyName,
       description: 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup WormSnapshotGuard)',
       document,
+    });
+    registerPlan(this, 'WormSnapshotGuard', () => {
+      const r = props.protectedResources;
+      const selects = !r ? 'purpose-tagged snapshots, AMIs and recovery points' : !r.tagScoped ? 'every snapshot, AMI and recovery point'
+        : r.purposeValues.length > 0 ? `snapshots, AMIs and recovery points with purpose ${r.purposeValues.join(', ')}` : 'purpose-tagged snapshots, AMIs and recovery points';
+      return {
+        protects: [{
+          mechanism: `write-once deny policy ${this.policyName} (attached with protect(); SCPs with toServiceControlPolicies())`,
+          selects,
+          schedule: 'always',
+          locks: ['deny deleting, unlocking, sharing and re-tagging except break-glass'],
+        }],
+      };
     });
   }
 

@@ -2,6 +2,7 @@ import { Duration, Resource, Stack } from 'aws-cdk-lib';
 import * as rbin from 'aws-cdk-lib/aws-rbin';
 import { Construct, IConstruct } from 'constructs';
 import { warnOverlappingLockedRule } from './account-settings';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import { checkDuration, checkLength, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
@@ -196,6 +197,21 @@ export class RecycleBinRule extends Resource {
       warnOverlappingLockedRule(this, props.resourceType);
     }
     this.node.addValidation({ validate: () => tagPairLimit(this) });
+    const what = props.resourceType === RecycleBinResourceType.EC2_IMAGE ? 'AMIs' : 'EBS snapshots';
+    registerPlan(this, 'RecycleBinRule', () => ({
+      protects: [{
+        mechanism: `Recycle Bin rule${this.locked ? ' (locked)' : ''}`,
+        selects: `deleted ${what} (${ruleScope.level === 'region' ? 'every one in the region' : 'tagged'})`,
+        schedule: 'on deletion',
+        retention: planRetention(props.retain),
+        locks: this.locked ? [`rule lock, unlock delay ${planDays(props.lockUnlockDelay)}`] : [],
+      }],
+      irreversible: this.locked ? [{
+        what: `locked Recycle Bin rule for ${what} (retention ${planDays(props.retain.maxAge)})`,
+        consequence: `cannot be deleted or changed while locked; an unlock takes effect only ${planDays(props.lockUnlockDelay)} after it is requested, ` +
+          'and deleted snapshots stay billed for the retention',
+      }] : [],
+    }));
   }
 }
 

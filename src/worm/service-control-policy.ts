@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { WormDenyOptions } from './deny-policy';
 import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
 import { checkScpSize, EMPTY_POLICY_LENGTH, SCP_MAX_CHARACTERS, statementLength } from './scp-size';
+import { registerPlan } from '../core/plan-report';
 import { requirePrerequisite } from '../core/prerequisites';
 import { checkCount, checkLength, checkPattern } from '../core/validation';
 
@@ -95,6 +96,14 @@ export class WormServiceControlPolicy extends Construct {
     this.description = props.description ?? 'Write-once protection of EBS snapshots, AMIs and backups (cdk-ebs-backup)';
     this.targetIds = targetIds;
     const statements = new WormDenyStatements(this, props, true);
+    registerPlan(this, 'WormServiceControlPolicy', () => ({
+      protects: [{
+        mechanism: `write-once SCP ${this.baseName} (AWS Organizations)`,
+        selects: `every principal of ${this.targetIds.join(', ') || 'the targets it is attached to'} but the management account`,
+        schedule: 'always',
+        locks: ['deny deleting, unlocking, sharing and re-tagging except break-glass'],
+      }],
+    }));
     this.addStatements(...statements.statements({ blockPublicAccess: props.blockPublicSharing ?? false }));
     this.document = this.documents[0];
     this.policy = this.policies[0];

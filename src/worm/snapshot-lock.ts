@@ -12,6 +12,7 @@ import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
 
@@ -173,6 +174,20 @@ export class SnapshotLock extends Construct {
         `snapshots are locked in compliance mode for ${props.mode.duration.toHumanString()}: once the cool-off ends nobody, not even root, can delete them before`);
     }
 
+    registerPlan(this, 'SnapshotLock', () => ({
+      protects: [{
+        mechanism: `EBS Snapshot Lock (${props.mode.mode})`,
+        selects: purposes.length > 0 ? `new snapshots with purpose ${purposes.join(', ')}` : 'new snapshots it is sent',
+        schedule: 'on creation',
+        retention: planRetention(props.mode.duration),
+        locks: [`${props.mode.mode} ${planDays(props.mode.duration)}`],
+      }],
+      irreversible: props.mode.mode === 'compliance' ? [{
+        what: `compliance-mode EBS Snapshot Lock of ${planDays(props.mode.duration)}`,
+        consequence: `once a snapshot's cool-off${props.mode.coolOffPeriod ? ` (${planDays(props.mode.coolOffPeriod)})` : ''} ends, nobody, not even the root user, ` +
+          'can delete it, unlock it or shorten the lock before it expires; it is billed until then',
+      }] : [],
+    }));
     // Trusted by Step Functions acting for a state machine of this account and region only
     // (Step Functions: "Cross-service confused deputy prevention"). The machine's own ARN would
     // make a cycle (role -> machine -> role), hence the account's machines.

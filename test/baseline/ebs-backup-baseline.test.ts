@@ -29,6 +29,7 @@ beforeAll(() => {
   });
   // baseline.dashboard: the CloudWatch dashboard
   // --- end of the contract
+  baseline.addDrVaultStack('DrVault'); // gold's DR copies need their vault in eu-west-1
   json = checkedTemplate(stack);
   template = Template.fromJSON(json);
 }, 600_000);
