@@ -21,6 +21,7 @@ import { BackupVaultPolicy, BackupCopyTarget } from '../backup/vault-policy';
 import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { nagRendering } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
 import {
@@ -630,11 +631,11 @@ export class EbsBackupBaseline extends Construct {
       alarmAction: action,
     });
     this.alarms.push(alarm);
-    new events.Rule(scope, 'PolicyErrorRule', {
+    protectAsMachinery(new events.Rule(scope, 'PolicyErrorRule', {
       description: `DLM policy (${purpose}) went into the ERROR state`,
       eventPattern: { source: ['aws.dlm'], detailType: ['DLM Policy State Change'], detail: { state: ['ERROR'] }, resources: [policy.policyArn] },
       targets: [new targets.SnsTopic(this.alarmTopic)],
-    });
+    }));
   }
 
   /** Every other alarm of the composed constructs (each already notifies the topic). */

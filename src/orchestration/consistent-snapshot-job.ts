@@ -18,6 +18,7 @@ import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
 import { createJobFunction } from '../core/job-function';
+import { protectAsMachinery } from '../core/machinery';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, fail, warn } from '../core/validation';
@@ -75,6 +76,7 @@ export class ConsistentSnapshotJob extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsistentSnapshotJobProps) {
     super(scope, id);
+    protectAsMachinery(this);
     const before = props.before ?? [];
     const after = props.after ?? [];
     const capture = props.capture ?? Capture.snapshots();

@@ -19,6 +19,7 @@ import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { acknowledge, acknowledgeFindings, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
 import { createJobFunction } from '../core/job-function';
+import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
@@ -224,6 +225,7 @@ export class RestoreDrill extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
+    protectAsMachinery(this);
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
     const checkCommands = (prop: string, commands: string[]) => {
       checkCount(this, prop, commands, 1, 100);

@@ -8,6 +8,7 @@ import { AutomationDocumentModel, AutomationStep, ExecuteAwsApiStep } from './au
 import { PreChangeExpiry } from './pre-change-expiry';
 import { automationRole, runbookTagKeys } from './shared';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
+import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
 import { checkDuration, checkTags, fail, isUnresolved, wholeDays } from '../core/validation';
@@ -143,6 +144,7 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
 
   constructor(scope: Construct, id: string, props: PreChangeSnapshotProps = {}) {
     super(scope, id);
+    protectAsMachinery(this);
     const expireAfter = props.expireAfter ?? Duration.days(14);
     // Retention.age's own range, checked here so the message names this construct and prop
     checkDuration(this, 'expireAfter', expireAfter, Duration.days(1), Duration.days(36500));

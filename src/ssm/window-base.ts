@@ -11,6 +11,7 @@ import { SnapshotHousekeeping } from './housekeeping';
 import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './schedule';
 import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
+import { protectAsMachinery } from '../core/machinery';
 import { mergeTags } from '../core/merge-tags';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
@@ -271,6 +272,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotMaintenanceWindowProps, reservedTagKeys: string[], kind: string) {
     super(scope, id);
+    protectAsMachinery(this);
     const stack = Stack.of(this);
     this.purpose = props.purpose;
     this.targets = props.targets;
@@ -563,9 +565,13 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     });
   }
 
-  /** The Run Command task that takes the snapshots. */
+  /**
+   * The Run Command task that takes the snapshots. `documentVersion` pins the version the window
+   * runs where the stack owns the document (`'1'`, see `FsfreezeMaintenanceWindow`); AWS-owned
+   * documents nobody in the account can change run `$DEFAULT`.
+   */
   protected addSnapshotTask(
-    documentName: string, documentArn: string, parameters: Record<string, string[]>, description: string,
+    documentName: string, documentArn: string, parameters: Record<string, string[]>, description: string, documentVersion = '$DEFAULT',
   ): ssm.CfnMaintenanceWindowTask {
     const stack = Stack.of(this);
     addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
@@ -587,7 +593,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       taskInvocationParameters: {
         // the invocation parameters' own output settings (LoggingInfo and TaskParameters are deprecated)
         maintenanceWindowRunCommandParameters: {
-          documentVersion: '$DEFAULT',
+          documentVersion,
           parameters,
           timeoutSeconds: this.deliveryTimeout.toSeconds(),
           outputS3BucketName: this.outputBucket.bucketName,

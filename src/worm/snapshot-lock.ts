@@ -12,6 +12,7 @@ import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { protectAsMachinery } from '../core/machinery';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
 
@@ -161,6 +162,7 @@ export class SnapshotLock extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotLockProps) {
     super(scope, id);
+    protectAsMachinery(this);
     const stack = Stack.of(this);
     const tagKey = BackupTagging.keys(this).purpose;
     const purposes = props.purposes ?? [];
