@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { denyGrantsExceptForAwsServices } from './protection';
 import { failureAlarm } from '../core/failure-alarm';
+import { protectAsMachinery } from '../core/machinery';
 
 /**
  * The vault events AWS Backup still sends through the notification API (the `*_FAILED` and
@@ -39,7 +40,10 @@ export function createNotificationTopic(scope: Construct): sns.Topic {
     conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
   }));
   key.addToResourcePolicy(denyGrantsExceptForAwsServices());
-  return new sns.Topic(scope, 'Notifications', { masterKey: key, enforceSSL: true });
+  const topic = new sns.Topic(scope, 'Notifications', { masterKey: key, enforceSSL: true });
+  protectAsMachinery(key);
+  protectAsMachinery(topic);
+  return topic;
 }
 
 /**
@@ -48,7 +52,7 @@ export function createNotificationTopic(scope: Construct): sns.Topic {
  */
 export function addFailureMonitoring(scope: Construct, vault: backup.IBackupVault, topic: sns.ITopic): cloudwatch.Alarm[] {
   const target = new targets.SnsTopic(topic);
-  new events.Rule(scope, 'BackupJobFailed', {
+  protectAsMachinery(new events.Rule(scope, 'BackupJobFailed', {
     description: 'AWS Backup jobs of this vault that failed, aborted or expired',
     eventPattern: {
       source: ['aws.backup'],
@@ -56,17 +60,17 @@ export function addFailureMonitoring(scope: Construct, vault: backup.IBackupVaul
       detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'], backupVaultName: [vault.backupVaultName] },
     },
     targets: [target],
-  });
-  new events.Rule(scope, 'CopyJobFailed', {
+  }));
+  protectAsMachinery(new events.Rule(scope, 'CopyJobFailed', {
     description: 'AWS Backup copy jobs that failed',
     eventPattern: { source: ['aws.backup'], detailType: ['Copy Job State Change'], detail: { state: ['FAILED'] } },
     targets: [target],
-  });
-  new events.Rule(scope, 'RestoreJobFailed', {
+  }));
+  protectAsMachinery(new events.Rule(scope, 'RestoreJobFailed', {
     description: 'AWS Backup restore jobs, including restore tests, that failed',
     eventPattern: { source: ['aws.backup'], detailType: ['Restore Job State Change'], detail: { status: ['FAILED'] } },
     targets: [target],
-  });
+  }));
 
   const action = new cw_actions.SnsAction(topic);
   return [

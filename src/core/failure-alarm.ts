@@ -1,6 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { acknowledge, guard } from './acknowledge';
+import { protectAsMachinery } from './machinery';
 
 /** What a failure alarm watches and whom it tells. Internal: not part of the jsii API. */
 export interface FailureAlarmOptions {
@@ -43,6 +44,7 @@ export function failureAlarm(scope: Construct, id: string, options: FailureAlarm
     comparisonOperator: options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
+  protectAsMachinery(alarm);
   if (options.alarmAction) {
     alarm.addAlarmAction(options.alarmAction);
   } else if (!options.actionAddedLater) {

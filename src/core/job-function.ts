@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge, guard, nag } from './acknowledge';
 import { failureAlarm } from './failure-alarm';
+import { protectAsMachinery } from './machinery';
 import { checkInteger } from './validation';
 
 /**
@@ -168,6 +169,7 @@ export function createJobFunction(scope: Construct, options: JobFunctionOptions)
     environment: options.environment,
     ...deadLetterQueue ? { deadLetterQueue, retryAttempts: 2 } : {},
   });
+  protectAsMachinery(fn);
   acknowledge(fn, guard('lambda_inside_vpc_check',
     'the function calls only regional AWS APIs and reaches no private resource; a VPC would add NAT or endpoints without reducing exposure'));
 

@@ -21,6 +21,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
+import { protectAsMachinery } from '../core/machinery';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import {
@@ -91,6 +92,7 @@ export class ConsistentSnapshotJob extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsistentSnapshotJobProps) {
     super(scope, id);
+    protectAsMachinery(this);
     const before = props.before ?? [];
     const after = props.after ?? [];
     const capture = props.capture ?? Capture.snapshots();

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { acknowledgeFindings, wildcardArn } from '../core/acknowledge';
 import { createJobFunction } from '../core/job-function';
+import { protectAsMachinery } from '../core/machinery';
 import { BackupTagging } from '../core/tagging';
 import { checkPattern } from '../core/validation';
 
@@ -61,6 +62,7 @@ export class BackupOrphanSweeper extends Construct {
 
   constructor(scope: Construct, id: string, props: BackupOrphanSweeperProps = {}) {
     super(scope, id);
+    protectAsMachinery(this);
     this.metricNamespace = props.metricNamespace ?? 'CdkEbsBackup/Orphans';
     checkPattern(this, 'metricNamespace', this.metricNamespace, /^(?!AWS\/)[^:]{1,255}$/, "a namespace of 1-255 characters without ':' that does not start with 'AWS/'");
     const dryRun = props.dryRun ?? true;

@@ -22,6 +22,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { planSchedule, registerPlan } from '../core/plan-report';
+import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
@@ -237,6 +238,7 @@ export class RestoreDrill extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
+    protectAsMachinery(this);
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
     registerPlan(this, 'RestoreDrill', () => ({
       protects: [{

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { createJobFunction } from '../core/job-function';
+import { protectAsMachinery } from '../core/machinery';
 import { RetentionRoles } from '../core/retention-roles';
 
 /** What the expiry job needs to find and judge the runbook's artefacts. */
@@ -40,6 +41,7 @@ export class PreChangeExpiry extends Construct {
 
   constructor(scope: Construct, id: string, props: PreChangeExpiryProps) {
     super(scope, id);
+    protectAsMachinery(this);
     const ownArtefacts = {
       StringEquals: {
         [`aws:ResourceTag/${props.purposeKey}`]: props.purpose,

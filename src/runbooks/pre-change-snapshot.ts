@@ -10,6 +10,7 @@ import { automationRole, runbookTagKeys } from './shared';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { registerArtefactRetention } from '../core/artefact-retentions';
 import { planRetention, planTags, registerPlan } from '../core/plan-report';
+import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
 import { checkDuration, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
@@ -146,6 +147,7 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
 
   constructor(scope: Construct, id: string, props: PreChangeSnapshotProps = {}) {
     super(scope, id);
+    protectAsMachinery(this);
     const expireAfter = props.retain === undefined ? Duration.days(14)
       : retentionAge(this, 'retain', props.retain, 'the expiry job removes pre-change artefacts by age');
     // Retention.age's own range, checked here so the message names this construct and prop

@@ -65,6 +65,13 @@ export interface FsfreezeMaintenanceWindowProps extends SnapshotMaintenanceWindo
  * volumes, and thaws; a watchdog bounds the pause and every exit path thaws.
  */
 export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
+  /**
+   * The version of `document` the window's task runs: always 1, since the document is replaced,
+   * never versioned, when its content changes (CloudFormation's default `UpdateMethod`). A version
+   * published later in the account is never run.
+   */
+  public static readonly DOCUMENT_VERSION = '1';
+
   /** The Command document that quiesces and snapshots. */
   public readonly document: ssm.CfnDocument;
 
@@ -135,7 +142,13 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
     });
 
     const documentArn = stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.document.ref });
-    this.snapshotTask = this.addSnapshotTask(this.document.ref, documentArn, { windowId: ['{{WINDOW_ID}}'] }, `fsfreeze snapshots (${props.purpose})`);
+    // The window runs version 1, not $DEFAULT: the document has a generated name and CloudFormation's
+    // default UpdateMethod (Replace), so every change of its content is a new document whose only
+    // version is 1 (AWS::SSM::Document, UpdateMethod). A version added later with UpdateDocument,
+    // even made the default with UpdateDocumentDefaultVersion, is never run; both are denied to all
+    // but break-glass and the deployment principals by the guard's DenyMachineryChanges.
+    this.snapshotTask = this.addSnapshotTask(this.document.ref, documentArn, { windowId: ['{{WINDOW_ID}}'] }, `fsfreeze snapshots (${props.purpose})`,
+      FsfreezeMaintenanceWindow.DOCUMENT_VERSION);
     this.grantFsfreezeSnapshots();
   }
 

@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledge, addAcknowledgedStatement, guard } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { checkRetentionKnown } from '../core/validation';
@@ -142,6 +143,7 @@ export class SnapshotHousekeeping extends Construct {
   constructor(scope: Construct, id: string, props: SnapshotHousekeepingProps) {
     super(scope, id);
     checkRetentionKnown(this, 'retain', props.retain);
+    protectAsMachinery(this);
     const stack = Stack.of(this);
     this.dimensions = { ManagedBy: props.managedBy };
     const dimensions = [{ Name: 'ManagedBy', Value: props.managedBy }];

@@ -13,6 +13,7 @@ import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
 import { heartbeatAlarm } from '../core/heartbeat';
+import { protectAsMachinery } from '../core/machinery';
 import { mergeTags } from '../core/merge-tags';
 import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
@@ -283,6 +284,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotMaintenanceWindowProps, reservedTagKeys: string[], kind: string) {
     super(scope, id);
+    protectAsMachinery(this);
     const stack = Stack.of(this);
     this.purpose = props.purpose;
     this.targets = props.targets;
@@ -639,9 +641,13 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     });
   }
 
-  /** The Run Command task that takes the snapshots. */
+  /**
+   * The Run Command task that takes the snapshots. `documentVersion` pins the version the window
+   * runs where the stack owns the document (`'1'`, see `FsfreezeMaintenanceWindow`); AWS-owned
+   * documents nobody in the account can change run `$DEFAULT`.
+   */
   protected addSnapshotTask(
-    documentName: string, documentArn: string, parameters: Record<string, string[]>, description: string,
+    documentName: string, documentArn: string, parameters: Record<string, string[]>, description: string, documentVersion = '$DEFAULT',
   ): ssm.CfnMaintenanceWindowTask {
     const stack = Stack.of(this);
     addAcknowledgedStatement(this.taskRole, new iam.PolicyStatement({
@@ -663,7 +669,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       taskInvocationParameters: {
         // the invocation parameters' own output settings (LoggingInfo and TaskParameters are deprecated)
         maintenanceWindowRunCommandParameters: {
-          documentVersion: '$DEFAULT',
+          documentVersion,
           parameters,
           timeoutSeconds: this.deliveryTimeout.toSeconds(),
           outputS3BucketName: this.outputBucket.bucketName,

@@ -3,7 +3,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
 import { ProtectedResources, WormDenyOptions } from './deny-policy';
-import { actionsOf, DESTRUCTIVE_ACTIONS, DestructiveActionGroupName } from '../core/destructive-actions';
+import {
+  actionsOf, APP_CONSISTENT_TAG, DESTRUCTIVE_ACTIONS, DestructiveActionGroupName, TRUSTED_TAG_NAMES,
+} from '../core/destructive-actions';
 import { checkPrincipalArns, deploymentPrincipalArns, isRoleArn } from '../core/principal-arns';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
@@ -41,6 +43,8 @@ export class WormDenyStatements {
   private readonly resources: ProtectedResources;
   private readonly keys: kms.IKey[];
   private readonly purposeKey: string;
+  private readonly managedByKey: string;
+  private readonly trustedTagKeys: string[];
 
   constructor(private readonly scope: IConstruct, options: WormDenyOptions, organizationWide = false) {
     checkPrincipalArns(scope, 'breakGlassPrincipalArns', options.breakGlassPrincipalArns);
@@ -58,7 +62,10 @@ export class WormDenyStatements {
     this.includeRegistered = options.exemptRegisteredRetentionRoles ?? true;
     this.resources = options.protectedResources ?? ProtectedResources.all();
     this.keys = [...options.keys ?? [], ...options.sourceKeys ?? []];
-    this.purposeKey = BackupTagging.keys(scope).purpose;
+    const keys = BackupTagging.keys(scope);
+    this.purposeKey = keys.purpose;
+    this.managedByKey = keys.managedBy;
+    this.trustedTagKeys = [...new Set([keys.purpose, keys.retention, keys.managedBy, ...TRUSTED_TAG_NAMES.map((n) => BackupTagging.key(scope, n))])];
     for (const [i, purpose] of this.resources.purposeValues.entries()) {
       BackupTagging.validatePurpose(scope, `protectedResources.purposes[${i}]`, purpose);
     }
@@ -128,18 +135,19 @@ export class WormDenyStatements {
     // that may unlock could lift a governance lock and then delete.
     deny('DenySnapshotLockChanges', group('lock'), ['*'], this.exemption('lock', options.lockRoles ?? []), tagCondition);
     if (this.resources.tagScoped) {
-      // Without these, removing (or re-valuing) the purpose tag would take a snapshot out of the
-      // guard: naming the key, and DeleteTags without a Tags list, which removes every user tag
-      // (EC2 API Reference, DeleteTags) and carries no aws:TagKeys at all.
+      // Without this, removing (or re-valuing) the purpose tag would take a snapshot out of the guard.
       deny('DenyPurposeTagChanges', group('purposeTag'), SNAPSHOTS_AND_IMAGES, lifecycle(), {
         ...tagCondition,
         'ForAnyValue:StringEquals': { 'aws:TagKeys': [this.purposeKey] },
       });
-      deny('DenyRemovingAllTags', ['ec2:DeleteTags'], SNAPSHOTS_AND_IMAGES, lifecycle(), {
-        ...tagCondition,
-        Null: { ...(tagCondition.Null as object ?? {}), 'aws:TagKeys': 'true' },
-      });
     }
+    // DeleteTags without a Tags list removes every user tag (EC2 API Reference, DeleteTags) and
+    // carries no aws:TagKeys at all: the statements on named keys never see it.
+    deny('DenyRemovingAllTags', ['ec2:DeleteTags'], SNAPSHOTS_AND_IMAGES, lifecycle(), {
+      ...tagCondition,
+      Null: { ...(tagCondition.Null as object ?? {}), 'aws:TagKeys': 'true' },
+    });
+    out.push(...this.trustedTagStatements(lifecycle));
     // the copy must be protected too: it carries the purpose tag from its creation
     deny('DenyCopiesWithoutPurposeTag', group('copy'), SNAPSHOTS_AND_IMAGES, lifecycle(), {
       ...tagCondition,
@@ -165,6 +173,7 @@ export class WormDenyStatements {
     if (options.blockPublicAccess) {
       deny('DenyBlockPublicAccessChanges', group('blockPublicAccess'), ['*'], configuration());
     }
+    out.push(...this.machineryStatements(configuration));
     const roles = new ResolvedAt({ produce: (context) => this.protectedRoleArns(context.scope) });
     out.push(new iam.PolicyStatement({
       sid: 'DenyExemptRoleChanges',
@@ -174,6 +183,56 @@ export class WormDenyStatements {
       conditions: { ArnNotLike: configuration() },
     }));
     return out;
+  }
+
+  /**
+   * The tags the library's jobs trust (purpose, retention, managed-by, execution ids, source
+   * instance, window id, `AppConsistent`) are set at creation only, on every snapshot and AMI
+   * whatever `ProtectedResources` says: re-tagging a backup `age:0d`, or a look-alike into a job's
+   * history, would make the exempt jobs delete for the attacker. `ec2:CreateAction` is present
+   * only when CreateTags is authorized as part of the call that creates the resource (EC2 User
+   * Guide, "Grant permission to tag Amazon EC2 resources during creation").
+   *
+   * `AppConsistent` keeps AWS's VSS flow: `AWSEC2VssSnapshotPolicy` lets the agent add it after
+   * creation, on snapshots carrying `AwsVssConfig`, from the instance (`ec2:SourceInstanceARN` is
+   * present only for requests signed with an instance's role credentials, EC2 User Guide, "IAM
+   * roles for Amazon EC2"). Anything else adding it after creation is denied.
+   */
+  private trustedTagStatements(lifecycle: () => IResolvable): iam.PolicyStatement[] {
+    const afterCreation = { 'ec2:CreateAction': 'true' };
+    const app = { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [APP_CONSISTENT_TAG] } };
+    return [
+      denyStatement('DenyTrustedTagChanges', actionsOf('trustedTags'), SNAPSHOTS_AND_IMAGES, lifecycle(), {
+        'ForAnyValue:StringEquals': { 'aws:TagKeys': this.trustedTagKeys },
+        'Null': afterCreation,
+      }),
+      denyStatement('DenyAppConsistentOutsideVss', ['ec2:CreateTags'], SNAPSHOTS_AND_IMAGES, lifecycle(), {
+        ...app,
+        Null: { ...afterCreation, 'aws:ResourceTag/AwsVssConfig': 'true' },
+      }),
+      denyStatement('DenyAppConsistentFromOutsideInstances', ['ec2:CreateTags'], SNAPSHOTS_AND_IMAGES, lifecycle(), {
+        ...app,
+        Null: { ...afterCreation, 'ec2:SourceInstanceARN': 'true' },
+      }),
+    ];
+  }
+
+  /**
+   * The library's own jobs are protected like the data they expire: their code, definitions,
+   * documents, windows, schedules, alarms, topics and keys (every resource carrying the managed-by
+   * tag, which `MACHINERY_RESOURCE_TYPES` get at creation) change only through break-glass and
+   * the deployment principals, and so does the tag itself. Every service here lists
+   * `aws:ResourceTag` for the resource types of these actions (Service Authorization Reference).
+   */
+  private machineryStatements(configuration: () => IResolvable): iam.PolicyStatement[] {
+    const tagged = { Null: { [`aws:ResourceTag/${this.managedByKey}`]: 'false' } };
+    return [
+      denyStatement('DenyMachineryChanges', actionsOf('machineryFunctions', 'machineryStateMachines', 'machineryExecutions',
+        'machineryDocuments', 'machineryWindows', 'machineryAssociations', 'machineryRules', 'machineryAlarms', 'machineryTopics',
+        'machineryKeys'), ['*'], configuration(), tagged),
+      denyStatement('DenyMachineryTagChanges', actionsOf('machineryTags'), ['*'], configuration(),
+        { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [this.managedByKey] } }),
+    ];
   }
 
   /** The statements on the explicitly named keys (protectKey(), keys, sourceKeys). */

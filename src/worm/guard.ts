@@ -7,7 +7,7 @@ import { BlockPublicSharing, SnapshotSharingBlock } from './block-public-access'
 import { WormDenyOptions } from './deny-policy';
 import { WormDenyStatements, WormPolicyDocument } from './deny-statements';
 import { RecycleBinResourceType, RecycleBinRule, RecycleBinRuleOptions } from './recycle-bin';
-import { checkScpSize, splitStatements } from './scp-size';
+import { checkScpSize, splitStatements, statementLength } from './scp-size';
 import { SnapshotArchiver, SnapshotArchiverOptions } from './snapshot-archiver';
 import { SnapshotLock, SnapshotLockOptions } from './snapshot-lock';
 import { acknowledge, guard, nag } from '../core/acknowledge';
@@ -353,10 +353,24 @@ export class WormSnapshotGuard extends Construct {
    * (split when they outgrow one): attach all of them to the same targets.
    */
   public toServiceControlPolicies(): iam.PolicyDocument[] {
-    const docs = splitStatements(this, this.allStatements());
+    const docs = splitStatements(this, this.allStatements(), this.laterStatementsLength());
     this.scpSets.push(docs);
     docs.forEach((doc) => this.node.addValidation({ validate: () => checkScpSize(this, doc) }));
     return docs;
+  }
+
+  /**
+   * The room statements added later need in the last SCP document: the key statements
+   * (`protectKey()`, about one ARN token per key, two keys assumed) and the boundary statements
+   * (`permissionsBoundary`), when they are not rendered yet.
+   */
+  private laterStatementsLength(): number {
+    const keys = this.keyStatementRendered ? 0
+      : this.statements.keyStatements().reduce((n, s) => n + statementLength(this, s), 0) + 2 * 2 * 100;
+    const boundary = this.boundaryName ? 0
+      : this.statements.boundaryStatements(this.policyArn(`${this.policyName.slice(0, 100)}-boundary`))
+        .reduce((n, s) => n + statementLength(this, s), 0);
+    return keys + boundary;
   }
 
   private newDocument(sink: iam.PolicyDocument[], document: iam.PolicyDocument = new WormPolicyDocument()): iam.PolicyDocument {

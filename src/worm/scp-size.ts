@@ -32,6 +32,9 @@ export function checkScpSize(scope: IConstruct, document: iam.PolicyDocument): s
 }
 
 
+/** The characters each split document keeps free for lists that grow after the split. */
+export const SPLIT_HEADROOM = 400;
+
 /** The characters of a policy without statements. */
 export const EMPTY_POLICY_LENGTH = estimatePolicyLength({ Version: '2012-10-17', Statement: [] });
 
@@ -46,18 +49,36 @@ export function statementLength(scope: IConstruct, statement: iam.PolicyStatemen
 /**
  * Split statements over as few documents as fit the SCP quota each, in order (first fit: later
  * statements never move ahead of earlier ones, so the split is stable as statements are added).
+ * `reserveOnLast` characters stay free in the last document, for statements added to it later
+ * (the guard's key and boundary statements): its trailing statements move to a further document
+ * when they would not leave that room. Every document keeps `SPLIT_HEADROOM` free for the lists
+ * resolved at synthesis that grow after the split (keys given to `protectKey()`, roles registered
+ * later).
  */
-export function splitStatements(scope: IConstruct, statements: iam.PolicyStatement[]): iam.PolicyDocument[] {
-  const docs: iam.PolicyDocument[] = [];
-  let size = Infinity;
+export function splitStatements(scope: IConstruct, statements: iam.PolicyStatement[], reserveOnLast = 0): iam.PolicyDocument[] {
+  const groups: { statements: iam.PolicyStatement[]; lengths: number[]; size: number }[] = [];
   for (const statement of statements) {
     const length = statementLength(scope, statement);
-    if (size + length > SCP_MAX_CHARACTERS) {
-      docs.push(new WormPolicyDocument());
-      size = EMPTY_POLICY_LENGTH;
+    if (groups.length === 0 || groups[groups.length - 1].size + length > SCP_MAX_CHARACTERS - SPLIT_HEADROOM) {
+      groups.push({ statements: [], lengths: [], size: EMPTY_POLICY_LENGTH });
     }
-    docs[docs.length - 1].addStatements(statement);
-    size += length;
+    const group = groups[groups.length - 1];
+    group.statements.push(statement);
+    group.lengths.push(length);
+    group.size += length;
   }
-  return docs.length > 0 ? docs : [new WormPolicyDocument()];
+  const last = groups[groups.length - 1];
+  const capacity = SCP_MAX_CHARACTERS - SPLIT_HEADROOM;
+  if (last && last.statements.length > 1 && last.size + reserveOnLast > capacity) {
+    const moved: typeof last = { statements: [], lengths: [], size: EMPTY_POLICY_LENGTH };
+    while (last.statements.length > 1 && last.size + reserveOnLast > capacity) {
+      const length = last.lengths.pop()!;
+      moved.statements.unshift(last.statements.pop()!);
+      moved.lengths.unshift(length);
+      last.size -= length;
+      moved.size += length;
+    }
+    groups.push(moved);
+  }
+  return groups.length > 0 ? groups.map((g) => new WormPolicyDocument({ statements: g.statements })) : [new WormPolicyDocument()];
 }

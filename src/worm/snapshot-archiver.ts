@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createJobFunction } from '../core/job-function';
+import { protectAsMachinery } from '../core/machinery';
 import { BackupTagging } from '../core/tagging';
 import { checkDuration, checkTags, wholeDays } from '../core/validation';
 
@@ -107,6 +108,7 @@ export class SnapshotArchiver extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotArchiverProps = {}) {
     super(scope, id);
+    protectAsMachinery(this);
     const minimumAge = props.minimumAge ?? Duration.days(90);
     checkDuration(this, 'minimumAge', minimumAge, Duration.days(1), Duration.days(36500));
     const days = wholeDays(this, 'minimumAge', minimumAge);

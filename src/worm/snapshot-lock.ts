@@ -13,6 +13,7 @@ import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
+import { protectAsMachinery } from '../core/machinery';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
 
@@ -162,6 +163,7 @@ export class SnapshotLock extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotLockProps) {
     super(scope, id);
+    protectAsMachinery(this);
     const stack = Stack.of(this);
     const tagKey = BackupTagging.keys(this).purpose;
     const purposes = props.purposes ?? [];

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DESTRUCTIVE_ACTIONS, DestructiveActionGroupName } from '../../src/core/destructive-actions';
 import {
-  attackPaths, DELIVERY_FORMS, describeResult, evaluatePath, legitimatePaths, Path, sampleRequest, synthesizeWorld, World,
+  attackPaths, DELIVERY_FORMS, describeResult, evaluatePath, legitimatePaths, machineryPaths, Path, sampleRequest, synthesizeWorld, World,
 } from '../support/attack-paths';
 
 const world: World = synthesizeWorld();
@@ -40,6 +40,22 @@ describe.each(DELIVERY_FORMS)('delivered as %s', (form) => {
     const attacker = await evaluatePath(single(world.principals.attacker), form, world.guard, resourcePolicyOf);
     const breakGlass = await evaluatePath(single(world.principals.breakGlass), form, world.guard, resourcePolicyOf);
     expect([action, attacker.results[0], breakGlass.results[0]]).toEqual([action, 'ExplicitlyDenied', 'Allowed']);
+  });
+});
+
+// Issue 16: the tags the machinery trusts are set at creation only whatever ProtectedResources
+// says; under ProtectedResources.all() (the default) no purpose-tag statement is rendered at all.
+describe.each(DELIVERY_FORMS)('under ProtectedResources.all(), delivered as %s', (form) => {
+  const everything = synthesizeWorld({ protectedResources: 'all' });
+  test.each(machineryPaths(everything).map((p) => [p.name, p] as [string, Path]))('breaks: %s', async (_name, attack) => {
+    const result = await evaluatePath(attack, form, everything.guard);
+    expect([describeResult(result), result.results.includes('ExplicitlyDenied')]).toEqual([describeResult(result), true]);
+  });
+  // the operator's everyday path shares and copies: under all() every snapshot is protected from that, by design
+  const legitimate = legitimatePaths(everything).filter((p) => p.source !== 'everyday' || !p.steps.some((s) => s.action === 'ec2:ModifySnapshotAttribute'));
+  test.each(legitimate.map((p) => [p.name, p] as [string, Path]))('stays open: %s', async (_name, legit) => {
+    const result = await evaluatePath(legit, form, everything.guard);
+    expect([describeResult(result), result.results.every((r) => r === 'Allowed')]).toEqual([describeResult(result), true]);
   });
 });
 

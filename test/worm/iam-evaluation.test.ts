@@ -182,7 +182,10 @@ describe('IAM evaluation of a purpose-scoped guard', () => {
     ['removing the purpose tag', 'ec2:DeleteTags', { 'backup:purpose': 'database-dr' }, { 'aws:TagKeys': ['backup:purpose'] }, 'ExplicitlyDenied'],
     ['overwriting the purpose tag', 'ec2:CreateTags', { 'backup:purpose': 'database-dr' }, { 'aws:TagKeys': ['backup:purpose'] }, 'ExplicitlyDenied'],
     ['removing another tag', 'ec2:DeleteTags', { 'backup:purpose': 'database-dr' }, { 'aws:TagKeys': ['owner'] }, 'Allowed'],
-    ['tagging an untagged snapshot with a purpose', 'ec2:CreateTags', {}, { 'aws:TagKeys': ['backup:purpose'] }, 'Allowed'],
+    // the machinery trusts the purpose tag: set at creation only (issue 16), whatever the scope
+    ['tagging a new snapshot with a purpose as it is created', 'ec2:CreateTags', {}, { 'aws:TagKeys': ['backup:purpose'], 'ec2:CreateAction': 'CreateSnapshot' }, 'Allowed'],
+    ['tagging an untagged snapshot with a purpose after creation', 'ec2:CreateTags', {}, { 'aws:TagKeys': ['backup:purpose'] }, 'ExplicitlyDenied'],
+    ['tagging an untagged snapshot with an unrelated tag after creation', 'ec2:CreateTags', {}, { 'aws:TagKeys': ['owner'] }, 'Allowed'],
   ])('an ordinary principal %s: %s', async (_name, action, tags, context, expected) => {
     const result = await evaluate({ principal: fx.principals.operator, action, resource: SNAPSHOT, tags, context }, policies(fx));
     expect(result).toBe(expected);

@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import { BaselineContext, Built, TierContext } from './builder';
 import { failureAlarm } from '../../core/failure-alarm';
+import { protectAsMachinery } from '../../core/machinery';
 import { Retention } from '../../core/retention';
 import { check, fail, isUnresolved, retentionAge } from '../../core/validation';
 import { DefaultPolicyTarget, DlmDefaultPolicy } from '../../dlm/default-policy';
@@ -95,11 +96,11 @@ function dlmAlarms(ctx: BaselineContext, scope: Construct, policy: DlmPolicyBase
     }),
     alarmAction: ctx.alarmAction,
   });
-  new events.Rule(scope, 'PolicyErrorRule', {
+  protectAsMachinery(new events.Rule(scope, 'PolicyErrorRule', {
     description: `DLM policy (${purpose}) went into the ERROR state`,
     eventPattern: { source: ['aws.dlm'], detailType: ['DLM Policy State Change'], detail: { state: ['ERROR'] }, resources: [policy.policyArn] },
     targets: [new targets.SnsTopic(ctx.alarmTopic)],
-  });
+  }));
   return alarm;
 }
 

@@ -12,6 +12,11 @@ export function sampleRequest(world: World, group: DestructiveActionGroupName, a
   const r = world.resources;
   const tags = world.protectedTags;
   const base = { principal, action };
+  if (group === 'trustedTags') {
+    // after creation (no ec2:CreateAction): re-tag a backup into a deleter, or drop its execution id
+    const key = action === 'ec2:CreateTags' ? world.tagKey('retention') : world.tagKey('execution');
+    return { ...base, resource: r.snapshot, tags, context: { 'aws:TagKeys': [key], ...action === 'ec2:CreateTags' ? { [`aws:RequestTag/${key}`]: 'age:0d' } : {} } };
+  }
   switch (action) {
     case 'ec2:ModifySnapshotAttribute':
     case 'ec2:ModifyImageAttribute':
@@ -41,6 +46,13 @@ export function sampleRequest(world: World, group: DestructiveActionGroupName, a
       };
     case 'iam:PutUserPermissionsBoundary':
       return { ...base, resource: `arn:aws:iam::${world.account}:user/ops`, context: { 'iam:PermissionsBoundary': `arn:aws:iam::${world.account}:policy/AllowEverything` } };
+    default:
+  }
+  if (group === 'machineryTags') {
+    // untag a job (the tag key named), on the resource type of the action's service
+    return { ...base, resource: machineryResourceOf(world, action), tags: world.machineryTags, context: { 'aws:TagKeys': [world.managedByKey] } };
+  }
+  switch (action) {
     case 'iam:PassRole':
       return { ...base, resource: world.principals.dlmRole, context: { 'iam:PassedToService': 'dlm.amazonaws.com' } };
     default:
@@ -68,6 +80,34 @@ export function sampleRequest(world: World, group: DestructiveActionGroupName, a
       return { ...base, resource: world.principals.dlmRole };
     case 'policy':
       return { ...base, resource: r.guardPolicy };
+    case 'machinery-tag':
+      return { ...base, resource: machineryResourceOf(world, action), tags: world.machineryTags };
+    default:
+      return { ...base, resource: machineryResourceOf(world, action), tags: world.machineryTags };
+  }
+}
+
+/** The world's machinery resource an action of a machinery service acts on. */
+function machineryResourceOf(world: World, action: string): string {
+  const m = world.machinery;
+  const [service, name] = action.split(':');
+  switch (service) {
+    case 'lambda':
+      return m.function;
+    case 'states':
+      return name === 'StopExecution' ? m.execution : m.stateMachine;
+    case 'ssm':
+      return /Document/.test(name) ? m.document : /Association/.test(name) ? m.association : m.window;
+    case 'events':
+      return m.rule;
+    case 'cloudwatch':
+      return m.alarm;
+    case 'sns':
+      return m.topic;
+    case 'kms':
+      return m.topicKey;
+    default:
+      throw new Error(`no machinery resource for ${action}`);
   }
 }
 

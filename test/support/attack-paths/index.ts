@@ -13,7 +13,7 @@ import { evaluate, Policies, Request } from '../../worm/iam-simulation';
 
 export { synthesizeWorld } from './world';
 export type { World, WorldOptions } from './world';
-export { attackPaths, legitimatePaths } from './paths';
+export { attackPaths, legitimatePaths, machineryPaths } from './paths';
 export { sampleRequest } from './action-matrix';
 
 /** One call of a path. */
@@ -46,7 +46,7 @@ export const BROAD_ALLOW = {
   Version: '2012-10-17',
   Statement: [{
     Effect: 'Allow',
-    Action: ['ec2:*', 'ebs:*', 'iam:*', 'dlm:*', 'rbin:*', 'backup:*', 'kms:*'],
+    Action: ['ec2:*', 'ebs:*', 'iam:*', 'dlm:*', 'rbin:*', 'backup:*', 'kms:*', 'ssm:*', 'events:*', 'states:*', 'lambda:*', 'cloudwatch:*', 'sns:*'],
     Resource: '*',
   }],
 };

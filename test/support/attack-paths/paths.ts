@@ -101,6 +101,8 @@ export function attackPaths(w: World): Path[] {
     path('issue 16 #4', 'have the lock job shorten a governance lock to one day, then delete when it lapses', ['DenyShorterSnapshotLocks'],
       { principal: p.lockRole, action: 'ec2:LockSnapshot', resource: r.snapshot, tags, ownPolicies: [w.lockRolePolicy], context: { 'ec2:SnapshotLockDuration': '1' } }),
 
+    ...machineryPaths(w),
+
     // 5 and 10. the keys
     path('issue 15 #5', 'rewrite a protected key\'s policy, then schedule its deletion', ['DenyNamedKeyPolicyChanges', 'DenyNamedKeyDestruction'],
       { principal: a, action: 'kms:PutKeyPolicy', resource: r.sourceKey },
@@ -142,6 +144,97 @@ export function attackPaths(w: World): Path[] {
   ];
 }
 
+/**
+ * Issue 16: the library's own jobs turned against the backups, and silenced. Each path is a
+ * sequence: the machinery change the attacker needs, then what the rewritten or silenced job does.
+ */
+export function machineryPaths(w: World): Path[] {
+  const p = w.principals;
+  const r = w.resources;
+  const m = w.machinery;
+  const a = p.attacker;
+  const jt = w.machineryTags;
+  const key = w.tagKey;
+  const path = (source: string, name: string, brokenBy: string[], ...steps: Step[]): Path => ({ source, name, brokenBy, steps });
+  const deleteAll = (principal: string): Step => ({
+    principal, action: 'ec2:DeleteSnapshot', resource: r.snapshot, tags: w.protectedTags, note: 'the exempt job deletes every snapshot of the tier',
+  });
+  const planted = `arn:aws:ec2:${w.region}::snapshot/snap-0e0e0e0e0e0e0e0e1`;
+  const afterCreation = (keys: string[], values: Record<string, string>, resource = planted, tags?: Record<string, string>): Step => ({
+    principal: a,
+    action: 'ec2:CreateTags',
+    resource,
+    tags,
+    context: { 'aws:TagKeys': keys, ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`aws:RequestTag/${k}`, v])) },
+  });
+  return [
+    // 1. rewrite or reuse an exempt deleter
+    path('issue 16 #1', 'rewrite the housekeeping state machine, then let its exempt role delete every snapshot', ['DenyMachineryChanges'],
+      { principal: a, action: 'states:UpdateStateMachine', resource: m.stateMachine, tags: jt }, deleteAll(p.dlmRole)),
+    path('issue 16 #1', 'replace the expiry function\'s code or configuration, then let it delete', ['DenyMachineryChanges'],
+      { principal: a, action: 'lambda:UpdateFunctionCode', resource: m.function, tags: jt },
+      { principal: a, action: 'lambda:UpdateFunctionConfiguration', resource: m.function, tags: jt }, deleteAll(p.dlmRole)),
+    path('issue 16 #1', 'untag the expiry function, then rewrite it', ['DenyMachineryTagChanges'],
+      { principal: a, action: 'lambda:UntagResource', resource: m.function, tags: jt, context: { 'aws:TagKeys': [w.managedByKey] } },
+      { principal: a, action: 'lambda:UpdateFunctionCode', resource: m.function }, deleteAll(p.dlmRole)),
+    path('issue 16 #1', 'pass an exempt role to a state machine of your own, then delete as it', ['DenyExemptRoleChanges'],
+      { principal: a, action: 'iam:PassRole', resource: p.dlmRole, context: { 'iam:PassedToService': 'states.amazonaws.com' } },
+      { principal: a, action: 'states:CreateStateMachine', resource: `arn:aws:states:${w.region}:${w.account}:stateMachine:mine` },
+      deleteAll(p.dlmRole)),
+    path('issue 16 #1', 'publish a new version of the fsfreeze document and make it the default the window runs as root', ['DenyMachineryChanges'],
+      { principal: a, action: 'ssm:UpdateDocument', resource: m.document, tags: jt },
+      { principal: a, action: 'ssm:UpdateDocumentDefaultVersion', resource: m.document, tags: jt }),
+    path('issue 16 #1', 'point the window\'s task at another document or role', ['DenyMachineryChanges'],
+      { principal: a, action: 'ssm:UpdateMaintenanceWindowTask', resource: m.window, tags: jt }),
+
+    // 2. re-tag a backup into a deleter
+    path('issue 16 #2', 're-tag a backup retention=age:0d so that its expiry job deletes it', ['DenyTrustedTagChanges'],
+      afterCreation([key('retention')], { [key('retention')]: 'age:0d' }, r.snapshot, w.protectedTags), deleteAll(p.dlmRole)),
+    path('issue 16 #2', 'give an untagged snapshot a runbook\'s purpose, managed-by and retention tags', ['DenyTrustedTagChanges'],
+      afterCreation([w.purposeKey, key('managed-by'), key('retention')], { [w.purposeKey]: 'ledger-prechange', [key('retention')]: 'age:0d' })),
+
+    // 3. plant look-alikes in a job's history
+    path('issue 16 #3', 'snapshot the real volume, then tag the copies with a window\'s id and execution id after creation', ['DenyTrustedTagChanges'],
+      { principal: a, action: 'ec2:CreateSnapshot', resource: planted },
+      afterCreation([w.purposeKey, key('window-id'), key('execution'), key('managed-by')],
+        { [w.purposeKey]: 'ledger-archive', [key('window-id')]: 'mw-0a1b2c3d4e5f60718', [key('execution')]: 'forged' })),
+    path('issue 16 #3', 'remove a real run\'s execution id so that count retention no longer counts it', ['DenyTrustedTagChanges'],
+      { principal: a, action: 'ec2:DeleteTags', resource: r.snapshot, tags: w.protectedTags, context: { 'aws:TagKeys': [key('execution')] } }),
+
+    // 4. the lock job rewritten
+    path('issue 16 #4', 'rewrite the lock job\'s definition to lock for one day', ['DenyMachineryChanges'],
+      { principal: a, action: 'states:UpdateStateMachine', resource: m.stateMachine, tags: jt }),
+
+    // 5. stop or fake the backups without an alarm
+    path('issue 16 #5', 'disable the maintenance window, deregister its task and targets', ['DenyMachineryChanges'],
+      { principal: a, action: 'ssm:UpdateMaintenanceWindow', resource: m.window, tags: jt },
+      { principal: a, action: 'ssm:DeregisterTaskFromMaintenanceWindow', resource: m.window, tags: jt },
+      { principal: a, action: 'ssm:DeregisterTargetFromMaintenanceWindow', resource: m.window, tags: jt }),
+    path('issue 16 #5', 'delete the VSS components association', ['DenyMachineryChanges'],
+      { principal: a, action: 'ssm:DeleteAssociation', resource: m.association, tags: jt }),
+    path('issue 16 #5', 'disable the schedules of the lock, housekeeping and drill, or remove their targets', ['DenyMachineryChanges'],
+      { principal: a, action: 'events:DisableRule', resource: m.rule, tags: jt },
+      { principal: a, action: 'events:RemoveTargets', resource: m.rule, tags: jt }),
+    path('issue 16 #5', 'stop the running lock job', ['DenyMachineryChanges'],
+      { principal: a, action: 'states:StopExecution', resource: m.execution, tags: jt }),
+    path('issue 16 #5', 'silence the alarms: disable their actions, delete them', ['DenyMachineryChanges'],
+      { principal: a, action: 'cloudwatch:DisableAlarmActions', resource: m.alarm, tags: jt },
+      { principal: a, action: 'cloudwatch:DeleteAlarms', resource: m.alarm, tags: jt }),
+    path('issue 16 #5', 'unsubscribe the on-call endpoint, re-point the topic', ['DenyMachineryChanges'],
+      { principal: a, action: 'sns:Unsubscribe', resource: m.topic, tags: jt },
+      { principal: a, action: 'sns:SetTopicAttributes', resource: m.topic, tags: jt }),
+    path('issue 16 #5', 'disable the alarm topic\'s key (alarms can no longer publish)', ['DenyMachineryChanges'],
+      { principal: a, action: 'kms:DisableKey', resource: m.topicKey, tags: jt }),
+    path('issue 16 #5', 'tag a crash-consistent snapshot AppConsistent=true after creation', ['DenyAppConsistentOutsideVss'],
+      afterCreation(['AppConsistent'], { AppConsistent: 'true' }, r.snapshot, w.protectedTags)),
+    path('issue 16 #5', 'tag a VSS snapshot AppConsistent=true from outside its instance', ['DenyAppConsistentFromOutsideInstances'],
+      afterCreation(['AppConsistent'], { AppConsistent: 'true' }, r.snapshot, { ...w.protectedTags, AwsVssConfig: 'FullBackup' })),
+    path('issue 16 #5', 'plant a fresh snapshot with the drill\'s purpose after creation, so that the drill restores it', ['DenyTrustedTagChanges'],
+      { principal: a, action: 'ec2:CreateSnapshot', resource: planted },
+      afterCreation([w.purposeKey, key('source-instance')], { [w.purposeKey]: 'ledger-dr', [key('source-instance')]: 'i-0123456789abcdef0' })),
+  ];
+}
+
 export function legitimatePaths(w: World): Path[] {
   const p = w.principals;
   const r = w.resources;
@@ -177,7 +270,48 @@ export function legitimatePaths(w: World): Path[] {
       { principal: p.deployer, action: 'rbin:UpdateRule', resource: r.recycleBinRule },
       { principal: p.deployer, action: 'kms:PutKeyPolicy', resource: r.sourceKey },
       { principal: p.deployer, action: 'iam:PutRolePolicy', resource: p.dlmRole }),
-    path('everyday', 'an operator snapshots, copies with the purpose tag, shares with the allowed account and tags new snapshots',
+    path('deployment', 'a deployment updates the jobs: code, definition, document and its default version, window, schedule, alarm, topic, tags',
+      { principal: p.deployer, action: 'lambda:UpdateFunctionCode', resource: w.machinery.function, tags: w.machineryTags },
+      { principal: p.deployer, action: 'states:UpdateStateMachine', resource: w.machinery.stateMachine, tags: w.machineryTags },
+      { principal: p.deployer, action: 'ssm:UpdateDocument', resource: w.machinery.document, tags: w.machineryTags },
+      { principal: p.deployer, action: 'ssm:UpdateDocumentDefaultVersion', resource: w.machinery.document, tags: w.machineryTags },
+      { principal: p.deployer, action: 'ssm:UpdateMaintenanceWindowTask', resource: w.machinery.window, tags: w.machineryTags },
+      { principal: p.deployer, action: 'events:PutTargets', resource: w.machinery.rule, tags: w.machineryTags },
+      { principal: p.deployer, action: 'cloudwatch:PutMetricAlarm', resource: w.machinery.alarm, tags: w.machineryTags },
+      { principal: p.deployer, action: 'sns:SetTopicAttributes', resource: w.machinery.topic, tags: w.machineryTags },
+      { principal: p.deployer, action: 'lambda:TagResource', resource: w.machinery.function, tags: w.machineryTags, context: { 'aws:TagKeys': [w.managedByKey] } }),
+    path('jobs', 'a window\'s instance snapshots its volumes with every trusted tag at creation; the VSS agent then adds AppConsistent and Device',
+      {
+        principal: p.vssInstance,
+        action: 'ec2:CreateTags',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0d0d0d0d0d0d0d0d1`,
+        context: {
+          'ec2:CreateAction': 'CreateSnapshots',
+          'aws:TagKeys': [w.purposeKey, w.tagKey('retention'), w.managedByKey, w.tagKey('window-id'), w.tagKey('source-instance'), 'AwsVssConfig'],
+        },
+      },
+      {
+        principal: p.vssInstance,
+        action: 'ec2:CreateTags',
+        resource: `arn:aws:ec2:${w.region}::snapshot/snap-0d0d0d0d0d0d0d0d1`,
+        tags: { [w.purposeKey]: w.purpose, AwsVssConfig: 'FullBackup' },
+        context: {
+          'aws:TagKeys': ['AppConsistent', 'Device'],
+          'aws:RequestTag/AppConsistent': 'true',
+          'ec2:SourceInstanceARN': `arn:aws:ec2:${w.region}:${w.account}:instance/i-0d0d0d0d0d0d0d0d1`,
+        },
+      }),
+    path('retention', 'AWS Backup copies the source\'s tags onto its snapshots after creation', {
+      principal: p.backupRole,
+      action: 'ec2:CreateTags',
+      resource: r.snapshot,
+      tags: w.protectedTags,
+      context: { 'aws:TagKeys': [w.purposeKey, w.tagKey('source-instance')] },
+    }),
+    path('everyday', 'an operator changes an untagged function and state machine of their own',
+      { principal: p.attacker, action: 'lambda:UpdateFunctionCode', resource: `arn:aws:lambda:${w.region}:${w.account}:function:ledger-api` },
+      { principal: p.attacker, action: 'states:UpdateStateMachine', resource: `arn:aws:states:${w.region}:${w.account}:stateMachine:ledger-etl` }),
+    path('everyday', 'an operator snapshots, copies with the purpose tag, shares with the allowed account and tags new snapshots at creation',
       { principal: p.attacker, action: 'ec2:CreateSnapshot', resource: r.snapshot },
       { principal: p.attacker, action: 'ec2:CopySnapshot', resource: r.snapshot, tags, context: { [`aws:RequestTag/${w.purposeKey}`]: w.purpose } },
       {
@@ -190,7 +324,7 @@ export function legitimatePaths(w: World): Path[] {
         principal: p.attacker,
         action: 'ec2:CreateTags',
         resource: `arn:aws:ec2:${w.region}::snapshot/snap-0c0c0c0c0c0c0c0c0`,
-        context: { 'aws:TagKeys': [w.purposeKey] },
+        context: { 'aws:TagKeys': [w.purposeKey], 'ec2:CreateAction': 'CreateSnapshot' },
       },
       { principal: p.attacker, action: 'ec2:DeleteTags', resource: r.snapshot, tags, context: { 'aws:TagKeys': ['scratch-note'] } }),
   ];

@@ -47,6 +47,27 @@ export interface World {
     readonly lockRole: string;
     /** The CDK bootstrap CloudFormation execution role (the default deployment principal). */
     readonly deployer: string;
+    /** The role of an application server that runs AWS's VSS agent (its requests carry ec2:SourceInstanceARN). */
+    readonly vssInstance: string;
+  };
+  /** The tag key every job reads: managed-by (the machinery carries it too). */
+  readonly managedByKey: string;
+  /** Tag keys, by name, as the app names them (prefix applied). */
+  readonly tagKey: (name: string) => string;
+  /** The tags the library's machinery carries from its creation, read from the synthesized lock job. */
+  readonly machineryTags: Record<string, string>;
+  /** The library's own jobs (issue 16), each tagged with `machineryTags`. */
+  readonly machinery: {
+    readonly function: string;
+    readonly stateMachine: string;
+    readonly execution: string;
+    readonly document: string;
+    readonly window: string;
+    readonly association: string;
+    readonly rule: string;
+    readonly alarm: string;
+    readonly topic: string;
+    readonly topicKey: string;
   };
   readonly resources: {
     readonly snapshot: string;
@@ -118,6 +139,9 @@ export function synthesizeWorld(options: WorldOptions = {}): World {
     }
   }
   const logicalId = (c: { node: { defaultChild?: any } }) => stack.getLogicalId(c.node.defaultChild);
+  // the machinery's tags as deployed: the lock job's state machine carries them from its creation
+  const lockMachine = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  const machineryTags: Record<string, string> = Object.fromEntries((lockMachine.Properties.Tags ?? []).map((t: any) => [t.Key, t.Value]));
   const docOf = (c: iam.ManagedPolicy) => render(template.Resources[logicalId(c)].Properties.PolicyDocument, roleArns);
   const vaultResource = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::Backup::BackupVault');
   const purposeKey = BackupTagging.keys(stack).purpose;
@@ -139,6 +163,22 @@ export function synthesizeWorld(options: WorldOptions = {}): World {
       dlmDefaultRole: `arn:aws:iam::${ACCOUNT}:role/AWSDataLifecycleManagerDefaultRole`,
       lockRole: roleArns[logicalId(guard.snapshotLock!.role as iam.Role)],
       deployer: `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`,
+      vssInstance: `arn:aws:iam::${ACCOUNT}:role/ledger-sql-server`,
+    },
+    managedByKey: BackupTagging.keys(stack).managedBy,
+    tagKey: (name: string) => BackupTagging.key(stack, name),
+    machineryTags,
+    machinery: {
+      function: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:LedgerBackups-ExpiryFunction4c1d`,
+      stateMachine: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:LedgerLockJob7b2e`,
+      execution: `arn:aws:states:${REGION}:${ACCOUNT}:execution:LedgerLockJob7b2e:3a4b5c6d`,
+      document: `arn:aws:ssm:${REGION}:${ACCOUNT}:document/LedgerBackups-FsfreezeDocument9d8c`,
+      window: `arn:aws:ssm:${REGION}:${ACCOUNT}:maintenancewindow/mw-0a1b2c3d4e5f60718`,
+      association: `arn:aws:ssm:${REGION}:${ACCOUNT}:association/5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9`,
+      rule: `arn:aws:events:${REGION}:${ACCOUNT}:rule/LedgerBackups-OnSnapshotCompleted6a5b`,
+      alarm: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:LedgerBackups-LockFailed2c3d`,
+      topic: `arn:aws:sns:${REGION}:${ACCOUNT}:LedgerBackups-AlarmTopic8e9f`,
+      topicKey: `arn:aws:kms:${REGION}:${ACCOUNT}:key/7e6d5c4b-3a29-4180-b7c6-d5e4f3a2b190`,
     },
     resources: {
       snapshot: `arn:aws:ec2:${REGION}::snapshot/snap-0f1e2d3c4b5a69788`,
