@@ -7,20 +7,20 @@
  * job, at 100, 1,000 and 10,000 snapshots (10, 100, 1,000 instances). Handlers run against the
  * same paged account model through a fake EC2 client: the archive job at 100 to 100,000
  * snapshots, with its run time estimated as measured CPU time plus one simulated EC2 latency per
- * sequential request, against Lambda's 15 minutes.
+ * sequential request, against Lambda's 15 minutes; the same for the drill's selection, the orphan
+ * sweeper and the job and pre-change expiry handlers (test/support/scale/handlers.ts), with the
+ * result a state machine reads measured against 256 KiB.
  */
 import '../build-tools/resolve-self';
 import { performance } from 'perf_hooks';
 import { archiveOrphans } from '../lambda/worm/archive';
 import { ScaleAccount } from '../test/support/scale/account';
+import { DESCRIBE_MS, HandlerRun, LAMBDA_LIMIT_MS, WRITE_MS, fakeEc2, runDrillSelect, runJobExpiry, runOrphanSweep, runPreChangeExpiry } from '../test/support/scale/handlers';
 import { RETENTION_3_DAYS, RETENTION_COUNT_3, runHousekeeping } from '../test/support/scale/housekeeping';
 import { runJob } from '../test/support/scale/job';
 import { PAYLOAD_LIMIT_BYTES } from '../test/support/scale/limits';
 
-/** Simulated EC2 latency per request (ms): describe calls ~150 ms, writes ~100 ms. */
-const DESCRIBE_MS = 150;
-const WRITE_MS = 100;
-const LAMBDA_LIMIT_S = 900;
+const LAMBDA_LIMIT_S = LAMBDA_LIMIT_MS / 1000;
 
 interface Row {
   construct: string;
@@ -74,31 +74,6 @@ async function jobRow(instances: number): Promise<Row> {
   };
 }
 
-/** A fake EC2 client over the account model: counts requests and sequential simulated latency. */
-function fakeEc2(account: ScaleAccount, clock: { simulatedMs: number }) {
-  return {
-    send: async (command: any) => {
-      const name = command.constructor.name.replace(/Command$/, '');
-      const input = command.input;
-      switch (name) {
-        case 'DescribeSnapshots': {
-          clock.simulatedMs += DESCRIBE_MS;
-          const page = account.describeSnapshots(input);
-          return { ...page, Snapshots: page.Snapshots.map((s: any) => ({ ...s, StartTime: new Date(s.StartTime) })) };
-        }
-        case 'DescribeVolumes':
-          clock.simulatedMs += DESCRIBE_MS;
-          account.requests.DescribeVolumes = (account.requests.DescribeVolumes ?? 0) + 1;
-          return { Volumes: [] };
-        default:
-          clock.simulatedMs += WRITE_MS;
-          account.requests[name] = (account.requests[name] ?? 0) + 1;
-          return {};
-      }
-    },
-  } as any;
-}
-
 async function archiveRow(snapshots: number): Promise<Row> {
   const account = new ScaleAccount();
   const old = new Date(Date.now() - 200 * 86_400_000);
@@ -136,6 +111,21 @@ async function archiveRow(snapshots: number): Promise<Row> {
   };
 }
 
+function handlerRow(r: HandlerRun, note: string): Row {
+  return {
+    construct: `${r.handler} (handler)`,
+    artefacts: r.snapshots,
+    instances: 0,
+    ms: r.ms,
+    requests: r.requests,
+    msPer1000: r.ms / r.snapshots * 1000,
+    requestsPer1000: r.requests / r.snapshots * 1000,
+    largestKiB: r.resultIsStatePayload ? kib(r.resultBytes) : undefined,
+    withinLimits: r.withinLambda && r.withinPayload,
+    note: `CPU ${Math.round(r.cpuMs)} ms; ${(r.ms / LAMBDA_LIMIT_MS * 100).toFixed(0)}% of 15 min; ${note}`,
+  };
+}
+
 export async function run(): Promise<object> {
   const rows: Row[] = [];
   // synthesize once, outside the timings
@@ -149,6 +139,22 @@ export async function run(): Promise<object> {
   }
   for (const n of [100, 1000, 10_000, 100_000]) {
     rows.push(await archiveRow(n));
+  }
+  for (const n of [100, 1000, 10_000, 100_000]) {
+    const drill = await runDrillSelect(n);
+    rows.push(handlerRow(drill, `result ${drill.resultBytes} B (a state payload): ${drill.result.snapshots.length} snapshots of ${drill.result.sourceInstance}`));
+  }
+  for (const n of [100, 1000, 10_000, 100_000]) {
+    const sweep = await runOrphanSweep(n);
+    rows.push(handlerRow(sweep, `deleted ${sweep.result.deleted.length}, deferred ${sweep.result.deferred}`));
+  }
+  for (const n of [100, 1000, 10_000, 100_000]) {
+    const job = await runJobExpiry(n);
+    rows.push(handlerRow(job, `result ${job.resultBytes} B (a state payload); expired ${job.result.expired.length} (at most 500 a run)`));
+  }
+  for (const n of [100, 1000, 10_000, 100_000]) {
+    const pre = await runPreChangeExpiry(n);
+    rows.push(handlerRow(pre, `deleted ${pre.result.deletedSnapshots.length}, deferred ${pre.result.deferred} (next run)`));
   }
   console.log(`limit per payload/variable: ${PAYLOAD_LIMIT_BYTES / 1024} KiB; simulated EC2 latency: describe ${DESCRIBE_MS} ms, write ${WRITE_MS} ms`);
   console.log('| construct | artefacts | instances | time (ms) | requests | ms / 1,000 | requests / 1,000 | largest payload (KiB) | within limits | note |');

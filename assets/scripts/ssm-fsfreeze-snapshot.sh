@@ -13,13 +13,20 @@
 #      command, `sync`, and starting the client, which then waits on a FIFO;
 #   3. a watchdog in its own session thaws every mount point after FSFREEZE_WATCHDOG_SECONDS,
 #      even if this script is killed (SIGKILL included) or the API call hangs;
-#   4. freeze the mount points (in parallel), release the client: ONE CreateSnapshots attempt of
+#   4. freeze the mount points, release the client: ONE CreateSnapshots attempt of
 #      exactly the frozen volumes (ExcludeBootVolume, ExcludeDataVolumeIds for every other EBS
 #      volume), tagged AppConsistent=true; thaw as soon as it returns. A throttled or 5xx answer
 #      is retried only as a new freeze cycle; a timeout is never retried (the call may have landed);
 #   5. the root volume, when asked for, is snapshotted after the thaw, labelled AppConsistent=false;
 #   6. every exit path (error, signal, a freeze still in flight) thaws what it may have frozen;
 #      the post command runs after the thaw; one JSON line per event.
+#
+# The freezer: where python3 runs on x86_64/arm64, one helper process started before the pause
+# holds every mount point open and freezes/thaws them with ioctl(FIFREEZE/FITHAW) on command, so
+# the pause costs no process start; it thaws on its own too (stdin closed, SIGTERM/SIGINT/SIGHUP,
+# or the watchdog bound). Elsewhere one `fsfreeze` process per mount point, in parallel. The kernel
+# does not thaw when a freezing process dies: a SIGKILLed helper is covered by the script's own
+# thaw and by the watchdog.
 #
 # Inputs (environment, set by the document from its parameters):
 #   FSFREEZE_MOUNT_POINTS          space-separated mount points, e.g. "/data /var/lib/mysql";
@@ -32,6 +39,10 @@
 #   FSFREEZE_API_TIMEOUT_SECONDS   bound of the CreateSnapshots call (default watchdog - 5)
 #   FSFREEZE_FREEZE_CYCLES         freeze cycles for throttled / 5xx answers (default 3)
 #   FSFREEZE_API_CLIENT            auto|curl|cli (default auto: curl when it signs, else the CLI)
+#   FSFREEZE_FREEZER               auto|ioctl|fsfreeze (default auto: the python3 ioctl helper
+#                                  when python3 runs on x86_64/arm64, else fsfreeze processes)
+#   FSFREEZE_SOURCE_INSTANCE_TAG_KEY  optional tag key that records this instance's id on every
+#                                  snapshot at creation (the restore drill groups by it)
 #   FSFREEZE_PRE_COMMAND           optional, run before the freeze (e.g. a database's backup mode)
 #   FSFREEZE_POST_COMMAND          optional, run after the thaw (always, once the pre command ran)
 #   FSFREEZE_LOCK_FILE             (default /run/cdk-ebs-backup-fsfreeze.lock)
@@ -49,6 +60,8 @@ WATCHDOG_SECONDS="${FSFREEZE_WATCHDOG_SECONDS:-30}"
 API_TIMEOUT="${FSFREEZE_API_TIMEOUT_SECONDS:-$((WATCHDOG_SECONDS > 6 ? WATCHDOG_SECONDS - 5 : 1))}"
 CYCLES="${FSFREEZE_FREEZE_CYCLES:-3}"
 CLIENT="${FSFREEZE_API_CLIENT:-auto}"
+FREEZER="${FSFREEZE_FREEZER:-auto}"
+SOURCE_TAG_KEY="${FSFREEZE_SOURCE_INSTANCE_TAG_KEY:-}"
 PRE_COMMAND="${FSFREEZE_PRE_COMMAND:-}"
 POST_COMMAND="${FSFREEZE_POST_COMMAND:-}"
 LOCK_FILE="${FSFREEZE_LOCK_FILE:-/run/cdk-ebs-backup-fsfreeze.lock}"
@@ -66,6 +79,8 @@ FREEZE_START_US=""
 FROZEN_US=""
 API_PID=""
 CLEANUP_WORK=""
+HELPER_PID=""
+HELPER_ASKED=0 # a freeze was asked of the helper and not yet confirmed thawed
 
 # the clock without a fork inside the pause: bash 5's EPOCHREALTIME, date on older bash
 if [ -n "${EPOCHREALTIME:-}" ]; then now_us() { local t="${EPOCHREALTIME/[.,]/}"; printf -v "$1" '%s' "$t"; }; else now_us() { printf -v "$1" '%s' "$(($(date +%s%N) / 1000))"; }; fi
@@ -119,27 +134,61 @@ settle_freezes() {
   done
 }
 
+# Asks the helper to thaw (it reads commands in order: a freeze still in flight completes, then
+# thaws); sets THAWED_COUNT. Fails when the helper is gone or does not answer.
+helper_thaw() {
+  local reply
+  trap '' PIPE
+  if printf 'T\n' >&6 2>/dev/null; then
+    while read -r -t "$WATCHDOG_SECONDS" -u 7 reply; do
+      if [[ "$reply" == thawed\ * ]]; then
+        trap - PIPE
+        THAWED_COUNT="${reply#thawed }"
+        return 0
+      fi
+    done
+  fi
+  trap - PIPE
+  return 1
+}
+
 thaw_all() {
   local m pids=() thawed_us thaw_start_us
-  settle_freezes
-  FREEZE_PIDS=()
-  FREEZE_STATE=()
-  [ ${#FROZEN[@]} -gt 0 ] || return 0
+  THAWED_COUNT=0
   now_us thaw_start_us
-  if [ ${#FROZEN[@]} -eq 1 ]; then
-    fsfreeze -u "${FROZEN[0]}" 2>/dev/null 8>&- 9>&-
+  if [ "$HELPER_ASKED" = 1 ]; then
+    HELPER_ASKED=0
+    if ! helper_thaw; then
+      # the helper was killed or hangs: the kernel keeps its freezes, so thaw every mount it may have frozen
+      log "helper-lost" "message=$(json_string "the freeze helper did not confirm the thaw; thawing with fsfreeze -u")"
+      for m in "${MOUNTS[@]}"; do
+        fsfreeze -u "$m" 2>/dev/null 6>&- 7>&- 8>&- 9>&- &
+        pids+=($!)
+      done
+      wait "${pids[@]}" 2>/dev/null
+      THAWED_COUNT=${#MOUNTS[@]}
+    fi
   else
-    for m in "${FROZEN[@]}"; do
-      fsfreeze -u "$m" 2>/dev/null 8>&- 9>&- &
-      pids+=($!)
-    done
-    wait "${pids[@]}" 2>/dev/null
+    settle_freezes
+    FREEZE_PIDS=()
+    FREEZE_STATE=()
+    [ ${#FROZEN[@]} -gt 0 ] || return 0
+    if [ ${#FROZEN[@]} -eq 1 ]; then
+      fsfreeze -u "${FROZEN[0]}" 2>/dev/null 6>&- 7>&- 8>&- 9>&-
+    else
+      for m in "${FROZEN[@]}"; do
+        fsfreeze -u "$m" 2>/dev/null 6>&- 7>&- 8>&- 9>&- &
+        pids+=($!)
+      done
+      wait "${pids[@]}" 2>/dev/null
+    fi
+    THAWED_COUNT=${#FROZEN[@]}
+    FROZEN=()
   fi
   now_us thawed_us
   # thawed is the one event a reviewer reads: how long writes were held
-  [ -z "$FREEZE_START_US" ] || log "thawed" "frozenMs=$(((thawed_us - FREEZE_START_US) / 1000))" "mounts=${#FROZEN[@]}" \
-    "freezeMs=$(((${FROZEN_US:-$thawed_us} - FREEZE_START_US) / 1000))" "thawMs=$(((thawed_us - thaw_start_us) / 1000))"
-  FROZEN=()
+  [ -z "$FREEZE_START_US" ] || log "thawed" "frozenMs=$(((thawed_us - FREEZE_START_US) / 1000))" "mounts=$THAWED_COUNT" \
+    "freezeMs=$(((${FROZEN_US:-$thawed_us} - FREEZE_START_US) / 1000))" "thawMs=$(((thawed_us - thaw_start_us) / 1000))" "freezer=$(json_string "$FREEZER")"
   FREEZE_START_US=""
   FROZEN_US=""
 }
@@ -155,7 +204,7 @@ stop_watchdog() {
 run_post() {
   if [ "$PRE_RAN" = 1 ] && [ "$POST_RAN" = 0 ] && [ -n "$POST_COMMAND" ]; then
     POST_RAN=1
-    if bash -c "$POST_COMMAND" 8>&- 9>&-; then
+    if bash -c "$POST_COMMAND" 6>&- 7>&- 8>&- 9>&-; then
       log "post-command" "ok=true"
     else
       log "post-command" "ok=false"
@@ -171,6 +220,8 @@ on_exit() {
   trap '' INT TERM HUP
   thaw_all
   stop_watchdog
+  # the helper exits when its commands end (nothing is frozen any more)
+  [ -z "$HELPER_PID" ] || exec 6>&- 7<&-
   [ -z "$API_PID" ] || kill -TERM "$API_PID" 2>/dev/null
   [ -z "${KILLER_PID:-}" ] || kill "$KILLER_PID" 2>/dev/null
   [ -z "$CLEANUP_WORK" ] || rm -rf -- "$CLEANUP_WORK"
@@ -300,6 +351,8 @@ if [ -z "${AWS_ACCESS_KEY_ID:-}" ]; then
   [ -n "$AWS_ACCESS_KEY_ID" ] && [ -n "$AWS_SECRET_ACCESS_KEY" ] || die "the credentials of role $ROLE are incomplete"
   export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 fi
+# the description names the instance too: a drill in another account sees shared snapshots' descriptions, not their tags
+DESCRIPTION="${DESCRIPTION:0:230} of $INSTANCE_ID"
 [ -n "$EC2_ENDPOINT" ] || EC2_ENDPOINT="https://ec2.$AWS_DEFAULT_REGION.$(imds meta-data/services/domain || echo amazonaws.com)"
 [ ${#DEV_VOL[@]} -gt 0 ] || xen_devices
 
@@ -352,7 +405,7 @@ if [ -n "$TAG_SPECS" ]; then
     [ -n "$pair" ] || continue
     [[ "$pair" =~ ^\"Key\"[[:space:]]*:[[:space:]]*$str[[:space:]]*,[[:space:]]*\"Value\"[[:space:]]*:[[:space:]]*$str$ ]] || continue
     k="$(unescape "${BASH_REMATCH[1]}")"
-    [ "$k" != AppConsistent ] || continue
+    [ "$k" != AppConsistent ] && [ "$k" != "$SOURCE_TAG_KEY" ] || continue
     TAG_KEYS+=("$k")
     TAG_VALUES+=("$(unescape "${BASH_REMATCH[3]}")")
   done <<<"$pairs"
@@ -381,6 +434,8 @@ request_body() {
     q+="&InstanceSpecification.ExcludeDataVolumeId.$n=$i"
   done
   local keys=("${TAG_KEYS[@]+"${TAG_KEYS[@]}"}" AppConsistent) values=("${TAG_VALUES[@]+"${TAG_VALUES[@]}"}" "$consistent")
+  # the source instance, recorded at creation (the restore drill groups one machine's snapshots by it)
+  [ -z "$SOURCE_TAG_KEY" ] || { keys+=("$SOURCE_TAG_KEY"); values+=("$INSTANCE_ID"); }
   [ "$consistent" = true ] || { keys+=(RootVolume); values+=(true); }
   for i in "${!keys[@]}"; do
     q+="&TagSpecification.1.Tag.$((i + 1)).Key=$(urlencode "${keys[$i]}")&TagSpecification.1.Tag.$((i + 1)).Value=$(urlencode "${values[$i]}")"
@@ -407,12 +462,12 @@ start_call() {
   if [ "$CLIENT" = curl ]; then
     curl -sS -K "$WORK/curl.conf" --aws-sigv4 "aws:amz:$AWS_DEFAULT_REGION:ec2" --connect-timeout 2 --max-time "$API_TIMEOUT" \
       -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' --data-binary "@$body" \
-      -o "$out" -w '%{http_code}' "$EC2_ENDPOINT/" >"$out.status" 2>"$out.err" 8>&- 9>&- &
+      -o "$out" -w '%{http_code}' "$EC2_ENDPOINT/" >"$out.status" 2>"$out.err" 6>&- 7>&- 8>&- 9>&- &
   else
     # the CLI reads --cli-input-json twice, a file:// parameter once: the description is the gate
     AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard aws ec2 create-snapshots --cli-connect-timeout 2 --cli-read-timeout "$API_TIMEOUT" \
       --endpoint-url "$EC2_ENDPOINT" --cli-input-json "$(cat "$body")" --description "file://$desc" \
-      --query 'Snapshots[].[SnapshotId,VolumeId]' --output text >"$out" 2>"$out.err" 8>&- 9>&- &
+      --query 'Snapshots[].[SnapshotId,VolumeId]' --output text >"$out" 2>"$out.err" 6>&- 7>&- 8>&- 9>&- &
   fi
   API_PID=$!
 }
@@ -504,6 +559,117 @@ if [ -n "$PRE_COMMAND" ]; then
 fi
 sync
 
+# --- the freezer, started before the pause --------------------------------------------------------
+# One process holds every mount point open and freezes/thaws on command: "F" freezes all (answers
+# "frozen" or "failed <index>:<errno> ..."), "T" thaws what it froze ("thawed <count>"). It thaws
+# by itself on SIGTERM/SIGINT/SIGHUP and at the watchdog bound; when its input closes (the script
+# died) it keeps the freeze until that bound, as the watchdog does, so that a call still in flight
+# cannot land after the thaw. FIFREEZE/FITHAW are _IOWR('X', 119, int) / _IOWR('X', 120, int)
+# in the generic ioctl layout, which x86_64 and arm64 use (linux/fs.h, asm-generic/ioctl.h).
+read -r -d '' HELPER_PY <<'FREEZER_PY'
+import errno, fcntl, os, signal, sys, threading
+FIFREEZE, FITHAW = 0xC0045877, 0xC0045878
+SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM}
+bound = int(sys.argv[1])
+fds = [os.open(m, os.O_RDONLY | os.O_DIRECTORY) for m in sys.argv[2:]]
+frozen = []
+
+def each(fn, indexes):
+    # one thread per mount point (ioctl releases the GIL): the pause does not grow with their number
+    threads = [threading.Thread(target=fn, args=(i,)) for i in indexes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+def thaw():
+    thawed = []
+
+    def one(i):
+        try:
+            fcntl.ioctl(fds[i], FITHAW, 0)
+            thawed.append(i)
+        except OSError:
+            pass
+    each(one, list(frozen))
+    frozen.clear()
+    signal.alarm(0)
+    return len(thawed)
+
+def on_signal(signum, _frame):
+    thaw()
+    os._exit(128 + signum)
+
+def answer(text):
+    try:
+        os.write(1, (text + "\n").encode())
+    except OSError:
+        pass  # the script is gone: a freeze is kept until the bound, as the watchdog does
+
+for s in SIGNALS:
+    signal.signal(s, on_signal)
+answer("ready")
+stdin = os.fdopen(0, "rb", buffering=0)
+for line in iter(stdin.readline, b""):
+    signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    cmd = line.strip()
+    if cmd == b"F":
+        signal.alarm(bound)
+        failed = []
+        frozen.extend(range(len(fds)))  # what may be frozen, before any freeze starts
+
+        def one(i):
+            try:
+                fcntl.ioctl(fds[i], FIFREEZE, 0)
+            except OSError as e:
+                failed.append("%d:%s" % (i, errno.errorcode.get(e.errno, e.errno)))
+        each(one, range(len(fds)))
+        for f in failed:
+            frozen.remove(int(f.split(":")[0]))
+        out = "failed " + " ".join(failed) if failed else "frozen"
+    elif cmd == b"T":
+        out = "thawed %d" % thaw()
+    else:
+        out = "unknown command"
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+    answer(out)
+while frozen:
+    signal.pause()
+FREEZER_PY
+
+start_helper() {
+  local reply
+  case "$(uname -m)" in x86_64 | aarch64) ;; *) HELPER_WHY="no FIFREEZE number for $(uname -m)"; return 1 ;; esac
+  command -v python3 >/dev/null 2>&1 || { HELPER_WHY="python3 is not installed"; return 1; }
+  mkfifo -m 600 "$WORK/helper.in" "$WORK/helper.out" || { HELPER_WHY="cannot create its FIFOs"; return 1; }
+  python3 -c "$HELPER_PY" "$WATCHDOG_SECONDS" "${MOUNTS[@]}" <"$WORK/helper.in" >"$WORK/helper.out" 2>"$WORK/helper.err" 8>&- 9>&- &
+  HELPER_PID=$!
+  # read-write: this open does not wait for the helper; the helper's input ends only when the script's fd closes
+  exec 6<>"$WORK/helper.in" 7<"$WORK/helper.out"
+  if read -r -t 10 -u 7 reply && [ "$reply" = ready ]; then
+    return 0
+  fi
+  HELPER_WHY="it did not start: $(head -c 300 "$WORK/helper.err" 2>/dev/null)"
+  exec 6>&- 7<&-
+  kill "$HELPER_PID" 2>/dev/null
+  HELPER_PID=""
+  return 1
+}
+HELPER_WHY=""
+case "$FREEZER" in
+  auto | ioctl)
+    if start_helper; then
+      FREEZER=ioctl
+    else
+      [ "$FREEZER" = auto ] || die "FSFREEZE_FREEZER=ioctl, but the freeze helper cannot run: $HELPER_WHY (no file system was frozen)"
+      FREEZER=fsfreeze
+      log "freezer-fallback" "reason=$(json_string "$HELPER_WHY")"
+    fi
+    ;;
+  fsfreeze) ;;
+  *) die "FSFREEZE_FREEZER must be auto, ioctl or fsfreeze" ;;
+esac
+
 # --- freeze cycles -----------------------------------------------------------------------------
 WATCHDOG_LOG="${LOCK_FILE%.lock}.watchdog.log"
 FIFO="$WORK/request"
@@ -535,32 +701,44 @@ for ((cycle = 1; ; cycle++)); do
         printf "{\"event\":\"watchdog-thawed\",\"time\":\"%s\",\"mountPoint\":\"%s\"}\n" "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$m"
       fi
     done
-  ' fsfreeze-watchdog "$WATCHDOG_SECONDS" "${MOUNTS[@]}" </dev/null >>"$WATCHDOG_LOG" 2>&1 8>&- &
+  ' fsfreeze-watchdog "$WATCHDOG_SECONDS" "${MOUNTS[@]}" </dev/null >>"$WATCHDOG_LOG" 2>&1 6>&- 7>&- 8>&- &
   WATCHDOG_PID=$!
 
   # cuts the call off at the API timeout (armed now: no fork inside the pause)
   (
-    exec 9>&-
+    exec 6>&- 7>&- 9>&-
     sleep "$API_TIMEOUT"
     kill -TERM "$API_PID" 2>/dev/null && sleep 2 && kill -KILL "$API_PID" 2>/dev/null
   ) </dev/null >/dev/null 2>&1 8>&- &
   KILLER_PID=$!
 
   # --- the pause: only builtins, the freezes, the request and the thaws ------------------------
-  # all mount points at once, so the pause does not grow with their number
   now_us FREEZE_START_US
-  for m in "${MOUNTS[@]}"; do
-    FREEZE_STATE+=(pending)
-    fsfreeze -f "$m" 8>&- 9>&- &
-    FREEZE_PIDS+=($!)
-  done
-  settle_freezes
-  now_us FROZEN_US
   FREEZE_FAILED=""
-  for i in "${!MOUNTS[@]}"; do
-    [ "${FREEZE_STATE[$i]}" != failed ] || FREEZE_FAILED="$FREEZE_FAILED ${MOUNTS[$i]}"
-  done
-  [ -z "$FREEZE_FAILED" ] || die "fsfreeze -f failed for$FREEZE_FAILED (already frozen by someone else, or not freezable)"
+  if [ "$FREEZER" = ioctl ]; then
+    HELPER_ASKED=1
+    printf 'F\n' >&6
+    read -r -t "$WATCHDOG_SECONDS" -u 7 reply || reply="(the freeze helper did not answer)"
+    now_us FROZEN_US
+    case "$reply" in
+      frozen) ;;
+      failed\ *) for f in ${reply#failed }; do FREEZE_FAILED="$FREEZE_FAILED ${MOUNTS[${f%%:*}]} (${f#*:})"; done ;;
+      *) FREEZE_FAILED=" every mount point $reply" ;;
+    esac
+  else
+    # all mount points at once, so the pause does not grow with their number
+    for m in "${MOUNTS[@]}"; do
+      FREEZE_STATE+=(pending)
+      fsfreeze -f "$m" 6>&- 7>&- 8>&- 9>&- &
+      FREEZE_PIDS+=($!)
+    done
+    settle_freezes
+    now_us FROZEN_US
+    for i in "${!MOUNTS[@]}"; do
+      [ "${FREEZE_STATE[$i]}" != failed ] || FREEZE_FAILED="$FREEZE_FAILED ${MOUNTS[$i]}"
+    done
+  fi
+  [ -z "$FREEZE_FAILED" ] || die "the freeze failed for$FREEZE_FAILED (already frozen by someone else, or not freezable)"
   now_us API_START_US
   printf '%s' "$GATE_DATA" >&8
   exec 8>&- # EOF for the client: it sends the request now
@@ -594,7 +772,7 @@ while read -r sid vid; do
   SNAPSHOT_IDS+=("$sid")
   [[ -z "$vid" || "$FROZEN_VOLS" == *" $vid "* || "$FROZEN_VOLS" == *" xen:"* ]] || UNFROZEN="$UNFROZEN $vid"
 done <<<"$CALL_SNAPSHOTS"
-log "snapshots" "apiMs=$API_MS" "cycles=$cycle" "client=$(json_string "$CLIENT")" "snapshotIds=$(json_array "${SNAPSHOT_IDS[@]+"${SNAPSHOT_IDS[@]}"}")"
+log "snapshots" "apiMs=$API_MS" "cycles=$cycle" "client=$(json_string "$CLIENT")" "freezer=$(json_string "$FREEZER")" "snapshotIds=$(json_array "${SNAPSHOT_IDS[@]+"${SNAPSHOT_IDS[@]}"}")"
 [ -z "$UNFROZEN" ] || die "EC2 snapshotted volumes that were not frozen:$UNFROZEN"
 
 # --- the root volume, when asked for: after the thaw, crash-consistent and labelled so ---------

@@ -10,6 +10,8 @@ export interface RunCommandOptions {
   readonly excludeBootVolume: boolean;
   readonly tagSpecifications: string;
   readonly description: string;
+  /** The tag key that records the instance id on every snapshot at creation. */
+  readonly sourceInstanceTagKey: string;
   readonly watchdogSeconds: number;
   readonly apiTimeoutSeconds: number;
   readonly preFreezeCommand?: string;
@@ -32,6 +34,7 @@ export function renderRunCommand(o: RunCommandOptions): string[] {
     `export FSFREEZE_EXCLUDE_BOOT_VOLUME='${o.excludeBootVolume}'`,
     `export FSFREEZE_TAG_SPECIFICATIONS='${o.tagSpecifications}'`,
     `export FSFREEZE_DESCRIPTION='${o.description.replace(/'/g, '')}'`,
+    `export FSFREEZE_SOURCE_INSTANCE_TAG_KEY='${o.sourceInstanceTagKey.replace(/'/g, '')}'`,
     `export FSFREEZE_WATCHDOG_SECONDS='${o.watchdogSeconds}'`,
     `export FSFREEZE_API_TIMEOUT_SECONDS='${o.apiTimeoutSeconds}'`,
     `export FSFREEZE_PRE_COMMAND="$(echo '${b64(o.preFreezeCommand)}' | base64 -d)"`,

@@ -4,6 +4,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { renderRunCommand } from './fsfreeze-document';
 import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
+import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, fail, isUnresolved } from '../core/validation';
 
@@ -131,6 +132,8 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
               // the window's id, set by the window task ({{WINDOW_ID}}): the housekeeping deletes only snapshots carrying it
               tagSpecifications: stack.toJsonString([{ ResourceType: 'snapshot', Tags: Object.entries({ ...snapshotTags, [this.windowTagKey]: '{{ windowId }}' }).map(([Key, Value]) => ({ Key, Value })) }]),
               description: `cdk-ebs-backup ${props.purpose} (fsfreeze)`,
+              // the instance id at creation, from IMDS (a Run Command task cannot pass {{TARGET_ID}})
+              sourceInstanceTagKey: sourceInstanceTagKey(this),
               watchdogSeconds: watchdog,
               apiTimeoutSeconds: watchdog - WATCHDOG_MARGIN_SECONDS,
               preFreezeCommand: props.preFreezeCommand,

@@ -126,11 +126,11 @@ describe('expire', () => {
     const result = await expire(ec2 as unknown as EC2Client, config(), { executionId: CURRENT }, NOW);
 
     expect(ec2.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input)).toEqual([
-      { OwnerIds: ['self'], Filters: [{ Name: 'tag:backup:purpose', Values: ['orders-db'] }, { Name: 'tag:backup:managed-by', Values: ['Prod/OrdersDb'] }], NextToken: undefined },
-      { OwnerIds: ['self'], Filters: expect.any(Array), NextToken: 't2' },
+      { OwnerIds: ['self'], Filters: [{ Name: 'tag:backup:purpose', Values: ['orders-db'] }, { Name: 'tag:backup:managed-by', Values: ['Prod/OrdersDb'] }], NextToken: undefined, MaxResults: 1000 },
+      { OwnerIds: ['self'], Filters: expect.any(Array), NextToken: 't2', MaxResults: 1000 },
     ]);
     expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-27-root', 'snap-27-data', 'snap-28-root', 'snap-28-data']);
-    expect(result).toEqual({ resourceType: 'snapshot', dryRun: false, found: 8, kept: 4, expired: ['snap-27-root', 'snap-27-data', 'snap-28-root', 'snap-28-data'], skipped: [] });
+    expect(result).toEqual({ resourceType: 'snapshot', dryRun: false, found: 8, kept: 4, expired: ['snap-27-root', 'snap-27-data', 'snap-28-root', 'snap-28-data'], skipped: [], skippedCount: 0 });
     expect(logs.filter((l) => l.outcome === 'expired')).toHaveLength(4);
     expect(logs.every((l) => l.level && l.message)).toBe(true);
   });

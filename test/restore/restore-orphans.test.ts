@@ -41,6 +41,7 @@ test('reports snapshots without their AMI and AMIs without their snapshots, and 
     imagesWithoutSnapshots: ['ami-0000000b', 'ami-0000000c'],
     deleted: [],
     protected: [],
+    deferred: 0,
   });
   expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
   expect(ec2.commandCalls(DeregisterImageCommand)).toHaveLength(0);

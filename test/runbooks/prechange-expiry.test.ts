@@ -97,7 +97,7 @@ describe('expire', () => {
       Snapshots: [snapshot('snap-old', 20), snapshot('snap-young', 3), snapshot('snap-keep', 400, 'keep'), { SnapshotId: 'snap-untagged', StartTime: daysAgo(400), Tags: tags(undefined) }],
     });
     const summary = await expire(new EC2Client({}), CONFIG, NOW);
-    expect(summary).toEqual({ deregisteredImages: [], deletedSnapshots: ['snap-old'], kept: ['snap-young', 'snap-keep', 'snap-untagged'], failed: [], dryRun: false });
+    expect(summary).toEqual({ deregisteredImages: [], deletedSnapshots: ['snap-old'], kept: ['snap-young', 'snap-keep', 'snap-untagged'], failed: [], dryRun: false, deferred: 0 });
     expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(1);
     expect(ec2.commandCalls(DeleteSnapshotCommand, { SnapshotId: 'snap-old' })).not.toHaveLength(0);
   });
@@ -140,7 +140,7 @@ describe('expire', () => {
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-denied' }).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
     const summary = await expire(new EC2Client({}), CONFIG, NOW);
     expect(summary).toEqual({
-      deregisteredImages: [], deletedSnapshots: ['snap-ok'], kept: ['snap-inuse', 'snap-c'], failed: ['ami-stuck', 'snap-denied'], dryRun: false,
+      deregisteredImages: [], deletedSnapshots: ['snap-ok'], kept: ['snap-inuse', 'snap-c'], failed: ['ami-stuck', 'snap-denied'], dryRun: false, deferred: 0,
     });
   });
 
@@ -152,7 +152,7 @@ describe('expire', () => {
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-x' }).resolves({});
     const summary = await expire(new EC2Client({}), CONFIG, NOW);
     expect(summary).toEqual({
-      deregisteredImages: ['ami-gone'], deletedSnapshots: ['snap-g', 'snap-x'], kept: [], failed: [], dryRun: false,
+      deregisteredImages: ['ami-gone'], deletedSnapshots: ['snap-g', 'snap-x'], kept: [], failed: [], dryRun: false, deferred: 0,
     });
   });
 

@@ -417,3 +417,16 @@ export async function isFrozen(mountPoint: string, ms = 300): Promise<boolean> {
   }
   return frozen;
 }
+
+/** The pids of the direct children of a process (from /proc). */
+export function childrenOf(pid: number): number[] {
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      // stat: pid (comm) state ppid ...; comm may hold spaces and parentheses
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}

@@ -8,7 +8,8 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
-  DEBIAN_AWS_CLI, INSTANCE_ID, LoopMounts, StubEc2, canRunFileSystemTests, isFrozen, scriptEnv, sleep, startScript, startStubEc2, startWrite,
+  DEBIAN_AWS_CLI, childrenOf, INSTANCE_ID, LoopMounts, StubEc2, canRunFileSystemTests, isFrozen, scriptEnv, sleep,
+  startScript, startStubEc2, startWrite,
 } from './fsfreeze-harness';
 import { FsfreezeMaintenanceWindow, MaintenanceTargets } from '../../src';
 
@@ -64,6 +65,29 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
       'fi',
       `exec ${realFsfreeze} "$@"`,
     ].join('\n'), { mode: 0o755 });
+    // the same faults for the ioctl helper: a python3 that wraps fcntl.ioctl around the helper's code
+    // (FSFREEZE_SHIM_PYTHON_BROKEN: a python3 that cannot run at all)
+    const realPython = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    fs.writeFileSync(path.join(shims, 'python3'), [
+      '#!/bin/bash',
+      '[ -z "${FSFREEZE_SHIM_PYTHON_BROKEN:-}" ] || { echo "python3: broken" >&2; exit 127; }',
+      `[ "$1" = -c ] || exec ${realPython} "$@"`,
+      `exec ${realPython} -c '
+import fcntl, os, sys, time
+real_ioctl = fcntl.ioctl
+def ioctl(fd, request, *rest):
+    if request == 0xC0045877:
+        if os.readlink("/proc/self/fd/%d" % fd) == os.environ.get("FSFREEZE_SHIM_FAIL"):
+            raise OSError(16, "Device or resource busy")
+        open(os.environ.get("FSFREEZE_SHIM_MARK", "/dev/null"), "a").close()
+        time.sleep(float(os.environ.get("FSFREEZE_SHIM_SLEEP", "0")))
+    return real_ioctl(fd, request, *rest)
+fcntl.ioctl = ioctl
+code = sys.argv[1]
+sys.argv = ["-c"] + sys.argv[2:]
+exec(compile(code, "<helper>", "exec"))
+' "$2" "\${@:3}"`,
+    ].join('\n'), { mode: 0o755 });
     stub = await startStubEc2();
   });
 
@@ -104,7 +128,7 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     };
 
     // WHEN
-    const result = await startScript(env([ext4, xfs], { FSFREEZE_API_CLIENT: client })).done;
+    const result = await startScript(env([ext4, xfs], { FSFREEZE_API_CLIENT: client, FSFREEZE_SOURCE_INSTANCE_TAG_KEY: 'backup:source-instance' })).done;
 
     // THEN the run succeeded, writes were held during the call and completed after it
     expect(result.code).toBe(0);
@@ -126,6 +150,9 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     });
     expect(real()[0].tags).toMatchObject({ 'backup:purpose': 'linux-app-consistent', 'AppConsistent': 'true' });
     expect(result.events.find((e) => e.event === 'dry-run')?.client).toBe(client);
+    // the source instance is recorded at creation, as a tag and (for drills in other accounts, which see no tags) in the description
+    expect(real()[0].tags['backup:source-instance']).toBe(INSTANCE_ID);
+    expect(real()[0].params.Description).toMatch(new RegExp(` of ${INSTANCE_ID}$`));
 
     // the pause is measured and reported, and covers the call's latency
     const thawed = result.events.find((e) => e.event === 'thawed')!;
@@ -265,12 +292,12 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ mounts: 2 });
   });
 
-  test('SIGTERM during a slow freeze leaves nothing frozen 3 s after exit', async () => {
-    // GIVEN an fsfreeze that takes 2 s before it freezes
+  test.each(['ioctl', 'fsfreeze'])('with the %s freezer, SIGTERM during a slow freeze leaves nothing frozen 3 s after exit', async (freezer) => {
+    // GIVEN a freeze that takes 2 s before it freezes
     const mark = path.join(mounts.dir, 'freezing');
     fs.rmSync(mark, { force: true });
     const run = startScript(env([ext4, xfs], {
-      PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_SLEEP: '2', FSFREEZE_SHIM_MARK: mark,
+      PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_SLEEP: '2', FSFREEZE_SHIM_MARK: mark, FSFREEZE_FREEZER: freezer,
     }));
     while (!fs.existsSync(mark)) {
       await sleep(20);
@@ -288,17 +315,86 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     expect(real()).toHaveLength(0);
   });
 
-  test('a partial freeze failure thaws the mounts that froze, at once', async () => {
-    const run = startScript(env([ext4, xfs], { PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_FAIL: xfs }));
+  test.each(['ioctl', 'fsfreeze'])('with the %s freezer, a partial freeze failure thaws the mounts that froze, at once', async (freezer) => {
+    const run = startScript(env([ext4, xfs], { PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_FAIL: xfs, FSFREEZE_FREEZER: freezer }));
     const result = await run.done;
     const write = startWrite(ext4);
     const ms = await write.done;
 
     expect(result.code).not.toBe(0);
-    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(new RegExp(`fsfreeze -f failed for ${xfs}`));
+    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(new RegExp(`the freeze failed for ${xfs}`));
     expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ mounts: 1 });
     expect(ms).toBeLessThan(2000);
     expect(real()).toHaveLength(0);
+  });
+
+  test('the ioctl helper is the default freezer; a python3 that cannot run falls back to fsfreeze processes, and says so', async () => {
+    const helper = await startScript(env([ext4, xfs])).done;
+    const fallback = await startScript(env([ext4, xfs], { PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_PYTHON_BROKEN: '1' })).done;
+    const forced = await startScript(env([ext4], { PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_PYTHON_BROKEN: '1', FSFREEZE_FREEZER: 'ioctl' })).done;
+
+    expect(helper.code).toBe(0);
+    expect(helper.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'ioctl', mounts: 2 });
+    expect(fallback.code).toBe(0);
+    expect(fallback.events.find((e) => e.event === 'freezer-fallback')?.reason).toMatch(/did not start: python3: broken/);
+    expect(fallback.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'fsfreeze', mounts: 2 });
+    // asked for explicitly, a helper that cannot run fails the run before any freeze
+    expect(forced.code).not.toBe(0);
+    expect(forced.events.find((e) => e.event === 'error')?.message).toMatch(/FSFREEZE_FREEZER=ioctl, but the freeze helper cannot run/);
+    expect(forced.events.map((e) => e.event)).not.toContain('thawed');
+    expect(real()).toHaveLength(2);
+  });
+
+  test('a SIGKILLed helper mid-pause: the kernel keeps the freeze, the script still thaws every mount after the call', async () => {
+    // GIVEN a run frozen by the helper, waiting for a slow call
+    stub.behaviour = { kind: 'succeed', latencyMs: 1500 };
+    let signalCall!: () => void;
+    const called = new Promise<void>((resolve) => (signalCall = resolve));
+    stub.onCreate = async () => signalCall();
+    const run = startScript(env([ext4, xfs]));
+    await called;
+    const helperPid = childrenOf(run.child.pid!).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('python3\0-c'));
+    expect(helperPid).toBeDefined();
+
+    // WHEN the helper is killed (its fds close; the kernel does not thaw on close)
+    process.kill(helperPid!, 'SIGKILL');
+    await sleep(200);
+    const stillFrozen = await isFrozen(ext4);
+    const result = await run.done;
+
+    // THEN the file systems stayed frozen for the call, and the script thawed them itself when it returned
+    expect(stillFrozen).toBe(true);
+    expect(result.code).toBe(0);
+    expect(result.events.map((e) => e.event)).toContain('helper-lost');
+    expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'ioctl', mounts: 2 });
+    expect(await isFrozen(ext4, 1000)).toBe(false);
+    expect(await isFrozen(xfs, 1000)).toBe(false);
+    expect(real()).toHaveLength(1);
+  });
+
+  test('the script SIGKILLed alone mid-pause: the helper keeps the freeze until the bound (no call lands after a thaw), then thaws', async () => {
+    stub.behaviour = { kind: 'hang' };
+    let signalCall!: () => void;
+    const called = new Promise<void>((resolve) => (signalCall = resolve));
+    stub.onCreate = async () => signalCall();
+    const run = startScript(env([ext4, xfs]));
+    await called;
+    const frozenAt = Date.now();
+
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.done;
+    await sleep(1000);
+    const frozenAfterKill = await isFrozen(ext4);
+    const write = startWrite(xfs);
+    await write.done;
+
+    // the helper's input closed 1 s ago, yet the freeze holds while the client may still be sending; the bound (8 s) thaws
+    expect(frozenAfterKill).toBe(true);
+    expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(4000);
+    expect(Date.now() - frozenAt).toBeLessThan(10000);
+    expect(await isFrozen(ext4, 1000)).toBe(false);
+    // the orphaned client is ended by its own timeout killer; wait for it so the lock is free for the next test
+    await sleep(2500);
   });
 
   test('the post command runs after the thaw: its write to a frozen mount does not wait for the watchdog', async () => {

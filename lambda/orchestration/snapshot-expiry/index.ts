@@ -81,7 +81,9 @@ export interface ExpiryResult {
   readonly found: number;
   readonly kept: number;
   readonly expired: string[];
+  /** The first RESULT_ID_LIMIT skipped ids (the connector result stays within 256 KiB). */
   readonly skipped: string[];
+  readonly skippedCount: number;
 }
 
 interface Artefact {
@@ -140,6 +142,14 @@ export function readConfig(env: NodeJS.ProcessEnv): ExpiryConfig {
   };
 }
 
+/** Records per describe page (the APIs' maximum): only four fields of each are kept. */
+export const PAGE_SIZE = 1000;
+/**
+ * Skipped ids listed in the result. The result is a Lambda task's connector result, which Step
+ * Functions caps at 256 KiB (States.DataLimitExceeded): `skippedCount` is complete, the list is not.
+ */
+export const RESULT_ID_LIMIT = 1000;
+
 /** Every artefact of the job, across pages. */
 export async function listArtefacts(ec2: EC2Client, config: ExpiryConfig): Promise<Artefact[]> {
   const filters: Filter[] = [
@@ -151,13 +161,13 @@ export async function listArtefacts(ec2: EC2Client, config: ExpiryConfig): Promi
   let token: string | undefined;
   do {
     if (config.resourceType === 'snapshot') {
-      const page = await withRetry(() => ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, NextToken: token })));
+      const page = await withRetry(() => ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, NextToken: token, MaxResults: PAGE_SIZE })));
       for (const s of page.Snapshots ?? []) {
         out.push({ id: s.SnapshotId!, created: new Date(s.StartTime!), execution: tagOf(s.Tags), pending: s.State === 'pending' });
       }
       token = page.NextToken;
     } else {
-      const page = await withRetry(() => ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, NextToken: token })));
+      const page = await withRetry(() => ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: filters, NextToken: token, MaxResults: PAGE_SIZE })));
       for (const i of page.Images ?? []) {
         out.push({ id: i.ImageId!, created: new Date(i.CreationDate!), execution: tagOf(i.Tags), pending: i.State === 'pending' });
       }
@@ -209,15 +219,18 @@ export function selectExpired(artefacts: Artefact[], config: ExpiryConfig, curre
 } {
   const lookAlike = (a: Artefact) => !!a.execution && !runs.recorded.has(a.execution) && a.created.getTime() >= runs.horizon.getTime();
   const lookAlikes = config.retainCount !== undefined ? artefacts.filter(lookAlike) : [];
-  const skipped = artefacts.filter((a) => !a.execution || a.pending || lookAlikes.includes(a));
-  const eligible = artefacts.filter((a) => !skipped.includes(a));
+  // sets, not list searches: with many skipped artefacts a search per artefact is quadratic
+  const isLookAlike = new Set(lookAlikes);
+  const skipped = artefacts.filter((a) => !a.execution || a.pending || isLookAlike.has(a));
+  const isSkipped = new Set(skipped);
+  const eligible = artefacts.filter((a) => !isSkipped.has(a));
   let expired: Artefact[];
   if (config.retainDays !== undefined) {
     const cutoff = now.getTime() - config.retainDays * 86_400_000;
     expired = eligible.filter((a) => a.execution !== currentExecution && a.created.getTime() < cutoff);
   } else {
     const counted = new Map<string, Date>();
-    for (const a of artefacts.filter((x) => x.execution && !lookAlikes.includes(x))) {
+    for (const a of artefacts.filter((x) => x.execution && !isLookAlike.has(x))) {
       const recordedStart = runs.recorded.get(a.execution!);
       if (recordedStart) {
         counted.set(a.execution!, recordedStart); // the history's date, which no tag can move
@@ -274,9 +287,10 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, event: Expiry
   }
   const artefacts = await listArtefacts(ec2, config);
   const { expired, skipped, lookAlikes } = selectExpired(artefacts, config, event.executionId, now, runsOf(executions));
+  const lookAlikeIds = new Set(lookAlikes.map((a) => a.id));
   const base = { resourceType: config.resourceType, purpose: config.purpose, dryRun: config.dryRun };
   for (const a of skipped) {
-    const why = lookAlikes.includes(a) ? 'execution tag of no recorded execution of the job: a look-alike, never counted nor deleted'
+    const why = lookAlikeIds.has(a.id) ? 'execution tag of no recorded execution of the job: a look-alike, never counted nor deleted'
       : a.pending ? 'pending, not considered' : 'no execution tag, not considered';
     log('WARN', why, { ...base, id: a.id, execution: a.execution, outcome: 'skipped' });
   }
@@ -310,8 +324,10 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, event: Expiry
     dryRun: config.dryRun,
     found: artefacts.length,
     kept: artefacts.length - done.length,
+    // at most maxDeletions (500): the state machine counts this list
     expired: done,
-    skipped: kept,
+    skipped: kept.slice(0, RESULT_ID_LIMIT),
+    skippedCount: kept.length,
   };
   log(failures.length ? 'ERROR' : 'INFO', 'expiry finished', { ...base, found: result.found, expiredCount: done.length, failed: failures.length });
   if (failures.length > 0) {

@@ -36,6 +36,19 @@ export interface ExpirySummary {
   readonly kept: string[];
   readonly failed: string[];
   readonly dryRun: boolean;
+  /** Expired artefacts left for the next run: the time budget was used up. */
+  readonly deferred: number;
+}
+
+/** Stop starting deletions after 12 of Lambda's 15 minutes; the rest go next run. */
+export const DEFAULT_BUDGET_MS = 12 * 60_000;
+
+/** The run's clock (injected at scale in tests). */
+export interface ExpiryClock {
+  /** @default DEFAULT_BUDGET_MS */
+  readonly budgetMs?: number;
+  /** @default time since expire() started */
+  readonly elapsedMs?: () => number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -112,13 +125,30 @@ function errorName(err: unknown): string {
 }
 
 /** Expire what is due; per-artefact failures are collected, not thrown, so one bad item stops nothing. */
-export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): Promise<ExpirySummary> {
+export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date, clock: ExpiryClock = {}): Promise<ExpirySummary> {
+  const started = Date.now();
+  const elapsed = clock.elapsedMs ?? (() => Date.now() - started);
+  const budget = clock.budgetMs ?? DEFAULT_BUDGET_MS;
+  let deferred = 0;
+  // an expired artefact found after the budget is counted and left for the next run (never half-done)
+  const outOfTime = () => {
+    if (elapsed() > budget) {
+      deferred++;
+      return true;
+    }
+    return false;
+  };
   const filters: Filter[] = [
     { Name: `tag:${config.purposeKey}`, Values: [config.purpose] },
     { Name: `tag:${config.managedByKey}`, Values: [config.managedBy] },
   ];
   const summary = {
-    deregisteredImages: [] as string[], deletedSnapshots: [] as string[], kept: [] as string[], failed: [] as string[], dryRun: !!config.dryRun,
+    deregisteredImages: [] as string[],
+    deletedSnapshots: [] as string[],
+    kept: [] as string[],
+    failed: [] as string[],
+    dryRun: !!config.dryRun,
+    deferred: 0,
   };
   const fields = { purpose: config.purpose, managedBy: config.managedBy };
   const checkFloor = (id: string, tags: Tag[] | undefined) => {
@@ -129,7 +159,7 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
   };
 
   const images: Image[] = [];
-  for await (const page of paginateDescribeImages({ client: ec2 }, { Owners: ['self'], Filters: filters })) {
+  for await (const page of paginateDescribeImages({ client: ec2, pageSize: 1000 }, { Owners: ['self'], Filters: filters })) {
     images.push(...(page.Images ?? []));
   }
   // snapshots behind an AMI that stays must stay too (EC2 would refuse anyway)
@@ -141,6 +171,10 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
     if (!isExpired(image.CreationDate ? new Date(image.CreationDate) : undefined, image.Tags, config, now)) {
       snapshots.forEach((s) => inUse.add(s));
       summary.kept.push(id);
+      continue;
+    }
+    if (outOfTime()) {
+      snapshots.forEach((s) => inUse.add(s));
       continue;
     }
     try {
@@ -163,7 +197,7 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
   }
 
   const snapshots: Snapshot[] = [];
-  for await (const page of paginateDescribeSnapshots({ client: ec2 }, { OwnerIds: ['self'], Filters: filters })) {
+  for await (const page of paginateDescribeSnapshots({ client: ec2, pageSize: 1000 }, { OwnerIds: ['self'], Filters: filters })) {
     snapshots.push(...(page.Snapshots ?? []));
   }
   for (const snapshot of snapshots) {
@@ -171,6 +205,9 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
     checkFloor(id, snapshot.Tags);
     if (inUse.has(id) || !isExpired(snapshot.StartTime, snapshot.Tags, config, now)) {
       summary.kept.push(id);
+      continue;
+    }
+    if (outOfTime()) {
       continue;
     }
     try {
@@ -195,7 +232,10 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date): P
       log('ERROR', 'could not delete snapshot', { ...fields, snapshotId: id, error: errorName(err) });
     }
   }
-  return summary;
+  if (deferred > 0) {
+    log('WARN', 'time budget used up: the remaining expired artefacts wait for the next run', { ...fields, deferred, budgetMs: budget });
+  }
+  return { ...summary, deferred };
 }
 
 let client: EC2Client | undefined;
@@ -210,6 +250,7 @@ export async function handler(event: { dryRun?: boolean } = {}): Promise<ExpiryS
     deregisteredImages: summary.deregisteredImages.length,
     deletedSnapshots: summary.deletedSnapshots.length,
     kept: summary.kept.length,
+    deferred: summary.deferred,
     failed: summary.failed,
   });
   if (summary.failed.length > 0) {
