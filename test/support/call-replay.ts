@@ -327,3 +327,43 @@ export async function replayRun(
     unmodelled: [...new Set(results.map((r) => r.action).filter((a) => !MODELLED_ACTIONS.has(a)))].sort(),
   };
 }
+
+/** The role logical id of a Lambda function resource. */
+export function functionRoleId(template: any, functionLogicalId: string): string {
+  const id = template.Resources[functionLogicalId]?.Properties?.Role?.['Fn::GetAtt']?.[0];
+  if (!id) {
+    throw new Error(`${functionLogicalId} has no role of this template`);
+  }
+  return id;
+}
+
+/**
+ * A call an SDK v3 client made in a handler test (aws-sdk-client-mock's `calls()`), as the Task
+ * call of the same API would be: `ec2` `DeleteSnapshotCommand` is authorized as the
+ * `aws-sdk:ec2:deleteSnapshot` integration is. SDK v3 inputs of JSON services (Step Functions)
+ * are camelCase: their top-level keys are given the API reference's casing.
+ */
+export function handlerCall(service: string, command: string, input: any): { state: any; call: RecordedCall } {
+  const api = command.replace(/Command$/, '');
+  const pascal = Object.fromEntries(Object.entries(input ?? {}).map(([k, v]) => [k[0].toUpperCase() + k.slice(1), v]));
+  return {
+    state: { Type: 'Task', Resource: `arn:aws:states:::aws-sdk:${service}:${api[0].toLowerCase()}${api.slice(1)}` },
+    call: { state: `${service}:${api}`, input: pascal },
+  };
+}
+
+/** Replay the SDK calls of a handler against the role of the function `functionLogicalId`. */
+export async function replayHandlerCalls(
+  template: any, functionLogicalId: string, calls: Array<{ service: string; command: string; input: any }>, world: ReplayWorld = {},
+): Promise<{ results: ReplayResult[]; denied: string[]; unmodelled: string[] }> {
+  const authorized = calls.flatMap((c) => {
+    const { state, call } = handlerCall(c.service, c.command, c.input);
+    return authorizationsOf(state, call, world);
+  });
+  const results = await evaluateCalls(template, functionRoleId(template, functionLogicalId), authorized, world);
+  return {
+    results,
+    denied: results.filter((r) => r.result !== 'Allowed').map((r) => `${r.state}: ${r.action} on ${r.resource} -> ${r.result}`),
+    unmodelled: [...new Set(results.map((r) => r.action).filter((a) => !MODELLED_ACTIONS.has(a)))].sort(),
+  };
+}
