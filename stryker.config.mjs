@@ -24,6 +24,10 @@ export default {
       testMatch: mod.tests.map((t) => `<rootDir>/${t}`),
       collectCoverage: false,
       reporters: ['default'],
+      // the project ignores '/.stryker-tmp' so that jest never runs the sandboxes; inside a sandbox
+      // that pattern matches every path (no test found), so the sandbox ignores only node_modules
+      testPathIgnorePatterns: ['/node_modules/'],
+      modulePathIgnorePatterns: [],
     },
     enableFindRelatedTests: true,
   },

@@ -117,14 +117,16 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
 
   // ---- outcome: after the after steps -----------------------------------------------------------
   const afterNames = c.after.map((_, i) => `After${i + 1}`);
-  const afterFailed = new sfn.Pass(d, 'AfterStepFailed', {
-    stateName: 'AfterStepFailed',
-    parameters: { Error: 'SnapshotJob.AfterStepFailed', Cause: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.afterErrors')) },
-    resultPath: ERROR,
-  }).next(reportFailure);
   const outcome = new sfn.Choice(d, 'Outcome', { stateName: 'Outcome' })
     .when(sfn.Condition.isPresent(ERROR), reportFailure);
   if (afterNames.length > 0) {
+    // only with after steps: the CDK renders a state that links to the tail even when nothing
+    // reaches it, and Step Functions rejects a definition with an unreachable state
+    const afterFailed = new sfn.Pass(d, 'AfterStepFailed', {
+      stateName: 'AfterStepFailed',
+      parameters: { Error: 'SnapshotJob.AfterStepFailed', Cause: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.afterErrors')) },
+      resultPath: ERROR,
+    }).next(reportFailure);
     outcome.when(sfn.Condition.or(...afterNames.map((n) => sfn.Condition.isPresent(`$.afterErrors.${n}`))), afterFailed);
   }
   outcome.otherwise(count);

