@@ -126,7 +126,8 @@ function heartbeatProblems(resources: Resources): { found: string[]; problems: s
   const problems: string[] = [];
   for (const m of mechanisms(resources)) {
     found.push(m.what);
-    const heartbeats = alarms.filter((a) => a.Namespace === m.namespace && a.MetricName === m.metricName && sameDimensions(a.Dimensions ?? [], m.dimensions)
+    const heartbeats = alarms.filter((a) => a.Namespace === m.namespace && a.MetricName === m.metricName
+      && sameDimensions(a.Dimensions ?? [], m.dimensions)
       && a.ComparisonOperator === 'LessThanThreshold');
     if (heartbeats.length !== 1) {
       problems.push(`${m.what}: ${heartbeats.length} heartbeat alarms on ${m.namespace} ${m.metricName} ${JSON.stringify(m.dimensions)}`);

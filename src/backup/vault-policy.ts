@@ -26,7 +26,8 @@ import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, collectProblems, checkDuration, checkPattern, checkRegion, checkTags, fail, isUnresolved, retentionAge, warn, wholeDays,
+  check, checkAccountId, checkCount, collectProblems, checkDuration, checkPattern, checkRegion,
+  checkTags, fail, isUnresolved, retentionAge, warn, wholeDays,
 } from '../core/validation';
 
 /** A copy of each recovery point of a rule to another vault (another region or account). */

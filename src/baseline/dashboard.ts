@@ -78,15 +78,21 @@ export function createDashboard(scope: Construct, id: string, inputs: DashboardI
   const dlm = (metric: DlmMetric, label: string) => inputs.dlmPolicies.map((p) => metric(p.source, daily(`${p.purpose} ${label}`)));
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
-      title: 'AWS Backup: backup jobs', width: 8, stacked: true,
+      title: 'AWS Backup: backup jobs',
+      width: 8,
+      stacked: true,
       left: jobs('backups', (v, o) => v.metricBackupJobsCompleted(o), (v, o) => v.metricBackupJobsFailed(o)),
     }),
     new cloudwatch.GraphWidget({
-      title: 'AWS Backup: copy jobs (DR and archive)', width: 8, stacked: true,
+      title: 'AWS Backup: copy jobs (DR and archive)',
+      width: 8,
+      stacked: true,
       left: jobs('copies', (v, o) => v.metricCopyJobsCompleted(o), (v, o) => v.metricCopyJobsFailed(o)),
     }),
     new cloudwatch.GraphWidget({
-      title: 'AWS Backup: restore and restore-test jobs', width: 8, stacked: true,
+      title: 'AWS Backup: restore and restore-test jobs',
+      width: 8,
+      stacked: true,
       left: jobs('restores', (v, o) => v.metricRestoreJobsCompleted(o), (v, o) => v.metricRestoreJobsFailed(o)),
     }),
   );

@@ -19,7 +19,8 @@ import { FAST_SNAPSHOT_RESTORE } from '../core/plan-report-pricing';
 import { requirePrerequisite } from '../core/prerequisites';
 import { BackupArtefactTagSet, BackupTagging } from '../core/tagging';
 import {
-  attempt, check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags, collectProblems, isUnresolved, reportFactoryProblems, retentionAge, warn,
+  attempt, check, checkAccountId, checkCount, checkInteger, checkPattern, checkTags,
+  collectProblems, isUnresolved, reportFactoryProblems, retentionAge, warn,
 } from '../core/validation';
 
 /**

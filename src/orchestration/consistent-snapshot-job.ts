@@ -20,8 +20,8 @@ import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
-import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { protectAsMachinery } from '../core/machinery';
+import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import {
@@ -43,6 +43,21 @@ const PAUSE_WINDOW = 'PauseWindow';
 export class ConsistentSnapshotJob extends Construct {
   /** The namespace of the job's custom metrics. */
   public static readonly METRIC_NAMESPACE = 'CdkEbsBackup/ConsistentSnapshotJob';
+
+  /**
+   * The pause window of every consistent snapshot job of the account and region, one line per
+   * purpose (a CloudWatch SEARCH expression: jobs added later appear without a deployment).
+   * Maximum over 1 hour by default.
+   */
+  public static searchPauseWindow(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.MathExpression {
+    const period = props.period ?? Duration.hours(1);
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{${ConsistentSnapshotJob.METRIC_NAMESPACE},Purpose} MetricName="${PAUSE_WINDOW}"', 'Maximum', ${period.toSeconds()})`,
+      label: 'pause window',
+      ...props,
+      period,
+    });
+  }
 
   /** The state machine that runs the job. */
   public readonly stateMachine: sfn.StateMachine;
@@ -241,21 +256,6 @@ export class ConsistentSnapshotJob extends Construct {
     }
     acknowledgeJob(this.stateMachine, [this.expiryFunction, this.metricsFunction],
       [logGroup, this.expiryFunction.logGroup, this.metricsFunction.logGroup]);
-  }
-
-  /**
-   * The pause window of every consistent snapshot job of the account and region, one line per
-   * purpose (a CloudWatch SEARCH expression: jobs added later appear without a deployment).
-   * Maximum over 1 hour by default.
-   */
-  public static searchPauseWindow(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.MathExpression {
-    const period = props.period ?? Duration.hours(1);
-    return new cloudwatch.MathExpression({
-      expression: `SEARCH('{${ConsistentSnapshotJob.METRIC_NAMESPACE},Purpose} MetricName="${PAUSE_WINDOW}"', 'Maximum', ${period.toSeconds()})`,
-      label: 'pause window',
-      ...props,
-      period,
-    });
   }
 
   /** The pause window: end of the last `before` step to start of the first `after` step (seconds). */

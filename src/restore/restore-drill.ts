@@ -21,8 +21,8 @@ import { artefactRetentions, CreationRecord } from '../core/artefact-retentions'
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
-import { planSchedule, registerPlan } from '../core/plan-report';
 import { protectAsMachinery } from '../core/machinery';
+import { planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';

@@ -493,7 +493,12 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE, metricName, dimensionsMap: this.metricDimensions, statistic: cloudwatch.Stats.SUM, period: Duration.hours(1), ...props,
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: this.metricDimensions,
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.hours(1),
+      ...props,
     });
   }
 

@@ -12,8 +12,8 @@ import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
-import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { protectAsMachinery } from '../core/machinery';
+import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
 

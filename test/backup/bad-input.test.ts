@@ -57,7 +57,7 @@ describe('bad input is a clear synth error', () => {
       "S/V: rules[0].retain must be Retention.age(Duration.days(n)), not a count: AWS Backup keeps recovery points by age only (Lifecycle.DeleteAfterDays), got 'count:14'"],
     ['a copy kept by count', (s) => new BackupVaultPolicy(s, 'V', props({
       rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', retain: Retention.count(3) }] })],
-    })), "S/V: rules[0].copyTo[0].retain must be Retention.age(Duration.days(n)), not a count"],
+    })), 'S/V: rules[0].copyTo[0].retain must be Retention.age(Duration.days(n)), not a count'],
     // Retention.age validates its own range, so the error points at the line the user wrote
     ['retention over 100 years', () => Retention.age(Duration.days(40000)),
       'Retention.age: age must be a whole number of days between 1 and 36500 (100 years), got 40000 days'],

@@ -34,7 +34,7 @@ describe('EbsBackupBaseline rejects', () => {
     ['a Recycle Bin kept by count', () => ({ tiers: [BackupTier.bronze()], recycleBinRetain: Retention.count(7) }),
       "TestStack/Baseline: recycleBinRetain must be Retention.age(Duration.days(n)), not a count: Recycle Bin keeps deleted snapshots and AMIs for a period only, got 'count:7'"],
     ['a gold backup kept by count', () => ({ tiers: [BackupTier.gold({ drRegion: 'eu-west-1', backupRetain: Retention.count(30) })] }),
-      "TestStack/Baseline: tiers[0].backupPlan.retain must be Retention.age(Duration.days(n)), not a count: AWS Backup keeps recovery points by age only"],
+      'TestStack/Baseline: tiers[0].backupPlan.retain must be Retention.age(Duration.days(n)), not a count: AWS Backup keeps recovery points by age only'],
     ['gold DR copies kept by count', () => ({ tiers: [BackupTier.gold({ drRegion: 'eu-west-1', drRetain: Retention.count(30) })] }),
       'TestStack/Baseline: tiers[0].backupPlan.drRetain must be Retention.age(Duration.days(n)), not a count'],
     ['silver DR copies kept by count', () => ({ tiers: [BackupTier.silver({ drRegion: 'eu-west-1', drRetain: Retention.count(14) })] }),

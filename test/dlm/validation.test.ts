@@ -145,7 +145,7 @@ const rows: Row[] = [
     purpose: 'safety-net', target: DefaultPolicyTarget.volumes(), retain: Retention.count(7),
   }), "TestStack/Default: retain must be Retention.age(Duration.days(n)), not a count: a DLM default policy keeps backups by age only (RetainInterval), got 'count:7'"],
   ['an archive kept by count', (s) => snapshotPolicy(s, { schedule: monthly, archive: { retain: Retention.count(12) } }),
-    "schedules[0].archive.retain must be Retention.age(Duration.days(n)), not a count"],
+    'schedules[0].archive.retain must be Retention.age(Duration.days(n)), not a count'],
   ['a default policy kept no longer than its interval', (s) => new DlmDefaultPolicy(s, 'Default', {
     purpose: 'safety-net', target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(3), retain: Retention.age(Duration.days(3)),
   }), 'retain must be longer than createEvery (3 days), so that a backup always exists, got 3 days'],

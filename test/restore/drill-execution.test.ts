@@ -199,7 +199,9 @@ describe('executions', () => {
       ...realHandlers(),
       GetValidationResult: async () => ({ Status: 'Failed', StandardOutputContent: '', StandardErrorContent: 'missing' }),
     }));
-    const failedPoints = datapointsOf(alarm, [...cloudwatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input), ...failed.metricData], at);
+    const failedPoints = datapointsOf(alarm, [
+      ...cloudwatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input), ...failed.metricData,
+    ], at);
     expect(failedPoints).toEqual([{ at, value: 0 }]);
     expect(inAlarm(alarm, failedPoints, afterRun)).toBe(true);
   });

@@ -112,7 +112,14 @@ export function firings(expression: string, from: number, to: number): number[] 
   if (/[LW#]/.test(dom + dow)) {
     throw new Error(`cron feature not modelled: ${expression}`);
   }
-  const m = { min: matcher(min), hour: matcher(hour), dom: matcher(dom), month: matcher(month, MONTHS, 1), dow: matcher(dow, DAYS, 1), year: matcher(year) };
+  const m = {
+    min: matcher(min),
+    hour: matcher(hour),
+    dom: matcher(dom),
+    month: matcher(month, MONTHS, 1),
+    dow: matcher(dow, DAYS, 1),
+    year: matcher(year),
+  };
   const out: number[] = [];
   for (let t = Math.ceil(from / MINUTE) * MINUTE; t < to; t += MINUTE) {
     const d = new Date(t);
