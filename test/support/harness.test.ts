@@ -1,4 +1,4 @@
-import { CfnResource, Fn } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Fn } from 'aws-cdk-lib';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
@@ -166,5 +166,18 @@ describe('rule gates', () => {
       statements: [new iam.PolicyStatement({ actions: ['ec2:*'], resources: ['*'] })],
     });
     expect(() => synthesizeChecked(app)).toThrow(/AwsSolutions-IAM5/);
+  });
+});
+
+describe('error annotation gate', () => {
+  test('an error annotation fails synthesis with its text, wherever the assembly keeps stack metadata', () => {
+    // GIVEN a well-formed resource and an error annotation on its stack
+    const app = createCheckedApp({ rules: false });
+    const stack = createTestStack(app);
+    new CfnResource(stack, 'Topic', { type: 'AWS::SNS::Topic' });
+    Annotations.of(stack).addError('the planted error');
+
+    // THEN synthesis fails naming it (the app's annotation check, and the stack messages read after synthesis)
+    expect(() => synthesizeChecked(app)).toThrow(/the planted error/);
   });
 });

@@ -142,9 +142,11 @@ export function synthesizeChecked(app: App): CloudAssembly {
     }
   }
   for (const stack of assembly?.stacksRecursively ?? []) {
-    for (const message of Object.values(stack.manifest.metadata ?? {}).flat()) {
-      if (message.type === 'aws:cdk:error') {
-        problems.push(`${stack.stackName}: error annotation: ${String(message.data)}`);
+    // `messages`, not `manifest.metadata`: newer assemblies keep stack metadata in a separate file
+    // (manifest.metadata is undefined there), and an error annotation must never pass unseen
+    for (const message of stack.messages) {
+      if (message.level === 'error') {
+        problems.push(`${stack.stackName}: error annotation: ${String(message.entry.data)}`);
       }
     }
   }
