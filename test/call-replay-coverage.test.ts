@@ -8,6 +8,7 @@
  * state that no run reached, or a state machine no driver knows.
  */
 import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { listExamples, loadExample } from '../examples/catalogue';
 import { awsError, execute as executeJob, healthyStubs, lambdaStep, runCommandStubs, Stub } from './orchestration/local-execution';
@@ -153,9 +154,21 @@ function drillWorld(all: World[]): { world: World; tagsOf: (id: string) => Recor
 
 async function drillRuns(m: Machine, documents: Record<string, any>): Promise<Run[]> {
   ec2.reset();
-  ec2.on(DescribeSnapshotsCommand).callsFake((input) => ({ Snapshots: snapshotsOf(filterTags(input.Filters)) }));
+  // the snapshots carry the creation record of the drill's first creator (the select handler
+  // restores nothing else), and a job creator's run was in progress when they started
+  let record: Record<string, string> = {};
+  ec2.on(DescribeSnapshotsCommand).callsFake((input) => ({ Snapshots: snapshotsOf({ ...filterTags(input.Filters), ...record }) }));
+  const runs = { send: async () => ({ startDate: new Date('2026-11-21T01:59:00Z') }) } as unknown as SFNClient;
   const real = (): Record<string, Handler> => ({
-    SelectRestorePoint: (input) => select(ec2 as unknown as EC2Client, input, new Date('2026-11-21T03:00:00Z')),
+    SelectRestorePoint: (input) => {
+      const [creator] = input.creators ?? [];
+      record = creator === undefined ? {} : {
+        [input.managedByTagKey]: creator.managedBy,
+        [creator.executionTagKey]: creator.stateMachineArn === undefined ? 'mw-0123456789abcdef0'
+          : `${creator.stateMachineArn.replace(':stateMachine:', ':execution:')}:run-1`,
+      };
+      return select(ec2 as unknown as EC2Client, input, new Date('2026-11-21T03:00:00Z'), runs);
+    },
     PublishDrillFigures: async () => ({}),
   });
   const worlds: World[] = [];

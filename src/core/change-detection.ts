@@ -30,6 +30,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import { DESTRUCTIVE_ACTIONS, DestructiveActionGroup } from './destructive-actions';
+import { protectAsMachinery } from './machinery';
 
 /** `detail-type` of the management events CloudTrail sends to EventBridge. */
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
@@ -233,6 +234,7 @@ export class ChangeDetection extends Construct {
       rule.addTarget(new targets.SnsTopic(props.topic));
       this.rules.push(rule);
     }
+    protectAsMachinery(this);
   }
 }
 

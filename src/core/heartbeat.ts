@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { acknowledge, guard } from './acknowledge';
 import { parseSchedule, ScheduleProblem } from './cron';
+import { protectAsMachinery } from './machinery';
 
 /** A mechanism is silent when nothing succeeded within this many of its intervals. */
 export const HEARTBEAT_FACTOR = 1.5;
@@ -109,6 +110,7 @@ export function heartbeatAlarm(scope: Construct, id: string, options: HeartbeatA
     datapointsToAlarm: window.evaluationPeriods,
     treatMissingData: cloudwatch.TreatMissingData.BREACHING,
   });
+  protectAsMachinery(alarm);
   for (const action of options.alarmActions ?? []) {
     alarm.addAlarmAction(action);
   }

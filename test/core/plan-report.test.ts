@@ -52,7 +52,10 @@ describe('the plan report', () => {
     const fsr = stack.costs.find((c: any) => c.item.startsWith('fast snapshot restore'));
     expect([fsr.units, fsr.monthlyUsd, fsr.page]).toEqual([4, 2190, 'Amazon EBS pricing']);
     expect(stack.irreversible).toEqual([]);
-    expect(stack.monthlyUsd).toBe(2190);
+    // Amazon CloudWatch pricing: the policy's heartbeat alarm, one standard-resolution metric at $0.10
+    const alarm = stack.costs.find((c: any) => c.item.includes('alarm'));
+    expect([alarm.units, alarm.monthlyUsd]).toEqual([1, 0.1]);
+    expect(stack.monthlyUsd).toBeCloseTo(2190.1, 6);
   });
 
   test('a compliance-mode Vault Lock is irreversible, a governance one is not', () => {
