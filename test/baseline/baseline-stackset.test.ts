@@ -98,6 +98,8 @@ test('a self-contained baseline passes every gate on its own: cdk-nag, cfn-guard
     tiers: [BackupTier.gold({ drRegion: 'eu-west-1', archiveAccount: '111122223333' }), BackupTier.silver(), BackupTier.bronze()],
     breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
     selfContained: true,
+    // as the StackSet's member: its DR-vault StackSet creates the vault in the DR region
+    drVaultCreatedElsewhere: true,
   });
   // THEN it synthesizes through every gate, without asset parameters
   const synthesized = synthesizeChecked(app).getStackArtifact(alone.artifactId).template;

@@ -123,6 +123,7 @@ describe('configuration', () => {
       tierTagKey: 'BackupTier',
       platformTagKey: 'OS',
       checks: false,
+      drVaultCreatedElsewhere: true,
     });
     // THEN the DLM targets, the window targets and the Backup selection use them
     const template = Template.fromStack(stack).toJSON();
