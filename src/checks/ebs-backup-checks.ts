@@ -8,6 +8,7 @@ import { CoverageIndex } from './coverage-index';
 import { AppTemplates, StackTemplate } from './model';
 import { EbsBackupRule, RuleCompliance, RuleContext } from './rule';
 import { ALL_RULES } from './rules';
+import { CHECK_IDS } from '../core/check-ids';
 
 /**
  * Options of the `EbsBackupChecks` pack.
@@ -57,7 +58,7 @@ export class EbsBackupChecks implements IPolicyValidationPlugin {
   /** Every EC2 instance is covered by a backup mechanism. */
   public static readonly INSTANCE_COVERED = 'EbsBackup-InstanceCovered';
   /** Instances launched from every launch template are covered. */
-  public static readonly LAUNCH_TEMPLATE_COVERED = 'EbsBackup-LaunchTemplateCovered';
+  public static readonly LAUNCH_TEMPLATE_COVERED = CHECK_IDS.launchTemplateCovered;
   /** VSS-protected instances carry the VSS snapshot permissions. */
   public static readonly VSS_INSTANCE_ROLE = 'EbsBackup-VssInstanceRole';
   /** Backup rules and copies retain within their vault's lock. */

@@ -1,8 +1,8 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { minimumIntervalMs, parseSchedule, ScheduleProblem } from './cron';
 import { Retention } from './retention';
 import { isUnresolved } from './validation';
-import { minimumIntervalMs, parseSchedule, ScheduleProblem } from '../dlm/cron';
 
 const RETENTIONS = Symbol.for('cdk-ebs-backup.artefactRetentions');
 

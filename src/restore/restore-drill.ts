@@ -15,9 +15,9 @@ import { Construct, IConstruct } from 'constructs';
 import { drillDefinition, sweeperDefinition } from './drill-definition';
 import { DrillSource } from './drill-source';
 import { validationDocument, windowsValidationDocument } from './validation-document';
-import { EbsBackupChecks } from '../checks/ebs-backup-checks';
 import { acknowledge, acknowledgeFindings, addAcknowledgedStatement, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { artefactRetentions, CreationRecord } from '../core/artefact-retentions';
+import { CHECK_IDS } from '../core/check-ids';
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
@@ -309,7 +309,7 @@ export class RestoreDrill extends Construct {
       instanceInitiatedShutdownBehavior: ec2.InstanceInitiatedShutdownBehavior.TERMINATE,
     });
     acknowledge(launchTemplate, {
-      id: EbsBackupChecks.LAUNCH_TEMPLATE_COVERED,
+      id: CHECK_IDS.launchTemplateCovered,
       reason: 'the restore drill scratch instance lives for one drill and holds only restored copies; backing it up would back up the backup',
     });
 

@@ -1,0 +1,42 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * The folder plan (README, "Contributing: where each kind of change goes"): every family imports
+ * only `src/core/`; `src/baseline/` composes the families. A family importing another couples
+ * their releases and their tests, and is how the shared plumbing came to be written twice.
+ */
+const SRC = path.join(__dirname, '..', '..', 'src');
+const FAMILIES = fs.readdirSync(SRC).filter((d) => fs.statSync(path.join(SRC, d)).isDirectory() && !['core', 'baseline'].includes(d));
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir).flatMap((f) => {
+    const full = path.join(dir, f);
+    return fs.statSync(full).isDirectory() ? sources(full) : f.endsWith('.ts') ? [full] : [];
+  });
+}
+
+test('the families are the ones the plan names (the check below saw something)', () => {
+  expect(FAMILIES.sort()).toEqual(['backup', 'checks', 'dlm', 'orchestration', 'restore', 'runbooks', 'ssm', 'worm']);
+});
+
+test.each(FAMILIES)('%s imports only itself and src/core', (family) => {
+  const crossings: string[] = [];
+  for (const file of sources(path.join(SRC, family))) {
+    for (const [, spec] of fs.readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+      const target = path.relative(SRC, path.resolve(path.dirname(file), spec)).split(path.sep)[0];
+      if (target !== family && target !== 'core') {
+        crossings.push(`${path.relative(SRC, file)} imports ${spec}`);
+      }
+    }
+  }
+  expect(crossings).toEqual([]);
+});
+
+test('core imports no family', () => {
+  const crossings = sources(path.join(SRC, 'core')).flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)]
+    .map(([, spec]) => path.relative(SRC, path.resolve(path.dirname(file), spec)).split(path.sep)[0])
+    .filter((target) => target !== 'core')
+    .map((target) => `${path.relative(SRC, file)} imports ${target}`));
+  expect(crossings).toEqual([]);
+});
