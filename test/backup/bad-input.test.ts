@@ -59,9 +59,9 @@ describe('bad input is a clear synth error', () => {
       rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', retain: Retention.count(3) }] })],
     })), 'S/V: rules[0].copyTo[0].retain must be Retention.age(Duration.days(n)), not a count'],
     // Retention.age validates its own range, so the error points at the line the user wrote
-    ['retention over 100 years', () => Retention.age(Duration.days(40000)),
+    ['retention over 100 years', () => Retention.age(Duration.days(40000)).toTagValue(),
       'Retention.age: age must be a whole number of days between 1 and 36500 (100 years), got 40000 days'],
-    ['retention in hours', () => Retention.age(Duration.hours(30)),
+    ['retention in hours', () => Retention.age(Duration.hours(30)).toTagValue(),
       'Retention.age: age must be a whole number of days between 1 and 36500 (100 years), got 1 day 6 hours'],
     ['a start window under an hour', (s) => new BackupVaultPolicy(s, 'V', props({ rules: [rule({ startWindow: Duration.minutes(30) })] })),
       'rules[0].startWindow must be between 1 hour and 365 days, got 30 minutes'],

@@ -29,7 +29,8 @@ beforeAll(() => {
   });
   // baseline.dashboard: the CloudWatch dashboard
   // --- end of the contract
-  baseline.addDrVaultStack('DrVault'); // gold's DR copies need their vault in eu-west-1
+  const drVault = baseline.addDrVaultStack('DrVault'); // gold's DR copies need their vault in eu-west-1
+  Validations.of(drVault).acknowledge({ id: DeploymentPrerequisites.WARNING, reason: 'the organization prerequisites are in place (README Before you deploy)' });
   json = checkedTemplate(stack);
   template = Template.fromJSON(json);
 }, 600_000);
