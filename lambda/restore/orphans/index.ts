@@ -9,6 +9,7 @@
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Image, Snapshot } from '@aws-sdk/client-ec2';
+import { DEFAULT_BUDGET_MS, timeBudget, TimeBudgetOptions } from '../../shared/budget';
 import { log } from '../../shared/log';
 import { withRetry } from '../../shared/retry';
 
@@ -31,15 +32,10 @@ export interface Orphans {
 }
 
 /** Stop starting deletions after 12 of Lambda's 15 minutes; the rest go next run. */
-export const DEFAULT_BUDGET_MS = 12 * 60_000;
+export { DEFAULT_BUDGET_MS };
 
 /** The run's clock (injected at scale in tests). */
-export interface SweepClock {
-  /** @default DEFAULT_BUDGET_MS */
-  readonly budgetMs?: number;
-  /** @default time since sweepOrphans() started */
-  readonly elapsedMs?: () => number;
-}
+export type SweepClock = TimeBudgetOptions;
 
 /** `Created by CreateImage(i-...) for ami-... from vol-...`: the description EC2 gives an AMI's snapshots. */
 const FOR_IMAGE = /Created by CreateImage\([^)]*\) for (ami-[0-9a-f]+)/;
@@ -73,9 +69,7 @@ const isDenied = (e: unknown) => ['UnauthorizedOperation', 'AccessDenied', 'Acce
 const isGone = (e: unknown) => /NotFound|InvalidAMIID\.Unavailable/.test((e as Error).name);
 
 export async function sweepOrphans(ec2: EC2Client, cloudwatch: CloudWatchClient, event: OrphansEvent, clock: SweepClock = {}): Promise<Orphans> {
-  const started = Date.now();
-  const elapsed = clock.elapsedMs ?? (() => Date.now() - started);
-  const budget = clock.budgetMs ?? DEFAULT_BUDGET_MS;
+  const budget = timeBudget(clock);
   if (!event?.purposeTagKey || typeof event.dryRun !== 'boolean' || !event.namespace) {
     throw new Error('purposeTagKey, dryRun (a boolean) and namespace are required');
   }
@@ -105,9 +99,9 @@ export async function sweepOrphans(ec2: EC2Client, cloudwatch: CloudWatchClient,
         .map((s): [string, () => Promise<unknown>] => [s.SnapshotId!, () => ec2.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId }))]),
     ];
     for (const [n, [id, remove]] of work.entries()) {
-      if (elapsed() > budget) {
+      if (budget.spent()) {
         result.deferred = work.length - n;
-        log('WARN', 'time budget used up: the remaining orphans wait for the next run', { deferred: result.deferred, budgetMs: budget });
+        log('WARN', 'time budget used up: the remaining orphans wait for the next run', { deferred: result.deferred, budgetMs: budget.budgetMs });
         break;
       }
       try {

@@ -14,6 +14,7 @@ import {
   DeleteSnapshotCommand, DeregisterImageCommand, EC2Client, Filter, Image, Snapshot, Tag,
   paginateDescribeImages, paginateDescribeSnapshots,
 } from '@aws-sdk/client-ec2';
+import { DEFAULT_BUDGET_MS, timeBudget, TimeBudgetOptions } from '../../shared/budget';
 import { log } from '../../shared/log';
 import { withRetry } from '../../shared/retry';
 
@@ -41,15 +42,10 @@ export interface ExpirySummary {
 }
 
 /** Stop starting deletions after 12 of Lambda's 15 minutes; the rest go next run. */
-export const DEFAULT_BUDGET_MS = 12 * 60_000;
+export { DEFAULT_BUDGET_MS };
 
 /** The run's clock (injected at scale in tests). */
-export interface ExpiryClock {
-  /** @default DEFAULT_BUDGET_MS */
-  readonly budgetMs?: number;
-  /** @default time since expire() started */
-  readonly elapsedMs?: () => number;
-}
+export type ExpiryClock = TimeBudgetOptions;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -126,13 +122,11 @@ function errorName(err: unknown): string {
 
 /** Expire what is due; per-artefact failures are collected, not thrown, so one bad item stops nothing. */
 export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date, clock: ExpiryClock = {}): Promise<ExpirySummary> {
-  const started = Date.now();
-  const elapsed = clock.elapsedMs ?? (() => Date.now() - started);
-  const budget = clock.budgetMs ?? DEFAULT_BUDGET_MS;
+  const budget = timeBudget(clock);
   let deferred = 0;
   // an expired artefact found after the budget is counted and left for the next run (never half-done)
   const outOfTime = () => {
-    if (elapsed() > budget) {
+    if (budget.spent()) {
       deferred++;
       return true;
     }
@@ -233,7 +227,7 @@ export async function expire(ec2: EC2Client, config: ExpiryConfig, now: Date, cl
     }
   }
   if (deferred > 0) {
-    log('WARN', 'time budget used up: the remaining expired artefacts wait for the next run', { ...fields, deferred, budgetMs: budget });
+    log('WARN', 'time budget used up: the remaining expired artefacts wait for the next run', { ...fields, deferred, budgetMs: budget.budgetMs });
   }
   return { ...summary, deferred };
 }

@@ -9,6 +9,7 @@
 import {
   CreateTagsCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, ModifySnapshotTierCommand, Snapshot,
 } from '@aws-sdk/client-ec2';
+import { DEFAULT_BUDGET_MS, timeBudget } from '../../shared/budget';
 import { log } from '../../shared/log';
 import { withRetry } from '../../shared/retry';
 
@@ -47,7 +48,7 @@ export interface Deps {
 }
 
 /** Stop starting archives after 12 of Lambda's 15 minutes. */
-export const DEFAULT_BUDGET_MS = 12 * 60_000;
+export { DEFAULT_BUDGET_MS };
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ArchiveSettings {
   const minimumAgeDays = Number(env.MINIMUM_AGE_DAYS);
@@ -151,11 +152,9 @@ export async function archiveOrphans(deps: Deps): Promise<ArchiveResult> {
     keptTooYoung: 0,
     deferred: 0,
   };
-  const started = Date.now();
-  const elapsed = deps.elapsedMs ?? (() => Date.now() - started);
-  const budget = deps.budgetMs ?? DEFAULT_BUDGET_MS;
+  const budget = timeBudget(deps);
   for await (const page of candidatePages(deps)) {
-    if (elapsed() > budget) {
+    if (budget.spent()) {
       break;
     }
     const snapshots = page.filter((s) => !(s.Tags ?? []).some((t) => t.Key === settings.archivedTagKey));
@@ -164,7 +163,7 @@ export async function archiveOrphans(deps: Deps): Promise<ArchiveResult> {
     const orphans = old.filter((s) => !s.VolumeId || !volumes.has(s.VolumeId));
     result.keptVolumeExists += old.length - orphans.length;
     result.keptTooYoung += snapshots.length - old.length;
-    await archivePage(orphans, now, result, deps, () => elapsed() > budget);
+    await archivePage(orphans, now, result, deps, budget.spent);
   }
   log('INFO', 'archive run finished', {
     archived: result.archived.length,
