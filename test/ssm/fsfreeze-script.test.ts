@@ -127,8 +127,14 @@ exec(compile(code, "<helper>", "exec"))
       frozenDuringCall.push(...blockedWrites.map((w) => !w.finished()));
     };
 
-    // WHEN
-    const result = await startScript(env([ext4, xfs], { FSFREEZE_API_CLIENT: client, FSFREEZE_SOURCE_INSTANCE_TAG_KEY: 'backup:source-instance' })).done;
+    // WHEN (bounds with headroom: Debian's awscli is a Python program, and on a loaded 2-core CI
+    // machine its start and its answer parsing alone have taken more than the harness's 4 s)
+    const result = await startScript(env([ext4, xfs], {
+      FSFREEZE_API_CLIENT: client,
+      FSFREEZE_SOURCE_INSTANCE_TAG_KEY: 'backup:source-instance',
+      FSFREEZE_WATCHDOG_SECONDS: '40',
+      FSFREEZE_API_TIMEOUT_SECONDS: '30',
+    })).done;
 
     // THEN the run succeeded, writes were held during the call and completed after it
     expect(result.code).toBe(0);
@@ -215,7 +221,8 @@ exec(compile(code, "<helper>", "exec"))
     stub.onCreate = async () => {
       frozenAtCall.push(await isFrozen(ext4));
     };
-    const result = await startScript(env([ext4], { FSFREEZE_API_CLIENT: client })).done;
+    // (bounds with headroom for a loaded machine, as above)
+    const result = await startScript(env([ext4], { FSFREEZE_API_CLIENT: client, FSFREEZE_WATCHDOG_SECONDS: '40', FSFREEZE_API_TIMEOUT_SECONDS: '30' })).done;
 
     // THEN one attempt per freeze: throttled, thawed, frozen again, succeeded
     expect(result.code).toBe(0);
