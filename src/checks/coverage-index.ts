@@ -97,6 +97,12 @@ export class CoverageIndex {
     }));
   }
 
+  /** The sources of one kind (`which`) that protect an instance at the instance level. */
+  public sourcesCovering(instance: TemplateResource, which: (source: CoverageSource) => boolean): CoverageSource[] {
+    const target = this.instanceTarget(instance);
+    return this.sources.filter((s) => which(s) && s.covers(target));
+  }
+
   /** The launch templates that instances or Auto Scaling groups use (those are checked through them). */
   public instanceTarget(instance: TemplateResource): ProtectedTarget {
     return { kind: 'INSTANCE', resource: instance, tags: this.instanceTags(instance) };

@@ -8,6 +8,7 @@ import { CoverageIndex } from './coverage-index';
 import { AppTemplates, StackTemplate } from './model';
 import { EbsBackupRule, RuleCompliance, RuleContext } from './rule';
 import { ALL_RULES } from './rules';
+import { acknowledgeFindings } from '../core/acknowledge';
 import { CHECK_IDS } from '../core/check-ids';
 
 /**
@@ -196,7 +197,7 @@ function acknowledgeCoveredVolumes(root: IConstruct): string[] {
       const construct = constructs.get(`${volume.stack.stackPath}\u0000${volume.logicalId}`);
       if (sources.length > 0 && construct) {
         const reason = `covered by ${sources.map((s) => s.description).join(', ')} (proven by EbsBackupChecks)`;
-        Validations.of(construct).acknowledge(...NAG_PACKS_WITH_BACKUP_PLAN_RULE.map((pack) => ({ id: `${pack}-EC2EBSInBackupPlan`, reason })));
+        acknowledgeFindings(construct, reason, ...NAG_PACKS_WITH_BACKUP_PLAN_RULE.map((pack) => `${pack}-EC2EBSInBackupPlan`));
       }
     }
   }

@@ -62,6 +62,13 @@ export class AppTemplates {
   public referrers(from: TemplateResource, type: string): TemplateResource[] {
     return this.all.filter((r) => r.stack === from.stack && r.type === type && refersTo(r.properties, from.logicalId));
   }
+
+  /** The roles of an instance profile that are defined in the app (an imported role is not). */
+  public profileRoles(profile: TemplateResource): TemplateResource[] {
+    return (Array.isArray(profile.properties.Roles) ? profile.properties.Roles : [])
+      .map((r: unknown) => this.target(profile, r))
+      .filter((r: TemplateResource | undefined): r is TemplateResource => r?.type === 'AWS::IAM::Role');
+  }
 }
 
 function key(stack: StackTemplate, logicalId: string): string {

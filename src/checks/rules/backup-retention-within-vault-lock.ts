@@ -1,47 +1,39 @@
 import { TemplateResource } from '../model';
-import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE, RuleContext } from '../rule';
+import { defineRule, NOT_APPLICABLE, RuleContext, verdictOf } from '../rule';
 
 /**
  * Every AWS Backup rule and copy keeps its recovery points within the lock of the vault it writes
  * to: jobs whose retention falls outside [MinRetentionDays, MaxRetentionDays] fail at run time
  * ("AWS Backup Vault Lock", AWS Backup guide), and a rule without an expiry never fits a maximum.
  */
-export const BackupRetentionWithinVaultLock: EbsBackupRule = {
-  id: 'EbsBackup-BackupRetentionWithinVaultLock',
+export const BackupRetentionWithinVaultLock = defineRule('BackupRetentionWithinVaultLock', 'AWS::Backup::BackupPlan', {
   summary: "every backup rule and copy retains recovery points within the target vault's lock",
   fix: "set the rule's or copy's DeleteAfterDays between the vault lock's MinRetentionDays and MaxRetentionDays",
-  severity: 'error',
-  evaluate(resource, context) {
-    if (resource.type !== 'AWS::Backup::BackupPlan') {
-      return NOT_APPLICABLE;
+}, (resource, context) => {
+  const rules: any[] = resource.properties.BackupPlan?.BackupPlanRule ?? [];
+  const problems: string[] = [];
+  let locked = false;
+  rules.forEach((rule, i) => {
+    const name = typeof rule?.RuleName === 'string' ? rule.RuleName : `#${i}`;
+    const vault = findVault(resource, rule?.TargetBackupVault, context);
+    if (vault) {
+      locked = true;
+      problems.push(...outside(`rule '${name}'`, rule?.Lifecycle, vault));
     }
-    const rules: any[] = resource.properties.BackupPlan?.BackupPlanRule ?? [];
-    const problems: string[] = [];
-    let locked = false;
-    rules.forEach((rule, i) => {
-      const name = typeof rule?.RuleName === 'string' ? rule.RuleName : `#${i}`;
-      const vault = findVault(resource, rule?.TargetBackupVault, context);
-      if (vault) {
+    (Array.isArray(rule?.CopyActions) ? rule.CopyActions : []).forEach((copy: any, j: number) => {
+      const target = findVault(resource, copy?.DestinationBackupVaultArn, context);
+      if (target) {
         locked = true;
-        problems.push(...outside(`rule '${name}'`, rule?.Lifecycle, vault));
+        problems.push(...outside(`rule '${name}' copy #${j}`, copy?.Lifecycle ?? rule?.Lifecycle, target));
       }
-      (Array.isArray(rule?.CopyActions) ? rule.CopyActions : []).forEach((copy: any, j: number) => {
-        const target = findVault(resource, copy?.DestinationBackupVaultArn, context);
-        if (target) {
-          locked = true;
-          problems.push(...outside(`rule '${name}' copy #${j}`, copy?.Lifecycle ?? rule?.Lifecycle, target));
-        }
-      });
     });
-    if (!locked) {
-      return NOT_APPLICABLE;
-    }
-    return problems.length === 0 ? COMPLIANT : nonCompliant(
-      `backup plan ${resource.path}: ${problems.join('; ')}; such jobs fail at run time: set DeleteAfterDays within the vault lock's range`,
-      'Properties/BackupPlan/BackupPlanRule',
-    );
-  },
-};
+  });
+  if (!locked) {
+    return NOT_APPLICABLE;
+  }
+  return verdictOf(problems, (all) => `backup plan ${resource.path}: ${all}; such jobs fail at run time: set DeleteAfterDays within the vault lock's range`,
+    'Properties/BackupPlan/BackupPlanRule');
+});
 
 interface LockedVault {
   readonly path: string;

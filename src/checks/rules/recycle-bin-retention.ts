@@ -1,5 +1,5 @@
 import { describeTags, tagsOf, TemplateResource } from '../model';
-import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE } from '../rule';
+import { defineRule, NOT_APPLICABLE, verdictOf } from '../rule';
 
 /**
  * A Recycle Bin rule for EBS snapshots keeps every snapshot a DLM schedule deletes for its whole
@@ -7,47 +7,44 @@ import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE } from '../rule'
  * snapshots (billed like live ones) than the schedule keeps: a cost nobody planned and a retention
  * figure that no longer matches the policy.
  */
-export const RecycleBinRetention: EbsBackupRule = {
-  id: 'EbsBackup-RecycleBinRetention',
+export const RecycleBinRetention = defineRule('RecycleBinRetention', 'AWS::Rbin::Rule', {
   summary: 'a Recycle Bin rule does not hold more expired snapshots of a schedule than the schedule keeps',
   fix: "shorten the Recycle Bin retention, or exclude the policy's snapshots from the rule by tag",
   severity: 'warning',
-  evaluate(resource, { app }) {
-    if (resource.type !== 'AWS::Rbin::Rule' || resource.properties.ResourceType !== 'EBS_SNAPSHOT') {
-      return NOT_APPLICABLE;
-    }
-    const binDays = resource.properties.RetentionPeriod?.RetentionPeriodValue;
-    if (typeof binDays !== 'number') {
-      return NOT_APPLICABLE;
-    }
-    const include = tagsOf(resource.properties.ResourceTags, 'ResourceTagKey', 'ResourceTagValue');
-    const exclude = tagsOf(resource.properties.ExcludeResourceTags, 'ResourceTagKey', 'ResourceTagValue');
-    const problems: string[] = [];
-    for (const policy of app.resources('AWS::DLM::LifecyclePolicy')) {
-      for (const schedule of schedulesOf(policy)) {
-        const tags = schedule.tags;
-        const inBin = Object.keys(include).length === 0
-          ? !Object.entries(exclude).some(([k, v]) => tags[k] === v)
-          : Object.entries(include).some(([k, v]) => tags[k] === v);
-        if (!inBin) {
-          continue;
-        }
-        const held = Math.ceil((binDays * 24) / schedule.intervalHours);
-        if (held > schedule.liveCount) {
-          problems.push(
-            `schedule '${schedule.name}' of DLM policy ${policy.path} deletes a snapshot every ${schedule.intervalHours} hours, ` +
-            `so about ${held} expired snapshots stay billed in the bin beside the ${schedule.liveCount} it keeps (snapshot tags: ${describeTags(tags)})`,
-          );
-        }
+}, (resource, { app }) => {
+  if (resource.properties.ResourceType !== 'EBS_SNAPSHOT') {
+    return NOT_APPLICABLE;
+  }
+  const binDays = resource.properties.RetentionPeriod?.RetentionPeriodValue;
+  if (typeof binDays !== 'number') {
+    return NOT_APPLICABLE;
+  }
+  const include = tagsOf(resource.properties.ResourceTags, 'ResourceTagKey', 'ResourceTagValue');
+  const exclude = tagsOf(resource.properties.ExcludeResourceTags, 'ResourceTagKey', 'ResourceTagValue');
+  const problems: string[] = [];
+  for (const policy of app.resources('AWS::DLM::LifecyclePolicy')) {
+    for (const schedule of schedulesOf(policy)) {
+      const tags = schedule.tags;
+      const inBin = Object.keys(include).length === 0
+        ? !Object.entries(exclude).some(([k, v]) => tags[k] === v)
+        : Object.entries(include).some(([k, v]) => tags[k] === v);
+      if (!inBin) {
+        continue;
+      }
+      const held = Math.ceil((binDays * 24) / schedule.intervalHours);
+      if (held > schedule.liveCount) {
+        problems.push(
+          `schedule '${schedule.name}' of DLM policy ${policy.path} deletes a snapshot every ${schedule.intervalHours} hours, ` +
+          `so about ${held} expired snapshots stay billed in the bin beside the ${schedule.liveCount} it keeps (snapshot tags: ${describeTags(tags)})`,
+        );
       }
     }
-    return problems.length === 0 ? COMPLIANT : nonCompliant(
-      `Recycle Bin rule ${resource.path} keeps every deleted EBS snapshot for ${binDays} days: ${problems.join('; ')}; ` +
-      'shorten the retention to what the schedule keeps, or exclude the policy\'s snapshots from the rule by tag',
-      'Properties/RetentionPeriod',
-    );
-  },
-};
+  }
+  return verdictOf(problems, (all) =>
+    `Recycle Bin rule ${resource.path} keeps every deleted EBS snapshot for ${binDays} days: ${all}; ` +
+    'shorten the retention to what the schedule keeps, or exclude the policy\'s snapshots from the rule by tag',
+  'Properties/RetentionPeriod');
+});
 
 interface ScheduleFacts {
   readonly name: string;

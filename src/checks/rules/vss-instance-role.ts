@@ -1,7 +1,7 @@
 import { VSS_AGENT_PERMISSIONS, VSS_MANAGED_POLICY } from '../../core/vss-permissions';
 import { VSS_TASK } from '../coverage-index';
 import { TemplateResource } from '../model';
-import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE, RuleContext } from '../rule';
+import { COMPLIANT, defineRule, nonCompliant, NOT_APPLICABLE, RuleContext } from '../rule';
 
 /**
  * Windows instances that a VSS maintenance window or a DLM `AWS_VSS_BACKUP` script protects carry
@@ -9,50 +9,41 @@ import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE, RuleContext } f
  * from the instance itself, and without the permission every run fails (or, with a fallback,
  * silently takes crash-consistent snapshots).
  */
-export const VssInstanceRole: EbsBackupRule = {
-  id: 'EbsBackup-VssInstanceRole',
+export const VssInstanceRole = defineRule('VssInstanceRole', 'AWS::EC2::Instance', {
   summary: 'instances protected by VSS carry an instance role that grants the VSS snapshot permissions',
   fix: 'attach an instance profile whose role has the AWSEC2VssSnapshotPolicy managed policy, or the VSS window\'s instance policy (every action of AWSEC2VssSnapshotPolicy a snapshot run uses)',
-  severity: 'error',
-  evaluate(resource, context) {
-    if (resource.type !== 'AWS::EC2::Instance') {
-      return NOT_APPLICABLE;
-    }
-    const target = context.coverage.instanceTarget(resource);
-    const vss = context.coverage.sources.filter((s) => VSS_TASK.test(JSON.stringify(s.resource.properties)) && s.covers(target));
-    if (vss.length === 0) {
-      return NOT_APPLICABLE;
-    }
-    const profileRef = resource.properties.IamInstanceProfile;
-    const by = vss.map((s) => s.description).join(', ');
-    if (profileRef === undefined) {
-      return nonCompliant(
-        `EC2 instance ${resource.path} is in a VSS tier (${by}) but has no instance profile: ` +
-        'attach one whose role has the AWSEC2VssSnapshotPolicy managed policy, or VSS snapshots fail on it',
-        'Properties/IamInstanceProfile',
-      );
-    }
-    const profile = context.app.target(resource, profileRef);
-    if (profile?.type !== 'AWS::IAM::InstanceProfile') {
-      return NOT_APPLICABLE; // an imported profile: its role is not in the app
-    }
-    const roles = (Array.isArray(profile.properties.Roles) ? profile.properties.Roles : [])
-      .map((r: unknown) => context.app.target(profile, r))
-      .filter((r: TemplateResource | undefined): r is TemplateResource => r?.type === 'AWS::IAM::Role');
-    if (roles.length === 0) {
-      return COMPLIANT;
-    }
-    const missing = roles.map((role: TemplateResource) => missingVssPermissions(role, context));
-    if (missing.some((m: string[]) => m.length === 0)) {
-      return COMPLIANT;
-    }
+}, (resource, context) => {
+  const vss = context.coverage.sourcesCovering(resource, (s) => VSS_TASK.test(JSON.stringify(s.resource.properties)));
+  if (vss.length === 0) {
+    return NOT_APPLICABLE;
+  }
+  const profileRef = resource.properties.IamInstanceProfile;
+  const by = vss.map((s) => s.description).join(', ');
+  if (profileRef === undefined) {
     return nonCompliant(
-      `EC2 instance ${resource.path} is in a VSS tier (${by}) but its role ${roles.map((r: TemplateResource) => r.path).join(', ')} ` +
-      `cannot take the snapshots: add the AWSEC2VssSnapshotPolicy managed policy (or the VSS window's instance policy) to it; missing ${missing[0].join(', ')}`,
+      `EC2 instance ${resource.path} is in a VSS tier (${by}) but has no instance profile: ` +
+      'attach one whose role has the AWSEC2VssSnapshotPolicy managed policy, or VSS snapshots fail on it',
       'Properties/IamInstanceProfile',
     );
-  },
-};
+  }
+  const profile = context.app.target(resource, profileRef);
+  if (profile?.type !== 'AWS::IAM::InstanceProfile') {
+    return NOT_APPLICABLE; // an imported profile: its role is not in the app
+  }
+  const roles = context.app.profileRoles(profile);
+  if (roles.length === 0) {
+    return COMPLIANT;
+  }
+  const missing = roles.map((role: TemplateResource) => missingVssPermissions(role, context));
+  if (missing.some((m: string[]) => m.length === 0)) {
+    return COMPLIANT;
+  }
+  return nonCompliant(
+    `EC2 instance ${resource.path} is in a VSS tier (${by}) but its role ${roles.map((r: TemplateResource) => r.path).join(', ')} ` +
+    `cannot take the snapshots: add the AWSEC2VssSnapshotPolicy managed policy (or the VSS window's instance policy) to it; missing ${missing[0].join(', ')}`,
+    'Properties/IamInstanceProfile',
+  );
+});
 
 /**
  * The VSS permissions (`VSS_AGENT_PERMISSIONS`, the parity of AWSEC2VssSnapshotPolicy) that none

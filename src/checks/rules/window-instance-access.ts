@@ -2,7 +2,7 @@ import { nagRendering } from '../../core/acknowledge';
 import { WINDOW_INSTANCE_ACCESS_METADATA, WindowInstanceAccess as Access } from '../../core/window-instance-access';
 import { CoverageSource } from '../coverage-index';
 import { refTarget, TemplateResource } from '../model';
-import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE, RuleContext } from '../rule';
+import { COMPLIANT, defineRule, nonCompliant, NOT_APPLICABLE, RuleContext } from '../rule';
 
 /**
  * Instances that a snapshot maintenance window of the app targets (VSS or fsfreeze) carry the
@@ -11,51 +11,37 @@ import { COMPLIANT, EbsBackupRule, nonCompliant, NOT_APPLICABLE, RuleContext } f
  * instance's credentials, so an instance that keeps a role of its own without them fails every
  * run (no snapshot, no transcript).
  */
-export const WindowInstanceAccess: EbsBackupRule = {
-  id: 'EbsBackup-WindowInstanceAccess',
+export const WindowInstanceAccess = defineRule('WindowInstanceAccess', 'AWS::EC2::Instance', {
   summary: 'instances targeted by a snapshot maintenance window carry its instance profile, its instance role or its managed policy',
   fix: 'use the window\'s instanceProfile, or attach the window\'s instancePolicy (by its name) and AmazonSSMManagedInstanceCore to the instance\'s role',
-  severity: 'error',
-  evaluate(resource, context) {
-    if (resource.type !== 'AWS::EC2::Instance') {
-      return NOT_APPLICABLE;
-    }
-    const target = context.coverage.instanceTarget(resource);
-    const windows = context.coverage.sources
-      .filter((s) => s.resource.stack === resource.stack && access(s) !== undefined && s.covers(target));
-    if (windows.length === 0) {
-      return NOT_APPLICABLE;
-    }
-    const profileRef = resource.properties.IamInstanceProfile;
-    const profile = profileRef === undefined ? undefined : context.app.target(resource, profileRef);
-    if (profileRef !== undefined && profile?.type !== 'AWS::IAM::InstanceProfile') {
-      return NOT_APPLICABLE; // an imported profile: its role is not in the app
-    }
-    const roles = profile === undefined ? [] : rolesOf(profile, context);
-    const lacking = windows.filter((w) => !carries(profile, roles, access(w)!, context));
-    if (lacking.length === 0) {
-      return COMPLIANT;
-    }
-    const names = lacking.map((w) => nagRendering(access(w)!.instancePolicyName));
-    const has = profile === undefined ? 'has no instance profile'
-      : `has instance profile ${profile.path}${roles.length > 0 ? ` (role ${roles.map((r) => r.path).join(', ')})` : ''}`;
-    return nonCompliant(
-      `EC2 instance ${resource.path} is targeted by ${lacking.map((w) => w.description).join(', ')} but ${has} without the window's ` +
-      `instance permissions: use the window's instanceProfile, or attach the managed policy ${names.join(', ')} ` +
-      'and AmazonSSMManagedInstanceCore to its role, or every run of the window fails on it',
-      'Properties/IamInstanceProfile',
-    );
-  },
-};
+}, (resource, context) => {
+  const windows = context.coverage.sourcesCovering(resource, (s) => s.resource.stack === resource.stack && access(s) !== undefined);
+  if (windows.length === 0) {
+    return NOT_APPLICABLE;
+  }
+  const profileRef = resource.properties.IamInstanceProfile;
+  const profile = profileRef === undefined ? undefined : context.app.target(resource, profileRef);
+  if (profileRef !== undefined && profile?.type !== 'AWS::IAM::InstanceProfile') {
+    return NOT_APPLICABLE; // an imported profile: its role is not in the app
+  }
+  const roles = profile === undefined ? [] : context.app.profileRoles(profile);
+  const lacking = windows.filter((w) => !carries(profile, roles, access(w)!, context));
+  if (lacking.length === 0) {
+    return COMPLIANT;
+  }
+  const names = lacking.map((w) => nagRendering(access(w)!.instancePolicyName));
+  const has = profile === undefined ? 'has no instance profile'
+    : `has instance profile ${profile.path}${roles.length > 0 ? ` (role ${roles.map((r) => r.path).join(', ')})` : ''}`;
+  return nonCompliant(
+    `EC2 instance ${resource.path} is targeted by ${lacking.map((w) => w.description).join(', ')} but ${has} without the window's ` +
+    `instance permissions: use the window's instanceProfile, or attach the managed policy ${names.join(', ')} ` +
+    'and AmazonSSMManagedInstanceCore to its role, or every run of the window fails on it',
+    'Properties/IamInstanceProfile',
+  );
+});
 
 function access(source: CoverageSource): Access | undefined {
   return source.resource.metadata[WINDOW_INSTANCE_ACCESS_METADATA];
-}
-
-function rolesOf(profile: TemplateResource, { app }: RuleContext): TemplateResource[] {
-  return (Array.isArray(profile.properties.Roles) ? profile.properties.Roles : [])
-    .map((r: unknown) => app.target(profile, r))
-    .filter((r: TemplateResource | undefined): r is TemplateResource => r?.type === 'AWS::IAM::Role');
 }
 
 /** The profile is the window's, or one of its roles is the window's role or has the window's policy. */
