@@ -259,6 +259,20 @@ function cell(s: string | undefined): string {
   return (s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** A `### title` section: a table of `rows` (one column per heading), or `empty` when there are none. */
+function section<T>(title: string, rows: readonly T[], empty: string, columns: Array<[string, (row: T) => string]>, footer: string[] = []): string[] {
+  if (rows.length === 0) {
+    return [`### ${title}`, '', empty, ''];
+  }
+  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    `### ${title}`, '',
+    row(columns.map(([heading]) => heading)), `|${'---|'.repeat(columns.length)}`,
+    ...rows.map((r) => row(columns.map(([, render]) => render(r)))),
+    '', ...footer,
+  ];
+}
+
 /** The plan report as Markdown: per stack, protections, irreversible choices and standing costs. */
 export function renderPlanMarkdown(stacks: PlanStack[]): string {
   const lines = [
@@ -270,36 +284,20 @@ export function renderPlanMarkdown(stacks: PlanStack[]): string {
   ];
   for (const s of stacks) {
     lines.push(`## ${s.stack} (${s.account}/${s.region})`, '');
-    lines.push('### Protected', '');
-    if (s.protections.length === 0) {
-      lines.push('Nothing in this stack takes backups.', '');
-    } else {
-      lines.push('| Construct | Mechanism | Selects | Schedule | Retention | Copies | Locks |', '|---|---|---|---|---|---|---|');
-      for (const p of s.protections) {
-        lines.push(`| ${cell(p.construct)} | ${cell(p.mechanism)} | ${cell(p.selects)} | ${cell(p.schedule)} | ${cell(p.retention)} | ${cell((p.copies ?? []).join(', '))} | ${cell((p.locks ?? []).join(', '))} |`);
-      }
-      lines.push('');
-    }
-    lines.push('### Cannot be undone', '');
-    if (s.irreversible.length === 0) {
-      lines.push('Nothing: every choice in this stack can be changed or removed by a later deployment.', '');
-    } else {
-      lines.push('| Construct | What | Consequence |', '|---|---|---|');
-      for (const i of s.irreversible) {
-        lines.push(`| ${cell(i.construct)} | ${cell(i.what)} | ${cell(i.consequence)} |`);
-      }
-      lines.push('');
-    }
-    lines.push('### Standing monthly cost', '');
-    if (s.costs.length === 0) {
-      lines.push('None: only usage (storage, runs) is billed.', '');
-    } else {
-      lines.push('| Construct | Resource | Units | Per month | Basis | Pricing page |', '|---|---|---|---|---|---|');
-      for (const c of s.costs) {
-        lines.push(`| ${cell(c.construct)} | ${cell(c.item)} | ${c.units} | ${usd(c.monthlyUsd)} | ${cell(c.basis)} | ${cell(c.page)} |`);
-      }
-      lines.push('', `Total: ${usd(s.monthlyUsd)} per month before usage.`, '');
-    }
+    lines.push(
+      ...section('Protected', s.protections, 'Nothing in this stack takes backups.', [
+        ['Construct', (p) => cell(p.construct)], ['Mechanism', (p) => cell(p.mechanism)], ['Selects', (p) => cell(p.selects)],
+        ['Schedule', (p) => cell(p.schedule)], ['Retention', (p) => cell(p.retention)],
+        ['Copies', (p) => cell((p.copies ?? []).join(', '))], ['Locks', (p) => cell((p.locks ?? []).join(', '))],
+      ]),
+      ...section('Cannot be undone', s.irreversible, 'Nothing: every choice in this stack can be changed or removed by a later deployment.', [
+        ['Construct', (i) => cell(i.construct)], ['What', (i) => cell(i.what)], ['Consequence', (i) => cell(i.consequence)],
+      ]),
+      ...section('Standing monthly cost', s.costs, 'None: only usage (storage, runs) is billed.', [
+        ['Construct', (c) => cell(c.construct)], ['Resource', (c) => cell(c.item)], ['Units', (c) => String(c.units)],
+        ['Per month', (c) => usd(c.monthlyUsd)], ['Basis', (c) => cell(c.basis)], ['Pricing page', (c) => cell(c.page)],
+      ], [`Total: ${usd(s.monthlyUsd)} per month before usage.`, '']),
+    );
   }
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { pollLoop, retryTransient } from './poll';
+import { sdkCall } from '../core/sdk-call';
 import { sourceInstanceTagKey } from '../core/source-instance';
 
 /**
@@ -144,11 +145,7 @@ function createTagsOn(createAction: string, resources: string[]): iam.PolicyStat
 function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOptions): CaptureRendering {
   const scope = ctx.scope;
   const snapshotArn = ec2Arn(scope, 'snapshot', false);
-  const create = new tasks.CallAwsService(scope, 'CreateSnapshots', {
-    stateName: 'CreateSnapshots',
-    service: 'ec2',
-    action: 'createSnapshots',
-    iamAction: 'ec2:CreateSnapshots',
+  const create = sdkCall(scope, 'CreateSnapshots', 'ec2:CreateSnapshots', {
     iamResources: [ec2Arn(scope, 'instance'), ec2Arn(scope, 'volume'), snapshotArn],
     additionalIamStatements: [createTagsOn('CreateSnapshots', [snapshotArn])],
     parameters: {
@@ -174,11 +171,7 @@ function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOpti
     idsPath: '$[*].snapshotIds[*]',
     resourceType: 'snapshot',
     verify: (interval, maxPolls, done, failed, timeout) => {
-      const check = new tasks.CallAwsService(scope, 'DescribeSnapshots', {
-        stateName: 'DescribeSnapshots',
-        service: 'ec2',
-        action: 'describeSnapshots',
-        iamAction: 'ec2:DescribeSnapshots',
+      const check = sdkCall(scope, 'DescribeSnapshots', 'ec2:DescribeSnapshots', {
         iamResources: ['*'],
         parameters: { SnapshotIds: sfn.JsonPath.listAt('$'), OwnerIds: ['self'] },
         resultSelector: { states: sfn.JsonPath.listAt('$.Snapshots[*].State') },
@@ -195,11 +188,7 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
   const imageArn = ec2Arn(scope, 'image', false);
   const snapshotArn = ec2Arn(scope, 'snapshot', false);
   const instanceIds = sfn.JsonPath.array(sfn.JsonPath.stringAt('$.instanceId'));
-  const create = new tasks.CallAwsService(scope, 'CreateImage', {
-    stateName: 'CreateImage',
-    service: 'ec2',
-    action: 'createImage',
-    iamAction: 'ec2:CreateImage',
+  const create = sdkCall(scope, 'CreateImage', 'ec2:CreateImage', {
     iamResources: [instanceArn, imageArn, snapshotArn],
     additionalIamStatements: [createTagsOn('CreateImage', [imageArn, snapshotArn])],
     parameters: {
@@ -218,11 +207,7 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
   });
   retryTransient(create);
   const verify: CaptureRendering['verify'] = (interval, maxPolls, done, failed, timeout) => {
-    const check = new tasks.CallAwsService(scope, 'DescribeImages', {
-      stateName: 'DescribeImages',
-      service: 'ec2',
-      action: 'describeImages',
-      iamAction: 'ec2:DescribeImages',
+    const check = sdkCall(scope, 'DescribeImages', 'ec2:DescribeImages', {
       iamResources: ['*'],
       parameters: { ImageIds: sfn.JsonPath.listAt('$'), Owners: ['self'] },
       resultSelector: { states: sfn.JsonPath.listAt('$.Images[*].State') },
@@ -239,11 +224,7 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
   const captureFailed = new sfn.Fail(scope, 'CaptureFailed', {
     stateName: 'CaptureFailed', errorPath: '$.captureError.Error', causePath: '$.captureError.Cause',
   });
-  const startAfterFailure = new tasks.CallAwsService(scope, 'StartAfterFailure', {
-    stateName: 'StartAfterFailure',
-    service: 'ec2',
-    action: 'startInstances',
-    iamAction: 'ec2:StartInstances',
+  const startAfterFailure = sdkCall(scope, 'StartAfterFailure', 'ec2:StartInstances', {
     iamResources: [instanceArn],
     parameters: { InstanceIds: instanceIds },
     resultPath: sfn.JsonPath.DISCARD,
@@ -252,32 +233,20 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
   startAfterFailure.addCatch(captureFailed, { resultPath: '$.startError' });
   const recover = startAfterFailure.next(captureFailed);
 
-  const stop = new tasks.CallAwsService(scope, 'StopInstance', {
-    stateName: 'StopInstance',
-    service: 'ec2',
-    action: 'stopInstances',
-    iamAction: 'ec2:StopInstances',
+  const stop = sdkCall(scope, 'StopInstance', 'ec2:StopInstances', {
     iamResources: [instanceArn],
     parameters: { InstanceIds: instanceIds },
     resultPath: sfn.JsonPath.DISCARD,
   });
   retryTransient(stop);
-  const describe = new tasks.CallAwsService(scope, 'DescribeInstanceState', {
-    stateName: 'DescribeInstanceState',
-    service: 'ec2',
-    action: 'describeInstances',
-    iamAction: 'ec2:DescribeInstances',
+  const describe = sdkCall(scope, 'DescribeInstanceState', 'ec2:DescribeInstances', {
     iamResources: ['*'],
     parameters: { InstanceIds: instanceIds },
     resultSelector: { reservations: sfn.JsonPath.objectAt('$.Reservations') },
     resultPath: '$.stopping.poll',
   });
   retryTransient(describe);
-  const start = new tasks.CallAwsService(scope, 'StartInstance', {
-    stateName: 'StartInstance',
-    service: 'ec2',
-    action: 'startInstances',
-    iamAction: 'ec2:StartInstances',
+  const start = sdkCall(scope, 'StartInstance', 'ec2:StartInstances', {
     iamResources: [instanceArn],
     parameters: { InstanceIds: instanceIds },
     resultPath: sfn.JsonPath.DISCARD,

@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { pollLoop, retryTransient } from './poll';
+import { sdkCall } from '../core/sdk-call';
 
 /**
  * Timeout and retry policy shared by every kind of step.
@@ -307,11 +308,7 @@ function renderRunCommand(
   const n = ctx.name;
   const seconds = timeout.toSeconds();
   const isShell = documentName === AWS_SHELL || documentName === AWS_POWERSHELL;
-  const send = new tasks.CallAwsService(scope, `${n}.SendCommand`, {
-    stateName: `${n}.SendCommand`,
-    service: 'ssm',
-    action: 'sendCommand',
-    iamAction: 'ssm:SendCommand',
+  const send = sdkCall(scope, `${n}.SendCommand`, 'ssm:SendCommand', {
     iamResources: [documentArn(scope, documentName), Stack.of(scope).formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
     parameters: {
       DocumentName: documentName,
@@ -327,22 +324,14 @@ function renderRunCommand(
     resultSelector: { id: sfn.JsonPath.stringAt('$.Command.CommandId') },
     resultPath: '$.command',
   });
-  const check = new tasks.CallAwsService(scope, `${n}.ListCommands`, {
-    stateName: `${n}.ListCommands`,
-    service: 'ssm',
-    action: 'listCommands',
-    iamAction: 'ssm:ListCommands',
+  const check = sdkCall(scope, `${n}.ListCommands`, 'ssm:ListCommands', {
     iamResources: ['*'],
     parameters: { CommandId: sfn.JsonPath.stringAt('$.command.id') },
     resultSelector: { commands: sfn.JsonPath.objectAt('$.Commands') },
     resultPath: '$.command.poll',
   });
   retryTransient(check);
-  const cancel = new tasks.CallAwsService(scope, `${n}.CancelCommand`, {
-    stateName: `${n}.CancelCommand`,
-    service: 'ssm',
-    action: 'cancelCommand',
-    iamAction: 'ssm:CancelCommand',
+  const cancel = sdkCall(scope, `${n}.CancelCommand`, 'ssm:CancelCommand', {
     iamResources: ['*'],
     parameters: { CommandId: sfn.JsonPath.stringAt('$.command.id') },
     resultPath: sfn.JsonPath.DISCARD,

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { CaptureRendering } from './capture';
 import { retryTransient } from './poll';
 import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
+import { sdkCall } from '../core/sdk-call';
 
 /** Everything the workflow needs from the job. */
 export interface WorkflowConfig {
@@ -201,11 +202,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
     { Name: 'instance-state-name', Values: ['running'] },
   ];
   const describePage = (id: string, first: boolean) => {
-    const task = new tasks.CallAwsService(d, id, {
-      stateName: id,
-      service: 'ec2',
-      action: 'describeInstances',
-      iamAction: 'ec2:DescribeInstances',
+    const task = sdkCall(d, id, 'ec2:DescribeInstances', {
       iamResources: ['*'],
       parameters: {
         Filters: filters,
