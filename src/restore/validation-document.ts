@@ -37,27 +37,10 @@ export const MOUNT_SCRIPT: readonly string[] = [
 
 /** The document content (schema 2.2) with the validation commands after the mount script. */
 export function validationDocument(commands: readonly string[], timeout: Duration): Record<string, unknown> {
-  return {
-    schemaVersion: '2.2',
-    description: 'cdk-ebs-backup RestoreDrill: mount restored volumes read-only and run the validation commands',
-    parameters: {
-      mounts: {
-        type: 'String',
-        description: 'Restored volumes as device:mountpoint pairs separated by spaces (set by the drill)',
-        default: '',
-        allowedPattern: MOUNTS_PATTERN,
-      },
-    },
-    mainSteps: [{
-      action: 'aws:runShellScript',
-      name: 'mountAndValidate',
-      precondition: { StringEquals: ['platformType', 'Linux'] },
-      inputs: {
-        timeoutSeconds: String(timeout.toSeconds()),
-        runCommand: [MOUNT_SCRIPT[0], `echo "${VALIDATION_MARKER}: linux"`, ...MOUNT_SCRIPT.slice(1), 'echo "running validation"', ...commands],
-      },
-    }],
-  };
+  return commandDocument('mount restored volumes read-only and run the validation commands',
+    'Restored volumes as device:mountpoint pairs separated by spaces (set by the drill)',
+    { action: 'aws:runShellScript', name: 'mountAndValidate', platform: 'Linux', timeout },
+    [MOUNT_SCRIPT[0], `echo "${VALIDATION_MARKER}: linux"`, ...MOUNT_SCRIPT.slice(1), 'echo "running validation"', ...commands]);
 }
 
 /**
@@ -67,19 +50,27 @@ export function validationDocument(commands: readonly string[], timeout: Duratio
  * `$LASTEXITCODE` in the commands (`if ($LASTEXITCODE) { exit $LASTEXITCODE }`).
  */
 export function windowsValidationDocument(commands: readonly string[], timeout: Duration): Record<string, unknown> {
+  // the drill sends every document the same parameters; an AMI drill mounts nothing
+  return commandDocument('run the PowerShell validation commands on a Windows AMI', 'Unused: an AMI drill restores no extra volumes',
+    { action: 'aws:runPowerShellScript', name: 'validate', platform: 'Windows', timeout },
+    ["$ErrorActionPreference = 'Stop'", `Write-Output '${VALIDATION_MARKER}: windows'`, ...commands]);
+}
+
+/**
+ * A Command document of one step that runs only on `platform` (a step whose precondition does
+ * not hold is skipped: see VALIDATION_MARKER), taking the `mounts` parameter the drill sends.
+ */
+function commandDocument(what: string, mountsDescription: string,
+  step: { action: string; name: string; platform: string; timeout: Duration }, runCommand: string[]): Record<string, unknown> {
   return {
     schemaVersion: '2.2',
-    description: 'cdk-ebs-backup RestoreDrill: run the PowerShell validation commands on a Windows AMI',
-    // the drill sends every document the same parameters; an AMI drill mounts nothing
-    parameters: { mounts: { type: 'String', description: 'Unused: an AMI drill restores no extra volumes', default: '', allowedPattern: MOUNTS_PATTERN } },
+    description: `cdk-ebs-backup RestoreDrill: ${what}`,
+    parameters: { mounts: { type: 'String', description: mountsDescription, default: '', allowedPattern: MOUNTS_PATTERN } },
     mainSteps: [{
-      action: 'aws:runPowerShellScript',
-      name: 'validate',
-      precondition: { StringEquals: ['platformType', 'Windows'] },
-      inputs: {
-        timeoutSeconds: String(timeout.toSeconds()),
-        runCommand: ["$ErrorActionPreference = 'Stop'", `Write-Output '${VALIDATION_MARKER}: windows'`, ...commands],
-      },
+      action: step.action,
+      name: step.name,
+      precondition: { StringEquals: ['platformType', step.platform] },
+      inputs: { timeoutSeconds: String(step.timeout.toSeconds()), runCommand },
     }],
   };
 }

@@ -156,32 +156,6 @@ export class ExecuteAutomationStep extends AutomationStep {
   }
 }
 
-/** `aws:executeScript` with Python: for the few jobs one API call cannot do (a loop over results). */
-export class ExecuteScriptStep extends AutomationStep {
-  constructor(private readonly props: StepOptions & {
-    readonly runtime: 'python3.11';
-    readonly handler: string;
-    readonly script: string;
-    readonly inputPayload: Record<string, unknown>;
-    readonly outputs?: StepOutput[];
-  }) {
-    super('aws:executeScript', props);
-  }
-
-  public inputs(): Record<string, unknown> {
-    return {
-      Runtime: this.props.runtime,
-      Handler: this.props.handler,
-      Script: this.props.script,
-      InputPayload: this.props.inputPayload,
-    };
-  }
-
-  public outputs(): StepOutput[] {
-    return this.props.outputs ?? [];
-  }
-}
-
 /** The whole document. */
 export interface AutomationDocumentProps {
   /** Markdown shown in the console. */
