@@ -68,71 +68,35 @@ interface ResourceNaming {
 
 const arnSuffix = (kind: string, name: string): PatternValue => ({ suffix: `:${kind}:${name}` });
 
+/** The naming of the resources of one L1 type: `values` is asked of those constructs only. */
+function namedBy<T extends IConstruct>(fields: readonly string[], type: abstract new (...args: any[]) => T,
+  values: (c: T) => PatternValue[] | undefined): ResourceNaming {
+  return { fields, values: (c) => c instanceof type ? values(c) : undefined };
+}
+
 /**
  * The catalogue's targets the detection watches, with the resources that carry them (groups of
  * other targets — snapshots, roles, the account — are data or IAM changes: denied, and not
  * machinery a rule can name).
  */
 const NAMING: Readonly<Record<string, ResourceNaming>> = {
-  'function': {
-    fields: ['functionName'],
-    values: (c) => c instanceof lambda.CfnFunction ? [c.ref, arnSuffix('function', c.ref)] : undefined,
-  },
-  'state-machine': {
-    fields: ['stateMachineArn'],
-    values: (c) => c instanceof sfn.CfnStateMachine ? [c.ref] : undefined,
-  },
-  'execution': {
-    fields: ['executionArn'],
-    values: (c) => c instanceof sfn.CfnStateMachine ? [{ wildcard: `*:execution:${c.attrName}:*` }] : undefined,
-  },
-  'document': {
-    fields: ['name'],
-    values: (c) => c instanceof ssm.CfnDocument ? [c.ref] : undefined,
-  },
-  'maintenance-window': {
-    fields: ['windowId'],
-    values: (c) => c instanceof ssm.CfnMaintenanceWindow ? [c.ref] : undefined,
-  },
-  'association': {
-    fields: ['associationId'],
-    values: (c) => c instanceof ssm.CfnAssociation ? [c.attrAssociationId] : undefined,
-  },
-  'rule': {
-    // DisableRule/DeleteRule/PutRule name it `name`, PutTargets/RemoveTargets `rule`
-    fields: ['name', 'rule'],
-    values: (c) => c instanceof events.CfnRule && !DETECTION_RULES.has(c) ? [c.ref, arnSuffix('rule', c.ref)] : undefined,
-  },
-  'alarm': {
-    // DeleteAlarms/DisableAlarmActions take a list, PutMetricAlarm one name
-    fields: ['alarmNames', 'alarmName'],
-    values: (c) => c instanceof cloudwatch.CfnAlarm ? [c.ref] : undefined,
-  },
-  'topic': {
-    // Unsubscribe names the subscription: `<topic ARN>:<id>`
-    fields: ['topicArn', 'subscriptionArn'],
-    values: (c) => c instanceof sns.CfnTopic ? [c.ref, { prefix: `${c.ref}:` }] : undefined,
-  },
-  'machinery-key': {
-    fields: ['keyId'],
-    values: (c) => c instanceof kms.CfnKey ? [c.ref, c.attrArn] : undefined,
-  },
-  'dlm-policy': {
-    fields: ['policyId'],
-    values: (c) => c instanceof dlm.CfnLifecyclePolicy ? [c.ref] : undefined,
-  },
-  'backup-plan': {
-    fields: ['backupPlanId'],
-    values: (c) => c instanceof backup.CfnBackupPlan ? [c.attrBackupPlanId] : undefined,
-  },
-  'vault': {
-    fields: ['backupVaultName'],
-    values: (c) => c instanceof backup.CfnBackupVault ? [c.ref] : undefined,
-  },
-  'rbin-rule': {
-    fields: ['identifier'],
-    values: (c) => c instanceof rbin.CfnRule ? [c.attrIdentifier] : undefined,
-  },
+  'function': namedBy(['functionName'], lambda.CfnFunction, (c) => [c.ref, arnSuffix('function', c.ref)]),
+  'state-machine': namedBy(['stateMachineArn'], sfn.CfnStateMachine, (c) => [c.ref]),
+  'execution': namedBy(['executionArn'], sfn.CfnStateMachine, (c) => [{ wildcard: `*:execution:${c.attrName}:*` }]),
+  'document': namedBy(['name'], ssm.CfnDocument, (c) => [c.ref]),
+  'maintenance-window': namedBy(['windowId'], ssm.CfnMaintenanceWindow, (c) => [c.ref]),
+  'association': namedBy(['associationId'], ssm.CfnAssociation, (c) => [c.attrAssociationId]),
+  // DisableRule/DeleteRule/PutRule name it `name`, PutTargets/RemoveTargets `rule`
+  'rule': namedBy(['name', 'rule'], events.CfnRule, (c) => DETECTION_RULES.has(c) ? undefined : [c.ref, arnSuffix('rule', c.ref)]),
+  // DeleteAlarms/DisableAlarmActions take a list, PutMetricAlarm one name
+  'alarm': namedBy(['alarmNames', 'alarmName'], cloudwatch.CfnAlarm, (c) => [c.ref]),
+  // Unsubscribe names the subscription: `<topic ARN>:<id>`
+  'topic': namedBy(['topicArn', 'subscriptionArn'], sns.CfnTopic, (c) => [c.ref, { prefix: `${c.ref}:` }]),
+  'machinery-key': namedBy(['keyId'], kms.CfnKey, (c) => [c.ref, c.attrArn]),
+  'dlm-policy': namedBy(['policyId'], dlm.CfnLifecyclePolicy, (c) => [c.ref]),
+  'backup-plan': namedBy(['backupPlanId'], backup.CfnBackupPlan, (c) => [c.attrBackupPlanId]),
+  'vault': namedBy(['backupVaultName'], backup.CfnBackupVault, (c) => [c.ref]),
+  'rbin-rule': namedBy(['identifier'], rbin.CfnRule, (c) => [c.attrIdentifier]),
 };
 
 /** The rules this module creates: never watched by themselves (a rule cannot name itself). */
