@@ -1,9 +1,8 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ExecutionGrants, executionRoleFor } from './grants';
+import { ExecutionGrants } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import { cfnTags, createPolicyResource, policyDescription } from './render';
 import { dlmInterval } from './units';
@@ -156,20 +155,11 @@ const TAKEN = Symbol.for('cdk-ebs-backup.dlmDefaultPolicies');
  * purpose and retention tags: treat them as a safety net, not as the backup of record.
  */
 export class DlmDefaultPolicy extends DlmPolicyBase {
-  /** The policy's id. */
-  public readonly policyId: string;
-
-  /** The policy's ARN. */
-  public readonly policyArn: string;
-
-  /** The role DLM assumes to run this policy. */
-  public readonly executionRole: iam.IRole;
-
   /** The L1 resource, for escape hatches. */
   public readonly resource: dlm.CfnLifecyclePolicy;
 
   constructor(scope: Construct, id: string, props: DlmDefaultPolicyProps) {
-    super(scope, id);
+    super(scope, id, props);
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
     check(props.target instanceof DefaultPolicyTarget, this, 'target',
       'must be DefaultPolicyTarget.volumes(...) or DefaultPolicyTarget.instances(...)', props.target);
@@ -213,7 +203,6 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
       check(isUnresolved(r) || Token.isUnresolved(own) || r !== own, this, `copyRegions[${i}]`, `must differ from the policy's own region ${own}`, r);
     });
 
-    this.executionRole = executionRoleFor(this, props.executionRole);
     const grants = ExecutionGrants.of(this, this.executionRole);
     if (volumes) {
       grants.snapshots();
@@ -254,8 +243,6 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
       // deploys the same list of strings without an app-wide suppression.
       this.resource.addPropertyOverride('PolicyDetails.Exclusions.ExcludeVolumeTypes', { 'Fn::Split': [',', o.excludeVolumeTypes.join(',')] });
     }
-    this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
-    this.policyArn = this.resource.attrArn;
     registerPlan(this, 'DlmDefaultPolicy', () => ({
       protects: [{
         mechanism: 'DLM default policy (safety net)',

@@ -1,8 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ExecutionGrants, executionRoleFor } from './grants';
+import { ExecutionGrants } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import {
   ageDays, cfnTags, checkCopies, checkSchedules, checkTargetTags, renderCopyRetain, renderCreateRule, renderRetain, renderScheduleTags,
@@ -45,15 +44,6 @@ export interface DlmImagePolicyProps extends DlmPolicyOptions {
  * snapshots alone cannot launch anything.
  */
 export class DlmImagePolicy extends DlmPolicyBase {
-  /** The policy's id. */
-  public readonly policyId: string;
-
-  /** The policy's ARN. */
-  public readonly policyArn: string;
-
-  /** The role DLM assumes to run this policy. */
-  public readonly executionRole: iam.IRole;
-
   /** The L1 resource, for escape hatches. */
   public readonly resource: dlm.CfnLifecyclePolicy;
 
@@ -66,12 +56,11 @@ export class DlmImagePolicy extends DlmPolicyBase {
   private readonly tagSets: BackupArtefactTagSet[] = [];
 
   constructor(scope: Construct, id: string, props: DlmImagePolicyProps) {
-    super(scope, id);
+    super(scope, id, props);
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
     checkTargetTags(this, 'targetTags', props.targetTags);
     checkSchedules(this, props.schedules);
 
-    this.executionRole = executionRoleFor(this, props.executionRole);
     const grants = ExecutionGrants.of(this, this.executionRole);
     grants.images();
 
@@ -88,8 +77,6 @@ export class DlmImagePolicy extends DlmPolicyBase {
         schedules,
       },
     }, this.executionRole, props.enabled);
-    this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
-    this.policyArn = this.resource.attrArn;
     this.heartbeatAlarm = this.createHeartbeatAlarm('images', props.schedules.map((s) => s.schedule.expressionString), props.alarmActions);
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });
     registerPlan(this, 'DlmImagePolicy', () => ({

@@ -1,7 +1,9 @@
 import { Arn, ArnFormat, IResource, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { executionRoleFor } from './grants';
 import { heartbeatAlarm, scheduleIntervalMs } from '../core/heartbeat';
 import { fail } from '../core/validation';
 
@@ -98,11 +100,30 @@ export abstract class DlmPolicyBase extends Resource implements IDlmPolicy {
     return new Import(scope, id);
   }
 
-  public abstract readonly policyId: string;
-  public abstract readonly policyArn: string;
-
   /** The role DLM assumes to run this policy. */
-  public abstract readonly executionRole: iam.IRole;
+  public readonly executionRole: iam.IRole;
+
+  /** The L1 resource, for escape hatches. */
+  public abstract readonly resource: dlm.CfnLifecyclePolicy;
+
+  /**
+   * @param options the options every DLM policy takes; its `executionRole` (or the stack's shared
+   *   one) becomes `executionRole`
+   */
+  protected constructor(scope: Construct, id: string, options: DlmPolicyOptions) {
+    super(scope, id);
+    this.executionRole = executionRoleFor(this, options.executionRole);
+  }
+
+  /** The policy's id (`Ref` is the policy id in every aws-cdk-lib: `attrId` was renamed `attrPolicyId` after 2.262). */
+  public get policyId(): string {
+    return this.resource.ref;
+  }
+
+  /** The policy's ARN. */
+  public get policyArn(): string {
+    return this.resource.attrArn;
+  }
 
   /**
    * A metric DLM publishes for this policy ("Monitor your policies using Amazon CloudWatch":

@@ -1,9 +1,8 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { ExecutionGrants, executionRoleFor } from './grants';
+import { ExecutionGrants } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import { checkCopyRetain, renderCopyRetain, createPolicyResource, policyDescription } from './render';
 import { CrossRegionCopy } from './schedule';
@@ -61,20 +60,11 @@ export interface DlmSharedSnapshotCopyPolicyProps extends DlmPolicyOptions {
  * DLM's own `aws:dlm:*` tags only.
  */
 export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
-  /** The policy's id. */
-  public readonly policyId: string;
-
-  /** The policy's ARN. */
-  public readonly policyArn: string;
-
-  /** The role DLM assumes to run this policy. */
-  public readonly executionRole: iam.IRole;
-
   /** The L1 resource, for escape hatches. */
   public readonly resource: dlm.CfnLifecyclePolicy;
 
   constructor(scope: Construct, id: string, props: DlmSharedSnapshotCopyPolicyProps) {
-    super(scope, id);
+    super(scope, id, props);
     requirePrerequisite(this, 'dlm-customer-key');
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
     const own = Stack.of(this).account;
@@ -102,7 +92,6 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
     const descriptionRegex = props.descriptionRegex
       ?? (props.sourcePolicyIds ? `^.*Created for policy: (${props.sourcePolicyIds.join('|')}).*$` : undefined);
 
-    this.executionRole = executionRoleFor(this, props.executionRole);
     const grants = ExecutionGrants.of(this, this.executionRole);
     grants.sharedSnapshotCopies(props.copies.map((c) => (isUnresolved(c.region) ? '*' : c.region)));
     props.copies.forEach((c) => c.encryptionKey && grants.key(c.encryptionKey));
@@ -126,8 +115,6 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
         }],
       },
     }, this.executionRole, props.enabled);
-    this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
-    this.policyArn = this.resource.attrArn;
     registerPlan(this, 'DlmSharedSnapshotCopyPolicy', () => ({
       protects: [{
         mechanism: 'DLM copy of shared snapshots',

@@ -1,10 +1,9 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { MS_PER_DAY, minimumIntervalMs } from './cron';
-import { ExecutionGrants, executionRoleFor } from './grants';
+import { ExecutionGrants } from './grants';
 import { DlmPolicyBase, DlmPolicyOptions } from './policy-base';
 import {
   cfnTags, checkCopies, checkSchedules, checkTargetTags, human, renderCopyRetain, renderCreateRule, renderRetain, renderScheduleTags,
@@ -49,15 +48,6 @@ export interface DlmSnapshotPolicyProps extends DlmPolicyOptions {
  * snapshot carries the library's purpose, retention and managed-by tags.
  */
 export class DlmSnapshotPolicy extends DlmPolicyBase {
-  /** The policy's id. */
-  public readonly policyId: string;
-
-  /** The policy's ARN. */
-  public readonly policyArn: string;
-
-  /** The role DLM assumes to run this policy. */
-  public readonly executionRole: iam.IRole;
-
   /** The L1 resource, for escape hatches. */
   public readonly resource: dlm.CfnLifecyclePolicy;
 
@@ -70,8 +60,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
   private readonly tagSets: BackupArtefactTagSet[] = [];
 
   constructor(scope: Construct, id: string, props: DlmSnapshotPolicyProps) {
-    super(scope, id);
-    this.executionRole = executionRoleFor(this, props.executionRole);
+    super(scope, id, props);
     const target = props.target;
     // every problem of the policy at once
     const schedules = collectProblems(this, () => {
@@ -104,8 +93,6 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
         schedules,
       },
     }, this.executionRole, props.enabled);
-    this.policyId = this.resource.ref; // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
-    this.policyArn = this.resource.attrArn;
     this.heartbeatAlarm = this.createHeartbeatAlarm('snapshots', props.schedules.map((s) => s.schedule.expressionString), props.alarmActions);
 
     registerPlan(this, 'DlmSnapshotPolicy', () => snapshotPolicyPlan(target, props));
