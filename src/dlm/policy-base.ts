@@ -115,8 +115,9 @@ export abstract class DlmPolicyBase extends Resource implements IDlmPolicy {
     this.executionRole = executionRoleFor(this, options.executionRole);
   }
 
-  /** The policy's id (`Ref` is the policy id in every aws-cdk-lib: `attrId` was renamed `attrPolicyId` after 2.262). */
+  /** The policy's id, such as `policy-0123456789abcdef0`. */
   public get policyId(): string {
+    // Ref is the policy id in every aws-cdk-lib (attrId was renamed attrPolicyId after 2.262)
     return this.resource.ref;
   }
 
