@@ -6,9 +6,19 @@ import { check, checkCount, fail, isUnresolved } from './validation';
  * An IAM principal as `aws:PrincipalArn` carries it: a role, a user or an account root, with
  * `*` and `?` allowed in the account and the name (as `ArnLike` matches them).
  */
-const PRINCIPAL = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::(\d{12}|[*?\d]+):(root|role\/[\w+=,.@\-/*?]+|user\/[\w+=,.@\-/*?]+)$/;
-const ROLE = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::(\d{12}|[*?\d]+):role\/[\w+=,.@\-/*?]+$/;
+const PRINCIPAL = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::([*?\d]+):(root|role\/[\w+=,.@\-/*?]+|user\/[\w+=,.@\-/*?]+)$/;
+const ROLE = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::([*?\d]+):role\/[\w+=,.@\-/*?]+$/;
 const SESSION = /^arn:[^:]+:sts::[^:]*:assumed-role\//;
+
+/**
+ * True when the account part can match a 12-digit account id as `ArnLike` matches it (`?` one
+ * character, `*` any run): without `*` exactly 12 characters, with `*` at most 12 besides the `*`s.
+ * An 11- or 13-digit account matches no principal, so an exemption naming it exempts nobody.
+ */
+function matchesAnAccount(account: string): boolean {
+  const fixed = account.replace(/\*/g, '').length;
+  return account.includes('*') ? fixed <= 12 : fixed === 12;
+}
 
 /** What a list of principal ARNs may hold. */
 export interface PrincipalArnRules {
@@ -39,12 +49,16 @@ export function checkPrincipalArns(scope: IConstruct, property: string, arns: re
       fail(scope, at, 'must be a role ARN, not an assumed-role session: aws:PrincipalArn carries the role ARN, so a session ARN never ' +
         `matches; use the role ARN${role ? ` (${role})` : ''}`, arn);
     }
-    if (rules.rolesOnly) {
-      check(ROLE.test(arn), scope, at, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/Deployer (wildcards allowed)', arn);
-    } else {
-      check(PRINCIPAL.test(arn), scope, at,
-        'must be an IAM role, user or root ARN such as arn:aws:iam::123456789012:role/BreakGlass (wildcards allowed)', arn);
+    const shape = rules.rolesOnly ? ROLE : PRINCIPAL;
+    const m = shape.exec(arn);
+    if (m === null) {
+      check(false, scope, at, rules.rolesOnly
+        ? 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/Deployer (wildcards allowed)'
+        : 'must be an IAM role, user or root ARN such as arn:aws:iam::123456789012:role/BreakGlass (wildcards allowed)', arn);
+      return;
     }
+    check(matchesAnAccount(m[2]), scope, at, 'must name a 12-digit account id (`?` stands for one digit, `*` for any run)', arn,
+      `'${m[2]}' matches no account, so the entry exempts nobody`);
   });
 }
 
@@ -56,7 +70,11 @@ function roleOfSession(arn: string): string | undefined {
 
 /** True for a (possibly wildcarded) IAM role ARN; false for tokens, users, roots and sessions. */
 export function isRoleArn(arn: string): boolean {
-  return !isUnresolved(arn) && ROLE.test(arn);
+  if (isUnresolved(arn)) {
+    return false;
+  }
+  const m = ROLE.exec(arn);
+  return m !== null && matchesAnAccount(m[2]);
 }
 
 /**

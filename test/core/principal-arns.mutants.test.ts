@@ -24,6 +24,8 @@ describe('accepted: what aws:PrincipalArn carries, with the wildcards ArnLike ma
     'arn:*:iam::444455556666:role/BreakGlass',
     'arn:aws:iam::*:role/cdk-*-cfn-exec-role-*',
     'arn:aws:iam::4444555566?6:role/Break?lass',
+    'arn:aws:iam::????????????*:role/BreakGlass',
+    'arn:aws:iam::4444*6666:role/BreakGlass',
   ])('role %s (also as a role only)', (arn) => {
     expect(check([arn])).not.toThrow();
     expect(check([arn], true)).not.toThrow();
@@ -67,6 +69,19 @@ describe('rejected, naming the entry', () => {
   test('a session whose account is not a 12-digit number names no role', () => {
     const session = 'arn:aws:sts::*:assumed-role/ledger-break-glass/alice';
     expect(check([session])).toThrow(`Ledger: principals[0] must be a role ARN, not an assumed-role session: aws:PrincipalArn carries the role ARN, so a session ARN never matches; use the role ARN, got '${session}'`);
+  });
+
+  test.each([
+    ['11 digits', '44445555666'],
+    ['13 digits', '4444555566667'],
+    ['13 characters with ?', '4444555566??6'],
+    ['13 characters besides a *', '4444555566667*'],
+  ])('an account of %s (matches no 12-digit account)', (_name, account) => {
+    const arn = `arn:aws:iam::${account}:role/BreakGlass`;
+    const requirement = `principals[0] must name a 12-digit account id (\`?\` stands for one digit, \`*\` for any run), got '${arn}'; '${account}' matches no account, so the entry exempts nobody`;
+    expect(check([arn])).toThrow(`Ledger: ${requirement}`);
+    expect(check([arn], true)).toThrow(`Ledger: ${requirement}`);
+    expect(isRoleArn(arn)).toBe(false);
   });
 
   test('more than 100 entries', () => {

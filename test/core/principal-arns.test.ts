@@ -7,6 +7,7 @@ import { App, DefaultStackSynthesizer, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { BackupArchiveVault, BackupVaultPolicy, Retention, WormServiceControlPolicy, WormSnapshotGuard } from '../../src';
 import { deploymentPrincipalArns } from '../../src/core/principal-arns';
+import { evaluate, FULL_ACCESS } from '../support/iam-evaluation';
 
 const SESSION = 'arn:aws:sts::444455556666:assumed-role/ledger-break-glass/alice';
 const rules = [{ name: 'nightly', schedule: events.Schedule.cron({ hour: '2', minute: '30' }), retain: Retention.age(Duration.days(45)) }];
@@ -45,4 +46,69 @@ test('deployment principals default to the CDK bootstrap execution role of the s
   expect(deploymentPrincipalArns(stack, 'p', [])).toEqual([]);
   // a token is known at deploy time only: not validated
   expect(deploymentPrincipalArns(stack, 'p', [Fn.importValue('LedgerDeployer')])).toHaveLength(1);
+});
+
+/**
+ * An account id is 12 digits (AWS Account Management Reference Guide, "View AWS account
+ * identifiers"); `ArnLike` matches `?` to one character and `*` to any run (IAM User Guide, "IAM JSON
+ * policy elements: Condition operators", ARN condition operators). So an account part that can
+ * match no 12-digit account makes the exemption exempt nobody; on a compliance-locked vault that is
+ * a break-glass role that never works. The evaluator decides, for the break-glass role in every
+ * 12-digit account the pattern could name, whether the `ArnNotLike` exemption lets it through.
+ */
+describe('the account of a principal ARN: accepted exactly when ArnLike can match it to a 12-digit account', () => {
+  const DENY = (pattern: string) => ({
+    Version: '2012-10-17',
+    Statement: [{
+      Effect: 'Deny',
+      Action: 'backup:DeleteRecoveryPoint',
+      Resource: '*',
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:aws:iam::${pattern}:role/BreakGlass` } },
+    }],
+  });
+
+  /** The 12-digit accounts the pattern might name: `?` as 7, the first `*` filled to 12 characters, every other `*` empty. */
+  function candidates(pattern: string): string[] {
+    const fixed = pattern.replace(/\*/g, '').replace(/\?/g, '7');
+    if (!pattern.includes('*')) {
+      return fixed.length === 12 ? [fixed] : [fixed.padEnd(12, '7').slice(0, 12)];
+    }
+    const [head, ...rest] = pattern.replace(/\?/g, '7').split('*');
+    const tail = rest.join('');
+    return Array.from({ length: 13 }, (_, n) => `${head}${'7'.repeat(n)}${tail}`).filter((a) => a.length === 12);
+  }
+
+  async function exemptsSomeone(pattern: string): Promise<boolean> {
+    for (const account of candidates(pattern)) {
+      const result = await evaluate(
+        { principal: `arn:aws:iam::${account}:role/BreakGlass`, action: 'backup:DeleteRecoveryPoint', resource: `arn:aws:backup:eu-central-1:${account}:recovery-point:rp-1` },
+        { identity: [FULL_ACCESS], scps: [DENY(pattern)] });
+      if (result === 'Allowed') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  test.each([
+    '444455556666', '44445555666', '4444555566667', '4444555566?6', '4444555566?', '4444555566???',
+    '*', '4444*', '*6666', '4444*6666', '444455556666*', '4444555566667*', '*4444555566667', '44*44*55', '?*', '????????????*', '?????????????*',
+  ])('account %s', async (account) => {
+    const arn = `arn:aws:iam::${account}:role/BreakGlass`;
+    const matches = await exemptsSomeone(account);
+    if (matches) {
+      expect(() => new WormSnapshotGuard(stack, 'Guard', { breakGlassPrincipalArns: [arn] })).not.toThrow();
+    } else {
+      expect(() => new WormSnapshotGuard(stack, 'Guard', { breakGlassPrincipalArns: [arn] })).toThrow(
+        `Ledger/Guard: breakGlassPrincipalArns[0] must name a 12-digit account id (\`?\` stands for one digit, \`*\` for any run), got '${arn}'; '${account}' matches no account, so the entry exempts nobody`);
+    }
+  });
+
+  test('the known bug: an 11-digit account is a synth error, in every construct that takes principal ARNs', () => {
+    const arn = 'arn:aws:iam::44445555666:role/BreakGlass';
+    expect(() => new WormSnapshotGuard(stack, 'Guard', { breakGlassPrincipalArns: [arn] })).toThrow('breakGlassPrincipalArns[0] must name a 12-digit account id');
+    expect(() => new WormServiceControlPolicy(stack, 'Scp', { breakGlassPrincipalArns: [arn] })).toThrow('breakGlassPrincipalArns[0] must name a 12-digit account id');
+    expect(() => new BackupVaultPolicy(stack, 'Vault', { purpose: 'ledger-dr', rules, deploymentPrincipalArns: [arn], notifications: false }))
+      .toThrow('Ledger/Vault: deploymentPrincipalArns[0] must name a 12-digit account id');
+  });
 });
