@@ -14,6 +14,7 @@ import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
 import { protectAsMachinery } from '../core/machinery';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
+import { trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
 
@@ -190,16 +191,10 @@ export class SnapshotLock extends Construct {
           'can delete it, unlock it or shorten the lock before it expires; it is billed until then',
       }] : [],
     }));
-    // Trusted by Step Functions acting for a state machine of this account and region only
-    // (Step Functions: "Cross-service confused deputy prevention"). The machine's own ARN would
-    // make a cycle (role -> machine -> role), hence the account's machines.
+    // Trusted by Step Functions acting for this lock job's machine only (trustOnlyStateMachine,
+    // once the machine exists)
     const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:*` },
-        },
-      }),
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: 'Locks new purpose-tagged EBS snapshots through AWS SDK integrations (cdk-ebs-backup)',
     });
     this.role = role;
@@ -268,6 +263,7 @@ export class SnapshotLock extends Construct {
       timeout: Duration.minutes(15),
     });
     this.stateMachine = machine;
+    trustOnlyStateMachine(machine);
 
     const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
