@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { acknowledge, guard, nag } from './acknowledge';
 import { failureAlarm } from './failure-alarm';
 import { protectAsMachinery } from './machinery';
+import { denyOtherFunctions } from './service-trust';
 import { checkInteger } from './validation';
 
 /**
@@ -100,7 +101,9 @@ export function handlerAsset(handler: string): lambda.Code {
  *
  * The trust has no `aws:SourceArn`: it would have to name the function, whose name
  * CloudFormation generates after the role exists (a physical name would be needed), and Lambda
- * does not document sending the key when it assumes the execution role.
+ * does not document sending the key when it assumes the execution role. Instead the role denies
+ * itself every call made from any other function's code (`denyOtherFunctions`, on
+ * `lambda:SourceFunctionArn`): passed into someone else's function, it can do nothing.
  */
 export function createJobFunction(scope: Construct, options: JobFunctionOptions): JobFunction {
   const prefix = options.idPrefix ?? '';
@@ -170,6 +173,8 @@ export function createJobFunction(scope: Construct, options: JobFunctionOptions)
     ...deadLetterQueue ? { deadLetterQueue, retryAttempts: 2 } : {},
   });
   protectAsMachinery(fn);
+  // the role is this function's only: passed to another function, it can do nothing (issue 16)
+  denyOtherFunctions(scope, `${prefix}OnlyThisFunction`, fn, role);
   acknowledge(fn, guard('lambda_inside_vpc_check',
     'the function calls only regional AWS APIs and reaches no private resource; a VPC would add NAT or endpoints without reducing exposure'));
 

@@ -23,6 +23,7 @@ import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
 import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { RetentionRoles } from '../core/retention-roles';
+import { trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import {
   check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, collectProblems, fail, reportFactoryProblems, warn,
@@ -202,6 +203,7 @@ export class ConsistentSnapshotJob extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    trustOnlyStateMachine(this.stateMachine);
     this.alarmTopic.grantPublish(this.stateMachine);
     // The expiry function counts only runs this machine's history records (a planted look-alike
     // set or a forged executionId expires nothing real). A policy of its own: the machine already

@@ -24,6 +24,7 @@ import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
 import { planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
+import { trustOnlyStateMachine } from '../core/service-trust';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkPattern, checkTags, isUnresolved } from '../core/validation';
@@ -382,6 +383,7 @@ export class RestoreDrill extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup('StateMachineLogs'), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    trustOnlyStateMachine(this.stateMachine);
     this.guardRole(this.stateMachine, keys.managedBy, libraryTags[keys.managedBy]);
     acknowledgeFindings(this.stateMachine, 'invoking the drill functions: any version of the two functions of this construct',
       attributeWildcardFinding(selectFunction.node.defaultChild as CfnElement),
@@ -424,6 +426,7 @@ export class RestoreDrill extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup('SweeperLogs'), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    trustOnlyStateMachine(this.sweeper);
     this.guardRole(this.sweeper, keys.managedBy, libraryTags[keys.managedBy]);
     new events.Rule(this, 'SweepSchedule', {
       schedule: events.Schedule.rate(Duration.days(1)),

@@ -11,6 +11,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
+import { trustOnlyStateMachine } from '../core/service-trust';
 import { checkRetentionKnown } from '../core/validation';
 
 /** The CloudWatch namespace of the window's health metrics. */
@@ -362,9 +363,8 @@ export class SnapshotHousekeeping extends Construct {
     };
 
     this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
+      // trusted by Step Functions acting for this machine only (trustOnlyStateMachine below)
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: `Expires the snapshots of maintenance window ${props.managedBy} and publishes their health`,
     });
     addAcknowledgedStatement(this.role, new iam.PolicyStatement({
@@ -408,6 +408,7 @@ export class SnapshotHousekeeping extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       timeout: Duration.minutes(30),
     });
+    trustOnlyStateMachine(this.stateMachine);
 
     new events.Rule(this, 'Hourly', {
       description: `Expire and judge the snapshots of maintenance window ${props.managedBy}`,

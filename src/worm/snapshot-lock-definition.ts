@@ -6,6 +6,8 @@ export interface SnapshotLockDefinitionOptions {
   readonly mode: string;
   readonly durationDays: number;
   readonly coolOffHours?: number;
+  /** Where each run that locked (or found locked) at least one snapshot records its heartbeat. @default - none recorded */
+  readonly heartbeat?: { readonly namespace: string; readonly metricName: string; readonly dimensions: { Name: string; Value: string }[] };
 }
 
 const DAY_MS = 86_400_000;
@@ -106,8 +108,32 @@ export function snapshotLockDefinition(o: SnapshotLockDefinitionOptions): object
             },
           },
         },
-        End: true,
+        ...o.heartbeat ? { Next: 'RecordHeartbeat' } : { End: true },
       },
+      ...o.heartbeat ? heartbeatStates(o.heartbeat, retry) : {},
     },
+  };
+}
+
+/**
+ * The heartbeat: how many purpose-tagged snapshots this run left locked. A run that found
+ * none records nothing, so a rule, role or machine that stopped locking falls silent and
+ * the heartbeat alarm (missing data breaching) fires; a failed publication is only that.
+ */
+function heartbeatStates(h: NonNullable<SnapshotLockDefinitionOptions['heartbeat']>, retry: object[]): object {
+  return {
+    RecordHeartbeat: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
+      Arguments: {
+        Namespace: h.namespace,
+        MetricData: [{ MetricName: h.metricName, Value: '{% $count($states.input) %}', Unit: 'Count', Dimensions: h.dimensions }],
+      },
+      Output: '{% $states.input %}',
+      Retry: retry,
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'HeartbeatNotRecorded' }],
+      End: true,
+    },
+    HeartbeatNotRecorded: { Type: 'Succeed' },
   };
 }

@@ -12,8 +12,10 @@ import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { heartbeatAlarm } from '../core/heartbeat';
 import { protectAsMachinery } from '../core/machinery';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
+import { trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, warn } from '../core/validation';
 
@@ -117,6 +119,15 @@ export interface SnapshotLockOptions {
    * @default - no action; route `alarm` yourself
    */
   readonly alarmAction?: cloudwatch.IAlarmAction;
+
+  /**
+   * The longest time in which at least one purpose-tagged snapshot is created (the most frequent
+   * creator's interval): the heartbeat alarm fires when no snapshot was locked within 1.5 times
+   * it. The lock runs on snapshot events, so it has no schedule of its own to follow.
+   *
+   * @default - 7 days without a locked snapshot (CloudWatch's longest alarm window)
+   */
+  readonly heartbeatInterval?: Duration;
 }
 
 /**
@@ -147,6 +158,9 @@ export class SnapshotLock extends Construct {
    */
   public static readonly COMPLIANCE_WARNING = `Annotation::cdk-ebs-backup:${SNAPSHOT_LOCK_COMPLIANCE_WARNING}`;
 
+  /** The CloudWatch namespace of the lock's heartbeat. */
+  public static readonly METRIC_NAMESPACE = 'CdkEbsBackup/SnapshotLock';
+
   /** The state machine that locks snapshots. */
   public readonly stateMachine: sfn.IStateMachine;
   /**
@@ -160,6 +174,11 @@ export class SnapshotLock extends Construct {
   public readonly alarm: cloudwatch.Alarm;
   /** The EventBridge rule on snapshot completion. */
   public readonly rule: events.Rule;
+  /**
+   * In alarm when no snapshot was locked within 1.5 times `heartbeatInterval`, missing data
+   * breaching: a disabled rule, a rewritten machine or a role that can no longer lock is silent.
+   */
+  public readonly heartbeatAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SnapshotLockProps) {
     super(scope, id);
@@ -190,19 +209,19 @@ export class SnapshotLock extends Construct {
           'can delete it, unlock it or shorten the lock before it expires; it is billed until then',
       }] : [],
     }));
-    // Trusted by Step Functions acting for a state machine of this account and region only
-    // (Step Functions: "Cross-service confused deputy prevention"). The machine's own ARN would
-    // make a cycle (role -> machine -> role), hence the account's machines.
+    // Trusted by Step Functions acting for this lock job's machine only (trustOnlyStateMachine,
+    // once the machine exists)
     const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:*` },
-        },
-      }),
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: 'Locks new purpose-tagged EBS snapshots through AWS SDK integrations (cdk-ebs-backup)',
     });
     this.role = role;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'RecordHeartbeat',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': SnapshotLock.METRIC_NAMESPACE } },
+    }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadSnapshotsAndTheirLocks',
       actions: ['ec2:DescribeSnapshots', 'ec2:DescribeLockedSnapshots'],
@@ -261,6 +280,11 @@ export class SnapshotLock extends Construct {
         mode: props.mode.mode,
         durationDays,
         coolOffHours: props.mode.coolOffPeriod?.toHours(),
+        heartbeat: {
+          namespace: SnapshotLock.METRIC_NAMESPACE,
+          metricName: LOCKED_METRIC,
+          dimensions: [{ Name: LOCK_DIMENSION, Value: this.node.path }],
+        },
       }))),
       role,
       tracingEnabled: true,
@@ -268,6 +292,7 @@ export class SnapshotLock extends Construct {
       timeout: Duration.minutes(15),
     });
     this.stateMachine = machine;
+    trustOnlyStateMachine(machine);
 
     const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -305,5 +330,32 @@ export class SnapshotLock extends Construct {
       }),
       alarmAction: props.alarmAction,
     });
+
+    this.heartbeatAlarm = heartbeatAlarm(this, 'HeartbeatAlarm', {
+      description: 'No snapshot was locked: the snapshot lock rule, machine or role may be disabled or changed, or no purpose-tagged snapshot was created',
+      metric: (o) => this.metricSnapshotsLocked(o),
+      schedule: props.heartbeatInterval?.toMilliseconds() ?? DEFAULT_HEARTBEAT_MS,
+      scheduleProp: 'heartbeatInterval',
+      alarmActions: props.alarmAction ? [props.alarmAction] : [],
+    });
+  }
+
+  /**
+   * Snapshots each run left locked (newly locked or already locked long enough), one datapoint
+   * per run that found purpose-tagged snapshots. Sum over the period by default.
+   */
+  public metricSnapshotsLocked(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: SnapshotLock.METRIC_NAMESPACE,
+      metricName: LOCKED_METRIC,
+      dimensionsMap: { [LOCK_DIMENSION]: this.node.path },
+      statistic: 'Sum',
+      ...props,
+    });
   }
 }
+
+const LOCKED_METRIC = 'SnapshotsLocked';
+const LOCK_DIMENSION = 'LockJob';
+/** 1.5 times this is CloudWatch's longest alarm window, 7 days. */
+const DEFAULT_HEARTBEAT_MS = (7 * 86_400_000) / 1.5;

@@ -59,9 +59,25 @@ describe.each(DELIVERY_FORMS)('under ProtectedResources.all(), delivered as %s',
   });
 });
 
+// The exempt roles hold on their own (issue 16 #1): were the PassRole allowed (a principal exempt
+// from the guard, or no guard deployed), Step Functions still cannot assume the lock role for
+// another machine, and the expiry role cannot act from another function's code.
+describe.each(DELIVERY_FORMS)('after a PassRole that went through, delivered as %s', (form) => {
+  const passRole = machineryPaths(world).filter((p) => p.steps[0].action === 'iam:PassRole'
+    && p.steps.some((s) => s.action === 'sts:AssumeRole' || s.context?.['lambda:SourceFunctionArn']));
+  test.each(passRole.map((p) => [p.name, p] as [string, Path]))('still broken: %s', async (_name, attack) => {
+    const result = await evaluatePath({ ...attack, steps: attack.steps.slice(2) }, form, world.guard, resourcePolicyOf);
+    expect([describeResult(result), result.results.every((r) => r !== 'Allowed')]).toEqual([describeResult(result), true]);
+  });
+  test('there are such paths for a state machine and a function', () => {
+    expect(passRole.map((p) => p.steps[1].action).sort()).toEqual(['lambda:CreateFunction', 'states:CreateStateMachine']);
+  });
+});
+
 describe('the attack paths', () => {
   test('break every catalogued action on at least one path, and name statements that exist', () => {
-    const sids = new Set([world.guard.managedPolicy, world.guard.boundary, ...world.guard.scps, world.vaultAccessPolicy, world.lockRolePolicy]
+    const sids = new Set([world.guard.managedPolicy, world.guard.boundary, ...world.guard.scps, world.vaultAccessPolicy, world.lockRolePolicy,
+      ...world.expiry.rolePolicies]
       .flatMap((doc) => doc.Statement.map((s: any) => s.Sid)));
     for (const attack of attackPaths(world)) {
       expect([attack.name, attack.brokenBy.filter((sid) => !sids.has(sid))]).toEqual([attack.name, []]);

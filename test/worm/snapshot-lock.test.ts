@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { SnapshotLock, SnapshotLockMode } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { evaluate, render } from './iam-simulation';
+import { datapointsOf, inAlarm } from '../support/alarm-evaluation';
 import { runJsonataMachine } from '../support/jsonata-machine';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,6 +34,10 @@ class Ec2World {
 
   stubs() {
     return {
+      RecordHeartbeat: async (args: any) => {
+        this.calls.push({ api: 'PutMetricData', args });
+        return {};
+      },
       FindTaggedSnapshots: async (args: any) => {
         this.calls.push({ api: 'DescribeSnapshots', args });
         const [filter] = args.Filters;
@@ -105,6 +110,7 @@ describe('SnapshotLock', () => {
   describe('compliance, 30 days with a 24-hour cool-off, one purpose', () => {
     let template: Template;
     let definition: any;
+    let heartbeat: any;
     beforeAll(() => {
       const a = createCheckedApp();
       const s = createTestStack(a);
@@ -117,7 +123,52 @@ describe('SnapshotLock', () => {
       Validations.of(lock).acknowledge({ id: SnapshotLock.COMPLIANCE_WARNING, reason: 'regulatory retention: immutable is the point' });
       template = Template.fromJSON(checkedTemplate(s));
       definition = definitionOf(template);
+      heartbeat = template.toJSON().Resources[s.getLogicalId(lock.heartbeatAlarm.node.defaultChild as any)].Properties;
     }, 600_000);
+
+    // Issue 16: silence alarms. A run that left purpose-tagged snapshots locked records its
+    // heartbeat (a local run of the synthesized definition); the alarm, evaluated with the
+    // CloudWatch model of test/support/alarm-evaluation, is quiet after it and in alarm when the
+    // lock fell silent (a disabled rule, a rewritten machine: no datapoint at all).
+    test('the heartbeat: a run that locks records it and quiets the alarm; silence alarms (missing data breaching)', async () => {
+      expect(heartbeat).toMatchObject({ TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1, Statistic: 'Sum' });
+      expect(heartbeat.Period * heartbeat.EvaluationPeriods).toBe(7 * 86_400);
+      expect(heartbeat.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Pager/) }]);
+      const at = Date.parse(NOW);
+      const world = new Ec2World({ 'snap-01': { tags: { 'backup:purpose': 'database-dr' } } });
+      await runJsonataMachine(definition, created('snap-01'), world.stubs(), { startTime: NOW });
+      const points = datapointsOf(heartbeat, world.api('PutMetricData').map((c) => c.args), at);
+      expect(points).toEqual([{ at, value: 1 }]);
+      expect(inAlarm(heartbeat, points, at + heartbeat.Period * 1000)).toBe(false);
+
+      // a redelivered event finds the snapshot locked already: still a heartbeat
+      await runJsonataMachine(definition, created('snap-01'), world.stubs(), { startTime: NOW });
+      expect(datapointsOf(heartbeat, world.api('PutMetricData').map((c) => c.args), at)).toHaveLength(2);
+
+      const untagged = new Ec2World({ 'snap-x': { tags: {} } });
+      await runJsonataMachine(definition, created('snap-x'), untagged.stubs(), { startTime: NOW });
+      expect(untagged.api('PutMetricData')).toEqual([]);
+      expect(inAlarm(heartbeat, [], at + heartbeat.Period * 1000)).toBe(true);
+    });
+
+    test('a failed heartbeat publication does not fail the run (the locks stand; the heartbeat alarm tells)', async () => {
+      const world = new Ec2World({ 'snap-01': { tags: { 'backup:purpose': 'database-dr' } } });
+      const stubs = { ...world.stubs(), RecordHeartbeat: async () => { throw new Error('CloudWatch.InternalServiceFault'); } };
+      await expect(runJsonataMachine(definition, created('snap-01'), stubs, { startTime: NOW })).resolves.toBeDefined();
+      expect(world.api('LockSnapshot')).toHaveLength(1);
+    });
+
+    test('the role may record the heartbeat in its own namespace only', async () => {
+      const policy = render(Object.values<any>(template.findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument);
+      const put = (namespace: string) => evaluate({
+        principal: 'arn:aws:iam::123456789012:role/LockRole',
+        action: 'cloudwatch:PutMetricData',
+        resource: '*',
+        context: { 'cloudwatch:namespace': namespace },
+      }, { identity: [policy] });
+      expect([await put(SnapshotLock.METRIC_NAMESPACE), await put('AWS/EBS')]).toEqual(['Allowed', 'ImplicitlyDenied']);
+      expect(heartbeat.Namespace).toBe(SnapshotLock.METRIC_NAMESPACE);
+    });
 
     test('is valid ASL of AWS SDK integrations only: no function, no asset', () => {
       const result = aslValidator(definition, { checkPaths: true, checkArn: true });
@@ -146,14 +197,15 @@ describe('SnapshotLock', () => {
       expect(alarm.Threshold).toBe(1);
     });
 
-    test('the role is trusted by Step Functions for this account\'s state machines only, and locks only the purpose', () => {
+    test('the role is trusted by Step Functions for the lock job\'s machine only, and locks only the purpose', () => {
       template.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: {
           Statement: [Match.objectLike({
             Principal: { Service: 'states.amazonaws.com' },
             Condition: {
-              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-              ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':stateMachine:*'])] }) },
+              StringEquals: { 'aws:SourceAccount': stack.account },
+              // the lock job's own machine only, as CloudFormation names it (test/core/service-trust.test.ts evaluates it)
+              ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':stateMachine:[A-Za-z0-9]+-\\*$')])] }) },
             },
           })],
         },
@@ -267,6 +319,13 @@ describe('SnapshotLock', () => {
       { SnapshotId: 'snap-g', LockMode: 'governance', LockDuration: 7 },
       { SnapshotId: 'snap-c', LockMode: 'compliance', LockDuration: 7 },
     ]);
+  });
+
+  test('the heartbeat follows heartbeatInterval: 1.5 times it', () => {
+    const lock = new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.governance(Duration.days(7)), heartbeatInterval: Duration.days(1) });
+    const resources = Template.fromJSON(checkedTemplate(stack)).toJSON().Resources;
+    const alarm = resources[stack.getLogicalId(lock.heartbeatAlarm.node.defaultChild as any)].Properties;
+    expect(alarm.Period * alarm.EvaluationPeriods).toBe(1.5 * 86_400);
   });
 
   test('warns that a compliance lock cannot be removed, until acknowledged', () => {

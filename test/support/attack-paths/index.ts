@@ -25,6 +25,8 @@ export interface Step extends Request {
    * alongside the broad allow: what the role denies itself holds whatever else it is granted.
    */
   readonly ownPolicies?: readonly any[];
+  /** The resource's own policy (a role's trust policy for `sts:AssumeRole`), over the world's. */
+  readonly resourcePolicy?: any;
 }
 
 /** A named sequence of calls. */
@@ -88,7 +90,7 @@ export async function evaluatePath(path: Path, form: DeliveryForm, guard: GuardD
   resourcePolicyOf: (resource: string) => any = () => undefined): Promise<PathResult> {
   const results: string[] = [];
   for (const step of path.steps) {
-    const policies = policiesFor(form, guard, resourcePolicyOf(step.resource));
+    const policies = policiesFor(form, guard, step.resourcePolicy ?? resourcePolicyOf(step.resource));
     results.push(await evaluate(step, { ...policies, identity: [...policies.identity ?? [], ...step.ownPolicies ?? []] }));
   }
   return { path, results };

@@ -5,6 +5,7 @@
  */
 import { Path, Step } from './index';
 import { World } from './world';
+import { OTHER_FUNCTIONS_DENY_SID } from '../../../src/core/service-trust';
 
 export function attackPaths(w: World): Path[] {
   const p = w.principals;
@@ -160,6 +161,8 @@ export function machineryPaths(w: World): Path[] {
     principal, action: 'ec2:DeleteSnapshot', resource: r.snapshot, tags: w.protectedTags, note: 'the exempt job deletes every snapshot of the tier',
   });
   const planted = `arn:aws:ec2:${w.region}::snapshot/snap-0e0e0e0e0e0e0e0e1`;
+  const ownMachine = `arn:aws:states:${w.region}:${w.account}:stateMachine:mine`;
+  const ownFunction = `arn:aws:lambda:${w.region}:${w.account}:function:mine`;
   const afterCreation = (keys: string[], values: Record<string, string>, resource = planted, tags?: Record<string, string>): Step => ({
     principal: a,
     action: 'ec2:CreateTags',
@@ -181,6 +184,41 @@ export function machineryPaths(w: World): Path[] {
       { principal: a, action: 'iam:PassRole', resource: p.dlmRole, context: { 'iam:PassedToService': 'states.amazonaws.com' } },
       { principal: a, action: 'states:CreateStateMachine', resource: `arn:aws:states:${w.region}:${w.account}:stateMachine:mine` },
       deleteAll(p.dlmRole)),
+    // the roles hold on their own too: Step Functions assumes the lock role only for the lock
+    // job's machine (aws:SourceArn), and the expiry role denies calls from any other function's code
+    path('issue 16 #1', 'pass the lock role to a state machine of your own, have Step Functions assume it, cut a lock to one day',
+      ['DenyExemptRoleChanges', 'DenyShorterSnapshotLocks'],
+      { principal: a, action: 'iam:PassRole', resource: p.lockRole, context: { 'iam:PassedToService': 'states.amazonaws.com' } },
+      { principal: a, action: 'states:CreateStateMachine', resource: ownMachine },
+      {
+        principal: 'states.amazonaws.com',
+        action: 'sts:AssumeRole',
+        resource: p.lockRole,
+        resourcePolicy: w.lockRoleTrust,
+        context: { 'aws:SourceArn': ownMachine, 'aws:SourceAccount': w.account },
+        note: 'the trust names the lock job\'s machine only',
+      },
+      {
+        principal: p.lockRole,
+        action: 'ec2:LockSnapshot',
+        resource: r.snapshot,
+        tags: w.protectedTags,
+        ownPolicies: [w.lockRolePolicy],
+        context: { 'ec2:SnapshotLockDuration': '1' },
+      }),
+    path('issue 16 #1', 'pass the job\'s expiry role to a function of your own, then delete every snapshot from its code',
+      ['DenyExemptRoleChanges', OTHER_FUNCTIONS_DENY_SID],
+      { principal: a, action: 'iam:PassRole', resource: w.expiry.role, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+      { principal: a, action: 'lambda:CreateFunction', resource: ownFunction },
+      {
+        principal: w.expiry.role,
+        action: 'ec2:DeleteSnapshot',
+        resource: r.snapshot,
+        tags: w.protectedTags,
+        ownPolicies: w.expiry.rolePolicies,
+        context: { 'lambda:SourceFunctionArn': ownFunction },
+        note: 'the role denies calls from any other function\'s code',
+      }),
     path('issue 16 #1', 'publish a new version of the fsfreeze document and make it the default the window runs as root', ['DenyMachineryChanges'],
       { principal: a, action: 'ssm:UpdateDocument', resource: m.document, tags: jt },
       { principal: a, action: 'ssm:UpdateDocumentDefaultVersion', resource: m.document, tags: jt }),
@@ -260,6 +298,22 @@ export function legitimatePaths(w: World): Path[] {
         ownPolicies: [w.lockRolePolicy],
         context: { 'ec2:SnapshotLockDuration': `${days}` },
       }))),
+    path('jobs', 'Step Functions assumes the lock role for the lock job\'s machine; the expiry function deletes what is due from its own code',
+      {
+        principal: 'states.amazonaws.com',
+        action: 'sts:AssumeRole',
+        resource: p.lockRole,
+        resourcePolicy: w.lockRoleTrust,
+        context: { 'aws:SourceArn': w.lockMachineArn, 'aws:SourceAccount': w.account },
+      },
+      {
+        principal: w.expiry.role,
+        action: 'ec2:DeleteSnapshot',
+        resource: r.snapshot,
+        tags,
+        ownPolicies: w.expiry.rolePolicies,
+        context: { 'lambda:SourceFunctionArn': w.expiry.functionArn },
+      }),
     path('deployment', 'a deployment updates a DLM policy and passes it its role',
       { principal: p.deployer, action: 'iam:PassRole', resource: p.dlmRole, context: { 'iam:PassedToService': 'dlm.amazonaws.com' } },
       { principal: p.deployer, action: 'dlm:UpdateLifecyclePolicy', resource: r.dlmPolicy }),

@@ -8,9 +8,10 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { GuardDocuments } from './index';
 import {
-  BackupTagging, BackupVaultPolicy, ProtectedResources, Retention, RetentionRoles, SnapshotLockMode, VaultLock,
+  BackupTagging, BackupVaultPolicy, ConsistentSnapshotJob, ProtectedResources, Retention, RetentionRoles, SnapshotLockMode, VaultLock,
   WormSnapshotGuard,
 } from '../../../src';
 import { render } from '../../worm/iam-simulation';
@@ -90,6 +91,14 @@ export interface World {
   readonly lockDurationDays: number;
   /** The vault's access policy, as deployed. */
   readonly vaultAccessPolicy: any;
+  /** The snapshot lock job's machine and its role's trust policy, as deployed. */
+  readonly lockMachineArn: string;
+  readonly lockRoleTrust: any;
+  /**
+   * A consistent snapshot job's expiry function (a registered retention role: it deletes the
+   * job's expired snapshots), its ARN as deployed and every policy of its role.
+   */
+  readonly expiry: { readonly functionArn: string; readonly role: string; readonly rolePolicies: readonly any[] };
 }
 
 const ACCOUNT = '444455556666';
@@ -123,6 +132,12 @@ export function synthesizeWorld(options: WorldOptions = {}): World {
     breakGlassPrincipalArns: [breakGlass],
     notifications: false,
   });
+  const job = new ConsistentSnapshotJob(stack, 'LedgerJob', {
+    purpose: 'ledger-archive',
+    instances: { tags: { LedgerTier: 'gold' } },
+    schedule: events.Schedule.cron({ hour: '3', minute: '15' }),
+    retain: Retention.count(9),
+  });
   const attacker = new iam.Role(stack, 'PlatformAdmin', { assumedBy: new iam.AccountRootPrincipal() });
   guard.protect(attacker);
   guard.applyPermissionsBoundary(attacker);
@@ -139,6 +154,15 @@ export function synthesizeWorld(options: WorldOptions = {}): World {
     }
   }
   const logicalId = (c: { node: { defaultChild?: any } }) => stack.getLogicalId(c.node.defaultChild);
+  // CloudFormation names functions <stack>-<logical id>-<random>, state machines <logical id>-<random>
+  const expiryFnId = logicalId(job.expiryFunction as lambda.Function);
+  const lockMachineId = logicalId(guard.snapshotLock!.stateMachine);
+  const deployed = {
+    ...roleArns,
+    [expiryFnId]: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:LedgerBackups-${expiryFnId}-Qw3Er5Ty7Ui9`,
+    [lockMachineId]: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${lockMachineId}-Qw3Er5Ty7Ui9`,
+  };
+  const expiryRoleId = logicalId(job.expiryFunction.role as iam.Role);
   // the machinery's tags as deployed: the lock job's state machine carries them from its creation
   const lockMachine = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
   const machineryTags: Record<string, string> = Object.fromEntries((lockMachine.Properties.Tags ?? []).map((t: any) => [t.Key, t.Value]));
@@ -202,5 +226,14 @@ export function synthesizeWorld(options: WorldOptions = {}): World {
       && JSON.stringify(r.Properties.Roles).includes(logicalId(guard.snapshotLock!.role as iam.Role))).Properties.PolicyDocument, roleArns),
     lockDurationDays: LOCK_DAYS,
     vaultAccessPolicy: render(vaultResource.Properties.AccessPolicy, roleArns),
+    lockMachineArn: deployed[lockMachineId],
+    lockRoleTrust: render(template.Resources[logicalId(guard.snapshotLock!.role as iam.Role)].Properties.AssumeRolePolicyDocument, deployed),
+    expiry: {
+      functionArn: deployed[expiryFnId],
+      role: roleArns[expiryRoleId],
+      rolePolicies: Object.values<any>(template.Resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles ?? []).some((x: any) => x.Ref === expiryRoleId))
+        .map((r) => render(r.Properties.PolicyDocument, deployed)),
+    },
   };
 }

@@ -1,0 +1,98 @@
+/**
+ * Who may act as a job's role: the job itself, not a state machine or function of someone who
+ * managed to pass the role (issue 16, path 1: `iam:PassRole` of an exempt deleter's role into the
+ * attacker's own machine or function). The write-once guard denies that `iam:PassRole`
+ * (`DenyExemptRoleChanges`); the roles hold on their own as well, wherever the guard is not
+ * deployed or a principal is exempt from it.
+ *
+ * - Step Functions assumes a state machine's role with `aws:SourceArn` set to the machine's ARN
+ *   and `aws:SourceAccount` to its account (Step Functions Developer Guide, "Creating an IAM role
+ *   for your state machine", "Prevent cross-service confused deputy issue"). The machine's exact
+ *   ARN would make a cycle (the machine names its role), so the trust names the machine's
+ *   CloudFormation-generated name: `<logical id>-<12 random characters>`.
+ * - Lambda does not document `aws:SourceArn` on the execution role's assumption, but it puts the
+ *   calling function's ARN into the request context of every call made from its execution
+ *   environment (`lambda:SourceFunctionArn`, Lambda Developer Guide, "Using source function ARN to
+ *   control function access behavior"). The role denies itself every call from any other
+ *   function's code, in a policy of its own (the function's default policy cannot name the
+ *   function it is a dependency of).
+ */
+import { ArnFormat, Lazy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+/**
+ * State machine names are at most 80 characters; CloudFormation generates
+ * `<logical id>-<12 random characters>` (`StateMachine2E01A3A5-N5TJppzoevKQ`). A longer logical id
+ * than fits is matched by its beginning.
+ */
+const WHOLE_LOGICAL_ID = 80 - 13;
+
+/** The `stateMachine:` resource name pattern CloudFormation's generated names of `logicalId` match. */
+export function stateMachineNamePattern(logicalId: string): string {
+  return logicalId.length <= WHOLE_LOGICAL_ID ? `${logicalId}-*` : `${logicalId.slice(0, WHOLE_LOGICAL_ID)}*`;
+}
+
+/** The `Sid` of the statement that denies a job function's role to any other function's code. */
+export const OTHER_FUNCTIONS_DENY_SID = 'DenyCallsFromOtherFunctions';
+
+/**
+ * Trust the role of `machine` to Step Functions acting for `machine` only: `aws:SourceAccount`
+ * and `aws:SourceArn` on the machine's generated name. A role the user passed keeps its own
+ * trust. Call right after creating the machine.
+ */
+export function trustOnlyStateMachine(machine: sfn.StateMachine): void {
+  const role = machine.role;
+  if (!(role instanceof iam.Role) || !(role.node.defaultChild instanceof iam.CfnRole)) {
+    return;
+  }
+  if (role.assumeRolePolicy?.statementCount !== 1) {
+    throw new Error(`${machine.node.path}: the state machine's role must be trusted by Step Functions alone to be scoped to the machine`);
+  }
+  const stack = Stack.of(machine);
+  const cfnMachine = machine.node.defaultChild as sfn.CfnStateMachine;
+  const sourceArn = Lazy.string({
+    produce: () => stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineNamePattern(stack.resolve(cfnMachine.logicalId)),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+  });
+  role.node.defaultChild.addPropertyOverride('AssumeRolePolicyDocument', {
+    Version: '2012-10-17',
+    Statement: [{
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { Service: 'states.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': sourceArn },
+      },
+    }],
+  });
+}
+
+/**
+ * Deny `role` every call made from the code of any function but `fn` (`lambda:SourceFunctionArn`,
+ * present on every call from an execution environment; calls Lambda makes outside it, such as the
+ * dead-letter queue delivery, carry no key and are not affected).
+ */
+export function denyOtherFunctions(scope: Construct, id: string, fn: lambda.IFunction, role: iam.IRole): iam.Policy {
+  return new iam.Policy(scope, id, {
+    roles: [role],
+    statements: [new iam.PolicyStatement({
+      sid: OTHER_FUNCTIONS_DENY_SID,
+      effect: iam.Effect.DENY,
+      actions: ['*'],
+      resources: ['*'],
+      conditions: {
+        // present (a negated operator alone also matches an absent key: "Condition operators", IAM User Guide)
+        Null: { 'lambda:SourceFunctionArn': 'false' },
+        ArnNotLike: { 'lambda:SourceFunctionArn': [fn.functionArn, `${fn.functionArn}:*`] },
+      },
+    })],
+  });
+}
