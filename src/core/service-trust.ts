@@ -9,7 +9,7 @@
  *   and `aws:SourceAccount` to its account (Step Functions Developer Guide, "Creating an IAM role
  *   for your state machine", "Prevent cross-service confused deputy issue"). The machine's exact
  *   ARN would make a cycle (the machine names its role), so the trust names the machine's
- *   CloudFormation-generated name: `<logical id>-<12 random characters>`.
+ *   CloudFormation-generated name (`stateMachineNamePatterns`).
  * - Lambda does not document `aws:SourceArn` on the execution role's assumption, but it puts the
  *   calling function's ARN into the request context of every call made from its execution
  *   environment (`lambda:SourceFunctionArn`, Lambda Developer Guide, "Using source function ARN to
@@ -24,15 +24,23 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 /**
- * State machine names are at most 80 characters; CloudFormation generates
- * `<logical id>-<12 random characters>` (`StateMachine2E01A3A5-N5TJppzoevKQ`). A longer logical id
- * than fits is matched by its beginning.
+ * How CloudFormation names a state machine without a `StateMachineName`: the Step Functions
+ * resource provider (aws-cloudformation-resource-providers-stepfunctions, `CreateHandler`) calls
+ * the CloudFormation plugin library's `IdentifierUtils.generateResourceIdentifier(logicalId,
+ * token, maxLength)`, which keeps the logical id's first `maxLength - 13` characters and appends
+ * `-` and 12 random characters (`StateMachine2E01A3A5-N5TJppzoevKQ`). The provider passed the
+ * library's default of 40 (27 characters of logical id: `DefaultCustApprovalMachined-Cd1VkOHJRxcb`)
+ * and later `STATE_MACHINE_NAME_MAXLEN`, 80 (67 characters). A machine keeps the name it was
+ * created with, so both forms stay in use.
  */
-const WHOLE_LOGICAL_ID = 80 - 13;
+const GENERATED_NAME_LOGICAL_ID_LENGTHS = [40 - 13, 80 - 13];
 
-/** The `stateMachine:` resource name pattern CloudFormation's generated names of `logicalId` match. */
-export function stateMachineNamePattern(logicalId: string): string {
-  return logicalId.length <= WHOLE_LOGICAL_ID ? `${logicalId}-*` : `${logicalId.slice(0, WHOLE_LOGICAL_ID)}*`;
+/**
+ * The `stateMachine:` resource name patterns that CloudFormation's generated names of `logicalId`
+ * match, under either generator (one pattern when the logical id fits both).
+ */
+export function stateMachineNamePatterns(logicalId: string): string[] {
+  return [...new Set(GENERATED_NAME_LOGICAL_ID_LENGTHS.map((n) => `${logicalId.slice(0, n)}-*`))];
 }
 
 /** The `Sid` of the statement that denies a job function's role to any other function's code. */
@@ -53,13 +61,13 @@ export function trustOnlyStateMachine(machine: sfn.StateMachine): void {
   }
   const stack = Stack.of(machine);
   const cfnMachine = machine.node.defaultChild as sfn.CfnStateMachine;
-  const sourceArn = Lazy.string({
-    produce: () => stack.formatArn({
+  const sourceArn = Lazy.list({
+    produce: () => stateMachineNamePatterns(stack.resolve(cfnMachine.logicalId)).map((resourceName) => stack.formatArn({
       service: 'states',
       resource: 'stateMachine',
-      resourceName: stateMachineNamePattern(stack.resolve(cfnMachine.logicalId)),
+      resourceName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    }),
+    })),
   });
   role.node.defaultChild.addPropertyOverride('AssumeRolePolicyDocument', {
     Version: '2012-10-17',

@@ -16,7 +16,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { listExamples, loadExample } from '../../examples/catalogue';
-import { stateMachineNamePattern } from '../../src/core/service-trust';
+import { stateMachineNamePatterns } from '../../src/core/service-trust';
 import { evaluate } from '../support/iam-evaluation';
 import { renderIntrinsics, TEST_ACCOUNT, TEST_REGION } from '../support/intrinsics';
 
@@ -68,26 +68,40 @@ test('the examples hold every kind of state machine and function the library mak
   expect(functions.length).toBeGreaterThanOrEqual(5);
 });
 
-test('Step Functions may assume each machine\'s role for that machine as CloudFormation names it, and for no other machine', async () => {
+/**
+ * CloudFormation's name for a machine without a name (the Step Functions resource provider calls
+ * `IdentifierUtils.generateResourceIdentifier(logicalId, token, maxLength)` of the CloudFormation
+ * Java plugin library: the logical id's first `maxLength - 13` characters, `-`, 12 random
+ * characters), with the library's default `maxLength` of 40 (older machines) and the provider's
+ * `STATE_MACHINE_NAME_MAXLEN` of 80 (today's).
+ */
+const generatedName = (logicalId: string, maxLength: 40 | 80) => `${logicalId.slice(0, maxLength - 13)}-Nz4Kq7Wd2Lp9`;
+
+test('Step Functions may assume each machine\'s role for that machine as CloudFormation names it (either generator), and for no other machine', async () => {
+  // the examples hold logical ids longer than 27 characters: the older generator's truncation is exercised
+  expect(machines.some((m) => m.logicalId.length > 27)).toBe(true);
   for (const job of machines) {
-    const deployed = `${job.logicalId}-Nz4Kq7Wd2Lp9`;
     const results = [
-      await assumeFor(job, deployed),
+      await assumeFor(job, generatedName(job.logicalId, 80)),
+      await assumeFor(job, generatedName(job.logicalId, 40)),
       await assumeFor(job, 'mine'),
       // a look-alike of another of the library's machines, or an attacker's name that only starts alike
-      await assumeFor(job, `${machines.find((m) => m !== job)!.logicalId}-Nz4Kq7Wd2Lp9`),
-      await assumeFor(job, `${job.logicalId}`),
-      await assumeFor(job, deployed, '999988887777'),
+      await assumeFor(job, generatedName(machines.find((m) => m.logicalId.slice(0, 27) !== job.logicalId.slice(0, 27))!.logicalId, 80)),
+      await assumeFor(job, `${job.logicalId.slice(0, 27)}`),
+      await assumeFor(job, generatedName(job.logicalId, 80), '999988887777'),
     ];
-    expect([job.where, results]).toEqual([job.where, ['Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']]);
+    expect([job.where, results]).toEqual([job.where, ['Allowed', 'Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']]);
   }
 });
 
-test('the name pattern keeps a logical id whole while the generated name fits 80 characters, its beginning beyond', () => {
-  expect(stateMachineNamePattern('BaselinesilverLockA1DC76F2')).toBe('BaselinesilverLockA1DC76F2-*');
+test('the name patterns follow both generators: the whole logical id up to 67 characters, and its first 27', () => {
+  expect(stateMachineNamePatterns('BaselinesilverLockA1DC76F2')).toEqual(['BaselinesilverLockA1DC76F2-*']);
+  const id = 'BaselinegoldDrillStateMachine1A2B3C4D';
+  expect(stateMachineNamePatterns(id)).toEqual(['BaselinegoldDrillStateMachi-*', `${id}-*`]);
   const long = 'A'.repeat(70);
-  expect(stateMachineNamePattern(long)).toBe(`${'A'.repeat(67)}*`);
-  expect(`${'A'.repeat(67)}-Nz4Kq7Wd2Lp9`.length).toBe(80);
+  expect(stateMachineNamePatterns(long)).toEqual([`${'A'.repeat(27)}-*`, `${'A'.repeat(67)}-*`]);
+  expect(generatedName(long, 80).length).toBe(80);
+  expect(generatedName(long, 40).length).toBe(40);
 });
 
 test('each function\'s role denies calls from any other function\'s code, not from its own nor Lambda\'s calls without the key', async () => {
