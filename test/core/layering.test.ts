@@ -59,3 +59,11 @@ test('only src/core writes cdk-nag and cfn-guard acknowledgements (families call
   // THEN there is none
   expect(writes).toEqual([]);
 });
+
+test('every Lambda function is constructed in src/core/job-function.ts (ARM64, own role, JSON logs set once)', () => {
+  const constructors = sources(SRC)
+    .filter((f) => path.relative(SRC, f) !== path.join('core', 'job-function.ts'))
+    .flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/new\s+(lambda\.)?(Function|CfnFunction|SingletonFunction|NodejsFunction)\s*\(/g)]
+      .map((m) => `${path.relative(SRC, f)}: ${m[0]}`));
+  expect(constructors).toEqual([]);
+});
