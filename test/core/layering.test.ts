@@ -40,3 +40,30 @@ test('core imports no family', () => {
     .map((target) => `${path.relative(SRC, file)} imports ${target}`));
   expect(crossings).toEqual([]);
 });
+
+test('only src/core writes cdk-nag and cfn-guard acknowledgements (families call its acknowledge helpers)', () => {
+  // GIVEN every source outside src/core, comments left out
+  const writes: string[] = [];
+  for (const file of sources(SRC).filter((f) => !path.relative(SRC, f).startsWith(`core${path.sep}`))) {
+    const code = fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    // WHEN a file suppresses a finding itself: cdk-nag's own API, the acknowledged-rules metadata,
+    // or Validations.acknowledge with anything but one of this library's warnings
+    const direct = [
+      ...code.matchAll(/NagSuppressions|addMetadata\(\s*(Validations\.ACKNOWLEDGED_RULES_METADATA_KEY|GUARD_ACKNOWLEDGED_METADATA_KEY)/g),
+    ].map((m) => m[0]);
+    const viaValidations = [...code.matchAll(/Validations\.of\([^)]*\)\.acknowledge\(([\s\S]{0,200})/g)]
+      .filter((m) => !/^\s*\{\s*id:\s*'Annotation::cdk-ebs-backup:/.test(m[1]))
+      .map((m) => m[0].split('\n')[0]);
+    writes.push(...[...direct, ...viaValidations].map((w) => `${path.relative(SRC, file)}: ${w}`));
+  }
+  // THEN there is none
+  expect(writes).toEqual([]);
+});
+
+test('every Lambda function is constructed in src/core/job-function.ts (ARM64, own role, JSON logs set once)', () => {
+  const constructors = sources(SRC)
+    .filter((f) => path.relative(SRC, f) !== path.join('core', 'job-function.ts'))
+    .flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/new\s+(lambda\.)?(Function|CfnFunction|SingletonFunction|NodejsFunction)\s*\(/g)]
+      .map((m) => `${path.relative(SRC, f)}: ${m[0]}`));
+  expect(constructors).toEqual([]);
+});
