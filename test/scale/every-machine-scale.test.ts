@@ -11,26 +11,15 @@
  * out): machines that differ only in those run once. A kind of machine without a scale case
  * (test/support/scale/machines.ts) fails here.
  */
-import { listExamples } from '../../examples/catalogue';
-import { kindOf, Machine, machinesOf } from '../support/example-machines';
+import { kindOf } from '../support/example-machines';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
-import { SCALE_CASES } from '../support/scale/machines';
+import { exampleMachineGroups, MachineGroup as Group, SCALE_CASES } from '../support/scale/machines';
 
 jest.setTimeout(1_800_000);
 
 const SIZE = Number(process.env.S14_SIZE ?? 10_000);
 
-/** The definition with what distinguishes one deployment from another taken out. */
-function shapeOf(m: Machine): string {
-  let text = JSON.stringify(m.definition, (k, v) => (k === 'Comment' ? undefined : v));
-  for (const s of new Set([...text.matchAll(/"(?:Values|purpose|managedBy)\\?":\s*\[?\\?"([^"\\{}$]+)\\?"/g)].map((x) => x[1]))) {
-    text = text.split(s).join('<value>');
-  }
-  return text
-    .replace(/arn:aws[^"\\]*/g, '<arn>')
-    .replace(/ref-[A-Za-z0-9]+/g, '<ref>')
-    .replace(/"Values":\s*\["[^"]*"\]/g, '"Values":["<value>"]');
-}
+const { machines, groups } = exampleMachineGroups();
 
 /**
  * Machines known to break at SIZE, by group name prefix, with why: each runs as a failing test
@@ -41,35 +30,6 @@ const KNOWN_BREAKS: Record<string, string> = {
   // Map), past a standard execution's 25,000; the fix is a distributed Map (child executions)
   'job consistent-snapshot-job:OrdersBackup/BastionsStateMachine': 'AMI capture of 1,000 instances exceeds 25,000 history events',
 };
-
-interface Group {
-  readonly name: string;
-  readonly machine: Machine;
-  readonly documents: Record<string, any>;
-  readonly members: string[];
-}
-
-/** Every machine of every example, and one group per shape (synthesized once, as the tests are registered). */
-const machines: Array<{ m: Machine; documents: Record<string, any> }> = [];
-const groups: Group[] = [];
-const shapes = new Map<string, Group>();
-for (const example of listExamples()) {
-  const { machines: found, documents } = machinesOf(example, { rules: false });
-  for (const m of found) {
-    machines.push({ m, documents: documents[m.stack] });
-    const kind = kindOf(m.definition);
-    const key = `${kind}:${shapeOf(m)}`;
-    const where = `${m.example}:${m.stack}/${m.id}`;
-    const group = shapes.get(key);
-    if (group) {
-      group.members.push(where);
-    } else {
-      const g = { name: `${kind} ${where}`, machine: m, documents: documents[m.stack], members: [where] };
-      shapes.set(key, g);
-      groups.push(g);
-    }
-  }
-}
 
 describe('every state machine the examples synthesize, at 10,000 snapshots and 1,000 instances', () => {
   test('every machine has a scale case (a new kind of machine fails until it has one)', () => {

@@ -14,7 +14,8 @@ import { runJob } from './job';
 import { PayloadMeter } from './limits';
 import { runLocks } from './lock';
 import { taskStates } from '../call-replay';
-import { Kind, Machine } from '../example-machines';
+import { listExamples } from '../../../examples/catalogue';
+import { Kind, kindOf, Machine, machinesOf } from '../example-machines';
 
 /** What one scale run did, for the test and the benchmark alike. */
 export interface ScaleRun {
@@ -145,3 +146,51 @@ export const SCALE_CASES: Record<Kind, ScaleCase> = {
     },
   },
 };
+
+/** The definition with what distinguishes one deployment from another taken out. */
+function shapeOf(m: Machine): string {
+  let text = JSON.stringify(m.definition, (k, v) => (k === 'Comment' ? undefined : v));
+  for (const s of new Set([...text.matchAll(/"(?:Values|purpose|managedBy)\\?":\s*\[?\\?"([^"\\{}$]+)\\?"/g)].map((x) => x[1]))) {
+    text = text.split(s).join('<value>');
+  }
+  return text
+    .replace(/arn:aws[^"\\]*/g, '<arn>')
+    .replace(/ref-[A-Za-z0-9]+/g, '<ref>')
+    .replace(/"Values":\s*\["[^"]*"\]/g, '"Values":["<value>"]');
+}
+
+/** Machines of one shape: one runs for all. */
+export interface MachineGroup {
+  readonly name: string;
+  readonly machine: Machine;
+  readonly documents: Record<string, any>;
+  readonly members: string[];
+}
+
+/**
+ * Every state machine of every example (synthesized with the library's gates, without cdk-nag
+ * and cfn-guard), and one group per shape: the definition with its names, tag values and ARNs
+ * taken out, so machines that differ only in those run once.
+ */
+export function exampleMachineGroups(): { machines: Array<{ m: Machine; documents: Record<string, any> }>; groups: MachineGroup[] } {
+  const machines: Array<{ m: Machine; documents: Record<string, any> }> = [];
+  const groups: MachineGroup[] = [];
+  const shapes = new Map<string, MachineGroup>();
+  for (const example of listExamples()) {
+    const { machines: found, documents } = machinesOf(example, { rules: false });
+    for (const m of found) {
+      machines.push({ m, documents: documents[m.stack] });
+      const key = `${kindOf(m.definition)}:${shapeOf(m)}`;
+      const where = `${m.example}:${m.stack}/${m.id}`;
+      const group = shapes.get(key);
+      if (group) {
+        group.members.push(where);
+      } else {
+        const g = { name: `${kindOf(m.definition)} ${where}`, machine: m, documents: documents[m.stack], members: [where] };
+        shapes.set(key, g);
+        groups.push(g);
+      }
+    }
+  }
+  return { machines, groups };
+}
