@@ -4,10 +4,10 @@
  * states only that kind has). The call-replay coverage and the scale harness both drive every
  * machine of the examples from here, so a new kind of state machine fails both until they know it.
  */
-import { loadExample } from '../../examples/catalogue';
 import { taskStates } from './call-replay';
 import { createCheckedApp, synthesizeChecked } from './index';
 import { stateMachineDefinitions } from './intrinsics';
+import { loadExample } from '../../examples/catalogue';
 
 export interface Machine {
   readonly example: string;

@@ -14,7 +14,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ScaleAccount } from './account';
 import { fakeEc2 } from './handlers';
-import { historyEvents, PayloadMeter } from './limits';
+import { observer, PayloadMeter } from './limits';
 import { select } from '../../../lambda/restore/drill-select';
 import { execute, Stub } from '../../orchestration/local-execution';
 import { serviceHandlers, World } from '../../restore/drill-harness';
@@ -153,9 +153,15 @@ export async function runDrillAtScale(m: Machine, documents: Record<string, any>
   const selection: { value?: any } = {};
   const meter = new PayloadMeter();
   const run = await execute(m.definition, handlers(account, documents, metrics, selection),
-    { observe: (kind, where, value) => { meter.check(kind, where, value); meter.events += historyEvents(kind); } });
+    { observe: observer(meter) });
   return {
-    account, meter, metrics, output: run.output, error: run.error, order: run.order, selection: selection.value,
+    account,
+    meter,
+    metrics,
+    output: run.output,
+    error: run.error,
+    order: run.order,
+    selection: selection.value,
     touched: touched(account, (tags) => tags.some((t: any) => t.Key === 'Role' && t.Value === 'production')),
     artefacts: account.snapshots.size,
   };
@@ -175,9 +181,14 @@ export async function runSweeperAtScale(m: Machine, leftovers: number): Promise<
   }
   const metrics: any[] = [];
   const meter = new PayloadMeter();
-  const run = await execute(m.definition, handlers(account, {}, metrics, {}), { observe: (kind, where, value) => { meter.check(kind, where, value); meter.events += historyEvents(kind); } });
+  const run = await execute(m.definition, handlers(account, {}, metrics, {}), { observe: observer(meter) });
   return {
-    account, meter, metrics, output: run.output, error: run.error, order: run.order,
+    account,
+    meter,
+    metrics,
+    output: run.output,
+    error: run.error,
+    order: run.order,
     touched: touched(account, (tags) => tags.some((t: any) => t.Key === 'Role' && t.Value === 'production')),
     artefacts: leftovers * 3,
   };

@@ -6,7 +6,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { ScaleAccount } from './account';
-import { historyEvents, PayloadMeter } from './limits';
+import { observer, PayloadMeter } from './limits';
 import { Capture, ConsistentSnapshotJob, Retention, SnapshotStep } from '../../../src';
 import { awsError, execute, healthyStubs, lambdaStep, runCommandStubs, Stub } from '../../orchestration/local-execution';
 import { stateMachineDefinition, userFunction } from '../../orchestration/support';
@@ -109,6 +109,6 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' = '
       const page = account.describeSnapshots(input);
       return { Snapshots: page.Snapshots.map((s: any) => ({ ...s, State: 'completed' })) };
     },
-  }, { observe: (kind2, where, value) => { meter.check(kind2, where, value); meter.events += historyEvents(kind2); } });
+  }, { observe: observer(meter) });
   return { run, meter, account };
 }

@@ -13,8 +13,8 @@ import { runHousekeeping } from './housekeeping';
 import { runJob } from './job';
 import { PayloadMeter } from './limits';
 import { runLocks } from './lock';
-import { taskStates } from '../call-replay';
 import { listExamples } from '../../../examples/catalogue';
+import { taskStates } from '../call-replay';
 import { Kind, kindOf, Machine, machinesOf } from '../example-machines';
 
 /** What one scale run did, for the test and the benchmark alike. */
@@ -48,8 +48,14 @@ const expectEqual = (problems: string[], what: string, actual: unknown, expected
 
 function drillRun(r: DrillScaleRun, instances: number, problems: string[], summary: string): ScaleRun {
   return {
-    artefacts: r.artefacts, instances, meter: r.meter, events: r.meter.events, requests: r.account.requests,
-    error: r.error ? `${r.error.name}: ${r.error.cause}` : undefined, problems, summary,
+    artefacts: r.artefacts,
+    instances,
+    meter: r.meter,
+    events: r.meter.events,
+    requests: r.account.requests,
+    error: r.error ? `${r.error.name}: ${r.error.cause}` : undefined,
+    problems,
+    summary,
   };
 }
 
@@ -72,8 +78,13 @@ export const SCALE_CASES: Record<Kind, ScaleCase> = {
         problems.push(`nothing expired from ${r.before} snapshots kept ${JSON.stringify(r.output)}`);
       }
       return {
-        artefacts: r.before, instances, meter: r.meter, events: r.meter.events, requests: r.account.requests,
-        error: r.error ? `${r.error.error}: ${r.error.cause}` : undefined, problems,
+        artefacts: r.before,
+        instances,
+        meter: r.meter,
+        events: r.meter.events,
+        requests: r.account.requests,
+        error: r.error ? `${r.error.error}: ${r.error.cause}` : undefined,
+        problems,
         summary: `deleted ${r.output?.deleted}, deferred ${r.output?.deferred} to the next runs`,
       };
     },
@@ -85,8 +96,14 @@ export const SCALE_CASES: Record<Kind, ScaleCase> = {
       const problems: string[] = [];
       expectEqual(problems, 'snapshots locked', r.locks.size, n);
       return {
-        artefacts: n, instances: n / 10, meter: r.meter, events: r.maxEvents, requests: r.account.requests,
-        error: r.errors.length ? JSON.stringify(r.errors[0]) : undefined, problems, summary: `locked ${r.locks.size}`,
+        artefacts: n,
+        instances: n / 10,
+        meter: r.meter,
+        events: r.maxEvents,
+        requests: r.account.requests,
+        error: r.errors.length ? JSON.stringify(r.errors[0]) : undefined,
+        problems,
+        summary: `locked ${r.locks.size}`,
       };
     },
   },
@@ -113,8 +130,13 @@ export const SCALE_CASES: Record<Kind, ScaleCase> = {
         expectEqual(problems, 'snapshots', account.snapshots.size, instances * 10);
       }
       return {
-        artefacts: images ? instances : account.snapshots.size, instances, meter, events: meter.events, requests: account.requests,
-        error: run.error ? `${run.error.name}: ${run.error.cause}` : undefined, problems,
+        artefacts: images ? instances : account.snapshots.size,
+        instances,
+        meter,
+        events: meter.events,
+        requests: account.requests,
+        error: run.error ? `${run.error.name}: ${run.error.cause}` : undefined,
+        problems,
         summary: refused + (images ? `imaged ${account.requests.CreateImage}` : `snapshotted ${account.snapshots.size} of ${instances} instances`),
       };
     },
