@@ -10,53 +10,19 @@
 import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { listExamples, loadExample } from '../examples/catalogue';
+import { listExamples } from '../examples/catalogue';
 import { awsError, execute as executeJob, healthyStubs, lambdaStep, runCommandStubs, Stub } from './orchestration/local-execution';
 import { execute as executeDrill, Handler, serviceHandlers, ServiceError, World } from './restore/drill-harness';
-import { createCheckedApp, synthesizeChecked } from './support';
 import { RecordedCall, replayRun, ReplayWorld, taskStates } from './support/call-replay';
-import { stateMachineDefinitions } from './support/intrinsics';
+import { filterTags, Kind, kindOf, literalTagFilters, Machine, machinesOf } from './support/example-machines';
 import { runJsonata } from './support/jsonata';
 import { select } from '../lambda/restore/drill-select';
 import { ScaleAccount } from './support/scale/account';
-
-interface Machine {
-  readonly example: string;
-  readonly stack: string;
-  readonly id: string;
-  readonly template: any;
-  readonly definition: any;
-  readonly env: { account?: string; region?: string };
-}
 
 /** One local run: the Task calls it made and what the world knows of the resources' tags. */
 interface Run {
   readonly calls: RecordedCall[];
   readonly tagsOf: (id: string) => Record<string, string> | undefined;
-}
-
-type Kind = 'job' | 'drill' | 'sweeper' | 'housekeeping' | 'lock';
-
-/** The kind of a state machine, by the Task states only its kind has. */
-function kindOf(definition: any): Kind | undefined {
-  const tasks = Object.keys(taskStates(definition));
-  const has = (...names: string[]) => names.every((n) => tasks.includes(n));
-  if (has('ListRunningExecutions', 'ReportFailure', 'NotifyFailure')) {
-    return 'job';
-  }
-  if (has('SelectRestorePoint', 'TerminateInstances')) {
-    return 'drill';
-  }
-  if (has('CheckRunningDrills', 'RecordLeftovers')) {
-    return 'sweeper';
-  }
-  if (has('DescribeSnapshots', 'DeleteSnapshot', 'PublishMetrics')) {
-    return 'housekeeping';
-  }
-  if (has('FindTaggedSnapshots', 'FindExistingLocks', 'Lock')) {
-    return 'lock';
-  }
-  return undefined;
 }
 
 /** Runs in which each Task state in turn fails (a non-retryable AWS error), after the given healthy runs. */
@@ -66,17 +32,6 @@ async function eachStateFailing<T>(definition: any, run: (failing?: string) => P
     runs.push(await run(state));
   }
   return runs;
-}
-
-/** Tags a run's `tag:` filters select by: the resources the world answers carry them. */
-function filterTags(filters: any[] | undefined): Record<string, string> {
-  return Object.fromEntries((filters ?? []).filter((f) => String(f.Name).startsWith('tag:')).map((f) => [f.Name.slice(4), f.Values[0]]));
-}
-
-/** Every `tag:<key>` filter with a literal value in a definition (JSONPath Parameters or JSONata Arguments). */
-function literalTagFilters(definition: any): Record<string, string> {
-  const text = JSON.stringify(definition).replace(/\\"/g, '"');
-  return Object.fromEntries([...text.matchAll(/"Name":\s*"tag:([^"]+)",\s*"Values":\s*\["([^"{}$]*)"\]/g)].map((x) => [x[1], x[2]]));
 }
 
 // ---- ConsistentSnapshotJob (JSONPath) -------------------------------------------------------
@@ -292,25 +247,6 @@ async function lockRuns(m: Machine): Promise<Run[]> {
 }
 
 // ---- the examples --------------------------------------------------------------------------
-
-function machinesOf(example: string): { machines: Machine[]; documents: Record<string, Record<string, any>> } {
-  const app = createCheckedApp();
-  loadExample(example).build(app);
-  const assembly = synthesizeChecked(app);
-  const machines: Machine[] = [];
-  const documents: Record<string, Record<string, any>> = {};
-  for (const stack of assembly.stacksRecursively) {
-    const concrete = (v: string) => (/^unknown-/.test(v) ? undefined : v);
-    const env = { account: concrete(stack.environment.account), region: concrete(stack.environment.region) };
-    const template = stack.template;
-    documents[stack.stackName] = Object.fromEntries(Object.entries<any>(template.Resources ?? {})
-      .filter(([, r]) => r.Type === 'AWS::SSM::Document').map(([id, r]) => [`ref-${id}`, r.Properties.Content]));
-    for (const [id, definition] of Object.entries(stateMachineDefinitions(template, env))) {
-      machines.push({ example, stack: stack.stackName, id, template, definition, env });
-    }
-  }
-  return { machines, documents };
-}
 
 /** The state machines each example synthesizes, by kind (a vanished or new machine fails here). */
 const MACHINES: Record<string, Kind[]> = {

@@ -84,7 +84,20 @@ function tagList(tags: Record<string, string>, executionTagKey: string): unknown
   ];
 }
 
-/** Terminate the instances and delete the volumes that carry the filter tag; retries transient errors. */
+/**
+ * Page sizes of teardown: a DescribeInstances record is about 3 KiB (up to ~12 KiB with many
+ * interfaces and tags) and a DescribeVolumes record about 700 bytes, so a page stays far below
+ * Step Functions' 256 KiB connector limit however much a failed teardown left behind.
+ */
+export const TEARDOWN_INSTANCE_PAGE = 20;
+export const TEARDOWN_VOLUME_PAGE = 100;
+
+/**
+ * Terminate the instances and delete the volumes that carry the filter tag, a page at a time;
+ * retries transient errors. Each round asks for the first page again: what it removed has left
+ * the filters (a terminated instance is shutting-down, a deleted volume deleting), so no
+ * NextToken is carried over a changing list, and the loop ends on an empty page.
+ */
 export function teardown(scope: Construct, filter: TeardownFilter): sfn.Chain {
   const values = filter.value !== undefined ? [filter.value] : sfn.JsonPath.array(sfn.JsonPath.stringAt('$$.Execution.Name'));
   const tagFilter = { Name: `tag:${filter.tagKey}`, Values: values };
@@ -94,29 +107,51 @@ export function teardown(scope: Construct, filter: TeardownFilter): sfn.Chain {
   const retry = (task: sfn.TaskStateBase) =>
     task.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), maxAttempts: 4, backoffRate: 2 });
 
+  // the page as returned, until its ids are taken: a wildcard path over an empty list is an error
   const findInstances = retry(call(scope, 'FindRestoredInstances', 'ec2', 'describeInstances', 'ec2:DescribeInstances', ['*'],
-    { Filters: [tagFilter, live] },
+    { Filters: [tagFilter, live], MaxResults: TEARDOWN_INSTANCE_PAGE },
     { resultSelector: { reservations: sfn.JsonPath.listAt('$.Reservations') }, resultPath: '$.instancesFound' }));
-  const terminate = new sfn.Map(scope, 'TerminateRestoredInstances', { itemsPath: '$.instancesFound.reservations', resultPath: sfn.JsonPath.DISCARD });
-  terminate.itemProcessor(retry(call(scope, 'TerminateInstances', 'ec2', 'terminateInstances', 'ec2:TerminateInstances', [instanceArn],
-    { InstanceIds: sfn.JsonPath.listAt('$.Instances[*].InstanceId') }, { resultPath: sfn.JsonPath.DISCARD })));
+  const instanceIds = new sfn.Pass(scope, 'RestoredInstanceIds', {
+    parameters: { ids: sfn.JsonPath.listAt('$.instancesFound.reservations[*].Instances[*].InstanceId') },
+    resultPath: '$.instancesFound',
+  });
+  const terminate = retry(call(scope, 'TerminateInstances', 'ec2', 'terminateInstances', 'ec2:TerminateInstances', [instanceArn],
+    { InstanceIds: sfn.JsonPath.listAt('$.instancesFound.ids') }, { resultPath: sfn.JsonPath.DISCARD }));
   const stillThere = retry(call(scope, 'CheckInstancesGone', 'ec2', 'describeInstances', 'ec2:DescribeInstances', ['*'],
-    { Filters: [tagFilter, { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }] },
+    // whether any is left, not how many: the smallest page DescribeInstances allows
+    { Filters: [tagFilter, { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }], MaxResults: 5 },
     { resultSelector: { remaining: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.Reservations')) }, resultPath: '$.check' }));
+  const countStart = new sfn.Pass(scope, 'LeftoverCountStart', { result: sfn.Result.fromObject({ volumes: 0 }), resultPath: '$.leftovers' });
   const findVolumes = retry(call(scope, 'FindRestoredVolumes', 'ec2', 'describeVolumes', 'ec2:DescribeVolumes', ['*'],
-    { Filters: [tagFilter] },
+    { Filters: [tagFilter, { Name: 'status', Values: ['creating', 'available', 'in-use', 'error'] }], MaxResults: TEARDOWN_VOLUME_PAGE },
     { resultSelector: { volumes: sfn.JsonPath.listAt('$.Volumes') }, resultPath: '$.volumesFound' }));
-  const deleteVolumes = new sfn.Map(scope, 'DeleteRestoredVolumes', { itemsPath: '$.volumesFound.volumes', resultPath: sfn.JsonPath.DISCARD });
+  const volumeIds = new sfn.Pass(scope, 'RestoredVolumeIds', {
+    parameters: {
+      ids: sfn.JsonPath.listAt('$.volumesFound.volumes[*].VolumeId'),
+      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.volumesFound.volumes')),
+    },
+    resultPath: '$.volumesFound',
+  });
+  const countVolumes = new sfn.Pass(scope, 'CountLeftoverVolumes', {
+    parameters: { volumes: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.leftovers.volumes'), sfn.JsonPath.numberAt('$.volumesFound.count')) },
+    resultPath: '$.leftovers',
+  });
+  const deleteVolumes = new sfn.Map(scope, 'DeleteRestoredVolumes', { itemsPath: '$.volumesFound.ids', resultPath: sfn.JsonPath.DISCARD });
   deleteVolumes.itemProcessor(call(scope, 'DeleteVolume', 'ec2', 'deleteVolume', 'ec2:DeleteVolume', [volumeArn],
-    { VolumeId: sfn.JsonPath.stringAt('$.VolumeId') }, { resultPath: sfn.JsonPath.DISCARD })
+    { VolumeId: sfn.JsonPath.stringAt('$') }, { resultPath: sfn.JsonPath.DISCARD })
     // a volume detaches some seconds after its instance terminated
     .addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(10), maxAttempts: 8, backoffRate: 1.5 }));
+  const volumesDone = new sfn.Pass(scope, 'VolumesDeleted');
 
-  return findInstances
-    .next(terminate)
-    .next(poll(scope, 'InstancesGone', stillThere, sfn.Condition.numberEquals('$.check.remaining', 0), 40))
+  findInstances.next(new sfn.Choice(scope, 'AnyRestoredInstance?')
+    .when(sfn.Condition.isPresent('$.instancesFound.reservations[0]'), instanceIds.next(terminate).next(findInstances))
+    .otherwise(countStart));
+  countStart.next(poll(scope, 'InstancesGone', stillThere, sfn.Condition.numberEquals('$.check.remaining', 0), 40))
     .next(findVolumes)
-    .next(deleteVolumes);
+    .next(new sfn.Choice(scope, 'AnyRestoredVolume?')
+      .when(sfn.Condition.isPresent('$.volumesFound.volumes[0]'), volumeIds.next(countVolumes).next(deleteVolumes).next(findVolumes))
+      .otherwise(volumesDone));
+  return sfn.Chain.custom(findInstances, [volumesDone], volumesDone);
 }
 
 /** The drill: select, launch, restore, attach, validate, record; every failure goes to teardown. */
@@ -312,7 +347,7 @@ export function sweeperDefinition(scope: Construct, o: SweeperOptions): sfn.ICha
     Namespace: o.namespace,
     MetricData: [{
       MetricName: 'LeftoverVolumes',
-      Value: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.volumesFound.volumes')),
+      Value: sfn.JsonPath.numberAt('$.leftovers.volumes'),
       Unit: 'Count',
       Dimensions: [{ Name: 'Purpose', Value: o.purpose }],
     }],

@@ -8,6 +8,10 @@
  *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
  * - DescribeInstances: MaxResults 5-1000, not with InstanceIds
  *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html
+ * - DescribeVolumes: MaxResults 5-500, not with VolumeIds
+ *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVolumes.html
+ * - TerminateInstances: an instance goes through shutting-down to terminated
+ *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TerminateInstances.html
  * - DescribeMaintenanceWindowExecutions: MaxResults 10-100, filters ExecutedBefore/ExecutedAfter
  *   https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribeMaintenanceWindowExecutions.html
  */
@@ -77,6 +81,7 @@ function matches(tags: Tag[], filters: { Name: string; Values: string[] }[] | un
 export class ScaleAccount {
   public readonly snapshots = new Map<string, SnapshotRecord>();
   public readonly instances: any[] = [];
+  public readonly volumes = new Map<string, any>();
   public readonly windowExecutions: any[] = [];
   /** API calls by name. */
   public readonly requests: Record<string, number> = {};
@@ -179,6 +184,29 @@ export class ScaleAccount {
     return instance;
   }
 
+  /** A volume as DescribeVolumes returns it (about 700 bytes with the library's tags). */
+  public addVolume(n: number, o: { tags: Record<string, string>; snapshotId?: string; attachedTo?: string }): any {
+    const id = `vol-${hex(n)}`;
+    const volume = {
+      Attachments: o.attachedTo ? [{ AttachTime: '2026-11-21T03:05:00.000Z', Device: '/dev/sdf', InstanceId: o.attachedTo, State: 'attached', VolumeId: id, DeleteOnTermination: false }] : [],
+      AvailabilityZone: 'us-east-1a',
+      CreateTime: '2026-11-21T03:04:00.000Z',
+      Encrypted: true,
+      KmsKeyId: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      Size: 100,
+      SnapshotId: o.snapshotId ?? '',
+      State: o.attachedTo ? 'in-use' : 'available',
+      VolumeId: id,
+      Iops: 3000,
+      Tags: Object.entries(o.tags).map(([Key, Value]) => ({ Key, Value })),
+      VolumeType: 'gp3',
+      MultiAttachEnabled: false,
+      Throughput: 125,
+    };
+    this.volumes.set(id, volume);
+    return volume;
+  }
+
   public addWindowExecution(n: number, windowId: string, start: Date, status: string): void {
     this.windowExecutions.push({
       WindowId: windowId,
@@ -233,6 +261,69 @@ export class ScaleAccount {
       Reservations: p.items.map((i) => ({ Groups: [], Instances: [i], OwnerId: ACCOUNT, ReservationId: `r-${i.InstanceId.slice(2)}` })),
       ...p.next ? { NextToken: p.next } : {},
     };
+  }
+
+  /** TerminateInstances: each instance shutting down; its volumes without DeleteOnTermination detach. */
+  public terminateInstances(input: any): any {
+    this.count('TerminateInstances');
+    const ids: string[] = input.InstanceIds ?? [];
+    if (ids.length === 0 || ids.length > 1000) {
+      throw apiError('InvalidParameterValue', `TerminateInstances takes 1 to 1000 instance ids, got ${ids.length}`);
+    }
+    const found = ids.map((id) => this.instances.find((i) => i.InstanceId === id));
+    const missing = ids.filter((_, k) => !found[k]);
+    if (missing.length > 0) {
+      throw apiError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
+    }
+    const changes = found.map((i) => {
+      const previous = i.State.Name;
+      if (previous !== 'terminated') {
+        i.State = { Code: 32, Name: 'shutting-down' };
+      }
+      for (const v of this.volumes.values()) {
+        if (v.Attachments.some((a: any) => a.InstanceId === i.InstanceId)) {
+          v.Attachments = [];
+          v.State = 'available';
+        }
+      }
+      return { InstanceId: i.InstanceId, CurrentState: i.State, PreviousState: { Name: previous } };
+    });
+    return { TerminatingInstances: changes };
+  }
+
+  /** Let time pass: every shutting-down instance is terminated. */
+  public settle(): void {
+    for (const i of this.instances) {
+      if (i.State.Name === 'shutting-down') {
+        i.State = { Code: 48, Name: 'terminated' };
+      }
+    }
+  }
+
+  public describeVolumes(input: any): any {
+    this.count('DescribeVolumes');
+    if (input.VolumeIds && input.MaxResults !== undefined) {
+      throw apiError('InvalidParameterCombination', 'MaxResults cannot be used with VolumeIds');
+    }
+    const size = checkMaxResults('DescribeVolumes', input, 5, 500) ?? 500;
+    const all = [...this.volumes.values()].filter((v) => (!input.VolumeIds || input.VolumeIds.includes(v.VolumeId))
+      && matches(v.Tags, input.Filters, { status: v.State }));
+    const p = page(all, input, size);
+    return { Volumes: p.items, ...p.next ? { NextToken: p.next } : {} };
+  }
+
+  /** DeleteVolume: only an available volume can be deleted. */
+  public deleteVolume(input: any): any {
+    this.count('DeleteVolume');
+    const v = this.volumes.get(input.VolumeId);
+    if (!v) {
+      throw apiError('InvalidVolume.NotFound', `The volume '${input.VolumeId}' does not exist.`);
+    }
+    if (v.State !== 'available') {
+      throw apiError('VolumeInUse', `Volume ${input.VolumeId} is currently attached`);
+    }
+    this.volumes.delete(input.VolumeId);
+    return {};
   }
 
   public describeMaintenanceWindowExecutions(input: any): any {

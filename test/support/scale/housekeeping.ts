@@ -21,7 +21,8 @@ export interface HousekeepingScenario {
   readonly volumes?: number;
   /** Daily snapshots per volume, the newest in the judged hour. */
   readonly days: number;
-  readonly retention: Retention;
+  /** The retention of the fsfreeze window synthesized for the run (without `definition`). */
+  readonly retention?: Retention;
   readonly decoys?: number;
   /**
    * Look-alikes: snapshots of the first volume made after the newest window execution and tagged
@@ -30,6 +31,23 @@ export interface HousekeepingScenario {
   readonly lookAlikes?: number;
   /** Simulated API latency per call (ms). */
   readonly latencyMs?: number;
+  /**
+   * A synthesized housekeeping definition (an example's); its snapshots carry the tags its
+   * DescribeSnapshots filters by, its executions its window id.
+   * @default the fsfreeze window of `housekeepingDefinition(retention)`
+   */
+  readonly definition?: any;
+}
+
+/** What a housekeeping definition selects by: the literal tag filters of its DescribeSnapshots and its window's id. */
+export function housekeepingTarget(definition: any): { tags: Record<string, string>; windowId: string } {
+  const text = JSON.stringify(definition).replace(/\\"/g, '"');
+  const tags = Object.fromEntries([...text.matchAll(/"Name":\s*"tag:([^"]+)",\s*"Values":\s*\["([^"{}$]*)"\]/g)].map((x) => [x[1], x[2]]));
+  const windowId = /"WindowId":\s*"([^"]+)"/.exec(text)?.[1];
+  if (Object.keys(tags).length === 0 || !windowId) {
+    throw new Error('no tag filters or window id found in the housekeeping definition');
+  }
+  return { tags, windowId };
 }
 
 let cached: Record<string, any> = {};
@@ -64,6 +82,9 @@ export function windowTags(): Record<string, string> {
 }
 
 export async function runHousekeeping(s: HousekeepingScenario) {
+  const target = s.definition ? housekeepingTarget(s.definition) : undefined;
+  const windowId = target?.windowId ?? WINDOW_ID;
+  const own = () => (target ? { ...target.tags, AppConsistent: 'true', Name: 'data' } : windowTags());
   const account = new ScaleAccount();
   const start = Date.parse(START);
   const volumes = s.volumes ?? 2;
@@ -72,19 +93,19 @@ export async function runHousekeeping(s: HousekeepingScenario) {
     for (let v = 0; v < volumes; v++) {
       for (let d = 0; d < s.days; d++) {
         // 10:15 on each day; day 0 is in the judged hour [10:00, 11:00)
-        account.addSnapshot(++n, { volume: i * 16 + v, startTime: new Date(start - 110 * 60_000 + 10 * 60_000 - d * DAY), tags: windowTags() });
+        account.addSnapshot(++n, { volume: i * 16 + v, startTime: new Date(start - 110 * 60_000 + 10 * 60_000 - d * DAY), tags: own() });
       }
     }
   }
   for (let k = 0; k < (s.decoys ?? 0); k++) {
-    const { ['backup:window-id']: _, ...tags } = windowTags();
+    const { ['backup:window-id']: _, ...tags } = own();
     account.addSnapshot(++n, { volume: 99_999_000 + k, startTime: new Date(start - 400 * DAY), tags });
   }
   for (let k = 0; k < (s.lookAlikes ?? 0); k++) {
-    account.addSnapshot(++n, { volume: 0, startTime: new Date(start - 60 * 60_000 + k * 60_000), tags: windowTags() });
+    account.addSnapshot(++n, { volume: 0, startTime: new Date(start - 60 * 60_000 + k * 60_000), tags: own() });
   }
   for (let d = 0; d < 400; d++) {
-    account.addWindowExecution(d, WINDOW_ID, new Date(start - 110 * 60_000 - d * DAY), d === 0 ? 'FAILED' : 'SUCCESS');
+    account.addWindowExecution(d, windowId, new Date(start - 110 * 60_000 - d * DAY), d === 0 ? 'FAILED' : 'SUCCESS');
   }
   const latency = s.latencyMs ?? 0;
   const call = <T>(f: () => T) => async () => {
@@ -93,7 +114,7 @@ export async function runHousekeeping(s: HousekeepingScenario) {
     }
     return f();
   };
-  const deleteCondition = { 'backup:purpose': 'orders-db', 'backup:managed-by': 'TestStack/Linux', 'backup:window-id': WINDOW_ID };
+  const deleteCondition = target?.tags ?? { 'backup:purpose': 'orders-db', 'backup:managed-by': 'TestStack/Linux', 'backup:window-id': WINDOW_ID };
   const handlers = {
     DescribeSnapshots: (a: any) => call(() => account.describeSnapshots(a))(),
     DescribeVolumeSnapshots: (a: any) => call(() => account.describeSnapshots(a))(),
@@ -111,7 +132,7 @@ export async function runHousekeeping(s: HousekeepingScenario) {
   };
   const meter = new PayloadMeter();
   const before = account.snapshots.size;
-  const run = await runJsonata(housekeepingDefinition(s.retention), { handlers, meter, startTime: START });
+  const run = await runJsonata(s.definition ?? housekeepingDefinition(s.retention!), { handlers, meter, startTime: START });
   return { ...run, account, before, remaining: account.snapshots.size };
 }
 

@@ -6,11 +6,18 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { ScaleAccount } from './account';
-import { PayloadMeter } from './limits';
+import { observer, PayloadMeter } from './limits';
 import { Capture, ConsistentSnapshotJob, Retention, SnapshotStep } from '../../../src';
-import { execute, healthyStubs, lambdaStep } from '../../orchestration/local-execution';
+import { awsError, execute, healthyStubs, lambdaStep, runCommandStubs, Stub } from '../../orchestration/local-execution';
 import { stateMachineDefinition, userFunction } from '../../orchestration/support';
+import { taskStates } from '../call-replay';
+import { filterTags } from '../example-machines';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../index';
+
+/** The Filters of the job's DescribeInstances (JSONPath Parameters). */
+function findFilters(definition: any): any[] {
+  return taskStates(definition).DescribeInstances.Parameters.Filters;
+}
 
 const cache: Record<string, any> = {};
 /** The job with a Lambda before and after step and verification (synthesized once per capture kind). */
@@ -33,19 +40,49 @@ export function jobDefinition(kind: 'snapshots' | 'images'): any {
   return cache[kind];
 }
 
-export async function runJob(instances: number, kind: 'snapshots' | 'images' = 'snapshots') {
+export interface JobScaleOptions {
+  /** A synthesized job definition (an example's); its instances carry the tags its DescribeInstances filters by. @default jobDefinition(kind) */
+  readonly definition?: any;
+  /** Volumes per instance (one snapshot each per run). @default 2 */
+  readonly volumes?: number;
+}
+
+/** Stubs for the steps of `definition`: Lambda steps answer, Run Command steps succeed after polling. */
+function stepStubs(definition: any): Record<string, Stub> {
+  const s: Record<string, Stub> = {};
+  for (const name of Object.keys(taskStates(definition))) {
+    if (/^(Before|After)\d+$/.test(name)) {
+      s[name] = lambdaStep;
+    }
+    const command = /^((?:Before|After)\d+)\.SendCommand$/.exec(name);
+    if (command) {
+      Object.assign(s, runCommandStubs(command[1]));
+      // SendCommand takes at most 50 instance ids (SSM API reference, SendCommand InstanceIds)
+      s[name] = (input) => {
+        if ((input.InstanceIds ?? []).length > 50) {
+          throw awsError('Ssm.ValidationException', `InstanceIds: at most 50, got ${input.InstanceIds.length}`);
+        }
+        return { Command: { CommandId: `cmd-${command[1]}`, Status: 'Pending' } };
+      };
+    }
+  }
+  return s;
+}
+
+export async function runJob(instances: number, kind: 'snapshots' | 'images' = 'snapshots', o: JobScaleOptions = {}) {
+  const definition = o.definition ?? jobDefinition(kind);
+  const selected = o.definition ? filterTags(findFilters(definition)) : { 'App': 'orders', 'backup:purpose': 'orders-db' };
   const account = new ScaleAccount();
   for (let i = 0; i < instances; i++) {
-    account.addInstance(i + 1, { 'App': 'orders', 'backup:purpose': 'orders-db' });
+    account.addInstance(i + 1, selected, o.volumes ?? 2);
   }
   // two unrelated instances that must not be snapshotted
   account.addInstance(900_001, { App: 'billing' });
   let n = 0;
   const meter = new PayloadMeter();
-  const run = await execute(jobDefinition(kind), {
+  const run = await execute(definition, {
     ...healthyStubs(),
-    Before1: lambdaStep,
-    After1: lambdaStep,
+    ...stepStubs(definition),
     DescribeInstances: (input) => account.describeInstances(input),
     DescribeMoreInstances: (input) => account.describeInstances(input),
     CreateSnapshots: (input) => {
@@ -72,6 +109,6 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' = '
       const page = account.describeSnapshots(input);
       return { Snapshots: page.Snapshots.map((s: any) => ({ ...s, State: 'completed' })) };
     },
-  }, { observe: (kind2, where, value) => meter.check(kind2, where, value) });
+  }, { observe: observer(meter) });
   return { run, meter, account };
 }

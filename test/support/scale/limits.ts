@@ -33,6 +33,22 @@ export class PayloadMeter {
   }
 }
 
+/**
+ * The history events a JSONPath run records for what the local executor reports: StateEntered and
+ * StateExited per state, and TaskScheduled, TaskStarted and TaskSucceeded per Task result.
+ */
+export function historyEvents(kind: 'result' | 'input' | 'output'): number {
+  return kind === 'result' ? 3 : 1;
+}
+
+/** An observer for the JSONPath executor: every payload measured, the history counted. */
+export function observer(meter: PayloadMeter): (kind: 'result' | 'input' | 'output', where: string, value: unknown) => void {
+  return (kind, where, value) => {
+    meter.check(kind, where, value);
+    meter.events += historyEvents(kind);
+  };
+}
+
 /** The error Step Functions raises when a payload is too large (not caught by States.ALL). */
 export class DataLimitExceeded extends Error {
   constructor(message: string) {

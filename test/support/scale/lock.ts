@@ -9,6 +9,7 @@ import { ACCOUNT, ScaleAccount } from './account';
 import { runJsonata } from './jsonata-runner';
 import { PayloadMeter } from './limits';
 import { snapshotLockDefinition } from '../../../src/worm/snapshot-lock-definition';
+import { taskStates } from '../call-replay';
 
 export const LOCK_START = '2026-11-30T12:00:00.000Z';
 const PURPOSE = 'orders-db';
@@ -29,20 +30,27 @@ export function createSnapshotsEvent(ids: string[]): any {
 
 /**
  * `events` createSnapshots events of `volumes` snapshots each (every snapshot tagged with the
- * purpose), run one execution each; returns the largest payload over all runs.
+ * purpose), run one execution each; returns the largest payload over all runs. `synthesized`: a
+ * lock definition from a template (an example's), instead of the one SnapshotLock embeds.
  */
-export async function runLocks(events: number, volumes: number) {
+export async function runLocks(events: number, volumes: number, synthesized?: any) {
   const account = new ScaleAccount();
   const locks = new Map<string, any>();
-  const definition = snapshotLockDefinition({ purposeTagKey: 'backup:purpose', purposes: [PURPOSE], mode: 'governance', durationDays: 30 });
+  const definition = synthesized ?? snapshotLockDefinition({ purposeTagKey: 'backup:purpose', purposes: [PURPOSE], mode: 'governance', durationDays: 30 });
+  // the purpose tag the lock selects by: `tag:<key>` with the purposes, or `tag-key`
+  const [filter] = taskStates(definition).FindTaggedSnapshots.Arguments.Filters;
+  const purposeTag = filter.Name.startsWith('tag:') ? { [filter.Name.slice(4)]: filter.Values[0] } : { [filter.Values[0]]: PURPOSE };
   const meter = new PayloadMeter();
   const errors: any[] = [];
+  // a history is one execution's: the longest of them
+  let maxEvents = 0;
   let n = 0;
   for (let e = 0; e < events; e++) {
     const ids: string[] = [];
     for (let v = 0; v < volumes; v++) {
-      ids.push(account.addSnapshot(++n, { volume: e * volumes + v, startTime: new Date(LOCK_START), tags: { 'backup:purpose': PURPOSE } }).SnapshotId);
+      ids.push(account.addSnapshot(++n, { volume: e * volumes + v, startTime: new Date(LOCK_START), tags: purposeTag }).SnapshotId);
     }
+    const eventsBefore = meter.events;
     const run = await runJsonata(definition, {
       meter,
       startTime: LOCK_START,
@@ -61,9 +69,10 @@ export async function runLocks(events: number, volumes: number) {
         },
       },
     });
+    maxEvents = Math.max(maxEvents, meter.events - eventsBefore);
     if (run.error) {
       errors.push(run.error);
     }
   }
-  return { account, locks, meter, errors };
+  return { account, locks, meter, errors, maxEvents };
 }

@@ -1,0 +1,195 @@
+/**
+ * RestoreDrill and its sweeper at scale: the synthesized state machines (aws-local-stepfunctions,
+ * through the orchestration tests' executor) against the account model with realistic records
+ * (DescribeInstances several KiB an instance, DescribeVolumes about 700 bytes a volume) in pages,
+ * every connector result and state input/output measured against Step Functions' 256 KiB.
+ *
+ * - The drill: `n` snapshots of the drilled purpose (n/10 production instances, two volumes, five
+ *   daily sets) chosen from by the real selection handler over the paged account; the drill
+ *   restores one set, validates it and tears down what carries its execution tag.
+ * - The sweeper: n/10 instances a failed teardown left behind, each with two restored volumes,
+ *   next to as many production instances and volumes it must not touch.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ScaleAccount } from './account';
+import { fakeEc2 } from './handlers';
+import { observer, PayloadMeter } from './limits';
+import { select } from '../../../lambda/restore/drill-select';
+import { execute, Stub } from '../../orchestration/local-execution';
+import { serviceHandlers, World } from '../../restore/drill-harness';
+import { taskStates } from '../call-replay';
+import { literalTagFilters, Machine } from '../example-machines';
+
+const NOW = new Date('2026-11-21T03:00:00.000Z');
+const DAY = 86_400_000;
+
+function tagsOf(specs: any[] | undefined, type: string): Record<string, string> {
+  const spec = (specs ?? []).find((s) => s.ResourceType === type);
+  return Object.fromEntries((spec?.Tags ?? []).map((t: any) => [t.Key, t.Value]));
+}
+
+function metric(account: ScaleAccount, metrics: any[]): Stub {
+  return (input) => {
+    account.requests.PutMetricData = (account.requests.PutMetricData ?? 0) + 1;
+    metrics.push(...input.MetricData);
+    return {};
+  };
+}
+
+/** The Task handlers of the drill and the sweeper over `account`. */
+function handlers(account: ScaleAccount, documents: Record<string, any>, metrics: any[], selectPayload: { value?: any }): Record<string, Stub> {
+  // the validation command: the drill harness's Run Command model (the documents of the template)
+  const world = new World();
+  world.documents = documents;
+  const ssm = serviceHandlers(world);
+  let n = 5_000_000;
+  const clock = { simulatedMs: 0 };
+  // a job creator's run was in progress when the snapshots started
+  const runs = { send: async () => ({ startDate: new Date(NOW.getTime() - 30 * DAY) }) } as unknown as SFNClient;
+  return {
+    SelectRestorePoint: (input) => {
+      selectPayload.value = input;
+      return select(fakeEc2(account, clock) as EC2Client, input, NOW, runs);
+    },
+    LaunchScratchInstance: (input) => {
+      account.requests.RunInstances = (account.requests.RunInstances ?? 0) + 1;
+      const instance = account.addInstance(++n, tagsOf(input.TagSpecifications, 'instance'), 1);
+      return { Groups: [], Instances: [instance], OwnerId: instance.NetworkInterfaces[0].OwnerId, ReservationId: `r-${instance.InstanceId.slice(2)}` };
+    },
+    DescribeScratchInstance: (input) => account.describeInstances(input),
+    CreateRestoredVolume: (input) => {
+      account.requests.CreateVolume = (account.requests.CreateVolume ?? 0) + 1;
+      const { Attachments: _, ...created } = account.addVolume(++n, { tags: tagsOf(input.TagSpecifications, 'volume'), snapshotId: input.SnapshotId });
+      return { ...created, State: 'creating' };
+    },
+    DescribeRestoredVolume: (input) => account.describeVolumes(input),
+    AttachRestoredVolume: (input) => {
+      account.requests.AttachVolume = (account.requests.AttachVolume ?? 0) + 1;
+      const v = account.volumes.get(input.VolumeId);
+      v.Attachments = [{ AttachTime: NOW.toISOString(), Device: input.Device, InstanceId: input.InstanceId, State: 'attached', VolumeId: input.VolumeId, DeleteOnTermination: false }];
+      v.State = 'in-use';
+      return { AttachTime: NOW.toISOString(), Device: input.Device, InstanceId: input.InstanceId, State: 'attaching', VolumeId: input.VolumeId };
+    },
+    DescribeAgent: (input) => ssm.DescribeAgent(input),
+    RunValidation: (input) => ssm.RunValidation(input),
+    GetValidationResult: (input) => ssm.GetValidationResult(input),
+    PublishDrillFigures: () => ({ published: true }),
+    RecordDrillFailure: metric(account, metrics),
+    RecordTeardownFailure: metric(account, metrics),
+    RecordLeftovers: metric(account, metrics),
+    CheckRunningDrills: () => ({ Executions: [] }),
+    FindRestoredInstances: (input) => account.describeInstances(input),
+    TerminateInstances: (input) => account.terminateInstances(input),
+    CheckInstancesGone: (input) => {
+      const answer = account.describeInstances(input);
+      // the instances terminated since the last check are gone by the next
+      account.settle();
+      return answer;
+    },
+    FindRestoredVolumes: (input) => account.describeVolumes(input),
+    DeleteVolume: (input) => account.deleteVolume(input),
+  };
+}
+
+export interface DrillScaleRun {
+  readonly account: ScaleAccount;
+  readonly meter: PayloadMeter;
+  readonly output?: any;
+  readonly error?: { name: string; cause: string };
+  readonly metrics: any[];
+  readonly order: string[];
+  readonly selection?: any;
+  /** The instances and volumes of the production fleet that are not running/in place any more. */
+  readonly touched: string[];
+  /** Artefacts the account held. */
+  readonly artefacts: number;
+}
+
+function productionFleet(account: ScaleAccount, instances: number, tags: Record<string, string>): void {
+  for (let i = 0; i < instances; i++) {
+    const instance = account.addInstance(i + 1, tags);
+    for (const m of instance.BlockDeviceMappings) {
+      account.addVolume(parseInt(m.Ebs.VolumeId.slice(4), 16), { tags, attachedTo: instance.InstanceId });
+    }
+  }
+}
+
+function touched(account: ScaleAccount, production: (tags: any[]) => boolean): string[] {
+  return [
+    ...account.instances.filter((i) => production(i.Tags) && i.State.Name !== 'running').map((i) => i.InstanceId),
+    ...[...account.volumes.values()].filter((v) => production(v.Tags) && v.State !== 'in-use').map((v) => v.VolumeId),
+  ];
+}
+
+/** The whole drill at `snapshots` snapshots of its purpose (snapshots / 10 instances). */
+export async function runDrillAtScale(m: Machine, documents: Record<string, any>, snapshots: number): Promise<DrillScaleRun> {
+  const account = new ScaleAccount();
+  const event = taskStates(m.definition).SelectRestorePoint.Parameters;
+  const [creator] = event.creators ?? [];
+  const record: Record<string, string> = creator === undefined ? {} : {
+    [event.managedByTagKey]: creator.managedBy,
+    [creator.executionTagKey]: creator.stateMachineArn === undefined ? 'mw-0123456789abcdef0'
+      : `${creator.stateMachineArn.replace(':stateMachine:', ':execution:')}:run-1`,
+  };
+  const instances = Math.max(1, Math.floor(snapshots / 10));
+  const purposeTags = { [event.purposeTagKey]: event.purpose };
+  productionFleet(account, instances, { ...purposeTags, Role: 'production' });
+  const sourceKey = (event.sourceInstanceTagKeys ?? ['backup:source-instance'])[0];
+  let n = 0;
+  for (const instance of account.instances) {
+    for (let d = 0; d < 5; d++) {
+      for (const mapping of instance.BlockDeviceMappings) {
+        const s = account.addSnapshot(++n, {
+          volume: parseInt(mapping.Ebs.VolumeId.slice(4), 16),
+          startTime: new Date(NOW.getTime() - (d + 1) * DAY + (n % 60) * 1000),
+          tags: { ...purposeTags, ...record, [sourceKey]: instance.InstanceId },
+        });
+        s.Description = `cdk-ebs-backup ${event.purpose}`;
+      }
+    }
+  }
+  const metrics: any[] = [];
+  const selection: { value?: any } = {};
+  const meter = new PayloadMeter();
+  const run = await execute(m.definition, handlers(account, documents, metrics, selection),
+    { observe: observer(meter) });
+  return {
+    account,
+    meter,
+    metrics,
+    output: run.output,
+    error: run.error,
+    order: run.order,
+    selection: selection.value,
+    touched: touched(account, (tags) => tags.some((t: any) => t.Key === 'Role' && t.Value === 'production')),
+    artefacts: account.snapshots.size,
+  };
+}
+
+/** The sweeper with `leftovers` instances (two restored volumes each) a failed teardown left behind. */
+export async function runSweeperAtScale(m: Machine, leftovers: number): Promise<DrillScaleRun> {
+  const account = new ScaleAccount();
+  // what the sweeper deletes by: the literal tag filter of its definition (the drill's managed-by tag)
+  const mine = { ...literalTagFilters(m.definition), 'backup:drill-execution': 'drill-0007' };
+  productionFleet(account, leftovers, { 'backup:managed-by': 'Prod/Db', 'Role': 'production' });
+  for (let i = 0; i < leftovers; i++) {
+    const instance = account.addInstance(1_000_000 + i, mine, 1);
+    for (let v = 0; v < 2; v++) {
+      account.addVolume(2_000_000 + 2 * i + v, { tags: mine, snapshotId: `snap-${i}`, attachedTo: instance.InstanceId });
+    }
+  }
+  const metrics: any[] = [];
+  const meter = new PayloadMeter();
+  const run = await execute(m.definition, handlers(account, {}, metrics, {}), { observe: observer(meter) });
+  return {
+    account,
+    meter,
+    metrics,
+    output: run.output,
+    error: run.error,
+    order: run.order,
+    touched: touched(account, (tags) => tags.some((t: any) => t.Key === 'Role' && t.Value === 'production')),
+    artefacts: leftovers * 3,
+  };
+}
