@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { listExamples } from '../examples/catalogue';
 import { awsError, execute as executeJob, healthyStubs, lambdaStep, runCommandStubs, Stub } from './orchestration/local-execution';
 import { execute as executeDrill, Handler, serviceHandlers, ServiceError, World } from './restore/drill-harness';
-import { RecordedCall, replayRun, ReplayWorld, taskStates } from './support/call-replay';
+import { AuthorizedCall, RecordedCall, replayRun, ReplayWorld, stateMachineRoleId, taskStates, uncaughtConditionRemovals } from './support/call-replay';
 import { filterTags, Kind, kindOf, literalTagFilters, Machine, machinesOf } from './support/example-machines';
 import { runJsonata } from './support/jsonata';
 import { select } from '../lambda/restore/drill-select';
@@ -279,13 +279,17 @@ describe('every Task state of every state machine the examples synthesize is rep
             : kind === 'housekeeping' ? await housekeepingRuns(m)
               : await lockRuns(m);
       const replayed = new Set<string>();
+      const allowed: AuthorizedCall[] = [];
       for (const run of runs) {
         const world: ReplayWorld = { tagsOf: run.tagsOf, ...m.env };
         const report = await replayRun(m.template, m.id, m.definition, run.calls, world);
         problems.push(...report.denied.map((d) => `${where}: ${d}`));
         problems.push(...report.unmodelled.map((a) => `${where}: ${a} is not modelled resource by resource`));
         report.replayedStates.forEach((s) => replayed.add(s));
+        allowed.push(...report.results.filter((r) => r.result === 'Allowed'));
       }
+      // each condition of each deny of the role keeps one of these calls open
+      problems.push(...(await uncaughtConditionRemovals(m.template, stateMachineRoleId(m.template, m.id), allowed, m.env)).map((d) => `${where}: ${d}`));
       problems.push(...Object.keys(taskStates(m.definition)).filter((s) => !replayed.has(s)).map((s) => `${where} (${kind}): Task state ${s} never replayed`));
     }
     expect([...new Set(problems)]).toEqual([]);

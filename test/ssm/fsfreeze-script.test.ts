@@ -404,6 +404,40 @@ exec(compile(code, "<helper>", "exec"))
     await sleep(2500);
   });
 
+  test('the script and its watchdog SIGKILLed mid-pause: the helper\'s own bound thaws (the two bounds do not cover for each other)', async () => {
+    stub.behaviour = { kind: 'hang' };
+    let signalCall!: () => void;
+    const called = new Promise<void>((resolve) => (signalCall = resolve));
+    stub.onCreate = async () => signalCall();
+    const run = startScript(env([ext4, xfs]));
+    await called;
+    const frozenAt = Date.now();
+    const cmdline = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
+    const watchdog = childrenOf(run.child.pid!).find((pid) => cmdline(pid).includes('fsfreeze-watchdog'));
+    try {
+      expect(watchdog).toBeDefined();
+      // the watchdog leads its own session: its sleep goes with it
+      process.kill(-watchdog!, 'SIGKILL');
+      process.kill(run.child.pid!, 'SIGKILL');
+      await run.done;
+      await sleep(1000);
+      const frozenAfterKill = await isFrozen(ext4);
+      // the helper's alarm (the same 8 s bound) is now the only thaw left: a write lands within the bound and headroom
+      const xfsFrozenPastBound = await isFrozen(xfs, Math.max(0, frozenAt + 11000 - Date.now()));
+
+      expect(frozenAfterKill).toBe(true);
+      expect(xfsFrozenPastBound).toBe(false);
+      expect(await isFrozen(ext4, 1000)).toBe(false);
+    } finally {
+      // whatever happened, leave nothing frozen for the next test
+      for (const m of [ext4, xfs]) {
+        try { execFileSync('fsfreeze', ['-u', m], { stdio: 'ignore' }); } catch { /* not frozen */ }
+      }
+      // the orphaned client is ended by its own timeout killer; wait for it so the lock is free for the next test
+      await sleep(2500);
+    }
+  });
+
   test('the post command runs after the thaw: its write to a frozen mount does not wait for the watchdog', async () => {
     const probe = path.join(mounts.dir, 'post-ms');
     const result = await startScript(env([ext4], {
@@ -414,6 +448,22 @@ exec(compile(code, "<helper>", "exec"))
     expect(result.code).toBe(0);
     expect(Number(fs.readFileSync(probe, 'utf8'))).toBeLessThan(2000);
     expect(result.elapsedMs).toBeLessThan(8000);
+  });
+
+  test('the fsfreeze-process fallback thaws a single mount after the call too: the post command writes at once', async () => {
+    // one mount takes its own thaw path (no background thaws to wait for); without it the mount stays frozen until the watchdog
+    const probe = path.join(mounts.dir, 'post-ms-fallback');
+    const result = await startScript(env([ext4], {
+      PATH: `${shims}:${env([]).PATH}`,
+      FSFREEZE_SHIM_PYTHON_BROKEN: '1',
+      FSFREEZE_PRE_COMMAND: 'true',
+      FSFREEZE_POST_COMMAND: `s=$(date +%s%N); dd if=/dev/zero of=${ext4}/post bs=4k count=1 conv=fsync status=none; echo $(( ($(date +%s%N) - s) / 1000000 )) > ${probe}`,
+    })).done;
+
+    expect(result.code).toBe(0);
+    expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'fsfreeze', mounts: 1 });
+    expect(Number(fs.readFileSync(probe, 'utf8'))).toBeLessThan(2000);
+    expect(await isFrozen(ext4, 1000)).toBe(false);
   });
 
   test('a second concurrent run does not double-freeze, and leaves the first run intact', async () => {

@@ -12,6 +12,7 @@
  * `ssm:SendCommand` on the document and on each instance, with the instance's tags as
  * `ssm:resourceTag/...`.
  */
+import { conditionRemovals, describeRemoval, statementCovers, statementOf, withoutCondition } from './deny-conditions';
 import { evaluate } from './iam-evaluation';
 import { physicalArn as arnOfType, renderIntrinsics, TEST_ACCOUNT, TEST_REGION } from './intrinsics';
 
@@ -269,6 +270,52 @@ export async function evaluateCalls(template: any, roleLogicalId: string, calls:
     results.push({ ...call, result });
   }
   return results;
+}
+
+/**
+ * The deny conditions of the role that no replayed call needs: for each condition key of each deny
+ * statement of the role's identity policies, the role's own calls are evaluated with that one key
+ * dropped; a key whose loss denies none of them protects nothing the runs do (issue 19: the restore
+ * drill's `RunCommandsOnlyOnTheScratchInstance` without its condition denied SendCommand everywhere
+ * and no test saw it). A deny of actions the role is not granted at all (the drill's sweeper shares
+ * the drill's guard rails; a job without commands keeps the SendCommand deny) decides nothing:
+ * dropping its conditions changes no outcome, so it is not judged here. Returns one line per key.
+ */
+export async function uncaughtConditionRemovals(
+  template: any, roleLogicalId: string, calls: AuthorizedCall[], env: Environment = {},
+): Promise<string[]> {
+  const identity = rolePolicyDocuments(template, roleLogicalId, env);
+  const principal = `arn:aws:iam::${env.account ?? REPLAY_ACCOUNT}:role/${roleLogicalId}`;
+  const uncaught: string[] = [];
+  const allows = identity.flatMap((doc) => [doc.Statement].flat()).filter((st: any) => st.Effect === 'Allow');
+  const granted = (deny: any) => [deny.Action ?? []].flat().some((a: string) => allows.some((st: any) => statementCovers(st, a)));
+  for (const removal of identity.flatMap((doc, i) => conditionRemovals(`${roleLogicalId} policy ${i + 1}`, doc))) {
+    if (!granted(statementOf(removal))) {
+      continue;
+    }
+    const dropped = withoutCondition(removal);
+    const mutated = identity.map((d) => (d === removal.doc ? dropped : d));
+    let caught = false;
+    for (const call of calls.filter((c) => statementCovers(statementOf(removal), c.action))) {
+      const result = await evaluate({
+        principal,
+        action: call.action,
+        resource: call.resource,
+        region: env.region ?? REPLAY_REGION,
+        tags: call.resourceTags,
+        requestTags: call.requestTags,
+        context: call.context,
+      }, { identity: mutated });
+      if (result !== 'Allowed') {
+        caught = true;
+        break;
+      }
+    }
+    if (!caught) {
+      uncaught.push(`${describeRemoval(removal)} denies none of the role's replayed calls`);
+    }
+  }
+  return uncaught;
 }
 
 /** What a replay of one run covered. */

@@ -14,6 +14,7 @@ import { DESTRUCTIVE_ACTIONS, DestructiveActionGroupName } from '../../src/core/
 import {
   DELIVERY_FORMS, DeliveryForm, GuardDocuments, legitimatePaths, policiesFor, sampleRequest, Step, synthesizeWorld, World,
 } from '../support/attack-paths';
+import { ConditionRemoval, conditionRemovals, describeRemoval, statementCovers, statementOf, withoutCondition } from '../support/deny-conditions';
 import { evaluate } from '../support/iam-evaluation';
 
 const world: World = synthesizeWorld();
@@ -81,41 +82,6 @@ function witnesses(w: World): Step[] {
   ];
 }
 
-/** Whether an action matches a statement's `Action`/`NotAction` (IAM wildcards, case-insensitive). */
-function statementCovers(statement: any, action: string): boolean {
-  const matches = (patterns: string | string[]) => [patterns].flat().some((p) =>
-    new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(action));
-  return statement.Action !== undefined ? matches(statement.Action) : !matches(statement.NotAction);
-}
-
-/** One condition key of one deny statement of one document. */
-interface Removal {
-  readonly document: string;
-  readonly doc: any;
-  readonly statement: number;
-  readonly operator: string;
-  readonly key: string;
-}
-
-function removals(name: string, doc: any): Removal[] {
-  return [doc.Statement].flat().flatMap((s: any, i: number) => s.Effect !== 'Deny' ? [] : Object.entries<any>(s.Condition ?? {})
-    .flatMap(([operator, keys]) => Object.keys(keys).map((key) => ({ document: name, doc, statement: i, operator, key }))));
-}
-
-/** The document without the condition key. */
-function without(r: Removal): any {
-  const copy = JSON.parse(JSON.stringify(r.doc));
-  const statement = [copy.Statement].flat()[r.statement];
-  delete statement.Condition[r.operator][r.key];
-  if (Object.keys(statement.Condition[r.operator]).length === 0) {
-    delete statement.Condition[r.operator];
-  }
-  if (Object.keys(statement.Condition).length === 0) {
-    delete statement.Condition;
-  }
-  return copy;
-}
-
 /** The documents each delivery form evaluates, by name. */
 function documentsOf(form: DeliveryForm, w: World): Array<[string, any]> {
   const guard = form === 'managed policy' ? [['guard managed policy', w.guard.managedPolicy]]
@@ -142,7 +108,7 @@ async function evaluateWith(step: Step, form: DeliveryForm, swap: (doc: any) => 
 const all = witnesses(world);
 
 describe.each(DELIVERY_FORMS)('delivered as %s', (form) => {
-  const cases = documentsOf(form, world).flatMap(([name, doc]) => removals(name, doc));
+  const cases = documentsOf(form, world).flatMap(([name, doc]) => conditionRemovals(name, doc));
 
   test('every witness is allowed as rendered (so a condition dropped in the source fails here)', async () => {
     const denied: string[] = [];
@@ -159,10 +125,10 @@ describe.each(DELIVERY_FORMS)('delivered as %s', (form) => {
     expect([...new Set(cases.map((c) => c.document))]).toEqual(documentsOf(form, world).map(([name]) => name));
   });
 
-  test.each(cases.map((r) => [`${r.document}: ${[r.doc.Statement].flat()[r.statement].Sid} without ${r.operator} ${r.key}`, r] as const))(
+  test.each(cases.map((r) => [describeRemoval(r), r] as [string, ConditionRemoval]))(
     '%s denies something legitimate', async (_name, removal) => {
-      const statement = [removal.doc.Statement].flat()[removal.statement];
-      const dropped = without(removal);
+      const statement = statementOf(removal);
+      const dropped = withoutCondition(removal);
       const swap = (doc: any) => (doc === removal.doc ? dropped : doc);
       const flipped: string[] = [];
       for (const step of all.filter((s) => statementCovers(statement, s.action))) {
