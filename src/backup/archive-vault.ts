@@ -8,7 +8,7 @@ import { VaultLock, VaultLockMode } from './vault-lock';
 import { registerPlan } from '../core/plan-report';
 import { requirePrerequisite } from '../core/prerequisites';
 import { checkPrincipalArns, deploymentPrincipalArns } from '../core/principal-arns';
-import { check, checkAccountId, checkPattern, fail, isUnresolved, warn } from '../core/validation';
+import { check, checkAccountId, checkPattern, collectProblems, isUnresolved, reportFactoryProblems, warn } from '../core/validation';
 
 /** Properties of a BackupArchiveVault. */
 export interface BackupArchiveVaultProps {
@@ -98,18 +98,29 @@ export class BackupArchiveVault extends Construct {
   constructor(scope: Construct, id: string, props: BackupArchiveVaultProps) {
     super(scope, id);
     const accounts = [...props.sourceAccounts ?? []];
-    accounts.forEach((a, i) => checkAccountId(this, `sourceAccounts[${i}]`, a));
-    checkPattern(this, 'sourceOrganizationId', props.sourceOrganizationId, /^o-[a-z0-9]{10,32}$/, 'an organization id such as o-a1b2c3d4e5');
-    if (accounts.length === 0 && !props.sourceOrganizationId) {
-      fail(this, 'sourceAccounts', 'must name at least one account, or give sourceOrganizationId');
-    }
-    requirePrerequisite(this, 'backup-cross-account');
     const breakGlass = [...props.breakGlassPrincipalArns ?? []];
-    checkPrincipalArns(this, 'breakGlassPrincipalArns', breakGlass);
-    const deployment = deploymentPrincipalArns(this, 'deploymentPrincipalArns', props.deploymentPrincipalArns);
-    if (props.vaultName !== undefined) {
-      checkPattern(this, 'vaultName', props.vaultName, /^[a-zA-Z0-9\-_]{2,50}$/, '2-50 characters of A-Z a-z 0-9 - _');
-    }
+    // every problem of the vault's props at once
+    const deployment = collectProblems(this, () => {
+      accounts.forEach((a, i) => checkAccountId(this, `sourceAccounts[${i}]`, a));
+      checkPattern(this, 'sourceOrganizationId', props.sourceOrganizationId, /^o-[a-z0-9]{10,32}$/, 'an organization id such as o-a1b2c3d4e5');
+      check(accounts.length > 0 || props.sourceOrganizationId !== undefined, this, 'sourceAccounts',
+        'must name at least one account, or give sourceOrganizationId');
+      checkPrincipalArns(this, 'breakGlassPrincipalArns', breakGlass);
+      if (props.vaultName !== undefined) {
+        checkPattern(this, 'vaultName', props.vaultName, /^[a-zA-Z0-9\-_]{2,50}$/, '2-50 characters of A-Z a-z 0-9 - _');
+      }
+      reportFactoryProblems(this, 'vaultLock', props.vaultLock);
+      if (props.logicallyAirGapped) {
+        const lock = props.vaultLock;
+        check(lock?.maxRetention !== undefined, this, 'vaultLock',
+          'must be given with a maxRetention for a logically air-gapped vault (its retention bounds are required)');
+        if (lock !== undefined && !isUnresolved(lock.minRetention)) {
+          check(lock.minRetention.toDays({ integral: false }) >= 7, this, 'vaultLock.minRetention', 'must be at least 7 days for a logically air-gapped vault', lock.minRetention);
+        }
+      }
+      return deploymentPrincipalArns(this, 'deploymentPrincipalArns', props.deploymentPrincipalArns);
+    });
+    requirePrerequisite(this, 'backup-cross-account');
     this.vaultLock = props.vaultLock;
 
     this.accessPolicy = new iam.PolicyDocument();
@@ -133,19 +144,13 @@ export class BackupArchiveVault extends Construct {
     this.accessPolicy.addStatements(...vaultDenyStatements(breakGlass, deployment));
 
     if (props.logicallyAirGapped) {
-      const lock = props.vaultLock;
-      if (!lock || !lock.maxRetention) {
-        fail(this, 'vaultLock', 'must be given with a maxRetention for a logically air-gapped vault (its retention bounds are required)');
-      }
-      if (!isUnresolved(lock.minRetention)) {
-        check(lock.minRetention.toDays() >= 7, this, 'vaultLock.minRetention', 'must be at least 7 days for a logically air-gapped vault', lock.minRetention);
-      }
+      const lock = props.vaultLock!; // checked above
       this.key = props.encryptionKey;
       this.vaultName = props.vaultName ?? Names.uniqueResourceName(this, { maxLength: 50 });
       const vault = new backup.CfnLogicallyAirGappedBackupVault(this, 'Resource', {
         backupVaultName: this.vaultName,
         minRetentionDays: lock.minRetention.toDays(),
-        maxRetentionDays: lock.maxRetention.toDays(),
+        maxRetentionDays: lock.maxRetention!.toDays(),
         encryptionKeyArn: this.key?.keyArn,
         accessPolicy: this.accessPolicy,
       });

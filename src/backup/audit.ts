@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { ProtectedResourceType } from './selection';
 import { VaultLock } from './vault-lock';
 import { acknowledge, guard, nag } from '../core/acknowledge';
-import { checkCount, checkPattern, warn } from '../core/validation';
+import { checkCount, checkPattern, collectProblems, reportFactoryProblems, warn } from '../core/validation';
 
 /** Where and how the audit evidence is delivered. */
 export interface BackupAuditOptions {
@@ -87,9 +87,12 @@ export class BackupAuditFramework extends Construct {
   constructor(scope: Construct, id: string, props: BackupAuditFrameworkProps) {
     super(scope, id);
     const prefix = props.reportKeyPrefix ?? 'backup-audit';
-    checkPattern(this, 'audit.reportKeyPrefix', prefix, /^[a-zA-Z0-9!_.*'()/-]{1,512}$/, 'an S3 key prefix without a trailing slash');
     const breakGlass = props.breakGlassPrincipalArns ?? [];
-    checkCount(this, 'breakGlassPrincipalArns (for the manual-deletion control)', breakGlass, 0, 5);
+    collectProblems(this, () => {
+      checkPattern(this, 'audit.reportKeyPrefix', prefix, /^[a-zA-Z0-9!_.*'()/-]{1,512}$/, 'an S3 key prefix without a trailing slash');
+      checkCount(this, 'breakGlassPrincipalArns (for the manual-deletion control)', breakGlass, 0, 5);
+      reportFactoryProblems(this, 'vaultLock', props.vaultLock);
+    });
     const types = props.resourceTypes ?? [ProtectedResourceType.EBS, ProtectedResourceType.EC2];
     const frequency = props.requiredFrequency ?? Duration.days(1);
     const retentionDays = String(props.minimumRetention.toDays());

@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
-import { IConstruct } from 'constructs';
-import { check, isUnresolved, wholeDays } from '../core/validation';
+import { FactoryProblem, isUnresolved, present, recordFactoryProblems, throwFactoryProblems, wholeDurationProblem } from '../core/validation';
 
 /** The two modes of AWS Backup Vault Lock. */
 export enum VaultLockMode {
@@ -36,16 +35,12 @@ export interface ComplianceVaultLockOptions extends VaultLockOptions {
   readonly changeableFor?: Duration;
 }
 
-/** Stand-in scope for errors raised by the factories, so they read like every other error. */
-function where(factory: string): IConstruct {
-  return { node: { path: `VaultLock.${factory}` } } as unknown as IConstruct;
-}
-
 /**
  * AWS Backup Vault Lock: the WORM setting of a vault, in governance or compliance mode.
  *
  * The factories check the bounds AWS enforces (min >= 1 day, max <= 36500 days, max > min,
- * `changeableFor` >= 3 days) so the error points at the line the user wrote.
+ * `changeableFor` >= 3 days); a lock out of bounds is reported by the construct that uses it,
+ * with its path and prop, together with the construct's other problems.
  *
  * @example
  * VaultLock.compliance({ minRetention: Duration.days(7), maxRetention: Duration.days(3650), changeableFor: Duration.days(3) });
@@ -56,15 +51,12 @@ export class VaultLock {
    * A compliance-mode lock: immutable after `changeableFor` (at least 3 days).
    */
   public static compliance(options: ComplianceVaultLockOptions): VaultLock {
-    const scope = where('compliance');
+    const factory = 'VaultLock.compliance';
     const changeableFor = options.changeableFor ?? Duration.days(3);
-    VaultLock.checkBounds(scope, options);
-    if (!isUnresolved(changeableFor)) {
-      const days = wholeDays(scope, 'changeableFor', changeableFor);
-      check(days >= 3 && days <= 36500, scope, 'changeableFor',
-        'must be between 3 and 36500 days (AWS enforces a 72-hour cooling-off period)', changeableFor);
-    }
-    return new VaultLock(VaultLockMode.COMPLIANCE, options.minRetention, options.maxRetention, changeableFor);
+    const problems = VaultLock.boundsProblems(factory, options);
+    const p = wholeDurationProblem(factory, 'changeableFor', changeableFor, 'days', 3, 36500, ' (AWS enforces a 72-hour cooling-off period)');
+    return recordFactoryProblems(new VaultLock(VaultLockMode.COMPLIANCE, options.minRetention, options.maxRetention, changeableFor),
+      p ? [...problems, p] : problems);
   }
 
   /**
@@ -73,23 +65,22 @@ export class VaultLock {
    * but the break-glass principals.
    */
   public static governance(options: VaultLockOptions): VaultLock {
-    VaultLock.checkBounds(where('governance'), options);
-    return new VaultLock(VaultLockMode.GOVERNANCE, options.minRetention, options.maxRetention, undefined);
+    return recordFactoryProblems(new VaultLock(VaultLockMode.GOVERNANCE, options.minRetention, options.maxRetention, undefined),
+      VaultLock.boundsProblems('VaultLock.governance', options));
   }
 
-  private static checkBounds(scope: IConstruct, options: VaultLockOptions): void {
-    const min = isUnresolved(options.minRetention) ? undefined : wholeDays(scope, 'minRetention', options.minRetention);
-    if (min !== undefined) {
-      check(min >= 1 && min <= 36500, scope, 'minRetention', 'must be between 1 and 36500 days', options.minRetention);
+  private static boundsProblems(factory: string, options: VaultLockOptions): FactoryProblem[] {
+    const { minRetention: min, maxRetention: max } = options;
+    const problems = present([
+      wholeDurationProblem(factory, 'minRetention', min, 'days', 1, 36500),
+      max === undefined ? undefined : wholeDurationProblem(factory, 'maxRetention', max, 'days', 1, 36500),
+    ]);
+    if (problems.length === 0 && max !== undefined && !isUnresolved(min) && !isUnresolved(max)
+      && max.toDays() <= min.toDays()) {
+      problems.push(new FactoryProblem(factory, `maxRetention must be longer than minRetention (${min.toHumanString()})`, max,
+        'raise maxRetention or leave it out for no maximum'));
     }
-    if (options.maxRetention === undefined || isUnresolved(options.maxRetention)) {
-      return;
-    }
-    const max = wholeDays(scope, 'maxRetention', options.maxRetention);
-    check(max >= 1 && max <= 36500, scope, 'maxRetention', 'must be between 1 and 36500 days', options.maxRetention);
-    if (min !== undefined) {
-      check(max > min, scope, 'maxRetention', `must be longer than minRetention (${options.minRetention.toHumanString()})`, options.maxRetention);
-    }
+    return problems;
   }
 
   /** Governance or compliance. */
@@ -118,6 +109,7 @@ export class VaultLock {
 
   /** The aws-backup L2's lock configuration for this lock. */
   public toLockConfiguration(): backup.LockConfiguration {
+    throwFactoryProblems(this);
     return { minRetention: this.minRetention, maxRetention: this.maxRetention, changeableFor: this.changeableFor };
   }
 

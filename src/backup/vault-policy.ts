@@ -26,8 +26,8 @@ import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { BackupTagging } from '../core/tagging';
 import {
-  check, checkAccountId, checkCount, collectProblems, checkDuration, checkPattern, checkRegion,
-  checkTags, fail, isUnresolved, retentionAge, warn, wholeDays,
+  attempt, check, checkAccountId, checkCount, collectProblems, checkDuration, checkPattern, checkRegion,
+  checkTags, fail, isUnresolved, reportFactoryProblems, retentionAge, warn, wholeDays,
 } from '../core/validation';
 
 /** A copy of each recovery point of a rule to another vault (another region or account). */
@@ -329,30 +329,35 @@ export class BackupVaultPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: BackupVaultPolicyProps) {
     super(scope, id);
-    BackupTagging.validatePurpose(this, 'purpose', props.purpose);
     this.purpose = props.purpose;
     this.vaultLock = props.vaultLock;
     this.vaultName = props.vaultName;
     this.breakGlass = [...props.breakGlassPrincipalArns ?? []];
-    checkPrincipalArns(this, 'breakGlassPrincipalArns', this.breakGlass);
-    this.deployment = deploymentPrincipalArns(this, 'deploymentPrincipalArns', props.deploymentPrincipalArns);
-    checkCount(this, 'rules', props.rules, 1, 100);
-    if (props.vaultName !== undefined) {
-      checkPattern(this, 'vaultName', props.vaultName, /^[a-zA-Z0-9\-_]{2,50}$/, '2-50 characters of A-Z a-z 0-9 - _');
-    }
-    if (props.encryptionKey && props.useAwsManagedKey) {
-      fail(this, 'encryptionKey', 'must not be set together with useAwsManagedKey');
-    }
     const types = [...new Set(props.resourceTypes ?? [ProtectedResourceType.EBS, ProtectedResourceType.EC2])];
-    check(types.length > 0, this, 'resourceTypes', 'must name at least one resource type', types);
-    if (props.windowsVss && !types.includes(ProtectedResourceType.EC2)) {
-      fail(this, 'windowsVss', 'needs EC2 in resourceTypes (VSS backups are of EC2 instances)', props.resourceTypes);
-    }
-
     const adopted = props.vault;
-    if (adopted !== undefined) {
-      collectProblems(this, () => checkAdoptedVault(this, props));
-    }
+    // every problem of the policy at once: its props, each rule and the selection
+    this.deployment = collectProblems(this, () => {
+      BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+      checkPrincipalArns(this, 'breakGlassPrincipalArns', this.breakGlass);
+      const deployment = deploymentPrincipalArns(this, 'deploymentPrincipalArns', props.deploymentPrincipalArns);
+      checkCount(this, 'rules', props.rules, 1, 100);
+      if (props.vaultName !== undefined) {
+        checkPattern(this, 'vaultName', props.vaultName, /^[a-zA-Z0-9\-_]{2,50}$/, '2-50 characters of A-Z a-z 0-9 - _');
+      }
+      check(!(props.encryptionKey && props.useAwsManagedKey), this, 'encryptionKey', 'must not be set together with useAwsManagedKey');
+      check(types.length > 0, this, 'resourceTypes', 'must name at least one resource type', types);
+      check(!props.windowsVss || types.includes(ProtectedResourceType.EC2), this, 'windowsVss',
+        'needs EC2 in resourceTypes (VSS backups are of EC2 instances)', props.resourceTypes);
+      reportFactoryProblems(this, 'vaultLock', props.vaultLock);
+      if (adopted !== undefined) {
+        checkAdoptedVault(this, props);
+      }
+      (props.rules ?? []).forEach((rule, i) => attempt(this, () => this.checkRule(rule, `rules[${i}]`, props.rules.slice(0, i))));
+      checkTags(this, 'allTags', props.allTags);
+      check((props.resources ?? []).length + Object.keys(props.allTags ?? {}).length + (props.conditions ?? []).length > 0, this, 'resources',
+        'must select something: give resources, conditions or allTags (an empty selection backs up every supported resource)');
+      return deployment;
+    });
 
     // --- key: Vault Lock does not protect it, so its policy must
     this.key = adopted !== undefined || props.useAwsManagedKey ? undefined : props.encryptionKey ?? new kms.Key(this, 'Key', {
@@ -558,26 +563,8 @@ export class BackupVaultPolicy extends Construct {
 
   public addRule(rule: BackupVaultRule): void {
     const i = this.rules.length;
-    const at = `rules[${i}]`;
-    checkPattern(this, `${at}.name`, rule.name, RULE_NAME, '1-50 characters of A-Z a-z 0-9 - _ .');
-    check(!this.rules.some((r) => r.name === rule.name), this, `${at}.name`, 'must be unique in the plan', rule.name);
-    if (!Token.isUnresolved(rule.schedule.expressionString) && !rule.schedule.expressionString.startsWith('cron(')) {
-      fail(this, `${at}.schedule`, 'must be a cron schedule (AWS Backup takes no rate expressions)', rule.schedule.expressionString);
-    }
-    const deleteAfter = retentionAge(this, `${at}.retain`, rule.retain, AGE_ONLY);
-    this.checkLifecycle(`${at}`, deleteAfter, rule.moveToColdStorageAfter);
-    const startWindow = rule.startWindow ?? Duration.hours(1);
-    const completionWindow = rule.completionWindow ?? Duration.days(7);
-    checkDuration(this, `${at}.startWindow`, startWindow, Duration.minutes(60), Duration.days(365));
-    checkDuration(this, `${at}.completionWindow`, completionWindow, Duration.minutes(60), Duration.days(365));
-    if (!isUnresolved(startWindow) && !isUnresolved(completionWindow)) {
-      check(completionWindow.toMinutes() > startWindow.toMinutes(), this, `${at}.completionWindow`,
-        `must be longer than startWindow (${startWindow.toHumanString()})`, completionWindow);
-    }
-    checkTags(this, `${at}.recoveryPointTags`, rule.recoveryPointTags);
+    const { deleteAfter, startWindow, completionWindow } = collectProblems(this, () => this.checkRule(rule, `rules[${i}]`, this.rules));
     const copies = rule.copyTo ?? [];
-    checkCount(this, `${at}.copyTo`, copies, 0, 10);
-    copies.forEach((copy, j) => this.checkCopy(`${at}.copyTo[${j}]`, copy, copies));
 
     this.rules.push(rule);
     this.plan.addRule(new backup.BackupPlanRule({
@@ -653,6 +640,29 @@ export class BackupVaultPolicy extends Construct {
     return mergeTags(this, `rules '${rule.name}' recoveryPointTags`, rule.recoveryPointTags, library);
   }
 
+  /** The problems of one rule, `previous` being the rules before it; its resolved windows and retention. */
+  private checkRule(rule: BackupVaultRule, at: string, previous: readonly BackupVaultRule[]) {
+    checkPattern(this, `${at}.name`, rule.name, RULE_NAME, '1-50 characters of A-Z a-z 0-9 - _ .');
+    check(!previous.some((r) => r.name === rule.name), this, `${at}.name`, 'must be unique in the plan', rule.name);
+    check(Token.isUnresolved(rule.schedule.expressionString) || rule.schedule.expressionString.startsWith('cron('), this, `${at}.schedule`,
+      'must be a cron schedule (AWS Backup takes no rate expressions)', rule.schedule.expressionString);
+    const deleteAfter = retentionAge(this, `${at}.retain`, rule.retain, AGE_ONLY);
+    this.checkLifecycle(`${at}`, deleteAfter, rule.moveToColdStorageAfter);
+    const startWindow = rule.startWindow ?? Duration.hours(1);
+    const completionWindow = rule.completionWindow ?? Duration.days(7);
+    checkDuration(this, `${at}.startWindow`, startWindow, Duration.minutes(60), Duration.days(365));
+    checkDuration(this, `${at}.completionWindow`, completionWindow, Duration.minutes(60), Duration.days(365));
+    if (!isUnresolved(startWindow) && !isUnresolved(completionWindow)) {
+      check(completionWindow.toMinutes() > startWindow.toMinutes(), this, `${at}.completionWindow`,
+        `must be longer than startWindow (${startWindow.toHumanString()})`, completionWindow);
+    }
+    checkTags(this, `${at}.recoveryPointTags`, rule.recoveryPointTags);
+    const copies = rule.copyTo ?? [];
+    checkCount(this, `${at}.copyTo`, copies, 0, 10);
+    copies.forEach((copy, j) => attempt(this, () => this.checkCopy(`${at}.copyTo[${j}]`, copy, copies)));
+    return { deleteAfter, startWindow, completionWindow };
+  }
+
   private checkLifecycle(at: string, deleteAfter: Duration | undefined, cold: Duration | undefined): void {
     if (deleteAfter && !isUnresolved(deleteAfter)) {
       const days = wholeDays(this, `${at}.retain`, deleteAfter);
@@ -669,6 +679,7 @@ export class BackupVaultPolicy extends Construct {
   }
 
   private checkCopy(at: string, copy: BackupCopyTarget, all: readonly BackupCopyTarget[]): void {
+    reportFactoryProblems(this, `${at}.destinationLock`, copy.destinationLock);
     if (!Token.isUnresolved(copy.vaultArn)) {
       const m = VAULT_ARN.exec(copy.vaultArn);
       if (!m) {

@@ -3,7 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import type { EbsBackupBaseline } from './baseline';
 import { BackupArchiveVault } from '../backup/archive-vault';
 import { VaultLock } from '../backup/vault-lock';
-import { checkRegion, fail } from '../core/validation';
+import { checkRegion, collectProblems, fail, reportFactoryProblems } from '../core/validation';
 
 /**
  * Options of `EbsBackupBaseline.addDrVaultStack()`.
@@ -52,7 +52,10 @@ function backupDrRegions(baseline: EbsBackupBaseline): Map<string, { tier: strin
 export function addDrVaultStack(baseline: EbsBackupBaseline, id: string, options: DrVaultStackOptions): Stack {
   const own = Stack.of(baseline);
   const regions = [...backupDrRegions(baseline).keys()];
-  checkRegion(baseline, 'region', options.region);
+  collectProblems(baseline, () => {
+    checkRegion(baseline, 'region', options.region);
+    reportFactoryProblems(baseline, 'vaultLock', options.vaultLock);
+  });
   const region = options.region ?? (regions.length === 1 ? regions[0] : undefined);
   if (region === undefined) {
     fail(baseline, 'region', regions.length === 0

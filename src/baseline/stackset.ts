@@ -9,7 +9,7 @@ import { VaultLock } from '../backup/vault-lock';
 import { actionsOf } from '../core/destructive-actions';
 import { requirePrerequisite } from '../core/prerequisites';
 import { RetentionRoles } from '../core/retention-roles';
-import { check, checkCount, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
+import { check, checkCount, checkLength, checkPattern, checkRegion, collectProblems, isUnresolved, reportFactoryProblems } from '../core/validation';
 import { ProtectedResources } from '../worm/deny-policy';
 import { WormServiceControlPolicy } from '../worm/service-control-policy';
 
@@ -157,20 +157,24 @@ export class BaselineStackSet extends Construct {
 
   constructor(scope: Construct, id: string, props: BaselineStackSetProps) {
     super(scope, id);
-    checkCount(this, 'organizationalUnitIds', props.organizationalUnitIds, 1, 1000);
-    props.organizationalUnitIds.forEach((ou, i) => checkPattern(this, `organizationalUnitIds[${i}]`, ou, OU,
-      'an organization root (r-...) or OU id (ou-...-...)'));
-    checkCount(this, 'regions', props.regions, 1, 50);
-    props.regions.forEach((r, i) => checkRegion(this, `regions[${i}]`, r));
     const name = props.stackSetName ?? 'ebs-backup-baseline';
-    checkPattern(this, 'stackSetName', name, STACKSET_NAME, 'a StackSet name: a letter, then up to 127 letters, digits and -');
-    checkLength(this, 'stackSetName', name, 1, 128);
     const concurrency = props.maxConcurrentPercentage ?? 25;
     const tolerance = props.failureTolerancePercentage ?? 10;
-    check(isUnresolved(concurrency) || (Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 100), this,
-      'maxConcurrentPercentage', 'must be an integer between 1 and 100', concurrency);
-    check(isUnresolved(tolerance) || (Number.isInteger(tolerance) && tolerance >= 0 && tolerance <= 100), this,
-      'failureTolerancePercentage', 'must be an integer between 0 and 100', tolerance);
+    // every problem of the StackSet's own props at once
+    collectProblems(this, () => {
+      checkCount(this, 'organizationalUnitIds', props.organizationalUnitIds, 1, 1000);
+      props.organizationalUnitIds.forEach((ou, i) => checkPattern(this, `organizationalUnitIds[${i}]`, ou, OU,
+        'an organization root (r-...) or OU id (ou-...-...)'));
+      checkCount(this, 'regions', props.regions, 1, 50);
+      props.regions.forEach((r, i) => checkRegion(this, `regions[${i}]`, r));
+      checkPattern(this, 'stackSetName', name, STACKSET_NAME, 'a StackSet name: a letter, then up to 127 letters, digits and -');
+      checkLength(this, 'stackSetName', name, 1, 128);
+      check(isUnresolved(concurrency) || (Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 100), this,
+        'maxConcurrentPercentage', 'must be an integer between 1 and 100', concurrency);
+      check(isUnresolved(tolerance) || (Number.isInteger(tolerance) && tolerance >= 0 && tolerance <= 100), this,
+        'failureTolerancePercentage', 'must be an integer between 0 and 100', tolerance);
+      reportFactoryProblems(this, 'drVaultLock', props.drVaultLock);
+    });
 
     // --- the member: an environment-agnostic stack without bootstrap, in its own stage
     const stage = new Stage(this, 'Member');

@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { BackupTier } from './tier';
-import { check, checkCount, checkTags, reportFactoryProblems } from '../core/validation';
+import { check, checkCount, checkTags, reportFactoryProblems, warn } from '../core/validation';
 
 /**
  * The baseline's checks of its tiers: each tier's own problems (recorded by the factory the user
@@ -19,6 +19,14 @@ export function checkTiers(scope: IConstruct, tiers: readonly BackupTier[], tier
       // volumes often carry their instance's tags (copied at launch): excluding the tier tag would leave out every data volume
       check(!(tierTagKey in exclude), scope, at, `must not name the tier tag key '${tierTagKey}'`, exclude,
         'name a tag only the volumes to leave out carry, e.g. { Backup: "skip" }');
+      if (t.definition.backupPlan !== undefined) {
+        // AWS Backup selects the tier's EC2 instances, and an EC2 backup is an AMI of every attached
+        // volume: a selection condition filters instances by their own tags, never volumes
+        warn(scope, 'baseline:excluded-volumes-backed-up', `${scope.node.path}: ${at} leaves volumes out of the tier's DLM snapshots only: ` +
+          "the tier's backupPlan backs up each instance with every attached volume (AWS Backup cannot leave one out of an EC2 backup); " +
+          'to keep those volumes out of every backup, drop backupPlan from the tier or move them to instances of another tier, ' +
+          'or acknowledge this warning');
+      }
     }
   });
   const names = (tiers ?? []).map((t) => t?.name);

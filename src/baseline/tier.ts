@@ -366,7 +366,7 @@ export class BackupTier {
   /** Gold: application-consistent, locked, copied away twice, restore-tested. */
   public static gold(options: GoldTierOptions): BackupTier {
     const name = options.name ?? 'gold';
-    return BackupTier.make('BackupTier.gold', { consistentRetain: options.consistentRetain }, {
+    return BackupTier.make('BackupTier.gold', { consistentRetain: options.consistentRetain, vaultLock: options.vaultLock }, {
       name,
       description: 'application-consistent snapshots, AWS Backup with compliance Vault Lock, DR and archive copies, restore-tested',
       consistentSnapshots: {
@@ -396,7 +396,7 @@ export class BackupTier {
 
   /** Silver: daily DLM snapshots, copied to the DR region, locked in governance mode. */
   public static silver(options: SilverTierOptions = {}): BackupTier {
-    return BackupTier.make('BackupTier.silver', { retain: options.retain }, {
+    return BackupTier.make('BackupTier.silver', { retain: options.retain, snapshotLock: options.snapshotLock }, {
       name: options.name ?? 'silver',
       description: 'daily crash-consistent snapshots, DR copy, governance snapshot lock',
       snapshots: {
@@ -429,12 +429,15 @@ export class BackupTier {
     return BackupTier.make('BackupTier.custom', {
       'snapshots.retain': given?.snapshots?.retain,
       'consistentSnapshots.retain': given?.consistentSnapshots?.retain,
+      'snapshots.snapshotLock': given?.snapshots?.snapshotLock,
+      'backupPlan.vaultLock': given?.backupPlan?.vaultLock,
     }, given ?? ({ name: '' } as BackupTierProps), given === undefined ? { got: props } : undefined);
   }
 
   /** A tier whose problems name the factory the user called and the options they wrote. */
   private static make(
-    factory: string, retentions: Record<string, Retention | undefined>, props: BackupTierProps, notAnObject?: { got: unknown },
+    factory: string, factoryValues: Record<string, Retention | SnapshotLockMode | VaultLock | undefined>, props: BackupTierProps,
+    notAnObject?: { got: unknown },
   ): BackupTier {
     const problems: FactoryProblem[] = [];
     const problem = (requirement: string, got?: unknown, fix?: string) => problems.push(new FactoryProblem(factory, requirement, got, fix));
@@ -444,8 +447,8 @@ export class BackupTier {
       problem('name must be 1-40 characters of a-z 0-9 - (not starting or ending with -)', props.name,
         "the name is the tier tag's value and the prefix of its purpose tags: use e.g. 'gold-eu'");
     }
-    for (const [option, retention] of Object.entries(retentions)) {
-      for (const p of factoryProblems(retention)) {
+    for (const [option, value] of Object.entries(factoryValues)) {
+      for (const p of factoryProblems(value)) {
         problem(`${option} ${p.factory}(...): ${p.requirement}`, p.got, p.fix);
       }
     }

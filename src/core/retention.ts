@@ -1,5 +1,5 @@
 import { Duration, Fn, Token } from 'aws-cdk-lib';
-import { A_TOKEN, FactoryProblem, factoryProblems, recordFactoryProblems } from './validation';
+import { A_TOKEN, FactoryProblem, recordFactoryProblems, throwFactoryProblems } from './validation';
 
 /**
  * How long a backup artefact is kept: a number of artefacts, or an age.
@@ -75,10 +75,7 @@ export class Retention {
    * (`Fn::Join` of `count:` and the parameter), so the tag always carries the number.
    */
   public toTagValue(): string {
-    const problem = factoryProblems(this)[0];
-    if (problem !== undefined) {
-      throw problem.toError();
-    }
+    throwFactoryProblems(this);
     if (this.maxCount !== undefined) {
       return Token.isUnresolved(this.maxCount)
         ? Fn.join('', ['count:', Token.asString(this.maxCount)])

@@ -61,6 +61,33 @@ export class FactoryProblem {
   }
 }
 
+/**
+ * The problem of a factory's duration argument that must be a whole number of `unit` in
+ * [min, max] (a lock of 1-36500 days, a cool-off of 1-72 hours), or undefined when it is one or a
+ * token.
+ */
+export function wholeDurationProblem(
+  factory: string, argument: string, value: Duration, unit: 'days' | 'hours', min: number, max: number, why = '',
+): FactoryProblem | undefined {
+  if (!(value instanceof Duration)) {
+    return new FactoryProblem(factory, `${argument} must be a Duration`, value, `pass Duration.${unit}(n)`);
+  }
+  if (value.isUnresolved()) {
+    return undefined;
+  }
+  const n = unit === 'days' ? value.toDays({ integral: false }) : value.toHours({ integral: false });
+  if (Number.isInteger(n) && n >= min && n <= max) {
+    return undefined;
+  }
+  return new FactoryProblem(factory, `${argument} must be a whole number of ${unit} between ${min} and ${max}${why}`, value,
+    `pass Duration.${unit}(n) with ${min} <= n <= ${max}`);
+}
+
+/** The problems among `maybe` (a factory's list of checks, each a problem or undefined). */
+export function present(maybe: Array<FactoryProblem | undefined>): FactoryProblem[] {
+  return maybe.filter((p): p is FactoryProblem => p !== undefined);
+}
+
 const FACTORY_PROBLEMS = Symbol.for('cdk-ebs-backup.factoryProblems');
 
 /** Record the problems of a factory's arguments in the value it returns. */
@@ -77,6 +104,17 @@ export function factoryProblems(value: unknown): FactoryProblem[] {
     return [];
   }
   return (value as { [FACTORY_PROBLEMS]?: FactoryProblem[] })[FACTORY_PROBLEMS] ?? [];
+}
+
+/**
+ * Throw the first problem a factory recorded in `value`, for a value whose method the user calls
+ * directly, outside any construct (`Retention.count(0).toTagValue()`).
+ */
+export function throwFactoryProblems(value: unknown): void {
+  const problem = factoryProblems(value)[0];
+  if (problem !== undefined) {
+    throw problem.toError();
+  }
 }
 
 /**

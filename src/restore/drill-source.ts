@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { FactoryProblem, recordFactoryProblems } from '../core/validation';
 
 /**
  * Options of a drill source.
@@ -23,6 +24,9 @@ export interface DrillSourceOptions {
 
 /**
  * What a RestoreDrill restores.
+ *
+ * A bad owner is reported by the drill that uses the source, with its path and prop, together
+ * with the drill's other problems.
  */
 export class DrillSource {
   /**
@@ -32,7 +36,7 @@ export class DrillSource {
    * `/dev/sdz`) fails the drill as `NoRestorePoint` with the reason.
    */
   public static snapshots(options: DrillSourceOptions = {}): DrillSource {
-    return new DrillSource('SNAPSHOTS', checkOwner('DrillSource.snapshots', options.owner));
+    return recordFactoryProblems(new DrillSource('SNAPSHOTS', options.owner), ownerProblems('DrillSource.snapshots', options.owner));
   }
 
   /**
@@ -41,7 +45,7 @@ export class DrillSource {
    * `windowsValidation`, or fails the drill as not validated.
    */
   public static image(options: DrillSourceOptions = {}): DrillSource {
-    return new DrillSource('IMAGE', checkOwner('DrillSource.image', options.owner));
+    return recordFactoryProblems(new DrillSource('IMAGE', options.owner), ownerProblems('DrillSource.image', options.owner));
   }
 
   private constructor(
@@ -56,9 +60,10 @@ export class DrillSource {
   ) {}
 }
 
-function checkOwner(factory: string, owner: string | undefined): string | undefined {
-  if (owner !== undefined && !Token.isUnresolved(owner) && !/^\d{12}$/.test(owner)) {
-    throw new Error(`${factory}: owner must be a 12-digit AWS account id, got '${owner}'`);
+function ownerProblems(factory: string, owner: string | undefined): FactoryProblem[] {
+  if (owner === undefined || Token.isUnresolved(owner) || /^\d{12}$/.test(owner)) {
+    return [];
   }
-  return owner;
+  return [new FactoryProblem(factory, 'owner must be a 12-digit AWS account id', owner,
+    'pass the id of the account that shares the snapshots or AMIs, or leave owner out for this account')];
 }

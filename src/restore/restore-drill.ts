@@ -27,7 +27,7 @@ import { Retention } from '../core/retention';
 import { trustOnlyStateMachine } from '../core/service-trust';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
-import { check, checkCount, checkDuration, checkPattern, checkTags, isUnresolved } from '../core/validation';
+import { check, checkCount, checkDuration, checkPattern, checkTags, collectProblems, isUnresolved, reportFactoryProblems } from '../core/validation';
 
 /**
  * Properties of a RestoreDrill.
@@ -240,43 +240,47 @@ export class RestoreDrill extends Construct {
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
     protectAsMachinery(this);
-    BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+    const source = props.source ?? DrillSource.snapshots();
+    const mountPoint = props.mountPoint ?? '/data';
+    const validationTimeout = props.validationTimeout ?? Duration.minutes(30);
+    const setWindow = props.setWindow ?? Duration.minutes(5);
+    this.purpose = props.purpose;
+    this.metricNamespace = props.metricNamespace ?? RestoreDrill.DEFAULT_NAMESPACE;
+    this.executionTagKey = BackupTagging.key(this, RestoreDrill.EXECUTION_TAG_NAME);
+    // every problem of the drill's props at once
+    collectProblems(this, () => {
+      BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+      reportFactoryProblems(this, 'source', source);
+      const checkCommands = (prop: string, commands: string[]) => {
+        checkCount(this, prop, commands, 1, 100);
+        if (!isUnresolved(commands)) {
+          commands.forEach((c, i) => check(isUnresolved(c) || c.trim().length > 0, this, `${prop}[${i}]`, 'must be a non-empty command', c));
+        }
+      };
+      checkCommands('validation', props.validation);
+      if (props.windowsValidation !== undefined) {
+        checkCommands('windowsValidation', props.windowsValidation);
+      }
+      checkPattern(this, 'mountPoint', mountPoint, /^\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,200}$/,
+        "an absolute path other than '/' of letters, digits and . _ / -");
+      // Run Command's execution timeout: 30 seconds to 30 days (AWS-RunShellScript "executionTimeout")
+      checkDuration(this, 'validationTimeout', validationTimeout, Duration.seconds(30), Duration.days(30));
+      checkDuration(this, 'setWindow', setWindow, Duration.seconds(0), Duration.hours(1));
+      checkDuration(this, 'maxSnapshotAge', props.maxSnapshotAge, Duration.hours(1), Duration.days(3650));
+      checkTags(this, 'tags', props.tags, 40);
+      checkPattern(this, 'metricNamespace', this.metricNamespace, /^(?!AWS\/)[^:]{1,255}$/, "a namespace of 1-255 characters without ':' that does not start with 'AWS/'");
+      check(props.tags?.[this.executionTagKey] === undefined, this, `tags['${this.executionTagKey}']`,
+        'must not be set: the drill writes its execution name under this key', props.tags?.[this.executionTagKey]);
+    });
     registerPlan(this, 'RestoreDrill', () => ({
       protects: [{
         mechanism: `RestoreDrill (restores and validates${props.vpc ? '' : '; scratch VPC with 3 interface endpoints'})`,
-        selects: `the newest ${(props.source ?? DrillSource.snapshots()).mode === 'IMAGE' ? 'AMI' : 'snapshot set'} with purpose ${props.purpose}`,
+        selects: `the newest ${source.mode === 'IMAGE' ? 'AMI' : 'snapshot set'} with purpose ${props.purpose}`,
         schedule: planSchedule(props.schedule),
       }],
     }));
-    const checkCommands = (prop: string, commands: string[]) => {
-      checkCount(this, prop, commands, 1, 100);
-      if (!isUnresolved(commands)) {
-        commands.forEach((c, i) => check(isUnresolved(c) || c.trim().length > 0, this, `${prop}[${i}]`, 'must be a non-empty command', c));
-      }
-    };
-    checkCommands('validation', props.validation);
-    if (props.windowsValidation !== undefined) {
-      checkCommands('windowsValidation', props.windowsValidation);
-    }
-    const mountPoint = props.mountPoint ?? '/data';
-    checkPattern(this, 'mountPoint', mountPoint, /^\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,200}$/,
-      "an absolute path other than '/' of letters, digits and . _ / -");
-    const validationTimeout = props.validationTimeout ?? Duration.minutes(30);
-    // Run Command's execution timeout: 30 seconds to 30 days (AWS-RunShellScript "executionTimeout")
-    checkDuration(this, 'validationTimeout', validationTimeout, Duration.seconds(30), Duration.days(30));
-    const setWindow = props.setWindow ?? Duration.minutes(5);
-    checkDuration(this, 'setWindow', setWindow, Duration.seconds(0), Duration.hours(1));
-    checkDuration(this, 'maxSnapshotAge', props.maxSnapshotAge, Duration.hours(1), Duration.days(3650));
-    checkTags(this, 'tags', props.tags, 40);
-    const source = props.source ?? DrillSource.snapshots();
-    this.purpose = props.purpose;
-    this.metricNamespace = props.metricNamespace ?? RestoreDrill.DEFAULT_NAMESPACE;
-    checkPattern(this, 'metricNamespace', this.metricNamespace, /^(?!AWS\/)[^:]{1,255}$/, "a namespace of 1-255 characters without ':' that does not start with 'AWS/'");
 
     const keys = BackupTagging.keys(this);
-    this.executionTagKey = BackupTagging.key(this, RestoreDrill.EXECUTION_TAG_NAME);
-    check(props.tags?.[this.executionTagKey] === undefined, this, `tags['${this.executionTagKey}']`,
-      'must not be set: the drill writes its execution name under this key', props.tags?.[this.executionTagKey]);
     const libraryTags = BackupTagging.tagsFor(this, { purpose: `restore-drill:${props.purpose}`.slice(0, 256), retention: Retention.age(Duration.days(1)) });
     this.restoredTags = { ...props.tags, ...libraryTags };
     BackupTagging.addArtefactSource(this, {

@@ -13,7 +13,7 @@ import { protectAsMachinery } from '../core/machinery';
 import { planRetention, planTags, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupArtefactTagSet, BackupTagging, IBackupArtefactSource } from '../core/tagging';
-import { checkDuration, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
+import { check, checkDuration, checkTags, collectProblems, isUnresolved, retentionAge, wholeDays } from '../core/validation';
 
 /**
  * Properties of a `PreChangeSnapshot`.
@@ -148,12 +148,23 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
   constructor(scope: Construct, id: string, props: PreChangeSnapshotProps = {}) {
     super(scope, id);
     protectAsMachinery(this);
-    const expireAfter = props.retain === undefined ? Duration.days(14)
-      : retentionAge(this, 'retain', props.retain, 'the expiry job removes pre-change artefacts by age');
-    // Retention.age's own range, checked here so the message names this construct and prop
-    checkDuration(this, 'retain', expireAfter, Duration.days(1), Duration.days(36500));
-    wholeDays(this, 'retain', expireAfter);
-    checkTags(this, 'instanceTags', props.instanceTags);
+    this.includeImage = props.includeImage ?? false;
+    // every problem of the runbook's props at once
+    const expireAfter = collectProblems(this, () => {
+      if (props.purpose !== undefined) {
+        BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+      }
+      checkTags(this, 'instanceTags', props.instanceTags);
+      // a silent no-op would let a reader believe the snapshots are taken after a reboot
+      check(props.rebootForImage === undefined || this.includeImage, this, 'rebootForImage',
+        'applies only with includeImage: true (snapshots are never taken with a reboot)', props.rebootForImage);
+      const age = props.retain === undefined ? Duration.days(14)
+        : retentionAge(this, 'retain', props.retain, 'the expiry job removes pre-change artefacts by age');
+      // Retention.age's own range, checked here so the message names this construct and prop
+      checkDuration(this, 'retain', age, Duration.days(1), Duration.days(36500));
+      wholeDays(this, 'retain', age);
+      return age;
+    });
     registerPlan(this, 'PreChangeSnapshot', () => ({
       protects: [{
         mechanism: `PreChangeSnapshot runbook (snapshots${props.includeImage ? ' and an AMI' : ''} before a change)`,
@@ -162,11 +173,6 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
         retention: planRetention(expireAfter),
       }],
     }));
-    this.includeImage = props.includeImage ?? false;
-    if (props.rebootForImage !== undefined && !this.includeImage) {
-      // a silent no-op would let a reader believe the snapshots are taken after a reboot
-      fail(this, 'rebootForImage', 'applies only with includeImage: true (snapshots are never taken with a reboot)', props.rebootForImage);
-    }
 
     this.retention = Retention.age(expireAfter);
     const purpose = props.purpose ?? 'pre-change';

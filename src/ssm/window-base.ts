@@ -18,7 +18,9 @@ import { mergeTags } from '../core/merge-tags';
 import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import { check, checkDuration, checkPattern, checkRetentionKnown, checkTags, fail, isUnresolved, warn } from '../core/validation';
+import {
+  check, checkDuration, checkPattern, checkRetentionKnown, checkTags, collectProblems, fail, isUnresolved, reportFactoryProblems, warn,
+} from '../core/validation';
 import { WINDOW_INSTANCE_ACCESS_METADATA, WindowInstanceAccess } from '../core/window-instance-access';
 
 /** Systems Manager `MaxConcurrency`: a count from 1, or a percentage from 1% to 100%. */
@@ -289,7 +291,39 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     this.purpose = props.purpose;
     this.targets = props.targets;
     this.retain = props.retain ?? Retention.age(Duration.days(14));
-    checkRetentionKnown(this, 'retain', this.retain);
+    this.maxConcurrency = props.maxConcurrency ?? '25%';
+    this.maxErrors = props.maxErrors ?? '100%';
+    this.deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(10);
+    const duration = props.duration ?? Duration.hours(1);
+    const cutoff = props.cutoff ?? Duration.hours(0);
+    // every problem of the window's props at once
+    const schedule = collectProblems(this, () => {
+      BackupTagging.validatePurpose(this, 'purpose', props.purpose);
+      reportFactoryProblems(this, 'targets', props.targets);
+      checkRetentionKnown(this, 'retain', this.retain);
+      checkDuration(this, 'duration', duration, Duration.hours(1), Duration.hours(24));
+      checkWholeHours(this, 'duration', duration);
+      checkDuration(this, 'cutoff', cutoff, Duration.hours(0), Duration.hours(23));
+      checkWholeHours(this, 'cutoff', cutoff);
+      if (!isUnresolved(duration) && !isUnresolved(cutoff)) {
+        // no task starts after (end - cutoff): a cutoff as long as the window runs nothing
+        check(cutoff.toHours() < duration.toHours(), this, 'cutoff', `must be shorter than duration (${duration.toHumanString()})`, cutoff);
+      }
+      checkTimeZone(this, props.scheduleTimezone);
+      checkDates(this, props.startDate, props.endDate);
+      checkPattern(this, 'windowName', props.windowName, /^[a-zA-Z0-9_.-]{3,128}$/, '3-128 characters of letters, digits, _ . -');
+      checkPattern(this, 'maxConcurrency', this.maxConcurrency, MAX_CONCURRENCY, 'a count from 1 or a percentage from 1% to 100% (e.g. 10 or 25%)');
+      checkPattern(this, 'maxErrors', this.maxErrors, MAX_ERRORS, 'a count from 0 or a percentage from 0% to 100% (e.g. 0 or 10%)');
+      checkDuration(this, 'deliveryTimeout', this.deliveryTimeout, Duration.seconds(30), Duration.days(30));
+      checkTags(this, 'tags', props.tags, 40);
+      for (const key of Object.keys(props.tags ?? {})) {
+        check(!reservedTagKeys.includes(key), this, 'tags', `must not set '${key}' (reserved: the snapshot agent sets it)`, key);
+      }
+      checkPattern(this, 'instancePolicyName', props.instancePolicyName, /^[\w+=,.@-]{1,128}$/, '1-128 characters of letters, digits and + = , . @ _ -');
+      const expression = windowScheduleExpression(this, 'schedule', props.schedule);
+      checkScheduleOffset(this, expression, props.scheduleOffset);
+      return expression;
+    });
     registerPlan(this, `${kind}MaintenanceWindow`, () => ({
       protects: [{
         mechanism: `${kind} maintenance window (application-consistent snapshots)`,
@@ -299,37 +333,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       }],
     }));
 
-    // --- the window ---------------------------------------------------------------------------
-    const schedule = windowScheduleExpression(this, 'schedule', props.schedule);
-    const duration = props.duration ?? Duration.hours(1);
-    const cutoff = props.cutoff ?? Duration.hours(0);
-    checkDuration(this, 'duration', duration, Duration.hours(1), Duration.hours(24));
-    checkWholeHours(this, 'duration', duration);
-    checkDuration(this, 'cutoff', cutoff, Duration.hours(0), Duration.hours(23));
-    checkWholeHours(this, 'cutoff', cutoff);
-    if (!isUnresolved(duration) && !isUnresolved(cutoff)) {
-      // no task starts after (end - cutoff): a cutoff as long as the window runs nothing
-      check(cutoff.toHours() < duration.toHours(), this, 'cutoff', `must be shorter than duration (${duration.toHumanString()})`, cutoff);
-    }
-    checkTimeZone(this, props.scheduleTimezone);
-    checkScheduleOffset(this, schedule, props.scheduleOffset);
-    checkDates(this, props.startDate, props.endDate);
-    checkPattern(this, 'windowName', props.windowName, /^[a-zA-Z0-9_.-]{3,128}$/, '3-128 characters of letters, digits, _ . -');
-
-    this.maxConcurrency = props.maxConcurrency ?? '25%';
-    this.maxErrors = props.maxErrors ?? '100%';
-    checkPattern(this, 'maxConcurrency', this.maxConcurrency, MAX_CONCURRENCY, 'a count from 1 or a percentage from 1% to 100% (e.g. 10 or 25%)');
-    checkPattern(this, 'maxErrors', this.maxErrors, MAX_ERRORS, 'a count from 0 or a percentage from 0% to 100% (e.g. 0 or 10%)');
-    this.deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(10);
-    checkDuration(this, 'deliveryTimeout', this.deliveryTimeout, Duration.seconds(30), Duration.days(30));
-
     // --- tags ----------------------------------------------------------------------------------
-    checkTags(this, 'tags', props.tags, 40);
-    for (const key of Object.keys(props.tags ?? {})) {
-      if (reservedTagKeys.includes(key)) {
-        fail(this, 'tags', `must not set '${key}' (reserved: the snapshot agent sets it)`, key);
-      }
-    }
     const keys = BackupTagging.keys(this);
     this.snapshotTags = mergeTags(this, 'tags', props.tags, BackupTagging.tagsFor(this, { purpose: props.purpose, retention: this.retain }));
     BackupTagging.addArtefactSource(this, {
@@ -365,7 +369,6 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       'Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore'));
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.instanceRole });
     this.instancePolicyName = props.instancePolicyName ?? defaultInstancePolicyName(kind, props.purpose, stack.region);
-    checkPattern(this, 'instancePolicyName', props.instancePolicyName, /^[\w+=,.@-]{1,128}$/, '1-128 characters of letters, digits and + = , . @ _ -');
     this.instancePolicy = new iam.ManagedPolicy(this, 'InstancePolicy', {
       managedPolicyName: this.instancePolicyName,
       description: `Instance permissions of maintenance window ${this.node.path}, for existing instance roles (with AmazonSSMManagedInstanceCore)`.slice(0, 1000),

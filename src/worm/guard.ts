@@ -12,7 +12,7 @@ import { SnapshotArchiver, SnapshotArchiverOptions } from './snapshot-archiver';
 import { SnapshotLock, SnapshotLockOptions } from './snapshot-lock';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { registerPlan } from '../core/plan-report';
-import { checkCount, checkLength, fail, warn } from '../core/validation';
+import { check, checkCount, checkLength, collectProblems, fail, reportFactoryProblems, warn } from '../core/validation';
 
 /**
  * The guard's Recycle Bin: one rule per resource type.
@@ -167,25 +167,31 @@ export class WormSnapshotGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: WormSnapshotGuardProps = {}) {
     super(scope, id);
-    checkLength(this, 'managedPolicyName', props.managedPolicyName, 1, 128);
-    this.statements = new WormDenyStatements(this, props);
+    const recycleBinTypes = props.recycleBin?.resourceTypes ?? [RecycleBinResourceType.EBS_SNAPSHOT, RecycleBinResourceType.EC2_IMAGE];
+    // every problem of the guard's own props at once (its rules, lock and archiver check theirs)
+    this.statements = collectProblems(this, () => {
+      checkLength(this, 'managedPolicyName', props.managedPolicyName, 1, 128);
+      check(props.blockPublicSharing !== false || props.snapshotSharingBlock === undefined, this, 'snapshotSharingBlock',
+        'needs blockPublicSharing: true', props.snapshotSharingBlock);
+      if (props.recycleBin) {
+        checkCount(this, 'recycleBin.resourceTypes', recycleBinTypes, 1, 2);
+        check(new Set(recycleBinTypes).size === recycleBinTypes.length, this, 'recycleBin.resourceTypes', 'must not repeat a resource type', recycleBinTypes);
+        reportFactoryProblems(this, 'recycleBin.retain', props.recycleBin.retain);
+        reportFactoryProblems(this, 'recycleBin.ruleScope', props.recycleBin.ruleScope);
+      }
+      reportFactoryProblems(this, 'snapshotLock.mode', props.snapshotLock?.mode);
+      return new WormDenyStatements(this, props);
+    });
     this.blocksPublicAccess = props.blockPublicSharing ?? true;
 
     if (this.blocksPublicAccess) {
       claimPublicSharingBlock(this, 'blockPublicSharing');
       this.publicSharingBlock = new BlockPublicSharing(this, 'BlockPublicSharing', { snapshots: props.snapshotSharingBlock });
-    } else if (props.snapshotSharingBlock !== undefined) {
-      fail(this, 'snapshotSharingBlock', 'needs blockPublicSharing: true', props.snapshotSharingBlock);
     }
 
     this.recycleBinRules = [];
     if (props.recycleBin) {
-      const types = props.recycleBin.resourceTypes ?? [RecycleBinResourceType.EBS_SNAPSHOT, RecycleBinResourceType.EC2_IMAGE];
-      checkCount(this, 'recycleBin.resourceTypes', types, 1, 2);
-      if (new Set(types).size !== types.length) {
-        fail(this, 'recycleBin.resourceTypes', 'must not repeat a resource type', types);
-      }
-      for (const type of types) {
+      for (const type of recycleBinTypes) {
         const rule = new RecycleBinRule(this, type === RecycleBinResourceType.EC2_IMAGE ? 'ImageRecycleBin' : 'SnapshotRecycleBin', {
           ...props.recycleBin,
           resourceType: type,

@@ -5,7 +5,10 @@ import { warnOverlappingLockedRule } from './account-settings';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import { checkDuration, checkLength, checkTags, fail, isUnresolved, retentionAge, wholeDays } from '../core/validation';
+import {
+  check, checkDuration, checkLength, checkTags, collectProblems, FactoryProblem, isUnresolved, recordFactoryProblems, reportFactoryProblems,
+  retentionAge, wholeDays,
+} from '../core/validation';
 
 /**
  * What a Recycle Bin rule retains after deletion.
@@ -20,6 +23,9 @@ export enum RecycleBinResourceType {
 /**
  * Which deleted resources a Recycle Bin rule retains.
  *
+ * A scope with too many or too few tags is reported by the rule that uses it, with its path and
+ * prop, together with the rule's other problems.
+ *
  * @example
  * RecycleBinScope.region();
  * RecycleBinScope.region({ 'scratch': 'true' });
@@ -32,10 +38,10 @@ export class RecycleBinScope {
    */
   public static region(excludeTags?: { [key: string]: string }): RecycleBinScope {
     const count = Object.keys(excludeTags ?? {}).length;
-    if (count > 5) {
-      throw new Error(`RecycleBinScope.region: excludeTags must have at most 5 tags, got ${count}`);
-    }
-    return new RecycleBinScope('region', { ...excludeTags }, []);
+    return recordFactoryProblems(new RecycleBinScope('region', { ...excludeTags }, []), count > 5 ? [
+      new FactoryProblem('RecycleBinScope.region', 'excludeTags must have at most 5 tags', count,
+        'Recycle Bin takes at most 5 exclusion tags per rule: exclude by fewer tags'),
+    ] : []);
   }
 
   /**
@@ -43,11 +49,11 @@ export class RecycleBinScope {
    * cannot be locked.
    */
   public static tagged(tags: { [key: string]: string }): RecycleBinScope {
-    const count = Object.keys(tags).length;
-    if (count < 1 || count > 50) {
-      throw new Error(`RecycleBinScope.tagged: tags must have between 1 and 50 tags, got ${count}`);
-    }
-    return new RecycleBinScope('tag', { ...tags }, []);
+    const count = Object.keys(tags ?? {}).length;
+    return recordFactoryProblems(new RecycleBinScope('tag', { ...tags }, []), count < 1 || count > 50 ? [
+      new FactoryProblem('RecycleBinScope.tagged', 'tags must have between 1 and 50 tags', count,
+        'name 1 to 50 tag pairs, or use RecycleBinScope.region() for every deleted resource of the type'),
+    ] : []);
   }
 
   /**
@@ -55,10 +61,10 @@ export class RecycleBinScope {
    * rule cannot be locked.
    */
   public static purposes(...purposes: string[]): RecycleBinScope {
-    if (purposes.length < 1 || purposes.length > 50) {
-      throw new Error(`RecycleBinScope.purposes: purposes must have between 1 and 50 items, got ${purposes.length}`);
-    }
-    return new RecycleBinScope('tag', {}, purposes);
+    return recordFactoryProblems(new RecycleBinScope('tag', {}, purposes), purposes.length < 1 || purposes.length > 50 ? [
+      new FactoryProblem('RecycleBinScope.purposes', 'purposes must have between 1 and 50 items', purposes.length,
+        'name 1 to 50 purposes, or use RecycleBinScope.region() for every deleted resource of the type'),
+    ] : []);
   }
 
   /** `region` or `tag`. */
@@ -160,24 +166,24 @@ export class RecycleBinRule extends Resource {
 
   constructor(scope: Construct, id: string, props: RecycleBinRuleProps) {
     super(scope, id);
-    const retention = retentionAge(this, 'retain', props.retain, 'Recycle Bin keeps deleted resources for a period only (RetentionPeriod)');
-    checkDuration(this, 'retain', retention, Duration.days(1), Duration.days(365));
-    const retentionDays = wholeDays(this, 'retain', retention);
     const ruleScope = props.ruleScope ?? RecycleBinScope.region();
-    if (props.lockUnlockDelay !== undefined) {
-      checkDuration(this, 'lockUnlockDelay', props.lockUnlockDelay, Duration.days(7), Duration.days(30));
-      // Recycle Bin user guide, "Lock retention rules": only Region-level rules without exclusion tags.
-      if (ruleScope.level !== 'region') {
-        fail(this, 'lockUnlockDelay', 'cannot be set on a tag-level rule: AWS locks only region-level retention rules (use RecycleBinScope.region())');
+    const { retentionDays, tags } = collectProblems(this, () => {
+      const retention = retentionAge(this, 'retain', props.retain, 'Recycle Bin keeps deleted resources for a period only (RetentionPeriod)');
+      checkDuration(this, 'retain', retention, Duration.days(1), Duration.days(365));
+      reportFactoryProblems(this, 'ruleScope', ruleScope);
+      if (props.lockUnlockDelay !== undefined) {
+        checkDuration(this, 'lockUnlockDelay', props.lockUnlockDelay, Duration.days(7), Duration.days(30));
+        // Recycle Bin user guide, "Lock retention rules": only Region-level rules without exclusion tags.
+        check(ruleScope.level === 'region', this, 'lockUnlockDelay',
+          'cannot be set on a tag-level rule: AWS locks only region-level retention rules (use RecycleBinScope.region())');
+        check(!ruleScope._hasExclusions, this, 'lockUnlockDelay',
+          'cannot be set on a rule with exclusion tags: AWS locks only region-level retention rules without exclusion tags');
       }
-      if (ruleScope._hasExclusions) {
-        fail(this, 'lockUnlockDelay', 'cannot be set on a rule with exclusion tags: AWS locks only region-level retention rules without exclusion tags');
+      if (props.description !== undefined) {
+        checkLength(this, 'description', props.description, 0, 500);
       }
-    }
-    if (props.description !== undefined) {
-      checkLength(this, 'description', props.description, 0, 500);
-    }
-    const tags = ruleScope._render(this, 'ruleScope');
+      return { retentionDays: wholeDays(this, 'retain', retention), tags: ruleScope._render(this, 'ruleScope') };
+    });
 
     this.resource = new rbin.CfnRule(this, 'Resource', {
       resourceType: props.resourceType,

@@ -17,10 +17,13 @@ import { protectAsMachinery } from '../core/machinery';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
 import { trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
-import { checkCount, warn } from '../core/validation';
+import { checkCount, collectProblems, present, recordFactoryProblems, reportFactoryProblems, warn, wholeDurationProblem } from '../core/validation';
 
 /**
  * How new snapshots are locked (EBS Snapshot Lock).
+ *
+ * A duration out of bounds is reported by the construct that uses the mode, with its path and
+ * prop, together with the construct's other problems.
  *
  * @example
  * SnapshotLockMode.governance(Duration.days(30));
@@ -32,8 +35,8 @@ export class SnapshotLockMode {
    * principals) can unlock or shorten the lock. Duration 1-36500 days.
    */
   public static governance(duration: Duration): SnapshotLockMode {
-    checkLockDuration('SnapshotLockMode.governance', duration);
-    return new SnapshotLockMode('governance', duration, undefined);
+    return recordFactoryProblems(new SnapshotLockMode('governance', duration, undefined),
+      present([wholeDurationProblem('SnapshotLockMode.governance', 'duration', duration, 'days', 1, 36500)]));
   }
 
   /**
@@ -44,14 +47,11 @@ export class SnapshotLockMode {
    * @default coolOffPeriod - no cool-off: the lock is immutable at once
    */
   public static compliance(duration: Duration, coolOffPeriod?: Duration): SnapshotLockMode {
-    checkLockDuration('SnapshotLockMode.compliance', duration);
-    if (coolOffPeriod !== undefined && !coolOffPeriod.isUnresolved()) {
-      const hours = coolOffPeriod.toHours({ integral: false });
-      if (!Number.isInteger(hours) || hours < 1 || hours > 72) {
-        throw new Error(`SnapshotLockMode.compliance: coolOffPeriod must be a whole number of hours between 1 and 72, got ${coolOffPeriod.toHumanString()}`);
-      }
-    }
-    return new SnapshotLockMode('compliance', duration, coolOffPeriod);
+    const factory = 'SnapshotLockMode.compliance';
+    return recordFactoryProblems(new SnapshotLockMode('compliance', duration, coolOffPeriod), present([
+      wholeDurationProblem(factory, 'duration', duration, 'days', 1, 36500),
+      coolOffPeriod === undefined ? undefined : wholeDurationProblem(factory, 'coolOffPeriod', coolOffPeriod, 'hours', 1, 72),
+    ]));
   }
 
   /** `governance` or `compliance`, as the EC2 API names it. */
@@ -69,16 +69,6 @@ export class SnapshotLockMode {
     this.mode = mode;
     this.duration = duration;
     this.coolOffPeriod = coolOffPeriod;
-  }
-}
-
-function checkLockDuration(where: string, duration: Duration): void {
-  if (duration.isUnresolved()) {
-    return;
-  }
-  const days = duration.toDays({ integral: false });
-  if (!Number.isInteger(days) || days < 1 || days > 36500) {
-    throw new Error(`${where}: duration must be a whole number of days between 1 and 36500, got ${duration.toHumanString()}`);
   }
 }
 
@@ -186,8 +176,11 @@ export class SnapshotLock extends Construct {
     const stack = Stack.of(this);
     const tagKey = BackupTagging.keys(this).purpose;
     const purposes = props.purposes ?? [];
-    checkCount(this, 'purposes', purposes, 0, 200);
-    purposes.forEach((p, i) => BackupTagging.validatePurpose(this, `purposes[${i}]`, p));
+    collectProblems(this, () => {
+      reportFactoryProblems(this, 'mode', props.mode);
+      checkCount(this, 'purposes', purposes, 0, 200);
+      purposes.forEach((p, i) => BackupTagging.validatePurpose(this, `purposes[${i}]`, p));
+    });
     // read at synthesis: the policies and plans whose snapshots it locks may be added later
     this.node.addValidation({ validate: () => checkLockAgainstRetentions(this, 'mode duration', props.mode.duration, purposes) });
     if (props.mode.mode === 'compliance') {

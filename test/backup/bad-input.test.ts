@@ -29,14 +29,22 @@ function attempt(build: (stack: Stack) => void): void {
 
 describe('bad input is a clear synth error', () => {
   test.each<[string, (stack: Stack) => void, string]>([
-    ['changeableFor of 1 day', () => VaultLock.compliance({ minRetention: Duration.days(7), changeableFor: Duration.days(1) }),
-      'VaultLock.compliance: changeableFor must be between 3 and 36500 days (AWS enforces a 72-hour cooling-off period), got 1 day'],
-    ['a lock minimum of 0 days', () => VaultLock.governance({ minRetention: Duration.days(0) }), 'VaultLock.governance: minRetention must be between 1 and 36500 days, got 0 days'],
-    ['a lock maximum over 100 years', () => VaultLock.governance({ minRetention: Duration.days(1), maxRetention: Duration.days(36501) }),
-      'maxRetention must be between 1 and 36500 days, got 36501 days'],
-    ['a lock maximum not above the minimum', () => VaultLock.compliance({ minRetention: Duration.days(30), maxRetention: Duration.days(30) }),
-      'maxRetention must be longer than minRetention (30 days), got 30 days'],
-    ['a lock in hours', () => VaultLock.governance({ minRetention: Duration.hours(36) }), 'minRetention must be a whole number of days, got 1 day 12 hours'],
+    // a lock's bounds are reported by the construct that uses the lock, with its path and prop
+    ['changeableFor of 1 day', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: VaultLock.compliance({ minRetention: Duration.days(7), changeableFor: Duration.days(1) }) })),
+      'S/V: vaultLock VaultLock.compliance(...): changeableFor must be a whole number of days between 3 and 36500 (AWS enforces a 72-hour cooling-off period), got 1 day'],
+    ['a lock minimum of 0 days', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: VaultLock.governance({ minRetention: Duration.days(0) }) })),
+      'S/V: vaultLock VaultLock.governance(...): minRetention must be a whole number of days between 1 and 36500, got 0 days; pass Duration.days(n) with 1 <= n <= 36500'],
+    ['a lock maximum over 100 years', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: VaultLock.governance({ minRetention: Duration.days(1), maxRetention: Duration.days(36501) }) })),
+      'maxRetention must be a whole number of days between 1 and 36500, got 36501 days'],
+    ['a lock maximum not above the minimum', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: VaultLock.compliance({ minRetention: Duration.days(30), maxRetention: Duration.days(30) }) })),
+      'S/V: vaultLock VaultLock.compliance(...): maxRetention must be longer than minRetention (30 days), got 30 days'],
+    ['a lock in hours', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: VaultLock.governance({ minRetention: Duration.hours(36) }) })),
+      'minRetention must be a whole number of days between 1 and 36500, got 1 day 12 hours'],
+    ['a destination lock out of bounds', (s) => new BackupVaultPolicy(s, 'V', props({
+      rules: [rule({ copyTo: [{ vaultArn: 'arn:aws:backup:eu-west-1:111122223333:backup-vault:archive', destinationLock: VaultLock.governance({ minRetention: Duration.days(0) }) }] })],
+    })), 'S/V: rules[0].copyTo[0].destinationLock VaultLock.governance(...): minRetention must be a whole number of days between 1 and 36500, got 0 days'],
+    ['a lock used outside any construct', () => VaultLock.governance({ minRetention: Duration.days(0) }).toLockConfiguration(),
+      'VaultLock.governance: minRetention must be a whole number of days between 1 and 36500, got 0 days'],
     ['rule retention below the lock minimum', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: lock, rules: [rule({ retain: Retention.age(Duration.days(3)) })] })),
       "S/V: rules[0].retain must be at least the vault lock's minRetention of 7 days (AWS fails jobs outside the lock's bounds), got 3 days"],
     ['rule retention above the lock maximum', (s) => new BackupVaultPolicy(s, 'V', props({ vaultLock: lock, rules: [rule({ retain: Retention.age(Duration.days(4000)) })] })),
@@ -127,6 +135,8 @@ describe('BackupArchiveVault bad input', () => {
     ['an air-gapped vault with a minimum under 7 days', archive({
       logicallyAirGapped: true, vaultLock: VaultLock.compliance({ minRetention: Duration.days(3), maxRetention: Duration.days(30) }),
     }), 'vaultLock.minRetention must be at least 7 days for a logically air-gapped vault, got 3 days'],
+    ['a lock out of bounds', archive({ vaultLock: VaultLock.governance({ minRetention: Duration.days(7), maxRetention: Duration.days(7) }) }),
+      'S/A: vaultLock VaultLock.governance(...): maxRetention must be longer than minRetention (7 days), got 7 days'],
   ])('%s', (_name, build, fragment) => {
     expect(() => attempt(build)).toThrow(fragment);
   });

@@ -1,7 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { BackupTier, EbsBackupBaseline } from '../../src';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import { BackupTier, EbsBackupBaseline, Retention } from '../../src';
 import { TEST_ENV } from '../support';
+import { selectedBy } from '../support/backup-selection';
 
 /** A volume attached to an instance. */
 interface Volume { readonly id: string; readonly boot: boolean; readonly tags: Record<string, string> }
@@ -64,5 +66,41 @@ describe('a tier leaves out the volumes tagged for exclusion', () => {
 
   test('an empty exclusion is refused', () => {
     expect(() => silverPolicy({ excludeVolumeTags: {} })).toThrow('Prod/Baseline: tiers[0].snapshots.excludeVolumeTags must name at least one tag');
+  });
+});
+
+describe('a tier with a backup plan cannot leave a volume out of it', () => {
+  // AWS Backup selects the tier's EC2 instances (its selection conditions filter a resource by the
+  // resource's own tags), and an EC2 backup is an AMI of the instance with every attached EBS
+  // volume (AWS Backup Developer Guide, "Amazon EBS multi-volume, crash-consistent backups")
+  const instanceArn = 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0';
+  function recoveryPointVolumes(template: any, instance: Instance): string[] {
+    const selected = selectedBy(template, [{ arn: instanceArn, tags: instance.tags }]);
+    return selected.includes(instanceArn) ? instance.volumes.map((v) => v.id) : [];
+  }
+
+  test('the backup plan keeps the excluded volume and the baseline warns, naming the prop and the fix', () => {
+    const stack = new Stack(new App(), 'Prod', { env: TEST_ENV });
+    const daily = events.Schedule.cron({ minute: '0', hour: '3' });
+    new EbsBackupBaseline(stack, 'Baseline', {
+      checks: false,
+      tiers: [BackupTier.custom({
+        name: 'silver',
+        snapshots: { schedule: daily, retain: Retention.count(7), excludeVolumeTags: { Backup: 'skip' } },
+        backupPlan: { schedule: daily, retain: Retention.age(Duration.days(35)), restoreTesting: false },
+      })],
+    });
+    const template = Template.fromStack(stack).toJSON();
+    expect(recoveryPointVolumes(template, database)).toEqual(['vol-root', 'vol-data', 'vol-scratch']);
+    const warnings = Annotations.fromStack(stack).findWarning('/Prod/Baseline', Match.stringLikeRegexp('cdk-ebs-backup:baseline:excluded-volumes-backed-up'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toContain("Prod/Baseline: tiers[0].snapshots.excludeVolumeTags leaves volumes out of the tier's DLM snapshots only");
+    expect(String(warnings[0].entry.data)).toContain('drop backupPlan from the tier or move them to instances of another tier');
+  });
+
+  test('a tier without a backup plan gets no such warning', () => {
+    const stack = new Stack(new App(), 'Prod', { env: TEST_ENV });
+    new EbsBackupBaseline(stack, 'Baseline', { tiers: [BackupTier.silver({ drRegion: 'us-west-2', excludeVolumeTags: { Backup: 'skip' } })], checks: false });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('excluded-volumes-backed-up'))).toHaveLength(0);
   });
 });

@@ -4,9 +4,10 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import {
-  BackupTier, BackupVaultPolicy, BackupVaultPolicyProps, BlockPublicSharing, DlmPolicyBase, DlmSnapshotPolicy, EbsBackupBaseline,
-  EbsBackupBaselineProps, FsfreezeMaintenanceWindow, MaintenanceTargets, Retention, SnapshotLockMode, SnapshotSchedule, SnapshotTarget,
-  VaultLock, WormSnapshotGuard,
+  BackupArchiveVault, BackupTier, BackupVaultPolicy, BackupVaultPolicyProps, BlockPublicSharing, DlmPolicyBase, DlmSnapshotPolicy, DrillSource,
+  EbsBackupBaseline, EbsBackupBaselineProps, FsfreezeMaintenanceWindow, MaintenanceTargets, PreChangeSnapshot, RecycleBinResourceType,
+  RecycleBinRule, RecycleBinScope, RestoreDrill, RestoreDrillProps, Retention, SnapshotLock, SnapshotLockMode, SnapshotSchedule, SnapshotTarget,
+  VaultLock, VssMaintenanceWindow, VssMaintenanceWindowProps, WormSnapshotGuard,
 } from '../../src';
 
 // The mistakes a newcomer makes (issue 20), one row each: a small app built as the user would
@@ -34,6 +35,14 @@ function baseline(stack: Stack, props: Partial<EbsBackupBaselineProps> & { tiers
 const rules = [{ name: 'daily', schedule: events.Schedule.cron({ hour: '5', minute: '0' }), retain: Retention.age(Duration.days(35)) }];
 function vault(stack: Stack, props: Partial<BackupVaultPolicyProps> = {}): BackupVaultPolicy {
   return new BackupVaultPolicy(stack, 'Backups', { purpose: 'db', rules, allTags: { Backup: 'db' }, ...props });
+}
+
+function vss(stack: Stack, props: Partial<VssMaintenanceWindowProps> = {}): VssMaintenanceWindow {
+  return new VssMaintenanceWindow(stack, 'Windows', { purpose: 'erp', schedule: daily, targets: MaintenanceTargets.tagged({ Vss: 'true' }), ...props });
+}
+
+function drill(stack: Stack, props: Partial<RestoreDrillProps> = {}): RestoreDrill {
+  return new RestoreDrill(stack, 'Drill', { purpose: 'db', schedule: daily, validation: ['test -f /data/ok'], ...props });
 }
 
 const silver = (options: Parameters<typeof BackupTier.silver>[0] = {}) => BackupTier.silver({ drRegion: 'us-west-2', ...options });
@@ -143,6 +152,36 @@ const rows: Array<[string, (stack: Stack) => unknown, Expect]> = [
   ['a lock on an adopted vault', (s) => vault(s, {
     vault: backup.BackupVault.fromBackupVaultName(s, 'Existing', 'company-vault'), vaultLock: VaultLock.governance({ minRetention: Duration.days(7) }),
   }), { path: 'Prod/Backups', prop: 'vaultLock cannot be set with vault', fix: 'lock the vault in the stack or account that created it' }],
+  // --- factories whose arguments are reported by the construct that uses them (issue 20)
+  ['a vault lock that stays changeable for 1 day', (s) => vault(s, {
+    vaultLock: VaultLock.compliance({ minRetention: Duration.days(7), changeableFor: Duration.days(1) }),
+  }), { path: 'Prod/Backups', prop: 'vaultLock VaultLock.compliance(...): changeableFor', fix: 'pass Duration.days(n) with 3 <= n <= 36500' }],
+  ['a vault lock whose maximum is its minimum', (s) => vault(s, {
+    vaultLock: VaultLock.governance({ minRetention: Duration.days(30), maxRetention: Duration.days(30) }),
+  }), { path: 'Prod/Backups', prop: 'vaultLock VaultLock.governance(...): maxRetention', fix: 'raise maxRetention or leave it out for no maximum' }],
+  ['a gold tier whose vault lock keeps nothing', (s) => baseline(s, {
+    tiers: [BackupTier.gold({ drRegion: 'us-west-2', vaultLock: VaultLock.governance({ minRetention: Duration.days(0) }) })],
+  }), { path: 'Prod/Baseline', prop: 'tiers[0] BackupTier.gold(...): vaultLock VaultLock.governance(...)', fix: 'pass Duration.days(n) with 1 <= n <= 36500' }],
+  ['an archive vault lock in hours', (s) => new BackupArchiveVault(s, 'Archive', {
+    sourceAccounts: ['111122223333'], vaultLock: VaultLock.governance({ minRetention: Duration.hours(36) }),
+  }), { path: 'Prod/Archive', prop: 'vaultLock VaultLock.governance(...): minRetention', fix: 'pass Duration.days(n)' }],
+  ['a snapshot lock of 12 hours in a guard', (s) => new WormSnapshotGuard(s, 'Guard', { snapshotLock: { mode: SnapshotLockMode.governance(Duration.hours(12)) } }),
+    { path: 'Prod/Guard', prop: 'snapshotLock.mode SnapshotLockMode.governance(...): duration', fix: 'pass Duration.days(n) with 1 <= n <= 36500' }],
+  ['a silver tier whose lock cools off for 73 hours', (s) => baseline(s, {
+    tiers: [silver({ snapshotLock: SnapshotLockMode.compliance(Duration.days(7), Duration.hours(73)) })],
+  }), { path: 'Prod/Baseline', prop: 'tiers[0] BackupTier.silver(...): snapshotLock SnapshotLockMode.compliance(...)', fix: 'pass Duration.hours(n) with 1 <= n <= 72' }],
+  ['a Recycle Bin rule excluding by 6 tags', (s) => new WormSnapshotGuard(s, 'Guard', {
+    recycleBin: { retain: Retention.age(Duration.days(7)), ruleScope: RecycleBinScope.region(Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => [k, 'x']))) },
+  }), { path: 'Prod/Guard', prop: 'recycleBin.ruleScope RecycleBinScope.region(...)', fix: 'at most 5 exclusion tags per rule' }],
+  ['a Recycle Bin rule for no tags', (s) => new RecycleBinRule(s, 'Bin', {
+    resourceType: RecycleBinResourceType.EBS_SNAPSHOT, retain: Retention.age(Duration.days(7)), ruleScope: RecycleBinScope.tagged({}),
+  }), { path: 'Prod/Bin', prop: 'ruleScope RecycleBinScope.tagged(...)', fix: 'or use RecycleBinScope.region()' }],
+  ['a window on volume ids', (s) => vss(s, { targets: MaintenanceTargets.instanceIds(['vol-0123456789abcdef0']) }),
+    { path: 'Prod/Windows', prop: 'targets MaintenanceTargets.instanceIds(...): ids', fix: 'select the instances by tag with MaintenanceTargets.tagged()' }],
+  ['a window on no tags', (s) => vss(s, { targets: MaintenanceTargets.tagged({}) }),
+    { path: 'Prod/Windows', prop: 'targets MaintenanceTargets.tagged(...): tags', fix: 'use taggedAnyOf(key, values)' }],
+  ['a drill of AMIs shared by an account named, not numbered', (s) => drill(s, { source: DrillSource.image({ owner: 'archive' }) }),
+    { path: 'Prod/Drill', prop: 'source DrillSource.image(...): owner', fix: 'leave owner out for this account' }],
   ['a compliance lock (legal, irreversible)', (s) => vault(s, {
     vaultLock: VaultLock.compliance({ minRetention: Duration.days(7), changeableFor: Duration.days(3) }),
   }), { path: 'Prod/Backups', prop: 'compliance-mode Vault Lock', fix: 'becomes immutable 3 days after deployment', warning: 'backup:compliance-lock' }],
@@ -187,5 +226,54 @@ describe('the mistakes a newcomer makes get a message with the place, the prop a
       { ...nightly, retain: Retention.count(0) },
       { ...nightly, schedule: events.Schedule.rate(Duration.hours(5)) },
     ])).toThrow(/^Prod\/Snapshots: 3 problems\n  - Prod\/Snapshots: schedules\[0\]\.retain Retention\.count\(\.\.\.\).*\n  - Prod\/Snapshots: schedules\[1\]\.name must be unique.*\n  - Prod\/Snapshots: schedules\[1\]\.schedule must be a rate/);
+  });
+
+  // one construct, several wrong props: one error lists each, in the shape of a single problem
+  const several: Array<[string, (stack: Stack) => unknown, string, string[]]> = [
+    ['a vault policy', (s) => vault(s, {
+      rules: [{ ...rules[0], name: 'daily backup' }],
+      encryptionKey: new kms.Key(s, 'Key'),
+      useAwsManagedKey: true,
+      vaultLock: VaultLock.governance({ minRetention: Duration.days(0) }),
+    }), 'Prod/Backups', ['encryptionKey must not be set together with useAwsManagedKey', 'vaultLock VaultLock.governance(...): minRetention',
+      'rules[0].name must be 1-50 characters']],
+    ['a maintenance window', (s) => vss(s, { duration: Duration.hours(30), maxErrors: 'lots', targets: MaintenanceTargets.tagged({}) }),
+      'Prod/Windows', ['targets MaintenanceTargets.tagged(...)', 'duration must be between 1 hour and 1 day', 'maxErrors must be a count from 0']],
+    ['a guard', (s) => new WormSnapshotGuard(s, 'Guard', {
+      managedPolicyName: '',
+      blockPublicSharing: false,
+      snapshotSharingBlock: 'block-new-sharing' as any,
+      snapshotLock: { mode: SnapshotLockMode.governance(Duration.days(0)) },
+    }), 'Prod/Guard', ['managedPolicyName must be between 1 and 128 characters', 'snapshotSharingBlock needs blockPublicSharing: true',
+      'snapshotLock.mode SnapshotLockMode.governance(...)']],
+    ['a restore drill', (s) => drill(s, { validation: [], mountPoint: 'data', source: DrillSource.snapshots({ owner: '1234' }) }),
+      'Prod/Drill', ['source DrillSource.snapshots(...)', 'validation must have between 1 and 100 items', 'mountPoint must be an absolute path']],
+    ['a pre-change runbook', (s) => new PreChangeSnapshot(s, 'PreChange', { retain: Retention.count(3), rebootForImage: true }),
+      'Prod/PreChange', ['rebootForImage applies only with includeImage: true', 'retain must be Retention.age(Duration.days(n)), not a count']],
+    ['an archive vault', (s) => new BackupArchiveVault(s, 'Archive', {
+      sourceAccounts: ['1234'], vaultName: 'x', vaultLock: VaultLock.governance({ minRetention: Duration.days(7), maxRetention: Duration.days(7) }),
+    }), 'Prod/Archive', ['sourceAccounts[0] must be a 12-digit AWS account id', 'vaultName must be 2-50 characters', 'vaultLock VaultLock.governance(...): maxRetention']],
+    ['a Recycle Bin rule', (s) => new RecycleBinRule(s, 'Bin', {
+      resourceType: RecycleBinResourceType.EBS_SNAPSHOT,
+      retain: Retention.age(Duration.days(400)),
+      lockUnlockDelay: Duration.days(3),
+      ruleScope: RecycleBinScope.purposes(),
+    }), 'Prod/Bin', ['retain must be between 1 day and 365 days', 'ruleScope RecycleBinScope.purposes(...)', 'lockUnlockDelay must be between 7 days and 30 days',
+      'lockUnlockDelay cannot be set on a tag-level rule']],
+    ['a snapshot lock', (s) => new SnapshotLock(s, 'Lock', { mode: SnapshotLockMode.compliance(Duration.days(7), Duration.minutes(5)), purposes: [''] }),
+      'Prod/Lock', ['mode SnapshotLockMode.compliance(...): coolOffPeriod', 'purposes[0] must be between 1 and 256 characters']],
+  ];
+  test.each(several)('every problem of %s at once', (_name, build, path, fragments) => {
+    let message = '';
+    try {
+      build(app());
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const [head, ...lines] = message.split('\n');
+    expect(head).toBe(`${path}: ${lines.length} problems`);
+    for (const fragment of fragments) {
+      expect(lines.filter((l) => l.startsWith(`  - ${path}: ${fragment}`))).toHaveLength(1);
+    }
   });
 });

@@ -251,10 +251,11 @@ describe('RestoreDrill: validation', () => {
   });
 
   test.each([
-    ['DrillSource.snapshots', () => DrillSource.snapshots({ owner: '1234' }), "DrillSource.snapshots: owner must be a 12-digit AWS account id, got '1234'"],
-    ['DrillSource.image', () => DrillSource.image({ owner: 'archive' }), "DrillSource.image: owner must be a 12-digit AWS account id, got 'archive'"],
-  ])('%s rejects a bad owner', (_name, make, message) => {
-    expect(make).toThrow(message);
+    ['DrillSource.snapshots', () => DrillSource.snapshots({ owner: '1234' }), "Stack/Drill: source DrillSource.snapshots(...): owner must be a 12-digit AWS account id, got '1234'; pass the id"],
+    ['DrillSource.image', () => DrillSource.image({ owner: 'archive' }), "Stack/Drill: source DrillSource.image(...): owner must be a 12-digit AWS account id, got 'archive'"],
+  ])('the drill reports a %s with a bad owner', (_name, source, message) => {
+    const stack = new Stack(new App(), 'Stack');
+    expect(() => new RestoreDrill(stack, 'Drill', { ...base, source: source() })).toThrow(message);
   });
 
   test('skips validation of values known only at deploy time', () => {

@@ -90,11 +90,14 @@ describe('RecycleBinRule', () => {
     expect(() => new RecycleBinRule(stack, 'Bin', { resourceType: RecycleBinResourceType.EBS_SNAPSHOT, ...props() })).toThrow(fragment);
   });
 
-  test.each<[string, () => unknown, string]>([
-    ['more than 5 exclusion tags', () => RecycleBinScope.region(Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`k${i}`, 'v']))), 'RecycleBinScope.region: excludeTags must have at most 5 tags, got 6'],
-    ['no resource tags', () => RecycleBinScope.tagged({}), 'RecycleBinScope.tagged: tags must have between 1 and 50 tags, got 0'],
-    ['no purposes', () => RecycleBinScope.purposes(), 'RecycleBinScope.purposes: purposes must have between 1 and 50 items, got 0'],
-  ])('the scope factory rejects %s', (_name, make, fragment) => {
-    expect(make).toThrow(fragment);
+  // a scope's arguments are reported by the rule that uses the scope, with its path and prop
+  test.each<[string, () => RecycleBinScope, string]>([
+    ['more than 5 exclusion tags', () => RecycleBinScope.region(Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`k${i}`, 'v']))),
+      'TestStack/Bin: ruleScope RecycleBinScope.region(...): excludeTags must have at most 5 tags, got 6; Recycle Bin takes at most 5 exclusion tags per rule'],
+    ['no resource tags', () => RecycleBinScope.tagged({}), 'TestStack/Bin: ruleScope RecycleBinScope.tagged(...): tags must have between 1 and 50 tags, got 0'],
+    ['no purposes', () => RecycleBinScope.purposes(), 'TestStack/Bin: ruleScope RecycleBinScope.purposes(...): purposes must have between 1 and 50 items, got 0'],
+  ])('the rule reports a scope with %s', (_name, ruleScope, fragment) => {
+    expect(() => new RecycleBinRule(stack, 'Bin', { resourceType: RecycleBinResourceType.EBS_SNAPSHOT, retain: Retention.age(Duration.days(7)), ruleScope: ruleScope() }))
+      .toThrow(fragment);
   });
 });

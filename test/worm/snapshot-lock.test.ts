@@ -333,14 +333,17 @@ describe('SnapshotLock', () => {
     expect(() => checkedTemplate(stack)).toThrow(/snapshots are locked in compliance mode for 30 days: once the cool-off ends nobody, not even root, can delete them before/);
   });
 
-  test.each<[string, () => unknown, string]>([
-    ['a zero duration', () => SnapshotLockMode.governance(Duration.days(0)), 'SnapshotLockMode.governance: duration must be a whole number of days between 1 and 36500, got 0 days'],
-    ['a duration over 100 years', () => SnapshotLockMode.compliance(Duration.days(36501)), 'SnapshotLockMode.compliance: duration must be a whole number of days between 1 and 36500'],
+  // a mode's arguments are reported by the lock that uses the mode, with its path and prop
+  test.each<[string, () => SnapshotLockMode, string]>([
+    ['a zero duration', () => SnapshotLockMode.governance(Duration.days(0)),
+      'TestStack/Lock: mode SnapshotLockMode.governance(...): duration must be a whole number of days between 1 and 36500, got 0 days; pass Duration.days(n)'],
+    ['a duration over 100 years', () => SnapshotLockMode.compliance(Duration.days(36501)), 'mode SnapshotLockMode.compliance(...): duration must be a whole number of days between 1 and 36500'],
     ['a duration in hours', () => SnapshotLockMode.governance(Duration.hours(12)), 'duration must be a whole number of days between 1 and 36500, got 12 hours'],
-    ['a cool-off over 72 hours', () => SnapshotLockMode.compliance(Duration.days(30), Duration.hours(73)), 'SnapshotLockMode.compliance: coolOffPeriod must be a whole number of hours between 1 and 72, got 3 days 1 hour'],
+    ['a cool-off over 72 hours', () => SnapshotLockMode.compliance(Duration.days(30), Duration.hours(73)),
+      'TestStack/Lock: mode SnapshotLockMode.compliance(...): coolOffPeriod must be a whole number of hours between 1 and 72, got 3 days 1 hour; pass Duration.hours(n)'],
     ['a cool-off in minutes', () => SnapshotLockMode.compliance(Duration.days(30), Duration.minutes(30)), 'coolOffPeriod must be a whole number of hours between 1 and 72, got 30 minutes'],
-  ])('rejects %s', (_name, make, fragment) => {
-    expect(make).toThrow(fragment);
+  ])('rejects %s', (_name, mode, fragment) => {
+    expect(() => new SnapshotLock(stack, 'Lock', { mode: mode() })).toThrow(fragment);
   });
 
   test('rejects a bad purpose with the construct path', () => {
