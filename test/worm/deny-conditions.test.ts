@@ -101,7 +101,8 @@ async function evaluateWith(step: Step, form: DeliveryForm, swap: (doc: any) => 
     scps: world.guard.scps.map(swap),
   };
   const onVault = step.resource.startsWith(world.resources.vault) || step.resource.includes(':recovery-point:');
-  const policies = policiesFor(form, guard, onVault ? swap(world.vaultAccessPolicy) : undefined);
+  // a step's own resource policy (a role's trust for sts:AssumeRole) decides with the guard, as in the attack-path runner
+  const policies = policiesFor(form, guard, step.resourcePolicy ?? (onVault ? swap(world.vaultAccessPolicy) : undefined));
   return evaluate(step, { ...policies, identity: [...policies.identity ?? [], ...(step.ownPolicies ?? []).map(swap)] });
 }
 
