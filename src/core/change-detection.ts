@@ -102,6 +102,11 @@ const NAMING: Readonly<Record<string, ResourceNaming>> = {
 /** The rules this module creates: never watched by themselves (a rule cannot name itself). */
 const DETECTION_RULES = new WeakSet<IConstruct>();
 
+/** Whether a change detection would name `c` in a rule (a resource of a watched kind, not a detection rule). */
+export function isWatchable(c: IConstruct): boolean {
+  return !DETECTION_RULES.has(c) && Object.values(NAMING).some((n) => n.values(c) !== undefined);
+}
+
 /** A catalogue group the detection watches. */
 export interface WatchedGroup {
   readonly name: string;
@@ -213,3 +218,4 @@ function dedupe(values: PatternValue[]): PatternValue[] {
     return true;
   });
 }
+

@@ -7,3 +7,4 @@ export * from './retention-roles';
 export * from './coverage';
 export * from './deployment-prerequisites';
 export { PlanReport } from './plan-report';
+export * from './stack-change-detection';
