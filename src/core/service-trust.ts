@@ -61,13 +61,17 @@ export function trustOnlyStateMachine(machine: sfn.StateMachine): void {
   }
   const stack = Stack.of(machine);
   const cfnMachine = machine.node.defaultChild as sfn.CfnStateMachine;
-  const sourceArn = Lazy.list({
-    produce: () => stateMachineNamePatterns(stack.resolve(cfnMachine.logicalId)).map((resourceName) => stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    })),
+  // one ARN, or both generators' when the logical id is longer than the older one kept
+  const sourceArn = Lazy.any({
+    produce: () => {
+      const arns = stateMachineNamePatterns(stack.resolve(cfnMachine.logicalId)).map((resourceName) => stack.formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }));
+      return arns.length === 1 ? arns[0] : arns;
+    },
   });
   role.node.defaultChild.addPropertyOverride('AssumeRolePolicyDocument', {
     Version: '2012-10-17',
