@@ -95,7 +95,7 @@ export const DESTRUCTIVE_ACTIONS = {
     'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:PutFunctionEventInvokeConfig', 'lambda:UpdateFunctionEventInvokeConfig',
     'lambda:DeleteFunctionEventInvokeConfig', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:DeleteAlias', 'lambda:PublishVersion',
     'lambda:PutFunctionCodeSigningConfig', 'lambda:DeleteFunctionCodeSigningConfig', 'lambda:PutRuntimeManagementConfig',
-    'lambda:PutFunctionRecursionConfig'),
+    'lambda:PutFunctionRecursionConfig', 'lambda:PutResourcePolicy', 'lambda:DeleteResourcePolicy'),
   // rewrite a housekeeping, lock or expiry definition (its role is exempt from the data denies)
   machineryStateMachines: group('machinery', 'state-machine',
     'states:UpdateStateMachine', 'states:DeleteStateMachine', 'states:PublishStateMachineVersion',
@@ -107,13 +107,19 @@ export const DESTRUCTIVE_ACTIONS = {
   machineryDocuments: group('machinery', 'document', 'ssm:UpdateDocument', 'ssm:UpdateDocumentDefaultVersion', 'ssm:DeleteDocument'),
   machineryWindows: group('machinery', 'maintenance-window',
     'ssm:UpdateMaintenanceWindow', 'ssm:DeleteMaintenanceWindow', 'ssm:UpdateMaintenanceWindowTask', 'ssm:UpdateMaintenanceWindowTarget',
-    'ssm:RegisterTaskWithMaintenanceWindow', 'ssm:DeregisterTaskFromMaintenanceWindow', 'ssm:DeregisterTargetFromMaintenanceWindow'),
+    'ssm:RegisterTaskWithMaintenanceWindow', 'ssm:DeregisterTaskFromMaintenanceWindow', 'ssm:DeregisterTargetFromMaintenanceWindow',
+    'ssm:CancelMaintenanceWindowExecution'),
   machineryAssociations: group('machinery', 'association', 'ssm:UpdateAssociation', 'ssm:DeleteAssociation'),
   machineryRules: group('machinery', 'rule', 'events:DisableRule', 'events:DeleteRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets'),
   // SetAlarmState is left out: the alarm re-evaluates at its next period and alarms again
-  machineryAlarms: group('machinery', 'alarm', 'cloudwatch:DisableAlarmActions', 'cloudwatch:DeleteAlarms', 'cloudwatch:PutMetricAlarm'),
+  // a mute rule silences the actions of the alarms it names, as DisableAlarmActions does
+  machineryAlarms: group('machinery', 'alarm', 'cloudwatch:DisableAlarmActions', 'cloudwatch:DeleteAlarms', 'cloudwatch:PutMetricAlarm',
+    'cloudwatch:PutAlarmMuteRule'),
   // Unsubscribe through an e-mail endpoint's link is unauthenticated: IAM cannot stop it
-  machineryTopics: group('machinery', 'topic', 'sns:DeleteTopic', 'sns:SetTopicAttributes', 'sns:RemovePermission', 'sns:Unsubscribe'),
+  // a subscription filter that matches nothing, or a data protection policy that denies the
+  // alarms' publish, silences the topic as Unsubscribe does
+  machineryTopics: group('machinery', 'topic', 'sns:DeleteTopic', 'sns:SetTopicAttributes', 'sns:RemovePermission', 'sns:Unsubscribe',
+    'sns:SetSubscriptionAttributes', 'sns:PutDataProtectionPolicy'),
   machineryKeys: group('machinery', 'machinery-key', 'kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'),
   // without its tag, a job's resource would fall out of every statement above
   machineryTags: group('machinery', 'machinery-tag',

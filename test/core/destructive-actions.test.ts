@@ -149,8 +149,6 @@ const NOT_IN_GROUP: Partial<Record<DestructiveActionGroupName, Record<string, st
     'lambda:UpdateFunctionCodeSigningConfig': 'code changes themselves are denied (UpdateFunctionCode)',
     'lambda:DisableReplication': 'Lambda@Edge only',
     'lambda:EnableReplication': 'Lambda@Edge only',
-    'lambda:PutResourcePolicy': 'REPORTED: replaces the resource policy that lets the schedule invoke the job, as RemovePermission (denied) does',
-    'lambda:DeleteResourcePolicy': 'REPORTED: removes the schedule\'s invoke permission, as RemovePermission (denied) does',
   },
   machineryStateMachines: {
     'states:CreateStateMachine': 'a new state machine; it acts as an exempt role only with iam:PassRole of it, which exemptRoles denies',
@@ -180,7 +178,6 @@ const NOT_IN_GROUP: Partial<Record<DestructiveActionGroupName, Record<string, st
   },
   machineryWindows: {
     'ssm:RegisterTargetWithMaintenanceWindow': 'adds instances: an availability concern for them, no backup is lost',
-    'ssm:CancelMaintenanceWindowExecution': 'REPORTED: cancels a running freeze-and-snapshot run, as states:StopExecution (denied) stops a job',
   },
   machineryAssociations: {
     'ssm:CreateAssociation': 'a new association runs the document as written',
@@ -195,7 +192,6 @@ const NOT_IN_GROUP: Partial<Record<DestructiveActionGroupName, Record<string, st
     'cloudwatch:SetAlarmState': 'the alarm re-evaluates at its next period and alarms again (src/core/destructive-actions.ts)',
     'cloudwatch:PutCompositeAlarm': 'the library creates no composite alarm; a new one suppresses only its own actions',
     'cloudwatch:PutLogAlarm': 'the library creates no log alarm',
-    'cloudwatch:PutAlarmMuteRule': 'REPORTED: a mute rule silences the actions of the job\'s alarms, as DisableAlarmActions (denied) does',
   },
   machineryTopics: {
     'sns:AddPermission': GRANTS_MORE,
@@ -203,8 +199,6 @@ const NOT_IN_GROUP: Partial<Record<DestructiveActionGroupName, Record<string, st
     'sns:ConfirmSubscription': GRANTS_MORE,
     'sns:CreateTopic': 'a new topic, not the library\'s',
     'sns:Publish': 'a false alarm is noise, not silence',
-    'sns:SetSubscriptionAttributes': 'REPORTED: a filter policy that matches nothing silences a subscriber, as Unsubscribe (denied) does',
-    'sns:PutDataProtectionPolicy': 'REPORTED: a data protection policy can deny the alarms\' publish to the topic',
   },
 };
 
