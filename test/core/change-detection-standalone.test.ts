@@ -15,10 +15,10 @@ import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { listExamples, loadExample } from '../../examples/catalogue';
-import { CLOUDTRAIL_DETAIL_TYPE, eventSourceOf } from '../../src/core/change-detection';
+import { CLOUDTRAIL_DETAIL_TYPE } from '../../src/core/change-detection';
 import { MACHINERY_TAG_VALUE } from '../../src/core/machinery';
 import { EbsBackupChangeDetection } from '../../src/index';
-import { matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
+import { cloudTrailEvent, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
 
 const ACCOUNT = '565656565656';
 const REGION = 'ap-southeast-2';
@@ -42,32 +42,6 @@ const CHANGES: Record<string, (ref: string, logicalId: string) => [string, Recor
 };
 /** Watched whoever created them: the stack's backup configuration. */
 const CONFIGURATION = new Set(['AWS::DLM::LifecyclePolicy', 'AWS::Backup::BackupPlan', 'AWS::Backup::BackupVault', 'AWS::Rbin::Rule']);
-
-const LAMBDA_EVENT_NAMES: Record<string, string> = { UpdateFunctionCode: 'UpdateFunctionCode20150331v2' };
-
-function cloudTrailEvent(action: string, requestParameters: Record<string, unknown>) {
-  const [service, name] = action.split(':');
-  return {
-    'version': '0',
-    'id': '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a',
-    'detail-type': CLOUDTRAIL_DETAIL_TYPE,
-    'source': `aws.${service}`,
-    'account': ACCOUNT,
-    'time': '2026-11-30T03:12:44Z',
-    'region': REGION,
-    'resources': [],
-    'detail': {
-      eventVersion: '1.09',
-      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/platform-admin/session` },
-      eventSource: eventSourceOf(action),
-      eventName: LAMBDA_EVENT_NAMES[name] ?? name,
-      awsRegion: REGION,
-      requestParameters,
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-    },
-  };
-}
 
 const isMachineryTagged = (r: any) => [r.Properties?.Tags ?? []].flat()
   .some((t: any) => t?.Value === MACHINERY_TAG_VALUE) || Object.values(r.Properties?.Tags ?? {}).includes(MACHINERY_TAG_VALUE);
@@ -96,7 +70,7 @@ function checkExample(name: string): Checked[] {
         continue;
       }
       const [action, requestParameters] = change(render({ Ref: logicalId }), logicalId);
-      const event = cloudTrailEvent(action, requestParameters);
+      const event = cloudTrailEvent(action, requestParameters, ACCOUNT, REGION);
       checked.push({
         where: `${name}/${stack.stackName}/${logicalId} (${r.Type})`,
         type: r.Type,

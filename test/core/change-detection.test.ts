@@ -19,9 +19,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
-import { ChangeDetection, CLOUDTRAIL_DETAIL_TYPE, eventSourceOf, WatchedGroup, watchedGroups } from '../../src/core/change-detection';
+import { ChangeDetection, eventSourceOf, WatchedGroup, watchedGroups } from '../../src/core/change-detection';
 import { DestructiveActionGroup } from '../../src/core/destructive-actions';
-import { matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
+import { cloudTrailEvent as trailEvent, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
 
 const ACCOUNT = '565656565656';
 const REGION = 'ap-southeast-2';
@@ -71,18 +71,6 @@ const issueGroups: WatchedGroup[] = Object.entries(ISSUE_16_CHANGES).map(([targe
   name: `issue16-${target}`, group: { denyClass: 'configuration', target, actions } as unknown as DestructiveActionGroup,
 }));
 
-/** CloudTrail's event name of an IAM action (Lambda's carry the API version). */
-const LAMBDA_EVENT_NAMES: Record<string, string> = {
-  UpdateFunctionCode: 'UpdateFunctionCode20150331v2',
-  UpdateFunctionConfiguration: 'UpdateFunctionConfiguration20150331v2',
-  PutFunctionConcurrency: 'PutFunctionConcurrency20171031',
-  DeleteFunction: 'DeleteFunction20150331',
-};
-function cloudTrailName(action: string): string {
-  const [service, name] = action.split(':');
-  return service === 'lambda' ? LAMBDA_EVENT_NAMES[name] ?? `${name}20150331v2` : name;
-}
-
 interface Sample {
   readonly kind: string;
   /** The request parameters naming the resource, as a caller sends them. */
@@ -125,31 +113,7 @@ function samples(m: ReturnType<typeof machinery>): Sample[] {
   ];
 }
 
-function cloudTrailEvent(action: string, requestParameters: Record<string, unknown>) {
-  return {
-    'version': '0',
-    'id': '6f7e8d9c-0b1a-4c3d-8e7f-6a5b4c3d2e1f',
-    'detail-type': CLOUDTRAIL_DETAIL_TYPE,
-    'source': `aws.${action.split(':')[0]}`,
-    'account': ACCOUNT,
-    'time': '2026-11-30T03:12:44Z',
-    'region': REGION,
-    'resources': [],
-    'detail': {
-      eventVersion: '1.09',
-      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ledger-platform-admin/session` },
-      eventTime: '2026-11-30T03:12:44Z',
-      eventSource: eventSourceOf(action),
-      eventName: cloudTrailName(action),
-      awsRegion: REGION,
-      requestParameters,
-      responseElements: null,
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-      eventCategory: 'Management',
-    },
-  };
-}
+const cloudTrailEvent = (action: string, requestParameters: Record<string, unknown>) => trailEvent(action, requestParameters, ACCOUNT, REGION);
 
 const matched = (event: unknown) => rendered.filter((pattern) => matchesPattern(pattern, event));
 

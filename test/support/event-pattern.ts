@@ -10,6 +10,7 @@
  * No library runs EventBridge patterns locally in JavaScript (the SDK's `TestEventPattern` calls
  * the service), hence this; `test/support/event-pattern.test.ts` holds it to the guide's examples.
  */
+import { CLOUDTRAIL_DETAIL_TYPE, eventSourceOf } from '../../src/core/change-detection';
 
 export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
   for (const [key, matcher] of Object.entries(pattern)) {
@@ -116,4 +117,49 @@ export function renderIntrinsicsForEvents(value: any, account: string, region: s
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, r(x)]));
   };
   return r(value);
+}
+
+/** CloudTrail's event names of Lambda actions, which carry the API version. */
+const LAMBDA_EVENT_NAMES: Record<string, string> = {
+  UpdateFunctionCode: 'UpdateFunctionCode20150331v2',
+  UpdateFunctionConfiguration: 'UpdateFunctionConfiguration20150331v2',
+  PutFunctionConcurrency: 'PutFunctionConcurrency20171031',
+  DeleteFunction: 'DeleteFunction20150331',
+};
+
+/** CloudTrail's event name of an IAM action (Lambda's carry the API version). */
+export function cloudTrailName(action: string): string {
+  const [service, name] = action.split(':');
+  return service === 'lambda' ? LAMBDA_EVENT_NAMES[name] ?? `${name}20150331v2` : name;
+}
+
+/**
+ * The event EventBridge receives for a management API call `action` made by an admin role of
+ * `account` ("Events from AWS services", EventBridge User Guide: detail-type `AWS API Call via
+ * CloudTrail`; the CloudTrail record's eventSource, eventName and requestParameters as sent).
+ */
+export function cloudTrailEvent(action: string, requestParameters: Record<string, unknown>, account: string, region: string) {
+  return {
+    'version': '0',
+    'id': '6f7e8d9c-0b1a-4c3d-8e7f-6a5b4c3d2e1f',
+    'detail-type': CLOUDTRAIL_DETAIL_TYPE,
+    'source': `aws.${action.split(':')[0]}`,
+    'account': account,
+    'time': '2026-11-30T03:12:44Z',
+    'region': region,
+    'resources': [],
+    'detail': {
+      eventVersion: '1.09',
+      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${account}:assumed-role/platform-admin/session` },
+      eventTime: '2026-11-30T03:12:44Z',
+      eventSource: eventSourceOf(action),
+      eventName: cloudTrailName(action),
+      awsRegion: region,
+      requestParameters,
+      responseElements: null,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      eventCategory: 'Management',
+    },
+  };
 }
