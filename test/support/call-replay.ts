@@ -252,21 +252,26 @@ export interface ReplayResult extends AuthorizedCall {
   readonly result: string;
 }
 
+/** The IAM request a replayed call makes as `principal` (in the role's own region). */
+function requestOf(principal: string, call: AuthorizedCall, env: Environment) {
+  return {
+    principal,
+    action: call.action,
+    resource: call.resource,
+    region: env.region ?? REPLAY_REGION,
+    tags: call.resourceTags,
+    requestTags: call.requestTags,
+    context: call.context,
+  };
+}
+
 /** Evaluate every call with the role's identity policies (in the role's own account, no SCP beyond FullAWSAccess). */
 export async function evaluateCalls(template: any, roleLogicalId: string, calls: AuthorizedCall[], env: Environment = {}): Promise<ReplayResult[]> {
   const identity = rolePolicyDocuments(template, roleLogicalId, env);
   const principal = `arn:aws:iam::${env.account ?? REPLAY_ACCOUNT}:role/${roleLogicalId}`;
   const results: ReplayResult[] = [];
   for (const call of calls) {
-    const result = await evaluate({
-      principal,
-      action: call.action,
-      resource: call.resource,
-      region: env.region ?? REPLAY_REGION,
-      tags: call.resourceTags,
-      requestTags: call.requestTags,
-      context: call.context,
-    }, { identity });
+    const result = await evaluate(requestOf(principal, call, env), { identity });
     results.push({ ...call, result });
   }
   return results;
@@ -297,15 +302,7 @@ export async function uncaughtConditionRemovals(
     const mutated = identity.map((d) => (d === removal.doc ? dropped : d));
     let caught = false;
     for (const call of calls.filter((c) => statementCovers(statementOf(removal), c.action))) {
-      const result = await evaluate({
-        principal,
-        action: call.action,
-        resource: call.resource,
-        region: env.region ?? REPLAY_REGION,
-        tags: call.resourceTags,
-        requestTags: call.requestTags,
-        context: call.context,
-      }, { identity: mutated });
+      const result = await evaluate(requestOf(principal, call, env), { identity: mutated });
       if (result !== 'Allowed') {
         caught = true;
         break;
