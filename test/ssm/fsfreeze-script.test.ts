@@ -44,6 +44,16 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
   const env = (list: string[], extra: Record<string, string> = {}) => scriptEnv(stub, list, lockFile, mounts.byIdDir, extra);
   const real = () => stub.calls.filter((c) => !c.dryRun);
   const volumeOf = (m: string) => mounts.volumeIds[mounts.mountPoints.indexOf(m)];
+  /** A run of ext4 and xfs against an endpoint that hangs, once its CreateSnapshots is in flight (both mounts frozen). */
+  const startHungRun = async (extra: Record<string, string> = {}) => {
+    stub.behaviour = { kind: 'hang' };
+    const called = new Promise<void>((resolve) => {
+      stub.onCreate = async () => resolve();
+    });
+    const run = startScript(env([ext4, xfs], extra));
+    await called;
+    return run;
+  };
 
   beforeAll(async () => {
     mounts = new LoopMounts();
@@ -255,12 +265,7 @@ exec(compile(code, "<helper>", "exec"))
 
   test('a killed script is thawed by the watchdog within the bound', async () => {
     // GIVEN a run whose API call hangs
-    stub.behaviour = { kind: 'hang' };
-    let signalCall!: () => void;
-    const called = new Promise<void>((resolve) => (signalCall = resolve));
-    stub.onCreate = async () => signalCall();
-    const run = startScript(env([ext4, xfs], { FSFREEZE_API_TIMEOUT_SECONDS: '7' }));
-    await called;
+    const run = await startHungRun({ FSFREEZE_API_TIMEOUT_SECONDS: '7' });
     expect(await isFrozen(ext4)).toBe(true);
 
     // WHEN the script's whole process group is killed (what the agent does on a cancel or timeout)
@@ -281,12 +286,7 @@ exec(compile(code, "<helper>", "exec"))
   });
 
   test('SIGTERM while frozen (an agent cancel) thaws at once, not at the watchdog bound', async () => {
-    stub.behaviour = { kind: 'hang' };
-    let signalCall!: () => void;
-    const called = new Promise<void>((resolve) => (signalCall = resolve));
-    stub.onCreate = async () => signalCall();
-    const run = startScript(env([ext4, xfs]));
-    await called;
+    const run = await startHungRun();
     expect(await isFrozen(ext4)).toBe(true);
 
     process.kill(run.child.pid!, 'SIGTERM');
@@ -380,12 +380,7 @@ exec(compile(code, "<helper>", "exec"))
   });
 
   test('the script SIGKILLed alone mid-pause: the helper keeps the freeze until the bound (no call lands after a thaw), then thaws', async () => {
-    stub.behaviour = { kind: 'hang' };
-    let signalCall!: () => void;
-    const called = new Promise<void>((resolve) => (signalCall = resolve));
-    stub.onCreate = async () => signalCall();
-    const run = startScript(env([ext4, xfs]));
-    await called;
+    const run = await startHungRun();
     const frozenAt = Date.now();
 
     process.kill(run.child.pid!, 'SIGKILL');
@@ -405,12 +400,7 @@ exec(compile(code, "<helper>", "exec"))
   });
 
   test('the script and its watchdog SIGKILLed mid-pause: the helper\'s own bound thaws (the two bounds do not cover for each other)', async () => {
-    stub.behaviour = { kind: 'hang' };
-    let signalCall!: () => void;
-    const called = new Promise<void>((resolve) => (signalCall = resolve));
-    stub.onCreate = async () => signalCall();
-    const run = startScript(env([ext4, xfs]));
-    await called;
+    const run = await startHungRun();
     const frozenAt = Date.now();
     const cmdline = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
     const watchdog = childrenOf(run.child.pid!).find((pid) => cmdline(pid).includes('fsfreeze-watchdog'));
