@@ -50,8 +50,16 @@ cat > tsconfig.json <<'JSON'
 JSON
 # scoped-guard.ts reads files (fs/path); declare the two Node modules it needs without @types/node
 cat > node-shim.d.ts <<'TS'
-declare module 'fs' { export function readFileSync(file: string, encoding: string): string; }
-declare module 'path' { export const sep: string; export function basename(p: string): string; }
+declare module 'fs' {
+  export function readFileSync(file: string, encoding: string): string;
+  export function readdirSync(dir: string): string[];
+  export function statSync(p: string): { isDirectory(): boolean };
+}
+declare module 'path' {
+  export const sep: string;
+  export function basename(p: string, ext?: string): string;
+  export function join(...parts: string[]): string;
+}
 TS
 if ! node "$root/node_modules/typescript/bin/tsc" -p . >tsc.log 2>&1; then
   cat tsc.log
