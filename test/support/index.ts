@@ -88,11 +88,32 @@ export interface CheckedAppOptions extends AppProps {
   readonly rules?: boolean;
 }
 
+/**
+ * The assembly directories this test file created, removed after its last test: a full run
+ * synthesizes thousands of apps, and each copies the Lambda bundles into its assembly.
+ */
+const outdirs: string[] = [];
+if (typeof afterAll === 'function') {
+  try {
+    afterAll(() => {
+      for (const dir of outdirs.splice(0)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  } catch {
+    // loaded inside a test: that file's directories stay in the temporary folder
+  }
+}
+
 /** A CDK app with the strict context and the rule plugins, writing to a fresh directory. */
 export function createCheckedApp(options: CheckedAppOptions = {}): App {
+  const outdir = options.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-ebs-backup-'));
+  if (!options.outdir) {
+    outdirs.push(outdir);
+  }
   const app = new App({
     ...options,
-    outdir: options.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-ebs-backup-')),
+    outdir,
     context: { ...STRICT_CONTEXT, ...options.context },
   });
   if (options.rules ?? true) {
