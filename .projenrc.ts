@@ -88,7 +88,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: UpdateSnapshot.NEVER,
     // a broken testMatch must fail, not pass with zero tests
     passWithNoTests: false,
-    extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
+    // --logHeapUsage: each file's heap in the log, so a run whose workers grow shows where
+    extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json', '--logHeapUsage'],
     jestConfig: {
       testTimeout: 180_000,
       maxWorkers: 2,
@@ -98,6 +99,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // long (135 s against 89 s for test/core and test/dlm): CI stays within its 40 minutes.
       // `npx jest --coverage` still prints it.
       collectCoverage: false,
+      // A worker whose heap holds more than this after a test file is replaced before the next
+      // one. Measured on a clean clone: one worker's heap grew to Node's 4.5 GB limit over a run
+      // (RSS 7 GB, garbage collection taking a core) and later files ran 10-20 times slower, the
+      // run outgrowing CI's time; single files stay under 700 MB.
+      workerIdleMemoryLimit: '1GB',
     },
   },
   // handlers are bundled (their SDK clients are devDependencies); examples and benchmarks are not published
