@@ -26,7 +26,10 @@
 # the pause costs no process start; it thaws on its own too (stdin closed, SIGTERM/SIGINT/SIGHUP,
 # or the watchdog bound). Elsewhere one `fsfreeze` process per mount point, in parallel. The kernel
 # does not thaw when a freezing process dies: a SIGKILLed helper is covered by the script's own
-# thaw and by the watchdog.
+# thaw and by the watchdog. With curl and the helper (no proxy), the helper sends the request too:
+# curl signs it before the pause (to the helper, on 127.0.0.1), the helper opens the connection to
+# EC2 in advance, freezes, sends on the last FIFREEZE and thaws on the answer's status line; the
+# `thawed` event then gives the pause's parts in µs (freeze, to the request, call, thaw).
 #
 # Inputs (environment, set by the document from its parameters):
 #   FSFREEZE_MOUNT_POINTS          space-separated mount points, e.g. "/data /var/lib/mysql";
