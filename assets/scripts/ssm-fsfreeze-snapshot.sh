@@ -157,6 +157,17 @@ helper_thaw() {
   return 1
 }
 
+# The helper is gone (the kernel keeps its freezes): thaw every mount point it may have frozen.
+thaw_without_helper() {
+  local m pids=()
+  log "helper-lost" "message=$(json_string "the freeze helper did not confirm the thaw of every mount point; thawing with fsfreeze -u")"
+  for m in "${MOUNTS[@]}"; do
+    fsfreeze -u "$m" 2>/dev/null 6>&- 7>&- 8>&- 9>&- &
+    pids+=($!)
+  done
+  wait "${pids[@]}" 2>/dev/null
+}
+
 thaw_all() {
   local m pids=() thawed_us thaw_start_us
   THAWED_COUNT=0
@@ -167,26 +178,14 @@ thaw_all() {
     HELPER_ASKED=0
     kill -TERM "$HELPER_PID" 2>/dev/null
     wait "$HELPER_PID" 2>/dev/null
-    if [ $? -ne 143 ]; then
-      log "helper-lost" "message=$(json_string "the freeze helper did not confirm the thaw; thawing with fsfreeze -u")"
-      for m in "${MOUNTS[@]}"; do
-        fsfreeze -u "$m" 2>/dev/null 6>&- 7>&- 8>&- 9>&- &
-        pids+=($!)
-      done
-      wait "${pids[@]}" 2>/dev/null
-    fi
+    [ $? -eq 143 ] || thaw_without_helper
     HELPER_PID=""
     THAWED_COUNT=${#MOUNTS[@]}
   elif [ "$HELPER_ASKED" = 1 ]; then
     HELPER_ASKED=0
     if ! helper_thaw; then
-      # the helper was killed or hangs: the kernel keeps its freezes, so thaw every mount it may have frozen
-      log "helper-lost" "message=$(json_string "the freeze helper did not confirm the thaw; thawing with fsfreeze -u")"
-      for m in "${MOUNTS[@]}"; do
-        fsfreeze -u "$m" 2>/dev/null 6>&- 7>&- 8>&- 9>&- &
-        pids+=($!)
-      done
-      wait "${pids[@]}" 2>/dev/null
+      # the helper was killed or hangs
+      thaw_without_helper
       THAWED_COUNT=${#MOUNTS[@]}
     fi
   else
@@ -655,6 +654,34 @@ def freeze():
 def us():
     return time.time_ns() // 1000
 
+def prepared_thaw(indexes):
+    # FITHAW takes a fraction of a millisecond: a few mount points are thawed in this thread, one
+    # after the other; more, by threads started now (before the request leaves) that wait for the
+    # answer. Returns the thaw; it returns how many thawed.
+    def one(i):
+        try:
+            fcntl.ioctl(fds[i], FITHAW, 0)
+            return 1
+        except OSError:
+            return 0
+    if len(indexes) <= 4:
+        return lambda: sum(one(i) for i in indexes)
+    go, thawed = threading.Event(), []
+
+    def waiting(i):
+        go.wait()
+        thawed.append(one(i))
+    threads = [threading.Thread(target=waiting, args=(i,), daemon=True) for i in indexes]
+    for t in threads:
+        t.start()
+
+    def run():
+        go.set()
+        for t in threads:
+            t.join()
+        return sum(thawed)
+    return run
+
 # The request inside the pause, sent by this process: "C <url>" listens on 127.0.0.1 for the
 # request curl signs (curl --aws-sigv4, connected here with --connect-to), answers curl, and opens
 # the connection to <url> (DNS, TCP, TLS with the system CAs): all before the pause. "X <seconds>
@@ -710,6 +737,7 @@ def call(seconds, output):
     if failed:
         return "failed " + " ".join(failed)
     frozen_at = us()
+    thaw_now = prepared_thaw(list(frozen))
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)  # a signal now thaws at once
     sock = conn.sock
     sock.settimeout(seconds)
@@ -723,14 +751,7 @@ def call(seconds, output):
         resp.begin()
         first = us()
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
-        # FITHAW takes a fraction of a millisecond: in this thread, one after the other, no thread hand-offs
-        count = 0
-        for i in frozen:
-            try:
-                fcntl.ioctl(fds[i], FITHAW, 0)
-                count += 1
-            except OSError:
-                pass
+        count = thaw_now()
         frozen.clear()
         signal.alarm(0)
         thawed = us()
@@ -908,6 +929,8 @@ for ((cycle = 1; ; cycle++)); do
           "freezeUs=$((a3 - a2))" "requestAfterFreezeUs=$((a4 - a3))" "callUs=$((a5 - a4))" "thawUs=$((a6 - a5))" \
           "freezer=$(json_string "$FREEZER")" "requestBy=\"helper\""
         FREEZE_START_US=""
+        # a FITHAW that failed must not leave a mount frozen once the watchdog is stopped
+        [ "$a7" = "${#MOUNTS[@]}" ] || thaw_without_helper
         ;;
       failed) for f in ${reply#failed }; do FREEZE_FAILED="$FREEZE_FAILED ${MOUNTS[${f%%:*}]} (${f#*:})"; done ;;
       unsent) API_RC=7 && printf '%s' "${reply#* * * }" >"$OUT.err" ;; # the request never left: a new cycle may retry

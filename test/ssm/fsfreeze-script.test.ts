@@ -354,24 +354,30 @@ exec(compile(code, "<helper>", "exec"))
     expect(real()).toHaveLength(2);
   });
 
-  test('a SIGKILLed helper mid-pause (the CLI sends): the kernel keeps the freeze, the script still thaws every mount after the call', async () => {
-    // GIVEN a run frozen by the helper, waiting for a slow call of the CLI
+  /**
+   * A run frozen by the helper, its call in flight (the stub answers after 1.5 s), whose helper is
+   * SIGKILLed (its fds close; the kernel does not thaw on close): whether ext4 was still frozen
+   * 200 ms later, and the run's result.
+   */
+  const killHelperMidCall = async (extra: Record<string, string>) => {
     stub.behaviour = { kind: 'succeed', latencyMs: 1500 };
     let signalCall!: () => void;
     const called = new Promise<void>((resolve) => (signalCall = resolve));
     stub.onCreate = async () => signalCall();
-    const run = startScript(env([ext4, xfs], { FSFREEZE_API_CLIENT: 'cli', FSFREEZE_WATCHDOG_SECONDS: '40', FSFREEZE_API_TIMEOUT_SECONDS: '30' }));
+    const run = startScript(env([ext4, xfs], extra));
     await called;
     const helperPid = childrenOf(run.child.pid!).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('python3\0-c'));
     expect(helperPid).toBeDefined();
-
-    // WHEN the helper is killed (its fds close; the kernel does not thaw on close)
     process.kill(helperPid!, 'SIGKILL');
     await sleep(200);
     const stillFrozen = await isFrozen(ext4);
-    const result = await run.done;
+    return { stillFrozen, result: await run.done };
+  };
 
-    // THEN the file systems stayed frozen for the call, and the script thawed them itself when it returned
+  test('a SIGKILLed helper mid-pause (the CLI sends): the kernel keeps the freeze, the script still thaws every mount after the call', async () => {
+    const { stillFrozen, result } = await killHelperMidCall({ FSFREEZE_API_CLIENT: 'cli', FSFREEZE_WATCHDOG_SECONDS: '40', FSFREEZE_API_TIMEOUT_SECONDS: '30' });
+
+    // the file systems stayed frozen for the call, and the script thawed them itself when it returned
     expect(stillFrozen).toBe(true);
     expect(result.code).toBe(0);
     expect(result.events.map((e) => e.event)).toContain('helper-lost');
@@ -382,23 +388,10 @@ exec(compile(code, "<helper>", "exec"))
   });
 
   test('a SIGKILLed helper mid-pause (the helper sends): the freeze is held for the API timeout, then thawed, and the run fails unretried', async () => {
-    // GIVEN a run whose helper froze both mounts and sent the request, which EC2 is still processing
-    stub.behaviour = { kind: 'succeed', latencyMs: 1500 };
-    let signalCall!: () => void;
-    const called = new Promise<void>((resolve) => (signalCall = resolve));
-    stub.onCreate = async () => signalCall();
-    const run = startScript(env([ext4, xfs]));
-    await called;
-    const helperPid = childrenOf(run.child.pid!).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('python3\0-c'));
-    expect(helperPid).toBeDefined();
+    // the helper sent the request, EC2 is still processing it, and the answer can no longer be read
+    const { stillFrozen, result } = await killHelperMidCall({});
 
-    // WHEN the helper, the request's sender, is killed: its answer can no longer be read
-    process.kill(helperPid!, 'SIGKILL');
-    await sleep(200);
-    const stillFrozen = await isFrozen(ext4);
-    const result = await run.done;
-
-    // THEN the request may still be processed, so the freeze holds; then the script thaws every mount
+    // the request may still be processed, so the freeze holds; then the script thaws every mount
     // and fails without a second CreateSnapshots (the snapshots may exist)
     expect(stillFrozen).toBe(true);
     expect(result.code).not.toBe(0);
@@ -408,6 +401,36 @@ exec(compile(code, "<helper>", "exec"))
     expect(await isFrozen(ext4, 1000)).toBe(false);
     expect(await isFrozen(xfs, 1000)).toBe(false);
     expect(real()).toHaveLength(1);
+  });
+
+  test('more than four mounts (their thaws wait in threads started before the request): all frozen for the call, all thawed at the answer', async () => {
+    const many = new LoopMounts('fsfreeze-many-');
+    try {
+      const six = [0, 1, 2, 3, 4, 5].map((i) => many.add(i % 2 ? 'xfs' : 'ext4'));
+      stub.volumes = many.volumeIds;
+      stub.behaviour = { kind: 'succeed', latencyMs: 500 };
+      const writes: Array<ReturnType<typeof startWrite>> = [];
+      const frozenDuringCall: boolean[] = [];
+      stub.onCreate = async () => {
+        writes.push(...six.map((m) => startWrite(m)));
+        await sleep(200);
+        frozenDuringCall.push(...writes.map((w) => !w.finished()));
+      };
+
+      const result = await startScript(scriptEnv(stub, six, lockFile, many.byIdDir)).done;
+      await Promise.all(writes.map((w) => w.done));
+
+      expect(result.code).toBe(0);
+      expect(frozenDuringCall).toEqual(six.map(() => true));
+      expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ mounts: 6, requestBy: 'helper' });
+      for (const m of six) {
+        expect(await isFrozen(m, 1000)).toBe(false);
+      }
+      expect(real()).toHaveLength(1);
+      expect(real()[0].volumeIds.sort()).toEqual([...many.volumeIds].sort());
+    } finally {
+      many.cleanup();
+    }
   });
 
   test('behind a proxy the helper does not send (curl would go through the proxy, the helper could not): the curl process does', async () => {
