@@ -7,7 +7,10 @@
  * AWS CLI fallback, each with the ioctl freeze helper (python3) and with its fallback, one
  * `fsfreeze` process per mount. Side by side (compare()): a whole script run against a bare call of
  * the same client, interleaved. The pause figures come from the script's own `thawed` /
- * `snapshots` events; the bound is pause <= 1.10x the stub's latency (issue 18).
+ * `snapshots` events; the bound is pause <= 1.10x the stub's latency (issue 18). Where the helper
+ * sends the request (curl+ioctl), `thawed` is the helper's clock, first FIFREEZE issued to last
+ * FITHAW returned, with its parts; on the other paths it is the script's, which also counts its
+ * hand-offs to the freezer and the client.
  * Needs root; returns { skipped } otherwise.
  *
  * BENCH_SSM_PATHS=curl+ioctl,… runs only those paths. BENCH_SSM_BASELINE=<another copy of the

@@ -656,8 +656,8 @@ def us():
 
 def prepared_thaw(indexes):
     # FITHAW takes a fraction of a millisecond: a few mount points are thawed in this thread, one
-    # after the other; more, by threads started now (before the request leaves) that wait for the
-    # answer. Returns the thaw; it returns how many thawed.
+    # after the other; more, by threads started now (before the freeze) that wait for the answer.
+    # Returns the thaw; it returns how many thawed.
     def one(i):
         try:
             fcntl.ioctl(fds[i], FITHAW, 0)
@@ -733,11 +733,11 @@ def capture(url):
 def call(seconds, output):
     global conn
     import http.client
+    thaw_now = prepared_thaw(list(range(len(fds))))  # used only once every mount point froze
     failed, start = freeze()
     if failed:
         return "failed " + " ".join(failed)
     frozen_at = us()
-    thaw_now = prepared_thaw(list(frozen))
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)  # a signal now thaws at once
     sock = conn.sock
     sock.settimeout(seconds)

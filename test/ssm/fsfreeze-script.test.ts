@@ -403,7 +403,7 @@ exec(compile(code, "<helper>", "exec"))
     expect(real()).toHaveLength(1);
   });
 
-  test('more than four mounts (their thaws wait in threads started before the request): all frozen for the call, all thawed at the answer', async () => {
+  test('more than four mounts (their thaws wait in threads started before the freeze): all frozen for the call, all thawed at the answer', async () => {
     const many = new LoopMounts('fsfreeze-many-');
     try {
       const six = [0, 1, 2, 3, 4, 5].map((i) => many.add(i % 2 ? 'xfs' : 'ext4'));
