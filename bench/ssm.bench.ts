@@ -7,8 +7,15 @@
  * AWS CLI fallback, each with the ioctl freeze helper (python3) and with its fallback, one
  * `fsfreeze` process per mount. Side by side (compare()): a whole script run against a bare call of
  * the same client, interleaved. The pause figures come from the script's own `thawed` /
- * `snapshots` events; the bound is pause <= 1.10x the stub's latency (issue 18).
+ * `snapshots` events; the bound is pause <= 1.10x the stub's latency (issue 18). Where the helper
+ * sends the request (curl+ioctl), `thawed` is the helper's clock, first FIFREEZE issued to last
+ * FITHAW returned, with its parts; on the other paths it is the script's, which also counts its
+ * hand-offs to the freezer and the client.
  * Needs root; returns { skipped } otherwise.
+ *
+ * BENCH_SSM_PATHS=curl+ioctl,… runs only those paths. BENCH_SSM_BASELINE=<another copy of the
+ * script> (e.g. main's) puts that script on the other side instead of the bare call: both scripts,
+ * interleaved under the same load, each with its own pause figures.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -27,6 +34,9 @@ const PATHS: Array<{ client: 'curl' | 'cli'; freezer: 'ioctl' | 'fsfreeze'; roun
   { client: 'cli', freezer: 'ioctl', rounds: 3 },
   { client: 'cli', freezer: 'fsfreeze', rounds: 3 },
 ];
+
+const ONLY = process.env.BENCH_SSM_PATHS?.split(',');
+const BASELINE = process.env.BENCH_SSM_BASELINE;
 
 export async function run(): Promise<object> {
   const capable = canRunFileSystemTests();
@@ -73,36 +83,21 @@ export async function run(): Promise<object> {
     };
 
     const results: Record<string, Record<string, any>> = {};
-    for (const { client, freezer, rounds } of PATHS) {
+    const paths = PATHS.filter((p) => !ONLY || ONLY.includes(`${p.client}+${p.freezer}`));
+    for (const { client, freezer, rounds } of paths) {
       const key = `${client}+${freezer}`;
       results[key] = {};
       for (const n of VOLUME_COUNTS) {
-        const frozenMs: number[] = [];
-        const apiMs: number[] = [];
-        const freezeThawMs: number[] = [];
-        // a run that fails (on a loaded machine the CLI can exceed the API timeout) is counted, not measured
-        const failures: string[] = [];
+        const runs = { script: new ScriptRuns(), baseline: new ScriptRuns() };
+        const runScript = (script: string, into: ScriptRuns) => () => {
+          const r = spawnSync('bash', [script], {
+            env: { ...env, FSFREEZE_API_CLIENT: client, FSFREEZE_FREEZER: freezer, FSFREEZE_MOUNT_POINTS: mounts.mountPoints.slice(0, n).join(' ') }, encoding: 'utf8',
+          });
+          into.add(r.status, r.stdout, client, freezer, n);
+        };
         const comparison = compare(
-          {
-            name: `script, ${n} volume(s)`,
-            fn: () => {
-              const r = spawnSync('bash', [SCRIPT], {
-                env: { ...env, FSFREEZE_API_CLIENT: client, FSFREEZE_FREEZER: freezer, FSFREEZE_MOUNT_POINTS: mounts.mountPoints.slice(0, n).join(' ') }, encoding: 'utf8',
-              });
-              const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-              const thawed = events.find((e) => e.event === 'thawed');
-              const snapshots = events.find((e) => e.event === 'snapshots');
-              const ranAsAsked = snapshots?.client === client && snapshots?.freezer === freezer;
-              if (r.status !== 0 || !thawed || !snapshots || !ranAsAsked || snapshots.snapshotIds.length !== n) {
-                failures.push(events.find((e) => e.event === 'error')?.message ?? `exit ${r.status}`);
-                return;
-              }
-              frozenMs.push(thawed.frozenMs);
-              apiMs.push(snapshots.apiMs);
-              freezeThawMs.push(thawed.freezeMs + thawed.thawMs);
-            },
-          },
-          {
+          { name: `script, ${n} volume(s)`, fn: runScript(SCRIPT, runs.script) },
+          BASELINE ? { name: 'baseline script', fn: runScript(BASELINE, runs.baseline) } : {
             name: `bare ${client} call`,
             fn: () => {
               const r = bare[client]();
@@ -113,13 +108,9 @@ export async function run(): Promise<object> {
           },
           rounds,
         );
-        // compare() runs each side once to warm up: drop that run from the pause figures
-        if (failures.length === 0) {
-          frozenMs.shift();
-          apiMs.shift();
-          freezeThawMs.shift();
-        }
+        const { frozenMs, apiMs, freezeThawMs, failures, breakdown } = runs.script.measured();
         const pauseMs = median(frozenMs);
+        const baseline = BASELINE ? runs.baseline.measured() : undefined;
         results[key][`${n}`] = {
           volumes: n,
           client,
@@ -131,20 +122,34 @@ export async function run(): Promise<object> {
           pauseOverStubLatency: round(pauseMs / STUB_LATENCY_MS),
           withinBound: pauseMs / STUB_LATENCY_MS <= MAX_PAUSE_OVER_LATENCY,
           pauseOverheadMs: pauseMs - STUB_LATENCY_MS,
-          scriptRunOverBareCall: round(comparison.ratio),
+          [BASELINE ? 'scriptRunOverBaselineRun' : 'scriptRunOverBareCall']: round(comparison.ratio),
           wholeRunMs: comparison.medianMs,
           failures,
+          // where the pause goes, from the helper's own clock (when it sends the request): freeze issued to
+          // the last FIFREEZE returned, to the request sent, to the answer's status line, to the last FITHAW returned
+          breakdownUs: breakdown,
           samples: { frozenMs, apiMs, freezeThawMs },
+          baseline: baseline && {
+            pauseMs: median(baseline.frozenMs),
+            pauseOverStubLatency: round(median(baseline.frozenMs) / STUB_LATENCY_MS),
+            failures: baseline.failures,
+            samples: { frozenMs: baseline.frozenMs },
+          },
         };
       }
     }
     console.log(`stub latency ${STUB_LATENCY_MS} ms; bound: pause <= ${MAX_PAUSE_OVER_LATENCY}x the latency`);
-    for (const { client, freezer, rounds } of PATHS) {
+    for (const { client, freezer, rounds } of paths) {
       for (const n of VOLUME_COUNTS) {
         const r = results[`${client}+${freezer}`][`${n}`];
+        const b = r.breakdownUs;
         console.log(`${`${client}+${freezer}`.padEnd(13)} ${String(n).padStart(2)} volume(s), ${rounds} rounds: pause ${r.pauseMs} ms = ${r.pauseOverStubLatency}x the stub latency ` +
-          `(${r.withinBound ? 'within' : 'OVER'} the bound; +${r.pauseOverheadMs} ms: call inside the pause ${r.callInsidePauseMs} ms, freeze+thaw ${r.freezePlusThawMs} ms); ` +
-          `whole run ${r.scriptRunOverBareCall}x a bare ${client} call` + (r.failures.length ? `; ${r.failures.length} failed run(s): ${r.failures[0]}` : ''));
+          `(${r.withinBound ? 'within' : 'OVER'} the bound; +${r.pauseOverheadMs} ms: call inside the pause ${r.callInsidePauseMs} ms, freeze+thaw ${r.freezePlusThawMs} ms` +
+          (b ? `; median µs: freeze ${b.freezeUs}, to the request ${b.requestAfterFreezeUs}, call ${b.callUs}, thaw ${b.thawUs}` : '') + '); ' +
+          (r.baseline ? `baseline script: pause ${r.baseline.pauseMs} ms = ${r.baseline.pauseOverStubLatency}x; whole run ${r.scriptRunOverBaselineRun}x the baseline's`
+            : `whole run ${r.scriptRunOverBareCall}x a bare ${client} call`) +
+          (r.failures.length ? `; ${r.failures.length} failed run(s): ${r.failures[0]}` : '') +
+          (r.baseline?.failures.length ? `; baseline: ${r.baseline.failures.length} failed run(s): ${r.baseline.failures[0]}` : ''));
       }
     }
     // the table the issue asks for: one row per path, the ratio per volume count side by side
@@ -152,12 +157,57 @@ export async function run(): Promise<object> {
     console.log(`|---|${VOLUME_COUNTS.map(() => '---').join('|')}|`);
     for (const key of Object.keys(results)) {
       console.log(`| ${key} | ${VOLUME_COUNTS.map((n) => `${results[key][`${n}`].pauseOverStubLatency}x (${results[key][`${n}`].pauseMs} ms)`).join(' | ')} |`);
+      if (BASELINE) {
+        console.log(`| ${key}, baseline | ${VOLUME_COUNTS.map((n) => `${results[key][`${n}`].baseline.pauseOverStubLatency}x (${results[key][`${n}`].baseline.pauseMs} ms)`).join(' | ')} |`);
+      }
     }
     console.log(`load average at the end: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     return { stubLatencyMs: STUB_LATENCY_MS, maxPauseOverLatency: MAX_PAUSE_OVER_LATENCY, byPath: results };
   } finally {
     mounts.cleanup();
     stub?.child.kill();
+  }
+}
+
+/** The pause figures of one script's runs, from its `thawed` and `snapshots` events. */
+class ScriptRuns {
+  private readonly frozenMs: number[] = [];
+  private readonly apiMs: number[] = [];
+  private readonly freezeThawMs: number[] = [];
+  private readonly parts: Record<string, number[]> = {};
+  /** A run that fails (on a loaded machine the CLI can exceed the API timeout) is counted, not measured. */
+  private readonly failures: string[] = [];
+  private warm = false;
+
+  public add(status: number | null, stdout: string, client: string, freezer: string, volumes: number): void {
+    const events = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const thawed = events.find((e) => e.event === 'thawed');
+    const snapshots = events.find((e) => e.event === 'snapshots');
+    const ranAsAsked = snapshots?.client === client && snapshots?.freezer === freezer;
+    if (status !== 0 || !thawed || !snapshots || !ranAsAsked || snapshots.snapshotIds.length !== volumes) {
+      this.failures.push(events.find((e) => e.event === 'error')?.message ?? `exit ${status}`);
+      return;
+    }
+    // compare() runs each side once to warm up: that run is not measured
+    if (!this.warm) {
+      this.warm = true;
+      return;
+    }
+    this.frozenMs.push(thawed.frozenMs);
+    this.apiMs.push(snapshots.apiMs);
+    this.freezeThawMs.push(thawed.freezeMs + thawed.thawMs);
+    for (const part of ['freezeUs', 'requestAfterFreezeUs', 'callUs', 'thawUs']) {
+      if (typeof thawed[part] === 'number') {
+        (this.parts[part] ??= []).push(thawed[part]);
+      }
+    }
+  }
+
+  public measured() {
+    const breakdown = Object.keys(this.parts).length
+      ? Object.fromEntries(Object.entries(this.parts).map(([k, v]) => [k, median(v)]))
+      : undefined;
+    return { frozenMs: this.frozenMs, apiMs: this.apiMs, freezeThawMs: this.freezeThawMs, failures: this.failures, breakdown };
   }
 }
 

@@ -26,7 +26,10 @@
 # the pause costs no process start; it thaws on its own too (stdin closed, SIGTERM/SIGINT/SIGHUP,
 # or the watchdog bound). Elsewhere one `fsfreeze` process per mount point, in parallel. The kernel
 # does not thaw when a freezing process dies: a SIGKILLed helper is covered by the script's own
-# thaw and by the watchdog.
+# thaw and by the watchdog. With curl and the helper (no proxy), the helper sends the request too:
+# curl signs it before the pause (to the helper, on 127.0.0.1), the helper opens the connection to
+# EC2 in advance, freezes, sends on the last FIFREEZE and thaws on the answer's status line; the
+# `thawed` event then gives the pause's parts in µs (freeze, to the request, call, thaw).
 #
 # Inputs (environment, set by the document from its parameters):
 #   FSFREEZE_MOUNT_POINTS          space-separated mount points, e.g. "/data /var/lib/mysql";
@@ -81,6 +84,8 @@ API_PID=""
 CLEANUP_WORK=""
 HELPER_PID=""
 HELPER_ASKED=0 # a freeze was asked of the helper and not yet confirmed thawed
+HELPER_CALLING=0 # the helper is frozen and its request is in flight
+SENDER=client # who sends the request inside the pause: the client process, or the helper
 
 # the clock without a fork inside the pause: bash 5's EPOCHREALTIME, date on older bash
 if [ -n "${EPOCHREALTIME:-}" ]; then now_us() { local t="${EPOCHREALTIME/[.,]/}"; printf -v "$1" '%s' "$t"; }; else now_us() { printf -v "$1" '%s' "$(($(date +%s%N) / 1000))"; }; fi
@@ -152,20 +157,35 @@ helper_thaw() {
   return 1
 }
 
+# The helper is gone (the kernel keeps its freezes): thaw every mount point it may have frozen.
+thaw_without_helper() {
+  local m pids=()
+  log "helper-lost" "message=$(json_string "the freeze helper did not confirm the thaw of every mount point; thawing with fsfreeze -u")"
+  for m in "${MOUNTS[@]}"; do
+    fsfreeze -u "$m" 2>/dev/null 6>&- 7>&- 8>&- 9>&- &
+    pids+=($!)
+  done
+  wait "${pids[@]}" 2>/dev/null
+}
+
 thaw_all() {
   local m pids=() thawed_us thaw_start_us
   THAWED_COUNT=0
   now_us thaw_start_us
-  if [ "$HELPER_ASKED" = 1 ]; then
+  if [ "$HELPER_CALLING" = 1 ]; then
+    # a signal mid-call: the helper thaws at once on SIGTERM (and exits 143)
+    HELPER_CALLING=0
+    HELPER_ASKED=0
+    kill -TERM "$HELPER_PID" 2>/dev/null
+    wait "$HELPER_PID" 2>/dev/null
+    [ $? -eq 143 ] || thaw_without_helper
+    HELPER_PID=""
+    THAWED_COUNT=${#MOUNTS[@]}
+  elif [ "$HELPER_ASKED" = 1 ]; then
     HELPER_ASKED=0
     if ! helper_thaw; then
-      # the helper was killed or hangs: the kernel keeps its freezes, so thaw every mount it may have frozen
-      log "helper-lost" "message=$(json_string "the freeze helper did not confirm the thaw; thawing with fsfreeze -u")"
-      for m in "${MOUNTS[@]}"; do
-        fsfreeze -u "$m" 2>/dev/null 6>&- 7>&- 8>&- 9>&- &
-        pids+=($!)
-      done
-      wait "${pids[@]}" 2>/dev/null
+      # the helper was killed or hangs
+      thaw_without_helper
       THAWED_COUNT=${#MOUNTS[@]}
     fi
   else
@@ -567,10 +587,11 @@ sync
 # cannot land after the thaw. FIFREEZE/FITHAW are _IOWR('X', 119, int) / _IOWR('X', 120, int)
 # in the generic ioctl layout, which x86_64 and arm64 use (linux/fs.h, asm-generic/ioctl.h).
 read -r -d '' HELPER_PY <<'FREEZER_PY'
-import errno, fcntl, os, signal, sys, threading
+import errno, fcntl, os, signal, socket, sys, threading, time
 FIFREEZE, FITHAW = 0xC0045877, 0xC0045878
 SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM}
 bound = int(sys.argv[1])
+sys.setswitchinterval(0.0005)  # the freeze threads hand the interpreter lock back within 0.5 ms, not 5
 fds = [os.open(m, os.O_RDONLY | os.O_DIRECTORY) for m in sys.argv[2:]]
 frozen = []
 
@@ -606,6 +627,151 @@ def answer(text):
     except OSError:
         pass  # the script is gone: a freeze is kept until the bound, as the watchdog does
 
+def freeze():
+    # one thread per mount point, all started before the first FIFREEZE is issued
+    signal.alarm(bound)
+    failed = []
+    frozen.extend(range(len(fds)))  # what may be frozen, before any freeze starts
+    go = threading.Event()
+
+    def one(i):
+        go.wait()
+        try:
+            fcntl.ioctl(fds[i], FIFREEZE, 0)
+        except OSError as e:
+            failed.append("%d:%s" % (i, errno.errorcode.get(e.errno, e.errno)))
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(fds))]
+    for t in threads:
+        t.start()
+    start = time.time_ns() // 1000
+    go.set()
+    for t in threads:
+        t.join()
+    for f in failed:
+        frozen.remove(int(f.split(":")[0]))
+    return failed, start
+
+def us():
+    return time.time_ns() // 1000
+
+def prepared_thaw(indexes):
+    # FITHAW takes a fraction of a millisecond: a few mount points are thawed in this thread, one
+    # after the other; more, by threads started now (before the freeze) that wait for the answer.
+    # Returns the thaw; it returns how many thawed.
+    def one(i):
+        try:
+            fcntl.ioctl(fds[i], FITHAW, 0)
+            return 1
+        except OSError:
+            return 0
+    if len(indexes) <= 4:
+        return lambda: sum(one(i) for i in indexes)
+    go, thawed = threading.Event(), []
+
+    def waiting(i):
+        go.wait()
+        thawed.append(one(i))
+    threads = [threading.Thread(target=waiting, args=(i,), daemon=True) for i in indexes]
+    for t in threads:
+        t.start()
+
+    def run():
+        go.set()
+        for t in threads:
+            t.join()
+        return sum(thawed)
+    return run
+
+# The request inside the pause, sent by this process: "C <url>" listens on 127.0.0.1 for the
+# request curl signs (curl --aws-sigv4, connected here with --connect-to), answers curl, and opens
+# the connection to <url> (DNS, TCP, TLS with the system CAs): all before the pause. "X <seconds>
+# <output>" then freezes every mount point, sends the signed bytes as soon as the last FIFREEZE
+# returns, and thaws on the status line of the answer. Without an answer (timeout, a reset) it
+# does NOT thaw: the script thaws with "T" at once, or, if the script is gone, the bound does, so
+# that a request EC2 may still process is covered as long as the watchdog's.
+conn = None
+request = b""
+
+def capture(url):
+    global conn, request
+    import http.client, ssl, urllib.parse
+    u = urllib.parse.urlsplit(url)
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    lsock.settimeout(10)
+    answer("listening %d" % lsock.getsockname()[1])
+    c, _ = lsock.accept()
+    lsock.close()
+    c.settimeout(10)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(65536)
+        if not chunk:
+            raise OSError("the signing client closed before its request ended")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for h in head.split(b"\r\n")[1:]:
+        k, _, v = h.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v.strip())
+        if k.strip().lower() == b"transfer-encoding" or k.strip().lower() == b"expect":
+            raise OSError("unexpected header %r in the signed request" % k)
+    while len(body) < length:
+        chunk = c.recv(65536)
+        if not chunk:
+            raise OSError("the signing client closed before its body ended")
+        body += chunk
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    c.close()
+    request = head + b"\r\n\r\n" + body
+    cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+    conn = cls(u.hostname, u.port, timeout=2)
+    conn.connect()
+
+def call(seconds, output):
+    global conn
+    import http.client
+    thaw_now = prepared_thaw(list(range(len(fds))))  # used only once every mount point froze
+    failed, start = freeze()
+    if failed:
+        return "failed " + " ".join(failed)
+    frozen_at = us()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)  # a signal now thaws at once
+    sock = conn.sock
+    sock.settimeout(seconds)
+    try:
+        sent = us()
+        sock.sendall(request)
+    except OSError as e:
+        return "unsent %d %d %s" % (start, frozen_at, e)
+    try:
+        resp = http.client.HTTPResponse(sock, method="POST")
+        resp.begin()
+        first = us()
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        count = thaw_now()
+        frozen.clear()
+        signal.alarm(0)
+        thawed = us()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+        data = resp.read()
+    except socket.timeout:
+        return "timeout %d %d %d" % (start, frozen_at, sent)
+    except (OSError, http.client.HTTPException) as e:
+        if frozen:
+            return "lost %d %d %d %s" % (start, frozen_at, sent, ("%s" % e).replace("\n", " ") or type(e).__name__)
+        data = b""
+    finally:
+        conn.close()
+        conn = None
+    with open(output, "wb") as f:
+        f.write(data)
+    with open(output + ".status", "w") as f:
+        f.write("%d" % resp.status)
+    return "called %d %d %d %d %d %d %d" % (resp.status, start, frozen_at, sent, first, thawed, count)
+
 for s in SIGNALS:
     signal.signal(s, on_signal)
 answer("ready")
@@ -614,19 +780,17 @@ for line in iter(stdin.readline, b""):
     signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
     cmd = line.strip()
     if cmd == b"F":
-        signal.alarm(bound)
-        failed = []
-        frozen.extend(range(len(fds)))  # what may be frozen, before any freeze starts
-
-        def one(i):
-            try:
-                fcntl.ioctl(fds[i], FIFREEZE, 0)
-            except OSError as e:
-                failed.append("%d:%s" % (i, errno.errorcode.get(e.errno, e.errno)))
-        each(one, range(len(fds)))
-        for f in failed:
-            frozen.remove(int(f.split(":")[0]))
+        failed, _ = freeze()
         out = "failed " + " ".join(failed) if failed else "frozen"
+    elif cmd.startswith(b"C "):
+        try:
+            capture(cmd[2:].decode())
+            out = "armed"
+        except Exception as e:
+            out = "unarmed %s" % ("%s" % e).replace("\n", " ")
+    elif cmd.startswith(b"X "):
+        seconds, output = cmd.decode().split(" ", 2)[1:]
+        out = call(int(seconds), output)
     elif cmd == b"T":
         out = "thawed %d" % thaw()
     else:
@@ -670,6 +834,32 @@ case "$FREEZER" in
   *) die "FSFREEZE_FREEZER must be auto, ioctl or fsfreeze" ;;
 esac
 
+# The helper sends the request itself where it can: curl signs it before the pause (sent to the
+# helper on 127.0.0.1 with --connect-to, so its Host header and signature are those of the real
+# endpoint) and the helper holds the connection to EC2 open, so the pause is the freezes, one
+# request and response, and the thaws, in one process. Not through a proxy (curl would honour it).
+ENDPOINT_HOSTPORT="${EC2_ENDPOINT#*://}"
+ENDPOINT_HOSTPORT="${ENDPOINT_HOSTPORT%%/*}"
+if [ "$FREEZER" = ioctl ] && [ "$CLIENT" = curl ] && [[ "$EC2_ENDPOINT" =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?/?$ ]] \
+  && [ -z "${https_proxy:-}${HTTPS_PROXY:-}${http_proxy:-}${HTTP_PROXY:-}${all_proxy:-}${ALL_PROXY:-}" ]; then
+  SENDER=helper
+  [[ "$ENDPOINT_HOSTPORT" == *:* ]] && CAPTURE_TARGET="$ENDPOINT_HOSTPORT" || CAPTURE_TARGET="$ENDPOINT_HOSTPORT:80"
+fi
+
+# arm_helper: the signed request, captured by the helper, and its connection to EC2, opened
+arm_helper() {
+  local reply lport
+  printf 'C %s\n' "$EC2_ENDPOINT" >&6
+  read -r -t 15 -u 7 reply && [[ "$reply" == listening\ * ]] || die "the freeze helper did not listen for the request (no file system was frozen): $reply"
+  lport="${reply#listening }"
+  curl -sS -K "$WORK/curl.conf" --aws-sigv4 "aws:amz:$AWS_DEFAULT_REGION:ec2" --noproxy '*' --max-time 10 \
+    --connect-to "$CAPTURE_TARGET:127.0.0.1:$lport" -H 'Expect:' \
+    -H 'Content-Type: application/x-www-form-urlencoded; charset=utf-8' --data-binary "@$WORK/body.query" \
+    -o /dev/null "http://$ENDPOINT_HOSTPORT/" 2>"$OUT.err" 6>&- 7>&- 8>&- 9>&-
+  read -r -t 15 -u 7 reply || reply="(no answer)"
+  [ "$reply" = armed ] || die "the freeze helper could not prepare the request (no file system was frozen): $reply $(cat "$OUT.err" 2>/dev/null)"
+}
+
 # --- freeze cycles -----------------------------------------------------------------------------
 WATCHDOG_LOG="${LOCK_FILE%.lock}.watchdog.log"
 FIFO="$WORK/request"
@@ -678,10 +868,15 @@ for ((cycle = 1; ; cycle++)); do
   # The client starts BEFORE the pause and blocks reading its request body from the FIFO (curl
   # reads @file, the CLI file:// parameters, while parsing its arguments, before any connection).
   OUT="$WORK/answer.$cycle"
-  exec 8<>"$FIFO" # held read-write: the client's open() returns at once, its read() waits for data
-  [ "$CLIENT" = curl ] && start_call "$FIFO" - "$OUT" || start_call "$WORK/body.json" "$FIFO" "$OUT"
   ready=0
-  for ((i = 0; i < API_TIMEOUT * 20; i++)); do
+  if [ "$SENDER" = helper ]; then
+    arm_helper
+    ready=1
+  else
+    exec 8<>"$FIFO" # held read-write: the client's open() returns at once, its read() waits for data
+    [ "$CLIENT" = curl ] && start_call "$FIFO" - "$OUT" || start_call "$WORK/body.json" "$FIFO" "$OUT"
+  fi
+  for ((i = 0; ready == 0 && i < API_TIMEOUT * 20; i++)); do
     kill -0 "$API_PID" 2>/dev/null || break
     # ready once any process (the client, or its interpreter child) holds the FIFO open
     if [ -n "$(exec 8>&-; find /proc/[0-9]*/fd -maxdepth 1 -lname "$FIFO" 2>/dev/null | grep -v "^/proc/$$/")" ]; then
@@ -704,18 +899,54 @@ for ((cycle = 1; ; cycle++)); do
   ' fsfreeze-watchdog "$WATCHDOG_SECONDS" "${MOUNTS[@]}" </dev/null >>"$WATCHDOG_LOG" 2>&1 6>&- 7>&- 8>&- &
   WATCHDOG_PID=$!
 
-  # cuts the call off at the API timeout (armed now: no fork inside the pause)
-  (
-    exec 6>&- 7>&- 9>&-
-    sleep "$API_TIMEOUT"
-    kill -TERM "$API_PID" 2>/dev/null && sleep 2 && kill -KILL "$API_PID" 2>/dev/null
-  ) </dev/null >/dev/null 2>&1 8>&- &
-  KILLER_PID=$!
+  # cuts the call off at the API timeout (armed now: no fork inside the pause); the helper has its own
+  if [ "$SENDER" = client ]; then
+    (
+      exec 6>&- 7>&- 9>&-
+      sleep "$API_TIMEOUT"
+      kill -TERM "$API_PID" 2>/dev/null && sleep 2 && kill -KILL "$API_PID" 2>/dev/null
+    ) </dev/null >/dev/null 2>&1 8>&- &
+    KILLER_PID=$!
+  fi
 
   # --- the pause: only builtins, the freezes, the request and the thaws ------------------------
   now_us FREEZE_START_US
   FREEZE_FAILED=""
-  if [ "$FREEZER" = ioctl ]; then
+  if [ "$SENDER" = helper ]; then
+    HELPER_ASKED=1
+    HELPER_CALLING=1
+    printf 'X %s %s\n' "$API_TIMEOUT" "$OUT" >&6
+    read -r -t "$WATCHDOG_SECONDS" -u 7 reply || reply=""
+    HELPER_CALLING=0
+    read -r kind a1 a2 a3 a4 a5 a6 a7 <<<"$reply"
+    API_RC=0
+    case "$kind" in
+      called)
+        # the helper thawed on the answer's status line: its clock, the pause as the kernel saw it
+        HELPER_ASKED=0
+        API_MS=$(((a5 - a4) / 1000))
+        log "thawed" "frozenMs=$(((a6 - a2) / 1000))" "mounts=$a7" "freezeMs=$(((a3 - a2) / 1000))" "thawMs=$(((a6 - a5) / 1000))" \
+          "freezeUs=$((a3 - a2))" "requestAfterFreezeUs=$((a4 - a3))" "callUs=$((a5 - a4))" "thawUs=$((a6 - a5))" \
+          "freezer=$(json_string "$FREEZER")" "requestBy=\"helper\""
+        FREEZE_START_US=""
+        # a FITHAW that failed must not leave a mount frozen once the watchdog is stopped
+        [ "$a7" = "${#MOUNTS[@]}" ] || thaw_without_helper
+        ;;
+      failed) for f in ${reply#failed }; do FREEZE_FAILED="$FREEZE_FAILED ${MOUNTS[${f%%:*}]} (${f#*:})"; done ;;
+      unsent) API_RC=7 && printf '%s' "${reply#* * * }" >"$OUT.err" ;; # the request never left: a new cycle may retry
+      timeout) API_RC=28 && printf 'no answer within %s s' "$API_TIMEOUT" >"$OUT.err" ;;
+      lost) API_RC=56 && printf '%s' "${reply#* * * * }" >"$OUT.err" ;; # sent, the answer lost: not retried
+      *)
+        # the helper died mid-call: the request may still be processed, so the freeze is held
+        # (the kernel keeps it) until the API timeout, then thawed and the run fails unretried
+        now_us now
+        wait_us=$((FREEZE_START_US + API_TIMEOUT * 1000000 - now))
+        [ "$wait_us" -le 0 ] || sleep "$((wait_us / 1000000)).$(printf '%06d' $((wait_us % 1000000)))"
+        API_RC=56 && printf 'the freeze helper was lost during the call' >"$OUT.err"
+        ;;
+    esac
+    FROZEN_US="$FREEZE_START_US"
+  elif [ "$FREEZER" = ioctl ]; then
     HELPER_ASKED=1
     printf 'F\n' >&6
     read -r -t "$WATCHDOG_SECONDS" -u 7 reply || reply="(the freeze helper did not answer)"
@@ -739,18 +970,20 @@ for ((cycle = 1; ; cycle++)); do
     done
   fi
   [ -z "$FREEZE_FAILED" ] || die "the freeze failed for$FREEZE_FAILED (already frozen by someone else, or not freezable)"
-  now_us API_START_US
-  printf '%s' "$GATE_DATA" >&8
-  exec 8>&- # EOF for the client: it sends the request now
-  wait "$API_PID"
-  API_RC=$?
-  API_PID=""
-  now_us API_END_US
-  API_MS=$(((API_END_US - API_START_US) / 1000))
+  if [ "$SENDER" = client ]; then
+    now_us API_START_US
+    printf '%s' "$GATE_DATA" >&8
+    exec 8>&- # EOF for the client: it sends the request now
+    wait "$API_PID"
+    API_RC=$?
+    API_PID=""
+    now_us API_END_US
+    API_MS=$(((API_END_US - API_START_US) / 1000))
+  fi
   thaw_all
   stop_watchdog
   # -------------------------------------------------------------------------------------------------
-  kill "$KILLER_PID" 2>/dev/null
+  [ -z "${KILLER_PID:-}" ] || kill "$KILLER_PID" 2>/dev/null
   read_answer "$OUT" "$API_RC"
   [ "$CALL_OK" = 1 ] && break
   if [ "$API_RC" -eq 143 ] || [ "$API_RC" -eq 137 ] || [ "$CALL_CODE" = curl-28 ] || [ "$CALL_CODE" = read-timeout ]; then
@@ -772,7 +1005,7 @@ while read -r sid vid; do
   SNAPSHOT_IDS+=("$sid")
   [[ -z "$vid" || "$FROZEN_VOLS" == *" $vid "* || "$FROZEN_VOLS" == *" xen:"* ]] || UNFROZEN="$UNFROZEN $vid"
 done <<<"$CALL_SNAPSHOTS"
-log "snapshots" "apiMs=$API_MS" "cycles=$cycle" "client=$(json_string "$CLIENT")" "freezer=$(json_string "$FREEZER")" "snapshotIds=$(json_array "${SNAPSHOT_IDS[@]+"${SNAPSHOT_IDS[@]}"}")"
+log "snapshots" "apiMs=$API_MS" "cycles=$cycle" "client=$(json_string "$CLIENT")" "freezer=$(json_string "$FREEZER")" "requestBy=$(json_string "$SENDER")" "snapshotIds=$(json_array "${SNAPSHOT_IDS[@]+"${SNAPSHOT_IDS[@]}"}")"
 [ -z "$UNFROZEN" ] || die "EC2 snapshotted volumes that were not frozen:$UNFROZEN"
 
 # --- the root volume, when asked for: after the thaw, crash-consistent and labelled so ---------

@@ -9,6 +9,7 @@ import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
@@ -153,7 +154,7 @@ export const STUB_CREDENTIALS = { AccessKeyId: 'ASIASTUBSTUBSTUBSTUB', SecretAcc
  * answers DryRun with 412 DryRunOperation, failures with 500 InternalError and throttling with
  * 503 RequestLimitExceeded.
  */
-export async function startStubEc2(): Promise<StubEc2> {
+export async function startStubEc2(tls?: { key: string; cert: string }): Promise<StubEc2> {
   const sockets = new Set<import('net').Socket>();
   const stub: StubEc2 = {
     url: '',
@@ -170,19 +171,21 @@ export async function startStubEc2(): Promise<StubEc2> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       void handle(stub, req, res, body);
     });
-  });
-  server.on('connection', (s) => {
+  };
+  // with a key and certificate (for CN localhost): HTTPS on https://localhost:<port>, as EC2 answers
+  const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
+  server.on(tls ? 'secureConnection' : 'connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  (stub as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  (stub as { url: string }).url = `${tls ? 'https://localhost' : 'http://127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   return stub;
 }
 

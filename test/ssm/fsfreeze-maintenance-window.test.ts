@@ -86,6 +86,15 @@ describe('FsfreezeMaintenanceWindow', () => {
     expect(window.document).toBeDefined();
   });
 
+  test('the document, the whole script embedded with 2,000-character pre and post commands, stays within SSM\'s 64 KB document size', () => {
+    // Systems Manager service quotas: "Maximum size of a document" 64 KB (the content, as JSON)
+    const long = 'x'.repeat(2000);
+    new FsfreezeMaintenanceWindow(stack, 'LinuxFsfreeze', props({ preFreezeCommand: long, postThawCommand: long }));
+    const [doc] = Object.values(Template.fromJSON(checkedTemplate(stack)).findResources('AWS::SSM::Document')) as any[];
+
+    expect(Buffer.byteLength(JSON.stringify(doc.Properties.Content))).toBeLessThanOrEqual(64 * 1024);
+  });
+
   test('the instance may create snapshots of itself only, and only with the purpose tag', () => {
     new FsfreezeMaintenanceWindow(stack, 'Linux', props());
     const t = Template.fromJSON(checkedTemplate(stack));

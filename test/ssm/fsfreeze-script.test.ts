@@ -166,6 +166,8 @@ exec(compile(code, "<helper>", "exec"))
     });
     expect(real()[0].tags).toMatchObject({ 'backup:purpose': 'linux-app-consistent', 'AppConsistent': 'true' });
     expect(result.events.find((e) => e.event === 'dry-run')?.client).toBe(client);
+    // curl signs the request before the pause and the freeze helper sends it; the CLI sends its own
+    expect(result.events.find((e) => e.event === 'snapshots')?.requestBy).toBe(client === 'curl' ? 'helper' : 'client');
     // the source instance is recorded at creation, as a tag and (for drills in other accounts, which see no tags) in the description
     expect(real()[0].tags['backup:source-instance']).toBe(INSTANCE_ID);
     expect(real()[0].params.Description).toMatch(new RegExp(` of ${INSTANCE_ID}$`));
@@ -341,7 +343,7 @@ exec(compile(code, "<helper>", "exec"))
     const forced = await startScript(env([ext4], { PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_PYTHON_BROKEN: '1', FSFREEZE_FREEZER: 'ioctl' })).done;
 
     expect(helper.code).toBe(0);
-    expect(helper.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'ioctl', mounts: 2 });
+    expect(helper.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'ioctl', mounts: 2, requestBy: 'helper' });
     expect(fallback.code).toBe(0);
     expect(fallback.events.find((e) => e.event === 'freezer-fallback')?.reason).toMatch(/did not start: python3: broken/);
     expect(fallback.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'fsfreeze', mounts: 2 });
@@ -352,30 +354,90 @@ exec(compile(code, "<helper>", "exec"))
     expect(real()).toHaveLength(2);
   });
 
-  test('a SIGKILLed helper mid-pause: the kernel keeps the freeze, the script still thaws every mount after the call', async () => {
-    // GIVEN a run frozen by the helper, waiting for a slow call
+  /**
+   * A run frozen by the helper, its call in flight (the stub answers after 1.5 s), whose helper is
+   * SIGKILLed (its fds close; the kernel does not thaw on close): whether ext4 was still frozen
+   * 200 ms later, and the run's result.
+   */
+  const killHelperMidCall = async (extra: Record<string, string>) => {
     stub.behaviour = { kind: 'succeed', latencyMs: 1500 };
     let signalCall!: () => void;
     const called = new Promise<void>((resolve) => (signalCall = resolve));
     stub.onCreate = async () => signalCall();
-    const run = startScript(env([ext4, xfs]));
+    const run = startScript(env([ext4, xfs], extra));
     await called;
     const helperPid = childrenOf(run.child.pid!).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('python3\0-c'));
     expect(helperPid).toBeDefined();
-
-    // WHEN the helper is killed (its fds close; the kernel does not thaw on close)
     process.kill(helperPid!, 'SIGKILL');
     await sleep(200);
     const stillFrozen = await isFrozen(ext4);
-    const result = await run.done;
+    return { stillFrozen, result: await run.done };
+  };
 
-    // THEN the file systems stayed frozen for the call, and the script thawed them itself when it returned
+  test('a SIGKILLed helper mid-pause (the CLI sends): the kernel keeps the freeze, the script still thaws every mount after the call', async () => {
+    const { stillFrozen, result } = await killHelperMidCall({ FSFREEZE_API_CLIENT: 'cli', FSFREEZE_WATCHDOG_SECONDS: '40', FSFREEZE_API_TIMEOUT_SECONDS: '30' });
+
+    // the file systems stayed frozen for the call, and the script thawed them itself when it returned
     expect(stillFrozen).toBe(true);
     expect(result.code).toBe(0);
     expect(result.events.map((e) => e.event)).toContain('helper-lost');
     expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'ioctl', mounts: 2 });
     expect(await isFrozen(ext4, 1000)).toBe(false);
     expect(await isFrozen(xfs, 1000)).toBe(false);
+    expect(real()).toHaveLength(1);
+  });
+
+  test('a SIGKILLed helper mid-pause (the helper sends): the freeze is held for the API timeout, then thawed, and the run fails unretried', async () => {
+    // the helper sent the request, EC2 is still processing it, and the answer can no longer be read
+    const { stillFrozen, result } = await killHelperMidCall({});
+
+    // the request may still be processed, so the freeze holds; then the script thaws every mount
+    // and fails without a second CreateSnapshots (the snapshots may exist)
+    expect(stillFrozen).toBe(true);
+    expect(result.code).not.toBe(0);
+    expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/the freeze helper was lost during the call/);
+    expect(result.events.map((e) => e.event)).toContain('helper-lost');
+    expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ freezer: 'ioctl', mounts: 2 });
+    expect(await isFrozen(ext4, 1000)).toBe(false);
+    expect(await isFrozen(xfs, 1000)).toBe(false);
+    expect(real()).toHaveLength(1);
+  });
+
+  test('more than four mounts (their thaws wait in threads started before the freeze): all frozen for the call, all thawed at the answer', async () => {
+    const many = new LoopMounts('fsfreeze-many-');
+    try {
+      const six = [0, 1, 2, 3, 4, 5].map((i) => many.add(i % 2 ? 'xfs' : 'ext4'));
+      stub.volumes = many.volumeIds;
+      stub.behaviour = { kind: 'succeed', latencyMs: 500 };
+      const writes: Array<ReturnType<typeof startWrite>> = [];
+      const frozenDuringCall: boolean[] = [];
+      stub.onCreate = async () => {
+        writes.push(...six.map((m) => startWrite(m)));
+        await sleep(200);
+        frozenDuringCall.push(...writes.map((w) => !w.finished()));
+      };
+
+      const result = await startScript(scriptEnv(stub, six, lockFile, many.byIdDir)).done;
+      await Promise.all(writes.map((w) => w.done));
+
+      expect(result.code).toBe(0);
+      expect(frozenDuringCall).toEqual(six.map(() => true));
+      expect(result.events.find((e) => e.event === 'thawed')).toMatchObject({ mounts: 6, requestBy: 'helper' });
+      for (const m of six) {
+        expect(await isFrozen(m, 1000)).toBe(false);
+      }
+      expect(real()).toHaveLength(1);
+      expect(real()[0].volumeIds.sort()).toEqual([...many.volumeIds].sort());
+    } finally {
+      many.cleanup();
+    }
+  });
+
+  test('behind a proxy the helper does not send (curl would go through the proxy, the helper could not): the curl process does', async () => {
+    const result = await startScript(env([ext4, xfs], { https_proxy: 'http://127.0.0.1:9', NO_PROXY: '127.0.0.1' })).done;
+
+    expect(result.code).toBe(0);
+    expect(result.events.find((e) => e.event === 'snapshots')).toMatchObject({ client: 'curl', freezer: 'ioctl', requestBy: 'client' });
     expect(real()).toHaveLength(1);
   });
 
@@ -554,6 +616,62 @@ exec(compile(code, "<helper>", "exec"))
       expect(result.code).not.toBe(0);
       expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/is not frozen, and a Xen instance does not name its volume ids/);
       expect(stub.calls).toHaveLength(0);
+    });
+  });
+
+  describe('over HTTPS, as EC2 answers (a stub with its own certificate for localhost)', () => {
+    let tlsStub: StubEc2;
+    let ca: string;
+    const tlsEnv = (extra: Record<string, string>) => env([ext4, xfs], { FSFREEZE_EC2_ENDPOINT: tlsStub.url, CURL_CA_BUNDLE: ca, ...extra });
+    const tlsReal = () => tlsStub.calls.filter((c) => !c.dryRun);
+
+    beforeAll(async () => {
+      const dir = path.join(mounts.dir, 'tls');
+      fs.mkdirSync(dir);
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+        '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+      ca = path.join(dir, 'cert.pem');
+      tlsStub = await startStubEc2({ key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: fs.readFileSync(ca, 'utf8') });
+    });
+    afterAll(async () => {
+      await tlsStub?.close();
+    });
+    beforeEach(() => {
+      tlsStub.calls.length = 0;
+      tlsStub.volumes = [volumeOf(ext4), volumeOf(xfs), volumeOf(other)];
+    });
+
+    test('the helper checks the certificate against the trusted CAs, and sends the request curl signed while both mounts are frozen', async () => {
+      tlsStub.behaviour = { kind: 'succeed', latencyMs: 300 };
+      const writes: Array<ReturnType<typeof startWrite>> = [];
+      const frozenDuringCall: boolean[] = [];
+      tlsStub.onCreate = async () => {
+        writes.push(startWrite(ext4), startWrite(xfs));
+        await sleep(150);
+        frozenDuringCall.push(...writes.map((w) => !w.finished()));
+      };
+
+      // SSL_CERT_FILE: the CA python's ssl module trusts (what the system store is on an instance)
+      const result = await startScript(tlsEnv({ SSL_CERT_FILE: ca })).done;
+      await Promise.all(writes.map((w) => w.done));
+
+      expect(result.code).toBe(0);
+      expect(result.events.find((e) => e.event === 'snapshots')).toMatchObject({ client: 'curl', freezer: 'ioctl', requestBy: 'helper' });
+      expect(frozenDuringCall).toEqual([true, true]);
+      // the stub checked the SigV4 signature over its own Host header (localhost:<port>)
+      expect(tlsReal()).toHaveLength(1);
+      expect(tlsReal()[0].status).toBe(200);
+      expect(tlsReal()[0].volumeIds.sort()).toEqual([volumeOf(ext4), volumeOf(xfs)].sort());
+    });
+
+    test('a certificate the helper does not trust: the run stops before any freeze, and sends nothing', async () => {
+      // curl trusts the stub's CA (its dry run passes); python's ssl module does not
+      const result = await startScript(tlsEnv({ SSL_CERT_FILE: '/dev/null' })).done;
+
+      expect(result.code).not.toBe(0);
+      expect(result.events.find((e) => e.event === 'error')?.message).toMatch(/could not prepare the request \(no file system was frozen\).*certificate verify failed/i);
+      expect(result.events.map((e) => e.event)).not.toContain('thawed');
+      expect(tlsReal()).toHaveLength(0);
     });
   });
 
