@@ -14,7 +14,8 @@ import { Capture, CaptureKind } from './capture';
 import { ConsistentSnapshotJobProps } from './consistent-snapshot-job-props';
 import { acknowledgeJob, grantExpiry, grantMetrics, guardStateMachine } from './job-permissions';
 import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
-import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
+import { buildWorkflow, CAPTURE_MAP_RUN_LABEL, RUN_COMMAND_MAX_INSTANCES } from './workflow';
+import { acknowledgeWildcards } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
@@ -204,6 +205,7 @@ export class ConsistentSnapshotJob extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     trustOnlyStateMachine(this.stateMachine);
+    this.grantChildExecutions();
     this.alarmTopic.grantPublish(this.stateMachine);
     // The expiry function counts only runs this machine's history records (a planted look-alike
     // set or a forged executionId expires nothing real). A policy of its own: the machine already
@@ -328,6 +330,33 @@ export class ConsistentSnapshotJob extends Construct {
       warn(this, 'orchestration:frequent-snapshots',
         `${this.node.path}: schedule runs every ${rate[1]} minutes; each run quiesces the application, and snapshots of one volume are taken at most every few minutes`);
     }
+  }
+
+  /**
+   * With a distributed Map (AMIs with a stop), the CDK's policy lets the machine start itself and
+   * describe and stop its own executions (`execution:<name>:*`); the child executions are
+   * `execution:<name>/<map run label>:<id>`, which Step Functions describes and stops with the
+   * machine's role (https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html).
+   * Granted on this machine's capture map run only.
+   */
+  private grantChildExecutions(): void {
+    const policy = this.stateMachine.node.tryFindChild('DistributedMapPolicy') as iam.Policy | undefined;
+    if (!policy) {
+      return;
+    }
+    policy.addStatements(new iam.PolicyStatement({
+      sid: 'DescribeAndStopOwnChildExecutions',
+      actions: ['states:DescribeExecution', 'states:StopExecution'],
+      resources: [Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachine.stateMachineName}/${CAPTURE_MAP_RUN_LABEL}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })],
+    }));
+    acknowledgeWildcards(policy,
+      'a distributed Map\'s child executions are named by Step Functions at run time: their ARNs are this state machine\'s ' +
+      'own executions (execution:<its name>:* and execution:<its name>/Capture:*), never another machine\'s', policy.document);
   }
 
   private createTopic(): sns.Topic {

@@ -26,6 +26,9 @@ export interface WorkflowConfig {
   readonly topic: sns.ITopic;
 }
 
+/** The label of the capture's map run, when it runs child executions: their ARNs are `execution:<machine>/<label>:<id>`. */
+export const CAPTURE_MAP_RUN_LABEL = 'Capture';
+
 /** Run Command sends to at most 50 instance ids per call. */
 export const RUN_COMMAND_MAX_INSTANCES = 50;
 /** DescribeInstances page size: 20 records of about 3 KiB (at most ~12 KiB) stay far below 256 KiB. */
@@ -148,19 +151,11 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
     resultPath: '$.pause',
   });
   pauseEnded.next(afterEntry);
-  const capture = new sfn.Map(d, 'Capture', {
-    stateName: 'Capture',
-    itemsPath: '$.instances.ids',
-    itemSelector: { instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
-    // all instances at once, as close together in time as the API allows
-    maxConcurrency: c.maxConcurrency,
-    // the artefact ids only, flattened from the iterations' results
-    resultSelector: { ids: sfn.JsonPath.listAt(rendering.idsPath) },
-    resultPath: '$.artefacts',
-  });
-  capture.itemProcessor(rendering.iteration);
+  const capture = rendering.childExecutions ? childExecutionCapture(d, c, rendering, pauseEnded) : inlineCapture(d, c, rendering);
   capture.addCatch(pauseEnded, { errors: [sfn.Errors.ALL], resultPath: ERROR });
-  capture.next(pauseEnded);
+  if (!rendering.childExecutions) {
+    capture.next(pauseEnded);
+  }
   const pauseStarted = new sfn.Pass(d, 'PauseStarted', {
     stateName: 'PauseStarted', parameters: { startedAt: sfn.JsonPath.stateEnteredTime }, resultPath: '$.pause',
   });
@@ -279,6 +274,80 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
     parameters: { purpose: c.purpose, pause: {}, afterErrors: {}, instances: { found: {} } },
   });
   return start.next(listRunning);
+}
+
+/** The capture as an inline Map: every iteration in the job's own history. */
+function inlineCapture(d: Construct, c: WorkflowConfig, rendering: CaptureRendering): sfn.Map {
+  const capture = new sfn.Map(d, 'Capture', {
+    stateName: 'Capture',
+    itemsPath: '$.instances.ids',
+    itemSelector: { instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
+    // all instances at once, as close together in time as the API allows
+    maxConcurrency: c.maxConcurrency,
+    // the artefact ids only, flattened from the iterations' results
+    resultSelector: { ids: sfn.JsonPath.listAt(rendering.idsPath) },
+    resultPath: '$.artefacts',
+  });
+  capture.itemProcessor(rendering.iteration);
+  return capture;
+}
+
+/**
+ * The capture as a distributed Map: one child execution per instance, each with its own history
+ * (its own 25,000 events), while the job's history holds a few map-run events
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html). A child never
+ * fails (it records its failure in its result), so no failure stops the other children while
+ * their instances are stopped; the job fails afterwards with the first child's error.
+ */
+function childExecutionCapture(d: Construct, c: WorkflowConfig, rendering: CaptureRendering, pauseEnded: sfn.IChainable): sfn.DistributedMap {
+  const capture = new sfn.DistributedMap(d, 'Capture', {
+    stateName: 'Capture',
+    itemsPath: '$.instances.ids',
+    // a child's $$.Execution is its own: the job's execution id and name tag and name the images
+    itemSelector: {
+      instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+      job: { executionId: sfn.JsonPath.executionId, executionName: sfn.JsonPath.executionName },
+    },
+    maxConcurrency: c.maxConcurrency,
+    mapExecutionType: sfn.StateMachineType.STANDARD,
+    label: CAPTURE_MAP_RUN_LABEL,
+    // each child's result is small ({ imageId } or { instanceId, Error }): 1,000 stay about 100 KiB
+    resultSelector: {
+      // JsonPath.arrayContains renders no boolean literal
+      'failed.$': 'States.ArrayContains($[*].failed, true)',
+      'results': sfn.JsonPath.objectAt('$'),
+    },
+    resultPath: '$.artefacts',
+  });
+  capture.itemProcessor(rendering.iteration);
+  const collect = new sfn.Pass(d, 'CollectArtefacts', {
+    stateName: 'CollectArtefacts',
+    parameters: { ids: sfn.JsonPath.listAt(`$.artefacts.results${rendering.idsPath.slice(1)}`) },
+    resultPath: '$.artefacts',
+  }).next(pauseEnded);
+  const failures = new sfn.Pass(d, 'CollectCaptureFailures', {
+    stateName: 'CollectCaptureFailures',
+    parameters: {
+      failures: sfn.JsonPath.listAt('$.artefacts.results[?(@.failed == true)].error'),
+      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.results')),
+    },
+    resultPath: '$.artefacts',
+  });
+  const captureFailed = new sfn.Pass(d, 'InstanceCaptureFailed', {
+    stateName: 'InstanceCaptureFailed',
+    parameters: {
+      Error: sfn.JsonPath.stringAt('$.artefacts.failures[0].Error'),
+      Cause: sfn.JsonPath.format('{} of {} instances failed, the first {} with {} (each cause is in its child execution of map run Capture)',
+        sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.failures')), sfn.JsonPath.stringAt('$.artefacts.count'),
+        sfn.JsonPath.stringAt('$.artefacts.failures[0].instanceId'), sfn.JsonPath.stringAt('$.artefacts.failures[0].Error')),
+    },
+    resultPath: ERROR,
+  });
+  failures.next(captureFailed).next(pauseEnded);
+  capture.next(new sfn.Choice(d, 'EveryInstanceCaptured', { stateName: 'EveryInstanceCaptured' })
+    .when(sfn.Condition.booleanEquals('$.artefacts.failed', true), failures)
+    .otherwise(collect));
+  return capture;
 }
 
 function report(scope: Construct, id: string, c: WorkflowConfig, outcome: string): tasks.LambdaInvoke {

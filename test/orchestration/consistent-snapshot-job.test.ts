@@ -9,6 +9,7 @@ import { Capture, RetentionRoles, ConsistentSnapshotJob, SnapshotStep, Retention
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { aslErrors } from './local-execution';
 import { stateMachineDefinition, userFunction } from './support';
+import { renderIntrinsics } from '../support/intrinsics';
 import { evaluate } from '../worm/iam-simulation';
 
 /** The top-level transitions of a definition: state -> every state it can go to. */
@@ -470,5 +471,46 @@ describe('coverage', () => {
     const resources = Template.fromJSON(checkedTemplate(stack)).findResources('AWS::StepFunctions::StateMachine');
     const metadata = Object.values<any>(resources)[0].Metadata;
     expect(metadata['cdk-ebs-backup:coverage']).toEqual([{ resourceTypes: ['INSTANCE'], tags: { App: 'orders' } }]);
+  });
+});
+
+// A distributed Map's child executions are started, described and stopped with the machine's own
+// role, on `stateMachine:<name>` and `execution:<name>/<map run label>:<id>`
+// (https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html). Evaluated
+// with iam-simulate on the deployed ARNs, against another machine's.
+describe('AMIs with a stop: the role runs its own child executions only', () => {
+  const app = createCheckedApp();
+  const stack = createTestStack(app);
+  const job = new ConsistentSnapshotJob(stack, 'Bastions', {
+    purpose: 'bastion-root', instances: { tags: { Role: 'bastion' } }, capture: Capture.images(), retain: Retention.count(3),
+  });
+  const template = checkedTemplate(stack);
+  const machineId = stack.getLogicalId(job.stateMachine.node.defaultChild as sfn.CfnStateMachine);
+  const roleId = stack.getLogicalId(job.stateMachine.role.node.defaultChild as iam.CfnRole);
+  // the machine's name as its Name attribute renders, and its ARN (Ref) with that name
+  const name = renderIntrinsics({ 'Fn::GetAtt': [machineId, 'Name'] });
+  const own = `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
+  const documents = Object.values<any>(template.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .map((r) => renderIntrinsics(r.Properties.PolicyDocument, { template, arns: { [machineId]: own } }));
+  const allowed = (action: string, resource: string) =>
+    evaluate({ principal: 'arn:aws:iam::123456789012:role/BastionsJob', action, resource }, { identity: documents });
+
+  test.each([
+    ['states:StartExecution', own],
+    ['states:DescribeExecution', `arn:aws:states:us-east-1:123456789012:execution:${name}/Capture:0b7a5e5f-1c5b-4c53-9c6a-2f1b1d2e3f40`],
+    ['states:StopExecution', `arn:aws:states:us-east-1:123456789012:execution:${name}/Capture:0b7a5e5f-1c5b-4c53-9c6a-2f1b1d2e3f40`],
+  ])('%s on its own %s is allowed', async (action, resource) => {
+    expect(await allowed(action, resource)).toBe('Allowed');
+  });
+
+  test.each([
+    ['states:StartExecution', 'arn:aws:states:us-east-1:123456789012:stateMachine:PayrollJob'],
+    ['states:DescribeExecution', 'arn:aws:states:us-east-1:123456789012:execution:PayrollJob/Capture:0b7a5e5f'],
+    ['states:StopExecution', 'arn:aws:states:us-east-1:123456789012:execution:PayrollJob/Capture:0b7a5e5f'],
+    ['states:StopExecution', 'arn:aws:states:us-east-1:123456789012:execution:PayrollJob:run-1'],
+    ['states:StopExecution', `arn:aws:states:us-east-1:123456789012:execution:${name}/OtherRun:0b7a5e5f`],
+  ])('%s on another machine\'s %s is denied', async (action, resource) => {
+    expect(await allowed(action, resource)).toBe('ImplicitlyDenied');
   });
 });

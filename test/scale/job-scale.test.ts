@@ -4,8 +4,9 @@
  * result and state input/output within Step Functions' 256 KiB
  * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
  */
-import { runJob } from '../support/scale/job';
-import { PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
+import { awsError, childStates, EXECUTION_ID } from '../orchestration/local-execution';
+import { jobDefinition, runJob } from '../support/scale/job';
+import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
 
 jest.setTimeout(300_000);
 
@@ -38,5 +39,64 @@ describe('ConsistentSnapshotJob at scale', () => {
     const ids = run.calls.filter((c) => c.state === 'CreateSnapshots').map((c) => c.input.InstanceSpecification.InstanceId);
     expect(new Set(ids).size).toBe(41);
     expect(ids).toHaveLength(41);
+  });
+
+  describe('AMIs with a stop (stop, poll, image, start per instance)', () => {
+    // a child execution of a distributed Map has its own context object: $$.Execution there is the
+    // child's, not the job's (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+    // The local runner gives the children the job's, so this is checked on the definition.
+    test('no state of a child execution reads $$.Execution (the tags and AMI names name the job\'s execution)', () => {
+      const definition = jobDefinition('stopped-images');
+      const children = childStates(definition);
+      expect(Object.keys(children)).toEqual(expect.arrayContaining(['StopInstance', 'CreateImage', 'StartInstance']));
+      const capture = definition.States.Capture;
+      expect(capture.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      expect(JSON.stringify(capture.ItemProcessor)).not.toContain('$$.Execution');
+      expect(capture.ItemSelector).toMatchObject({ job: { 'executionId.$': '$$.Execution.Id', 'executionName.$': '$$.Execution.Name' } });
+    });
+
+    test('1,000 instances: each stopped, imaged and started once; the job\'s history and each child\'s within 25,000 events', async () => {
+      const { run, meter, account, stopped } = await runJob(1000, 'stopped-images');
+      const children = Object.keys(meter.childEvents).length;
+      console.log('job, 1,000 stopped instances, AMIs:', JSON.stringify({ events: meter.events, longestChild: meter.maxChildEvents, children, largest: meter.largest }));
+      console.log('requests:', JSON.stringify(account.requests));
+      expect(run.error).toBeUndefined();
+      expect(meter.violations).toEqual([]);
+      expect(Object.keys(meter.childEvents)).toHaveLength(1000);
+      expect(meter.events).toBeLessThan(HISTORY_EVENT_LIMIT);
+      // the job's history does not grow with the instances: a few hundred events for verification batches and paging
+      expect(meter.events).toBeLessThan(2000);
+      expect(meter.maxChildEvents).toBeLessThan(100);
+      expect(account.requests).toMatchObject({ StopInstances: 1000, CreateImage: 1000, StartInstances: 1000 });
+      expect([...stopped.keys()]).toEqual([]);
+      const images = run.calls.filter((c) => c.state === 'CreateImage').map((c) => c.input);
+      expect(new Set(images.map((i) => i.InstanceId)).size).toBe(1000);
+      // tagged with the job's execution id, as the expiry and the drill read it
+      for (const i of images) {
+        expect(i.TagSpecifications[0].Tags).toContainEqual(expect.objectContaining({ Value: EXECUTION_ID }));
+        expect(i.Name).toContain('run-2024-06-01');
+      }
+      // verified in batches of 100
+      expect(run.calls.filter((c) => c.state === 'DescribeImages').map((c) => c.input.ImageIds.length)).toEqual(Array(10).fill(100));
+    });
+
+    test('1,000 instances, one fails to image: every other instance is imaged and started again, and the job fails with that instance\'s error', async () => {
+      const { run, meter, account, stopped } = await runJob(1000, 'stopped-images', {
+        stubs: (own) => ({
+          CreateImage: (input, attempt) => {
+            if (input.InstanceId === 'i-000000000000001f5') {
+              throw awsError('Ec2.InvalidParameterValue', 'the root device cannot be imaged');
+            }
+            return own.CreateImage(input, attempt);
+          },
+        }),
+      });
+      expect(meter.violations).toEqual([]);
+      expect(run.error?.name).toBe('Ec2.InvalidParameterValue');
+      expect(run.error?.cause).toContain('1 of 1000 instances failed, the first i-000000000000001f5');
+      expect(account.requests.CreateImage).toBe(999);
+      expect([...stopped.keys()]).toEqual([]);
+      expect(run.order.filter((s) => s === 'ReportFailure')).toHaveLength(1);
+    });
   });
 });

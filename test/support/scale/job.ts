@@ -21,7 +21,7 @@ function findFilters(definition: any): any[] {
 
 const cache: Record<string, any> = {};
 /** The job with a Lambda before and after step and verification (synthesized once per capture kind). */
-export function jobDefinition(kind: 'snapshots' | 'images'): any {
+export function jobDefinition(kind: 'snapshots' | 'images' | 'stopped-images'): any {
   if (!cache[kind]) {
     const app = createCheckedApp({ rules: false });
     const stack = createTestStack(app);
@@ -33,7 +33,7 @@ export function jobDefinition(kind: 'snapshots' | 'images'): any {
       retain: Retention.count(7),
       waitForCompletion: true,
       completionTimeout: Duration.hours(2),
-      capture: kind === 'images' ? Capture.images({ stopInstance: false }) : undefined,
+      capture: kind === 'snapshots' ? undefined : Capture.images({ stopInstance: kind === 'stopped-images' }),
     });
     cache[kind] = stateMachineDefinition(checkedTemplate(stack));
   }
@@ -45,6 +45,8 @@ export interface JobScaleOptions {
   readonly definition?: any;
   /** Volumes per instance (one snapshot each per run). @default 2 */
   readonly volumes?: number;
+  /** Stubs that replace the account's (a fault injected at scale), given the account's own. */
+  readonly stubs?: (own: Record<string, Stub>) => Record<string, Stub>;
 }
 
 /** Stubs for the steps of `definition`: Lambda steps answer, Run Command steps succeed after polling. */
@@ -69,7 +71,7 @@ function stepStubs(definition: any): Record<string, Stub> {
   return s;
 }
 
-export async function runJob(instances: number, kind: 'snapshots' | 'images' = 'snapshots', o: JobScaleOptions = {}) {
+export async function runJob(instances: number, kind: 'snapshots' | 'images' | 'stopped-images' = 'snapshots', o: JobScaleOptions = {}) {
   const definition = o.definition ?? jobDefinition(kind);
   const selected = o.definition ? filterTags(findFilters(definition)) : { 'App': 'orders', 'backup:purpose': 'orders-db' };
   const account = new ScaleAccount();
@@ -80,7 +82,9 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' = '
   account.addInstance(900_001, { App: 'billing' });
   let n = 0;
   const meter = new PayloadMeter();
-  const run = await execute(definition, {
+  /** Instances the job stopped and has not started again, with their state. */
+  const stopped = new Map<string, string>();
+  const own: Record<string, Stub> = {
     ...healthyStubs(),
     ...stepStubs(definition),
     DescribeInstances: (input) => account.describeInstances(input),
@@ -97,6 +101,29 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' = '
         }),
       };
     },
+    // stop and start as EC2 does: stopping, then stopped at the next look; the account keeps each instance's state
+    StopInstance: (input) => {
+      account.requests.StopInstances = (account.requests.StopInstances ?? 0) + 1;
+      input.InstanceIds.forEach((id: string) => stopped.set(id, 'stopping'));
+      return {};
+    },
+    DescribeInstanceState: (input) => {
+      const id = input.InstanceIds[0];
+      const state = stopped.get(id) ?? 'running';
+      if (state === 'stopping') {
+        stopped.set(id, 'stopped');
+      }
+      return { Reservations: [{ Instances: [{ InstanceId: id, State: { Name: state } }] }] };
+    },
+    StartInstance: (input) => {
+      account.requests.StartInstances = (account.requests.StartInstances ?? 0) + 1;
+      input.InstanceIds.forEach((id: string) => stopped.delete(id));
+      return {};
+    },
+    StartAfterFailure: (input) => {
+      input.InstanceIds.forEach((id: string) => stopped.delete(id));
+      return {};
+    },
     CreateImage: (input) => {
       account.requests.CreateImage = (account.requests.CreateImage ?? 0) + 1;
       return { ImageId: `ami-${input.InstanceId.slice(2)}` };
@@ -109,6 +136,7 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' = '
       const page = account.describeSnapshots(input);
       return { Snapshots: page.Snapshots.map((s: any) => ({ ...s, State: 'completed' })) };
     },
-  }, { observe: observer(meter) });
-  return { run, meter, account };
+  };
+  const run = await execute(definition, { ...own, ...o.stubs?.(own) }, { observe: observer(meter, definition) });
+  return { run, meter, account, stopped };
 }

@@ -133,7 +133,8 @@ export const SCALE_CASES: Record<Kind, ScaleCase> = {
         artefacts: images ? instances : account.snapshots.size,
         instances,
         meter,
-        events: meter.events,
+        // the job's own history or a child execution's, whichever is longer (each has its own 25,000)
+        events: Math.max(meter.events, meter.maxChildEvents),
         requests: account.requests,
         error: run.error ? `${run.error.name}: ${run.error.cause}` : undefined,
         problems,
