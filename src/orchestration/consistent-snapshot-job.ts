@@ -13,8 +13,8 @@ import { Construct } from 'constructs';
 import { Capture, CaptureKind } from './capture';
 import { ConsistentSnapshotJobProps } from './consistent-snapshot-job-props';
 import { acknowledgeJob, grantExpiry, grantMetrics, guardStateMachine } from './job-permissions';
-import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
-import { buildWorkflow, CAPTURE_MAP_RUN_LABEL, RUN_COMMAND_MAX_INSTANCES } from './workflow';
+import { SnapshotStep } from './snapshot-step';
+import { buildWorkflow, CAPTURE_MAP_RUN_LABEL } from './workflow';
 import { acknowledgeWildcards } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
@@ -305,11 +305,6 @@ export class ConsistentSnapshotJob extends Construct {
       checkCount(this, 'instances.instanceIds', instanceIds, 1, 1000);
       for (const [i, iid] of (Token.isUnresolved(instanceIds) ? [] : instanceIds).entries()) {
         checkPattern(this, `instances.instanceIds[${i}]`, iid, /^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'an instance id such as i-0123456789abcdef0');
-      }
-      const runCommand = [...before, ...after].some((s) => s.kind === SnapshotStepKind.RUN_COMMAND);
-      if (runCommand && !Token.isUnresolved(instanceIds)) {
-        check(instanceIds.length <= RUN_COMMAND_MAX_INSTANCES, this, 'instances.instanceIds',
-          `must have at most ${RUN_COMMAND_MAX_INSTANCES} items when a Run Command step targets them (SendCommand takes at most 50 instance ids)`, instanceIds.length);
       }
     }
     checkCount(this, 'before', before, 0, 20);

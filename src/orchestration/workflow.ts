@@ -6,7 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CaptureRendering } from './capture';
 import { retryTransient } from './poll';
-import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
+import { SnapshotStep } from './snapshot-step';
 import { sdkCall } from '../core/sdk-call';
 
 /** Everything the workflow needs from the job. */
@@ -29,8 +29,6 @@ export interface WorkflowConfig {
 /** The label of the capture's map run, when it runs child executions: their ARNs are `execution:<machine>/<label>:<id>`. */
 export const CAPTURE_MAP_RUN_LABEL = 'Capture';
 
-/** Run Command sends to at most 50 instance ids per call. */
-export const RUN_COMMAND_MAX_INSTANCES = 50;
 /** DescribeInstances page size: 20 records of about 3 KiB (at most ~12 KiB) stay far below 256 KiB. */
 export const INSTANCE_PAGE_SIZE = 20;
 /** Artefact ids per DescribeSnapshots/DescribeImages verification call (about 70 KiB of records). */
@@ -50,7 +48,6 @@ const ERROR = '$.error';
  */
 export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainable {
   const d = scope;
-  const usesRunCommand = [...c.before, ...c.after].some((s) => s.kind === SnapshotStepKind.RUN_COMMAND);
 
   // ---- failure tail: metrics, notification, Fail with the first error -------------------------
   const failed = new sfn.Fail(d, 'Failed', { stateName: 'Failed', errorPath: `${ERROR}.Error`, causePath: `${ERROR}.Cause` });
@@ -175,15 +172,10 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   // ---- pre-flight: one run at a time, find the instances -----------------------------------------
   const checkInstances = new sfn.Choice(d, 'CheckInstances', { stateName: 'CheckInstances' });
   // a Choice needs at least one rule (ASL): without any check the instances go straight on
-  const instanceChecks = (c.instanceIds && !Token.isUnresolved(c.instanceIds) ? 1 : 0) + (usesRunCommand ? 1 : 0);
+  const instanceChecks = c.instanceIds && !Token.isUnresolved(c.instanceIds) ? 1 : 0;
   if (c.instanceIds && !Token.isUnresolved(c.instanceIds)) {
     checkInstances.when(sfn.Condition.not(sfn.Condition.numberEquals('$.instances.count', c.instanceIds.length)),
       setError('InstancesMissing', 'SnapshotJob.InstancesMissing', `not all of the ${c.instanceIds.length} instances are running`));
-  }
-  if (usesRunCommand) {
-    checkInstances.when(sfn.Condition.numberGreaterThan('$.instances.count', RUN_COMMAND_MAX_INSTANCES),
-      setError('TooManyInstances', 'SnapshotJob.TooManyInstances',
-        `Run Command steps reach at most ${RUN_COMMAND_MAX_INSTANCES} instances per call; narrow the instance selection`));
   }
   checkInstances.otherwise(beforeEntry);
 

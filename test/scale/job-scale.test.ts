@@ -5,7 +5,7 @@
  * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
  */
 import { awsError, childStates, EXECUTION_ID } from '../orchestration/local-execution';
-import { jobDefinition, runJob } from '../support/scale/job';
+import { jobDefinition, runJob, SentCommand } from '../support/scale/job';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
 
 jest.setTimeout(300_000);
@@ -97,6 +97,102 @@ describe('ConsistentSnapshotJob at scale', () => {
       expect(account.requests.CreateImage).toBe(999);
       expect([...stopped.keys()]).toEqual([]);
       expect(run.order.filter((s) => s === 'ReportFailure')).toHaveLength(1);
+    });
+  });
+
+  // SendCommand takes at most 50 instance ids (SSM API reference, SendCommand InstanceIds): a
+  // Run Command step sends its instances in batches, every batch polled on its own command id
+  describe('Run Command steps (freeze before, thaw after)', () => {
+    const batchesOf = (commands: Map<string, SentCommand>, step: string) =>
+      [...commands.values()].filter((c) => c.step === step).map((c) => c.instanceIds);
+    const instanceIds = (n: number) => Array.from({ length: n }, (_, i) => `i-${(i + 1).toString(16).padStart(17, '0')}`);
+
+    test('1,000 instances: each step sends 20 commands of at most 50 ids, every instance once, each command polled', async () => {
+      const { run, meter, account, commands } = await runJob(1000, 'freeze');
+      console.log('job, 1,000 instances, freeze and thaw:', JSON.stringify({ events: meter.events, largest: meter.largest }));
+      console.log('requests:', JSON.stringify(account.requests));
+      expect(run.error).toBeUndefined();
+      expect(meter.violations).toEqual([]);
+      expect(meter.events).toBeLessThan(HISTORY_EVENT_LIMIT);
+      for (const step of ['Before1', 'After1']) {
+        const batches = batchesOf(commands, step);
+        expect(batches).toHaveLength(20);
+        expect(batches.every((b) => b.length <= 50)).toBe(true);
+        expect(batches.flat().sort()).toEqual(instanceIds(1000));
+      }
+      // every command was looked at until it succeeded: once not yet listed, once Success
+      const polls = run.calls.filter((c) => c.state.endsWith('.ListCommands')).map((c) => c.input.CommandId);
+      expect(new Set(polls)).toEqual(new Set(commands.keys()));
+      expect(polls).toHaveLength(2 * commands.size);
+      expect(account.requests.CreateSnapshots).toBe(1000);
+      // the freeze of every batch before the first snapshot, the thaw of every batch after the last
+      const firstCapture = run.order.indexOf('CreateSnapshots');
+      expect(run.order.lastIndexOf('Before1.ListCommands')).toBeLessThan(firstCapture);
+      expect(run.order.indexOf('After1.SendCommand')).toBeGreaterThan(run.order.lastIndexOf('CreateSnapshots'));
+    });
+
+    // Step Functions fails a Map at its first failed iteration and stops the others
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html); the local runner
+    // lets them run on, so this is held on the definition: no batch can fail its iteration
+    test('no batch fails its iteration: every Task in it catches States.ALL, and it holds no Fail state', () => {
+      const definition = jobDefinition('freeze');
+      for (const step of ['Before1', 'After1']) {
+        const states = definition.States[step].Branches[0].States[`${step}.EachBatch`].ItemProcessor.States;
+        const unguarded = Object.entries<any>(states)
+          .filter(([, st]) => st.Type === 'Fail' || (st.Type === 'Task' && !(st.Catch ?? []).some((c: any) => c.ErrorEquals.includes('States.ALL'))))
+          .map(([name]) => name);
+        expect(unguarded).toEqual([]);
+      }
+    });
+
+    test('51 instances: two commands, of 50 and 1', async () => {
+      const { run, commands } = await runJob(51, 'freeze');
+      expect(run.error).toBeUndefined();
+      expect(batchesOf(commands, 'Before1').map((b) => b.length)).toEqual([50, 1]);
+      expect(batchesOf(commands, 'After1').flat().sort()).toEqual(instanceIds(51));
+    });
+
+    test('1,000 instances, the freeze fails in one batch: every batch is thawed, nothing is captured, the job fails with the step\'s error', async () => {
+      const failing = new Set<string>();
+      const { run, commands } = await runJob(1000, 'freeze', {
+        stubs: (own) => ({
+          'Before1.SendCommand': (input, attempt) => {
+            const answer: any = own['Before1.SendCommand'](input, attempt);
+            if (input.InstanceIds.includes('i-000000000000001f5')) {
+              failing.add(answer.Command.CommandId);
+            }
+            return answer;
+          },
+          'Before1.ListCommands': (input, attempt) => failing.has(input.CommandId)
+            ? { Commands: [{ CommandId: input.CommandId, Status: 'Failed' }] } : own['Before1.ListCommands'](input, attempt),
+        }),
+      });
+      expect(run.error?.name).toBe('SnapshotStep.CommandFailed');
+      expect(run.order).not.toContain('CreateSnapshots');
+      // two attempts of the step (retries: 1), each sending every batch
+      expect(batchesOf(commands, 'Before1').flat().sort()).toEqual([...instanceIds(1000), ...instanceIds(1000)].sort());
+      expect(batchesOf(commands, 'After1').flat().sort()).toEqual(instanceIds(1000));
+    });
+
+    test('1,000 instances, the thaw of one batch cannot be sent: every other batch is still thawed, and the job fails', async () => {
+      const { run, commands } = await runJob(1000, 'freeze', {
+        stubs: (own) => ({
+          'After1.SendCommand': (input, attempt) => {
+            if (input.InstanceIds.includes('i-00000000000000065')) {
+              throw awsError('Ssm.InvalidInstanceId', 'i-00000000000000065 is not in a valid state for this command');
+            }
+            return own['After1.SendCommand'](input, attempt);
+          },
+        }),
+      });
+      expect(run.error?.name).toBe('SnapshotJob.AfterStepFailed');
+      expect(run.error?.cause).toContain('Ssm.InvalidInstanceId');
+      // the one batch of 50 that holds the instance is the only one not thawed (on both attempts of the step)
+      const thawed = new Set(batchesOf(commands, 'After1').flat());
+      const missed = instanceIds(1000).filter((i) => !thawed.has(i));
+      expect(missed).toHaveLength(50);
+      expect(missed).toContain('i-00000000000000065');
+      expect(batchesOf(commands, 'After1')).toHaveLength(2 * 19);
     });
   });
 });

@@ -8,7 +8,7 @@ import { Duration } from 'aws-cdk-lib';
 import { ScaleAccount } from './account';
 import { observer, PayloadMeter } from './limits';
 import { Capture, ConsistentSnapshotJob, Retention, SnapshotStep } from '../../../src';
-import { awsError, execute, healthyStubs, lambdaStep, runCommandStubs, Stub } from '../../orchestration/local-execution';
+import { awsError, execute, healthyStubs, lambdaStep, Stub } from '../../orchestration/local-execution';
 import { stateMachineDefinition, userFunction } from '../../orchestration/support';
 import { taskStates } from '../call-replay';
 import { filterTags } from '../example-machines';
@@ -21,19 +21,19 @@ function findFilters(definition: any): any[] {
 
 const cache: Record<string, any> = {};
 /** The job with a Lambda before and after step and verification (synthesized once per capture kind). */
-export function jobDefinition(kind: 'snapshots' | 'images' | 'stopped-images'): any {
+export function jobDefinition(kind: 'snapshots' | 'images' | 'stopped-images' | 'freeze'): any {
   if (!cache[kind]) {
     const app = createCheckedApp({ rules: false });
     const stack = createTestStack(app);
     new ConsistentSnapshotJob(stack, 'OrdersDb', {
       purpose: 'orders-db',
       instances: { tags: { App: 'orders' } },
-      before: [SnapshotStep.lambdaInvoke(userFunction(stack, 'EnterHotBackup'))],
-      after: [SnapshotStep.lambdaInvoke(userFunction(stack, 'LeaveHotBackup'))],
+      before: kind === 'freeze' ? [SnapshotStep.freezeFileSystems(['/data'], { retries: 1 })] : [SnapshotStep.lambdaInvoke(userFunction(stack, 'EnterHotBackup'))],
+      after: kind === 'freeze' ? [SnapshotStep.thawFileSystems(['/data'], { retries: 1 })] : [SnapshotStep.lambdaInvoke(userFunction(stack, 'LeaveHotBackup'))],
       retain: Retention.count(7),
       waitForCompletion: true,
       completionTimeout: Duration.hours(2),
-      capture: kind === 'snapshots' ? undefined : Capture.images({ stopInstance: kind === 'stopped-images' }),
+      capture: kind === 'snapshots' || kind === 'freeze' ? undefined : Capture.images({ stopInstance: kind === 'stopped-images' }),
     });
     cache[kind] = stateMachineDefinition(checkedTemplate(stack));
   }
@@ -49,29 +49,48 @@ export interface JobScaleOptions {
   readonly stubs?: (own: Record<string, Stub>) => Record<string, Stub>;
 }
 
-/** Stubs for the steps of `definition`: Lambda steps answer, Run Command steps succeed after polling. */
-function stepStubs(definition: any): Record<string, Stub> {
+/** A command Run Command ran: the step that sent it and its instance ids. */
+export interface SentCommand {
+  readonly step: string;
+  readonly instanceIds: string[];
+}
+
+/**
+ * Stubs for the steps of `definition`: Lambda steps answer; Run Command steps as SSM does, each
+ * SendCommand a command of its own (at most 50 instance ids, SSM API reference, SendCommand
+ * InstanceIds), which ListCommands shows as not yet listed at the first look and Success after.
+ */
+function stepStubs(definition: any, account: ScaleAccount, commands: Map<string, SentCommand>): Record<string, Stub> {
   const s: Record<string, Stub> = {};
+  const polled = new Map<string, number>();
   for (const name of Object.keys(taskStates(definition))) {
     if (/^(Before|After)\d+$/.test(name)) {
       s[name] = lambdaStep;
     }
     const command = /^((?:Before|After)\d+)\.SendCommand$/.exec(name);
     if (command) {
-      Object.assign(s, runCommandStubs(command[1]));
-      // SendCommand takes at most 50 instance ids (SSM API reference, SendCommand InstanceIds)
       s[name] = (input) => {
         if ((input.InstanceIds ?? []).length > 50) {
           throw awsError('Ssm.ValidationException', `InstanceIds: at most 50, got ${input.InstanceIds.length}`);
         }
-        return { Command: { CommandId: `cmd-${command[1]}`, Status: 'Pending' } };
+        account.requests.SendCommand = (account.requests.SendCommand ?? 0) + 1;
+        const id = `cmd-${command[1]}-${commands.size + 1}`;
+        commands.set(id, { step: command[1], instanceIds: input.InstanceIds });
+        return { Command: { CommandId: id, Status: 'Pending' } };
       };
+      s[`${command[1]}.ListCommands`] = (input) => {
+        account.requests.ListCommands = (account.requests.ListCommands ?? 0) + 1;
+        const looks = (polled.get(input.CommandId) ?? 0) + 1;
+        polled.set(input.CommandId, looks);
+        return { Commands: looks === 1 ? [] : [{ CommandId: input.CommandId, Status: 'Success' }] };
+      };
+      s[`${command[1]}.CancelCommand`] = () => ({});
     }
   }
   return s;
 }
 
-export async function runJob(instances: number, kind: 'snapshots' | 'images' | 'stopped-images' = 'snapshots', o: JobScaleOptions = {}) {
+export async function runJob(instances: number, kind: 'snapshots' | 'images' | 'stopped-images' | 'freeze' = 'snapshots', o: JobScaleOptions = {}) {
   const definition = o.definition ?? jobDefinition(kind);
   const selected = o.definition ? filterTags(findFilters(definition)) : { 'App': 'orders', 'backup:purpose': 'orders-db' };
   const account = new ScaleAccount();
@@ -84,9 +103,11 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' | '
   const meter = new PayloadMeter();
   /** Instances the job stopped and has not started again, with their state. */
   const stopped = new Map<string, string>();
+  /** Every command Run Command ran, by command id. */
+  const commands = new Map<string, SentCommand>();
   const own: Record<string, Stub> = {
     ...healthyStubs(),
-    ...stepStubs(definition),
+    ...stepStubs(definition, account, commands),
     DescribeInstances: (input) => account.describeInstances(input),
     DescribeMoreInstances: (input) => account.describeInstances(input),
     CreateSnapshots: (input) => {
@@ -138,5 +159,5 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' | '
     },
   };
   const run = await execute(definition, { ...own, ...o.stubs?.(own) }, { observe: observer(meter, definition) });
-  return { run, meter, account, stopped };
+  return { run, meter, account, stopped, commands };
 }
