@@ -106,6 +106,11 @@ export class Capture {
 
   /**
    * One AMI per instance, for root devices: stop, create the image, start (or a no-reboot image).
+   *
+   * With `stopInstance`, each instance runs as a child execution of a distributed Map (its own
+   * history, so 1,000 instances stay within Step Functions' 25,000 events per execution); the
+   * job's role may start, describe and stop its own executions only. A failed instance is started
+   * again and does not stop the others; the job then fails with the first failed instance's error.
    */
   public static images(options: ImageCaptureOptions = {}): Capture {
     const stopTimeout = options.stopTimeout ?? Duration.minutes(10);
