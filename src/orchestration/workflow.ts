@@ -36,6 +36,34 @@ export const VERIFY_BATCH_SIZE = 100;
 
 const ERROR = '$.error';
 
+/** Step Functions' limit on a state's input or output and on a connector result (service quotas page). */
+const STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024;
+/**
+ * What one snapshot id costs in the state: `"snap-` and 17 hex digits`"` and a comma, 25 bytes
+ * (ids have a fixed length since EC2's longer resource ids). Each instance costs about as much
+ * again: its id in `$.instances.ids` (`"i-` and 17 hex digits`"`, 22 bytes) beside the ids, or
+ * its `{"snapshotIds":[]}` entry (19 bytes) in the Map's result; so an instance counts as one id more.
+ */
+const SNAPSHOT_ID_BYTES = 25;
+/**
+ * With verification, the state holds each snapshot's state beside its id while it polls:
+ * `"completed"` and a comma, 12 bytes more per id (measured in the scale harness: 8,175 snapshots
+ * of 1,000 instances made the verification's output 325,057 bytes at 25 bytes per id).
+ */
+const VERIFIED_STATE_BYTES = 12;
+/** Headroom for everything else the state carries (purpose, guard, pause, step results): 32 KiB. */
+const STATE_HEADROOM_BYTES = 32 * 1024;
+
+/**
+ * The most snapshot ids, plus one for each instance, that one run of a snapshot job carries within
+ * Step Functions' 256 KiB per state: (256 KiB - 32 KiB headroom) / 25 bytes per id = 9,175, or
+ * / 37 bytes = 6,199 with verification (`waitForCompletion`). Measured in the scale harness at
+ * exactly the bound with Run Command steps (test/scale/job-scale.test.ts).
+ */
+export function maxCaptureIds(verified: boolean): number {
+  return Math.floor((STATE_PAYLOAD_LIMIT_BYTES - STATE_HEADROOM_BYTES) / (SNAPSHOT_ID_BYTES + (verified ? VERIFIED_STATE_BYTES : 0)));
+}
+
 /**
  * The job's state machine definition (JSONPath).
  *
@@ -205,24 +233,33 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   };
   const describe = describePage('DescribeInstances', true);
   const describeMore = describePage('DescribeMoreInstances', false);
-  const collectPage = new sfn.Pass(d, 'CollectInstancePage', {
-    stateName: 'CollectInstancePage',
+  // the running count of EBS volumes ($.instances.found.volumes) for the pre-flight size check; a
+  // wildcard path that matches nothing is an error, so a page whose first instance has no block
+  // device mapping (an instance-store instance) adds none
+  const collectPageWith = (id: string, volumes: string | number) => new sfn.Pass(d, id, {
+    stateName: id,
     parameters: {
       prev: sfn.JsonPath.objectAt('$.instances.found'),
       ids: sfn.JsonPath.listAt('$.instances.page.Reservations[*].Instances[*].InstanceId'),
+      volumes,
     },
     resultPath: '$.instances.found',
   });
+  const collectPage = collectPageWith('CollectInstancePage', sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.instances.found.volumes'),
+    sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.page.Reservations[*].Instances[*].BlockDeviceMappings[*].Ebs.VolumeId')) as any));
+  const collectPageWithoutVolumes = collectPageWith('CollectInstancePageWithoutVolumes', sfn.JsonPath.numberAt('$.instances.found.volumes'));
   const morePages = new sfn.Choice(d, 'MoreInstancePages', { stateName: 'MoreInstancePages' });
   const pageHasInstances = new sfn.Choice(d, 'PageHasInstances', { stateName: 'PageHasInstances' })
-    .when(sfn.Condition.isPresent('$.instances.page.Reservations[0]'), collectPage)
+    .when(sfn.Condition.isPresent('$.instances.page.Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId'), collectPage)
+    .when(sfn.Condition.isPresent('$.instances.page.Reservations[0]'), collectPageWithoutVolumes)
     .otherwise(morePages);
   collectPage.next(morePages);
+  collectPageWithoutVolumes.next(morePages);
   describe.next(pageHasInstances);
   describeMore.next(pageHasInstances);
   const listIds = new sfn.Pass(d, 'ListInstanceIds', {
     stateName: 'ListInstanceIds',
-    parameters: { ids: sfn.JsonPath.listAt('$.instances.found..ids[*]') },
+    parameters: { ids: sfn.JsonPath.listAt('$.instances.found..ids[*]'), volumes: sfn.JsonPath.numberAt('$.instances.found.volumes') },
     resultPath: '$.instances',
   });
   const anyInstances = new sfn.Choice(d, 'AnyInstances', { stateName: 'AnyInstances' })
@@ -231,10 +268,39 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   morePages.when(sfn.Condition.isPresent('$.instances.page.NextToken'), describeMore).otherwise(anyInstances);
   const countInstances = new sfn.Pass(d, 'CountInstances', {
     stateName: 'CountInstances',
-    parameters: { ids: sfn.JsonPath.listAt('$.instances.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) },
+    parameters: {
+      ids: sfn.JsonPath.listAt('$.instances.ids'),
+      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')),
+      volumes: sfn.JsonPath.numberAt('$.instances.volumes'),
+      // what the capture's result will carry, in ids: one per volume and one per instance (maxCaptureIds)
+      units: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.instances.volumes'), sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) as any),
+    },
     resultPath: '$.instances',
   });
-  listIds.next(countInstances).next(instanceChecks > 0 ? checkInstances : beforeEntry);
+  let afterDiscovery: sfn.IChainable = instanceChecks > 0 ? checkInstances : beforeEntry;
+  if (rendering.resourceType === 'snapshot') {
+    const maxIds = maxCaptureIds(c.completionTimeout !== undefined);
+    // the capture's result holds every snapshot id, and Step Functions fails a payload over 256 KiB
+    // with States.DataLimitExceeded, which no Catch handles: inside the pause window that would
+    // end the run without its after steps. So a run that would carry too many ids fails here,
+    // before any before step, as any failure does (metrics, notification, alarm). Every EBS
+    // volume counts (with excludeBootVolume the boot volume too: the bound errs on the safe side).
+    const tooLarge = new sfn.Pass(d, 'JobTooLarge', {
+      stateName: 'JobTooLarge',
+      parameters: {
+        Error: 'SnapshotJob.JobTooLarge',
+        Cause: sfn.JsonPath.format(
+          `{} volumes across {} instances count as {} snapshot ids (one more for each instance); this job carries at most ${maxIds} per run (Step Functions' 256 KiB state limit): split the selection by tag into several jobs`,
+          sfn.JsonPath.stringAt('$.instances.volumes'), sfn.JsonPath.stringAt('$.instances.count'), sfn.JsonPath.stringAt('$.instances.units')),
+      },
+      resultPath: ERROR,
+    }).next(reportFailure);
+    const checkSize = new sfn.Choice(d, 'CheckJobSize', { stateName: 'CheckJobSize' })
+      .when(sfn.Condition.numberGreaterThan('$.instances.units', maxIds), tooLarge)
+      .otherwise(afterDiscovery);
+    afterDiscovery = checkSize;
+  }
+  listIds.next(countInstances).next(afterDiscovery);
 
   const listRunning = new tasks.CallAwsService(d, 'ListRunningExecutions', {
     stateName: 'ListRunningExecutions',
@@ -263,7 +329,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   const start = new sfn.Pass(d, 'Start', {
     stateName: 'Start',
     // the execution input is ignored: the job's behaviour is fixed at synthesis
-    parameters: { purpose: c.purpose, pause: {}, afterErrors: {}, instances: { found: {} } },
+    parameters: { purpose: c.purpose, pause: {}, afterErrors: {}, instances: { found: { volumes: 0 } } },
   });
   return start.next(listRunning);
 }

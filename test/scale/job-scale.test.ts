@@ -4,9 +4,10 @@
  * result and state input/output within Step Functions' 256 KiB
  * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
  */
-import { awsError, childStates, EXECUTION_ID } from '../orchestration/local-execution';
+import { awsError, childStates, EXECUTION_ID, expectFailureTail } from '../orchestration/local-execution';
 import { jobDefinition, runJob, SentCommand } from '../support/scale/job';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
+import { maxCaptureIds } from '../../src/orchestration/workflow';
 
 jest.setTimeout(300_000);
 
@@ -194,5 +195,58 @@ describe('ConsistentSnapshotJob at scale', () => {
       expect(missed).toContain('i-00000000000000065');
       expect(batchesOf(commands, 'After1')).toHaveLength(2 * 19);
     });
+  });
+});
+
+/**
+ * The pre-flight size check: the capture's result holds every snapshot id, and a payload over
+ * 256 KiB fails with States.DataLimitExceeded, which no Catch handles
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). Inside the
+ * pause window that would leave the after steps unrun, so a run too large fails before its first
+ * before step. The bound is maxCaptureIds ids, one per volume and one per instance; the job here
+ * verifies its snapshots (waitForCompletion), so each id also has its state in the state.
+ */
+const MAX_CAPTURE_IDS = maxCaptureIds(true);
+describe('ConsistentSnapshotJob: a run too large for Step Functions fails before it freezes anything', () => {
+  /** 1,000 instances whose volumes sum to `volumes`: the first ones one volume more than the rest. */
+  const spread = (volumes: number) => (i: number) => Math.floor(volumes / 1000) + (i < volumes % 1000 ? 1 : 0);
+
+  test('the bound is derived from the 256 KiB limit: (256 KiB - 32 KiB headroom) / bytes per id (25, and 12 more for its verified state)', () => {
+    // an id and its JSON quotes and comma: 25 bytes; its state while verified: 12
+    const bytes = (x: string) => JSON.stringify([x, '']).length - JSON.stringify(['']).length;
+    expect(maxCaptureIds(false)).toBe(Math.floor((262_144 - 32_768) / bytes('snap-0123456789abcdef0')));
+    expect(MAX_CAPTURE_IDS).toBe(Math.floor((262_144 - 32_768) / (bytes('snap-0123456789abcdef0') + bytes('completed'))));
+  });
+
+  test('1,000 instances x 10 volumes: JobTooLarge before any before step sends a command, nothing frozen or captured, reported as a failure', async () => {
+    const { run, meter, commands, account } = await runJob(1000, 'freeze', { volumes: 10 });
+    expect(run.error?.name).toBe('SnapshotJob.JobTooLarge');
+    expect(run.error?.cause).toContain(`10000 volumes across 1000 instances count as 11000 snapshot ids (one more for each instance); this job carries at most ${MAX_CAPTURE_IDS} per run`);
+    expect(run.error?.cause).toContain('split the selection by tag');
+    // no freeze was sent, so none needs a thaw; nothing captured
+    expect([...commands.values()]).toEqual([]);
+    expect(account.requests.SendCommand).toBeUndefined();
+    expect(run.order.filter((s) => /^(Before|After)\d/.test(s))).toEqual([]);
+    expect(run.order).not.toContain('CreateSnapshots');
+    // as any failure: the metrics record FAILED (the failed-run alarm) and the topic is told
+    expectFailureTail(run);
+    expect(run.calls.find((c) => c.state === 'ReportFailure')?.input.outcome).toBe('FAILED');
+    expect(meter.violations).toEqual([]);
+  });
+
+  test(`1,000 instances with ${(MAX_CAPTURE_IDS - 1000).toLocaleString('en-US')} volumes (exactly the bound): frozen, captured, thawed, every payload within 256 KiB`, async () => {
+    const { run, meter, account, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_IDS - 1000) });
+    console.log('job at the bound:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes }));
+    expect(run.error).toBeUndefined();
+    expect(meter.violations).toEqual([]);
+    expect(meter.maxBytes).toBeLessThanOrEqual(PAYLOAD_LIMIT_BYTES);
+    expect(account.snapshots.size).toBe(MAX_CAPTURE_IDS - 1000);
+    expect([...commands.values()].filter((c) => c.step === 'After1').flatMap((c) => c.instanceIds)).toHaveLength(1000);
+  });
+
+  test('one volume more than the bound: JobTooLarge, no command sent', async () => {
+    const { run, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_IDS - 1000 + 1) });
+    expect(run.error?.name).toBe('SnapshotJob.JobTooLarge');
+    expect(commands.size).toBe(0);
   });
 });

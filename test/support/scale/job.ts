@@ -43,8 +43,8 @@ export function jobDefinition(kind: 'snapshots' | 'images' | 'stopped-images' | 
 export interface JobScaleOptions {
   /** A synthesized job definition (an example's); its instances carry the tags its DescribeInstances filters by. @default jobDefinition(kind) */
   readonly definition?: any;
-  /** Volumes per instance (one snapshot each per run). @default 2 */
-  readonly volumes?: number;
+  /** Volumes per instance (one snapshot each per run), or of the i-th instance (from 0). @default 2 */
+  readonly volumes?: number | ((i: number) => number);
   /** Stubs that replace the account's (a fault injected at scale), given the account's own. */
   readonly stubs?: (own: Record<string, Stub>) => Record<string, Stub>;
 }
@@ -95,7 +95,7 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' | '
   const selected = o.definition ? filterTags(findFilters(definition)) : { 'App': 'orders', 'backup:purpose': 'orders-db' };
   const account = new ScaleAccount();
   for (let i = 0; i < instances; i++) {
-    account.addInstance(i + 1, selected, o.volumes ?? 2);
+    account.addInstance(i + 1, selected, typeof o.volumes === 'function' ? o.volumes(i) : o.volumes ?? 2);
   }
   // two unrelated instances that must not be snapshotted
   account.addInstance(900_001, { App: 'billing' });
