@@ -353,7 +353,9 @@ describe('ConsistentSnapshotJob', () => {
     const definition = stateMachineDefinition(template);
     // nothing to check about the instances: no Choice without rules (invalid ASL), straight to the pause
     expect(definition.States.CheckInstances).toBeUndefined();
-    expect(definition.States.CountInstances.Next).toEqual('PauseStarted');
+    // past the size check (a Choice with its rule), straight to the pause
+    expect(definition.States.CountInstances.Next).toEqual('CheckJobSize');
+    expect(definition.States.CheckJobSize.Default).toEqual('PauseStarted');
     expect(definition.States.PauseEnded.Next).toEqual('Outcome');
     Template.fromJSON(template).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ RETAIN_DAYS: '30', DRY_RUN: 'true' }) },

@@ -4,10 +4,10 @@
  * result and state input/output within Step Functions' 256 KiB
  * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
  */
+import { maxCaptureIds } from '../../src/orchestration/workflow';
 import { awsError, childStates, EXECUTION_ID, expectFailureTail } from '../orchestration/local-execution';
 import { jobDefinition, runJob, SentCommand } from '../support/scale/job';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
-import { maxCaptureIds } from '../../src/orchestration/workflow';
 
 jest.setTimeout(300_000);
 
