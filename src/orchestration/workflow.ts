@@ -70,7 +70,7 @@ export function maxCaptureIds(verified: boolean): number {
  * The one property that matters: once the first `before` step has started, every path (a failed
  * or timed-out step, a failed CreateSnapshots, a failed `after` step) runs every `after` step,
  * in reverse order, before the execution ends. Only the pre-flight checks (concurrency, instance
- * discovery) fail without them, because nothing has been changed yet. No state-machine-level
+ * discovery, the snapshot run's size) fail without them, because nothing has been changed yet. No state-machine-level
  * timeout: it would end the execution without the `after` steps, so every state is bounded
  * instead (step timeouts, bounded polls).
  */
