@@ -4,6 +4,8 @@
  * result and state input/output within Step Functions' 256 KiB
  * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { maxCaptureIds } from '../../src/orchestration/workflow';
 import { awsError, childStates, EXECUTION_ID, expectFailureTail } from '../orchestration/local-execution';
 import { jobDefinition, runJob, SentCommand } from '../support/scale/job';
@@ -216,6 +218,12 @@ describe('ConsistentSnapshotJob: a run too large for Step Functions fails before
     const bytes = (x: string) => JSON.stringify([x, '']).length - JSON.stringify(['']).length;
     expect(maxCaptureIds(false)).toBe(Math.floor((262_144 - 32_768) / bytes('snap-0123456789abcdef0')));
     expect(MAX_CAPTURE_IDS).toBe(Math.floor((262_144 - 32_768) / (bytes('snap-0123456789abcdef0') + bytes('completed'))));
+    // the API doc and README state both bounds
+    for (const file of ['src/orchestration/consistent-snapshot-job-props.ts', 'README.md']) {
+      const text = fs.readFileSync(path.join(__dirname, '../..', file), 'utf8');
+      expect(text).toContain(maxCaptureIds(false).toLocaleString('en-US'));
+      expect(text).toContain(MAX_CAPTURE_IDS.toLocaleString('en-US'));
+    }
   });
 
   test('1,000 instances x 10 volumes: JobTooLarge before any before step sends a command, nothing frozen or captured, reported as a failure', async () => {
