@@ -41,8 +41,10 @@ const STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024;
 /**
  * What one snapshot id costs in the state: `"snap-` and 17 hex digits`"` and a comma, 25 bytes
  * (ids have a fixed length since EC2's longer resource ids). Each instance costs about as much
- * again: its id in `$.instances.ids` (`"i-` and 17 hex digits`"`, 22 bytes) beside the ids, or
- * its `{"snapshotIds":[]}` entry (19 bytes) in the Map's result; so an instance counts as one id more.
+ * twice: its id in `$.instances.ids` (`"i-` and 17 hex digits`"`, 22 bytes) and again in a Run
+ * Command step's batches or as its `{"snapshotIds":[]}` entry (19 bytes) in the Map's result; so
+ * an instance counts as two ids (measured: with one, 1,000 instances at the bound made a thaw's
+ * batches 248,803 bytes, 95% of the limit).
  */
 const SNAPSHOT_ID_BYTES = 25;
 /**
@@ -55,7 +57,7 @@ const VERIFIED_STATE_BYTES = 12;
 const STATE_HEADROOM_BYTES = 32 * 1024;
 
 /**
- * The most snapshot ids, plus one for each instance, that one run of a snapshot job carries within
+ * The most snapshot ids, plus two for each instance, that one run of a snapshot job carries within
  * Step Functions' 256 KiB per state: (256 KiB - 32 KiB headroom) / 25 bytes per id = 9,175, or
  * / 37 bytes = 6,199 with verification (`waitForCompletion`). Measured in the scale harness at
  * exactly the bound with Run Command steps (test/scale/job-scale.test.ts).
@@ -272,8 +274,10 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
       ids: sfn.JsonPath.listAt('$.instances.ids'),
       count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')),
       volumes: sfn.JsonPath.numberAt('$.instances.volumes'),
-      // what the capture's result will carry, in ids: one per volume and one per instance (maxCaptureIds)
-      units: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.instances.volumes'), sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) as any),
+      // what the capture's result will carry, in ids: one per volume and two per instance (maxCaptureIds)
+      units: sfn.JsonPath.mathAdd(
+        sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.instances.volumes'), sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) as any) as any,
+        sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) as any),
     },
     resultPath: '$.instances',
   });
@@ -290,7 +294,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
       parameters: {
         Error: 'SnapshotJob.JobTooLarge',
         Cause: sfn.JsonPath.format(
-          `{} volumes across {} instances count as {} snapshot ids (one more for each instance); this job carries at most ${maxIds} per run (Step Functions' 256 KiB state limit): split the selection by tag into several jobs`,
+          `{} volumes across {} instances count as {} snapshot ids (two more for each instance); this job carries at most ${maxIds} per run (Step Functions' 256 KiB state limit): split the selection by tag into several jobs`,
           sfn.JsonPath.stringAt('$.instances.volumes'), sfn.JsonPath.stringAt('$.instances.count'), sfn.JsonPath.stringAt('$.instances.units')),
       },
       resultPath: ERROR,

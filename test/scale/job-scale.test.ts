@@ -205,7 +205,7 @@ describe('ConsistentSnapshotJob at scale', () => {
  * 256 KiB fails with States.DataLimitExceeded, which no Catch handles
  * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). Inside the
  * pause window that would leave the after steps unrun, so a run too large fails before its first
- * before step. The bound is maxCaptureIds ids, one per volume and one per instance; the job here
+ * before step. The bound is maxCaptureIds ids, one per volume and two per instance; the job here
  * verifies its snapshots (waitForCompletion), so each id also has its state in the state.
  */
 const MAX_CAPTURE_IDS = maxCaptureIds(true);
@@ -229,7 +229,7 @@ describe('ConsistentSnapshotJob: a run too large for Step Functions fails before
   test('1,000 instances x 10 volumes: JobTooLarge before any before step sends a command, nothing frozen or captured, reported as a failure', async () => {
     const { run, meter, commands, account } = await runJob(1000, 'freeze', { volumes: 10 });
     expect(run.error?.name).toBe('SnapshotJob.JobTooLarge');
-    expect(run.error?.cause).toContain(`10000 volumes across 1000 instances count as 11000 snapshot ids (one more for each instance); this job carries at most ${MAX_CAPTURE_IDS} per run`);
+    expect(run.error?.cause).toContain(`10000 volumes across 1000 instances count as 12000 snapshot ids (two more for each instance); this job carries at most ${MAX_CAPTURE_IDS} per run`);
     expect(run.error?.cause).toContain('split the selection by tag');
     // no freeze was sent, so none needs a thaw; nothing captured
     expect([...commands.values()]).toEqual([]);
@@ -242,18 +242,37 @@ describe('ConsistentSnapshotJob: a run too large for Step Functions fails before
     expect(meter.violations).toEqual([]);
   });
 
-  test(`1,000 instances with ${(MAX_CAPTURE_IDS - 1000).toLocaleString('en-US')} volumes (exactly the bound): frozen, captured, thawed, every payload within 256 KiB`, async () => {
-    const { run, meter, account, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_IDS - 1000) });
+  test(`1,000 instances with ${(MAX_CAPTURE_IDS - 2000).toLocaleString('en-US')} volumes (exactly the bound): frozen, captured, thawed, every payload within 256 KiB`, async () => {
+    const { run, meter, account, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_IDS - 2000) });
     console.log('job at the bound:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes }));
     expect(run.error).toBeUndefined();
     expect(meter.violations).toEqual([]);
     expect(meter.maxBytes).toBeLessThanOrEqual(PAYLOAD_LIMIT_BYTES);
-    expect(account.snapshots.size).toBe(MAX_CAPTURE_IDS - 1000);
+    expect(account.snapshots.size).toBe(MAX_CAPTURE_IDS - 2000);
     expect([...commands.values()].filter((c) => c.step === 'After1').flatMap((c) => c.instanceIds)).toHaveLength(1000);
   });
 
+  test(`without verification, 1,000 instances with ${(maxCaptureIds(false) - 2000).toLocaleString('en-US')} volumes (exactly its bound): completes within 256 KiB; one more is refused`, async () => {
+    const { run, meter, account } = await runJob(1000, 'freeze-unverified', { volumes: spread(maxCaptureIds(false) - 2000) });
+    console.log('unverified job at the bound:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes }));
+    expect(run.error).toBeUndefined();
+    expect(meter.violations).toEqual([]);
+    expect(account.snapshots.size).toBe(maxCaptureIds(false) - 2000);
+    const over = await runJob(1000, 'freeze-unverified', { volumes: spread(maxCaptureIds(false) - 2000 + 1) });
+    expect(over.run.error?.name).toBe('SnapshotJob.JobTooLarge');
+    expect(over.commands.size).toBe(0);
+  });
+
+  test('many instances with one volume each (3,000 instances, unverified: 9,000 of its 9,175): the instances\' share of the bound holds', async () => {
+    const { run, meter, account } = await runJob(3000, 'freeze-unverified', { volumes: 1 });
+    console.log('unverified job, 3,000 instances x 1 volume:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes }));
+    expect(run.error).toBeUndefined();
+    expect(meter.violations).toEqual([]);
+    expect(account.snapshots.size).toBe(3000);
+  });
+
   test('one volume more than the bound: JobTooLarge, no command sent', async () => {
-    const { run, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_IDS - 1000 + 1) });
+    const { run, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_IDS - 2000 + 1) });
     expect(run.error?.name).toBe('SnapshotJob.JobTooLarge');
     expect(commands.size).toBe(0);
   });

@@ -21,19 +21,19 @@ function findFilters(definition: any): any[] {
 
 const cache: Record<string, any> = {};
 /** The job with a Lambda before and after step and verification (synthesized once per capture kind). */
-export function jobDefinition(kind: 'snapshots' | 'images' | 'stopped-images' | 'freeze'): any {
+export function jobDefinition(kind: 'snapshots' | 'images' | 'stopped-images' | 'freeze' | 'freeze-unverified'): any {
   if (!cache[kind]) {
     const app = createCheckedApp({ rules: false });
     const stack = createTestStack(app);
     new ConsistentSnapshotJob(stack, 'OrdersDb', {
       purpose: 'orders-db',
       instances: { tags: { App: 'orders' } },
-      before: kind === 'freeze' ? [SnapshotStep.freezeFileSystems(['/data'], { retries: 1 })] : [SnapshotStep.lambdaInvoke(userFunction(stack, 'EnterHotBackup'))],
-      after: kind === 'freeze' ? [SnapshotStep.thawFileSystems(['/data'], { retries: 1 })] : [SnapshotStep.lambdaInvoke(userFunction(stack, 'LeaveHotBackup'))],
+      before: kind.startsWith('freeze') ? [SnapshotStep.freezeFileSystems(['/data'], { retries: 1 })] : [SnapshotStep.lambdaInvoke(userFunction(stack, 'EnterHotBackup'))],
+      after: kind.startsWith('freeze') ? [SnapshotStep.thawFileSystems(['/data'], { retries: 1 })] : [SnapshotStep.lambdaInvoke(userFunction(stack, 'LeaveHotBackup'))],
       retain: Retention.count(7),
-      waitForCompletion: true,
-      completionTimeout: Duration.hours(2),
-      capture: kind === 'snapshots' || kind === 'freeze' ? undefined : Capture.images({ stopInstance: kind === 'stopped-images' }),
+      waitForCompletion: kind !== 'freeze-unverified',
+      completionTimeout: kind === 'freeze-unverified' ? undefined : Duration.hours(2),
+      capture: kind === 'snapshots' || kind.startsWith('freeze') ? undefined : Capture.images({ stopInstance: kind === 'stopped-images' }),
     });
     cache[kind] = stateMachineDefinition(checkedTemplate(stack));
   }
@@ -90,7 +90,7 @@ function stepStubs(definition: any, account: ScaleAccount, commands: Map<string,
   return s;
 }
 
-export async function runJob(instances: number, kind: 'snapshots' | 'images' | 'stopped-images' | 'freeze' = 'snapshots', o: JobScaleOptions = {}) {
+export async function runJob(instances: number, kind: 'snapshots' | 'images' | 'stopped-images' | 'freeze' | 'freeze-unverified' = 'snapshots', o: JobScaleOptions = {}) {
   const definition = o.definition ?? jobDefinition(kind);
   const selected = o.definition ? filterTags(findFilters(definition)) : { 'App': 'orders', 'backup:purpose': 'orders-db' };
   const account = new ScaleAccount();

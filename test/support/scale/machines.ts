@@ -112,18 +112,18 @@ export const SCALE_CASES: Record<Kind, ScaleCase> = {
       const problems: string[] = [];
       let instances = n / 10;
       // a snapshot job refuses, before its first before step, a run whose ids (one per volume and
-      // one per instance) would not fit in 256 KiB: past its bound the case checks the refusal,
+      // two per instance) would not fit in 256 KiB: past its bound the case checks the refusal,
       // then runs at the most instances of 10 volumes within the bound
       const bound: number | undefined = m.definition.States.CheckJobSize?.Choices[0].NumericGreaterThan;
       let refused = '';
-      if (!images && bound !== undefined && instances * 11 > bound) {
+      if (!images && bound !== undefined && instances * 12 > bound) {
         const tooLarge = await runJob(instances, 'snapshots', { definition: m.definition, volumes: 10 });
         expectEqual(problems, `the error of ${instances} instances x 10 volumes`, tooLarge.run.error?.name, 'SnapshotJob.JobTooLarge');
         expectEqual(problems, 'steps run before the refusal', tooLarge.run.order.filter((s) => /^(Before|After)\d/.test(s)).join(','), '');
         expectEqual(problems, 'instances captured before the refusal', tooLarge.account.requests.CreateSnapshots ?? 0, 0);
         expectEqual(problems, 'payloads over 256 KiB before the refusal', tooLarge.meter.violations.join('; '), '');
         refused = `${instances} instances x 10 volumes refused (${tooLarge.run.error?.name}) before any step; `;
-        instances = Math.floor(bound / 11);
+        instances = Math.floor(bound / 12);
       }
       const { run, meter, account } = await runJob(instances, images ? 'images' : 'snapshots', { definition: m.definition, volumes: 10 });
       expectEqual(problems, 'instances captured', images ? account.requests.CreateImage : account.requests.CreateSnapshots, instances);
