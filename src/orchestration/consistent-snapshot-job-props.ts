@@ -36,7 +36,7 @@ export interface ConsistentSnapshotJobProps {
    * The instances snapshotted together.
    *
    * A snapshot run carries every snapshot id in its state (Step Functions allows 256 KiB): when
-   * the instances found have more EBS volumes plus twice the instances than 9,175 (6,199 with
+   * the EBS volumes of the instances found plus twice their number exceed 9,175 (6,199 with
    * `waitForCompletion`), the run fails as `SnapshotJob.JobTooLarge` before any `before` step;
    * split such a selection by tag into several jobs.
    */
