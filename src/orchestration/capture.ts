@@ -78,7 +78,18 @@ export interface CaptureRendering {
   readonly verify: (interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable) => sfn.Chain;
   /** What the artefacts are called in messages and the expiry handler. */
   readonly resourceType: 'snapshot' | 'image';
+  /**
+   * Each iteration runs as a child execution of a distributed Map (its own history of 25,000
+   * events), reads the job's execution id and name at `$.job`, and never fails: it returns
+   * `{ imageId, failed: false }` or `{ failed: true, error: { instanceId, Error } }`, so that no
+   * failed instance aborts the others mid-stop (each one starts its own instance again).
+   */
+  readonly childExecutions?: boolean;
 }
+
+/** Where a child execution finds the job's execution (its own `$$.Execution` is the child's). */
+const JOB_EXECUTION_ID = '$.job.executionId';
+const JOB_EXECUTION_NAME = '$.job.executionName';
 
 /**
  * What a `ConsistentSnapshotJob` creates for each instance: multi-volume snapshots (the default)
@@ -95,6 +106,11 @@ export class Capture {
 
   /**
    * One AMI per instance, for root devices: stop, create the image, start (or a no-reboot image).
+   *
+   * With `stopInstance`, each instance runs as a child execution of a distributed Map (its own
+   * history, so 1,000 instances stay within Step Functions' 25,000 events per execution); the
+   * job's role may start, describe and stop its own executions only. A failed instance is started
+   * again and does not stop the others; the job then fails with the first failed instance's error.
    */
   public static images(options: ImageCaptureOptions = {}): Capture {
     const stopTimeout = options.stopTimeout ?? Duration.minutes(10);
@@ -121,10 +137,10 @@ export class Capture {
 }
 
 /** `[{ Key, Value }]` with the execution id tag taken from the context object. */
-function tagSpec(ctx: CaptureRenderContext): Array<{ Key: string; Value: string }> {
+function tagSpec(ctx: CaptureRenderContext, executionId = sfn.JsonPath.executionId): Array<{ Key: string; Value: string }> {
   return [
     ...Object.entries(ctx.tags).map(([Key, Value]) => ({ Key, Value })),
-    { Key: ctx.executionTagKey, Value: sfn.JsonPath.executionId },
+    { Key: ctx.executionTagKey, Value: executionId },
   ];
 }
 
@@ -188,18 +204,21 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
   const imageArn = ec2Arn(scope, 'image', false);
   const snapshotArn = ec2Arn(scope, 'snapshot', false);
   const instanceIds = sfn.JsonPath.array(sfn.JsonPath.stringAt('$.instanceId'));
+  // with a stop, each instance is a child execution: the job's execution is passed in at $.job
+  const executionId = stopInstance ? sfn.JsonPath.stringAt(JOB_EXECUTION_ID) : sfn.JsonPath.executionId;
+  const executionName = stopInstance ? sfn.JsonPath.stringAt(JOB_EXECUTION_NAME) : sfn.JsonPath.executionName;
   const create = sdkCall(scope, 'CreateImage', 'ec2:CreateImage', {
     iamResources: [instanceArn, imageArn, snapshotArn],
     additionalIamStatements: [createTagsOn('CreateImage', [imageArn, snapshotArn])],
     parameters: {
       InstanceId: sfn.JsonPath.stringAt('$.instanceId'),
       // unique per execution and instance, so that a retried call fails as a duplicate instead of adding an image
-      Name: sfn.JsonPath.format(`${amiNamePart(ctx.purpose)}-{}-{}`, sfn.JsonPath.stringAt('$.instanceId'), sfn.JsonPath.executionName),
+      Name: sfn.JsonPath.format(`${amiNamePart(ctx.purpose)}-{}-{}`, sfn.JsonPath.stringAt('$.instanceId'), executionName),
       Description: ctx.description,
       NoReboot: true,
-      TagSpecifications: [{ ResourceType: 'image', Tags: tagSpec(ctx) }, { ResourceType: 'snapshot', Tags: tagSpec(ctx) }],
+      TagSpecifications: [{ ResourceType: 'image', Tags: tagSpec(ctx, executionId) }, { ResourceType: 'snapshot', Tags: tagSpec(ctx, executionId) }],
     },
-    resultSelector: { imageId: sfn.JsonPath.stringAt('$.ImageId') },
+    resultSelector: stopInstance ? { imageId: sfn.JsonPath.stringAt('$.ImageId'), failed: false } : { imageId: sfn.JsonPath.stringAt('$.ImageId') },
     resultPath: '$.created',
     // without a stop the iteration ends here: it returns its image id only
     ...stopInstance ? {} : { outputPath: '$.created' },
@@ -220,9 +239,16 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
     // each iteration returns its image id only
     return { ...base, iteration: create };
   }
+  // stop, poll, image and start: about 30 history events per instance, past a standard
+  // execution's 25,000 at some 800 instances inline; as child executions the job's history stays small
 
-  const captureFailed = new sfn.Fail(scope, 'CaptureFailed', {
-    stateName: 'CaptureFailed', errorPath: '$.captureError.Error', causePath: '$.captureError.Cause',
+  // the child execution ends successfully with its failure recorded: a failed child would fail the
+  // whole map run and stop the other children mid-stop, leaving their instances stopped. The error
+  // name only (a cause can be long; 1,000 of them would pass 256 KiB in the job's Map result); the
+  // cause stays in this child execution's history.
+  const captureFailed = new sfn.Pass(scope, 'CaptureFailed', {
+    stateName: 'CaptureFailed',
+    parameters: { failed: true, error: { instanceId: sfn.JsonPath.stringAt('$.instanceId'), Error: sfn.JsonPath.stringAt('$.captureError.Error') } },
   });
   const startAfterFailure = sdkCall(scope, 'StartAfterFailure', 'ec2:StartInstances', {
     iamResources: [instanceArn],
@@ -276,7 +302,7 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
     onTimeout: markFailure('StopTimedOut', 'SnapshotJob.StopTimeout', `the instance did not stop within ${stopTimeout.toHumanString()}`),
   });
   const init = new sfn.Pass(scope, 'PrepareStop', { stateName: 'PrepareStop', result: sfn.Result.fromObject({}), resultPath: '$.stopping' });
-  return { ...base, iteration: init.next(stop).next(stopped) };
+  return { ...base, childExecutions: true, iteration: init.next(stop).next(stopped) };
 }
 
 /**

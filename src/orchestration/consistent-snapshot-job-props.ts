@@ -32,7 +32,14 @@ export interface ConsistentSnapshotJobProps {
   /** Why the snapshots exist (the purpose tag), e.g. `orders-db`. */
   readonly purpose: string;
 
-  /** The instances snapshotted together. */
+  /**
+   * The instances snapshotted together.
+   *
+   * A snapshot run carries every snapshot id in its state (Step Functions allows 256 KiB): when
+   * the EBS volumes of the instances found plus twice their number exceed 9,175 (6,199 with
+   * `waitForCompletion`), the run fails as `SnapshotJob.JobTooLarge` before any `before` step;
+   * split such a selection by tag into several jobs.
+   */
   readonly instances: SnapshotJobInstances;
 
   /**

@@ -13,8 +13,9 @@ import { Construct } from 'constructs';
 import { Capture, CaptureKind } from './capture';
 import { ConsistentSnapshotJobProps } from './consistent-snapshot-job-props';
 import { acknowledgeJob, grantExpiry, grantMetrics, guardStateMachine } from './job-permissions';
-import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
-import { buildWorkflow, RUN_COMMAND_MAX_INSTANCES } from './workflow';
+import { SnapshotStep } from './snapshot-step';
+import { buildWorkflow, CAPTURE_MAP_RUN_LABEL } from './workflow';
+import { acknowledgeWildcards } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
@@ -204,6 +205,7 @@ export class ConsistentSnapshotJob extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     trustOnlyStateMachine(this.stateMachine);
+    this.grantChildExecutions();
     this.alarmTopic.grantPublish(this.stateMachine);
     // The expiry function counts only runs this machine's history records (a planted look-alike
     // set or a forged executionId expires nothing real). A policy of its own: the machine already
@@ -304,11 +306,6 @@ export class ConsistentSnapshotJob extends Construct {
       for (const [i, iid] of (Token.isUnresolved(instanceIds) ? [] : instanceIds).entries()) {
         checkPattern(this, `instances.instanceIds[${i}]`, iid, /^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'an instance id such as i-0123456789abcdef0');
       }
-      const runCommand = [...before, ...after].some((s) => s.kind === SnapshotStepKind.RUN_COMMAND);
-      if (runCommand && !Token.isUnresolved(instanceIds)) {
-        check(instanceIds.length <= RUN_COMMAND_MAX_INSTANCES, this, 'instances.instanceIds',
-          `must have at most ${RUN_COMMAND_MAX_INSTANCES} items when a Run Command step targets them (SendCommand takes at most 50 instance ids)`, instanceIds.length);
-      }
     }
     checkCount(this, 'before', before, 0, 20);
     checkCount(this, 'after', after, 0, 20);
@@ -328,6 +325,33 @@ export class ConsistentSnapshotJob extends Construct {
       warn(this, 'orchestration:frequent-snapshots',
         `${this.node.path}: schedule runs every ${rate[1]} minutes; each run quiesces the application, and snapshots of one volume are taken at most every few minutes`);
     }
+  }
+
+  /**
+   * With a distributed Map (AMIs with a stop), the CDK's policy lets the machine start itself and
+   * describe and stop its own executions (`execution:<name>:*`); the child executions are
+   * `execution:<name>/<map run label>:<id>`, which Step Functions describes and stops with the
+   * machine's role (https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html).
+   * Granted on this machine's capture map run only.
+   */
+  private grantChildExecutions(): void {
+    const policy = this.stateMachine.node.tryFindChild('DistributedMapPolicy') as iam.Policy | undefined;
+    if (!policy) {
+      return;
+    }
+    policy.addStatements(new iam.PolicyStatement({
+      sid: 'DescribeAndStopOwnChildExecutions',
+      actions: ['states:DescribeExecution', 'states:StopExecution'],
+      resources: [Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachine.stateMachineName}/${CAPTURE_MAP_RUN_LABEL}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })],
+    }));
+    acknowledgeWildcards(policy,
+      'a distributed Map\'s child executions are named by Step Functions at run time: their ARNs are this state machine\'s ' +
+      'own executions (execution:<its name>:* and execution:<its name>/Capture:*), never another machine\'s', policy.document);
   }
 
   private createTopic(): sns.Topic {

@@ -296,10 +296,20 @@ function stepPayload(ctx: StepRenderContext): { [key: string]: unknown } {
   };
 }
 
+/** SendCommand takes at most 50 instance ids (SSM API reference, SendCommand `InstanceIds`). */
+const SEND_COMMAND_MAX_INSTANCES = 50;
+
 /**
- * A Run Command step: SendCommand, then poll ListCommands until the command's overall status is
- * final. Wrapped in a one-branch Parallel so that the job can retry and catch it as one state.
- * A command still running at the step's timeout is cancelled and the step fails.
+ * A Run Command step: the instance ids in batches of 50 (SendCommand's limit), every batch sent at
+ * once, each polled with ListCommands until its command's overall status is final. Wrapped in a
+ * one-branch Parallel so that the job can retry and catch it as one state. A command still
+ * running at the step's timeout is cancelled.
+ *
+ * A batch never fails its iteration: it records its error, so that every batch is sent and
+ * polled even when another fails (a thaw reaches every frozen instance; an inline Map would
+ * abort the other iterations at the first failure, and those not yet started would never be
+ * sent). The step then fails with the first failed batch's error (`SnapshotStep.CommandFailed`,
+ * `SnapshotStep.Timeout`, or the SendCommand error).
  */
 function renderRunCommand(
   ctx: StepRenderContext, documentName: string, parameters: { [name: string]: string[] }, timeout: Duration, pollInterval: Duration,
@@ -308,11 +318,19 @@ function renderRunCommand(
   const n = ctx.name;
   const seconds = timeout.toSeconds();
   const isShell = documentName === AWS_SHELL || documentName === AWS_POWERSHELL;
+  const batchFailed = (id: string, error: string | undefined, cause: string) => new sfn.Pass(scope, id, {
+    stateName: id,
+    parameters: {
+      failed: true,
+      Error: error ?? sfn.JsonPath.stringAt('$.batchError.Error'),
+      Cause: cause,
+    },
+  });
   const send = sdkCall(scope, `${n}.SendCommand`, 'ssm:SendCommand', {
     iamResources: [documentArn(scope, documentName), Stack.of(scope).formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
     parameters: {
       DocumentName: documentName,
-      InstanceIds: sfn.JsonPath.listAt(ctx.instanceIdsPath),
+      InstanceIds: sfn.JsonPath.listAt('$.instanceIds'),
       // the shell documents take the execution timeout as a parameter (a string, in seconds)
       Parameters: isShell ? { ...parameters, executionTimeout: [String(seconds)] } : parameters,
       // delivery timeout: an instance that cannot start the command within the step's timeout fails it
@@ -324,6 +342,9 @@ function renderRunCommand(
     resultSelector: { id: sfn.JsonPath.stringAt('$.Command.CommandId') },
     resultPath: '$.command',
   });
+  // no retry of its own: the step's retry policy re-runs the step (a denied send is not retried in the pause window)
+  send.addCatch(batchFailed(`${n}.SendFailed`, undefined, `Run Command step ${n} (${documentName}): SendCommand failed for a batch of instances`),
+    { resultPath: '$.batchError' });
   const check = sdkCall(scope, `${n}.ListCommands`, 'ssm:ListCommands', {
     iamResources: ['*'],
     parameters: { CommandId: sfn.JsonPath.stringAt('$.command.id') },
@@ -331,16 +352,15 @@ function renderRunCommand(
     resultPath: '$.command.poll',
   });
   retryTransient(check);
+  // the command runs on; its status is unknown, so the step fails (and the after steps still run)
+  check.addCatch(batchFailed(`${n}.PollFailed`, undefined, `Run Command step ${n} (${documentName}): ListCommands failed; the command's outcome is unknown`),
+    { resultPath: '$.batchError' });
   const cancel = sdkCall(scope, `${n}.CancelCommand`, 'ssm:CancelCommand', {
     iamResources: ['*'],
     parameters: { CommandId: sfn.JsonPath.stringAt('$.command.id') },
     resultPath: sfn.JsonPath.DISCARD,
   });
-  const timedOut = new sfn.Fail(scope, `${n}.TimedOut`, {
-    stateName: `${n}.TimedOut`,
-    error: 'SnapshotStep.Timeout',
-    cause: `Run Command step ${n} did not finish within ${timeout.toHumanString()}`,
-  });
+  const timedOut = batchFailed(`${n}.TimedOut`, 'SnapshotStep.Timeout', `Run Command step ${n} did not finish within ${timeout.toHumanString()}`);
   cancel.addCatch(timedOut, { resultPath: sfn.JsonPath.DISCARD });
   const status = '$.command.poll.commands[0].Status';
   const loop = pollLoop(scope, n, {
@@ -351,16 +371,44 @@ function renderRunCommand(
     pending: sfn.Condition.not(sfn.Condition.isPresent(status)),
     succeeded: sfn.Condition.stringEquals(status, 'Success'),
     failed: sfn.Condition.or(...['Failed', 'Cancelled', 'TimedOut', 'Cancelling'].map((s) => sfn.Condition.stringEquals(status, s))),
-    onSucceeded: new sfn.Succeed(scope, `${n}.Done`, { stateName: `${n}.Done` }),
-    onFailed: new sfn.Fail(scope, `${n}.Failed`, {
-      stateName: `${n}.Failed`,
-      error: 'SnapshotStep.CommandFailed',
-      cause: `Run Command step ${n} (${documentName}) did not succeed on every instance`,
-    }),
+    onSucceeded: new sfn.Pass(scope, `${n}.Done`, { stateName: `${n}.Done`, parameters: { failed: false } }),
+    onFailed: batchFailed(`${n}.CommandFailed`, 'SnapshotStep.CommandFailed', `Run Command step ${n} (${documentName}) did not succeed on every instance`),
     onTimeout: cancel.next(timedOut),
   });
+  const batches = new sfn.Pass(scope, `${n}.Batches`, {
+    stateName: `${n}.Batches`,
+    parameters: { batches: sfn.JsonPath.arrayPartition(sfn.JsonPath.listAt(ctx.instanceIdsPath), SEND_COMMAND_MAX_INSTANCES) },
+    resultPath: '$.runCommand',
+  });
+  const eachBatch = new sfn.Map(scope, `${n}.EachBatch`, {
+    stateName: `${n}.EachBatch`,
+    itemsPath: '$.runCommand.batches',
+    itemSelector: { instanceIds: sfn.JsonPath.objectAt('$$.Map.Item.Value') },
+    // every batch at once (1,000 instances are 20 batches): the instances pause together
+    maxConcurrency: 40,
+    resultSelector: {
+      // JsonPath.arrayContains renders no boolean literal
+      'failed.$': 'States.ArrayContains($[*].failed, true)',
+      'results': sfn.JsonPath.objectAt('$'),
+    },
+    resultPath: '$.runCommand',
+  });
+  eachBatch.itemProcessor(send.next(loop));
+  const firstFailure = new sfn.Pass(scope, `${n}.FirstFailure`, {
+    stateName: `${n}.FirstFailure`,
+    parameters: { failures: sfn.JsonPath.listAt('$.runCommand.results[?(@.failed == true)]') },
+    resultPath: '$.runCommand',
+  });
+  const failed = new sfn.Fail(scope, `${n}.Failed`, {
+    stateName: `${n}.Failed`,
+    errorPath: '$.runCommand.failures[0].Error',
+    causePath: '$.runCommand.failures[0].Cause',
+  });
+  const outcome = new sfn.Choice(scope, `${n}.EveryBatch`, { stateName: `${n}.EveryBatch` })
+    .when(sfn.Condition.booleanEquals('$.runCommand.failed', true), firstFailure.next(failed))
+    .otherwise(new sfn.Succeed(scope, `${n}.Succeeded`, { stateName: `${n}.Succeeded` }));
   const parallel = new sfn.Parallel(scope, n, { stateName: n, resultPath: sfn.JsonPath.DISCARD });
-  parallel.branch(send.next(loop));
+  parallel.branch(batches.next(eachBatch).next(outcome));
   return parallel;
 }
 

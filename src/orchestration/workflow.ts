@@ -6,7 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CaptureRendering } from './capture';
 import { retryTransient } from './poll';
-import { SnapshotStep, SnapshotStepKind } from './snapshot-step';
+import { SnapshotStep } from './snapshot-step';
 import { sdkCall } from '../core/sdk-call';
 
 /** Everything the workflow needs from the job. */
@@ -26,8 +26,9 @@ export interface WorkflowConfig {
   readonly topic: sns.ITopic;
 }
 
-/** Run Command sends to at most 50 instance ids per call. */
-export const RUN_COMMAND_MAX_INSTANCES = 50;
+/** The label of the capture's map run, when it runs child executions: their ARNs are `execution:<machine>/<label>:<id>`. */
+export const CAPTURE_MAP_RUN_LABEL = 'Capture';
+
 /** DescribeInstances page size: 20 records of about 3 KiB (at most ~12 KiB) stay far below 256 KiB. */
 export const INSTANCE_PAGE_SIZE = 20;
 /** Artefact ids per DescribeSnapshots/DescribeImages verification call (about 70 KiB of records). */
@@ -35,19 +36,48 @@ export const VERIFY_BATCH_SIZE = 100;
 
 const ERROR = '$.error';
 
+/** Step Functions' limit on a state's input or output and on a connector result (service quotas page). */
+const STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024;
+/**
+ * What one snapshot id costs in the state: `"snap-` and 17 hex digits`"` and a comma, 25 bytes
+ * (ids have a fixed length since EC2's longer resource ids). Each instance costs about as much
+ * twice: its id in `$.instances.ids` (`"i-` and 17 hex digits`"`, 22 bytes) and again in a Run
+ * Command step's batches or as its `{"snapshotIds":[]}` entry (19 bytes) in the Map's result; so
+ * an instance counts as two ids (measured: with one, 1,000 instances at the bound made a thaw's
+ * batches 248,803 bytes, 95% of the limit).
+ */
+const SNAPSHOT_ID_BYTES = 25;
+/**
+ * With verification, the state holds each snapshot's state beside its id while it polls:
+ * `"completed"` and a comma, 12 bytes more per id (measured in the scale harness: 8,175 snapshots
+ * of 1,000 instances made the verification's output 325,057 bytes at 25 bytes per id).
+ */
+const VERIFIED_STATE_BYTES = 12;
+/** Headroom for everything else the state carries (purpose, guard, pause, step results): 32 KiB. */
+const STATE_HEADROOM_BYTES = 32 * 1024;
+
+/**
+ * The most snapshot ids, plus two for each instance, that one run of a snapshot job carries within
+ * Step Functions' 256 KiB per state: (256 KiB - 32 KiB headroom) / 25 bytes per id = 9,175, or
+ * / 37 bytes = 6,199 with verification (`waitForCompletion`). Measured in the scale harness at
+ * exactly the bound with Run Command steps (test/scale/job-scale.test.ts).
+ */
+export function maxCaptureIds(verified: boolean): number {
+  return Math.floor((STATE_PAYLOAD_LIMIT_BYTES - STATE_HEADROOM_BYTES) / (SNAPSHOT_ID_BYTES + (verified ? VERIFIED_STATE_BYTES : 0)));
+}
+
 /**
  * The job's state machine definition (JSONPath).
  *
  * The one property that matters: once the first `before` step has started, every path (a failed
  * or timed-out step, a failed CreateSnapshots, a failed `after` step) runs every `after` step,
  * in reverse order, before the execution ends. Only the pre-flight checks (concurrency, instance
- * discovery) fail without them, because nothing has been changed yet. No state-machine-level
+ * discovery, the snapshot run's size) fail without them, because nothing has been changed yet. No state-machine-level
  * timeout: it would end the execution without the `after` steps, so every state is bounded
  * instead (step timeouts, bounded polls).
  */
 export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainable {
   const d = scope;
-  const usesRunCommand = [...c.before, ...c.after].some((s) => s.kind === SnapshotStepKind.RUN_COMMAND);
 
   // ---- failure tail: metrics, notification, Fail with the first error -------------------------
   const failed = new sfn.Fail(d, 'Failed', { stateName: 'Failed', errorPath: `${ERROR}.Error`, causePath: `${ERROR}.Cause` });
@@ -148,19 +178,11 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
     resultPath: '$.pause',
   });
   pauseEnded.next(afterEntry);
-  const capture = new sfn.Map(d, 'Capture', {
-    stateName: 'Capture',
-    itemsPath: '$.instances.ids',
-    itemSelector: { instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
-    // all instances at once, as close together in time as the API allows
-    maxConcurrency: c.maxConcurrency,
-    // the artefact ids only, flattened from the iterations' results
-    resultSelector: { ids: sfn.JsonPath.listAt(rendering.idsPath) },
-    resultPath: '$.artefacts',
-  });
-  capture.itemProcessor(rendering.iteration);
+  const capture = rendering.childExecutions ? childExecutionCapture(d, c, rendering, pauseEnded) : inlineCapture(d, c, rendering);
   capture.addCatch(pauseEnded, { errors: [sfn.Errors.ALL], resultPath: ERROR });
-  capture.next(pauseEnded);
+  if (!rendering.childExecutions) {
+    capture.next(pauseEnded);
+  }
   const pauseStarted = new sfn.Pass(d, 'PauseStarted', {
     stateName: 'PauseStarted', parameters: { startedAt: sfn.JsonPath.stateEnteredTime }, resultPath: '$.pause',
   });
@@ -180,15 +202,10 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   // ---- pre-flight: one run at a time, find the instances -----------------------------------------
   const checkInstances = new sfn.Choice(d, 'CheckInstances', { stateName: 'CheckInstances' });
   // a Choice needs at least one rule (ASL): without any check the instances go straight on
-  const instanceChecks = (c.instanceIds && !Token.isUnresolved(c.instanceIds) ? 1 : 0) + (usesRunCommand ? 1 : 0);
+  const instanceChecks = c.instanceIds && !Token.isUnresolved(c.instanceIds) ? 1 : 0;
   if (c.instanceIds && !Token.isUnresolved(c.instanceIds)) {
     checkInstances.when(sfn.Condition.not(sfn.Condition.numberEquals('$.instances.count', c.instanceIds.length)),
       setError('InstancesMissing', 'SnapshotJob.InstancesMissing', `not all of the ${c.instanceIds.length} instances are running`));
-  }
-  if (usesRunCommand) {
-    checkInstances.when(sfn.Condition.numberGreaterThan('$.instances.count', RUN_COMMAND_MAX_INSTANCES),
-      setError('TooManyInstances', 'SnapshotJob.TooManyInstances',
-        `Run Command steps reach at most ${RUN_COMMAND_MAX_INSTANCES} instances per call; narrow the instance selection`));
   }
   checkInstances.otherwise(beforeEntry);
 
@@ -218,24 +235,33 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   };
   const describe = describePage('DescribeInstances', true);
   const describeMore = describePage('DescribeMoreInstances', false);
-  const collectPage = new sfn.Pass(d, 'CollectInstancePage', {
-    stateName: 'CollectInstancePage',
+  // the running count of EBS volumes ($.instances.found.volumes) for the pre-flight size check; a
+  // wildcard path that matches nothing is an error, so a page whose first instance has no block
+  // device mapping (an instance-store instance) adds none
+  const collectPageWith = (id: string, volumes: string | number) => new sfn.Pass(d, id, {
+    stateName: id,
     parameters: {
       prev: sfn.JsonPath.objectAt('$.instances.found'),
       ids: sfn.JsonPath.listAt('$.instances.page.Reservations[*].Instances[*].InstanceId'),
+      volumes,
     },
     resultPath: '$.instances.found',
   });
+  const collectPage = collectPageWith('CollectInstancePage', sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.instances.found.volumes'),
+    sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.page.Reservations[*].Instances[*].BlockDeviceMappings[*].Ebs.VolumeId')) as any));
+  const collectPageWithoutVolumes = collectPageWith('CollectInstancePageWithoutVolumes', sfn.JsonPath.numberAt('$.instances.found.volumes'));
   const morePages = new sfn.Choice(d, 'MoreInstancePages', { stateName: 'MoreInstancePages' });
   const pageHasInstances = new sfn.Choice(d, 'PageHasInstances', { stateName: 'PageHasInstances' })
-    .when(sfn.Condition.isPresent('$.instances.page.Reservations[0]'), collectPage)
+    .when(sfn.Condition.isPresent('$.instances.page.Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId'), collectPage)
+    .when(sfn.Condition.isPresent('$.instances.page.Reservations[0]'), collectPageWithoutVolumes)
     .otherwise(morePages);
   collectPage.next(morePages);
+  collectPageWithoutVolumes.next(morePages);
   describe.next(pageHasInstances);
   describeMore.next(pageHasInstances);
   const listIds = new sfn.Pass(d, 'ListInstanceIds', {
     stateName: 'ListInstanceIds',
-    parameters: { ids: sfn.JsonPath.listAt('$.instances.found..ids[*]') },
+    parameters: { ids: sfn.JsonPath.listAt('$.instances.found..ids[*]'), volumes: sfn.JsonPath.numberAt('$.instances.found.volumes') },
     resultPath: '$.instances',
   });
   const anyInstances = new sfn.Choice(d, 'AnyInstances', { stateName: 'AnyInstances' })
@@ -244,10 +270,41 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   morePages.when(sfn.Condition.isPresent('$.instances.page.NextToken'), describeMore).otherwise(anyInstances);
   const countInstances = new sfn.Pass(d, 'CountInstances', {
     stateName: 'CountInstances',
-    parameters: { ids: sfn.JsonPath.listAt('$.instances.ids'), count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) },
+    parameters: {
+      ids: sfn.JsonPath.listAt('$.instances.ids'),
+      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')),
+      volumes: sfn.JsonPath.numberAt('$.instances.volumes'),
+      // what the capture's result will carry, in ids: one per volume and two per instance (maxCaptureIds)
+      units: sfn.JsonPath.mathAdd(
+        sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.instances.volumes'), sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) as any) as any,
+        sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) as any),
+    },
     resultPath: '$.instances',
   });
-  listIds.next(countInstances).next(instanceChecks > 0 ? checkInstances : beforeEntry);
+  let afterDiscovery: sfn.IChainable = instanceChecks > 0 ? checkInstances : beforeEntry;
+  if (rendering.resourceType === 'snapshot') {
+    const maxIds = maxCaptureIds(c.completionTimeout !== undefined);
+    // the capture's result holds every snapshot id, and Step Functions fails a payload over 256 KiB
+    // with States.DataLimitExceeded, which no Catch handles: inside the pause window that would
+    // end the run without its after steps. So a run that would carry too many ids fails here,
+    // before any before step, as any failure does (metrics, notification, alarm). Every EBS
+    // volume counts (with excludeBootVolume the boot volume too: the bound errs on the safe side).
+    const tooLarge = new sfn.Pass(d, 'JobTooLarge', {
+      stateName: 'JobTooLarge',
+      parameters: {
+        Error: 'SnapshotJob.JobTooLarge',
+        Cause: sfn.JsonPath.format(
+          `{} volumes across {} instances count as {} snapshot ids (two more for each instance); this job carries at most ${maxIds} per run (Step Functions' 256 KiB state limit): split the selection by tag into several jobs`,
+          sfn.JsonPath.stringAt('$.instances.volumes'), sfn.JsonPath.stringAt('$.instances.count'), sfn.JsonPath.stringAt('$.instances.units')),
+      },
+      resultPath: ERROR,
+    }).next(reportFailure);
+    const checkSize = new sfn.Choice(d, 'CheckJobSize', { stateName: 'CheckJobSize' })
+      .when(sfn.Condition.numberGreaterThan('$.instances.units', maxIds), tooLarge)
+      .otherwise(afterDiscovery);
+    afterDiscovery = checkSize;
+  }
+  listIds.next(countInstances).next(afterDiscovery);
 
   const listRunning = new tasks.CallAwsService(d, 'ListRunningExecutions', {
     stateName: 'ListRunningExecutions',
@@ -276,9 +333,83 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   const start = new sfn.Pass(d, 'Start', {
     stateName: 'Start',
     // the execution input is ignored: the job's behaviour is fixed at synthesis
-    parameters: { purpose: c.purpose, pause: {}, afterErrors: {}, instances: { found: {} } },
+    parameters: { purpose: c.purpose, pause: {}, afterErrors: {}, instances: { found: { volumes: 0 } } },
   });
   return start.next(listRunning);
+}
+
+/** The capture as an inline Map: every iteration in the job's own history. */
+function inlineCapture(d: Construct, c: WorkflowConfig, rendering: CaptureRendering): sfn.Map {
+  const capture = new sfn.Map(d, 'Capture', {
+    stateName: 'Capture',
+    itemsPath: '$.instances.ids',
+    itemSelector: { instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
+    // all instances at once, as close together in time as the API allows
+    maxConcurrency: c.maxConcurrency,
+    // the artefact ids only, flattened from the iterations' results
+    resultSelector: { ids: sfn.JsonPath.listAt(rendering.idsPath) },
+    resultPath: '$.artefacts',
+  });
+  capture.itemProcessor(rendering.iteration);
+  return capture;
+}
+
+/**
+ * The capture as a distributed Map: one child execution per instance, each with its own history
+ * (its own 25,000 events), while the job's history holds a few map-run events
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html). A child never
+ * fails (it records its failure in its result), so no failure stops the other children while
+ * their instances are stopped; the job fails afterwards with the first child's error.
+ */
+function childExecutionCapture(d: Construct, c: WorkflowConfig, rendering: CaptureRendering, pauseEnded: sfn.IChainable): sfn.DistributedMap {
+  const capture = new sfn.DistributedMap(d, 'Capture', {
+    stateName: 'Capture',
+    itemsPath: '$.instances.ids',
+    // a child's $$.Execution is its own: the job's execution id and name tag and name the images
+    itemSelector: {
+      instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+      job: { executionId: sfn.JsonPath.executionId, executionName: sfn.JsonPath.executionName },
+    },
+    maxConcurrency: c.maxConcurrency,
+    mapExecutionType: sfn.StateMachineType.STANDARD,
+    label: CAPTURE_MAP_RUN_LABEL,
+    // each child's result is small ({ imageId } or { instanceId, Error }): 1,000 stay about 100 KiB
+    resultSelector: {
+      // JsonPath.arrayContains renders no boolean literal
+      'failed.$': 'States.ArrayContains($[*].failed, true)',
+      'results': sfn.JsonPath.objectAt('$'),
+    },
+    resultPath: '$.artefacts',
+  });
+  capture.itemProcessor(rendering.iteration);
+  const collect = new sfn.Pass(d, 'CollectArtefacts', {
+    stateName: 'CollectArtefacts',
+    parameters: { ids: sfn.JsonPath.listAt(`$.artefacts.results${rendering.idsPath.slice(1)}`) },
+    resultPath: '$.artefacts',
+  }).next(pauseEnded);
+  const failures = new sfn.Pass(d, 'CollectCaptureFailures', {
+    stateName: 'CollectCaptureFailures',
+    parameters: {
+      failures: sfn.JsonPath.listAt('$.artefacts.results[?(@.failed == true)].error'),
+      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.results')),
+    },
+    resultPath: '$.artefacts',
+  });
+  const captureFailed = new sfn.Pass(d, 'InstanceCaptureFailed', {
+    stateName: 'InstanceCaptureFailed',
+    parameters: {
+      Error: sfn.JsonPath.stringAt('$.artefacts.failures[0].Error'),
+      Cause: sfn.JsonPath.format('{} of {} instances failed, the first {} with {} (each cause is in its child execution of map run Capture)',
+        sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.failures')), sfn.JsonPath.stringAt('$.artefacts.count'),
+        sfn.JsonPath.stringAt('$.artefacts.failures[0].instanceId'), sfn.JsonPath.stringAt('$.artefacts.failures[0].Error')),
+    },
+    resultPath: ERROR,
+  });
+  failures.next(captureFailed).next(pauseEnded);
+  capture.next(new sfn.Choice(d, 'EveryInstanceCaptured', { stateName: 'EveryInstanceCaptured' })
+    .when(sfn.Condition.booleanEquals('$.artefacts.failed', true), failures)
+    .otherwise(collect));
+  return capture;
 }
 
 function report(scope: Construct, id: string, c: WorkflowConfig, outcome: string): tasks.LambdaInvoke {

@@ -40,6 +40,11 @@ export interface TeardownFilter {
   readonly tagKey: string;
   /** A fixed value; when absent, the execution name. */
   readonly value?: string;
+  /**
+   * Volume pages deleted per run, after which the run ends and the next one goes on (each page is
+   * a Map of TEARDOWN_VOLUME_PAGE deletions, about 700 history events). When absent, every page.
+   */
+  readonly maxVolumePages?: number;
 }
 
 const POLL_INTERVAL = Duration.seconds(15);
@@ -91,6 +96,12 @@ function tagList(tags: Record<string, string>, executionTagKey: string): unknown
  */
 export const TEARDOWN_INSTANCE_PAGE = 20;
 export const TEARDOWN_VOLUME_PAGE = 100;
+/**
+ * Volume pages one sweeper run deletes (1,000 volumes, about 7,000 history events); a daily run
+ * takes the rest the next day. Instances are all terminated in every run (about 14 events per
+ * page of 20), so that no deleted volume is still attached.
+ */
+export const SWEEPER_VOLUME_PAGES = 10;
 
 /**
  * Terminate the instances and delete the volumes that carry the filter tag, a page at a time;
@@ -121,7 +132,10 @@ export function teardown(scope: Construct, filter: TeardownFilter): sfn.Chain {
     // whether any is left, not how many: the smallest page DescribeInstances allows
     { Filters: [tagFilter, { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] }], MaxResults: 5 },
     { resultSelector: { remaining: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.Reservations')) }, resultPath: '$.check' }));
-  const countStart = new sfn.Pass(scope, 'LeftoverCountStart', { result: sfn.Result.fromObject({ volumes: 0 }), resultPath: '$.leftovers' });
+  const capped = filter.maxVolumePages !== undefined;
+  const countStart = new sfn.Pass(scope, 'LeftoverCountStart', {
+    result: sfn.Result.fromObject(capped ? { volumes: 0, pages: 0 } : { volumes: 0 }), resultPath: '$.leftovers',
+  });
   const findVolumes = retry(call(scope, 'FindRestoredVolumes', 'ec2', 'describeVolumes', 'ec2:DescribeVolumes', ['*'],
     { Filters: [tagFilter, { Name: 'status', Values: ['creating', 'available', 'in-use', 'error'] }], MaxResults: TEARDOWN_VOLUME_PAGE },
     { resultSelector: { volumes: sfn.JsonPath.listAt('$.Volumes') }, resultPath: '$.volumesFound' }));
@@ -133,7 +147,10 @@ export function teardown(scope: Construct, filter: TeardownFilter): sfn.Chain {
     resultPath: '$.volumesFound',
   });
   const countVolumes = new sfn.Pass(scope, 'CountLeftoverVolumes', {
-    parameters: { volumes: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.leftovers.volumes'), sfn.JsonPath.numberAt('$.volumesFound.count')) },
+    parameters: {
+      volumes: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.leftovers.volumes'), sfn.JsonPath.numberAt('$.volumesFound.count')),
+      ...capped ? { pages: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.leftovers.pages'), 1) } : {},
+    },
     resultPath: '$.leftovers',
   });
   const deleteVolumes = new sfn.Map(scope, 'DeleteRestoredVolumes', { itemsPath: '$.volumesFound.ids', resultPath: sfn.JsonPath.DISCARD });
@@ -149,7 +166,12 @@ export function teardown(scope: Construct, filter: TeardownFilter): sfn.Chain {
   countStart.next(poll(scope, 'InstancesGone', stillThere, sfn.Condition.numberEquals('$.check.remaining', 0), 40))
     .next(findVolumes)
     .next(new sfn.Choice(scope, 'AnyRestoredVolume?')
-      .when(sfn.Condition.isPresent('$.volumesFound.volumes[0]'), volumeIds.next(countVolumes).next(deleteVolumes).next(findVolumes))
+      .when(sfn.Condition.isPresent('$.volumesFound.volumes[0]'), volumeIds.next(countVolumes).next(deleteVolumes).next(capped
+        // a bounded run: the rest waits for the next one, so no run's history nears 25,000 events
+        ? new sfn.Choice(scope, 'VolumePageLimit?')
+          .when(sfn.Condition.numberGreaterThanEquals('$.leftovers.pages', filter.maxVolumePages!), volumesDone)
+          .otherwise(findVolumes)
+        : findVolumes))
       .otherwise(volumesDone));
   return sfn.Chain.custom(findInstances, [volumesDone], volumesDone);
 }
@@ -354,5 +376,5 @@ export function sweeperDefinition(scope: Construct, o: SweeperOptions): sfn.ICha
   }, { resultPath: sfn.JsonPath.DISCARD });
   return running.next(new sfn.Choice(scope, 'DrillRunning?')
     .when(sfn.Condition.numberGreaterThan('$.running.count', 0), new sfn.Succeed(scope, 'LeaveRunningDrill'))
-    .otherwise(teardown(scope, { tagKey: o.managedByKey, value: o.managedBy }).next(report)));
+    .otherwise(teardown(scope, { tagKey: o.managedByKey, value: o.managedBy, maxVolumePages: SWEEPER_VOLUME_PAGES }).next(report)));
 }

@@ -9,6 +9,7 @@ import { Capture, RetentionRoles, ConsistentSnapshotJob, SnapshotStep, Retention
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { aslErrors } from './local-execution';
 import { stateMachineDefinition, userFunction } from './support';
+import { renderIntrinsics } from '../support/intrinsics';
 import { evaluate } from '../worm/iam-simulation';
 
 /** The top-level transitions of a definition: state -> every state it can go to. */
@@ -96,11 +97,13 @@ describe('ConsistentSnapshotJob', () => {
         Next: 'PauseStarted',
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'After1' }],
       });
-      expect(Before2.Branches[0].States['Before2.SendCommand']).toMatchObject({
+      // the instances in batches of 50 (SendCommand's limit), each batch's ids at $.instanceIds
+      expect(Before2.Branches[0].States['Before2.Batches'].Parameters).toEqual({ 'batches.$': 'States.ArrayPartition($.instances.ids, 50)' });
+      expect(Before2.Branches[0].States['Before2.EachBatch'].ItemProcessor.States['Before2.SendCommand']).toMatchObject({
         Resource: 'arn:aws:states:::aws-sdk:ssm:sendCommand',
         Parameters: {
           'DocumentName': 'AWS-RunShellScript',
-          'InstanceIds.$': '$.instances.ids',
+          'InstanceIds.$': '$.instanceIds',
           'Parameters': { commands: ['sync'], executionTimeout: ['600'] },
           'TimeoutSeconds': 600,
           'MaxErrors': '0',
@@ -173,10 +176,8 @@ describe('ConsistentSnapshotJob', () => {
         MaxResults: 20,
       });
       expect(definition.States.DescribeMoreInstances.Parameters['NextToken.$']).toEqual('$.instances.page.NextToken');
-      // Run Command reaches at most 50 instances per call
-      expect(definition.States.CheckInstances.Choices).toEqual([
-        { Variable: '$.instances.count', NumericGreaterThan: 50, Next: 'TooManyInstances' },
-      ]);
+      // no instance count is refused: Run Command steps send in batches of 50 (test/scale/job-scale.test.ts)
+      expect(definition.States.CheckInstances).toBeUndefined();
     });
 
     test('expires its own old snapshots after a successful run, then reports', () => {
@@ -337,8 +338,9 @@ describe('ConsistentSnapshotJob', () => {
       Parameters: { Input: { 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id', 'phase': 'before' } },
     });
     expect(definition.States.After1.Branches).toBeUndefined();
-    expect(definition.States.After2.Branches[0].States['After2.SendCommand'].Parameters.DocumentName).toEqual('AWS-RunPowerShellScript');
-    expect(definition.States.After3.Branches[0].States['After3.SendCommand'].Parameters.Parameters).toEqual({ Operation: ['Scan'] });
+    const sendOf = (step: string) => definition.States[step].Branches[0].States[`${step}.EachBatch`].ItemProcessor.States[`${step}.SendCommand`];
+    expect(sendOf('After2').Parameters.DocumentName).toEqual('AWS-RunPowerShellScript');
+    expect(sendOf('After3').Parameters.Parameters).toEqual({ Operation: ['Scan'] });
     // selection by id: all of them must be running
     expect(definition.States.CheckInstances.Choices[0]).toEqual({ Not: { Variable: '$.instances.count', NumericEquals: 2 }, Next: 'InstancesMissing' });
   });
@@ -351,7 +353,9 @@ describe('ConsistentSnapshotJob', () => {
     const definition = stateMachineDefinition(template);
     // nothing to check about the instances: no Choice without rules (invalid ASL), straight to the pause
     expect(definition.States.CheckInstances).toBeUndefined();
-    expect(definition.States.CountInstances.Next).toEqual('PauseStarted');
+    // past the size check (a Choice with its rule), straight to the pause
+    expect(definition.States.CountInstances.Next).toEqual('CheckJobSize');
+    expect(definition.States.CheckJobSize.Default).toEqual('PauseStarted');
     expect(definition.States.PauseEnded.Next).toEqual('Outcome');
     Template.fromJSON(template).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ RETAIN_DAYS: '30', DRY_RUN: 'true' }) },
@@ -428,9 +432,6 @@ describe('ConsistentSnapshotJob', () => {
       ['a reserved tag key', () => ({ ...ok, instances: { tags: { 'aws:app': 'x' } } }), "instances.tags key must not start with 'aws:'"],
       ['a bad instance id', () => ({ ...ok, instances: { instanceIds: ['i-123'] } }), "instances.instanceIds[0] must be an instance id such as i-0123456789abcdef0, got 'i-123'"],
       ['no instance ids', () => ({ ...ok, instances: { instanceIds: [] } }), 'instances.instanceIds must have between 1 and 1000 items'],
-      ['Run Command on 51 ids', () => ({
-        ...ok, instances: { instanceIds: Array.from({ length: 51 }, (_, i) => `i-${String(i).padStart(17, '0')}`) }, before: [SnapshotStep.runCommand(['sync'])],
-      }), 'instances.instanceIds must have at most 50 items when a Run Command step targets them'],
       ['21 before steps', () => ({ ...ok, before: Array.from({ length: 21 }, () => SnapshotStep.runCommand(['sync'])) }), 'before must have at most 20 items'],
       ['a concurrency of 0', () => ({ ...ok, maxConcurrency: 0 }), 'maxConcurrency must be an integer between 1 and 40, got 0'],
       ['a completion timeout without waiting', () => ({ ...ok, completionTimeout: Duration.hours(1) }), 'completionTimeout has no effect without waitForCompletion: true'],
@@ -470,5 +471,46 @@ describe('coverage', () => {
     const resources = Template.fromJSON(checkedTemplate(stack)).findResources('AWS::StepFunctions::StateMachine');
     const metadata = Object.values<any>(resources)[0].Metadata;
     expect(metadata['cdk-ebs-backup:coverage']).toEqual([{ resourceTypes: ['INSTANCE'], tags: { App: 'orders' } }]);
+  });
+});
+
+// A distributed Map's child executions are started, described and stopped with the machine's own
+// role, on `stateMachine:<name>` and `execution:<name>/<map run label>:<id>`
+// (https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html). Evaluated
+// with iam-simulate on the deployed ARNs, against another machine's.
+describe('AMIs with a stop: the role runs its own child executions only', () => {
+  const app = createCheckedApp();
+  const stack = createTestStack(app);
+  const job = new ConsistentSnapshotJob(stack, 'Bastions', {
+    purpose: 'bastion-root', instances: { tags: { Role: 'bastion' } }, capture: Capture.images(), retain: Retention.count(3),
+  });
+  const template = checkedTemplate(stack);
+  const machineId = stack.getLogicalId(job.stateMachine.node.defaultChild as sfn.CfnStateMachine);
+  const roleId = stack.getLogicalId(job.stateMachine.role.node.defaultChild as iam.CfnRole);
+  // the machine's name as its Name attribute renders, and its ARN (Ref) with that name
+  const name = renderIntrinsics({ 'Fn::GetAtt': [machineId, 'Name'] });
+  const own = `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
+  const documents = Object.values<any>(template.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .map((r) => renderIntrinsics(r.Properties.PolicyDocument, { template, arns: { [machineId]: own } }));
+  const allowed = (action: string, resource: string) =>
+    evaluate({ principal: 'arn:aws:iam::123456789012:role/BastionsJob', action, resource }, { identity: documents });
+
+  test.each([
+    ['states:StartExecution', own],
+    ['states:DescribeExecution', `arn:aws:states:us-east-1:123456789012:execution:${name}/Capture:0b7a5e5f-1c5b-4c53-9c6a-2f1b1d2e3f40`],
+    ['states:StopExecution', `arn:aws:states:us-east-1:123456789012:execution:${name}/Capture:0b7a5e5f-1c5b-4c53-9c6a-2f1b1d2e3f40`],
+  ])('%s on its own %s is allowed', async (action, resource) => {
+    expect(await allowed(action, resource)).toBe('Allowed');
+  });
+
+  test.each([
+    ['states:StartExecution', 'arn:aws:states:us-east-1:123456789012:stateMachine:PayrollJob'],
+    ['states:DescribeExecution', 'arn:aws:states:us-east-1:123456789012:execution:PayrollJob/Capture:0b7a5e5f'],
+    ['states:StopExecution', 'arn:aws:states:us-east-1:123456789012:execution:PayrollJob/Capture:0b7a5e5f'],
+    ['states:StopExecution', 'arn:aws:states:us-east-1:123456789012:execution:PayrollJob:run-1'],
+    ['states:StopExecution', `arn:aws:states:us-east-1:123456789012:execution:${name}/OtherRun:0b7a5e5f`],
+  ])('%s on another machine\'s %s is denied', async (action, resource) => {
+    expect(await allowed(action, resource)).toBe('ImplicitlyDenied');
   });
 });

@@ -127,13 +127,37 @@ export interface Run {
 export interface ExecuteOptions {
   /**
    * Called with every connector result, state input and state output (the scale harness checks
-   * each against Step Functions' 256 KiB limit).
+   * each against Step Functions' 256 KiB limit). `execution` names the execution whose history
+   * records it: undefined for the job's own, `Map[index]` for a child execution of a distributed
+   * Map, and `CHILD` for a connector result of a child (the local runner does not say which one;
+   * its events are recorded with the child's state exit).
    */
-  readonly observe?: (kind: 'result' | 'input' | 'output', where: string, value: unknown) => void;
+  readonly observe?: (kind: 'result' | 'input' | 'output', where: string, value: unknown, execution?: string) => void;
+}
+
+/** The `execution` of a connector result inside some child execution of a distributed Map. */
+export const CHILD = 'child';
+
+/**
+ * The states that run in child executions (a distributed Map's ItemProcessor), by name, with the
+ * name of their Map. The local runner runs them inline; Step Functions gives each child its own
+ * execution history (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+ */
+export function childStates(definition: any): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [mapName, state] of Object.entries(allStates(definition))) {
+    if (state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
+      for (const name of Object.keys(allStates(state.ItemProcessor))) {
+        out[name] = mapName;
+      }
+    }
+  }
+  return out;
 }
 
 export async function execute(definition: any, stubs: Record<string, Stub>, options: ExecuteOptions = {}): Promise<Run> {
   const states = allStates(definition);
+  const children = childStates(definition);
   const calls: Call[] = [];
   const attempts: Record<string, number> = {};
   const taskResourceLocalHandlers: Record<string, (input: any) => Promise<any>> = {};
@@ -149,7 +173,7 @@ export async function execute(definition: any, stubs: Record<string, Stub>, opti
         attempts[name] = (attempts[name] ?? 0) + 1;
         calls.push({ state: name, input });
         const result = await stub(input, attempts[name]);
-        options.observe?.('result', name, result);
+        options.observe?.('result', name, result, children[name] ? CHILD : undefined);
         return result;
       };
     }
@@ -172,10 +196,12 @@ export async function execute(definition: any, stubs: Record<string, Stub>, opti
   });
   const observing = options.observe ? (async () => {
     for await (const event of execution.eventLogs) {
+      const child = event.type === 'StateEntered' || event.type === 'StateExited' ? children[event.state.name] : undefined;
+      const childExecution = child ? `${child}[${(event as { index?: number }).index}]` : undefined;
       if (event.type === 'StateEntered') {
-        options.observe!('input', event.state.name, event.state.input);
+        options.observe!('input', event.state.name, event.state.input, childExecution);
       } else if (event.type === 'StateExited') {
-        options.observe!('output', event.state.name, event.state.output);
+        options.observe!('output', event.state.name, event.state.output, childExecution);
       }
     }
   })() : Promise.resolve();

@@ -23,13 +23,11 @@ const { machines, groups } = exampleMachineGroups();
 
 /**
  * Machines known to break at SIZE, by group name prefix, with why: each runs as a failing test
- * (it fails when fixed, so the entry cannot outlive the break).
+ * (it fails when fixed, so the entry cannot outlive the break). None today: a snapshot job past
+ * its size bound (1,000 instances x 10 volumes) refuses the run before its before steps, which its
+ * scale case checks before running at the bound.
  */
-const KNOWN_BREAKS: Record<string, string> = {
-  // 1,000 instances: about 30,600 history events (stop, poll, image, start per instance in an inline
-  // Map), past a standard execution's 25,000; the fix is a distributed Map (child executions)
-  'job consistent-snapshot-job:OrdersBackup/BastionsStateMachine': 'AMI capture of 1,000 instances exceeds 25,000 history events',
-};
+const KNOWN_BREAKS: Record<string, string> = {};
 
 describe('every state machine the examples synthesize, at 10,000 snapshots and 1,000 instances', () => {
   test('every machine has a scale case (a new kind of machine fails until it has one)', () => {
@@ -57,7 +55,10 @@ describe('every state machine the examples synthesize, at 10,000 snapshots and 1
     await check(g);
   });
   // a known break fails its check; when it is fixed this test fails, and its entry goes
-  test.failing.each(groups.filter((g) => known(g)).map((g) => [g.name, KNOWN_BREAKS[known(g)!], g] as const))('%s breaks at this size (known: %s)', async (_name, _why, g) => {
-    await check(g);
-  });
+  const broken = groups.filter((g) => known(g)).map((g) => [g.name, KNOWN_BREAKS[known(g)!], g] as const);
+  if (broken.length > 0) {
+    test.failing.each(broken)('%s breaks at this size (known: %s)', async (_name, _why, g) => {
+      await check(g);
+    });
+  }
 });

@@ -167,8 +167,12 @@ export async function runDrillAtScale(m: Machine, documents: Record<string, any>
   };
 }
 
-/** The sweeper with `leftovers` instances (two restored volumes each) a failed teardown left behind. */
-export async function runSweeperAtScale(m: Machine, leftovers: number): Promise<DrillScaleRun> {
+/**
+ * The sweeper with `leftovers` instances (two restored volumes each) a failed teardown left behind,
+ * run (as its daily schedule would) until a run finds nothing left: `runs` is how many it took,
+ * `meter` the run with the longest history (with every run's payload violations).
+ */
+export async function runSweeperAtScale(m: Machine, leftovers: number): Promise<DrillScaleRun & { runs: number }> {
   const account = new ScaleAccount();
   // what the sweeper deletes by: the literal tag filter of its definition (the drill's managed-by tag)
   const mine = { ...literalTagFilters(m.definition), 'backup:drill-execution': 'drill-0007' };
@@ -180,15 +184,25 @@ export async function runSweeperAtScale(m: Machine, leftovers: number): Promise<
     }
   }
   const metrics: any[] = [];
-  const meter = new PayloadMeter();
-  const run = await execute(m.definition, handlers(account, {}, metrics, {}), { observe: observer(meter) });
+  const meters: PayloadMeter[] = [];
+  const orders: string[] = [];
+  let run: Awaited<ReturnType<typeof execute>>;
+  do {
+    const meter = new PayloadMeter();
+    meters.push(meter);
+    run = await execute(m.definition, handlers(account, {}, metrics, {}), { observe: observer(meter) });
+    orders.push(...run.order);
+  } while (!run.error && meters.length < 20 && metrics.at(-1)?.MetricName === 'LeftoverVolumes' && metrics.at(-1).Value > 0);
+  const longest = meters.reduce((a, b) => (b.events > a.events ? b : a));
+  longest.violations.push(...meters.filter((x) => x !== longest).flatMap((x) => x.violations));
   return {
     account,
-    meter,
+    meter: longest,
     metrics,
+    runs: meters.length,
     output: run.output,
     error: run.error,
-    order: run.order,
+    order: orders,
     touched: touched(account, (tags) => tags.some((t: any) => t.Key === 'Role' && t.Value === 'production')),
     artefacts: leftovers * 3,
   };

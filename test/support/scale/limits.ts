@@ -7,6 +7,8 @@
  *   state throttling / payload size) and .../concepts-error-handling.html (States.DataLimitExceeded)
  * - 25,000 events in a standard execution's history (same quotas page).
  */
+import { allStates, CHILD } from '../../orchestration/local-execution';
+
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
 export const HISTORY_EVENT_LIMIT = 25_000;
 
@@ -14,7 +16,15 @@ export const HISTORY_EVENT_LIMIT = 25_000;
 export class PayloadMeter {
   public readonly largest: Record<string, { bytes: number; where: string }> = {};
   public readonly violations: string[] = [];
+  /** History events of the job's own execution. */
   public events = 0;
+  /** History events of each child execution of a distributed Map, by `Map[index]` (each has its own 25,000). */
+  public readonly childEvents: Record<string, number> = {};
+
+  /** The longest child execution history, in events (0 without child executions). */
+  public get maxChildEvents(): number {
+    return Math.max(0, ...Object.values(this.childEvents));
+  }
 
   /** Measure `value` (as Step Functions serialises it) at `where`; `kind` is result, input, output or variable. */
   public check(kind: 'result' | 'input' | 'output' | 'variable', where: string, value: unknown): void {
@@ -41,11 +51,25 @@ export function historyEvents(kind: 'result' | 'input' | 'output'): number {
   return kind === 'result' ? 3 : 1;
 }
 
-/** An observer for the JSONPath executor: every payload measured, the history counted. */
-export function observer(meter: PayloadMeter): (kind: 'result' | 'input' | 'output', where: string, value: unknown) => void {
-  return (kind, where, value) => {
+/**
+ * An observer for the JSONPath executor: every payload measured, the history counted per
+ * execution as Step Functions keeps it. A distributed Map's child execution has its own history
+ * (ExecutionStarted and ExecutionSucceeded besides its states'), and the job's records the map
+ * run in a few events, not per item
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+ */
+export function observer(meter: PayloadMeter, definition?: any): (kind: 'result' | 'input' | 'output', where: string, value: unknown, execution?: string) => void {
+  const tasks = new Set(Object.entries(definition ? allStates(definition) : {}).filter(([, s]) => s.Type === 'Task').map(([n]) => n));
+  return (kind, where, value, execution) => {
     meter.check(kind, where, value);
-    meter.events += historyEvents(kind);
+    if (execution === undefined) {
+      meter.events += historyEvents(kind);
+    } else if (execution !== CHILD) {
+      // a child Task's result events, counted at its exit (the runner does not say which child called)
+      const started = meter.childEvents[execution] === undefined ? 2 : 0;
+      meter.childEvents[execution] = (meter.childEvents[execution] ?? 0) + started + historyEvents(kind)
+        + (kind === 'output' && tasks.has(where) ? historyEvents('result') : 0);
+    }
   };
 }
 
