@@ -34,7 +34,7 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
   // Real processes, real file systems and Debian's awscli on a 2-core CI machine running another
   // jest worker beside them: a test that fails is run once more, and its first failure is printed
   // in the log. A broken script fails both times. (A CLI case failed once in CI with exit 124, a
-  // cut-off call, and passed in 10 runs here under the same load; its failures now print the
+  // cut-off call, and passed in 9 runs here, 5 of them beside a running CI; its failures now print the
   // script's events and stderr.)
   jest.retryTimes(1, { logErrorsBeforeRetry: true });
   let mounts: LoopMounts;

@@ -90,7 +90,7 @@ export interface CheckedAppOptions extends AppProps {
 
 /**
  * The assembly directories this test file created, removed after its last test: a full run
- * synthesizes thousands of apps, and each copies the Lambda bundles into its assembly.
+ * synthesizes about 600 apps, and each copies the Lambda bundles into its assembly.
  */
 const outdirs: string[] = [];
 if (typeof afterAll === 'function') {

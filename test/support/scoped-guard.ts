@@ -26,7 +26,6 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPlugin {
   public readonly ruleIds?: string[];
   private readonly inner: CfnGuardValidator;
   private readonly props: CfnGuardValidatorProps;
-  private readonly bySelection = new Map<string, CfnGuardValidator>();
 
   constructor(props: CfnGuardValidatorProps = {}) {
     this.props = props;
@@ -64,13 +63,7 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPlugin {
     if (rules.length === 0) {
       return { success: true, violations: [] };
     }
-    const key = rules.join('\n');
-    let validator = this.bySelection.get(key);
-    if (!validator) {
-      validator = new CfnGuardValidator({ ...this.props, controlTowerRulesEnabled: false, rules });
-      this.bySelection.set(key, validator);
-    }
-    return validator.validate(context);
+    return new CfnGuardValidator({ ...this.props, controlTowerRulesEnabled: false, rules }).validate(context);
   }
 }
 
