@@ -202,10 +202,10 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   // ---- pre-flight: one run at a time, find the instances -----------------------------------------
   const checkInstances = new sfn.Choice(d, 'CheckInstances', { stateName: 'CheckInstances' });
   // a Choice needs at least one rule (ASL): without any check the instances go straight on
-  const instanceChecks = c.instanceIds && !Token.isUnresolved(c.instanceIds) ? 1 : 0;
-  if (c.instanceIds && !Token.isUnresolved(c.instanceIds)) {
-    checkInstances.when(sfn.Condition.not(sfn.Condition.numberEquals('$.instances.count', c.instanceIds.length)),
-      setError('InstancesMissing', 'SnapshotJob.InstancesMissing', `not all of the ${c.instanceIds.length} instances are running`));
+  const literalIds = c.instanceIds && !Token.isUnresolved(c.instanceIds) ? c.instanceIds : undefined;
+  if (literalIds) {
+    checkInstances.when(sfn.Condition.not(sfn.Condition.numberEquals('$.instances.count', literalIds.length)),
+      setError('InstancesMissing', 'SnapshotJob.InstancesMissing', `not all of the ${literalIds.length} instances are running`));
   }
   checkInstances.otherwise(beforeEntry);
 
@@ -281,7 +281,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
     },
     resultPath: '$.instances',
   });
-  let afterDiscovery: sfn.IChainable = instanceChecks > 0 ? checkInstances : beforeEntry;
+  let afterDiscovery: sfn.IChainable = literalIds ? checkInstances : beforeEntry;
   if (rendering.resourceType === 'snapshot') {
     const maxIds = maxCaptureIds(c.completionTimeout !== undefined);
     // the capture's result holds every snapshot id, and Step Functions fails a payload over 256 KiB
