@@ -35,11 +35,24 @@ function findings(report: PolicyValidationPluginReport): string[] {
     .sort();
 }
 
+/** Every resource type some rule file names, sorted. */
+const namedTypes = [...new Set(ruleFiles.flatMap((r) => r.types))].sort();
+
+/** The logical id of a type's bare resource: the type without its colons. */
+function logicalIdOf(type: string): string {
+  return type.replace(/[^A-Za-z0-9]/g, '');
+}
+
+/** A template file with one bare resource (no properties) of each type. */
+function bareTemplate(name: string, types: string[]): string {
+  return writeTemplate(name, { Resources: Object.fromEntries(types.map((t) => [logicalIdOf(t), { Type: t, Properties: {} }])) });
+}
+
 /** A third of the named types, chosen by a small linear congruential generator from `seed`. */
 function sample(seed: number): string[] {
   let state = seed;
   const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
-  return [...new Set(ruleFiles.flatMap((r) => r.types))].sort().filter(() => next() < 1 / 3);
+  return namedTypes.filter(() => next() < 1 / 3);
 }
 
 /**
@@ -53,11 +66,8 @@ function everyTypeRun(): { fired: number; outside: string[]; firedOnLaterType: s
   if (everyType) {
     return everyType;
   }
-  const types = [...new Set(ruleFiles.flatMap((r) => r.types))].sort();
-  const logicalIdOf = (type: string) => type.replace(/[^A-Za-z0-9]/g, '');
-  const file = writeTemplate('EveryType', { Resources: Object.fromEntries(types.map((t) => [logicalIdOf(t), { Type: t, Properties: {} }])) });
-  const report = new CfnGuardValidator().validate(contextOf(file));
-  const typeOf = new Map(types.map((t) => [logicalIdOf(t), t]));
+  const report = new CfnGuardValidator().validate(contextOf(bareTemplate('EveryType', namedTypes)));
+  const typeOf = new Map(namedTypes.map((t) => [logicalIdOf(t), t]));
   const fileOfRule = new Map(ruleFiles.flatMap((r) => r.rules.map((name) => [name, r] as const)));
   const result = { fired: 0, outside: [] as string[], firedOnLaterType: [] as string[] };
   for (const v of report.violations) {
@@ -131,7 +141,7 @@ describe('applicableRuleFiles', () => {
     ['a seeded random third of all named types (seed 2)', () => sample(2), 10],
   ])('gives the same report as the full rule set on %s', (_name, typesOf, atLeast) => {
     const types = [...new Set(typesOf())].sort();
-    const file = writeTemplate('Subset', { Resources: Object.fromEntries(types.map((t) => [t.replace(/[^A-Za-z0-9]/g, ''), { Type: t, Properties: {} }])) });
+    const file = bareTemplate('Subset', types);
     const full = new CfnGuardValidator().validate(contextOf(file));
     const filtered = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: applicableRuleFiles(rulePaths, [file], []) })
       .validate(contextOf(file));
