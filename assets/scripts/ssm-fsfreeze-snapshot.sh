@@ -860,6 +860,20 @@ arm_helper() {
   [ "$reply" = armed ] || die "the freeze helper could not prepare the request (no file system was frozen): $reply $(cat "$OUT.err" 2>/dev/null)"
 }
 
+# fifo_has_reader: reads /proc/<pid>/fd/<n> links to the FIFO on stdin; true when one of them was
+# opened read-only (the access mode in /proc/<pid>/fdinfo/<n>: O_RDONLY is 0)
+fifo_has_reader() {
+  local link key value flags
+  while read -r link; do
+    flags=""
+    while read -r key value; do
+      [ "$key" != flags: ] || flags="$value"
+    done <"${link%/fd/*}/fdinfo/${link##*/}" 2>/dev/null
+    [ -z "$flags" ] || (((8#$flags & 3) != 0)) || return 0
+  done
+  return 1
+}
+
 # --- freeze cycles -----------------------------------------------------------------------------
 WATCHDOG_LOG="${LOCK_FILE%.lock}.watchdog.log"
 FIFO="$WORK/request"
@@ -878,8 +892,11 @@ for ((cycle = 1; ; cycle++)); do
   fi
   for ((i = 0; ready == 0 && i < API_TIMEOUT * 20; i++)); do
     kill -0 "$API_PID" 2>/dev/null || break
-    # ready once any process (the client, or its interpreter child) holds the FIFO open
-    if [ -n "$(exec 8>&-; find /proc/[0-9]*/fd -maxdepth 1 -lname "$FIFO" 2>/dev/null | grep -v "^/proc/$$/")" ]; then
+    # ready once a process (the client, or its interpreter child) has opened the FIFO for reading:
+    # read-only, not the read-write end this shell holds, which the job starting the client inherits
+    # until it execs (it holds it while it expands the client's arguments; taken for the client, the
+    # pause would begin, and the client's later open() would wait for a writer that is gone)
+    if (exec 8>&-; find /proc/[0-9]*/fd -maxdepth 1 -lname "$FIFO" 2>/dev/null || true) | fifo_has_reader; then
       ready=1
       break
     fi

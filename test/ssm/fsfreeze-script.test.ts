@@ -33,9 +33,9 @@ if (!capable.ok) {
 describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
   // Real processes, real file systems and Debian's awscli on a 2-core CI machine running another
   // jest worker beside them: a test that fails is run once more, and its first failure is printed
-  // in the log. A broken script fails both times. (A CLI case failed once in CI with exit 124, a
-  // cut-off call, and passed in 9 runs here, 5 of them beside a running CI; its failures now print the
-  // script's events and stderr.)
+  // in the log. A broken script fails both times. (The CLI retry case failed in CI with exit 124:
+  // the job starting the CLI, slow on a loaded machine, was taken for the ready client; see the
+  // slow-start case below, which makes that window wide.)
   jest.retryTimes(1, { logErrorsBeforeRetry: true });
   let mounts: LoopMounts;
   let stub: StubEc2;
@@ -50,6 +50,9 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
   const env = (list: string[], extra: Record<string, string> = {}) => scriptEnv(stub, list, lockFile, mounts.byIdDir, extra);
   const real = () => stub.calls.filter((c) => !c.dryRun);
   const volumeOf = (m: string) => mounts.volumeIds[mounts.mountPoints.indexOf(m)];
+  /** The exit code with the run's last events and stderr, so that a failure prints why in CI's log. */
+  const outcome = (r: { code: number | null; elapsedMs: number; events: Array<Record<string, unknown>>; stderr: string }) =>
+    `exit ${r.code} after ${Math.round(r.elapsedMs)} ms; events ${JSON.stringify(r.events.slice(-4))}; stderr ${r.stderr.slice(-600)}`;
   /** A run of ext4 and xfs against an endpoint that hangs, once its CreateSnapshots is in flight (both mounts frozen). */
   const startHungRun = async (extra: Record<string, string> = {}) => {
     stub.behaviour = { kind: 'hang' };
@@ -103,6 +106,14 @@ code = sys.argv[1]
 sys.argv = ["-c"] + sys.argv[2:]
 exec(compile(code, "<helper>", "exec"))
 ' "$2" "\${@:3}"`,
+    ].join('\n'), { mode: 0o755 });
+    // a cat that takes FSFREEZE_SHIM_SLOW_CAT seconds to read a request body: the background job
+    // that starts the CLI expands "$(cat body)" while it still holds the shell's end of the FIFO
+    const realCat = execFileSync('sh', ['-c', 'command -v cat'], { encoding: 'utf8' }).trim();
+    fs.writeFileSync(path.join(shims, 'cat'), [
+      '#!/bin/bash',
+      'case "${1:-}" in *body.json) sleep "${FSFREEZE_SHIM_SLOW_CAT:-0}" ;; esac',
+      `exec ${realCat} "$@"`,
     ].join('\n'), { mode: 0o755 });
     stub = await startStubEc2();
   });
@@ -243,11 +254,29 @@ exec(compile(code, "<helper>", "exec"))
     const result = await startScript(env([ext4], { FSFREEZE_API_CLIENT: client, FSFREEZE_WATCHDOG_SECONDS: '40', FSFREEZE_API_TIMEOUT_SECONDS: '30' })).done;
 
     // THEN one attempt per freeze: throttled, thawed, frozen again, succeeded
-    expect({ code: result.code, elapsedMs: result.elapsedMs, events: result.events, stderr: result.stderr }).toMatchObject({ code: 0 });
+    expect(outcome(result)).toMatch(/^exit 0 /);
     expect(real().map((c) => c.status)).toEqual([503, 200]);
     expect(frozenAtCall).toEqual([true, true]);
     expect(result.events.map((e) => e.event).filter((e) => ['thawed', 'retry', 'snapshots'].includes(e))).toEqual(['thawed', 'retry', 'thawed', 'snapshots']);
     expect(result.events.find((e) => e.event === 'retry')).toMatchObject({ code: 'RequestLimitExceeded' });
+  });
+
+  test('a CLI that is slow to start is not taken for ready while its starting shell still holds the FIFO', async () => {
+    // GIVEN the job that starts the CLI takes 1 s to build its arguments (a loaded machine), holding
+    // the shell's read-write end of the FIFO meanwhile: a holder of the FIFO, but not yet the client
+    const frozenAtCall: boolean[] = [];
+    stub.onCreate = async () => {
+      frozenAtCall.push(await isFrozen(ext4));
+    };
+    const result = await startScript(env([ext4], {
+      PATH: `${shims}:${env([]).PATH}`, FSFREEZE_SHIM_SLOW_CAT: '1', FSFREEZE_API_CLIENT: 'cli', FSFREEZE_API_TIMEOUT_SECONDS: '6',
+    })).done;
+
+    // THEN the pause waits for the client itself: one call, made while frozen, and the run succeeds
+    // (taken for ready, the pause began, the FIFO lost its last writer and the CLI's open() hung to the API timeout)
+    expect(outcome(result)).toMatch(/^exit 0 /);
+    expect(real().map((c) => c.status)).toEqual([200]);
+    expect(frozenAtCall).toEqual([true]);
   });
 
   test.each(['curl', 'cli'])('with %s, a read timeout is cut off within the bound and never produces a second CreateSnapshots', async (client) => {
