@@ -89,6 +89,8 @@ export async function run(): Promise<object> {
       results[key] = {};
       for (const n of VOLUME_COUNTS) {
         const runs = { script: new ScriptRuns(), baseline: new ScriptRuns() };
+        // an application writing to every mount the script freezes, through both sides' runs
+        const probe = BASELINE ? undefined : new WriteProbe(mounts.dir, mounts.mountPoints.slice(0, n));
         const runScript = (script: string, into: ScriptRuns) => () => {
           const r = spawnSync('bash', [script], {
             env: { ...env, FSFREEZE_API_CLIENT: client, FSFREEZE_FREEZER: freezer, FSFREEZE_MOUNT_POINTS: mounts.mountPoints.slice(0, n).join(' ') }, encoding: 'utf8',
@@ -108,8 +110,12 @@ export async function run(): Promise<object> {
           },
           rounds,
         );
+        const stalls = probe?.stop();
         const { frozenMs, apiMs, freezeThawMs, failures, breakdown } = runs.script.measured();
         const pauseMs = median(frozenMs);
+        // the pause as the application saw it: per script run (the warm-up dropped, as in measured()),
+        // its longest blocked write over the frozen mounts; only runs that all succeeded are paired
+        const writePauseMs = stalls && failures.length === 0 && stalls.length === frozenMs.length + 1 ? stalls.slice(1) : undefined;
         const baseline = BASELINE ? runs.baseline.measured() : undefined;
         results[key][`${n}`] = {
           volumes: n,
@@ -122,13 +128,16 @@ export async function run(): Promise<object> {
           pauseOverStubLatency: round(pauseMs / STUB_LATENCY_MS),
           withinBound: pauseMs / STUB_LATENCY_MS <= MAX_PAUSE_OVER_LATENCY,
           pauseOverheadMs: pauseMs - STUB_LATENCY_MS,
+          writePauseMs: writePauseMs && round(median(writePauseMs)),
+          writePauseOverStubLatency: writePauseMs && round(median(writePauseMs) / STUB_LATENCY_MS),
+          writeProbe: writePauseMs ? undefined : `not paired: ${stalls?.length ?? 0} blocked writes for ${frozenMs.length + 1} runs, ${failures.length} failed`,
           [BASELINE ? 'scriptRunOverBaselineRun' : 'scriptRunOverBareCall']: round(comparison.ratio),
           wholeRunMs: comparison.medianMs,
           failures,
           // where the pause goes, from the helper's own clock (when it sends the request): freeze issued to
           // the last FIFREEZE returned, to the request sent, to the answer's status line, to the last FITHAW returned
           breakdownUs: breakdown,
-          samples: { frozenMs, apiMs, freezeThawMs },
+          samples: { frozenMs, apiMs, freezeThawMs, writePauseMs },
           baseline: baseline && {
             pauseMs: median(baseline.frozenMs),
             pauseOverStubLatency: round(median(baseline.frozenMs) / STUB_LATENCY_MS),
@@ -146,6 +155,7 @@ export async function run(): Promise<object> {
         console.log(`${`${client}+${freezer}`.padEnd(13)} ${String(n).padStart(2)} volume(s), ${rounds} rounds: pause ${r.pauseMs} ms = ${r.pauseOverStubLatency}x the stub latency ` +
           `(${r.withinBound ? 'within' : 'OVER'} the bound; +${r.pauseOverheadMs} ms: call inside the pause ${r.callInsidePauseMs} ms, freeze+thaw ${r.freezePlusThawMs} ms` +
           (b ? `; median µs: freeze ${b.freezeUs}, to the request ${b.requestAfterFreezeUs}, call ${b.callUs}, thaw ${b.thawUs}` : '') + '); ' +
+          (r.writePauseMs !== undefined ? `an application's longest blocked write ${r.writePauseMs} ms = ${r.writePauseOverStubLatency}x; ` : `${r.writeProbe ?? ''}; `) +
           (r.baseline ? `baseline script: pause ${r.baseline.pauseMs} ms = ${r.baseline.pauseOverStubLatency}x; whole run ${r.scriptRunOverBaselineRun}x the baseline's`
             : `whole run ${r.scriptRunOverBareCall}x a bare ${client} call`) +
           (r.failures.length ? `; ${r.failures.length} failed run(s): ${r.failures[0]}` : '') +
@@ -156,7 +166,13 @@ export async function run(): Promise<object> {
     console.log(`| path | ${VOLUME_COUNTS.map((n) => `${n} volume(s)`).join(' | ')} |`);
     console.log(`|---|${VOLUME_COUNTS.map(() => '---').join('|')}|`);
     for (const key of Object.keys(results)) {
-      console.log(`| ${key} | ${VOLUME_COUNTS.map((n) => `${results[key][`${n}`].pauseOverStubLatency}x (${results[key][`${n}`].pauseMs} ms)`).join(' | ')} |`);
+      console.log(`| ${key}, freeze issued to thaw returned | ${VOLUME_COUNTS.map((n) => `${results[key][`${n}`].pauseOverStubLatency}x (${results[key][`${n}`].pauseMs} ms)`).join(' | ')} |`);
+      if (!BASELINE) {
+        console.log(`| ${key}, an application's longest blocked write | ${VOLUME_COUNTS.map((n) => {
+          const r = results[key][`${n}`];
+          return r.writePauseMs === undefined ? 'not paired' : `${r.writePauseOverStubLatency}x (${r.writePauseMs} ms)`;
+        }).join(' | ')} |`);
+      }
       if (BASELINE) {
         console.log(`| ${key}, baseline | ${VOLUME_COUNTS.map((n) => `${results[key][`${n}`].baseline.pauseOverStubLatency}x (${results[key][`${n}`].baseline.pauseMs} ms)`).join(' | ')} |`);
       }
@@ -166,6 +182,75 @@ export async function run(): Promise<object> {
   } finally {
     mounts.cleanup();
     stub?.child.kill();
+  }
+}
+
+/**
+ * An application writing to each of the given mounts: one thread per mount appends 64 bytes, then
+ * sleeps 1 ms, over and over. A write that blocks longer than half the stub's latency can only be
+ * one held by a freeze (every freeze lasts at least the latency); stop() returns, per freeze in
+ * order, the longest such write over the mounts (ms): the I/O pause the application felt, from
+ * its first blocked write (issued at most about 1 ms after writes stopped passing) to the thaw.
+ */
+class WriteProbe {
+  private readonly stopFile: string;
+  private readonly outFile: string;
+  private readonly child: ChildProcess;
+
+  constructor(dir: string, private readonly mountPoints: string[]) {
+    this.stopFile = path.join(dir, `probe-${process.pid}-${mountPoints.length}.stop`);
+    this.outFile = path.join(dir, `probe-${process.pid}-${mountPoints.length}.json`);
+    const code = [
+      'import json, os, sys, threading, time',
+      'stop, out, threshold, mounts = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]',
+      'stalls = {}',
+      'def write(m):',
+      '    f = os.open(os.path.join(m, ".bench-write-probe"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
+      '    mine = stalls[m] = []',
+      '    n = 0',
+      '    while not os.path.exists(stop):',
+      '        t = time.monotonic()',
+      '        os.pwrite(f, b"p" * 64, (n % 1024) * 64)',
+      '        d = (time.monotonic() - t) * 1000',
+      '        if d > threshold: mine.append(d)',
+      '        n += 1',
+      '        time.sleep(0.001)',
+      '    os.close(f)',
+      'threads = [threading.Thread(target=write, args=(m,)) for m in mounts]',
+      'for t in threads: t.start()',
+      'open(out + ".ready", "w").close()',
+      'for t in threads: t.join()',
+      'json.dump(stalls, open(out + ".tmp", "w")); os.rename(out + ".tmp", out)',
+    ].join('\n');
+    this.child = spawn('python3', ['-c', code, this.stopFile, this.outFile, String(STUB_LATENCY_MS / 2), ...mountPoints], { stdio: 'ignore' });
+    waitFor(`${this.outFile}.ready`, 10_000);
+  }
+
+  public stop(): number[] {
+    fs.writeFileSync(this.stopFile, '');
+    waitFor(this.outFile, 10_000);
+    const stalls: Record<string, number[]> = JSON.parse(fs.readFileSync(this.outFile, 'utf8'));
+    for (const f of [this.stopFile, this.outFile, `${this.outFile}.ready`]) {
+      fs.rmSync(f, { force: true });
+    }
+    this.child.kill();
+    const perMount = this.mountPoints.map((m) => stalls[m] ?? []);
+    if (perMount.some((x) => x.length !== perMount[0].length)) {
+      // a mount that saw a freeze fewer or more times than another: the freezes cannot be paired
+      return [];
+    }
+    return perMount[0].map((_, i) => Math.max(...perMount.map((x) => x[i])));
+  }
+}
+
+/** Waits (blocking: the runs around it are synchronous) until `file` exists, or throws after `ms`. */
+function waitFor(file: string, ms: number): void {
+  const until = Date.now() + ms;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > until) {
+      throw new Error(`the write probe did not write ${file} within ${ms} ms`);
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
 }
 
