@@ -1,9 +1,9 @@
-import { execFileSync } from 'child_process';
 import { App, Fn, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { checkDocumentSize, measureDocument, SSM_DOCUMENT_LIMIT_BYTES } from '../../src/core/document-size';
+import { pythonJsonBytes } from '../support/document-bytes';
 
 // AWS Systems Manager API reference, CreateDocument, request parameter Content
 // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html):
@@ -11,12 +11,6 @@ import { checkDocumentSize, measureDocument, SSM_DOCUMENT_LIMIT_BYTES } from '..
 // specified for input parameters at runtime." A larger one fails with MaxDocumentSizeExceeded
 // ("The size limit of a document is 64 KB"). The template's Content goes to the service as JSON
 // text, so the size is that text's UTF-8 bytes, not its characters.
-
-/** The content's size as an independent serializer (Python's json, compact, UTF-8) writes it. */
-function pythonBytes(content: unknown): number {
-  return Number(execFileSync('python3', ['-c',
-    'import json,sys; print(len(json.dumps(json.load(sys.stdin), separators=(",", ":"), ensure_ascii=False).encode("utf-8")))'], { input: JSON.stringify(content) }).toString().trim());
-}
 
 /** A document whose content is `bytes` bytes of compact JSON, its description of two-byte characters. */
 function documentOf(scope: Construct, bytes: number): ssm.CfnDocument {
@@ -45,7 +39,7 @@ describe('the 64 KB document limit', () => {
     const atLimit = documentOf(owner, SSM_DOCUMENT_LIMIT_BYTES - 20);
     checkDocumentSize(owner, atLimit, { grownBy: [{ property: 'preFreezeCommand', bytes: 30_000 }], runtimeParameters: { bytes: 20, why: 'windowId' }, fix: 'shorten it' });
     const content = stack.resolve(atLimit.content);
-    expect(pythonBytes(content)).toEqual(SSM_DOCUMENT_LIMIT_BYTES - 20);
+    expect(pythonJsonBytes(content)).toEqual(SSM_DOCUMENT_LIMIT_BYTES - 20);
     expect(measureDocument(atLimit)).toEqual({ bytes: SSM_DOCUMENT_LIMIT_BYTES - 20, unresolved: [] });
     expect(() => app.synth()).not.toThrow();
 
@@ -62,7 +56,7 @@ describe('the 64 KB document limit', () => {
     const doc = documentOf(owner, 1000);
     doc.addPropertyOverride('Content.description', 'x'.repeat(SSM_DOCUMENT_LIMIT_BYTES));
     checkDocumentSize(owner, doc, { grownBy: [], fix: 'shorten it' });
-    const sent = pythonBytes({ schemaVersion: '2.2', description: 'x'.repeat(SSM_DOCUMENT_LIMIT_BYTES) });
+    const sent = pythonJsonBytes({ schemaVersion: '2.2', description: 'x'.repeat(SSM_DOCUMENT_LIMIT_BYTES) });
     expect(() => app.synth()).toThrow(`Db/Window: the document must keep the Systems Manager document Db/Window/Document within 65,536 bytes (64 KB, CreateDocument quota, run-time parameters included), got ${sent.toLocaleString('en-US')} bytes`);
   });
 });

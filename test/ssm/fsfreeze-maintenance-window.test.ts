@@ -1,9 +1,9 @@
-import { execFileSync } from 'child_process';
 import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { FsfreezeMaintenanceWindow, FsfreezeMaintenanceWindowProps, MaintenanceTargets } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+import { pythonJsonBytes } from '../support/document-bytes';
 
 function props(overrides: Partial<FsfreezeMaintenanceWindowProps> = {}): FsfreezeMaintenanceWindowProps {
   return {
@@ -106,16 +106,11 @@ describe('FsfreezeMaintenanceWindow', () => {
     const LIMIT = 65_536;
     const WINDOW_ID = 20;
 
-    function pythonBytes(content: unknown): number {
-      return Number(execFileSync('python3', ['-c',
-        'import json,sys; print(len(json.dumps(json.load(sys.stdin), separators=(",", ":"), ensure_ascii=False).encode("utf-8")))'], { input: JSON.stringify(content) }).toString().trim());
-    }
-
     function documentBytes(overrides: Partial<FsfreezeMaintenanceWindowProps>): number {
       const s = createTestStack(new App());
       new FsfreezeMaintenanceWindow(s, 'LinuxFsfreeze', props(overrides));
       const [doc] = Object.values(Template.fromStack(s).findResources('AWS::SSM::Document')) as any[];
-      return pythonBytes(doc.Properties.Content);
+      return pythonJsonBytes(doc.Properties.Content);
     }
 
     test('a pre command that fills the document to the limit synthesizes; 3 bytes more (4 base64 bytes) fail, naming the prop, the size and the fix', () => {
