@@ -21,7 +21,10 @@ export interface DocumentGrowth {
 
 /** How a construct's document grows and what the user can do when it is too large. */
 export interface DocumentSizeOptions {
-  /** The user props that grow the document, each with the bytes it adds (the largest are named). */
+  /**
+   * The user props that grow the document, each with the bytes it adds: the message names the
+   * largest ones that together account for the excess, and gives the size of each.
+   */
   readonly grownBy: readonly DocumentGrowth[];
   /** How to make the document smaller, in the user's terms. */
   readonly fix: string;
@@ -115,7 +118,16 @@ export function documentSizeProblems(scope: IConstruct, document: ssm.CfnDocumen
   const total = bytes + runtime;
   const n = (x: number) => x.toLocaleString('en-US');
   const growers = options.grownBy.filter((g) => g.bytes > 0).sort((a, b) => b.bytes - a.bytes);
-  const property = growers.length > 0 ? growers.map((g) => g.property).join(', ') : 'the document';
+  // the props named are the largest ones whose bytes together cover the excess (all, if none does)
+  const excess = total - SSM_DOCUMENT_LIMIT_BYTES;
+  const named: DocumentGrowth[] = [];
+  for (const g of growers) {
+    if (named.reduce((sum, x) => sum + x.bytes, 0) >= excess) {
+      break;
+    }
+    named.push(g);
+  }
+  const property = named.length > 0 ? named.map((g) => g.property).join(', ') : 'the document';
   const parts = [
     ...growers.map((g) => `${g.property} ${n(g.bytes)}`),
     `the rest ${n(bytes - growers.reduce((s, g) => s + g.bytes, 0))}`,

@@ -151,6 +151,8 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
       grownBy: [
         { property: 'preFreezeCommand', bytes: base64Bytes(props.preFreezeCommand) },
         { property: 'postThawCommand', bytes: base64Bytes(props.postThawCommand) },
+        // the list is in the description and in the script's settings
+        { property: 'mountPoints', bytes: isUnresolved(props.mountPoints) ? 0 : 2 * Buffer.byteLength((props.mountPoints ?? []).join(' '), 'utf8') },
       ],
       runtimeParameters: { bytes: 20, why: 'windowId: mw- and 17 hex digits' },
       fix: 'keep the commands short: put the steps in a script on the instance and call it (preFreezeCommand: \'/usr/local/sbin/pre-freeze.sh\')',

@@ -2,7 +2,7 @@ import { App, Fn, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { checkDocumentSize, measureDocument, SSM_DOCUMENT_LIMIT_BYTES } from '../../src/core/document-size';
+import { checkDocumentSize, documentSizeProblems, measureDocument, SSM_DOCUMENT_LIMIT_BYTES } from '../../src/core/document-size';
 import { pythonJsonBytes } from '../support/document-bytes';
 
 // AWS Systems Manager API reference, CreateDocument, request parameter Content
@@ -50,6 +50,15 @@ describe('the 64 KB document limit', () => {
     expect(() => app2.synth()).toThrow(
       'Db/Window: preFreezeCommand must keep the Systems Manager document Db/Window/Document within 65,536 bytes (64 KB, CreateDocument quota, ' +
       'run-time parameters included), got 65,537 bytes (preFreezeCommand 30,000, the rest 35,517, run-time parameters up to 20 (windowId)); shorten it (1 byte over)');
+  });
+
+  test('the props named are the largest that together account for the excess; every one is sized', () => {
+    const doc = documentOf(owner, SSM_DOCUMENT_LIMIT_BYTES + 3000);
+    const grownBy = [{ property: 'postThawCommand', bytes: 1500 }, { property: 'preFreezeCommand', bytes: 2000 }, { property: 'mountPoints', bytes: 38 }];
+    expect(documentSizeProblems(owner, doc, { grownBy, fix: 'shorten them' })).toEqual([expect.stringMatching(
+      /^Db\/Window: preFreezeCommand, postThawCommand must keep .* got 68,536 bytes \(preFreezeCommand 2,000, postThawCommand 1,500, mountPoints 38, the rest 64,998\); shorten them \(3,000 bytes over\)$/)]);
+    const smaller = documentOf(new Construct(stack, 'Other'), SSM_DOCUMENT_LIMIT_BYTES + 1000);
+    expect(documentSizeProblems(owner, smaller, { grownBy, fix: 'shorten them' })).toEqual([expect.stringMatching(/^Db\/Window: preFreezeCommand must keep /)]);
   });
 
   test('a property override is measured: the size is what CloudFormation sends, not the L1 prop', () => {
