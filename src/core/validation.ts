@@ -31,7 +31,8 @@ export class EbsBackupValidationError extends Error {
   }
 }
 
-function problemLine(scope: IConstruct, property: string, requirement: string, got?: unknown, fix?: string): string {
+/** One problem as the library reports it, for validations that return their problems (`node.addValidation`). */
+export function problemLine(scope: IConstruct, property: string, requirement: string, got?: unknown, fix?: string): string {
   const suffix = got === undefined ? '' : `, got ${describe(got)}`;
   return `${scope.node.path}: ${property} ${requirement}${suffix}${fix ? `; ${fix}` : ''}`;
 }

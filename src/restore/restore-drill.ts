@@ -14,7 +14,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import { drillDefinition, sweeperDefinition } from './drill-definition';
 import { DrillSource } from './drill-source';
-import { validationDocument, windowsValidationDocument } from './validation-document';
+import { checkValidationDocumentSize, MOUNTS_PARAMETER_MAX_BYTES, validationDocument, windowsValidationDocument } from './validation-document';
 import { acknowledge, acknowledgeFindings, addAcknowledgedStatement, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { artefactRetentions, CreationRecord } from '../core/artefact-retentions';
 import { CHECK_IDS } from '../core/check-ids';
@@ -324,6 +324,7 @@ export class RestoreDrill extends Construct {
       content: validationDocument(props.validation, validationTimeout),
       tags: [{ key: keys.purpose, value: libraryTags[keys.purpose] }],
     });
+    checkValidationDocumentSize(this, this.document, 'validation', props.validation, MOUNTS_PARAMETER_MAX_BYTES);
     if (props.windowsValidation) {
       this.windowsDocument = new ssm.CfnDocument(this, 'WindowsValidationDocument', {
         documentType: 'Command',
@@ -331,6 +332,7 @@ export class RestoreDrill extends Construct {
         content: windowsValidationDocument(props.windowsValidation, validationTimeout),
         tags: [{ key: keys.purpose, value: libraryTags[keys.purpose] }],
       });
+      checkValidationDocumentSize(this, this.windowsDocument, 'windowsValidation', props.windowsValidation, 0);
     }
 
     const selectFunction = this.handler('SelectFunction', 'restore/drill-select', 'RestoreDrill: pick the newest complete snapshot set or AMI',

@@ -3,6 +3,10 @@
  * volume read-only, then run the user's validation commands; any failing command fails the drill.
  */
 import { Duration } from 'aws-cdk-lib';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { IConstruct } from 'constructs';
+import { checkDocumentSize } from '../core/document-size';
+import { isUnresolved } from '../core/validation';
 
 /**
  * The first line every validation prints. A Run Command step whose precondition does not hold
@@ -13,6 +17,29 @@ export const VALIDATION_MARKER = 'cdk-ebs-backup-validation';
 
 /** The `mounts` parameter: `sdf:/data sdg:/data2`, device names as the drill attached them. */
 export const MOUNTS_PATTERN = '^([a-z0-9]+:/[A-Za-z0-9._/-]*( [a-z0-9]+:/[A-Za-z0-9._/-]*)*)?$';
+
+/**
+ * The most bytes the drill's `mounts` parameter takes at run time (Systems Manager counts it in
+ * the document's 64 KB): at most 21 volumes (`sdf` to `sdz`), each `sdX:` and a mount point of at
+ * most 204 characters (a 202-character `mountPoint` and a two-digit suffix; a mount-point tag is
+ * used only up to 201), separated by spaces.
+ */
+export const MOUNTS_PARAMETER_MAX_BYTES = 21 * (4 + 204) + 20;
+
+/**
+ * Hold a validation document to Systems Manager's 64 KB, naming the user's `property` (the
+ * commands, each a JSON string of the document's `runCommand`).
+ */
+export function checkValidationDocumentSize(
+  scope: IConstruct, document: ssm.CfnDocument, property: string, commands: readonly string[], runtimeParameterBytes: number,
+): void {
+  const bytes = isUnresolved(commands) ? 0 : commands.reduce((sum, c) => sum + Buffer.byteLength(JSON.stringify(c), 'utf8') + 1, 0);
+  checkDocumentSize(scope, document, {
+    grownBy: [{ property, bytes }],
+    runtimeParameters: runtimeParameterBytes > 0 ? { bytes: runtimeParameterBytes, why: 'mounts: up to 21 restored volumes as sdX:<mount point>' } : undefined,
+    fix: `keep ${property} short: put the checks in a script (on the image, or fetched from S3) and run that`,
+  });
+}
 
 /**
  * The mount script. Amazon Linux's udev rules link `/dev/sdX` to the NVMe device EBS presents

@@ -4,6 +4,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { renderRunCommand } from './fsfreeze-document';
 import { SnapshotMaintenanceWindowBase, SnapshotMaintenanceWindowProps } from './window-base';
+import { checkDocumentSize } from '../core/document-size';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, fail, isUnresolved } from '../core/validation';
@@ -142,6 +143,19 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
           },
         }],
       },
+    });
+
+    // the commands travel base64-encoded (4 bytes for every 3 of UTF-8), beside the ~48 KB script
+    const base64Bytes = (command?: string) => (command === undefined ? 0 : 4 * Math.ceil(Buffer.byteLength(command, 'utf8') / 3));
+    checkDocumentSize(this, this.document, {
+      grownBy: [
+        { property: 'preFreezeCommand', bytes: base64Bytes(props.preFreezeCommand) },
+        { property: 'postThawCommand', bytes: base64Bytes(props.postThawCommand) },
+        // the list is in the description and in the script's settings
+        { property: 'mountPoints', bytes: isUnresolved(props.mountPoints) ? 0 : 2 * Buffer.byteLength((props.mountPoints ?? []).join(' '), 'utf8') },
+      ],
+      runtimeParameters: { bytes: 20, why: 'windowId: mw- and 17 hex digits' },
+      fix: 'keep the commands short: put the steps in a script on the instance and call it (preFreezeCommand: \'/usr/local/sbin/pre-freeze.sh\')',
     });
 
     const documentArn = stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.document.ref });

@@ -269,6 +269,18 @@ describe('RestoreDrill: validation', () => {
     })).not.toThrow();
   });
 
+  test('validation commands that take the document over Systems Manager\'s 64 KB fail synthesis, counted in UTF-8 bytes, not characters', () => {
+    // CreateDocument, Content (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html):
+    // "The content of the document must not exceed 64KB", run-time parameters included (the mounts parameter here).
+    // 100 checks of a Japanese-language shop: 25,800 characters, but 3 bytes for each of the 20,000 kana and kanji.
+    const validation = Array.from({ length: 100 }, (_, i) =>
+      `psql -d shop -tAc "SELECT 1 FROM 商品 WHERE id = ${String(i).padStart(3, '0')} AND 説明 LIKE '%${'在庫あり'.repeat(49)}%'" | grep -q 1`);
+    expect(validation.join('').length).toBeLessThan(30_000);
+    const app = new App();
+    new RestoreDrill(new Stack(app, 'Stack'), 'Drill', { ...base, validation });
+    expect(() => app.synth()).toThrow(/Stack\/Drill: validation must keep the Systems Manager document Stack\/Drill\/ValidationDocument within 65,536 bytes .* got [0-9,]+ bytes \(validation 6[0-9],[0-9]{3}, the rest 1,[0-9]{3}, run-time parameters up to 4,388 \(mounts: up to 21 restored volumes as sdX:<mount point>\)\); keep validation short: put the checks in a script/);
+  });
+
   test('rejects a VPC selection without subnets', () => {
     const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
     const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { FsfreezeMaintenanceWindow, FsfreezeMaintenanceWindowProps, MaintenanceTargets } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+import { pythonJsonBytes } from '../support/document-bytes';
 
 function props(overrides: Partial<FsfreezeMaintenanceWindowProps> = {}): FsfreezeMaintenanceWindowProps {
   return {
@@ -93,6 +94,56 @@ describe('FsfreezeMaintenanceWindow', () => {
     const [doc] = Object.values(Template.fromJSON(checkedTemplate(stack)).findResources('AWS::SSM::Document')) as any[];
 
     expect(Buffer.byteLength(JSON.stringify(doc.Properties.Content))).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  describe('the 64 KB document limit, checked at synthesis', () => {
+    // AWS Systems Manager API reference, CreateDocument, Content
+    // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html): "The
+    // content of the document must not exceed 64KB. This quota also includes the content specified
+    // for input parameters at runtime" (MaxDocumentSizeExceeded otherwise): 65,536 bytes with the
+    // window's windowId parameter (mw- and 17 hex digits, 20 bytes). Sizes are measured here by an
+    // independent serializer (Python's json, compact, UTF-8) on the synthesized template.
+    const LIMIT = 65_536;
+    const WINDOW_ID = 20;
+
+    function documentBytes(overrides: Partial<FsfreezeMaintenanceWindowProps>): number {
+      const s = createTestStack(new App());
+      new FsfreezeMaintenanceWindow(s, 'LinuxFsfreeze', props(overrides));
+      const [doc] = Object.values(Template.fromStack(s).findResources('AWS::SSM::Document')) as any[];
+      return pythonJsonBytes(doc.Properties.Content);
+    }
+
+    test('a pre command that fills the document to the limit synthesizes; 3 bytes more (4 base64 bytes) fail, naming the prop, the size and the fix', () => {
+      // the commands travel base64-encoded: 3 bytes of command take 4 bytes of document
+      const empty = documentBytes({ preFreezeCommand: '' });
+      const fits = 3 * Math.floor((LIMIT - WINDOW_ID - empty) / 4);
+      const atLimit = documentBytes({ preFreezeCommand: 'x'.repeat(fits) });
+      expect(atLimit + WINDOW_ID).toBeLessThanOrEqual(LIMIT);
+      expect(atLimit + WINDOW_ID + 4).toBeGreaterThan(LIMIT);
+      new FsfreezeMaintenanceWindow(stack, 'LinuxFsfreeze', props({ preFreezeCommand: 'x'.repeat(fits) }));
+      expect(() => checkedTemplate(stack)).not.toThrow();
+
+      const over = new App();
+      new FsfreezeMaintenanceWindow(createTestStack(over), 'LinuxFsfreeze', props({ preFreezeCommand: 'x'.repeat(fits + 3) }));
+      expect(() => over.synth()).toThrow(new RegExp(
+        'TestStack/LinuxFsfreeze: preFreezeCommand must keep the Systems Manager document TestStack/LinuxFsfreeze/Document within 65,536 bytes .*' +
+        `got ${(atLimit + WINDOW_ID + 4).toLocaleString('en-US')} bytes \\(preFreezeCommand ${(4 * (fits + 3) / 3).toLocaleString('en-US')}, mountPoints 40, .*` +
+        'run-time parameters up to 20 \\(windowId: mw- and 17 hex digits\\)\\); keep the commands short: put the steps in a script on the instance and call it'));
+    });
+
+    test('a 90-tenant host\'s inline quiesce and restart scripts (stop each worker, checkpoint its database) exceed it: the larger command named (it alone covers the excess), each with its size', () => {
+      const tenants = Array.from({ length: 90 }, (_, i) => `tenant_${String(i).padStart(3, '0')}`);
+      const preFreezeCommand = ['set -euo pipefail', 'mkdir -p /run/backup',
+        ...tenants.map((t) => `systemctl stop app-worker@${t}.service && psql -U backup -d ${t} -c "CHECKPOINT" && touch /run/backup/${t}.quiesced`)].join('\n');
+      const postThawCommand = ['set -uo pipefail',
+        ...tenants.map((t) => `systemctl start app-worker@${t}.service; rm -f /run/backup/${t}.quiesced`)].join('\n');
+      new FsfreezeMaintenanceWindow(stack, 'LinuxFsfreeze', props({ preFreezeCommand, postThawCommand }));
+      const b64 = (c: string) => Buffer.from(c, 'utf8').toString('base64').length.toLocaleString('en-US');
+      expect(() => app.synth()).toThrow(new RegExp(
+        'TestStack/LinuxFsfreeze: preFreezeCommand must keep the Systems Manager document .* within 65,536 bytes .*' +
+        `got [0-9,]+ bytes \\(preFreezeCommand ${b64(preFreezeCommand)}, postThawCommand ${b64(postThawCommand)}, mountPoints 40, the rest [0-9,]+, .*\\); ` +
+        'keep the commands short: put the steps in a script on the instance and call it .* \\([0-9,]+ bytes over\\)'));
+    });
   });
 
   test('the instance may create snapshots of itself only, and only with the purpose tag', () => {

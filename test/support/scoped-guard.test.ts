@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
-import { applicableRuleFiles, guardRuleFiles, rulePathsOf } from './scoped-guard';
+import { App, IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { applicableRuleFiles, guardRuleFiles, rulePathsOf, ScopedCfnGuardValidator } from './scoped-guard';
 
 const rulePaths = rulePathsOf(new CfnGuardValidator())!;
 const ruleFiles = guardRuleFiles(rulePaths);
@@ -156,5 +156,30 @@ describe('applicableRuleFiles', () => {
     expect(applicableRuleFiles(rulePaths, [file], [disabled])).toEqual(all.slice(1));
     const dlmOnly = writeTemplate('DlmOnly', { Resources: { Policy: template.Resources.Policy } });
     expect(applicableRuleFiles(rulePaths, [dlmOnly], [])).toEqual([]);
+  });
+});
+
+describe('ScopedCfnGuardValidator', () => {
+  test('reads each template once per validation: the choice of rule files and the construct paths of the findings share it', () => {
+    // a queue without encryption: its finding's construct path is looked up (nothing acknowledges it)
+    const file = writeTemplate('ReadOnce', { Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: {}, Metadata: { 'aws:cdk:path': 'Stack/Queue' } } } });
+    // the real module, which every importer's namespace object reads through
+    const realFs = jest.requireActual<typeof fs>('fs');
+    const original = realFs.readFileSync;
+    const reads: string[] = [];
+    const spy = jest.spyOn(realFs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, options?: any) => {
+      if (p === file) {
+        reads.push(String(p));
+      }
+      return original.call(realFs, p, options);
+    }) as typeof realFs.readFileSync);
+    let report: PolicyValidationPluginReport;
+    try {
+      report = new ScopedCfnGuardValidator().validate({ templatePaths: [file], appConstruct: new App() } as unknown as IPolicyValidationContext);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(findings(report).filter((f) => f.endsWith(' Queue')).length).toBeGreaterThan(0);
+    expect(reads).toEqual([file]);
   });
 });

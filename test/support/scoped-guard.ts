@@ -36,17 +36,18 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPlugin {
   }
 
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    const report = this.validateApplicableRules(context);
+    // one read and parse of each template serves the choice of rule files and the construct paths
+    const templates = new ParsedTemplates(context.templatePaths);
+    const report = this.validateApplicableRules(context, templates);
     const root = (context as unknown as { appConstruct?: IConstruct }).appConstruct;
     if (!root) {
       return report;
     }
-    const pathOf = constructPathResolver(context.templatePaths);
     const violations = report.violations
       .map((v) => ({
         ...v,
         violatingResources: v.violatingResources.filter((r) => {
-          const constructPath = pathOf(r.templatePath, r.resourceLogicalId);
+          const constructPath = templates.constructPath(r.templatePath, r.resourceLogicalId);
           return !(constructPath && acknowledgedOnPath(root, constructPath, v.ruleName));
         }),
       }))
@@ -55,8 +56,8 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPlugin {
   }
 
   /** cfn-guard's report with only the rule files that name a resource type of the templates. */
-  private validateApplicableRules(context: IPolicyValidationContext): ReturnType<CfnGuardValidator['validate']> {
-    const rules = applicableRuleFiles(rulePathsOf(this.inner), context.templatePaths, this.props.disabledRules ?? []);
+  private validateApplicableRules(context: IPolicyValidationContext, templates: ParsedTemplates): ReturnType<CfnGuardValidator['validate']> {
+    const rules = applicableRuleFiles(rulePathsOf(this.inner), templates, this.props.disabledRules ?? []);
     if (!rules) {
       return this.inner.validate(context);
     }
@@ -114,14 +115,16 @@ export function guardRuleFiles(rulePaths: string[]): GuardRuleFile[] {
  * have, and those naming none (kept, as their reach is unknown). Undefined when the rule paths
  * are unknown, so the caller runs every rule.
  */
-export function applicableRuleFiles(rulePaths: string[] | undefined, templatePaths: string[], disabledRules: string[]): string[] | undefined {
+export function applicableRuleFiles(
+  rulePaths: string[] | undefined, templates: string[] | ParsedTemplates, disabledRules: string[],
+): string[] | undefined {
   if (!rulePaths) {
     return undefined;
   }
+  const parsed = templates instanceof ParsedTemplates ? templates : new ParsedTemplates(templates);
   const present = new Set<string>();
-  for (const template of templatePaths) {
-    const resources = JSON.parse(fs.readFileSync(template, 'utf8')).Resources ?? {};
-    for (const resource of Object.values<any>(resources)) {
+  for (const template of parsed.paths) {
+    for (const resource of Object.values<any>(parsed.template(template).Resources ?? {})) {
       present.add(resource?.Type);
     }
   }
@@ -131,20 +134,28 @@ export function applicableRuleFiles(rulePaths: string[] | undefined, templatePat
     .map((r) => r.file);
 }
 
-/** Maps (template, logical id) to the construct path recorded in the resource metadata. */
-function constructPathResolver(templatePaths: string[]): (template: string, logicalId: string) => string | undefined {
-  const byFile = new Map<string, any>();
-  const load = (file: string) => {
-    const match = templatePaths.find((t) => t === file || t.endsWith(path.sep + file) || path.basename(t) === path.basename(file));
-    if (!match) {
-      return undefined;
+/** The templates of one validation, each read and parsed once, when first needed. */
+export class ParsedTemplates {
+  private readonly parsed = new Map<string, any>();
+
+  constructor(public readonly paths: string[]) {}
+
+  /** The parsed template at one of `paths`. */
+  public template(file: string): any {
+    if (!this.parsed.has(file)) {
+      this.parsed.set(file, JSON.parse(fs.readFileSync(file, 'utf8')));
     }
-    if (!byFile.has(match)) {
-      byFile.set(match, JSON.parse(fs.readFileSync(match, 'utf8')));
-    }
-    return byFile.get(match);
-  };
-  return (template, logicalId) => load(template)?.Resources?.[logicalId]?.Metadata?.['aws:cdk:path'];
+    return this.parsed.get(file);
+  }
+
+  /**
+   * The construct path recorded in the metadata of a resource of a report, whose template path
+   * cfn-guard may give in full, relative or by its base name.
+   */
+  public constructPath(file: string, logicalId: string): string | undefined {
+    const match = this.paths.find((t) => t === file || t.endsWith(path.sep + file) || path.basename(t) === path.basename(file));
+    return match === undefined ? undefined : this.template(match)?.Resources?.[logicalId]?.Metadata?.['aws:cdk:path'];
+  }
 }
 
 function acknowledgedOnPath(root: IConstruct, constructPath: string, rule: string): boolean {

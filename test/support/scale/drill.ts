@@ -115,11 +115,32 @@ function productionFleet(account: ScaleAccount, instances: number, tags: Record<
   }
 }
 
-function touched(account: ScaleAccount, production: (tags: any[]) => boolean): string[] {
-  return [
-    ...account.instances.filter((i) => production(i.Tags) && i.State.Name !== 'running').map((i) => i.InstanceId),
-    ...[...account.volumes.values()].filter((v) => production(v.Tags) && v.State !== 'in-use').map((v) => v.VolumeId),
-  ];
+/** The production fleet the drill and the sweeper must leave alone: tagged `Role=production`. */
+const isProduction = (tags: any[]) => tags.some((t: any) => t.Key === 'Role' && t.Value === 'production');
+
+/**
+ * The result of a drill or sweeper run over `account`, built in one place: the execution's
+ * output and error, and the production resources that are not running or in place any more.
+ */
+function scaleRun(
+  account: ScaleAccount,
+  run: Awaited<ReturnType<typeof execute>>,
+  parts: { meter: PayloadMeter; metrics: any[]; order: string[]; artefacts: number; selection?: any },
+): DrillScaleRun {
+  return {
+    account,
+    meter: parts.meter,
+    metrics: parts.metrics,
+    output: run.output,
+    error: run.error,
+    order: parts.order,
+    selection: parts.selection,
+    touched: [
+      ...account.instances.filter((i) => isProduction(i.Tags) && i.State.Name !== 'running').map((i) => i.InstanceId),
+      ...[...account.volumes.values()].filter((v) => isProduction(v.Tags) && v.State !== 'in-use').map((v) => v.VolumeId),
+    ],
+    artefacts: parts.artefacts,
+  };
 }
 
 /** The whole drill at `snapshots` snapshots of its purpose (snapshots / 10 instances). */
@@ -154,17 +175,7 @@ export async function runDrillAtScale(m: Machine, documents: Record<string, any>
   const meter = new PayloadMeter();
   const run = await execute(m.definition, handlers(account, documents, metrics, selection),
     { observe: observer(meter) });
-  return {
-    account,
-    meter,
-    metrics,
-    output: run.output,
-    error: run.error,
-    order: run.order,
-    selection: selection.value,
-    touched: touched(account, (tags) => tags.some((t: any) => t.Key === 'Role' && t.Value === 'production')),
-    artefacts: account.snapshots.size,
-  };
+  return scaleRun(account, run, { meter, metrics, order: run.order, selection: selection.value, artefacts: account.snapshots.size });
 }
 
 /**
@@ -195,15 +206,5 @@ export async function runSweeperAtScale(m: Machine, leftovers: number): Promise<
   } while (!run.error && meters.length < 20 && metrics.at(-1)?.MetricName === 'LeftoverVolumes' && metrics.at(-1).Value > 0);
   const longest = meters.reduce((a, b) => (b.events > a.events ? b : a));
   longest.violations.push(...meters.filter((x) => x !== longest).flatMap((x) => x.violations));
-  return {
-    account,
-    meter: longest,
-    metrics,
-    runs: meters.length,
-    output: run.output,
-    error: run.error,
-    order: orders,
-    touched: touched(account, (tags) => tags.some((t: any) => t.Key === 'Role' && t.Value === 'production')),
-    artefacts: leftovers * 3,
-  };
+  return { ...scaleRun(account, run, { meter: longest, metrics, order: orders, artefacts: leftovers * 3 }), runs: meters.length };
 }
