@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CaptureRendering } from './capture';
+import { failureFlaggedResult, firstFailure } from './first-failure';
 import { retryTransient } from './poll';
 import { SnapshotStep } from './snapshot-step';
 import { sdkCall } from '../core/sdk-call';
@@ -374,11 +375,7 @@ function childExecutionCapture(d: Construct, c: WorkflowConfig, rendering: Captu
     mapExecutionType: sfn.StateMachineType.STANDARD,
     label: CAPTURE_MAP_RUN_LABEL,
     // each child's result is small ({ imageId } or { instanceId, Error }): 1,000 stay about 100 KiB
-    resultSelector: {
-      // JsonPath.arrayContains renders no boolean literal
-      'failed.$': 'States.ArrayContains($[*].failed, true)',
-      'results': sfn.JsonPath.objectAt('$'),
-    },
+    resultSelector: failureFlaggedResult(),
     resultPath: '$.artefacts',
   });
   capture.itemProcessor(rendering.iteration);
@@ -387,14 +384,6 @@ function childExecutionCapture(d: Construct, c: WorkflowConfig, rendering: Captu
     parameters: { ids: sfn.JsonPath.listAt(`$.artefacts.results${rendering.idsPath.slice(1)}`) },
     resultPath: '$.artefacts',
   }).next(pauseEnded);
-  const failures = new sfn.Pass(d, 'CollectCaptureFailures', {
-    stateName: 'CollectCaptureFailures',
-    parameters: {
-      failures: sfn.JsonPath.listAt('$.artefacts.results[?(@.failed == true)].error'),
-      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.results')),
-    },
-    resultPath: '$.artefacts',
-  });
   const captureFailed = new sfn.Pass(d, 'InstanceCaptureFailed', {
     stateName: 'InstanceCaptureFailed',
     parameters: {
@@ -405,10 +394,16 @@ function childExecutionCapture(d: Construct, c: WorkflowConfig, rendering: Captu
     },
     resultPath: ERROR,
   });
-  failures.next(captureFailed).next(pauseEnded);
-  capture.next(new sfn.Choice(d, 'EveryInstanceCaptured', { stateName: 'EveryInstanceCaptured' })
-    .when(sfn.Condition.booleanEquals('$.artefacts.failed', true), failures)
-    .otherwise(collect));
+  captureFailed.next(pauseEnded);
+  capture.next(firstFailure(d, {
+    resultPath: '$.artefacts',
+    choiceName: 'EveryInstanceCaptured',
+    collectName: 'CollectCaptureFailures',
+    field: '.error',
+    count: true,
+    onFailure: captureFailed,
+    onSuccess: collect,
+  }));
   return capture;
 }
 
