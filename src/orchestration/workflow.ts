@@ -35,7 +35,7 @@ export const CAPTURE_MAP_RUN_LABEL = 'Capture';
 export const INSTANCE_PAGE_SIZE = 20;
 /** The most polls of a run's verification (at least 30 s apart): 240, each about 15 history events. */
 export const VERIFY_MAX_POLLS = 240;
-/** Artefact ids per DescribeSnapshots/DescribeImages verification call (about 70 KiB of records). */
+/** Image ids per DescribeImages verification call (about 70 KiB of records); snapshots are found by tag. */
 export const VERIFY_BATCH_SIZE = 100;
 
 const ERROR = '$.error';
