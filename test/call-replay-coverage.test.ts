@@ -11,7 +11,7 @@ import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { listExamples } from '../examples/catalogue';
-import { awsError, execute as executeJob, healthyStubs, lambdaStep, runCommandStubs, Stub } from './orchestration/local-execution';
+import { awsError, execute as executeJob, healthyStubs, lambdaStep, runCommandStubs, runSnapshots, Stub } from './orchestration/local-execution';
 import { execute as executeDrill, Handler, serviceHandlers, ServiceError, World } from './restore/drill-harness';
 import { AuthorizedCall, RecordedCall, replayRun, ReplayWorld, stateMachineRoleId, taskStates, uncaughtConditionRemovals } from './support/call-replay';
 import { filterTags, Kind, kindOf, literalTagFilters, Machine, machinesOf } from './support/example-machines';
@@ -71,6 +71,12 @@ async function jobRuns(m: Machine): Promise<Run[]> {
   paged.DescribeInstances = async (input, attempt) => ({ ...(await first(input, attempt) as any), NextToken: 'page-2' });
   paged.DescribeMoreInstances = () => ({ Reservations: [{ Instances: [{ InstanceId: 'i-0000000000000000d' }] }] });
   runs.push(toRun((await executeJob(m.definition, paged)).calls));
+  // the verification's count over a second page of completed snapshots
+  if (tasks.includes('CountMoreCompletedSnapshots')) {
+    const counted = stubs();
+    counted.CountCompletedSnapshots = (input) => runSnapshots().describeSnapshots({ ...input, MaxResults: 5 });
+    runs.push(toRun((await executeJob(m.definition, counted)).calls));
+  }
   // Run Command steps that never finish: polled to their timeout, then cancelled
   const hanging = stubs();
   for (const name of tasks.filter((t) => t.endsWith('.ListCommands'))) {

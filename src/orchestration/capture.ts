@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { pollLoop, retryTransient } from './poll';
 import { sdkCall } from '../core/sdk-call';
 import { sourceInstanceTagKey } from '../core/source-instance';
+import { SNAPSHOT_PAGE_SIZE } from '../ssm/housekeeping';
 
 /**
  * Options of multi-volume snapshots (`CreateSnapshots`), one call per instance.
@@ -72,9 +73,18 @@ export interface CaptureRenderContext {
 export interface CaptureRendering {
   /** The Map item processor, run for `{ instanceId }`. */
   readonly iteration: sfn.IChainable;
-  /** The JSONPath, over the Map's result (one entry per instance), of every artefact id. */
-  readonly idsPath: string;
-  /** Build a poll of every artefact's state; the ids are at `$.artefacts.batches` (lists of at most VERIFY_BATCH_SIZE). */
+  /**
+   * The JSONPath, over the Map's result (one entry per instance), of every artefact id, when the
+   * job carries the ids (AMIs: one per instance). Snapshots carry none: their verification finds
+   * them by the execution tag. @default - the ids stay out of the state
+   */
+  readonly idsPath?: string;
+  /** The JSONPath, over the Map's result, of one short entry per artefact: their number is the artefact count. */
+  readonly countPath: string;
+  /**
+   * Build a poll of every artefact's state. The artefact count is at `$.artefacts.count`; with
+   * `idsPath`, the ids are at `$.artefacts.batches` (lists of at most VERIFY_BATCH_SIZE).
+   */
   readonly verify: (interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable) => sfn.Chain;
   /** What the artefacts are called in messages and the expiry handler. */
   readonly resourceType: 'snapshot' | 'image';
@@ -174,9 +184,10 @@ function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOpti
       TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tagSpec(ctx), { Key: sourceInstanceTagKey(scope), Value: sfn.JsonPath.stringAt('$.instanceId') }] }],
       ...(options.copyVolumeTags ? { CopyTagsFromSource: 'volume' } : {}),
     },
-    resultSelector: { snapshotIds: sfn.JsonPath.listAt('$.Snapshots[*].SnapshotId') },
+    // each iteration returns one short entry per snapshot (its state, `"pending",` 10 bytes), not its
+    // id (25 bytes): the Map's result holds one small entry per instance, and their number is the count
+    resultSelector: { states: sfn.JsonPath.listAt('$.Snapshots[*].State') },
     resultPath: '$.created',
-    // each iteration returns its ids only: the Map's result holds one small entry per instance
     outputPath: '$.created',
     taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
   });
@@ -184,18 +195,88 @@ function renderSnapshots(ctx: CaptureRenderContext, options: SnapshotCaptureOpti
   retryTransient(create);
   return {
     iteration: create,
-    idsPath: '$[*].snapshotIds[*]',
+    countPath: '$[*].states[*]',
     resourceType: 'snapshot',
-    verify: (interval, maxPolls, done, failed, timeout) => {
-      const check = sdkCall(scope, 'DescribeSnapshots', 'ec2:DescribeSnapshots', {
-        iamResources: ['*'],
-        parameters: { SnapshotIds: sfn.JsonPath.listAt('$'), OwnerIds: ['self'] },
-        resultSelector: { states: sfn.JsonPath.listAt('$.Snapshots[*].State') },
-      });
-      retryTransient(check);
-      return verifyLoop(scope, batched(scope, check), ['error'], 'pending', interval, maxPolls, done, failed, timeout);
-    },
+    verify: (interval, maxPolls, done, failed, timeout) => verifySnapshotsByTag(ctx, interval, maxPolls, done, failed, timeout),
   };
+}
+
+/** Where the snapshot verification keeps a describe page while it counts (replaced by `{}` once counted). */
+const COUNT_PAGE = '$.artefacts.page';
+
+/**
+ * The verification of a snapshot run without its ids in the state: EC2 finds the run's snapshots
+ * by the execution tag they were created with (`DescribeSnapshots` filters `tag:<key>` and
+ * `status`, in pages of SNAPSHOT_PAGE_SIZE records, about 69 KiB). Each poll asks first for one
+ * page of the run's `pending` snapshots: while there are any, it waits. Then for `error` ones:
+ * any fails the verification. Then it counts the `completed` ones page by page, and the run is
+ * verified when they number at least the snapshots CreateSnapshots reported (`$.artefacts.count`;
+ * more when a retried call made a second set). Fewer, and the next poll looks again: a tag filter
+ * may not see a snapshot created seconds ago, and EC2 may return a filtered page short or empty
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html#api-pagination);
+ * a snapshot still missing at the completion timeout fails the run. The state carries counts,
+ * never ids: a run's size is not bounded by the verification. Each poll while any is pending is
+ * one call (15 history events); a count is 11 events a page.
+ */
+function verifySnapshotsByTag(
+  ctx: CaptureRenderContext, interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable,
+): sfn.Chain {
+  const scope = ctx.scope;
+  const ofThisRun = { Name: `tag:${ctx.executionTagKey}`, Values: sfn.JsonPath.array(sfn.JsonPath.executionId) };
+  const describe = (id: string, status: string, resultSelector?: { [key: string]: unknown }, next = false) => {
+    const task = sdkCall(scope, id, 'ec2:DescribeSnapshots', {
+      iamResources: ['*'],
+      parameters: {
+        OwnerIds: ['self'],
+        Filters: [ofThisRun, { Name: 'status', Values: [status] }],
+        MaxResults: SNAPSHOT_PAGE_SIZE,
+        ...next ? { NextToken: sfn.JsonPath.stringAt(`${COUNT_PAGE}.NextToken`) } : {},
+      },
+      ...resultSelector ? { resultSelector, resultPath: '$.artefacts.poll' } : { resultPath: COUNT_PAGE },
+    });
+    retryTransient(task);
+    return task;
+  };
+  const found = { found: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.Snapshots')) };
+  const pending = describe('FindPendingSnapshots', 'pending', found);
+  const errors = describe('FindFailedSnapshots', 'error', found);
+  const countFirst = describe('CountCompletedSnapshots', 'completed');
+  const countMore = describe('CountMoreCompletedSnapshots', 'completed', undefined, true);
+  const startCount = new sfn.Pass(scope, 'Verify.StartCount', {
+    stateName: 'Verify.StartCount', result: sfn.Result.fromObject({ count: 0 }), resultPath: '$.artefacts.completed',
+  });
+  const addPage = new sfn.Pass(scope, 'Verify.AddPage', {
+    stateName: 'Verify.AddPage',
+    parameters: {
+      count: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.artefacts.completed.count'),
+        sfn.JsonPath.arrayLength(sfn.JsonPath.listAt(`${COUNT_PAGE}.Snapshots`)) as any),
+    },
+    resultPath: '$.artefacts.completed',
+  });
+  const counted = new sfn.Pass(scope, 'Verify.Counted', { stateName: 'Verify.Counted', result: sfn.Result.fromObject({}), resultPath: COUNT_PAGE });
+  const notYet = new sfn.Pass(scope, 'Verify.NotAllCompleted', { stateName: 'Verify.NotAllCompleted', result: sfn.Result.fromObject({}), resultPath: sfn.JsonPath.DISCARD });
+  const enough = new sfn.Choice(scope, 'Verify.EveryCompleted', { stateName: 'Verify.EveryCompleted' })
+    .when(sfn.Condition.numberGreaterThanEqualsJsonPath('$.artefacts.completed.count', '$.artefacts.count'), done)
+    .otherwise(notYet);
+  countFirst.next(addPage);
+  countMore.next(addPage);
+  addPage.next(new sfn.Choice(scope, 'Verify.MoreCompleted', { stateName: 'Verify.MoreCompleted' })
+    .when(sfn.Condition.isPresent(`${COUNT_PAGE}.NextToken`), countMore)
+    .otherwise(counted.next(enough)));
+  const anyFailed = new sfn.Choice(scope, 'Verify.AnyFailed', { stateName: 'Verify.AnyFailed' })
+    .when(sfn.Condition.numberGreaterThan('$.artefacts.poll.found', 0), failed)
+    .otherwise(startCount.next(countFirst));
+  errors.next(anyFailed);
+  return pollLoop(scope, 'Verify', {
+    interval,
+    maxPolls,
+    counterPath: '$.artefacts.polls',
+    check: pending,
+    succeeded: sfn.Condition.numberEquals('$.artefacts.poll.found', 0),
+    onSucceeded: errors,
+    onTimeout: timeout,
+    pollAgain: [notYet],
+  });
 }
 
 function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTimeout: Duration): CaptureRendering {
@@ -234,7 +315,7 @@ function renderImages(ctx: CaptureRenderContext, stopInstance: boolean, stopTime
     retryTransient(check);
     return verifyLoop(scope, batched(scope, check), ['failed', 'error', 'invalid', 'deregistered', 'disabled'], 'pending', interval, maxPolls, done, failed, timeout);
   };
-  const base = { idsPath: '$[*].imageId', resourceType: 'image' as const, verify };
+  const base = { idsPath: '$[*].imageId', countPath: '$[*].imageId', resourceType: 'image' as const, verify };
   if (!stopInstance) {
     // each iteration returns its image id only
     return { ...base, iteration: create };

@@ -35,10 +35,11 @@ export interface ConsistentSnapshotJobProps {
   /**
    * The instances snapshotted together.
    *
-   * A snapshot run carries every snapshot id in its state (Step Functions allows 256 KiB): when
-   * the EBS volumes of the instances found plus twice their number exceed 9,175 (6,199 with
-   * `waitForCompletion`), the run fails as `SnapshotJob.JobTooLarge` before any `before` step;
-   * split such a selection by tag into several jobs.
+   * A snapshot run carries no snapshot id in its state, only a short entry per snapshot in the
+   * capture's result (Step Functions allows 256 KiB per payload and 25,000 history events per
+   * execution): when the EBS volumes of the instances found plus twice their number exceed
+   * 22,937, or the instances exceed 1,900, the run fails as `SnapshotJob.JobTooLarge` before any
+   * `before` step; split such a selection by tag into several jobs.
    */
   readonly instances: SnapshotJobInstances;
 
@@ -81,6 +82,9 @@ export interface ConsistentSnapshotJobProps {
   /**
    * Wait until every artefact has completed and verify them before the run counts as a
    * success (and before retention expires older ones). The pause window does not include it.
+   * Snapshots are found by the run's execution tag: the run waits while any is `pending`, fails
+   * if any is in `error`, and succeeds once the `completed` ones number at least the snapshots
+   * it created (a snapshot that disappears fails it at `completionTimeout`).
    *
    * @default false
    */
@@ -88,6 +92,8 @@ export interface ConsistentSnapshotJobProps {
 
   /**
    * How long `waitForCompletion` waits; a first full snapshot of a large volume takes hours.
+   * The job polls every 30 seconds, or at 240 evenly spaced polls when the timeout is longer
+   * than 2 hours (each poll adds history events; an execution keeps at most 25,000).
    *
    * @default Duration.hours(6)
    */

@@ -22,10 +22,17 @@ export interface PollLoopOptions {
    */
   readonly pending?: sfn.Condition;
   readonly succeeded: sfn.Condition;
-  readonly failed: sfn.Condition;
+  /** A final failure; with `onFailed`. @default - no check ends the loop as failed */
+  readonly failed?: sfn.Condition;
   readonly onSucceeded: sfn.IChainable;
-  readonly onFailed: sfn.IChainable;
+  /** @default - none (only with `failed`) */
+  readonly onFailed?: sfn.IChainable;
   readonly onTimeout: sfn.IChainable;
+  /**
+   * States after `onSucceeded` that find the work not done after all: each goes on to the next
+   * poll, counted against `maxPolls` like any other. @default none
+   */
+  readonly pollAgain?: Array<sfn.INextable>;
 }
 
 /** Build the loop; state names start with `prefix`. */
@@ -48,7 +55,13 @@ export function pollLoop(scope: Construct, prefix: string, o: PollLoopOptions): 
   if (o.pending) {
     decide.when(o.pending, limit);
   }
-  decide.when(o.failed, o.onFailed).when(o.succeeded, o.onSucceeded).otherwise(limit);
+  if (o.failed && o.onFailed) {
+    decide.when(o.failed, o.onFailed);
+  }
+  decide.when(o.succeeded, o.onSucceeded).otherwise(limit);
+  for (const again of o.pollAgain ?? []) {
+    again.next(limit);
+  }
   const afterCheck = o.evaluate ? o.check.next(o.evaluate) : o.check;
   afterCheck.next(count);
   count.next(decide);

@@ -3,6 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { failureFlaggedResult, firstFailure } from './first-failure';
 import { pollLoop, retryTransient } from './poll';
 import { sdkCall } from '../core/sdk-call';
 
@@ -386,27 +387,22 @@ function renderRunCommand(
     itemSelector: { instanceIds: sfn.JsonPath.objectAt('$$.Map.Item.Value') },
     // every batch at once (1,000 instances are 20 batches): the instances pause together
     maxConcurrency: 40,
-    resultSelector: {
-      // JsonPath.arrayContains renders no boolean literal
-      'failed.$': 'States.ArrayContains($[*].failed, true)',
-      'results': sfn.JsonPath.objectAt('$'),
-    },
+    resultSelector: failureFlaggedResult(),
     resultPath: '$.runCommand',
   });
   eachBatch.itemProcessor(send.next(loop));
-  const firstFailure = new sfn.Pass(scope, `${n}.FirstFailure`, {
-    stateName: `${n}.FirstFailure`,
-    parameters: { failures: sfn.JsonPath.listAt('$.runCommand.results[?(@.failed == true)]') },
-    resultPath: '$.runCommand',
-  });
   const failed = new sfn.Fail(scope, `${n}.Failed`, {
     stateName: `${n}.Failed`,
     errorPath: '$.runCommand.failures[0].Error',
     causePath: '$.runCommand.failures[0].Cause',
   });
-  const outcome = new sfn.Choice(scope, `${n}.EveryBatch`, { stateName: `${n}.EveryBatch` })
-    .when(sfn.Condition.booleanEquals('$.runCommand.failed', true), firstFailure.next(failed))
-    .otherwise(new sfn.Succeed(scope, `${n}.Succeeded`, { stateName: `${n}.Succeeded` }));
+  const outcome = firstFailure(scope, {
+    resultPath: '$.runCommand',
+    choiceName: `${n}.EveryBatch`,
+    collectName: `${n}.FirstFailure`,
+    onFailure: failed,
+    onSuccess: new sfn.Succeed(scope, `${n}.Succeeded`, { stateName: `${n}.Succeeded` }),
+  });
   const parallel = new sfn.Parallel(scope, n, { stateName: n, resultPath: sfn.JsonPath.DISCARD });
   parallel.branch(batches.next(eachBatch).next(outcome));
   return parallel;

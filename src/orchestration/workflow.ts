@@ -5,9 +5,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CaptureRendering } from './capture';
+import { failureFlaggedResult, firstFailure } from './first-failure';
 import { retryTransient } from './poll';
 import { SnapshotStep } from './snapshot-step';
 import { sdkCall } from '../core/sdk-call';
+import { SNAPSHOT_PAGE_SIZE } from '../ssm/housekeeping';
 
 /** Everything the workflow needs from the job. */
 export interface WorkflowConfig {
@@ -31,40 +33,63 @@ export const CAPTURE_MAP_RUN_LABEL = 'Capture';
 
 /** DescribeInstances page size: 20 records of about 3 KiB (at most ~12 KiB) stay far below 256 KiB. */
 export const INSTANCE_PAGE_SIZE = 20;
-/** Artefact ids per DescribeSnapshots/DescribeImages verification call (about 70 KiB of records). */
+/** The most polls of a run's verification (at least 30 s apart): 240, each about 15 history events. */
+export const VERIFY_MAX_POLLS = 240;
+/** Image ids per DescribeImages verification call (about 70 KiB of records); snapshots are found by tag. */
 export const VERIFY_BATCH_SIZE = 100;
 
 const ERROR = '$.error';
 
 /** Step Functions' limit on a state's input or output and on a connector result (service quotas page). */
 const STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024;
-/**
- * What one snapshot id costs in the state: `"snap-` and 17 hex digits`"` and a comma, 25 bytes
- * (ids have a fixed length since EC2's longer resource ids). Each instance costs about as much
- * twice: its id in `$.instances.ids` (`"i-` and 17 hex digits`"`, 22 bytes) and again in a Run
- * Command step's batches or as its `{"snapshotIds":[]}` entry (19 bytes) in the Map's result; so
- * an instance counts as two ids (measured: with one, 1,000 instances at the bound made a thaw's
- * batches 248,803 bytes, 95% of the limit).
- */
-const SNAPSHOT_ID_BYTES = 25;
-/**
- * With verification, the state holds each snapshot's state beside its id while it polls:
- * `"completed"` and a comma, 12 bytes more per id (measured in the scale harness: 8,175 snapshots
- * of 1,000 instances made the verification's output 325,057 bytes at 25 bytes per id).
- */
-const VERIFIED_STATE_BYTES = 12;
-/** Headroom for everything else the state carries (purpose, guard, pause, step results): 32 KiB. */
+/** Headroom for everything else a payload carries (purpose, guard, pause, step results, a describe page's token): 32 KiB. */
 const STATE_HEADROOM_BYTES = 32 * 1024;
+/**
+ * What one snapshot costs in the capture's Map result, the largest payload that grows with the
+ * snapshots: its state, `"pending"` and a comma, 10 bytes (its id stays out of the state; the
+ * verification finds the snapshots by the execution tag). An instance costs `{"states":[]},`, 14
+ * bytes, there: counted as two snapshots.
+ */
+const SNAPSHOT_ENTRY_BYTES = 10;
+/**
+ * What one instance costs where the state carries the most instance ids: a Run Command step holds
+ * them twice, in `$.instances.ids` and in its batches (`"i-` and 17 hex digits`"` and a comma, 22
+ * bytes each).
+ */
+const INSTANCE_ID_BYTES = 2 * 22;
 
 /**
- * The most snapshot ids, plus two for each instance, that one run of a snapshot job carries within
- * Step Functions' 256 KiB per state: (256 KiB - 32 KiB headroom) / 25 bytes per id = 9,175, or
- * / 37 bytes = 6,199 with verification (`waitForCompletion`). Measured in the scale harness at
- * exactly the bound with Run Command steps (test/scale/job-scale.test.ts).
+ * The most EBS volumes, plus two for each instance, one run of a snapshot job captures within
+ * Step Functions' 256 KiB per payload: (256 KiB - 32 KiB headroom) / 10 bytes = 22,937. Measured
+ * in the scale harness at the bound (test/scale/job-scale.test.ts).
  */
-export function maxCaptureIds(verified: boolean): number {
-  return Math.floor((STATE_PAYLOAD_LIMIT_BYTES - STATE_HEADROOM_BYTES) / (SNAPSHOT_ID_BYTES + (verified ? VERIFIED_STATE_BYTES : 0)));
-}
+export const MAX_CAPTURE_UNITS = Math.floor((STATE_PAYLOAD_LIMIT_BYTES - STATE_HEADROOM_BYTES) / SNAPSHOT_ENTRY_BYTES);
+
+/** Step Functions' limit on a standard execution's history (service quotas page). */
+const HISTORY_EVENT_LIMIT = 25_000;
+/** History events of one verification poll (wait, describe, count, two choices), rounded up. */
+const EVENTS_PER_POLL = 15;
+/** History events of one page of the verification's count (describe, add, choice), rounded up. */
+const EVENTS_PER_COUNT_PAGE = 10;
+/**
+ * History events per instance: its Map iteration (7), its share of a DescribeInstances page and of
+ * a Run Command step's batch. Measured 8.3 in the scale harness with a freeze and a thaw step.
+ */
+const EVENTS_PER_INSTANCE = 9;
+/** Headroom for the fixed states, retries, more steps and longer Run Command polls. */
+const EVENT_HEADROOM = 2_000;
+
+/**
+ * The most instances one run of a snapshot job captures: each instance adds about 9 events to
+ * the execution's history (25,000 at most), beside a verification's worst case (240 polls and a
+ * count of MAX_CAPTURE_UNITS snapshots): 1,900. Their ids in the state (44 bytes each in a Run
+ * Command step, 5,213 within 224 KiB) bind later.
+ */
+export const MAX_JOB_INSTANCES = Math.min(
+  Math.floor((STATE_PAYLOAD_LIMIT_BYTES - STATE_HEADROOM_BYTES) / INSTANCE_ID_BYTES),
+  Math.floor((HISTORY_EVENT_LIMIT - VERIFY_MAX_POLLS * EVENTS_PER_POLL - Math.ceil(MAX_CAPTURE_UNITS / SNAPSHOT_PAGE_SIZE) * EVENTS_PER_COUNT_PAGE
+    - EVENT_HEADROOM) / EVENTS_PER_INSTANCE),
+);
 
 /**
  * The job's state machine definition (JSONPath).
@@ -124,27 +149,33 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   retryTransient(expire, 2, Duration.seconds(10));
   expire.addCatch(reportFailure, { resultPath: ERROR });
   expire.next(reportSuccess);
-  const count = new sfn.Pass(d, 'CountArtefacts', {
-    stateName: 'CountArtefacts',
-    // the capture's ids replaced by batches for the verification's describe calls (each batch's records stay small)
-    parameters: {
-      batches: sfn.JsonPath.arrayPartition(sfn.JsonPath.listAt('$.artefacts.ids'), VERIFY_BATCH_SIZE),
-      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.ids')),
-    },
-    resultPath: '$.artefacts',
-  });
   let successTail: sfn.IChainable = expire;
   if (c.completionTimeout) {
-    const interval = Duration.seconds(30);
+    // every 30 s, or less often for a long timeout: at most VERIFY_MAX_POLLS polls (each about 15
+    // history events) keep the execution far below Step Functions' 25,000 events
+    const timeout = c.completionTimeout.toSeconds();
+    const interval = Duration.seconds(Math.max(30, Math.ceil(timeout / VERIFY_MAX_POLLS)));
     successTail = rendering.verify(
       interval,
-      Math.max(1, Math.ceil(c.completionTimeout.toSeconds() / interval.toSeconds())),
+      Math.max(1, Math.ceil(timeout / interval.toSeconds())),
       expire,
       setError('VerificationFailed', 'SnapshotJob.VerificationFailed', `a ${rendering.resourceType} failed or is missing`),
       setError('VerificationTimedOut', 'SnapshotJob.CompletionTimeout', `not every ${rendering.resourceType} completed within ${c.completionTimeout.toHumanString()}`),
     );
   }
-  count.next(successTail);
+  // with ids in the state (AMIs), the ids are replaced by batches for the verification's describe
+  // calls (each batch's records stay small); snapshots carry their count only
+  let count: sfn.IChainable = successTail;
+  if (rendering.idsPath) {
+    count = new sfn.Pass(d, 'CountArtefacts', {
+      stateName: 'CountArtefacts',
+      parameters: {
+        batches: sfn.JsonPath.arrayPartition(sfn.JsonPath.listAt('$.artefacts.ids'), VERIFY_BATCH_SIZE),
+        count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.ids')),
+      },
+      resultPath: '$.artefacts',
+    }).next(successTail);
+  }
 
   // ---- outcome: after the after steps -----------------------------------------------------------
   const afterNames = c.after.map((_, i) => `After${i + 1}`);
@@ -274,7 +305,7 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
       ids: sfn.JsonPath.listAt('$.instances.ids'),
       count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')),
       volumes: sfn.JsonPath.numberAt('$.instances.volumes'),
-      // what the capture's result will carry, in ids: one per volume and two per instance (maxCaptureIds)
+      // what the capture's result will carry, in snapshot entries: one per volume and two per instance (MAX_CAPTURE_UNITS)
       units: sfn.JsonPath.mathAdd(
         sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.instances.volumes'), sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) as any) as any,
         sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.instances.ids')) as any),
@@ -283,10 +314,9 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
   });
   let afterDiscovery: sfn.IChainable = literalIds ? checkInstances : beforeEntry;
   if (rendering.resourceType === 'snapshot') {
-    const maxIds = maxCaptureIds(c.completionTimeout !== undefined);
-    // the capture's result holds every snapshot id, and Step Functions fails a payload over 256 KiB
-    // with States.DataLimitExceeded, which no Catch handles: inside the pause window that would
-    // end the run without its after steps. So a run that would carry too many ids fails here,
+    // the capture's result holds an entry per snapshot and per instance, and Step Functions fails
+    // a payload over 256 KiB with States.DataLimitExceeded, which no Catch handles: inside the
+    // pause window that would end the run without its after steps. So a run too large fails here,
     // before any before step, as any failure does (metrics, notification, alarm). Every EBS
     // volume counts (with excludeBootVolume the boot volume too: the bound errs on the safe side).
     const tooLarge = new sfn.Pass(d, 'JobTooLarge', {
@@ -294,13 +324,15 @@ export function buildWorkflow(scope: Construct, c: WorkflowConfig): sfn.IChainab
       parameters: {
         Error: 'SnapshotJob.JobTooLarge',
         Cause: sfn.JsonPath.format(
-          `{} volumes across {} instances count as {} snapshot ids (two more for each instance); this job carries at most ${maxIds} per run (Step Functions' 256 KiB state limit): split the selection by tag into several jobs`,
+          `{} volumes across {} instances count as {} (two more for each instance); one run captures at most ${MAX_CAPTURE_UNITS} across at most ${MAX_JOB_INSTANCES} instances (Step Functions' 256 KiB payload limit): split the selection by tag into several jobs`,
           sfn.JsonPath.stringAt('$.instances.volumes'), sfn.JsonPath.stringAt('$.instances.count'), sfn.JsonPath.stringAt('$.instances.units')),
       },
       resultPath: ERROR,
     }).next(reportFailure);
     const checkSize = new sfn.Choice(d, 'CheckJobSize', { stateName: 'CheckJobSize' })
-      .when(sfn.Condition.numberGreaterThan('$.instances.units', maxIds), tooLarge)
+      .when(sfn.Condition.or(
+        sfn.Condition.numberGreaterThan('$.instances.units', MAX_CAPTURE_UNITS),
+        sfn.Condition.numberGreaterThan('$.instances.count', MAX_JOB_INSTANCES)), tooLarge)
       .otherwise(afterDiscovery);
     afterDiscovery = checkSize;
   }
@@ -346,8 +378,11 @@ function inlineCapture(d: Construct, c: WorkflowConfig, rendering: CaptureRender
     itemSelector: { instanceId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
     // all instances at once, as close together in time as the API allows
     maxConcurrency: c.maxConcurrency,
-    // the artefact ids only, flattened from the iterations' results
-    resultSelector: { ids: sfn.JsonPath.listAt(rendering.idsPath) },
+    // the artefact count, and the ids only where the job carries them (AMIs, one per instance)
+    resultSelector: {
+      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt(rendering.countPath)),
+      ...rendering.idsPath ? { ids: sfn.JsonPath.listAt(rendering.idsPath) } : {},
+    },
     resultPath: '$.artefacts',
   });
   capture.itemProcessor(rendering.iteration);
@@ -374,27 +409,15 @@ function childExecutionCapture(d: Construct, c: WorkflowConfig, rendering: Captu
     mapExecutionType: sfn.StateMachineType.STANDARD,
     label: CAPTURE_MAP_RUN_LABEL,
     // each child's result is small ({ imageId } or { instanceId, Error }): 1,000 stay about 100 KiB
-    resultSelector: {
-      // JsonPath.arrayContains renders no boolean literal
-      'failed.$': 'States.ArrayContains($[*].failed, true)',
-      'results': sfn.JsonPath.objectAt('$'),
-    },
+    resultSelector: failureFlaggedResult(),
     resultPath: '$.artefacts',
   });
   capture.itemProcessor(rendering.iteration);
   const collect = new sfn.Pass(d, 'CollectArtefacts', {
     stateName: 'CollectArtefacts',
-    parameters: { ids: sfn.JsonPath.listAt(`$.artefacts.results${rendering.idsPath.slice(1)}`) },
+    parameters: { ids: sfn.JsonPath.listAt(`$.artefacts.results${rendering.idsPath!.slice(1)}`) },
     resultPath: '$.artefacts',
   }).next(pauseEnded);
-  const failures = new sfn.Pass(d, 'CollectCaptureFailures', {
-    stateName: 'CollectCaptureFailures',
-    parameters: {
-      failures: sfn.JsonPath.listAt('$.artefacts.results[?(@.failed == true)].error'),
-      count: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.artefacts.results')),
-    },
-    resultPath: '$.artefacts',
-  });
   const captureFailed = new sfn.Pass(d, 'InstanceCaptureFailed', {
     stateName: 'InstanceCaptureFailed',
     parameters: {
@@ -405,10 +428,16 @@ function childExecutionCapture(d: Construct, c: WorkflowConfig, rendering: Captu
     },
     resultPath: ERROR,
   });
-  failures.next(captureFailed).next(pauseEnded);
-  capture.next(new sfn.Choice(d, 'EveryInstanceCaptured', { stateName: 'EveryInstanceCaptured' })
-    .when(sfn.Condition.booleanEquals('$.artefacts.failed', true), failures)
-    .otherwise(collect));
+  captureFailed.next(pauseEnded);
+  capture.next(firstFailure(d, {
+    resultPath: '$.artefacts',
+    choiceName: 'EveryInstanceCaptured',
+    collectName: 'CollectCaptureFailures',
+    field: '.error',
+    count: true,
+    onFailure: captureFailed,
+    onSuccess: collect,
+  }));
   return capture;
 }
 

@@ -374,11 +374,12 @@ describe('ConsistentSnapshotJob', () => {
     });
     const template = checkedTemplate(stack);
     const definition = stateMachineDefinition(template);
-    expect(definition.States.CountArtefacts.Next).toEqual('Verify.StartPolling');
-    // the ids are described in batches of 100 (the records of thousands would exceed 256 KiB)
-    expect(definition.States['Verify.Wait']).toEqual({ Type: 'Wait', Seconds: 30, Next: 'DescribeSnapshotsBatches' });
-    expect(definition.States.DescribeSnapshotsBatches).toMatchObject({ Type: 'Map', ItemsPath: '$.artefacts.batches' });
-    expect(definition.States.CountArtefacts.Parameters['batches.$']).toEqual('States.ArrayPartition($.artefacts.ids, 100)');
+    // no snapshot id in the state: the capture counts, and the verification finds the run's
+    // snapshots by its execution tag (behaviour: test/orchestration/state-machine-execution.test.ts)
+    expect(definition.States.Capture.ResultSelector).toEqual({ 'count.$': 'States.ArrayLength($[*].states[*])' });
+    expect(definition.States).not.toHaveProperty('CountArtefacts');
+    expect(definition.States.Outcome.Default).toEqual('Verify.StartPolling');
+    expect(definition.States['Verify.Wait']).toEqual({ Type: 'Wait', Seconds: 30, Next: 'FindPendingSnapshots' });
     expect(definition.States['Verify.PollLimit'].Choices[0]).toMatchObject({ NumericGreaterThanEquals: 240, Next: 'VerificationTimedOut' });
     expect(definition.States['Verify.Status'].Default).toEqual('Verify.PollLimit');
     Template.fromJSON(template).hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -5,6 +5,7 @@
  */
 import type * as LocalSfn from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
 import '../support/node20-polyfills';
+import { ScaleAccount } from '../support/scale/account';
 
 // the package is an ES module with a CommonJS build; this test project compiles to CommonJS
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -74,10 +75,9 @@ export function healthyStubs(): Record<string, Stub> {
     DescribeMoreInstances: () => {
       throw awsError('Ec2.InvalidNextToken', 'no NextToken was given');
     },
-    CreateSnapshots: (input) => ({
-      Snapshots: ['root', 'data'].map((v) => ({ SnapshotId: `snap-${input.InstanceSpecification.InstanceId.slice(-1)}-${v}`, State: 'pending' })),
-    }),
-    DescribeSnapshots: (input) => ({ Snapshots: input.SnapshotIds.map((id: string) => ({ SnapshotId: id, State: 'completed' })) }),
+    // two volumes per instance, snapshotted with the tags asked for, in the run's EC2 model
+    CreateSnapshots: (input) => ({ Snapshots: createSnapshots(input, 2) }),
+    ...describeRunSnapshots(),
     StopInstance: () => ({}),
     DescribeInstanceState: (input) => ({
       Reservations: [{ Instances: [{ InstanceId: input.InstanceIds[0], State: { Name: 'stopped' } }] }],
@@ -90,6 +90,48 @@ export function healthyStubs(): Record<string, Stub> {
     ReportSuccess: () => ({ published: ['JobSucceeded'] }),
     ReportFailure: () => ({ published: ['JobFailed'] }),
     NotifyFailure: () => ({ MessageId: 'm-1' }),
+  };
+}
+
+/**
+ * The snapshots the current run created (reset at the start of every `execute`), in the scale
+ * harness's model of EC2: DescribeSnapshots filters by tag and status and pages as the API does.
+ */
+let runAccount = new ScaleAccount();
+let snapshotNumber = 0;
+
+/** The current run's EC2 model (its created snapshots). */
+export function runSnapshots(): ScaleAccount {
+  return runAccount;
+}
+
+/** CreateSnapshots: `volumes` snapshots of the instance, `pending`, tagged with the request's TagSpecifications. */
+export function createSnapshots(input: any, volumes: number): Array<{ SnapshotId: string; State: string }> {
+  const tags = Object.fromEntries((input.TagSpecifications?.[0]?.Tags ?? []).map((t: any) => [t.Key, t.Value]));
+  return Array.from({ length: volumes }, () => {
+    const s = runAccount.addSnapshot(++snapshotNumber, { volume: snapshotNumber, startTime: new Date(), tags });
+    s.State = 'pending';
+    return { SnapshotId: s.SnapshotId, State: s.State };
+  });
+}
+
+/**
+ * The verification's DescribeSnapshots calls against the run's model. A snapshot is `pending`
+ * when created and `completed` once a poll has seen it pending (as ListCommands stubs advance).
+ */
+export function describeRunSnapshots(): Record<string, Stub> {
+  const describe: Stub = (input) => runAccount.describeSnapshots(input);
+  return {
+    FindPendingSnapshots: (input) => {
+      const answer = runAccount.describeSnapshots(input);
+      for (const s of runAccount.snapshots.values()) {
+        s.State = s.State === 'pending' ? 'completed' : s.State;
+      }
+      return answer;
+    },
+    FindFailedSnapshots: describe,
+    CountCompletedSnapshots: describe,
+    CountMoreCompletedSnapshots: describe,
   };
 }
 
@@ -156,6 +198,8 @@ export function childStates(definition: any): Record<string, string> {
 }
 
 export async function execute(definition: any, stubs: Record<string, Stub>, options: ExecuteOptions = {}): Promise<Run> {
+  runAccount = new ScaleAccount();
+  snapshotNumber = 0;
   const states = allStates(definition);
   const children = childStates(definition);
   const calls: Call[] = [];

@@ -8,6 +8,7 @@ import { Capture, ConsistentSnapshotJob, Retention, SnapshotStep } from '../../s
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import {
   EXECUTION_ID, Run, Stub, allStates, aslErrors, awsError, execute as executeLocally, expectFailureTail, healthyStubs, lambdaStep, runCommandStubs,
+  runSnapshots,
 } from './local-execution';
 import { stateMachineDefinition, userFunction } from './support';
 import { replayRun, taskStates } from '../support/call-replay';
@@ -146,8 +147,13 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
       phase: 'before', step: 'Before1', purpose: 'orders-db', executionId: EXECUTION_ID, instanceIds: INSTANCES,
     });
 
-    // verification sees all six snapshots, then retention and the success metrics run
-    expect(only(run, 'DescribeSnapshots')[0].SnapshotIds).toHaveLength(6);
+    // verification finds the run's snapshots by its execution tag (no ids in the state): pending
+    // at the first poll, none pending or failed at the second, then all six counted as completed
+    const byRun = { Name: 'tag:backup:execution', Values: [EXECUTION_ID] };
+    expect(only(run, 'FindPendingSnapshots')).toEqual([1, 2].map(() => ({ OwnerIds: ['self'], Filters: [byRun, { Name: 'status', Values: ['pending'] }], MaxResults: 100 })));
+    expect(only(run, 'FindFailedSnapshots')).toEqual([{ OwnerIds: ['self'], Filters: [byRun, { Name: 'status', Values: ['error'] }], MaxResults: 100 }]);
+    expect(only(run, 'CountCompletedSnapshots')).toEqual([{ OwnerIds: ['self'], Filters: [byRun, { Name: 'status', Values: ['completed'] }], MaxResults: 100 }]);
+    expect(run.order.indexOf('FindPendingSnapshots')).toBeGreaterThan(run.order.lastIndexOf('After1'));
     expect(only(run, 'ExpireOldArtefacts')).toEqual([{ executionId: EXECUTION_ID }]);
     const report = only(run, 'ReportSuccess')[0];
     expect(report).toMatchObject({ outcome: 'SUCCEEDED', artefacts: 6, executionId: EXECUTION_ID });
@@ -296,13 +302,68 @@ describe('ConsistentSnapshotJob state machine, executed locally', () => {
   });
 
   test('a snapshot that ends in error fails verification, after the after steps and before retention', async () => {
+    // GIVEN one of the run's snapshots ends in error while the others complete
     const run = await execute(definition, stubs({
-      DescribeSnapshots: (input) => ({ Snapshots: input.SnapshotIds.map((id: string, i: number) => ({ SnapshotId: id, State: i === 0 ? 'error' : 'completed' })) }),
+      FindFailedSnapshots: (input) => {
+        [...runSnapshots().snapshots.values()][3].State = 'error';
+        return runSnapshots().describeSnapshots(input);
+      },
     }));
+    expect(run.order).not.toContain('CountCompletedSnapshots');
     expectAfterStepsRan(run, 'CreateSnapshots');
     expect(run.error?.name).toEqual('SnapshotJob.VerificationFailed');
     expectFailureTail(run);
     expect(run.order).not.toContain('ExpireOldArtefacts');
+  });
+
+  // EC2 pages before it filters: a filtered page may hold fewer than MaxResults records, even none,
+  // with a NextToken (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html#api-pagination)
+  test('the completed snapshots are counted across pages, an empty first page included, each next page asked with the last token', async () => {
+    const tokens: string[] = [];
+    const run = await execute(definition, stubs({
+      CountCompletedSnapshots: () => ({ Snapshots: [], NextToken: 'after-none' }),
+      CountMoreCompletedSnapshots: (input) => {
+        tokens.push(input.NextToken);
+        return runSnapshots().describeSnapshots({ ...input, NextToken: input.NextToken === 'after-none' ? undefined : input.NextToken, MaxResults: 5 });
+      },
+    }));
+    expect(run.error).toBeUndefined();
+    // an empty page, then 5 and 1 records
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toBe('after-none');
+    expect(only(run, 'ReportSuccess')[0].artefacts).toBe(6);
+  });
+
+  test('a snapshot the tag filter does not see yet is waited for: the next poll counts it', async () => {
+    let counts = 0;
+    const run = await execute(definition, stubs({
+      // eventual consistency: the first count misses the newest snapshot
+      CountCompletedSnapshots: (input) => {
+        const page = runSnapshots().describeSnapshots(input);
+        return ++counts === 1 ? { ...page, Snapshots: page.Snapshots.slice(1) } : page;
+      },
+    }));
+    expect(run.error).toBeUndefined();
+    expect(counts).toBe(2);
+    expect(only(run, 'ExpireOldArtefacts')).toHaveLength(1);
+  });
+
+  test('a snapshot that disappears (deleted before it completed) fails the run at the completion timeout, before retention', async () => {
+    const run = await execute(definition, stubs({
+      FindPendingSnapshots: (input) => {
+        const answer = healthyStubs().FindPendingSnapshots(input, 1);
+        runSnapshots().snapshots.delete('snap-00000000000000001');
+        return answer;
+      },
+    }));
+    expect(run.error?.name).toEqual('SnapshotJob.CompletionTimeout');
+    expectFailureTail(run);
+    expect(run.order).not.toContain('ExpireOldArtefacts');
+    // bounded: at most 240 polls, here 90 s apart over the default 6-hour completion timeout
+    const polls = definition.States['Verify.PollLimit'].Choices[0].NumericGreaterThanEquals;
+    expect(polls).toBe(240);
+    expect(definition.States['Verify.Wait'].Seconds).toBe(90);
+    expect(only(run, 'FindPendingSnapshots')).toHaveLength(polls);
   });
 
   test('failing retention fails the run (retention that silently stops is a finding)', async () => {

@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { maxCaptureIds } from '../../src/orchestration/workflow';
+import { MAX_CAPTURE_UNITS, MAX_JOB_INSTANCES, VERIFY_MAX_POLLS } from '../../src/orchestration/workflow';
 import { awsError, childStates, EXECUTION_ID, expectFailureTail } from '../orchestration/local-execution';
 import { jobDefinition, runJob, SentCommand } from '../support/scale/job';
 import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../support/scale/limits';
@@ -24,8 +24,12 @@ describe('ConsistentSnapshotJob at scale', () => {
     // 20 records per page: 50 pages for 1,001 matching tags... of which 1,000 match
     expect(account.requests.DescribeInstances).toBe(50);
     expect(account.snapshots.size).toBe(2000);
-    // every snapshot was verified, in batches of 100
-    expect(run.calls.filter((c) => c.state === 'DescribeSnapshots').map((c) => c.input.SnapshotIds.length)).toEqual(Array(20).fill(100));
+    // verified by the execution tag, no id in the state: pending at the first poll, none pending or
+    // in error at the second, then the 2,000 completed ones counted in 20 pages of 100
+    expect(run.order.filter((s) => s === 'FindPendingSnapshots')).toHaveLength(2);
+    expect(run.order.filter((s) => s === 'FindFailedSnapshots')).toHaveLength(1);
+    expect(run.order.filter((s) => /^Count(More)?CompletedSnapshots$/.test(s))).toHaveLength(20);
+    expect(run.calls.find((c) => c.state === 'ReportSuccess')?.input.artefacts).toBe(2000);
   });
 
   test('1,000 instances, AMIs: every instance imaged once, no payload over 256 KiB', async () => {
@@ -201,79 +205,98 @@ describe('ConsistentSnapshotJob at scale', () => {
 });
 
 /**
- * The pre-flight size check: the capture's result holds every snapshot id, and a payload over
- * 256 KiB fails with States.DataLimitExceeded, which no Catch handles
- * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). Inside the
- * pause window that would leave the after steps unrun, so a run too large fails before its first
- * before step. The bound is maxCaptureIds ids, one per volume and two per instance; the job here
- * verifies its snapshots (waitForCompletion), so each id also has its state in the state.
+ * The size a snapshot run holds and the pre-flight check for what still cannot work. No snapshot
+ * id is carried: each Map iteration returns one short entry per snapshot (its state) and the
+ * verification finds the run's snapshots by its execution tag. The largest payload that grows
+ * with the snapshots is the capture's Map result (its iterations' outputs, measured by the
+ * harness before the ResultSelector); with the instance ids (twice in a Run Command step) it is
+ * bounded by MAX_CAPTURE_UNITS and MAX_JOB_INSTANCES. Past them a payload over 256 KiB would fail
+ * with States.DataLimitExceeded, which no Catch handles
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html), inside the
+ * pause window: so a run too large fails before its first before step.
  */
-const MAX_CAPTURE_IDS = maxCaptureIds(true);
-describe('ConsistentSnapshotJob: a run too large for Step Functions fails before it freezes anything', () => {
-  /** 1,000 instances whose volumes sum to `volumes`: the first ones one volume more than the rest. */
-  const spread = (volumes: number) => (i: number) => Math.floor(volumes / 1000) + (i < volumes % 1000 ? 1 : 0);
+describe('ConsistentSnapshotJob: a run at a platform team\'s size completes within 256 KiB; what still cannot work fails before it freezes anything', () => {
+  /** `instances` instances whose volumes sum to `volumes`: the first ones one volume more than the rest. */
+  const spread = (volumes: number, instances = 1000) => (i: number) => Math.floor(volumes / instances) + (i < volumes % instances ? 1 : 0);
+  const thawed = (commands: Map<string, SentCommand>) => [...commands.values()].filter((c) => c.step === 'After1').flatMap((c) => c.instanceIds);
 
-  test('the bound is derived from the 256 KiB limit: (256 KiB - 32 KiB headroom) / bytes per id (25, and 12 more for its verified state)', () => {
-    // an id and its JSON quotes and comma: 25 bytes; its state while verified: 12
+  test('the bounds are derived from AWS\'s limits: 256 KiB per payload (10 bytes a snapshot entry) and 25,000 history events (9 an instance)', () => {
+    // a snapshot's entry in the Map result: its state, quoted, and a comma
     const bytes = (x: string) => JSON.stringify([x, '']).length - JSON.stringify(['']).length;
-    expect(maxCaptureIds(false)).toBe(Math.floor((262_144 - 32_768) / bytes('snap-0123456789abcdef0')));
-    expect(MAX_CAPTURE_IDS).toBe(Math.floor((262_144 - 32_768) / (bytes('snap-0123456789abcdef0') + bytes('completed'))));
+    expect(MAX_CAPTURE_UNITS).toBe(Math.floor((262_144 - 32_768) / bytes('pending')));
+    // an instance's own entry, {"states":[]} and a comma, fits in the two units it counts as
+    expect(JSON.stringify([{ states: [] }, '']).length - JSON.stringify(['']).length).toBeLessThanOrEqual(2 * bytes('pending'));
+    // 25,000 events less the worst verification (240 polls of 15 events, a count of 230 pages of 10) and 2,000 headroom, 9 an instance
+    expect(MAX_JOB_INSTANCES).toBe(Math.floor((25_000 - 240 * 15 - Math.ceil(MAX_CAPTURE_UNITS / 100) * 10 - 2_000) / 9));
+    // the instance ids, twice in a Run Command step's state, bind later
+    expect(MAX_JOB_INSTANCES * 2 * bytes('i-0123456789abcdef0')).toBeLessThan(262_144 - 32_768);
     // the API doc and README state both bounds
     for (const file of ['src/orchestration/consistent-snapshot-job-props.ts', 'README.md']) {
       const text = fs.readFileSync(path.join(__dirname, '../..', file), 'utf8');
-      expect(text).toContain(maxCaptureIds(false).toLocaleString('en-US'));
-      expect(text).toContain(MAX_CAPTURE_IDS.toLocaleString('en-US'));
+      expect(text).toContain(MAX_CAPTURE_UNITS.toLocaleString('en-US'));
+      expect(text).toContain(MAX_JOB_INSTANCES.toLocaleString('en-US'));
     }
   });
 
-  test('1,000 instances x 10 volumes: JobTooLarge before any before step sends a command, nothing frozen or captured, reported as a failure', async () => {
+  test('1,000 instances x 10 volumes, freeze and thaw, verified: SUCCEEDED, 10,000 snapshots, every payload within 256 KiB', async () => {
     const { run, meter, commands, account } = await runJob(1000, 'freeze', { volumes: 10 });
-    expect(run.error?.name).toBe('SnapshotJob.JobTooLarge');
-    expect(run.error?.cause).toContain(`10000 volumes across 1000 instances count as 12000 snapshot ids (two more for each instance); this job carries at most ${MAX_CAPTURE_IDS} per run`);
-    expect(run.error?.cause).toContain('split the selection by tag');
-    // no freeze was sent, so none needs a thaw; nothing captured
-    expect([...commands.values()]).toEqual([]);
-    expect(account.requests.SendCommand).toBeUndefined();
-    expect(run.order.filter((s) => /^(Before|After)\d/.test(s))).toEqual([]);
-    expect(run.order).not.toContain('CreateSnapshots');
-    // as any failure: the metrics record FAILED (the failed-run alarm) and the topic is told
-    expectFailureTail(run);
-    expect(run.calls.find((c) => c.state === 'ReportFailure')?.input.outcome).toBe('FAILED');
+    console.log('job, 1,000 instances x 10 volumes:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes, events: meter.events, requests: account.requests }));
+    expect(run.error).toBeUndefined();
     expect(meter.violations).toEqual([]);
+    expect(meter.maxBytes).toBeLessThan(PAYLOAD_LIMIT_BYTES);
+    expect(meter.events).toBeLessThan(HISTORY_EVENT_LIMIT);
+    expect(account.snapshots.size).toBe(10_000);
+    expect([...account.snapshots.values()].every((s) => s.State === 'completed')).toBe(true);
+    expect(thawed(commands).sort()).toHaveLength(1000);
+    // the 10,000 completed snapshots counted in 100 pages; the success metrics report them all
+    expect(run.order.filter((s) => /^Count(More)?CompletedSnapshots$/.test(s))).toHaveLength(100);
+    expect(run.calls.find((c) => c.state === 'ReportSuccess')?.input.artefacts).toBe(10_000);
+    // the capture's Map result (its iterations' outputs) was measured: the largest payload that grows with the snapshots
+    expect(meter.largest.result.where).toBe('Capture (its iterations\' outputs)');
   });
 
-  test(`1,000 instances with ${(MAX_CAPTURE_IDS - 2000).toLocaleString('en-US')} volumes (exactly the bound): frozen, captured, thawed, every payload within 256 KiB`, async () => {
-    const { run, meter, account, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_IDS - 2000) });
-    console.log('job at the bound:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes }));
+  test('1,000 instances x 10 volumes, unverified: SUCCEEDED within 256 KiB', async () => {
+    const { run, meter, account } = await runJob(1000, 'freeze-unverified', { volumes: 10 });
+    expect(run.error).toBeUndefined();
+    expect(meter.violations).toEqual([]);
+    expect(account.snapshots.size).toBe(10_000);
+    expect(run.order).not.toContain('FindPendingSnapshots');
+    expect(run.calls.find((c) => c.state === 'ReportSuccess')?.input.artefacts).toBe(10_000);
+  });
+
+  test(`1,000 instances with ${(MAX_CAPTURE_UNITS - 2000).toLocaleString('en-US')} volumes (exactly the bound): frozen, captured, verified, thawed, every payload within 256 KiB; one more is refused`, async () => {
+    const { run, meter, account, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_UNITS - 2000) });
+    console.log('job at the bound:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes, events: meter.events }));
     expect(run.error).toBeUndefined();
     expect(meter.violations).toEqual([]);
     expect(meter.maxBytes).toBeLessThanOrEqual(PAYLOAD_LIMIT_BYTES);
-    expect(account.snapshots.size).toBe(MAX_CAPTURE_IDS - 2000);
-    expect([...commands.values()].filter((c) => c.step === 'After1').flatMap((c) => c.instanceIds)).toHaveLength(1000);
+    expect(account.snapshots.size).toBe(MAX_CAPTURE_UNITS - 2000);
+    expect(thawed(commands)).toHaveLength(1000);
+    const over = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_UNITS - 2000 + 1) });
+    expect(over.run.error?.name).toBe('SnapshotJob.JobTooLarge');
+    expect(over.run.error?.cause).toContain(`${MAX_CAPTURE_UNITS - 2000 + 1} volumes across 1000 instances count as ${MAX_CAPTURE_UNITS + 1}`);
+    expect(over.run.error?.cause).toContain('split the selection by tag');
+    // no freeze was sent, so none needs a thaw; nothing captured; reported as any failure
+    expect(over.commands.size).toBe(0);
+    expect(over.run.order.filter((s) => /^(Before|After)\d/.test(s))).toEqual([]);
+    expect(over.run.order).not.toContain('CreateSnapshots');
+    expectFailureTail(over.run);
+    expect(over.meter.violations).toEqual([]);
   });
 
-  test(`without verification, 1,000 instances with ${(maxCaptureIds(false) - 2000).toLocaleString('en-US')} volumes (exactly its bound): completes within 256 KiB; one more is refused`, async () => {
-    const { run, meter, account } = await runJob(1000, 'freeze-unverified', { volumes: spread(maxCaptureIds(false) - 2000) });
-    console.log('unverified job at the bound:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes }));
+  test(`${MAX_JOB_INSTANCES.toLocaleString('en-US')} instances with ${(MAX_CAPTURE_UNITS - 2 * MAX_JOB_INSTANCES).toLocaleString('en-US')} volumes (both bounds at once), freeze and thaw: within 256 KiB and, with the verification\'s worst case, 25,000 events; one instance more is refused`, async () => {
+    const volumes = MAX_CAPTURE_UNITS - 2 * MAX_JOB_INSTANCES;
+    const { run, meter, account, commands } = await runJob(MAX_JOB_INSTANCES, 'freeze', { volumes: spread(volumes, MAX_JOB_INSTANCES) });
+    console.log(`job, ${MAX_JOB_INSTANCES} instances, ${volumes} volumes:`, JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes, events: meter.events }));
     expect(run.error).toBeUndefined();
     expect(meter.violations).toEqual([]);
-    expect(account.snapshots.size).toBe(maxCaptureIds(false) - 2000);
-    const over = await runJob(1000, 'freeze-unverified', { volumes: spread(maxCaptureIds(false) - 2000 + 1) });
+    expect(account.snapshots.size).toBe(volumes);
+    expect(thawed(commands)).toHaveLength(MAX_JOB_INSTANCES);
+    // here the snapshots complete at the second poll; a slow run polls up to 240 times (15 events each)
+    const polls = run.order.filter((s) => s === 'FindPendingSnapshots').length;
+    expect(meter.events + (VERIFY_MAX_POLLS - polls) * 15).toBeLessThan(HISTORY_EVENT_LIMIT);
+    const over = await runJob(MAX_JOB_INSTANCES + 1, 'freeze', { volumes: 1 });
     expect(over.run.error?.name).toBe('SnapshotJob.JobTooLarge');
     expect(over.commands.size).toBe(0);
-  });
-
-  test('many instances with one volume each (3,000 instances, unverified: 9,000 of its 9,175): the instances\' share of the bound holds', async () => {
-    const { run, meter, account } = await runJob(3000, 'freeze-unverified', { volumes: 1 });
-    console.log('unverified job, 3,000 instances x 1 volume:', JSON.stringify({ largest: meter.largest, maxBytes: meter.maxBytes }));
-    expect(run.error).toBeUndefined();
-    expect(meter.violations).toEqual([]);
-    expect(account.snapshots.size).toBe(3000);
-  });
-
-  test('one volume more than the bound: JobTooLarge, no command sent', async () => {
-    const { run, commands } = await runJob(1000, 'freeze', { volumes: spread(MAX_CAPTURE_IDS - 2000 + 1) });
-    expect(run.error?.name).toBe('SnapshotJob.JobTooLarge');
-    expect(commands.size).toBe(0);
   });
 });

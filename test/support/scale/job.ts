@@ -117,8 +117,9 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' | '
       return {
         Snapshots: instance.BlockDeviceMappings.map((m: any) => {
           const s = account.addSnapshot(++n, { volume: parseInt(m.Ebs.VolumeId.slice(4), 16), startTime: new Date(), tags });
+          s.State = 'pending';
           const { StorageTier: _, KmsKeyId: __, ...created } = s;
-          return { ...created, State: 'pending', Progress: '' };
+          return { ...created, Progress: '' };
         }),
       };
     },
@@ -153,10 +154,18 @@ export async function runJob(instances: number, kind: 'snapshots' | 'images' | '
       account.requests.DescribeImages = (account.requests.DescribeImages ?? 0) + 1;
       return { Images: input.ImageIds.map((id: string) => ({ ImageId: id, State: 'available', Name: `orders-db-${id}`, Architecture: 'x86_64', BlockDeviceMappings: [] })) };
     },
-    DescribeSnapshots: (input) => {
+    // the verification finds the run's snapshots by its execution tag: pending at the first
+    // look, completed from the next (the account keeps each snapshot's state)
+    FindPendingSnapshots: (input) => {
       const page = account.describeSnapshots(input);
-      return { Snapshots: page.Snapshots.map((s: any) => ({ ...s, State: 'completed' })) };
+      for (const s of account.snapshots.values()) {
+        s.State = s.State === 'pending' ? 'completed' : s.State;
+      }
+      return page;
     },
+    FindFailedSnapshots: (input) => account.describeSnapshots(input),
+    CountCompletedSnapshots: (input) => account.describeSnapshots(input),
+    CountMoreCompletedSnapshots: (input) => account.describeSnapshots(input),
   };
   const run = await execute(definition, { ...own, ...o.stubs?.(own) }, { observe: observer(meter, definition) });
   return { run, meter, account, stopped, commands };

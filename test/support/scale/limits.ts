@@ -59,9 +59,36 @@ export function historyEvents(kind: 'result' | 'input' | 'output'): number {
  * (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
  */
 export function observer(meter: PayloadMeter, definition?: any): (kind: 'result' | 'input' | 'output', where: string, value: unknown, execution?: string) => void {
-  const tasks = new Set(Object.entries(definition ? allStates(definition) : {}).filter(([, s]) => s.Type === 'Task').map(([n]) => n));
+  const states = definition ? allStates(definition) : {};
+  const tasks = new Set(Object.entries(states).filter(([, s]) => s.Type === 'Task').map(([n]) => n));
+  // a Map's result is the list of its iterations' outputs, one payload before its ResultSelector
+  // trims it (the local runner reports only the Map's output): rebuilt from the output of every
+  // iteration's last state, and measured when the Map exits
+  const lastOf = new Map<string, string>();
+  for (const [mapName, map] of Object.entries<any>(states)) {
+    for (const [name, st] of Object.entries<any>(map.ItemProcessor?.States ?? {})) {
+      if (st.End || st.Type === 'Succeed') {
+        lastOf.set(name, mapName);
+      }
+    }
+  }
+  const iterations = new Map<string, unknown[]>();
   return (kind, where, value, execution) => {
     meter.check(kind, where, value);
+    if (kind === 'output' && lastOf.has(where)) {
+      const map = lastOf.get(where)!;
+      iterations.set(map, iterations.get(map) ?? []);
+      iterations.get(map)!.push(value);
+    }
+    if (kind === 'output' && iterations.has(where)) {
+      meter.check('result', `${where} (its iterations' outputs)`, iterations.get(where));
+      // an inline Map records MapIterationStarted and MapIterationSucceeded per item in the
+      // execution's own history; a distributed Map's items are child executions, counted there
+      if (states[where]?.ItemProcessor?.ProcessorConfig?.Mode !== 'DISTRIBUTED' && execution === undefined) {
+        meter.events += 2 * iterations.get(where)!.length;
+      }
+      iterations.delete(where);
+    }
     if (execution === undefined) {
       meter.events += historyEvents(kind);
     } else if (execution !== CHILD) {

@@ -111,10 +111,12 @@ export const SCALE_CASES: Record<Kind, ScaleCase> = {
       const images = Object.keys(taskStates(m.definition)).includes('CreateImage');
       const problems: string[] = [];
       let instances = n / 10;
-      // a snapshot job refuses, before its first before step, a run whose ids (one per volume and
-      // two per instance) would not fit in 256 KiB: past its bound the case checks the refusal,
-      // then runs at the most instances of 10 volumes within the bound
-      const bound: number | undefined = m.definition.States.CheckJobSize?.Choices[0].NumericGreaterThan;
+      // a snapshot job refuses, before its first before step, a run whose entries (one per volume
+      // and two per instance) would not fit in 256 KiB, or whose instances would not fit in 25,000
+      // history events: past its bounds the case checks the refusal, then runs at the most
+      // instances of 10 volumes within them
+      const [units, most] = (m.definition.States.CheckJobSize?.Choices[0].Or ?? []).map((c: any) => c.NumericGreaterThan as number);
+      const bound = units === undefined ? undefined : Math.min(units, 12 * most);
       let refused = '';
       if (!images && bound !== undefined && instances * 12 > bound) {
         const tooLarge = await runJob(instances, 'snapshots', { definition: m.definition, volumes: 10 });
