@@ -4,9 +4,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { pollLoop, retryTransient } from './poll';
-import { sdkCall } from '../core/sdk-call';
+import { sdkCall, SNAPSHOT_PAGE_SIZE } from '../core/sdk-call';
 import { sourceInstanceTagKey } from '../core/source-instance';
-import { SNAPSHOT_PAGE_SIZE } from '../ssm/housekeeping';
 
 /**
  * Options of multi-volume snapshots (`CreateSnapshots`), one call per instance.

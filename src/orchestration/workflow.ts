@@ -8,8 +8,7 @@ import { CaptureRendering } from './capture';
 import { failureFlaggedResult, firstFailure } from './first-failure';
 import { retryTransient } from './poll';
 import { SnapshotStep } from './snapshot-step';
-import { sdkCall } from '../core/sdk-call';
-import { SNAPSHOT_PAGE_SIZE } from '../ssm/housekeeping';
+import { sdkCall, SNAPSHOT_PAGE_SIZE } from '../core/sdk-call';
 
 /** Everything the workflow needs from the job. */
 export interface WorkflowConfig {

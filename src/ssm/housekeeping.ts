@@ -11,6 +11,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
+import { SNAPSHOT_PAGE_SIZE } from '../core/sdk-call';
 import { trustOnlyStateMachine } from '../core/service-trust';
 import { checkRetentionKnown } from '../core/validation';
 
@@ -30,12 +31,6 @@ export const HEALTH_METRICS = {
 /** How often the housekeeping runs; each run judges the hour before the previous full hour. */
 const PERIOD_MS = 3_600_000;
 
-/**
- * Page size of every `DescribeSnapshots` call. A snapshot record with the library's tags is about
- * 690 bytes (measured with the EC2 API reference's shape); 100 records are about 69 KiB, a quarter
- * of Step Functions' 256 KiB connector-result limit, which leaves room for user tags.
- */
-export const SNAPSHOT_PAGE_SIZE = 100;
 /** Page size of `DescribeMaintenanceWindowExecutions` (the API's maximum; a record is about 300 bytes). */
 export const EXECUTION_PAGE_SIZE = 100;
 /**
