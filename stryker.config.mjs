@@ -23,6 +23,13 @@ export default {
       ...pkg.jest,
       testMatch: mod.tests.map((t) => `<rootDir>/${t}`),
       collectCoverage: false,
+      // Stryker's per-test coverage comes from its test environment in Stryker's own test-runner
+      // process. Jest 29 runs tests in a child worker whenever workerIdleMemoryLimit is set, even
+      // with runInBand (shouldRunInBand in @jest/core: "when specifying a memory limit, workers
+      // should be used"), so the coverage never reached Stryker: "Missing coverage results for
+      // ...". null (not undefined, which the JSON hand-over to jest drops, leaving package.json's
+      // 1GB) turns the limit off; Stryker restarts its test runner itself.
+      workerIdleMemoryLimit: null,
       reporters: ['default'],
       // the project ignores '/.stryker-tmp' so that jest never runs the sandboxes; inside a sandbox
       // that pattern matches every path (no test found), so the sandbox ignores only node_modules

@@ -32,10 +32,11 @@ export function configureMutationTesting(project: awscdk.AwsCdkConstructLibrary)
   project.npmignore?.exclude('/reports/', '/.stryker-tmp/', '/stryker.config.mjs', '/test/mutation/');
   project.addTask('mutate', {
     description: 'Mutation testing (StrykerJS) per module, incremental: only mutants in changed code run again',
-    receiveArgs: true,
     steps: [
       { spawn: 'bundle' },
-      { exec: 'ts-node --project build-tools/tsconfig.json build-tools/mutate.ts' },
+      // the step, not the task, receives the arguments (a task's receiveArgs applies only to its
+      // own `exec` option): `npx projen mutate core-retention --concurrency 2`
+      { exec: 'ts-node --project build-tools/tsconfig.json build-tools/mutate.ts', receiveArgs: true },
     ],
   });
 }
