@@ -1,4 +1,4 @@
-import { JsonFile, awscdk } from 'projen';
+import { awscdk } from 'projen';
 
 /**
  * Mutation testing as a standing measure (StrykerJS).
@@ -16,15 +16,10 @@ export function configureMutationTesting(project: awscdk.AwsCdkConstructLibrary)
     `@stryker-mutator/jest-runner@${version}`,
     `@stryker-mutator/typescript-checker@${version}`,
   );
-  // Stryker's TypeScript checker needs every mutated file in the project itself (not reached
-  // through an import), so it watches them: the test project plus src/ and lambda/.
-  new JsonFile(project, 'test/mutation/tsconfig.json', {
-    obj: {
-      extends: '../tsconfig.json',
-      include: ['../**/*.ts', '../../src/**/*.ts', '../../lambda/**/*.ts'],
-      exclude: ['node_modules'],
-    },
-  });
+  // Stryker's TypeScript checker needs every mutated file in its program itself (not reached
+  // through an import): stryker.config.mjs writes one tsconfig per module run (the module's
+  // mutated files and tests), test/mutation/tsconfig.<module>.json, not committed.
+  project.gitignore.exclude('/test/mutation/tsconfig.*.json');
   // Stryker's sandboxes are copies of the project: jest in the project must not see them
   project.jest?.addIgnorePattern('/.stryker-tmp');
   project.tryFindObjectFile('package.json')?.addOverride('jest.modulePathIgnorePatterns', ['<rootDir>/.stryker-tmp']);
