@@ -86,7 +86,12 @@ describe('readConfig', () => {
     ['a bad count', { RETAIN_COUNT: '0' }, "RETAIN_COUNT must be a positive integer, got '0'"],
     ['a bad bound', { MAX_DELETIONS: 'many' }, "MAX_DELETIONS must be a positive integer, got 'many'"],
   ])('rejects %s', (_name, env, message) => {
-    expect(() => readConfig({ ...ENV, ...env })).toThrow(message);
+    expect(() => readConfig({ ...ENV, ...env })).toThrow(expect.objectContaining({ name: 'ExpiryConfigError', message }));
+  });
+
+  // the boundaries (mutation testing, stop 16): 'image' is a type, 1 a count, an empty variable unset
+  test('reads an image job keeping one run, an empty RETAIN_DAYS being unset', () => {
+    expect(readConfig({ ...ENV, RESOURCE_TYPE: 'image', RETAIN_COUNT: '1', RETAIN_DAYS: '' })).toMatchObject({ resourceType: 'image', retainCount: 1, retainDays: undefined });
   });
 });
 
@@ -214,6 +219,16 @@ describe('expire', () => {
     expect(ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toMatchObject({ Owners: ['self'] });
     expect(ec2.commandCalls(DeregisterImageCommand).map((c) => c.args[0].input)).toEqual([{ ImageId: 'ami-27', DeleteAssociatedSnapshots: true }]);
     expect(result.expired).toEqual(['ami-27']);
+  });
+
+  test.each(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable'])('an AMI answered %s is already gone: expired, logged as such', async (name) => {
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [{ ImageId: 'ami-1', CreationDate: '2024-06-01T00:00:00Z', State: 'available', Tags: [{ Key: 'backup:execution', Value: 'old' }] }],
+    });
+    ec2.on(DeregisterImageCommand).rejects(Object.assign(new Error('x'), { name }));
+    const result = await expire(ec2 as unknown as EC2Client, config({ resourceType: 'image', retainCount: 1 }), { executionId: CURRENT }, NOW);
+    expect(result.expired).toEqual(['ami-1']);
+    expect(logs).toContainEqual({ level: 'INFO', message: 'already gone', id: 'ami-1', outcome: 'expired' });
   });
 
   test('an AMI already deregistered counts as expired', async () => {
