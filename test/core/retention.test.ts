@@ -70,6 +70,23 @@ describe('Retention', () => {
     expect(stack.resolve(Retention.age(age).toTagValue())).toEqual({ 'Fn::Join': ['', ['age:', { Ref: 'Days' }, 'd']] });
   });
 
+  // the brief's rule for bad input: the error names the fix, not only the requirement
+  test.each<[string, () => Retention, string]>([
+    ['count', () => Retention.count(0),
+      'Db/Snapshots: schedules[0].retain Retention.count(...): count must be an integer between 1 and 1000, got 0; keep between 1 and 1000 artefacts, or use Retention.age(Duration.days(n)) to keep them by age'],
+    ['age', () => Retention.age(Duration.days(0)),
+      'Db/Snapshots: schedules[0].retain Retention.age(...): age must be a whole number of days between 1 and 36500 (100 years), got 0 days; pass Duration.days(n) with 1 <= n <= 36500'],
+  ])('a bad %s is an error naming the fix', (_n, make, message) => {
+    expect(() => policyKeeping(make())).toThrow(message);
+  });
+
+  // jsii languages and plain JavaScript can pass a number where a Duration is expected; it must be
+  // the construct's error naming the fix, not a TypeError from calling toDays on a number
+  test.each([30, '30d', undefined])('an age of %p (not a Duration) is an error naming the prop and the fix', (age) => {
+    expect(() => policyKeeping(Retention.age(age as unknown as Duration))).toThrow(
+      /^Db\/Snapshots: schedules\[0\]\.retain Retention\.age\(\.\.\.\): age must be a Duration(, got .+)?; pass Duration\.days\(n\)$/);
+  });
+
   test('an age token in another unit than days is an error naming the prop and the fix', () => {
     const age = Duration.hours(Token.asNumber(Fn.ref('Hours')));
     expect(() => policyKeeping(Retention.age(age))).toThrow(

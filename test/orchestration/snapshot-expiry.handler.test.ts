@@ -86,7 +86,12 @@ describe('readConfig', () => {
     ['a bad count', { RETAIN_COUNT: '0' }, "RETAIN_COUNT must be a positive integer, got '0'"],
     ['a bad bound', { MAX_DELETIONS: 'many' }, "MAX_DELETIONS must be a positive integer, got 'many'"],
   ])('rejects %s', (_name, env, message) => {
-    expect(() => readConfig({ ...ENV, ...env })).toThrow(message);
+    expect(() => readConfig({ ...ENV, ...env })).toThrow(expect.objectContaining({ name: 'ExpiryConfigError', message }));
+  });
+
+  // the boundaries (mutation testing, stop 16): 'image' is a type, 1 a count, an empty variable unset
+  test('reads an image job keeping one run, an empty RETAIN_DAYS being unset', () => {
+    expect(readConfig({ ...ENV, RESOURCE_TYPE: 'image', RETAIN_COUNT: '1', RETAIN_DAYS: '' })).toMatchObject({ resourceType: 'image', retainCount: 1, retainDays: undefined });
   });
 });
 
@@ -216,6 +221,16 @@ describe('expire', () => {
     expect(result.expired).toEqual(['ami-27']);
   });
 
+  test.each(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable'])('an AMI answered %s is already gone: expired, logged as such', async (name) => {
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [{ ImageId: 'ami-1', CreationDate: '2024-06-01T00:00:00Z', State: 'available', Tags: [{ Key: 'backup:execution', Value: 'old' }] }],
+    });
+    ec2.on(DeregisterImageCommand).rejects(Object.assign(new Error('x'), { name }));
+    const result = await expire(ec2 as unknown as EC2Client, config({ resourceType: 'image', retainCount: 1 }), { executionId: CURRENT }, NOW);
+    expect(result.expired).toEqual(['ami-1']);
+    expect(logs).toContainEqual({ level: 'INFO', message: 'already gone', id: 'ami-1', outcome: 'expired' });
+  });
+
   test('an AMI already deregistered counts as expired', async () => {
     ec2.on(DescribeImagesCommand).resolves({
       Images: [
@@ -275,6 +290,38 @@ describe('expire', () => {
   test('rejects an event without the current execution id', async () => {
     await expect(expire(ec2 as unknown as EC2Client, config(), {} as never, NOW)).rejects.toThrow('event.executionId must be the current execution id');
     expect(ec2.calls()).toHaveLength(0);
+  });
+
+  // mutation testing (stop 16) found these unchecked
+  test.each([null, undefined, { executionId: '' }])('an event %p fails as ExpiryConfigError (the errorType a Catch matches), before any call', async (bad) => {
+    await expect(expire(ec2 as unknown as EC2Client, config(), bad as never, NOW)).rejects.toThrow(
+      expect.objectContaining({ name: 'ExpiryConfigError', message: 'event.executionId must be the current execution id' }));
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  test('deletes the oldest first however EC2 orders its listing (DescribeSnapshots guarantees no order)', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [...RUNS].reverse() });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    const result = await expire(ec2 as unknown as EC2Client, config({ maxDeletions: 3 }), { executionId: CURRENT }, NOW);
+    expect(result.expired).toEqual(['snap-27-data', 'snap-27-root', 'snap-28-data']);
+  });
+
+  // ListExecutions pages its answer (newest first); a history read one page only would start later
+  // and count a planted look-alike from before that start as a real run, then delete it
+  test('reads the whole execution history, page by page, so a look-alike inside it is never counted nor deleted', async () => {
+    sfn.on(ListExecutionsCommand).callsFake((input) => (input.nextToken === 'h2'
+      ? listed([executionOf(28), executionOf(27)])
+      : { ...listed([executionOf(30, 'RUNNING'), executionOf(29)]), nextToken: 'h2' }));
+    const forged = snapshot(28, 'forged', {
+      StartTime: new Date('2024-06-28T12:00:00Z'),
+      Tags: [{ Key: 'backup:execution', Value: 'arn:aws:states:us-east-1:123456789012:execution:Job:forged' }],
+    });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [...RUNS, forged] });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    const result = await expire(ec2 as unknown as EC2Client, config(), { executionId: CURRENT }, NOW);
+    expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 'h2']);
+    expect(result.expired).toEqual(['snap-27-root', 'snap-27-data', 'snap-28-root', 'snap-28-data']);
+    expect(result.skipped).toEqual(['snap-28-forged']);
   });
 });
 

@@ -28,9 +28,22 @@ describe('pauseSeconds', () => {
     expect(pauseSeconds(pause)).toEqual(expected);
   });
 
-  test('warns about unusable timestamps', () => {
+  test('warns about unusable timestamps, naming them', () => {
     pauseSeconds({ startedAt: 'x', endedAt: 'y' });
-    expect(logs).toEqual([expect.objectContaining({ level: 'WARN', message: 'pause timestamps unusable, window not published' })]);
+    expect(logs).toEqual([{ level: 'WARN', message: 'pause timestamps unusable, window not published', startedAt: 'x', endedAt: 'y' }]);
+  });
+
+  test('a pause that ended in the millisecond it started is a window of 0 s, published', () => {
+    expect(pauseSeconds({ startedAt: PAUSE.startedAt, endedAt: PAUSE.startedAt })).toBe(0);
+    expect(logs).toEqual([]);
+  });
+
+  test.each([
+    ['only a start (the after step never began)', { startedAt: PAUSE.startedAt }],
+    ['only an end', { endedAt: PAUSE.endedAt }],
+  ])('%s: no window and no warning (the run never completed a pause)', (_name, pause) => {
+    expect(pauseSeconds(pause)).toBeUndefined();
+    expect(logs).toEqual([]);
   });
 });
 
@@ -51,6 +64,23 @@ describe('datapoints', () => {
   test('rejects an unknown outcome', () => {
     expect(() => datapoints(CONFIG, { outcome: 'MAYBE' } as never, NOW)).toThrow('outcome must be SUCCEEDED or FAILED, got "MAYBE"');
   });
+
+  // The Node.js Lambda runtime reports a thrown error's `name` as the errorType that Step Functions
+  // records (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-exceptions.html); a null payload
+  // must fail with it too, not with a TypeError
+  test.each([null, undefined])('an event of %s fails as MetricsEventError', (nothing) => {
+    expect(() => datapoints(CONFIG, nothing as never, NOW)).toThrow(
+      expect.objectContaining({ name: 'MetricsEventError', message: 'outcome must be SUCCEEDED or FAILED, got undefined' }));
+  });
+
+  test.each([Number.NaN, Number.POSITIVE_INFINITY, '6'])('an artefact count of %p is not published (PutMetricData rejects NaN and Infinity)', (artefacts) => {
+    expect(datapoints(CONFIG, { outcome: 'SUCCEEDED', artefacts } as never, NOW).map((p) => p.MetricName)).toEqual(['JobSucceeded', 'JobFailed']);
+  });
+
+  test('zero artefacts is a count, published', () => {
+    expect(datapoints(CONFIG, { outcome: 'SUCCEEDED', artefacts: 0 }, NOW).map((p) => [p.MetricName, p.Value]))
+      .toEqual([['JobSucceeded', 1], ['JobFailed', 0], ['ArtefactsCreated', 0]]);
+  });
 });
 
 describe('publish', () => {
@@ -61,7 +91,21 @@ describe('publish', () => {
     const input = cw.commandCalls(PutMetricDataCommand)[0].args[0].input;
     expect(input.Namespace).toEqual('CdkEbsBackup/ConsistentSnapshotJob');
     expect(input.MetricData).toHaveLength(4);
-    expect(logs).toEqual([expect.objectContaining({ level: 'INFO', purpose: 'orders-db', outcome: 'SUCCEEDED', executionId: 'run-1', pauseSeconds: 2.5 })]);
+    expect(logs).toEqual([{
+      level: 'INFO',
+      message: 'metrics published',
+      purpose: 'orders-db',
+      outcome: 'SUCCEEDED',
+      executionId: 'run-1',
+      published: ['JobSucceeded', 'JobFailed', 'PauseWindow', 'ArtefactsCreated'],
+      pauseSeconds: 2.5,
+    }]);
+  });
+
+  test('a run without a pause logs no window', async () => {
+    cw.on(PutMetricDataCommand).resolves({});
+    await publish(cw as unknown as CloudWatchClient, CONFIG, { outcome: 'FAILED', executionId: 'run-2' }, NOW);
+    expect(logs).toEqual([{ level: 'INFO', message: 'metrics published', purpose: 'orders-db', outcome: 'FAILED', executionId: 'run-2', published: ['JobSucceeded', 'JobFailed'] }]);
   });
 
   test('retries throttling', async () => {
@@ -86,6 +130,8 @@ test('the handler reads its configuration from the environment', async () => {
     expect(readConfig(process.env)).toEqual({ namespace: 'N', purpose: 'p' });
     process.env = { ...saved, METRIC_NAMESPACE: undefined, PURPOSE: undefined };
     await expect(handler({ outcome: 'SUCCEEDED' })).rejects.toThrow('environment variables METRIC_NAMESPACE and PURPOSE are required');
+    expect(() => readConfig({ METRIC_NAMESPACE: 'N' })).toThrow(expect.objectContaining({ name: 'MetricsEventError' }));
+    expect(() => readConfig({ PURPOSE: 'p' })).toThrow('environment variables METRIC_NAMESPACE and PURPOSE are required');
   } finally {
     process.env = saved;
   }

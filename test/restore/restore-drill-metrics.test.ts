@@ -30,6 +30,30 @@ describe('figures', () => {
   ])('rejects %s', (_name, bad, message) => {
     expect(() => figures(bad)).toThrow(message);
   });
+
+  test('the rejection names the values it got, so the failed execution shows which field was bad', () => {
+    expect(() => figures({ ...event, snapshotTime: 'yesterday' }))
+      .toThrow('got ["2026-11-21T03:00:00.000Z","2026-11-21T03:12:30.000Z","yesterday"]');
+  });
+
+  // The Node.js Lambda runtime reports a thrown error's `name` as the invocation's errorType
+  // (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-exceptions.html), which Step Functions
+  // records as the task's error: "the name property of the Error object must match the ErrorEquals
+  // value" (https://docs.aws.amazon.com/step-functions/latest/dg/tutorial-handling-error-conditions.html)
+  test('a bad event fails as DrillMetricsEventError, the errorType the execution records', () => {
+    expect(() => figures({ ...event, startedAt: 'soon' })).toThrow(expect.objectContaining({ name: 'DrillMetricsEventError' }));
+  });
+
+  // Step Functions passes `null` when the Invoke task's Payload resolves to nothing; the function must
+  // fail with its own event error, not a TypeError from reading a field of null
+  test.each([null, undefined])('an event of %s is an event error, not a TypeError', (nothing) => {
+    expect(() => figures(nothing as unknown as DrillMetricsEvent)).toThrow(
+      expect.objectContaining({ name: 'DrillMetricsEventError', message: expect.stringContaining('got [null,null,null]') }));
+  });
+
+  test('a validation in the same millisecond as the start is a zero-second restore, not an error', () => {
+    expect(figures({ ...event, validatedAt: event.startedAt })).toEqual({ timeToRestoreSeconds: 0, snapshotAgeSeconds: 3600 });
+  });
 });
 
 describe('publish', () => {
@@ -63,6 +87,21 @@ describe('publish', () => {
 
   test('rejects an event without namespace or purpose', async () => {
     await expect(publish(client, { ...event, namespace: '' })).rejects.toThrow('namespace and purpose are required');
+  });
+
+  test.each([null, undefined])('rejects an event of %s with its own error, before any call', async (nothing) => {
+    await expect(publish(client, nothing as unknown as DrillMetricsEvent)).rejects.toThrow(
+      expect.objectContaining({ name: 'DrillMetricsEventError', message: 'namespace and purpose are required' }));
+    expect(cloudwatch.commandCalls(PutMetricDataCommand)).toHaveLength(0);
+  });
+
+  test('logs one JSON line with the purpose and both figures once published (the drill record in CloudWatch Logs)', async () => {
+    cloudwatch.on(PutMetricDataCommand).resolves({});
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    await publish(client, event);
+    expect(logged.mock.calls.map(([line]) => JSON.parse(line))).toEqual([
+      { level: 'INFO', message: 'drill figures published', purpose: 'database-dr', timeToRestoreSeconds: 750, snapshotAgeSeconds: 4350 },
+    ]);
   });
 
   test('the handler publishes with a client of its own', async () => {
