@@ -121,11 +121,13 @@ export function documentSizeProblems(scope: IConstruct, document: ssm.CfnDocumen
   // the props named are the largest ones whose bytes together cover the excess (all, if none does)
   const excess = total - SSM_DOCUMENT_LIMIT_BYTES;
   const named: DocumentGrowth[] = [];
+  let covered = 0;
   for (const g of growers) {
-    if (named.reduce((sum, x) => sum + x.bytes, 0) >= excess) {
+    if (covered >= excess) {
       break;
     }
     named.push(g);
+    covered += g.bytes;
   }
   const property = named.length > 0 ? named.map((g) => g.property).join(', ') : 'the document';
   const parts = [

@@ -215,7 +215,8 @@ const COUNT_PAGE = '$.artefacts.page';
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html#api-pagination);
  * a snapshot still missing at the completion timeout fails the run. The state carries counts,
  * never ids: a run's size is not bounded by the verification. Each poll while any is pending is
- * one call (15 history events); a count is 11 events a page.
+ * one call (EVENTS_PER_POLL in workflow.ts, 15 history events); a count page is a describe, an
+ * add and a choice (EVENTS_PER_COUNT_PAGE, 10).
  */
 function verifySnapshotsByTag(
   ctx: CaptureRenderContext, interval: Duration, maxPolls: number, done: sfn.IChainable, failed: sfn.IChainable, timeout: sfn.IChainable,

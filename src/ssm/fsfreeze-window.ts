@@ -145,7 +145,7 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
       },
     });
 
-    // the commands travel base64-encoded (4 bytes for every 3 of UTF-8), beside the ~48 KB script
+    // the commands travel base64-encoded (4 bytes for every 3 of UTF-8), beside the ~52 KB script
     const base64Bytes = (command?: string) => (command === undefined ? 0 : 4 * Math.ceil(Buffer.byteLength(command, 'utf8') / 3));
     checkDocumentSize(this, this.document, {
       grownBy: [
