@@ -9,6 +9,7 @@
  */
 import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { listExamples } from '../examples/catalogue';
 import { awsError, execute as executeJob, healthyStubs, lambdaStep, runCommandStubs, runSnapshots, Stub } from './orchestration/local-execution';
@@ -120,15 +121,23 @@ async function drillRuns(m: Machine, documents: Record<string, any>): Promise<Ru
   let record: Record<string, string> = {};
   ec2.on(DescribeSnapshotsCommand).callsFake((input) => ({ Snapshots: snapshotsOf({ ...filterTags(input.Filters), ...record }) }));
   const runs = { send: async () => ({ startDate: new Date('2026-11-21T01:59:00Z') }) } as unknown as SFNClient;
+  // the creator's own service records the run (a window's execution, an Automation execution of its document)
+  let document: string | undefined;
+  const ssmRecords = {
+    send: async (c: any) => (c.input.WindowId !== undefined
+      ? { WindowExecutions: [{ WindowId: c.input.WindowId, StartTime: new Date('2026-11-21T01:59:00Z'), EndTime: new Date('2026-11-21T02:10:00Z') }] }
+      : { AutomationExecution: { DocumentName: document, ExecutionStartTime: new Date('2026-11-21T01:59:00Z'), ExecutionEndTime: new Date('2026-11-21T02:10:00Z') } }),
+  } as unknown as SSMClient;
   const real = (): Record<string, Handler> => ({
     SelectRestorePoint: (input) => {
       const [creator] = input.creators ?? [];
+      document = creator?.automationDocument;
       record = creator === undefined ? {} : {
         [input.managedByTagKey]: creator.managedBy,
-        [creator.executionTagKey]: creator.stateMachineArn === undefined ? 'mw-0123456789abcdef0'
-          : `${creator.stateMachineArn.replace(':stateMachine:', ':execution:')}:run-1`,
+        [creator.executionTagKey]: creator.stateMachineArn !== undefined ? `${creator.stateMachineArn.replace(':stateMachine:', ':execution:')}:run-1`
+          : creator.windowId ?? '8a3b1c2d-1111-4a5b-9c8d-0e1f2a3b4c5d',
       };
-      return select(ec2 as unknown as EC2Client, input, new Date('2026-11-21T03:00:00Z'), runs);
+      return select(ec2 as unknown as EC2Client, input, new Date('2026-11-21T03:00:00Z'), runs, ssmRecords);
     },
     PublishDrillFigures: async () => ({}),
   });

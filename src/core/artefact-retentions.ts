@@ -41,6 +41,12 @@ export interface CreationRecord {
   readonly stateMachineArn?: string;
   /** For a job: the ARN pattern of its executions (`arn:...:execution:<machine>:*`), for IAM. */
   readonly executionArns?: string;
+  /** For a maintenance window: its id, which the execution tag holds; SSM records its executions. */
+  readonly windowId?: string;
+  /** For a maintenance window: its ARN, for IAM (`ssm:DescribeMaintenanceWindowExecutions`). */
+  readonly windowArn?: string;
+  /** For a runbook: its Automation document's name; the execution tag holds an Automation execution id. */
+  readonly automationDocument?: string;
 }
 
 /** A creator's retention and the schedule its artefacts are created on. */

@@ -186,8 +186,8 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
       property: 'retain',
       purpose,
       retention: this.retention,
-      // Automation tags each artefact at creation with its execution id
-      creationRecord: () => ({ managedBy: base[keys.managedBy], executionTagKey: extra.execution }),
+      // Automation tags each artefact at creation with its execution id, an execution of this document
+      creationRecord: () => ({ managedBy: base[keys.managedBy], executionTagKey: extra.execution, automationDocument: this.documentName }),
     });
 
     // Tags every artefact carries: the three library tags are constants of the document (and

@@ -347,8 +347,13 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       retention: this.retain,
       schedule,
       timeZone: props.scheduleTimezone,
-      // the window's snapshots are tagged at creation with its id
-      creationRecord: () => ({ managedBy: this.snapshotTags[keys.managedBy], executionTagKey: this.windowTagKey }),
+      // the window's snapshots are tagged at creation with its id; SSM records the window's executions
+      creationRecord: () => ({
+        managedBy: this.snapshotTags[keys.managedBy],
+        executionTagKey: this.windowTagKey,
+        windowId: this.windowId,
+        windowArn: Stack.of(this).formatArn({ service: 'ssm', resource: 'maintenancewindow', resourceName: this.windowId }),
+      }),
     });
 
     // --- output: S3 and CloudWatch Logs (written by the SSM agent with the instance's role) ---

@@ -171,6 +171,10 @@ export function authorizationsOf(state: any, call: RecordedCall, world: ReplayWo
     }
     case 'ssm:DescribeMaintenanceWindowExecutions':
       return [on(`arn:aws:ssm:${region}:${account}:maintenancewindow/${input.WindowId}`)];
+    case 'ssm:GetAutomationExecution':
+      return [on(`arn:aws:ssm:${region}:${account}:automation-execution/${input.AutomationExecutionId}`)];
+    case 'states:DescribeExecution':
+      return [on(input.ExecutionArn)];
     case 'ssm:SendCommand': {
       const name: string = input.DocumentName;
       const document = name.startsWith('arn:') ? name
@@ -196,7 +200,7 @@ export const MODELLED_ACTIONS = new Set([
   'ec2:CreateSnapshots', 'ec2:CreateImage', 'ec2:StartInstances', 'ec2:StopInstances', 'ec2:TerminateInstances',
   'ec2:RunInstances', 'ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:CreateTags', 'ssm:SendCommand',
   'lambda:InvokeFunction', 'sns:Publish', 'states:ListExecutions', 'cloudwatch:PutMetricData',
-  'ec2:DeleteSnapshot', 'ec2:LockSnapshot', 'ssm:DescribeMaintenanceWindowExecutions',
+  'ec2:DeleteSnapshot', 'ec2:LockSnapshot', 'ssm:DescribeMaintenanceWindowExecutions', 'ssm:GetAutomationExecution', 'states:DescribeExecution',
   // no resource-level permissions: `*` is what AWS authorizes
   'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeImages', 'ec2:DescribeVolumes', 'ec2:DescribeLockedSnapshots',
   'ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation', 'ssm:CancelCommand',

@@ -75,6 +75,10 @@ export function renderIntrinsics(value: unknown, options: RenderOptions = {}): a
   }
   if (v['Fn::GetAtt']) {
     const [id, attr] = v['Fn::GetAtt'];
+    // a state machine's name is the one its rendered ARN ends with (Ref and GetAtt Name agree, as in AWS)
+    if (attr === 'Name' && typeOf(id) === 'AWS::StepFunctions::StateMachine') {
+      return id;
+    }
     if (attr !== 'Arn') {
       return `${attr}-${id}`;
     }

@@ -20,15 +20,23 @@
  *
  * Creation records: when the drill names the creators of its purpose (`creators`), an artefact of
  * this account is a candidate only if it carries, from its creation, a creator's managed-by tag
- * and that creator's execution tag; for a ConsistentSnapshotJob the execution tag must name an
- * execution of the job's own state machine that was running when the snapshot started
- * (`DescribeExecution`). A look-alike with the drill's purpose but no such record is never
- * restored; its id is logged.
+ * and that creator's execution tag, and the creator's own service records a run of it in progress
+ * when the artefact started (a minute of clock skew either side):
+ * - a ConsistentSnapshotJob: the tag names an execution of the job's own state machine
+ *   (Step Functions `DescribeExecution`);
+ * - a maintenance window: the tag holds the window's id, and SSM records an execution of that
+ *   window (`DescribeMaintenanceWindowExecutions`);
+ * - a runbook: the tag holds an Automation execution id of the runbook's own document
+ *   (`GetAutomationExecution`).
+ * A look-alike with the drill's purpose but no such record is never restored; its id is logged.
+ * What a record cannot rule out: a look-alike created, with the creator's tags, while one of the
+ * creator's runs is in progress (the write-once guard's trusted-tag denies leave only creation).
  *
- * Read-only, so safe to retry. The EC2 and Step Functions clients are parameters, for tests.
+ * Read-only, so safe to retry. The EC2, Step Functions and SSM clients are parameters, for tests.
  */
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, Image, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeMaintenanceWindowExecutionsCommand, GetAutomationExecutionCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { log } from '../../shared/log';
 import { withRetry } from '../../shared/retry';
 
@@ -63,6 +71,10 @@ export interface Creator {
   readonly executionTagKey: string;
   /** A ConsistentSnapshotJob's state machine: the execution tag must name a run of it. */
   readonly stateMachineArn?: string;
+  /** A maintenance window's id: the execution tag must hold it, and SSM record a run of the window. */
+  readonly windowId?: string;
+  /** A runbook's SSM Automation document: the execution tag must name an Automation execution of it. */
+  readonly automationDocument?: string;
 }
 
 /** The group of snapshots that record no source instance (grouped by start time alone). */
@@ -129,6 +141,10 @@ export function parseEvent(event: unknown): SelectEvent {
       || !e.creators.every((c) => c && typeof c.managedBy === 'string' && c.managedBy && typeof c.executionTagKey === 'string' && c.executionTagKey)) {
       throw new SelectEventError(`creators must be a list of { managedBy, executionTagKey } with managedByTagKey, got ${JSON.stringify(e.creators)}`);
     }
+    const ways = (c: Creator) => [c.stateMachineArn, c.windowId, c.automationDocument].filter((v) => v !== undefined);
+    if (!e.creators.every((c) => ways(c).length <= 1 && ways(c).every((v) => typeof v === 'string' && v))) {
+      throw new SelectEventError(`a creator names at most one of stateMachineArn, windowId and automationDocument, each a non-empty string, got ${JSON.stringify(e.creators)}`);
+    }
   }
   return e as SelectEvent;
 }
@@ -140,39 +156,117 @@ function executionPrefix(stateMachineArn: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
 }
 
+/** A run as its service records it: start and, once it ended, end (ms since the epoch). */
+interface Run {
+  readonly start: number;
+  readonly stop?: number;
+}
+
+/** A window execution's record is about 300 bytes; 100 is the API's maximum page. */
+const WINDOW_EXECUTION_PAGE = 100;
+/** A maintenance window runs at most 24 hours, so its run of an artefact started at most a day before it. */
+const MAX_WINDOW_RUN_MS = 24 * 3600_000;
+/** Clock skew allowed between a run's record and an artefact's start, either side. */
+const SKEW_MS = 60_000;
+
+const inRun = (run: Run | undefined, at: number) =>
+  run !== undefined && at >= run.start - SKEW_MS && (run.stop === undefined || at <= run.stop + SKEW_MS);
+const ms = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).getTime());
+
+/**
+ * The creators' own records of their runs, each read once per drill: job executions by ARN,
+ * window executions per window (from a day before the oldest candidate), Automation executions by id.
+ */
+export class RunRecords {
+  private readonly jobRuns = new Map<string, Promise<Run | undefined>>();
+  private readonly windowRuns = new Map<string, Promise<Run[]>>();
+  private readonly automationRuns = new Map<string, Promise<(Run & { document?: string }) | undefined>>();
+
+  /** `since`: the oldest candidate's start; window executions are read from a day before it. */
+  constructor(private readonly sfnClient: SFNClient, private readonly ssmClient: SSMClient, private readonly since: Date) {}
+
+  /** Whether `creator`'s service records a run named by `execution` in progress at `at`. */
+  public async recorded(creator: Creator, execution: string, at: number): Promise<boolean> {
+    if (creator.stateMachineArn) {
+      return execution.startsWith(executionPrefix(creator.stateMachineArn)) && inRun(await this.jobRun(execution), at);
+    }
+    if (creator.windowId) {
+      return execution === creator.windowId && (await this.windowRunsOf(creator.windowId)).some((run) => inRun(run, at));
+    }
+    if (creator.automationDocument) {
+      const run = await this.automationRun(execution);
+      return run?.document === creator.automationDocument && inRun(run, at);
+    }
+    // a creator whose runs no service records (none the library registers): its tags only
+    return true;
+  }
+
+  private jobRun(executionArn: string): Promise<Run | undefined> {
+    return once(this.jobRuns, executionArn, () => withRetry(() => this.sfnClient.send(new DescribeExecutionCommand({ executionArn }))).then(
+      (d) => ({ start: ms(d.startDate)!, stop: ms(d.stopDate) }),
+      notFound('ExecutionDoesNotExist')));
+  }
+
+  private windowRunsOf(windowId: string): Promise<Run[]> {
+    return once(this.windowRuns, windowId, async () => {
+      const runs: Run[] = [];
+      let token: string | undefined;
+      do {
+        const page = await withRetry(() => this.ssmClient.send(new DescribeMaintenanceWindowExecutionsCommand({
+          WindowId: windowId,
+          Filters: [{ Key: 'ExecutionStartSince', Values: [new Date(this.since.getTime() - MAX_WINDOW_RUN_MS - SKEW_MS).toISOString()] }],
+          MaxResults: WINDOW_EXECUTION_PAGE,
+          NextToken: token,
+        })));
+        for (const e of page.WindowExecutions ?? []) {
+          if (e.StartTime !== undefined) {
+            runs.push({ start: ms(e.StartTime)!, stop: ms(e.EndTime) });
+          }
+        }
+        token = page.NextToken;
+      } while (token);
+      return runs;
+    });
+  }
+
+  private automationRun(id: string): Promise<(Run & { document?: string }) | undefined> {
+    const read = () => this.ssmClient.send(new GetAutomationExecutionCommand({ AutomationExecutionId: id }));
+    return once(this.automationRuns, id, () => withRetry(read).then(
+      (d) => (d.AutomationExecution?.ExecutionStartTime === undefined ? undefined : {
+        start: ms(d.AutomationExecution.ExecutionStartTime)!,
+        stop: ms(d.AutomationExecution.ExecutionEndTime),
+        document: d.AutomationExecution.DocumentName,
+      }),
+      notFound('AutomationExecutionNotFoundException')));
+  }
+}
+
+function once<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  if (!cache.has(key)) {
+    cache.set(key, read());
+  }
+  return cache.get(key)!;
+}
+
+/** A run that does not exist is no record; any other error fails the selection. */
+function notFound(name: string): (err: unknown) => undefined {
+  return (err) => {
+    if ((err as Error).name === name) {
+      return undefined;
+    }
+    throw err;
+  };
+}
+
 /**
  * Whether an artefact created at `createdAt` carries a valid creation record of one of the
- * creators: its managed-by tag, its execution tag, and for a job a run of its own state machine
- * that had started by then and had not stopped long before.
+ * creators: its managed-by tag, its execution tag, and a run of it that its service records.
  */
-export async function hasCreationRecord(sfnClient: SFNClient, tags: Tag[] | undefined, createdAt: Date, event: SelectEvent,
-  cache: Map<string, Promise<{ start: number; stop?: number } | undefined>> = new Map()): Promise<boolean> {
+export async function hasCreationRecord(records: RunRecords, tags: Tag[] | undefined, createdAt: Date, event: SelectEvent): Promise<boolean> {
   const managedBy = tagOf(tags, event.managedByTagKey!);
   for (const creator of (event.creators ?? []).filter((c) => c.managedBy === managedBy)) {
     const execution = tagOf(tags, creator.executionTagKey);
-    if (!execution) {
-      continue;
-    }
-    if (!creator.stateMachineArn) {
-      return true;
-    }
-    if (!execution.startsWith(executionPrefix(creator.stateMachineArn))) {
-      continue;
-    }
-    if (!cache.has(execution)) {
-      cache.set(execution, withRetry(() => sfnClient.send(new DescribeExecutionCommand({ executionArn: execution }))).then(
-        (d) => ({ start: new Date(d.startDate!).getTime(), stop: d.stopDate ? new Date(d.stopDate).getTime() : undefined }),
-        (err) => {
-          if ((err as Error).name === 'ExecutionDoesNotExist') {
-            return undefined;
-          }
-          throw err;
-        }));
-    }
-    const run = await cache.get(execution)!;
-    // a snapshot starts while its run is in progress (a minute of clock skew either side)
-    const at = createdAt.getTime();
-    if (run && at >= run.start - 60_000 && (run.stop === undefined || at <= run.stop + 60_000)) {
+    if (execution && await records.recorded(creator, execution, createdAt.getTime())) {
       return true;
     }
   }
@@ -180,16 +274,16 @@ export async function hasCreationRecord(sfnClient: SFNClient, tags: Tag[] | unde
 }
 
 /** The artefacts that carry a valid creation record (all of them when the drill names no creators). */
-async function withCreationRecord<T>(sfnClient: SFNClient, items: T[], event: SelectEvent, tags: (t: T) => Tag[] | undefined,
+async function withCreationRecord<T>(clients: Clients, items: T[], event: SelectEvent, tags: (t: T) => Tag[] | undefined,
   createdAt: (t: T) => Date, id: (t: T) => string | undefined): Promise<T[]> {
-  if (event.creators === undefined || event.owner !== undefined) {
+  if (event.creators === undefined || event.owner !== undefined || items.length === 0) {
     return items;
   }
-  const cache = new Map<string, Promise<{ start: number; stop?: number } | undefined>>();
+  const records = new RunRecords(clients.sfn, clients.ssm, new Date(Math.min(...items.map((i) => createdAt(i).getTime()))));
   const kept: T[] = [];
   const refused: string[] = [];
   for (const item of items) {
-    if (await hasCreationRecord(sfnClient, tags(item), createdAt(item), event, cache)) {
+    if (await hasCreationRecord(records, tags(item), createdAt(item), event)) {
       kept.push(item);
     } else {
       refused.push(id(item) ?? '?');
@@ -358,7 +452,13 @@ export function forSelection(s: Snapshot): Snapshot {
   };
 }
 
-async function newestImage(client: EC2Client, sfnClient: SFNClient, event: SelectEvent): Promise<Image | undefined> {
+/** The clients that read the creators' records of their runs. */
+interface Clients {
+  readonly sfn: SFNClient;
+  readonly ssm: SSMClient;
+}
+
+async function newestImage(client: EC2Client, clients: Clients, event: SelectEvent): Promise<Image | undefined> {
   const shared = event.owner !== undefined;
   const page = await withRetry(() => client.send(new DescribeImagesCommand({
     Owners: [event.owner ?? 'self'],
@@ -370,17 +470,19 @@ async function newestImage(client: EC2Client, sfnClient: SFNClient, event: Selec
   })));
   const candidates = (page.Images ?? []).filter((i) => i.ImageId && i.CreationDate)
     .filter((i) => !shared || namesPurpose(i.Description, event.purpose) || namesPurpose(i.Name, event.purpose));
-  return (await withCreationRecord(sfnClient, candidates, event, (i) => i.Tags, (i) => new Date(i.CreationDate!), (i) => i.ImageId))
+  return (await withCreationRecord(clients, candidates, event, (i) => i.Tags, (i) => new Date(i.CreationDate!), (i) => i.ImageId))
     .sort((a, b) => Date.parse(b.CreationDate!) - Date.parse(a.CreationDate!))[0];
 }
 
-export async function select(client: EC2Client, raw: unknown, now: Date = new Date(), sfnClient: SFNClient = new SFNClient({})): Promise<Selection> {
+export async function select(client: EC2Client, raw: unknown, now: Date = new Date(), sfnClient: SFNClient = new SFNClient({}),
+  ssmClient: SSMClient = new SSMClient({})): Promise<Selection> {
   const event = parseEvent(raw);
+  const clients: Clients = { sfn: sfnClient, ssm: ssmClient };
   const where = event.owner === undefined
     ? `with tag ${event.purposeTagKey}=${event.purpose} owned by this account`
     : `owned by ${event.owner}, restorable by this account, whose description names ${event.purpose} (tags of another account are not visible)`;
   if (event.mode === 'IMAGE') {
-    const image = await newestImage(client, sfnClient, event);
+    const image = await newestImage(client, clients, event);
     if (!image) {
       log('WARN', 'no available AMI to drill', { purpose: event.purpose, owner: event.owner });
       const whereImage = event.owner === undefined ? where
@@ -392,7 +494,7 @@ export async function select(client: EC2Client, raw: unknown, now: Date = new Da
     log('INFO', 'AMI selected', { purpose: event.purpose, imageId: image.ImageId, platform, ageSeconds });
     return { found: true, snapshots: [], imageId: image.ImageId, platform, mounts: '', snapshotTime: image.CreationDate, ageSeconds };
   }
-  const recorded = await withCreationRecord(sfnClient, await describeSnapshots(client, event), event, (s) => s.Tags,
+  const recorded = await withCreationRecord(clients, await describeSnapshots(client, event), event, (s) => s.Tags,
     (s) => new Date(s.StartTime!), (s) => s.SnapshotId);
   const chosen = newestCompleteSetPerInstance(recorded, event.setWindowSeconds, event.sourceInstanceTagKeys);
   if (!chosen) {
@@ -421,9 +523,11 @@ export async function select(client: EC2Client, raw: unknown, now: Date = new Da
 
 let client: EC2Client | undefined;
 let sfnClient: SFNClient | undefined;
+let ssmClient: SSMClient | undefined;
 
 export async function handler(event: unknown): Promise<Selection> {
   client ??= new EC2Client({});
   sfnClient ??= new SFNClient({});
-  return select(client, event, new Date(), sfnClient);
+  ssmClient ??= new SSMClient({});
+  return select(client, event, new Date(), sfnClient, ssmClient);
 }
