@@ -57,6 +57,8 @@ describe('FsfreezeMaintenanceWindow', () => {
       "export FSFREEZE_EXCLUDE_BOOT_VOLUME='true'",
       "export FSFREEZE_WATCHDOG_SECONDS='20'",
       "export FSFREEZE_API_TIMEOUT_SECONDS='15'",
+      // expedited RCU grace periods for the freezes unless turned off (fsfreeze-expedite.test.ts runs both)
+      "export FSFREEZE_EXPEDITE_GRACE_PERIODS='true'",
       `export FSFREEZE_PRE_COMMAND="$(echo '${Buffer.from("mysql -e 'FLUSH TABLES WITH READ LOCK'").toString('base64')}' | base64 -d)"`,
     ]));
     const tagLine = lines.find((l) => l.startsWith('export FSFREEZE_TAG_SPECIFICATIONS='))!;
