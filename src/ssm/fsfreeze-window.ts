@@ -165,7 +165,7 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
       },
     });
 
-    // the commands travel base64-encoded (4 bytes for every 3 of UTF-8), beside the ~52 KB script
+    // the commands travel base64-encoded (4 bytes for every 3 of UTF-8), beside the script (the whole document ~56 KB)
     const base64Bytes = (command?: string) => (command === undefined ? 0 : 4 * Math.ceil(Buffer.byteLength(command, 'utf8') / 3));
     checkDocumentSize(this, this.document, {
       grownBy: [
