@@ -20,7 +20,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
-  KERNEL_RCU_EXPEDITED, LoopMounts, StubEc2, canRunFileSystemTests, installShims, isFrozen, rcuExpeditedFile, scriptEnv, sleep,
+  KERNEL_RCU_EXPEDITED, LoopMounts, StubEc2, canRunFileSystemTests, installShims, isFrozen, rcuExpeditedFile, resetStub, scriptEnv, sleep,
   startScript, startStubEc2,
 } from './fsfreeze-harness';
 import { FsfreezeMaintenanceWindow, MaintenanceTargets } from '../../src';
@@ -68,11 +68,7 @@ describeFs('expedited RCU grace periods around the freezes (ssm-fsfreeze-snapsho
   });
 
   beforeEach(() => {
-    stub.calls.length = 0;
-    stub.onCreate = undefined;
-    stub.queue = [];
-    stub.behaviour = { kind: 'succeed', latencyMs: 0 };
-    stub.volumes = [...mounts.volumeIds];
+    resetStub(stub, [...mounts.volumeIds]);
     fs.writeFileSync(rcu, '0\n');
     fs.rmSync(rcuLog, { force: true });
   });

@@ -283,6 +283,16 @@ async function handle(stub: StubEc2, req: http.IncomingMessage, res: http.Server
     'text/xml');
 }
 
+/** Back to a stub that answers at once with no call seen, for the instance's data volumes `volumes` (a test's beforeEach). */
+export function resetStub(stub: StubEc2, volumes: string[]): void {
+  stub.calls.length = 0;
+  stub.onCreate = undefined;
+  stub.queue = [];
+  stub.blockDeviceMapping = {};
+  stub.behaviour = { kind: 'succeed', latencyMs: 0 };
+  stub.volumes = volumes;
+}
+
 /** Verifies a SigV4 header signature (the AWS General Reference's algorithm); returns the error or ''. */
 function checkSigV4(req: http.IncomingMessage, body: string): string {
   const auth = String(req.headers.authorization ?? '');

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
-  DEBIAN_AWS_CLI, childrenOf, INSTANCE_ID, LoopMounts, StubEc2, canRunFileSystemTests, installShims, isFrozen, scriptEnv, sleep,
+  DEBIAN_AWS_CLI, childrenOf, INSTANCE_ID, LoopMounts, StubEc2, canRunFileSystemTests, installShims, isFrozen, resetStub, scriptEnv, sleep,
   startScript, startStubEc2, startWrite,
 } from './fsfreeze-harness';
 import { FsfreezeMaintenanceWindow, MaintenanceTargets } from '../../src';
@@ -81,13 +81,8 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
   });
 
   beforeEach(() => {
-    stub.calls.length = 0;
-    stub.onCreate = undefined;
-    stub.queue = [];
-    stub.blockDeviceMapping = {};
-    stub.behaviour = { kind: 'succeed', latencyMs: 0 };
     // the instance's data volumes: every one has its by-id name (the stray mount is not on one of them)
-    stub.volumes = [volumeOf(ext4), volumeOf(xfs), volumeOf(other)];
+    resetStub(stub, [volumeOf(ext4), volumeOf(xfs), volumeOf(other)]);
   });
 
   afterEach(async () => {
