@@ -16,7 +16,7 @@
  * hand-offs to the freezer and the client.
  * Needs root; returns { skipped } otherwise.
  *
- * BENCH_SSM_PATHS=curl+ioctl,… runs only those paths. BENCH_SSM_BASELINE=<another copy of the
+ * BENCH_SSM_PATHS=curl+ioctl,… runs only those paths; BENCH_SSM_ROUNDS=n, n rounds each. BENCH_SSM_BASELINE=<another copy of the
  * script> (e.g. main's) puts that script on the other side instead; BENCH_SSM_BASELINE=bare, a bare
  * call of the same client (the client's own cost): both sides interleaved under the same load.
  * The machine's rcu_expedited is checked before and after: the bench fails if a run left it changed.
@@ -40,6 +40,8 @@ const PATHS: Array<{ client: 'curl' | 'cli'; freezer: 'ioctl' | 'fsfreeze'; roun
 ];
 
 const ONLY = process.env.BENCH_SSM_PATHS?.split(',');
+/** More rounds per volume count than the path's default, for a steadier median on a busy machine. */
+const ROUNDS = process.env.BENCH_SSM_ROUNDS ? Number(process.env.BENCH_SSM_ROUNDS) : undefined;
 /** The other side: a script file, `bare` (a bare client call), or (unset) this script with expedited grace periods off. */
 const BASELINE = process.env.BENCH_SSM_BASELINE;
 const BARE = BASELINE === 'bare';
@@ -92,7 +94,7 @@ export async function run(): Promise<object> {
     };
 
     const results: Record<string, Record<string, any>> = {};
-    const paths = PATHS.filter((p) => !ONLY || ONLY.includes(`${p.client}+${p.freezer}`));
+    const paths = PATHS.filter((p) => !ONLY || ONLY.includes(`${p.client}+${p.freezer}`)).map((p) => ({ ...p, rounds: ROUNDS ?? p.rounds }));
     for (const { client, freezer, rounds } of paths) {
       const key = `${client}+${freezer}`;
       results[key] = {};

@@ -47,16 +47,17 @@ export interface FsfreezeMaintenanceWindowProps extends SnapshotMaintenanceWindo
    * Expedite the RCU grace periods the kernel waits for inside each freeze.
    *
    * Freezing a file system (`FIFREEZE`, the kernel's `freeze_super`) takes the superblock's three
-   * per-CPU rw-semaphores, and each waits for an RCU grace period: 35-54 ms per freeze measured
-   * on ext4 and xfs, which lengthens the I/O pause by as much. With `/sys/kernel/rcu_expedited`
-   * set to 1 the same freeze takes 3-5 ms. The script sets it only from just before the first
-   * freeze until the last one returns, then puts back the value it found (on every exit path; if
-   * the script is killed mid-freeze, the watchdog puts it back at `maxFreeze`). The setting is
-   * system-wide: for those few milliseconds every RCU grace period on the instance is expedited,
-   * which interrupts every CPU (inter-processor interrupts) instead of waiting for each to pass a
-   * quiescent state, a cost latency-critical workloads on other CPUs may notice. Where the file is absent or read-only (containers, no root), the freezes
-   * run with normal grace periods and the run's `expedite` event says so; an instance that
-   * already runs with 1 is left alone. `false` leaves the setting untouched.
+   * per-CPU rw-semaphores, and each waits for an RCU grace period: measured on a 2-vCPU machine
+   * with a writer on the mount, 35-54 ms per freeze on ext4 and xfs, 3-5 ms with
+   * `/sys/kernel/rcu_expedited` set to 1 (both vary more under CPU load). The script sets it only from just before the first freeze
+   * until the last one returns, then puts back the value it found (on every exit path; if the
+   * script is killed mid-freeze, the watchdog puts it back at `maxFreeze`). The setting is
+   * system-wide: for those milliseconds every RCU grace period on the instance is expedited,
+   * which interrupts every CPU (inter-processor interrupts) instead of waiting for each to pass
+   * a quiescent state, a cost latency-critical workloads on other CPUs may notice. Where the
+   * file is absent or read-only (containers, no root), the freezes run with normal grace periods
+   * and the run's `expedite` event says so; an instance already running with 1 is left alone.
+   * `false` leaves the setting untouched.
    *
    * @default true
    */
