@@ -5,17 +5,21 @@
  *
  * Every path of the script: `curl --aws-sigv4` (what runs where the instance's curl signs) and the
  * AWS CLI fallback, each with the ioctl freeze helper (python3) and with its fallback, one
- * `fsfreeze` process per mount. Side by side (compare()): a whole script run against a bare call of
- * the same client, interleaved. The pause figures come from the script's own `thawed` /
- * `snapshots` events; the bound is pause <= 1.10x the stub's latency (issue 18). Where the helper
+ * `fsfreeze` process per mount. Side by side (compare()), interleaved: the script as shipped
+ * (expedited RCU grace periods for the freezes: /sys/kernel/rcu_expedited, the kernel's own
+ * setting, 1 during the freezes) against the same script with them turned off
+ * (FSFREEZE_EXPEDITE_GRACE_PERIODS=false, `expediteFreeze: false`). The pause figures come from
+ * the script's own `thawed` / `snapshots` events, and from an application's writes; the bound is
+ * pause <= 1.10x the stub's latency (issue 18). Where the helper
  * sends the request (curl+ioctl), `thawed` is the helper's clock, first FIFREEZE issued to last
  * FITHAW returned, with its parts; on the other paths it is the script's, which also counts its
  * hand-offs to the freezer and the client.
  * Needs root; returns { skipped } otherwise.
  *
- * BENCH_SSM_PATHS=curl+ioctl,… runs only those paths. BENCH_SSM_BASELINE=<another copy of the
- * script> (e.g. main's) puts that script on the other side instead of the bare call: both scripts,
- * interleaved under the same load, each with its own pause figures.
+ * BENCH_SSM_PATHS=curl+ioctl,… runs only those paths; BENCH_SSM_ROUNDS=n, n rounds each. BENCH_SSM_BASELINE=<another copy of the
+ * script> (e.g. main's) puts that script on the other side instead; BENCH_SSM_BASELINE=bare, a bare
+ * call of the same client (the client's own cost): both sides interleaved under the same load.
+ * The machine's rcu_expedited is checked before and after: the bench fails if a run left it changed.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -36,7 +40,12 @@ const PATHS: Array<{ client: 'curl' | 'cli'; freezer: 'ioctl' | 'fsfreeze'; roun
 ];
 
 const ONLY = process.env.BENCH_SSM_PATHS?.split(',');
+/** More rounds per volume count than the path's default, for a steadier median on a busy machine. */
+const ROUNDS = process.env.BENCH_SSM_ROUNDS ? Number(process.env.BENCH_SSM_ROUNDS) : undefined;
+/** The other side: a script file, `bare` (a bare client call), or (unset) this script with expedited grace periods off. */
 const BASELINE = process.env.BENCH_SSM_BASELINE;
+const BARE = BASELINE === 'bare';
+const RCU_EXPEDITED = '/sys/kernel/rcu_expedited';
 
 export async function run(): Promise<object> {
   const capable = canRunFileSystemTests();
@@ -45,6 +54,8 @@ export async function run(): Promise<object> {
     return { skipped: capable.why };
   }
   console.log(`load average at the start: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  const rcuBefore = fs.existsSync(RCU_EXPEDITED) ? fs.readFileSync(RCU_EXPEDITED, 'utf8').trim() : 'absent';
+  console.log(`${RCU_EXPEDITED} at the start: ${rcuBefore}`);
   const mounts = new LoopMounts('fsfreeze-bench-');
   let stub: { url: string; child: ChildProcess } | undefined;
   try {
@@ -83,40 +94,47 @@ export async function run(): Promise<object> {
     };
 
     const results: Record<string, Record<string, any>> = {};
-    const paths = PATHS.filter((p) => !ONLY || ONLY.includes(`${p.client}+${p.freezer}`));
+    const paths = PATHS.filter((p) => !ONLY || ONLY.includes(`${p.client}+${p.freezer}`)).map((p) => ({ ...p, rounds: ROUNDS ?? p.rounds }));
     for (const { client, freezer, rounds } of paths) {
       const key = `${client}+${freezer}`;
       results[key] = {};
       for (const n of VOLUME_COUNTS) {
         const runs = { script: new ScriptRuns(), baseline: new ScriptRuns() };
         // an application writing to every mount the script freezes, through both sides' runs
-        const probe = BASELINE ? undefined : new WriteProbe(mounts.dir, mounts.mountPoints.slice(0, n));
-        const runScript = (script: string, into: ScriptRuns) => () => {
+        const probe = new WriteProbe(mounts.dir, mounts.mountPoints.slice(0, n));
+        // which side froze, in order: the probe's blocked writes are paired with the runs by it
+        const order: Array<'script' | 'baseline'> = [];
+        const runScript = (script: string, side: 'script' | 'baseline', extra: Record<string, string> = {}) => () => {
+          order.push(side);
           const r = spawnSync('bash', [script], {
-            env: { ...env, FSFREEZE_API_CLIENT: client, FSFREEZE_FREEZER: freezer, FSFREEZE_MOUNT_POINTS: mounts.mountPoints.slice(0, n).join(' ') }, encoding: 'utf8',
+            env: { ...env, FSFREEZE_API_CLIENT: client, FSFREEZE_FREEZER: freezer, FSFREEZE_MOUNT_POINTS: mounts.mountPoints.slice(0, n).join(' '), ...extra }, encoding: 'utf8',
           });
-          into.add(r.status, r.stdout, client, freezer, n);
+          runs[side].add(r.status, r.stdout, client, freezer, n);
         };
-        const comparison = compare(
-          { name: `script, ${n} volume(s)`, fn: runScript(SCRIPT, runs.script) },
-          BASELINE ? { name: 'baseline script', fn: runScript(BASELINE, runs.baseline) } : {
-            name: `bare ${client} call`,
-            fn: () => {
-              const r = bare[client]();
-              if (r.status !== 0) {
-                throw new Error(`bare ${client} call failed: ${r.stderr}`);
-              }
-            },
+        const bareCall = {
+          name: `bare ${client} call`,
+          fn: () => {
+            const r = bare[client]();
+            if (r.status !== 0) {
+              throw new Error(`bare ${client} call failed: ${r.stderr}`);
+            }
           },
-          rounds,
-        );
-        const stalls = probe?.stop();
-        const { frozenMs, apiMs, freezeThawMs, failures, breakdown } = runs.script.measured();
+        };
+        const other = !BASELINE
+          ? { name: 'script, expedited grace periods off', fn: runScript(SCRIPT, 'baseline', { FSFREEZE_EXPEDITE_GRACE_PERIODS: 'false' }) }
+          : BARE ? bareCall : { name: 'baseline script', fn: runScript(BASELINE, 'baseline') };
+        const comparison = compare({ name: `script, ${n} volume(s)`, fn: runScript(SCRIPT, 'script') }, other, rounds);
+        const stalls = probe.stop();
+        const { frozenMs, apiMs, freezeThawMs, failures, breakdown, expedited } = runs.script.measured();
         const pauseMs = median(frozenMs);
-        // the pause as the application saw it: per script run (the warm-up dropped, as in measured()),
-        // its longest blocked write over the frozen mounts; only runs that all succeeded are paired
-        const writePauseMs = stalls && failures.length === 0 && stalls.length === frozenMs.length + 1 ? stalls.slice(1) : undefined;
-        const baseline = BASELINE ? runs.baseline.measured() : undefined;
+        const baseline = BARE ? undefined : runs.baseline.measured();
+        // the pause as the application saw it: per script run (each side's warm-up dropped, as in
+        // measured()), its longest blocked write over the frozen mounts; paired only when every run
+        // succeeded and each froze once
+        const paired = failures.length === 0 && (!baseline || baseline.failures.length === 0) && stalls.length === order.length;
+        const writesOf = (side: 'script' | 'baseline') => (paired ? stalls.filter((_, i) => order[i] === side).slice(1) : undefined);
+        const writePauseMs = writesOf('script');
+        const baselineWritePauseMs = baseline ? writesOf('baseline') : undefined;
         results[key][`${n}`] = {
           volumes: n,
           client,
@@ -130,8 +148,9 @@ export async function run(): Promise<object> {
           pauseOverheadMs: pauseMs - STUB_LATENCY_MS,
           writePauseMs: writePauseMs && round(median(writePauseMs)),
           writePauseOverStubLatency: writePauseMs && round(median(writePauseMs) / STUB_LATENCY_MS),
-          writeProbe: writePauseMs ? undefined : `not paired: ${stalls?.length ?? 0} blocked writes for ${frozenMs.length + 1} runs, ${failures.length} failed`,
-          [BASELINE ? 'scriptRunOverBaselineRun' : 'scriptRunOverBareCall']: round(comparison.ratio),
+          writeProbe: writePauseMs ? undefined : `not paired: ${stalls.length} blocked writes for ${order.length} runs, ${failures.length} failed`,
+          expeditedGracePeriods: expedited,
+          [BARE ? 'scriptRunOverBareCall' : 'scriptRunOverBaselineRun']: round(comparison.ratio),
           wholeRunMs: comparison.medianMs,
           failures,
           // where the pause goes, from the helper's own clock (when it sends the request): freeze issued to
@@ -139,43 +158,59 @@ export async function run(): Promise<object> {
           breakdownUs: breakdown,
           samples: { frozenMs, apiMs, freezeThawMs, writePauseMs },
           baseline: baseline && {
+            name: BASELINE ?? 'expedited grace periods off',
             pauseMs: median(baseline.frozenMs),
             pauseOverStubLatency: round(median(baseline.frozenMs) / STUB_LATENCY_MS),
+            writePauseMs: baselineWritePauseMs && round(median(baselineWritePauseMs)),
+            writePauseOverStubLatency: baselineWritePauseMs && round(median(baselineWritePauseMs) / STUB_LATENCY_MS),
+            expeditedGracePeriods: baseline.expedited,
+            breakdownUs: baseline.breakdown,
             failures: baseline.failures,
-            samples: { frozenMs: baseline.frozenMs },
+            samples: { frozenMs: baseline.frozenMs, writePauseMs: baselineWritePauseMs },
           },
         };
       }
     }
     console.log(`stub latency ${STUB_LATENCY_MS} ms; bound: pause <= ${MAX_PAUSE_OVER_LATENCY}x the latency`);
+    const baselineName = !BASELINE ? 'expedited grace periods off' : BARE ? 'bare call' : 'baseline script';
     for (const { client, freezer, rounds } of paths) {
       for (const n of VOLUME_COUNTS) {
         const r = results[`${client}+${freezer}`][`${n}`];
         const b = r.breakdownUs;
-        console.log(`${`${client}+${freezer}`.padEnd(13)} ${String(n).padStart(2)} volume(s), ${rounds} rounds: pause ${r.pauseMs} ms = ${r.pauseOverStubLatency}x the stub latency ` +
+        const bb = r.baseline?.breakdownUs;
+        console.log(`${`${client}+${freezer}`.padEnd(13)} ${String(n).padStart(2)} volume(s), ${rounds} rounds, expedited grace periods: ${r.expeditedGracePeriods}: ` +
+          `pause ${r.pauseMs} ms = ${r.pauseOverStubLatency}x the stub latency ` +
           `(${r.withinBound ? 'within' : 'OVER'} the bound; +${r.pauseOverheadMs} ms: call inside the pause ${r.callInsidePauseMs} ms, freeze+thaw ${r.freezePlusThawMs} ms` +
           (b ? `; median µs: freeze ${b.freezeUs}, to the request ${b.requestAfterFreezeUs}, call ${b.callUs}, thaw ${b.thawUs}` : '') + '); ' +
           (r.writePauseMs !== undefined ? `an application's longest blocked write ${r.writePauseMs} ms = ${r.writePauseOverStubLatency}x; ` : `${r.writeProbe ?? ''}; `) +
-          (r.baseline ? `baseline script: pause ${r.baseline.pauseMs} ms = ${r.baseline.pauseOverStubLatency}x; whole run ${r.scriptRunOverBaselineRun}x the baseline's`
+          (r.baseline ? `${baselineName} (expedited: ${r.baseline.expeditedGracePeriods}): pause ${r.baseline.pauseMs} ms = ${r.baseline.pauseOverStubLatency}x` +
+            (bb ? ` (freeze ${bb.freezeUs} µs)` : '') +
+            (r.baseline.writePauseMs !== undefined ? `, longest blocked write ${r.baseline.writePauseMs} ms = ${r.baseline.writePauseOverStubLatency}x` : '') +
+            `; whole run ${r.scriptRunOverBaselineRun}x the other side's`
             : `whole run ${r.scriptRunOverBareCall}x a bare ${client} call`) +
           (r.failures.length ? `; ${r.failures.length} failed run(s): ${r.failures[0]}` : '') +
-          (r.baseline?.failures.length ? `; baseline: ${r.baseline.failures.length} failed run(s): ${r.baseline.failures[0]}` : ''));
+          (r.baseline?.failures.length ? `; ${baselineName}: ${r.baseline.failures.length} failed run(s): ${r.baseline.failures[0]}` : ''));
       }
     }
-    // the table the issue asks for: one row per path, the ratio per volume count side by side
+    // the table the issue asks for: one row per path and side, the ratio per volume count side by side
+    const cell = (x: { overLatency?: number; ms?: number }) => (x.ms === undefined ? 'not paired' : `${x.overLatency}x (${x.ms} ms)`);
     console.log(`| path | ${VOLUME_COUNTS.map((n) => `${n} volume(s)`).join(' | ')} |`);
     console.log(`|---|${VOLUME_COUNTS.map(() => '---').join('|')}|`);
     for (const key of Object.keys(results)) {
-      console.log(`| ${key}, freeze issued to thaw returned | ${VOLUME_COUNTS.map((n) => `${results[key][`${n}`].pauseOverStubLatency}x (${results[key][`${n}`].pauseMs} ms)`).join(' | ')} |`);
-      if (!BASELINE) {
-        console.log(`| ${key}, an application's longest blocked write | ${VOLUME_COUNTS.map((n) => {
-          const r = results[key][`${n}`];
-          return r.writePauseMs === undefined ? 'not paired' : `${r.writePauseOverStubLatency}x (${r.writePauseMs} ms)`;
-        }).join(' | ')} |`);
+      const row = (label: string, pick: (r: Record<string, any>) => { overLatency?: number; ms?: number }) =>
+        console.log(`| ${key}, ${label} | ${VOLUME_COUNTS.map((n) => cell(pick(results[key][`${n}`]))).join(' | ')} |`);
+      const side = BASELINE ? '' : ', expedited';
+      row(`FIFREEZE issued to last FITHAW returned${side}`, (r) => ({ overLatency: r.pauseOverStubLatency, ms: r.pauseMs }));
+      row(`an application's longest blocked write${side}`, (r) => ({ overLatency: r.writePauseOverStubLatency, ms: r.writePauseMs }));
+      if (!BARE) {
+        row(`FIFREEZE issued to last FITHAW returned, ${baselineName}`, (r) => ({ overLatency: r.baseline.pauseOverStubLatency, ms: r.baseline.pauseMs }));
+        row(`an application's longest blocked write, ${baselineName}`, (r) => ({ overLatency: r.baseline.writePauseOverStubLatency, ms: r.baseline.writePauseMs }));
       }
-      if (BASELINE) {
-        console.log(`| ${key}, baseline | ${VOLUME_COUNTS.map((n) => `${results[key][`${n}`].baseline.pauseOverStubLatency}x (${results[key][`${n}`].baseline.pauseMs} ms)`).join(' | ')} |`);
-      }
+    }
+    const rcuAfter = fs.existsSync(RCU_EXPEDITED) ? fs.readFileSync(RCU_EXPEDITED, 'utf8').trim() : 'absent';
+    console.log(`${RCU_EXPEDITED} at the end: ${rcuAfter}`);
+    if (rcuAfter !== rcuBefore) {
+      throw new Error(`${RCU_EXPEDITED} was ${rcuBefore} before the bench and is ${rcuAfter} after it: a run did not put it back`);
     }
     console.log(`load average at the end: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     return { stubLatencyMs: STUB_LATENCY_MS, maxPauseOverLatency: MAX_PAUSE_OVER_LATENCY, byPath: results };
@@ -263,6 +298,8 @@ class ScriptRuns {
   /** A run that fails (on a loaded machine the CLI can exceed the API timeout) is counted, not measured. */
   private readonly failures: string[] = [];
   private warm = false;
+  /** Whether the runs' freezes had expedited grace periods (their `thawed` events). */
+  private readonly expedited = new Set<string>();
 
   public add(status: number | null, stdout: string, client: string, freezer: string, volumes: number): void {
     const events = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
@@ -278,6 +315,7 @@ class ScriptRuns {
       this.warm = true;
       return;
     }
+    this.expedited.add(String(thawed.expedited));
     this.frozenMs.push(thawed.frozenMs);
     this.apiMs.push(snapshots.apiMs);
     this.freezeThawMs.push(thawed.freezeMs + thawed.thawMs);
@@ -292,7 +330,8 @@ class ScriptRuns {
     const breakdown = Object.keys(this.parts).length
       ? Object.fromEntries(Object.entries(this.parts).map(([k, v]) => [k, median(v)]))
       : undefined;
-    return { frozenMs: this.frozenMs, apiMs: this.apiMs, freezeThawMs: this.freezeThawMs, failures: this.failures, breakdown };
+    const expedited = this.expedited.size === 1 ? [...this.expedited][0] : this.expedited.size ? 'mixed' : 'unknown';
+    return { frozenMs: this.frozenMs, apiMs: this.apiMs, freezeThawMs: this.freezeThawMs, failures: this.failures, breakdown, expedited };
   }
 }
 

@@ -14,6 +14,8 @@ export interface RunCommandOptions {
   readonly sourceInstanceTagKey: string;
   readonly watchdogSeconds: number;
   readonly apiTimeoutSeconds: number;
+  /** Set the kernel's rcu_expedited for the freezes (FSFREEZE_EXPEDITE_GRACE_PERIODS). */
+  readonly expediteGracePeriods: boolean;
   readonly preFreezeCommand?: string;
   readonly postThawCommand?: string;
 }
@@ -37,6 +39,7 @@ export function renderRunCommand(o: RunCommandOptions): string[] {
     `export FSFREEZE_SOURCE_INSTANCE_TAG_KEY='${o.sourceInstanceTagKey.replace(/'/g, '')}'`,
     `export FSFREEZE_WATCHDOG_SECONDS='${o.watchdogSeconds}'`,
     `export FSFREEZE_API_TIMEOUT_SECONDS='${o.apiTimeoutSeconds}'`,
+    `export FSFREEZE_EXPEDITE_GRACE_PERIODS='${o.expediteGracePeriods}'`,
     `export FSFREEZE_PRE_COMMAND="$(echo '${b64(o.preFreezeCommand)}' | base64 -d)"`,
     `export FSFREEZE_POST_COMMAND="$(echo '${b64(o.postThawCommand)}' | base64 -d)"`,
     'script="$(mktemp)" || exit 1',

@@ -1,6 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { BackupTier, Retention, SnapshotLockMode, VaultLock, VaultLockMode } from '../../src';
+import { BackupTier, EbsBackupBaseline, FsfreezeMaintenanceWindow, Retention, SnapshotLockMode, VaultLock, VaultLockMode } from '../../src';
 
 describe('BackupTier', () => {
   test('gold promises consistent snapshots every 4 hours, a compliance-locked daily backup copied twice, restore tests and a weekly drill', () => {
@@ -44,15 +44,31 @@ describe('BackupTier', () => {
       backupRetain: Retention.age(Duration.days(90)),
       vaultLock: VaultLock.governance({ minRetention: Duration.days(30) }),
       linuxMountPoints: ['/var/lib/pgsql'],
+      linuxExpediteFreeze: false,
     });
     expect(gold.name).toBe('platinum');
-    expect(gold.definition.consistentSnapshots).toMatchObject({ linuxMountPoints: ['/var/lib/pgsql'] });
+    expect(gold.definition.consistentSnapshots).toMatchObject({ linuxMountPoints: ['/var/lib/pgsql'], linuxExpediteFreeze: false });
     expect(gold.definition.consistentSnapshots!.schedule.expressionString).toBe('rate(1 hour)');
     expect(gold.definition.backupPlan!.retain.maxAge!.toDays()).toBe(90);
     expect(gold.definition.backupPlan!.vaultLock!.mode).toBe(VaultLockMode.GOVERNANCE);
     const silver = BackupTier.silver({ retain: Retention.count(30), snapshotLock: SnapshotLockMode.compliance(Duration.days(10)), drRegion: 'us-west-2' });
     expect(silver.definition.snapshots).toMatchObject({ drRegion: 'us-west-2' });
     expect(silver.definition.snapshots!.snapshotLock!.mode).toBe('compliance');
+  });
+
+  test.each([undefined, false])('linuxExpediteFreeze %s reaches the script of the tier\'s Linux window', (linuxExpediteFreeze) => {
+    const stack = new Stack(new App(), 'Tier');
+    const baseline = new EbsBackupBaseline(stack, 'Baseline', {
+      tiers: [BackupTier.custom({
+        name: 'app',
+        consistentSnapshots: { schedule: events.Schedule.rate(Duration.hours(6)), retain: Retention.count(4), linuxExpediteFreeze },
+      })],
+      breakGlassPrincipalArns: ['arn:aws:iam::123456789012:role/BreakGlass'],
+    });
+    const linux = baseline.maintenanceWindows.find((w): w is FsfreezeMaintenanceWindow => w instanceof FsfreezeMaintenanceWindow)!;
+    const runCommand: string[] = stack.resolve(linux.document.content).mainSteps[0].inputs.runCommand;
+    // what the script reads (fsfreeze-expedite.test.ts runs the document with both values)
+    expect(runCommand).toContain(`export FSFREEZE_EXPEDITE_GRACE_PERIODS='${linuxExpediteFreeze ?? true}'`);
   });
 
   test('custom tiers are plain objects', () => {

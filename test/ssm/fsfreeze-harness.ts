@@ -283,6 +283,16 @@ async function handle(stub: StubEc2, req: http.IncomingMessage, res: http.Server
     'text/xml');
 }
 
+/** Back to a stub that answers at once with no call seen, for the instance's data volumes `volumes` (a test's beforeEach). */
+export function resetStub(stub: StubEc2, volumes: string[]): void {
+  stub.calls.length = 0;
+  stub.onCreate = undefined;
+  stub.queue = [];
+  stub.blockDeviceMapping = {};
+  stub.behaviour = { kind: 'succeed', latencyMs: 0 };
+  stub.volumes = volumes;
+}
+
 /** Verifies a SigV4 header signature (the AWS General Reference's algorithm); returns the error or ''. */
 function checkSigV4(req: http.IncomingMessage, body: string): string {
   const auth = String(req.headers.authorization ?? '');
@@ -331,6 +341,21 @@ export function sleep(ms: number): Promise<void> {
 /** Debian's AWS CLI package installs here. */
 export const DEBIAN_AWS_CLI = '/usr/bin/aws';
 
+/** The kernel's switch for expedited RCU grace periods, system-wide (the bench and one dedicated test only). */
+export const KERNEL_RCU_EXPEDITED = '/sys/kernel/rcu_expedited';
+
+/**
+ * The stand-in for /sys/kernel/rcu_expedited that scriptEnv() gives every run (beside its lock
+ * file, holding `0` when first made): tests running in parallel never race on the kernel's setting.
+ */
+export function rcuExpeditedFile(lockFile: string): string {
+  const file = path.join(path.dirname(lockFile), 'rcu_expedited');
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(file, '0\n');
+  }
+  return file;
+}
+
 /** The environment the document gives the script, pointed at the stub. */
 export function scriptEnv(stub: StubEc2, mounts: string[], lockFile: string, byIdDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -350,6 +375,8 @@ export function scriptEnv(stub: StubEc2, mounts: string[], lockFile: string, byI
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     // the fake /dev/disk/by-id naming the loop devices as EBS volumes
     FSFREEZE_EBS_BY_ID_DIR: byIdDir,
+    // not the kernel's setting: a file of the test's own
+    FSFREEZE_RCU_EXPEDITED_FILE: rcuExpeditedFile(lockFile),
     // no AWS_MAX_ATTEMPTS or AWS_RETRY_MODE: the script must hold the CLI to one attempt itself
     ...extra,
   };
@@ -432,4 +459,67 @@ export function childrenOf(pid: number): number[] {
       return false;
     }
   }).map(Number);
+}
+
+/**
+ * Fault-injecting shims, put first on the script's PATH; returns their directory (under `dir`).
+ * They act only when a variable of theirs is set:
+ * - `fsfreeze`: before a freeze, fails for the mount point FSFREEZE_SHIM_FAIL, touches
+ *   FSFREEZE_SHIM_MARK, appends what FSFREEZE_RCU_EXPEDITED_FILE holds (`-` if it cannot be read) to
+ *   FSFREEZE_SHIM_RCU_LOG (the setting at the moment of the FIFREEZE), sleeps FSFREEZE_SHIM_SLEEP seconds;
+ * - `python3`: the same around the ioctl helper's FIFREEZE (a python3 that wraps fcntl.ioctl
+ *   around the helper's code), or, with FSFREEZE_SHIM_PYTHON_BROKEN, a python3 that cannot run;
+ * - `cat`: takes FSFREEZE_SHIM_SLOW_CAT seconds to read a request body (the background job that
+ *   starts the CLI expands "$(cat body)" while it still holds the shell's end of the FIFO).
+ */
+export function installShims(dir: string): string {
+  const shims = path.join(dir, 'shims');
+  fs.mkdirSync(shims);
+  const realFsfreeze = execFileSync('sh', ['-c', 'command -v fsfreeze'], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(path.join(shims, 'fsfreeze'), [
+    '#!/bin/bash',
+    'if [ "$1" = -f ]; then',
+    '  [ "$2" != "${FSFREEZE_SHIM_FAIL:-}" ] || exit 1',
+    '  touch "${FSFREEZE_SHIM_MARK:-/dev/null}"',
+    '  [ -z "${FSFREEZE_SHIM_RCU_LOG:-}" ] || { { read -r v <"$FSFREEZE_RCU_EXPEDITED_FILE"; } 2>/dev/null || v=-; echo "$v" >>"$FSFREEZE_SHIM_RCU_LOG"; }',
+    '  sleep "${FSFREEZE_SHIM_SLEEP:-0}"',
+    'fi',
+    `exec ${realFsfreeze} "$@"`,
+  ].join('\n'), { mode: 0o755 });
+  const realPython = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(path.join(shims, 'python3'), [
+    '#!/bin/bash',
+    '[ -z "${FSFREEZE_SHIM_PYTHON_BROKEN:-}" ] || { echo "python3: broken" >&2; exit 127; }',
+    `[ "$1" = -c ] || exec ${realPython} "$@"`,
+    `exec ${realPython} -c '
+import fcntl, os, sys, time
+real_ioctl = fcntl.ioctl
+def ioctl(fd, request, *rest):
+    if request == 0xC0045877:
+        if os.readlink("/proc/self/fd/%d" % fd) == os.environ.get("FSFREEZE_SHIM_FAIL"):
+            raise OSError(16, "Device or resource busy")
+        open(os.environ.get("FSFREEZE_SHIM_MARK", "/dev/null"), "a").close()
+        if os.environ.get("FSFREEZE_SHIM_RCU_LOG"):
+            try:
+                with open(os.environ["FSFREEZE_RCU_EXPEDITED_FILE"]) as f:
+                    value = f.read().strip()
+            except OSError:
+                value = "-"
+            with open(os.environ["FSFREEZE_SHIM_RCU_LOG"], "a") as log:
+                log.write(value + "\\n")
+        time.sleep(float(os.environ.get("FSFREEZE_SHIM_SLEEP", "0")))
+    return real_ioctl(fd, request, *rest)
+fcntl.ioctl = ioctl
+code = sys.argv[1]
+sys.argv = ["-c"] + sys.argv[2:]
+exec(compile(code, "<helper>", "exec"))
+' "$2" "\${@:3}"`,
+  ].join('\n'), { mode: 0o755 });
+  const realCat = execFileSync('sh', ['-c', 'command -v cat'], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(path.join(shims, 'cat'), [
+    '#!/bin/bash',
+    'case "${1:-}" in *body.json) sleep "${FSFREEZE_SHIM_SLOW_CAT:-0}" ;; esac',
+    `exec ${realCat} "$@"`,
+  ].join('\n'), { mode: 0o755 });
+  return shims;
 }

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
-  DEBIAN_AWS_CLI, childrenOf, INSTANCE_ID, LoopMounts, StubEc2, canRunFileSystemTests, isFrozen, scriptEnv, sleep,
+  DEBIAN_AWS_CLI, childrenOf, INSTANCE_ID, LoopMounts, StubEc2, canRunFileSystemTests, installShims, isFrozen, resetStub, scriptEnv, sleep,
   startScript, startStubEc2, startWrite,
 } from './fsfreeze-harness';
 import { FsfreezeMaintenanceWindow, MaintenanceTargets } from '../../src';
@@ -71,50 +71,7 @@ describeFs('ssm-fsfreeze-snapshot.sh on real ext4 and xfs file systems', () => {
     other = mounts.add('ext4');
     stray = mounts.add('ext4', false);
     lockFile = path.join(mounts.dir, 'fsfreeze.lock');
-    shims = path.join(mounts.dir, 'shims');
-    fs.mkdirSync(shims);
-    const realFsfreeze = execFileSync('sh', ['-c', 'command -v fsfreeze'], { encoding: 'utf8' }).trim();
-    // an fsfreeze that announces a freeze, sleeps FSFREEZE_SHIM_SLEEP before it, and fails for FSFREEZE_SHIM_FAIL
-    fs.writeFileSync(path.join(shims, 'fsfreeze'), [
-      '#!/bin/bash',
-      'if [ "$1" = -f ]; then',
-      '  [ "$2" != "${FSFREEZE_SHIM_FAIL:-}" ] || exit 1',
-      '  touch "${FSFREEZE_SHIM_MARK:-/dev/null}"',
-      '  sleep "${FSFREEZE_SHIM_SLEEP:-0}"',
-      'fi',
-      `exec ${realFsfreeze} "$@"`,
-    ].join('\n'), { mode: 0o755 });
-    // the same faults for the ioctl helper: a python3 that wraps fcntl.ioctl around the helper's code
-    // (FSFREEZE_SHIM_PYTHON_BROKEN: a python3 that cannot run at all)
-    const realPython = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-    fs.writeFileSync(path.join(shims, 'python3'), [
-      '#!/bin/bash',
-      '[ -z "${FSFREEZE_SHIM_PYTHON_BROKEN:-}" ] || { echo "python3: broken" >&2; exit 127; }',
-      `[ "$1" = -c ] || exec ${realPython} "$@"`,
-      `exec ${realPython} -c '
-import fcntl, os, sys, time
-real_ioctl = fcntl.ioctl
-def ioctl(fd, request, *rest):
-    if request == 0xC0045877:
-        if os.readlink("/proc/self/fd/%d" % fd) == os.environ.get("FSFREEZE_SHIM_FAIL"):
-            raise OSError(16, "Device or resource busy")
-        open(os.environ.get("FSFREEZE_SHIM_MARK", "/dev/null"), "a").close()
-        time.sleep(float(os.environ.get("FSFREEZE_SHIM_SLEEP", "0")))
-    return real_ioctl(fd, request, *rest)
-fcntl.ioctl = ioctl
-code = sys.argv[1]
-sys.argv = ["-c"] + sys.argv[2:]
-exec(compile(code, "<helper>", "exec"))
-' "$2" "\${@:3}"`,
-    ].join('\n'), { mode: 0o755 });
-    // a cat that takes FSFREEZE_SHIM_SLOW_CAT seconds to read a request body: the background job
-    // that starts the CLI expands "$(cat body)" while it still holds the shell's end of the FIFO
-    const realCat = execFileSync('sh', ['-c', 'command -v cat'], { encoding: 'utf8' }).trim();
-    fs.writeFileSync(path.join(shims, 'cat'), [
-      '#!/bin/bash',
-      'case "${1:-}" in *body.json) sleep "${FSFREEZE_SHIM_SLOW_CAT:-0}" ;; esac',
-      `exec ${realCat} "$@"`,
-    ].join('\n'), { mode: 0o755 });
+    shims = installShims(mounts.dir);
     stub = await startStubEc2();
   });
 
@@ -124,13 +81,8 @@ exec(compile(code, "<helper>", "exec"))
   });
 
   beforeEach(() => {
-    stub.calls.length = 0;
-    stub.onCreate = undefined;
-    stub.queue = [];
-    stub.blockDeviceMapping = {};
-    stub.behaviour = { kind: 'succeed', latencyMs: 0 };
     // the instance's data volumes: every one has its by-id name (the stray mount is not on one of them)
-    stub.volumes = [volumeOf(ext4), volumeOf(xfs), volumeOf(other)];
+    resetStub(stub, [volumeOf(ext4), volumeOf(xfs), volumeOf(other)]);
   });
 
   afterEach(async () => {

@@ -44,7 +44,7 @@ export function buildConsistentWindows(ctx: TierContext): Built | undefined {
     };
     const window = platform === PLATFORM_WINDOWS
       ? new VssMaintenanceWindow(ctx.scope, 'Vss', common)
-      : new FsfreezeMaintenanceWindow(ctx.scope, 'Fsfreeze', { ...common, mountPoints: c.linuxMountPoints });
+      : new FsfreezeMaintenanceWindow(ctx.scope, 'Fsfreeze', { ...common, mountPoints: c.linuxMountPoints, expediteFreeze: c.linuxExpediteFreeze });
     windows.push(window);
     covers.push({
       mechanism: platform === PLATFORM_WINDOWS ? 'vss-window' : 'fsfreeze-window',
