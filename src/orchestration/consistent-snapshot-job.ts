@@ -19,6 +19,7 @@ import { acknowledgeWildcards } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
+import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
@@ -90,6 +91,13 @@ export class ConsistentSnapshotJob extends Construct {
    * @default - only with `schedule` (an unscheduled job has no interval to hold it to)
    */
   public readonly heartbeatAlarm?: cloudwatch.Alarm;
+
+  /**
+   * In alarm when a piece of the job was changed or disabled: its state machine, functions,
+   * schedule rule, alarms, topic or key (a CloudTrail management event matched its
+   * change-detection rules; a deployment counts too). Notifies `alarmTopic`.
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
 
   /**
    * The schedule rule.
@@ -260,6 +268,11 @@ export class ConsistentSnapshotJob extends Construct {
     }
     acknowledgeJob(this.stateMachine, [this.expiryFunction, this.metricsFunction],
       [logGroup, this.expiryFunction.logGroup, this.metricsFunction.logGroup]);
+    // last: the rules name the resources created above
+    this.changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Snapshot job ${this.node.path}`,
+      alarmActions: [new cw_actions.SnsAction(this.alarmTopic)],
+    }).alarm;
   }
 
   /** The pause window: end of the last `before` step to start of the first `after` step (seconds). */

@@ -19,6 +19,7 @@ import { acknowledge, acknowledgeFindings, addAcknowledgedStatement, attributeWi
 import { artefactRetentions, CreationRecord } from '../core/artefact-retentions';
 import { CHECK_IDS } from '../core/check-ids';
 import { failureAlarm } from '../core/failure-alarm';
+import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
@@ -212,6 +213,12 @@ export class RestoreDrill extends Construct {
    * data breaching: a disabled schedule or a drill that never reports is silence too).
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when a piece of the drill was changed or disabled: its schedule, state machines,
+   * functions, validation document, alarms (a CloudTrail management event matched its
+   * change-detection rules; a deployment counts too). Notifies `alarmTopic`.
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
   /** The scratch instance's role (Systems Manager core); grant it what the validation needs. */
   public readonly instanceRole: iam.Role;
   /** The scratch instance's security group. */
@@ -478,6 +485,11 @@ export class RestoreDrill extends Construct {
       scheduleProp: 'schedule',
       alarmActions: alarmAction ? [alarmAction] : undefined,
     });
+    this.changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Restore drill ${this.node.path}`,
+      alarmActions: alarmAction ? [alarmAction] : undefined,
+      noActionReason,
+    }).alarm;
   }
 
   /** 1 for a drill that passed, 0 for one that failed (Minimum over a period tells whether any failed). */

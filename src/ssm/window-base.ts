@@ -12,6 +12,7 @@ import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './
 import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
+import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { protectAsMachinery } from '../core/machinery';
 import { mergeTags } from '../core/merge-tags';
@@ -272,7 +273,17 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
    * housekeeping publishes nothing).
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when a piece of the window was changed or disabled: the window, its task, its
+   * document or association, its housekeeping, rules or alarms (a CloudTrail management event
+   * matched its change-detection rules; a deployment counts too). Routed to `alarmActions`.
+   */
+  public get changeAlarm(): cloudwatch.IAlarm | undefined {
+    return this._changeAlarm;
+  }
 
+  private _changeAlarm?: cloudwatch.Alarm;
+  private readonly alarmActions?: cloudwatch.IAlarmAction[];
   private readonly metricDimensions: Record<string, string>;
 
   /** The window target. */
@@ -478,6 +489,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       acknowledge(this.outputLogGroup, guard('cloudwatch_log_group_encrypted_check',
         'CloudWatch Logs encrypts every log group at rest; the transcripts hold snapshot ids and timings, no data; pass outputLogGroup for a customer-managed key'));
     }
+    this.alarmActions = props.alarmActions;
     for (const alarm of [this.crashConsistentAlarm, this.failedRunsAlarm, this.expiryFailedAlarm]) {
       for (const action of props.alarmActions ?? []) {
         alarm.addAlarmAction(action);
@@ -487,6 +499,18 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
           'no alarmActions were given: the alarms are exposed (crashConsistentAlarm, failedRunsAlarm, expiryFailedAlarm) for the team to route'));
       }
     }
+  }
+
+  /**
+   * Change detection of the window's machinery: the concrete window calls it last in its
+   * constructor, after its document and association exist, so that the rules name them too.
+   */
+  protected detectChanges(): void {
+    this._changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Maintenance window ${this.node.path}`,
+      alarmActions: this.alarmActions,
+      noActionReason: 'no alarmActions were given: changeAlarm is exposed for the team to route',
+    }).alarm;
   }
 
   /**

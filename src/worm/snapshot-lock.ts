@@ -12,6 +12,7 @@ import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
 import { failureAlarm } from '../core/failure-alarm';
+import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { protectAsMachinery } from '../core/machinery';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
@@ -169,6 +170,12 @@ export class SnapshotLock extends Construct {
    * breaching: a disabled rule, a rewritten machine or a role that can no longer lock is silent.
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when a piece of the lock job was changed or disabled: its rule, state machine,
+   * alarms (a CloudTrail management event matched its change-detection rules; a deployment
+   * counts too). Routed to `alarmAction`.
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
 
   constructor(scope: Construct, id: string, props: SnapshotLockProps) {
     super(scope, id);
@@ -331,6 +338,11 @@ export class SnapshotLock extends Construct {
       scheduleProp: 'heartbeatInterval',
       alarmActions: props.alarmAction ? [props.alarmAction] : [],
     });
+    this.changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Snapshot lock ${this.node.path}`,
+      alarmActions: props.alarmAction ? [props.alarmAction] : [],
+      noActionReason: 'no alarmAction was given: changeAlarm is exposed for the team to route',
+    }).alarm;
   }
 
   /**
