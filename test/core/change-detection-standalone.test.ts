@@ -18,28 +18,13 @@ import { listExamples, loadExample } from '../../examples/catalogue';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../../src/core/change-detection';
 import { MACHINERY_TAG_VALUE } from '../../src/core/machinery';
 import { EbsBackupChangeDetection } from '../../src/index';
-import { cloudTrailEvent, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
+import { cloudTrailEvent, CLOUDTRAIL_CHANGES as CHANGES, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
 
 const ACCOUNT = '565656565656';
 const REGION = 'ap-southeast-2';
 /** The examples that are a baseline (it creates its own detection). */
 const BASELINES = ['baseline-tiers', 'organization-stackset'];
 
-/** A change to one resource of each watched type, as a caller names the resource in the request. */
-const CHANGES: Record<string, (ref: string, logicalId: string) => [string, Record<string, unknown>]> = {
-  'AWS::Lambda::Function': (ref) => ['lambda:UpdateFunctionCode', { functionName: ref }],
-  'AWS::StepFunctions::StateMachine': (ref) => ['states:UpdateStateMachine', { stateMachineArn: ref }],
-  'AWS::SSM::Document': (ref) => ['ssm:UpdateDocument', { name: ref, documentVersion: '$LATEST' }],
-  'AWS::SSM::MaintenanceWindow': (ref) => ['ssm:UpdateMaintenanceWindow', { windowId: ref, enabled: false }],
-  'AWS::Events::Rule': (ref) => ['events:DisableRule', { name: ref }],
-  'AWS::CloudWatch::Alarm': (ref) => ['cloudwatch:DisableAlarmActions', { alarmNames: ['someone-elses-alarm', ref] }],
-  'AWS::SNS::Topic': (ref) => ['sns:SetTopicAttributes', { topicArn: ref, attributeName: 'Policy' }],
-  'AWS::KMS::Key': (ref) => ['kms:DisableKey', { keyId: ref }],
-  'AWS::DLM::LifecyclePolicy': (ref) => ['dlm:UpdateLifecyclePolicy', { policyId: ref, state: 'DISABLED' }],
-  'AWS::Backup::BackupPlan': (_ref, id) => ['backup:UpdateBackupPlan', { backupPlanId: `BackupPlanId-${id}` }],
-  'AWS::Backup::BackupVault': (ref) => ['backup:DeleteBackupVaultAccessPolicy', { backupVaultName: ref }],
-  'AWS::Rbin::Rule': (_ref, id) => ['rbin:UpdateRule', { identifier: `Identifier-${id}` }],
-};
 /** Watched whoever created them: the stack's backup configuration. */
 const CONFIGURATION = new Set(['AWS::DLM::LifecyclePolicy', 'AWS::Backup::BackupPlan', 'AWS::Backup::BackupVault', 'AWS::Rbin::Rule']);
 
