@@ -25,8 +25,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { CLOUDTRAIL_DETAIL_TYPE } from '../../src/core/change-detection';
 import { GUARD_ACKNOWLEDGED_METADATA_KEY } from '../../src/core/acknowledge';
+import { CLOUDTRAIL_DETAIL_TYPE } from '../../src/core/change-detection';
 import {
   BackupVaultPolicy, ConsistentSnapshotJob, DlmImagePolicy, DlmSnapshotPolicy, EbsBackupChangeDetection, FsfreezeMaintenanceWindow,
   MaintenanceTargets, PreChangeSnapshot, RestoreDrill, Retention, SnapshotLock, SnapshotLockMode, SnapshotTarget, VssMaintenanceWindow,
@@ -48,22 +48,32 @@ type Build = (scope: Construct, action?: cwActions.SnsAction, topic?: sns.ITopic
 
 const MECHANISMS: Record<string, Build> = {
   'DLM snapshot policy': (s, action) => new DlmSnapshotPolicy(s, 'Mechanism', {
-    purpose: 'sql', target: SnapshotTarget.volumes({ tags: { Backup: 'sql' } }),
-    schedules: [{ name: 'nightly', schedule: nightly, retain: Retention.count(7) }], alarmActions: action ? [action] : undefined,
+    purpose: 'sql',
+    target: SnapshotTarget.volumes({ tags: { Backup: 'sql' } }),
+    schedules: [{ name: 'nightly', schedule: nightly, retain: Retention.count(7) }],
+    alarmActions: action ? [action] : undefined,
   }),
   'DLM image policy': (s, action) => new DlmImagePolicy(s, 'Mechanism', {
-    purpose: 'amis', targetTags: { Ami: 'yes' }, schedules: [{ name: 'nightly', schedule: nightly, retain: Retention.count(7) }],
+    purpose: 'amis',
+    targetTags: { Ami: 'yes' },
+    schedules: [{ name: 'nightly', schedule: nightly, retain: Retention.count(7) }],
     alarmActions: action ? [action] : undefined,
   }),
   'Backup plan': (s, _action, topic) => new BackupVaultPolicy(s, 'Mechanism', {
-    purpose: 'dr', rules: [{ name: 'daily', schedule: nightly, retain: Retention.age(Duration.days(35)) }],
-    resources: [backup.BackupResource.fromTag('Backup', 'daily')], notifications: topic !== undefined, notificationTopic: topic,
+    purpose: 'dr',
+    rules: [{ name: 'daily', schedule: nightly, retain: Retention.age(Duration.days(35)) }],
+    resources: [backup.BackupResource.fromTag('Backup', 'daily')],
+    notifications: topic !== undefined,
+    notificationTopic: topic,
   }),
   'VSS window': (s, action) => new VssMaintenanceWindow(s, 'Mechanism', {
     purpose: 'sql-logs', schedule: nightly, targets: MaintenanceTargets.tagged({ Tier: 'sql' }), alarmActions: action ? [action] : undefined,
   }),
   'fsfreeze window': (s, action) => new FsfreezeMaintenanceWindow(s, 'Mechanism', {
-    purpose: 'web', schedule: nightly, targets: MaintenanceTargets.tagged({ Tier: 'web' }), mountPoints: ['/data'],
+    purpose: 'web',
+    schedule: nightly,
+    targets: MaintenanceTargets.tagged({ Tier: 'web' }),
+    mountPoints: ['/data'],
     alarmActions: action ? [action] : undefined,
   }),
   'consistent snapshot job': (s, _action, topic) => new ConsistentSnapshotJob(s, 'Mechanism', {
