@@ -17,15 +17,15 @@ import { SnapshotStep } from './snapshot-step';
 import { buildWorkflow, CAPTURE_MAP_RUN_LABEL } from './workflow';
 import { acknowledgeWildcards } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
+import { ChangeDetection } from '../core/change-detection';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
-import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
 import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { RetentionRoles } from '../core/retention-roles';
-import { trustOnlyStateMachine } from '../core/service-trust';
+import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import {
   check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, collectProblems, fail, reportFactoryProblems, warn,
@@ -246,6 +246,7 @@ export class ConsistentSnapshotJob extends Construct {
           maxEventAge: Duration.hours(1),
         })],
       });
+      trustOnlyRules(this.rule);
     }
     this.failureAlarm = this.createFailureAlarm();
     if (props.schedule) {

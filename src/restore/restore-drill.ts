@@ -17,15 +17,15 @@ import { DrillSource } from './drill-source';
 import { checkValidationDocumentSize, MOUNTS_PARAMETER_MAX_BYTES, validationDocument, windowsValidationDocument } from './validation-document';
 import { acknowledge, acknowledgeFindings, addAcknowledgedStatement, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { artefactRetentions, CreationRecord } from '../core/artefact-retentions';
+import { ChangeDetection } from '../core/change-detection';
 import { CHECK_IDS } from '../core/check-ids';
 import { failureAlarm } from '../core/failure-alarm';
-import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
 import { planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
-import { trustOnlyStateMachine } from '../core/service-trust';
+import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkPattern, checkTags, collectProblems, isUnresolved, reportFactoryProblems } from '../core/validation';
@@ -420,11 +420,11 @@ export class RestoreDrill extends Construct {
         conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }));
     }
-    new events.Rule(this, 'Schedule', {
+    trustOnlyRules(new events.Rule(this, 'Schedule', {
       schedule: props.schedule,
       description: `Restore drill of ${props.purpose}`.slice(0, 512),
       targets: [new targets.SfnStateMachine(this.stateMachine)],
-    });
+    }));
 
     const sweeperScope = new Construct(this, 'Sweep');
     this.sweeper = new sfn.StateMachine(this, 'Sweeper', {
@@ -441,11 +441,11 @@ export class RestoreDrill extends Construct {
     });
     trustOnlyStateMachine(this.sweeper);
     this.guardRole(this.sweeper, keys.managedBy, libraryTags[keys.managedBy]);
-    new events.Rule(this, 'SweepSchedule', {
+    trustOnlyRules(new events.Rule(this, 'SweepSchedule', {
       schedule: events.Schedule.rate(Duration.days(1)),
       description: `Remove what failed restore drills of ${props.purpose} left behind`.slice(0, 512),
       targets: [new targets.SfnStateMachine(this.sweeper)],
-    });
+    }));
 
     const period = Duration.hours(1);
     const alarmAction = props.alarmTopic ? new cwActions.SnsAction(props.alarmTopic) : undefined;

@@ -18,6 +18,7 @@ import { protectAsMachinery } from '../core/machinery';
 import { mergeTags } from '../core/merge-tags';
 import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
+import { ssmAutomationPrincipal } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import {
   check, checkDuration, checkPattern, checkRetentionKnown, checkTags, collectProblems, fail, isUnresolved, reportFactoryProblems, warn,
@@ -423,7 +424,8 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
 
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
-        // confused-deputy protection: only this account's maintenance windows
+        // confused-deputy protection: only this account's maintenance windows (AWS documents no
+        // aws:SourceArn for a window's task role: see core/service-trust.ts)
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
       description: `Sends the snapshot command of maintenance window ${this.node.path}`,
@@ -595,9 +597,8 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     checkPattern(this, 'imageTask.maxErrors', maxErrors, MAX_ERRORS, 'a count from 0 or a percentage from 0% to 100% (e.g. 0 or 10%)');
 
     const role = new iam.Role(this, 'ImageAutomationRole', {
-      assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
+      // Automation assumes it (the task's AutomationAssumeRole): scoped as AWS documents for Automation
+      assumedBy: ssmAutomationPrincipal(this),
       description: `Creates AMIs of the targets of maintenance window ${this.node.path}`,
     });
     // the instances: by tag (condition on the instance), by id (their ARNs), or any in a group

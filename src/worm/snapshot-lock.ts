@@ -11,12 +11,12 @@ import { Construct } from 'constructs';
 import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
-import { failureAlarm } from '../core/failure-alarm';
 import { ChangeDetection } from '../core/change-detection';
+import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { protectAsMachinery } from '../core/machinery';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
-import { trustOnlyStateMachine } from '../core/service-trust';
+import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, collectProblems, present, recordFactoryProblems, reportFactoryProblems, warn, wholeDurationProblem } from '../core/validation';
 
@@ -313,6 +313,7 @@ export class SnapshotLock extends Construct {
       },
       targets: [new targets.SfnStateMachine(machine, { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
+    trustOnlyRules(this.rule);
 
     const period = Duration.minutes(5);
     this.alarm = failureAlarm(this, 'FailureAlarm', {
