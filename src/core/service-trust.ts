@@ -43,11 +43,10 @@
  *   `backupServicePrincipal`).
  */
 import { ArnFormat, Lazy, Stack } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * How CloudFormation names a state machine without a `StateMachineName`: the Step Functions
@@ -135,7 +134,7 @@ export function denyOtherFunctions(scope: Construct, id: string, fn: lambda.IFun
   });
 }
 
-/** The id aws-cdk-lib's targets give the role they create for a rule (`singletonEventRole`). */
+/** The id aws-cdk-lib's targets give the role they create under the target (`singletonEventRole`). */
 const EVENTS_ROLE_ID = 'EventsRole';
 
 /** The `aws:SourceArn` pattern of this stack's account's and region's EventBridge rules. */
@@ -144,17 +143,18 @@ export function ruleSourceArnPattern(scope: Construct): string {
 }
 
 /**
- * Trust the role aws-cdk-lib's target created for `rule` (a state machine target's `EventsRole`)
- * to EventBridge acting for this account's rules only: `aws:SourceAccount` and `aws:SourceArn`.
- * Call after adding the targets. A rule without such a role is left alone.
+ * Trust the role aws-cdk-lib's rule targets create for `target` (a state machine target's
+ * `EventsRole`, a child of the state machine, shared by every rule that targets it) to EventBridge
+ * acting for this account's and region's rules only: `aws:SourceAccount` and `aws:SourceArn`.
+ * Call after adding the rule. Fails when the target has no such role (the call would protect nothing).
  */
-export function trustOnlyRules(rule: events.Rule): void {
-  const role = rule.node.tryFindChild(EVENTS_ROLE_ID);
+export function trustOnlyRules(target: IConstruct): void {
+  const role = target.node.tryFindChild(EVENTS_ROLE_ID);
   if (!(role instanceof iam.Role) || !(role.node.defaultChild instanceof iam.CfnRole)) {
-    return;
+    throw new Error(`${target.node.path}: no EventBridge role to scope (add the rule that targets it first)`);
   }
   if (role.assumeRolePolicy?.statementCount !== 1) {
-    throw new Error(`${rule.node.path}: the rule's target role must be trusted by EventBridge alone to be scoped to the rule`);
+    throw new Error(`${target.node.path}: the target's role must be trusted by EventBridge alone to be scoped to the rules`);
   }
   role.node.defaultChild.addPropertyOverride('AssumeRolePolicyDocument', {
     Version: '2012-10-17',
@@ -163,8 +163,8 @@ export function trustOnlyRules(rule: events.Rule): void {
       Effect: 'Allow',
       Principal: { Service: 'events.amazonaws.com' },
       Condition: {
-        StringEquals: { 'aws:SourceAccount': Stack.of(rule).account },
-        ArnLike: { 'aws:SourceArn': ruleSourceArnPattern(rule) },
+        StringEquals: { 'aws:SourceAccount': Stack.of(target).account },
+        ArnLike: { 'aws:SourceArn': ruleSourceArnPattern(target) },
       },
     }],
   });

@@ -246,7 +246,7 @@ export class ConsistentSnapshotJob extends Construct {
           maxEventAge: Duration.hours(1),
         })],
       });
-      trustOnlyRules(this.rule);
+      trustOnlyRules(this.stateMachine);
     }
     this.failureAlarm = this.createFailureAlarm();
     if (props.schedule) {

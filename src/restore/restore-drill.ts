@@ -420,11 +420,12 @@ export class RestoreDrill extends Construct {
         conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }));
     }
-    trustOnlyRules(new events.Rule(this, 'Schedule', {
+    new events.Rule(this, 'Schedule', {
       schedule: props.schedule,
       description: `Restore drill of ${props.purpose}`.slice(0, 512),
       targets: [new targets.SfnStateMachine(this.stateMachine)],
-    }));
+    });
+    trustOnlyRules(this.stateMachine);
 
     const sweeperScope = new Construct(this, 'Sweep');
     this.sweeper = new sfn.StateMachine(this, 'Sweeper', {
@@ -441,11 +442,12 @@ export class RestoreDrill extends Construct {
     });
     trustOnlyStateMachine(this.sweeper);
     this.guardRole(this.sweeper, keys.managedBy, libraryTags[keys.managedBy]);
-    trustOnlyRules(new events.Rule(this, 'SweepSchedule', {
+    new events.Rule(this, 'SweepSchedule', {
       schedule: events.Schedule.rate(Duration.days(1)),
       description: `Remove what failed restore drills of ${props.purpose} left behind`.slice(0, 512),
       targets: [new targets.SfnStateMachine(this.sweeper)],
-    }));
+    });
+    trustOnlyRules(this.sweeper);
 
     const period = Duration.hours(1);
     const alarmAction = props.alarmTopic ? new cwActions.SnsAction(props.alarmTopic) : undefined;

@@ -405,11 +405,12 @@ export class SnapshotHousekeeping extends Construct {
     });
     trustOnlyStateMachine(this.stateMachine);
 
-    trustOnlyRules(new events.Rule(this, 'Hourly', {
+    new events.Rule(this, 'Hourly', {
       description: `Expire and judge the snapshots of maintenance window ${props.managedBy}`,
       schedule: events.Schedule.rate(Duration.hours(1)),
       targets: [new targets.SfnStateMachine(this.stateMachine)],
-    }));
+    });
+    trustOnlyRules(this.stateMachine);
 
     // the window routes these alarms to its alarmActions (or acknowledges that none were given)
     const alarm = (alarmId: string, metricName: string, description: string) => failureAlarm(this, alarmId, {

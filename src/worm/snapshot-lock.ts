@@ -313,7 +313,7 @@ export class SnapshotLock extends Construct {
       },
       targets: [new targets.SfnStateMachine(machine, { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
-    trustOnlyRules(this.rule);
+    trustOnlyRules(machine);
 
     const period = Duration.minutes(5);
     this.alarm = failureAlarm(this, 'FailureAlarm', {

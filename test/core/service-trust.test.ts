@@ -159,8 +159,8 @@ const assumeAs = (job: Job, principal: string, sourceArn: string | undefined, ac
  */
 test('EventBridge may assume each rule target\'s role for a rule of this account and region, not for another account\'s or region\'s rule', async () => {
   const roles = trusted['events.amazonaws.com'] ?? [];
-  // the examples hold the kinds of rule with a state machine target: lock, drill, sweeper, housekeeping, job
-  for (const re of [/Lock/, /DrillSchedule/, /SweepSchedule/, /Hourly/, /Schedule/]) {
+  // the examples hold every state machine a rule of the library targets: lock, drill, sweeper, housekeeping, job
+  for (const re of [/LockEventsRole/, /DrillStateMachineEventsRole/, /DrillSweeperEventsRole/, /HousekeepingEventsRole/, /^(OrdersDb|Bastions)StateMachineEventsRole/]) {
     expect([String(re), roles.some((r) => re.test(r.logicalId))]).toEqual([String(re), true]);
   }
   for (const job of roles) {
