@@ -48,10 +48,17 @@ function checkExample(name: string): Checked[] {
     const patterns = Object.values<any>(template.Resources)
       .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.['detail-type']?.includes(CLOUDTRAIL_DETAIL_TYPE))
       .map((r) => render(r.Properties.EventPattern));
+    // a vault's key: watched by the BackupVaultPolicy that created it (a mechanism watches every key
+    // under it), by nobody when it is an archive vault's (the write-once guard denies disabling it)
+    const vaultKeys = new Set(Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::Backup::BackupVault')
+      .map((r) => r.Properties.EncryptionKeyArn?.['Fn::GetAtt']?.[0]).filter((id) => id !== undefined));
     for (const [logicalId, r] of Object.entries<any>(template.Resources)) {
       const change = CHANGES[r.Type];
       const isDetectionRule = r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.['detail-type']?.includes(CLOUDTRAIL_DETAIL_TYPE);
-      if (!change || isDetectionRule) {
+      // the stack detection's own alarm: created after its rules, on their metric (like the rules, not watched by them);
+      // the mechanisms' detection alarms are watched by it
+      const isOwnAlarm = r.Type === 'AWS::CloudWatch::Alarm' && logicalId.startsWith('ChangeDetectionRulesAlarm');
+      if (!change || isDetectionRule || isOwnAlarm || vaultKeys.has(logicalId)) {
         continue;
       }
       const [action, requestParameters] = change(render({ Ref: logicalId }), logicalId);
