@@ -376,11 +376,14 @@ export class EbsBackupBaseline extends Construct {
     // changing or disabling any of the machinery above (CloudTrail management events) alarms: each
     // mechanism watches its own (routed to this topic); this watches the rest (the guard, the topic,
     // its key, the dashboard's alarms)
-    new ChangeDetection(this, 'ChangeDetection', {
+    const detection = new ChangeDetection(this, 'ChangeDetection', {
       topic: this.alarmTopic,
       mechanism: this.node.path,
-      noActionReason: 'the rules notify alarmTopic with the CloudTrail event itself; the alarm records the change',
+      alarmActions: [new cwActions.SnsAction(this.alarmTopic)],
     });
+    if (detection.alarm) {
+      this.alarms.push(detection.alarm);
+    }
     registerPlan(this, 'EbsBackupBaseline', () => ({})); // its dashboard, topic key and alarms count as its standing costs
     this.node.addValidation({ validate: () => this.checkStackLimits() });
   }

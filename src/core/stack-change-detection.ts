@@ -4,6 +4,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as rbin from 'aws-cdk-lib/aws-rbin';
@@ -53,7 +54,7 @@ export class EbsBackupChangeDetection extends Construct {
       topic: props.topic,
       watch: [...atCreation],
       mechanism: stack.node.path,
-      noActionReason: 'the rules notify the topic with the CloudTrail event itself; the alarm records the change',
+      alarmActions: [new cwActions.SnsAction(props.topic)],
     }).rules;
     this.node.addValidation({
       validate: () => {
