@@ -17,6 +17,7 @@ import {
 } from './selection';
 import { VaultLock, VaultLockMode } from './vault-lock';
 import { acknowledgeFindings, acknowledgeWildcards, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
+import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm, scheduleIntervalMs } from '../core/heartbeat';
 import { mergeTags } from '../core/merge-tags';
 import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
@@ -318,6 +319,12 @@ export class BackupVaultPolicy extends Construct {
    * Rules added later with `addRule()` do not shorten its window.
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when the plan or the vault was changed, disabled or deleted (a CloudTrail management
+   * event matched the change-detection rule: `UpdateBackupPlan`, `DeleteBackupSelection`,
+   * `DeleteBackupVaultAccessPolicy`, ...; a deployment counts too). Notifies `topic`.
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
 
   private readonly purpose: string;
   private readonly rules: BackupVaultRule[] = [];
@@ -470,6 +477,13 @@ export class BackupVaultPolicy extends Construct {
         tags: this.recoveryPointTags(rule),
       })),
     });
+
+    // --- changing or disabling the plan or the vault alarms, routed as the heartbeat
+    this.changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Backup plan ${this.node.path}`,
+      alarmActions: this.topic ? [new cw_actions.SnsAction(this.topic)] : undefined,
+      noActionReason: 'notifications are off: changeAlarm is exposed for the team to route',
+    }).alarm;
   }
 
   /** A new vault, locked and with the deny-by-default access policy. */

@@ -373,8 +373,17 @@ export class EbsBackupBaseline extends Construct {
       drills: this.restoreDrills,
     });
     registerCoverage(this, () => this.coverageFacts());
-    // changing or disabling any of the machinery above (CloudTrail management events) alarms
-    new ChangeDetection(this, 'ChangeDetection', { topic: this.alarmTopic, mechanism: this.node.path });
+    // changing or disabling any of the machinery above (CloudTrail management events) alarms: each
+    // mechanism watches its own (routed to this topic); this watches the rest (the guard, the topic,
+    // its key, the dashboard's alarms)
+    const detection = new ChangeDetection(this, 'ChangeDetection', {
+      topic: this.alarmTopic,
+      mechanism: this.node.path,
+      alarmActions: [new cwActions.SnsAction(this.alarmTopic)],
+    });
+    if (detection.alarm) {
+      this.alarms.push(detection.alarm);
+    }
     registerPlan(this, 'EbsBackupBaseline', () => ({})); // its dashboard, topic key and alarms count as its standing costs
     this.node.addValidation({ validate: () => this.checkStackLimits() });
   }

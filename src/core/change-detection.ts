@@ -16,7 +16,7 @@
  * notify (the machinery deny denies both to all but break-glass and the deployment principals),
  * and tag changes (denied, not alarmed).
  */
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
@@ -29,6 +29,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
+import { routeAlarm } from './alarm-routing';
 import { DESTRUCTIVE_ACTIONS, DestructiveActionGroup } from './destructive-actions';
 import { protectAsMachinery } from './machinery';
 
@@ -102,10 +103,48 @@ const NAMING: Readonly<Record<string, ResourceNaming>> = {
 /** The rules this module creates: never watched by themselves (a rule cannot name itself). */
 const DETECTION_RULES = new WeakSet<IConstruct>();
 
-/** Whether a change detection would name `c` in a rule (a resource of a watched kind, not a detection rule). */
+/**
+ * The resources a `ChangeDetection` already names in a rule. The one place that decides who
+ * watches what: a detection created later (a baseline's, a stack's `EbsBackupChangeDetection`)
+ * skips them, so a change matches exactly one rule: the mechanism's own, routed as its other alarms.
+ */
+const WATCHED = new WeakSet<IConstruct>();
+
+/**
+ * Whether a change detection created now would name `c` in a rule (a resource of a watched kind,
+ * neither a detection rule nor already watched by another detection).
+ */
 export function isWatchable(c: IConstruct): boolean {
-  return !DETECTION_RULES.has(c) && Object.values(NAMING).some((n) => n.values(c) !== undefined);
+  return !DETECTION_RULES.has(c) && !WATCHED.has(c) && Object.values(NAMING).some((n) => n.values(c) !== undefined);
 }
+
+/** Whether a `ChangeDetection` already names `c` in one of its rules. */
+export function isWatched(c: IConstruct): boolean {
+  return WATCHED.has(c);
+}
+
+/**
+ * The metric EventBridge publishes for a rule of the default bus each time it matches an event:
+ * `TriggeredRules`, namespace `AWS/Events`, dimension `RuleName` ("Monitoring Amazon EventBridge",
+ * EventBridge User Guide, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html:
+ * "The number of rules that have run and matched with any event"; metrics with only the `RuleName`
+ * dimension are the default bus's). "Best practices when defining Amazon EventBridge rules"
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rules-best-practices.html) names it
+ * for alarming on a rule's matches. `MatchedEvents` has no `RuleName` dimension, and `Invocations`
+ * counts target invocations, which a rule without a target has none of.
+ */
+export function metricTriggeredRule(rule: events.IRule, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Events',
+    metricName: 'TriggeredRules',
+    dimensionsMap: { RuleName: rule.ruleName },
+    statistic: cloudwatch.Stats.SUM,
+    period,
+  });
+}
+
+/** The period of the change alarm: a change is an alarm within minutes, and clears after one quiet period. */
+const CHANGE_ALARM_PERIOD = Duration.minutes(5);
 
 /** A catalogue group the detection watches. */
 export interface WatchedGroup {
@@ -142,8 +181,20 @@ export function eventSourceOf(action: string): string {
 
 /** Properties of `ChangeDetection`. */
 export interface ChangeDetectionProps {
-  /** The topic the mechanism's alarms notify. */
-  readonly topic: sns.ITopic;
+  /**
+   * The topic the rules notify with the CloudTrail event itself (who changed what).
+   *
+   * @default - the rules have no target: the alarm is the signal
+   */
+  readonly topic?: sns.ITopic;
+  /**
+   * Where the alarm on the rules' matches notifies: the mechanism's own alarm actions.
+   *
+   * @default - none: the alarm is acknowledged for cfn-guard and exposed for the team to route
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
+  /** @default - the reason of `routeAlarm` */
+  readonly noActionReason?: string;
   /** The constructs whose resources are the machinery. @default - the scope */
   readonly watch?: IConstruct[];
   /** What the rules' descriptions name (the mechanism's construct path). */
@@ -154,24 +205,35 @@ export interface ChangeDetectionProps {
 
 /**
  * EventBridge rules, one per service with watched resources, matching CloudTrail management
- * events that change the machinery under `watch` (the resources that exist when it is created:
- * create it last), notifying `topic`.
+ * events that change the machinery under `watch` (the resources that exist when it is created and
+ * no other detection watches yet: create it last), notifying `topic` when there is one; and, in
+ * every case, an alarm on the rules' matches (`TriggeredRules`) routed to `alarmActions`, so a
+ * change alarms even where no topic was given.
  */
 export class ChangeDetection extends Construct {
   /** The rules, one per service with watched resources. */
   public readonly rules: events.Rule[] = [];
+  /** In alarm when any of the rules matched a change; none when nothing was left to watch. */
+  public readonly alarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ChangeDetectionProps) {
     super(scope, id);
     const resources = (props.watch ?? [scope]).flatMap((root) => root.node.findAll())
-      .filter((c) => !DETECTION_RULES.has(c) && Stack.of(c) === Stack.of(this));
+      .filter((c) => !DETECTION_RULES.has(c) && !WATCHED.has(c) && Stack.of(c) === Stack.of(this));
+    const named = new Set<IConstruct>();
     const bySource = new Map<string, { names: PatternValue[]; fields: Map<string, PatternValue[]> }>();
     for (const { group } of props.groups ?? watchedGroups()) {
       const naming = NAMING[group.target];
       if (!naming) {
         continue;
       }
-      const values = resources.flatMap((c) => naming.values(c) ?? []);
+      const values = resources.flatMap((c) => {
+        const v = naming.values(c);
+        if (v !== undefined) {
+          named.add(c);
+        }
+        return v ?? [];
+      });
       if (values.length === 0) {
         continue;
       }
@@ -200,8 +262,33 @@ export class ChangeDetection extends Construct {
         },
       });
       DETECTION_RULES.add(rule.node.defaultChild!);
-      rule.addTarget(new targets.SnsTopic(props.topic));
+      if (props.topic) {
+        rule.addTarget(new targets.SnsTopic(props.topic));
+      }
       this.rules.push(rule);
+    }
+    named.forEach((c) => WATCHED.add(c));
+    if (this.rules.length > 0) {
+      // one metric per rule: at most one rule per service of CLOUDTRAIL_EVENT_SOURCES (10), within
+      // the 10 metrics a metric-math alarm may use (PutMetricAlarm, "Metrics")
+      const usingMetrics = Object.fromEntries(this.rules.map((r, i) => [`rule${i}`, metricTriggeredRule(r, CHANGE_ALARM_PERIOD)]));
+      this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
+        alarmDescription: (`${props.mechanism}: a piece of its machinery or configuration was changed or disabled (rules `
+          + `${this.rules.map((r) => r.node.id).join(', ')} matched a CloudTrail management event; a deployment counts too): `
+          + 'find who made the call in CloudTrail event history').slice(0, 1024),
+        metric: new cloudwatch.MathExpression({
+          expression: 'SUM(METRICS())',
+          usingMetrics,
+          period: CHANGE_ALARM_PERIOD,
+          label: 'changes to the machinery',
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // no change, no match: a rule publishes nothing until it matches
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      routeAlarm(this.alarm, props.alarmActions, props.noActionReason);
     }
     protectAsMachinery(this);
   }

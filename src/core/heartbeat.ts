@@ -1,7 +1,7 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { acknowledge, guard } from './acknowledge';
+import { routeAlarm } from './alarm-routing';
 import { parseSchedule, ScheduleProblem } from './cron';
 import { protectAsMachinery } from './machinery';
 
@@ -111,13 +111,7 @@ export function heartbeatAlarm(scope: Construct, id: string, options: HeartbeatA
     treatMissingData: cloudwatch.TreatMissingData.BREACHING,
   });
   protectAsMachinery(alarm);
-  for (const action of options.alarmActions ?? []) {
-    alarm.addAlarmAction(action);
-  }
-  if ((options.alarmActions ?? []).length === 0) {
-    acknowledge(alarm, guard('cloudwatch_alarm_action_check',
-      'no alarm action was given: the heartbeat alarm is exposed for the team to route'));
-  }
+  routeAlarm(alarm, options.alarmActions, 'no alarm action was given: the heartbeat alarm is exposed for the team to route');
   return alarm;
 }
 

@@ -16,12 +16,37 @@
  *   control function access behavior"). The role denies itself every call from any other
  *   function's code, in a policy of its own (the function's default policy cannot name the
  *   function it is a dependency of).
+ * - EventBridge assumes a rule target's role with `aws:SourceArn` set to the rule's ARN ("For
+ *   EventBridge event bus rule targets, the value of aws:SourceArn must be the rule ARN",
+ *   EventBridge User Guide, "Cross-service confused deputy prevention in Amazon EventBridge",
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
+ *   The rule's exact ARN would make a cycle (the rule names its target's role, and CloudFormation
+ *   generates the rule's name), so the trust takes the page's form for an unknown part: this
+ *   account's and region's rules (`rule/*`), with `aws:SourceAccount` (`trustOnlyRules`).
+ * - Systems Manager Automation assumes an `AutomationAssumeRole` with `aws:SourceArn` on this
+ *   account's and region's Systems Manager resources (`arn:aws:ssm:<region>:<account>:*`, Systems
+ *   Manager User Guide, "Cross-service confused deputy prevention",
+ *   https://docs.aws.amazon.com/systems-manager/latest/userguide/cross-service-confused-deputy-prevention.html,
+ *   the Automation example) (`ssmAutomationPrincipal`).
+ *
+ * Checked, and not scoped by `aws:SourceArn`, because AWS does not document the key for the role's
+ * assumption (a condition the service does not send would stop every run):
+ * - a maintenance window's task role (`ssm.amazonaws.com`): the same Systems Manager page gives
+ *   examples for hybrid activations and Automation only; "Control access to maintenance windows
+ *   using the AWS CLI" shows the trust without conditions. It keeps `aws:SourceAccount`.
+ * - the DLM execution role (`dlm.amazonaws.com`): "IAM service roles for Amazon Data Lifecycle
+ *   Manager" (https://docs.aws.amazon.com/ebs/latest/userguide/service-role.html) shows the
+ *   service principal only (see `DlmExecutionRole`).
+ * - AWS Backup's roles (`backup.amazonaws.com`): "Cross-service confused deputy prevention"
+ *   (https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-prevention.html)
+ *   documents `aws:SourceArn` (a vault) for publishing to SNS topics, not for role assumption (see
+ *   `backupServicePrincipal`).
  */
 import { ArnFormat, Lazy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * How CloudFormation names a state machine without a `StateMachineName`: the Step Functions
@@ -106,5 +131,52 @@ export function denyOtherFunctions(scope: Construct, id: string, fn: lambda.IFun
         ArnNotLike: { 'lambda:SourceFunctionArn': [fn.functionArn, `${fn.functionArn}:*`] },
       },
     })],
+  });
+}
+
+/** The id aws-cdk-lib's targets give the role they create under the target (`singletonEventRole`). */
+const EVENTS_ROLE_ID = 'EventsRole';
+
+/** The `aws:SourceArn` pattern of this stack's account's and region's EventBridge rules. */
+export function ruleSourceArnPattern(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'events', resource: 'rule', resourceName: '*' });
+}
+
+/**
+ * Trust the role aws-cdk-lib's rule targets create for `target` (a state machine target's
+ * `EventsRole`, a child of the state machine, shared by every rule that targets it) to EventBridge
+ * acting for this account's and region's rules only: `aws:SourceAccount` and `aws:SourceArn`.
+ * Call after adding the rule. Fails when the target has no such role (the call would protect nothing).
+ */
+export function trustOnlyRules(target: IConstruct): void {
+  const role = target.node.tryFindChild(EVENTS_ROLE_ID);
+  if (!(role instanceof iam.Role) || !(role.node.defaultChild instanceof iam.CfnRole)) {
+    throw new Error(`${target.node.path}: no EventBridge role to scope (add the rule that targets it first)`);
+  }
+  if (role.assumeRolePolicy?.statementCount !== 1) {
+    throw new Error(`${target.node.path}: the target's role must be trusted by EventBridge alone to be scoped to the rules`);
+  }
+  role.node.defaultChild.addPropertyOverride('AssumeRolePolicyDocument', {
+    Version: '2012-10-17',
+    Statement: [{
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': Stack.of(target).account },
+        ArnLike: { 'aws:SourceArn': ruleSourceArnPattern(target) },
+      },
+    }],
+  });
+}
+
+/** Systems Manager Automation acting for this account's and region's Systems Manager resources only. */
+export function ssmAutomationPrincipal(scope: Construct): iam.IPrincipal {
+  const stack = Stack.of(scope);
+  return new iam.ServicePrincipal('ssm.amazonaws.com', {
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ssm', resource: '*', arnFormat: ArnFormat.NO_RESOURCE_NAME }) },
+    },
   });
 }

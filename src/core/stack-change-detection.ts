@@ -4,6 +4,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as rbin from 'aws-cdk-lib/aws-rbin';
@@ -26,14 +27,18 @@ export interface EbsBackupChangeDetectionProps {
 const CONFIGURATION_TYPES = [dlm.CfnLifecyclePolicy, backup.CfnBackupPlan, backup.CfnBackupVault, rbin.CfnRule];
 
 /**
- * Alarms on any change to the backup machinery of a stack: every job the library created in it
- * (functions, state machines, SSM documents, maintenance windows and associations, EventBridge
- * rules, alarms, topics and keys) and every DLM policy, Backup plan and vault and Recycle Bin
- * rule in it. One EventBridge rule per service matches the CloudTrail management events that
- * change those resources, CloudFormation deployments included, and notifies `topic`.
+ * Alarms on any change to the backup machinery of a stack that no mechanism watches itself:
+ * every DLM policy, Backup plan and vault and Recycle Bin rule the user created with the L1 or
+ * aws-backup constructs, and the library's machinery outside a mechanism (the write-once guard,
+ * a user's topic and key). One EventBridge rule per service matches the CloudTrail management
+ * events that change those resources, CloudFormation deployments included, and notifies `topic`.
  *
- * `EbsBackupBaseline` creates its own. Add one to each stack of standalone constructs, after
- * them: a construct added to the stack later would not be watched, and is a synthesis error.
+ * Every mechanism of the library (DLM policies, `BackupVaultPolicy`, the maintenance windows,
+ * `ConsistentSnapshotJob`, `PreChangeSnapshot`, `SnapshotLock`, `RestoreDrill`) watches its
+ * own resources already, with an alarm routed like its heartbeat (`changeAlarm`): this construct
+ * leaves them to it, so no change matches two rules. `EbsBackupBaseline` creates its own. Add one
+ * to each stack of standalone constructs, after them: a resource added to the stack later would
+ * not be watched, and is a synthesis error.
  */
 export class EbsBackupChangeDetection extends Construct {
   /** The rules, one per service with watched resources. */
@@ -45,7 +50,12 @@ export class EbsBackupChangeDetection extends Construct {
     const watched = () => stack.node.findAll().filter((c) => Stack.of(c) === stack
       && !c.node.scopes.includes(this) && (isMachinery(c) || CONFIGURATION_TYPES.some((t) => c instanceof t)));
     const atCreation = new Set(watched());
-    this.rules = new ChangeDetection(this, 'Rules', { topic: props.topic, watch: [...atCreation], mechanism: stack.node.path }).rules;
+    this.rules = new ChangeDetection(this, 'Rules', {
+      topic: props.topic,
+      watch: [...atCreation],
+      mechanism: stack.node.path,
+      alarmActions: [new cwActions.SnsAction(props.topic)],
+    }).rules;
     this.node.addValidation({
       validate: () => {
         // the resources a rule would have named, created since

@@ -1,4 +1,5 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
@@ -158,6 +159,12 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
   /** The L1 resource, for escape hatches. */
   public readonly resource: dlm.CfnLifecyclePolicy;
 
+  /**
+   * In alarm when the policy was changed, disabled or deleted (a CloudTrail management event
+   * matched its change-detection rule; a deployment counts too).
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
+
   constructor(scope: Construct, id: string, props: DlmDefaultPolicyProps) {
     super(scope, id, props);
     BackupTagging.validatePurpose(this, 'purpose', props.purpose);
@@ -228,6 +235,7 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
         crossRegionCopyTargets: props.copyRegions?.map((targetRegion) => ({ targetRegion })),
       },
     }, this.executionRole, props.enabled);
+    this.changeAlarm = this.detectChanges(props.alarmActions);
     if (volumes && o.excludeVolumeTypes !== undefined) {
       // Which form CloudFormation accepts at deploy time, with the evidence:
       // - DLM API reference, `Exclusions.ExcludeVolumeTypes`: "Array of strings", 0-6 items, each

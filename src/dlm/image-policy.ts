@@ -53,6 +53,12 @@ export class DlmImagePolicy extends DlmPolicyBase {
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
 
+  /**
+   * In alarm when the policy was changed, disabled or deleted (a CloudTrail management event
+   * matched its change-detection rule; a deployment counts too).
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
+
   private readonly tagSets: BackupArtefactTagSet[] = [];
 
   constructor(scope: Construct, id: string, props: DlmImagePolicyProps) {
@@ -78,6 +84,7 @@ export class DlmImagePolicy extends DlmPolicyBase {
       },
     }, this.executionRole, props.enabled);
     this.heartbeatAlarm = this.createHeartbeatAlarm('images', props.schedules.map((s) => s.schedule.expressionString), props.alarmActions);
+    this.changeAlarm = this.detectChanges(props.alarmActions);
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });
     registerPlan(this, 'DlmImagePolicy', () => ({
       protects: props.schedules.map((s) => ({

@@ -4,6 +4,7 @@ import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { executionRoleFor } from './grants';
+import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm, scheduleIntervalMs } from '../core/heartbeat';
 import { fail } from '../core/validation';
 
@@ -56,7 +57,10 @@ export interface DlmPolicyOptions {
    * Where the policy's alarms notify (the heartbeat: no snapshot or AMI within 1.5 times the
    * schedule's interval, which is also what a disabled or deleted policy looks like).
    *
-   * @default - no actions; route `heartbeatAlarm` yourself
+   * Also where a change to the policy alarms (`changeAlarm`: an update, a disable or a delete
+   * of the policy, from CloudTrail).
+   *
+   * @default - no actions; route `heartbeatAlarm` and `changeAlarm` yourself
    */
   readonly alarmActions?: cloudwatch.IAlarmAction[];
 }
@@ -198,6 +202,18 @@ export abstract class DlmPolicyBase extends Resource implements IDlmPolicy {
   /** Shared snapshots the policy could not copy (cross-account copy policies). */
   public metricSnapshotsCopiedAccountFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('SnapshotsCopiedAccountFailed', props);
+  }
+
+  /**
+   * Change detection of the policy: a CloudTrail management event that updates, disables or
+   * deletes it matches a rule, and the rule's matches alarm to `alarmActions`.
+   */
+  protected detectChanges(alarmActions?: cloudwatch.IAlarmAction[]): cloudwatch.Alarm | undefined {
+    return new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `DLM policy ${this.node.path}`,
+      alarmActions,
+      noActionReason: 'no alarmActions were given: changeAlarm is exposed for the team to route',
+    }).alarm;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -63,6 +64,12 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
   /** The L1 resource, for escape hatches. */
   public readonly resource: dlm.CfnLifecyclePolicy;
 
+  /**
+   * In alarm when the policy was changed, disabled or deleted (a CloudTrail management event
+   * matched its change-detection rule; a deployment counts too).
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
+
   constructor(scope: Construct, id: string, props: DlmSharedSnapshotCopyPolicyProps) {
     super(scope, id, props);
     requirePrerequisite(this, 'dlm-customer-key');
@@ -115,6 +122,7 @@ export class DlmSharedSnapshotCopyPolicy extends DlmPolicyBase {
         }],
       },
     }, this.executionRole, props.enabled);
+    this.changeAlarm = this.detectChanges(props.alarmActions);
     registerPlan(this, 'DlmSharedSnapshotCopyPolicy', () => ({
       protects: [{
         mechanism: 'DLM copy of shared snapshots',

@@ -57,6 +57,12 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
 
+  /**
+   * In alarm when the policy was changed, disabled or deleted (a CloudTrail management event
+   * matched its change-detection rule; a deployment counts too).
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
+
   private readonly tagSets: BackupArtefactTagSet[] = [];
 
   constructor(scope: Construct, id: string, props: DlmSnapshotPolicyProps) {
@@ -94,6 +100,7 @@ export class DlmSnapshotPolicy extends DlmPolicyBase {
       },
     }, this.executionRole, props.enabled);
     this.heartbeatAlarm = this.createHeartbeatAlarm('snapshots', props.schedules.map((s) => s.schedule.expressionString), props.alarmActions);
+    this.changeAlarm = this.detectChanges(props.alarmActions);
 
     registerPlan(this, 'DlmSnapshotPolicy', () => snapshotPolicyPlan(target, props));
     BackupTagging.addArtefactSource(this, { artefactTagSets: () => this.tagSets });

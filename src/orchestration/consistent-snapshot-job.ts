@@ -17,6 +17,7 @@ import { SnapshotStep } from './snapshot-step';
 import { buildWorkflow, CAPTURE_MAP_RUN_LABEL } from './workflow';
 import { acknowledgeWildcards } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
+import { ChangeDetection } from '../core/change-detection';
 import { BackupCoverage, CoverageResourceType } from '../core/coverage';
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
@@ -24,7 +25,7 @@ import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
 import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { RetentionRoles } from '../core/retention-roles';
-import { trustOnlyStateMachine } from '../core/service-trust';
+import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import {
   check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, collectProblems, fail, reportFactoryProblems, warn,
@@ -90,6 +91,13 @@ export class ConsistentSnapshotJob extends Construct {
    * @default - only with `schedule` (an unscheduled job has no interval to hold it to)
    */
   public readonly heartbeatAlarm?: cloudwatch.Alarm;
+
+  /**
+   * In alarm when a piece of the job was changed or disabled: its state machine, functions,
+   * schedule rule, alarms, topic or key (a CloudTrail management event matched its
+   * change-detection rules; a deployment counts too). Notifies `alarmTopic`.
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
 
   /**
    * The schedule rule.
@@ -238,6 +246,7 @@ export class ConsistentSnapshotJob extends Construct {
           maxEventAge: Duration.hours(1),
         })],
       });
+      trustOnlyRules(this.stateMachine);
     }
     this.failureAlarm = this.createFailureAlarm();
     if (props.schedule) {
@@ -260,6 +269,11 @@ export class ConsistentSnapshotJob extends Construct {
     }
     acknowledgeJob(this.stateMachine, [this.expiryFunction, this.metricsFunction],
       [logGroup, this.expiryFunction.logGroup, this.metricsFunction.logGroup]);
+    // last: the rules name the resources created above
+    this.changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Snapshot job ${this.node.path}`,
+      alarmActions: [new cw_actions.SnsAction(this.alarmTopic)],
+    }).alarm;
   }
 
   /** The pause window: end of the last `before` step to start of the first `after` step (seconds). */

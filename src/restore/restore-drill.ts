@@ -17,6 +17,7 @@ import { DrillSource } from './drill-source';
 import { checkValidationDocumentSize, MOUNTS_PARAMETER_MAX_BYTES, validationDocument, windowsValidationDocument } from './validation-document';
 import { acknowledge, acknowledgeFindings, addAcknowledgedStatement, attributeWildcardFinding, guard, wildcardArn } from '../core/acknowledge';
 import { artefactRetentions, CreationRecord } from '../core/artefact-retentions';
+import { ChangeDetection } from '../core/change-detection';
 import { CHECK_IDS } from '../core/check-ids';
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
@@ -24,7 +25,7 @@ import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
 import { planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
-import { trustOnlyStateMachine } from '../core/service-trust';
+import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkPattern, checkTags, collectProblems, isUnresolved, reportFactoryProblems } from '../core/validation';
@@ -212,6 +213,12 @@ export class RestoreDrill extends Construct {
    * data breaching: a disabled schedule or a drill that never reports is silence too).
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when a piece of the drill was changed or disabled: its schedule, state machines,
+   * functions, validation document, alarms (a CloudTrail management event matched its
+   * change-detection rules; a deployment counts too). Notifies `alarmTopic`.
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
   /** The scratch instance's role (Systems Manager core); grant it what the validation needs. */
   public readonly instanceRole: iam.Role;
   /** The scratch instance's security group. */
@@ -419,6 +426,7 @@ export class RestoreDrill extends Construct {
       description: `Restore drill of ${props.purpose}`.slice(0, 512),
       targets: [new targets.SfnStateMachine(this.stateMachine)],
     });
+    trustOnlyRules(this.stateMachine);
 
     const sweeperScope = new Construct(this, 'Sweep');
     this.sweeper = new sfn.StateMachine(this, 'Sweeper', {
@@ -440,6 +448,7 @@ export class RestoreDrill extends Construct {
       description: `Remove what failed restore drills of ${props.purpose} left behind`.slice(0, 512),
       targets: [new targets.SfnStateMachine(this.sweeper)],
     });
+    trustOnlyRules(this.sweeper);
 
     const period = Duration.hours(1);
     const alarmAction = props.alarmTopic ? new cwActions.SnsAction(props.alarmTopic) : undefined;
@@ -479,6 +488,11 @@ export class RestoreDrill extends Construct {
       scheduleProp: 'schedule',
       alarmActions: alarmAction ? [alarmAction] : undefined,
     });
+    this.changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Restore drill ${this.node.path}`,
+      alarmActions: alarmAction ? [alarmAction] : undefined,
+      noActionReason,
+    }).alarm;
   }
 
   /** 1 for a drill that passed, 0 for one that failed (Minimum over a period tells whether any failed). */

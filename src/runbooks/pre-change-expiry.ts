@@ -22,6 +22,8 @@ export interface PreChangeExpiryProps {
   readonly schedule?: events.Schedule;
   /** Opt-in reserved concurrency (see `PreChangeSnapshotProps.expiryReservedConcurrentExecutions`). */
   readonly reservedConcurrentExecutions?: number;
+  /** Where the failure alarm notifies. @default - none: exposed for the team to route */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
 }
 
 /**
@@ -79,6 +81,7 @@ export class PreChangeExpiry extends Construct {
       },
       async: {
         alarmDescription: `Expired ${props.purpose} artefacts of ${props.managedBy} may be left: the expiry job failed (see its dead-letter queue and logs)`,
+        alarmAction: props.alarmAction,
       },
     });
     this.role = job.role;

@@ -9,6 +9,7 @@ import { PreChangeExpiry } from './pre-change-expiry';
 import { automationRole, runbookTagKeys } from './shared';
 import { acknowledgeFindings, ANY_RESOURCE_FINDING, wildcardArn } from '../core/acknowledge';
 import { registerArtefactRetention } from '../core/artefact-retentions';
+import { ChangeDetection } from '../core/change-detection';
 import { protectAsMachinery } from '../core/machinery';
 import { planRetention, planTags, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
@@ -86,6 +87,14 @@ export interface PreChangeSnapshotProps {
    * @default - no reservation
    */
   readonly expiryReservedConcurrentExecutions?: number;
+
+  /**
+   * Where the runbook's alarms notify: the expiry job's failures (`expiryAlarm`) and a change to
+   * the runbook's machinery (`changeAlarm`: its document, the expiry function, schedule or alarms).
+   *
+   * @default - none: `expiryAlarm` and `changeAlarm` are exposed for the team to route
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
 }
 
 const PRE_CHANGE_PARAMETERS = {
@@ -137,6 +146,12 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
   public readonly expiryRole: iam.IRole;
   /** In alarm when a scheduled expiry run failed every retry (its events are in a dead-letter queue). */
   public readonly expiryAlarm: cloudwatch.IAlarm;
+  /**
+   * In alarm when a piece of the runbook was changed or disabled: its Automation document, the
+   * expiry function, its schedule rule or alarm (a CloudTrail management event matched its
+   * change-detection rules; a deployment counts too).
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
 
   /** How long artefacts are kept. */
   public readonly retention: Retention;
@@ -347,11 +362,18 @@ export class PreChangeSnapshot extends Construct implements IBackupArtefactSourc
       expireAfter,
       schedule: props.expirySchedule,
       reservedConcurrentExecutions: props.expiryReservedConcurrentExecutions,
+      alarmAction: props.alarmAction,
     });
     this.expiryRole = expiry.role;
     this.expiryAlarm = expiry.alarm;
 
     BackupTagging.addArtefactSource(this, this);
+    // last: the rules name the document and the expiry job created above
+    this.changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Pre-change runbook ${this.node.path}`,
+      alarmActions: props.alarmAction ? [props.alarmAction] : undefined,
+      noActionReason: 'no alarmAction was given: changeAlarm is exposed for the team to route',
+    }).alarm;
   }
 
   /**

@@ -188,6 +188,7 @@ export class FsfreezeMaintenanceWindow extends SnapshotMaintenanceWindowBase {
     this.snapshotTask = this.addSnapshotTask(this.document.ref, documentArn, { windowId: ['{{WINDOW_ID}}'] }, `fsfreeze snapshots (${props.purpose})`,
       FsfreezeMaintenanceWindow.DOCUMENT_VERSION);
     this.grantFsfreezeSnapshots();
+    this.detectChanges();
   }
 
   /**

@@ -12,7 +12,7 @@ import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { SNAPSHOT_PAGE_SIZE } from '../core/sdk-call';
-import { trustOnlyStateMachine } from '../core/service-trust';
+import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { checkRetentionKnown } from '../core/validation';
 
 /** The CloudWatch namespace of the window's health metrics. */
@@ -410,6 +410,7 @@ export class SnapshotHousekeeping extends Construct {
       schedule: events.Schedule.rate(Duration.hours(1)),
       targets: [new targets.SfnStateMachine(this.stateMachine)],
     });
+    trustOnlyRules(this.stateMachine);
 
     // the window routes these alarms to its alarmActions (or acknowledges that none were given)
     const alarm = (alarmId: string, metricName: string, description: string) => failureAlarm(this, alarmId, {

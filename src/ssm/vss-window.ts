@@ -162,6 +162,7 @@ export class VssMaintenanceWindow extends SnapshotMaintenanceWindowBase {
         maxErrors: '100%',
       });
     }
+    this.detectChanges();
   }
 
   /**

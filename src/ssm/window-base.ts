@@ -12,11 +12,13 @@ import { checkScheduleOffset, checkTimeZone, windowScheduleExpression } from './
 import { MaintenanceTargets } from './targets';
 import { acknowledge, acknowledgeWildcards, addAcknowledgedStatement, guard, nag } from '../core/acknowledge';
 import { registerScheduledRetention } from '../core/artefact-retentions';
+import { ChangeDetection } from '../core/change-detection';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { protectAsMachinery } from '../core/machinery';
 import { mergeTags } from '../core/merge-tags';
 import { planRetention, planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
+import { ssmAutomationPrincipal } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import {
   check, checkDuration, checkPattern, checkRetentionKnown, checkTags, collectProblems, fail, isUnresolved, reportFactoryProblems, warn,
@@ -272,7 +274,17 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
    * housekeeping publishes nothing).
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when a piece of the window was changed or disabled: the window, its task, its
+   * document or association, its housekeeping, rules or alarms (a CloudTrail management event
+   * matched its change-detection rules; a deployment counts too). Routed to `alarmActions`.
+   */
+  public get changeAlarm(): cloudwatch.IAlarm | undefined {
+    return this._changeAlarm;
+  }
 
+  private _changeAlarm?: cloudwatch.Alarm;
+  private readonly alarmActions?: cloudwatch.IAlarmAction[];
   private readonly metricDimensions: Record<string, string>;
 
   /** The window target. */
@@ -417,7 +429,8 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
 
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
-        // confused-deputy protection: only this account's maintenance windows
+        // confused-deputy protection: only this account's maintenance windows (AWS documents no
+        // aws:SourceArn for a window's task role: see core/service-trust.ts)
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
       description: `Sends the snapshot command of maintenance window ${this.node.path}`,
@@ -483,6 +496,7 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
       acknowledge(this.outputLogGroup, guard('cloudwatch_log_group_encrypted_check',
         'CloudWatch Logs encrypts every log group at rest; the transcripts hold snapshot ids and timings, no data; pass outputLogGroup for a customer-managed key'));
     }
+    this.alarmActions = props.alarmActions;
     for (const alarm of [this.crashConsistentAlarm, this.failedRunsAlarm, this.expiryFailedAlarm]) {
       for (const action of props.alarmActions ?? []) {
         alarm.addAlarmAction(action);
@@ -492,6 +506,18 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
           'no alarmActions were given: the alarms are exposed (crashConsistentAlarm, failedRunsAlarm, expiryFailedAlarm) for the team to route'));
       }
     }
+  }
+
+  /**
+   * Change detection of the window's machinery: the concrete window calls it last in its
+   * constructor, after its document and association exist, so that the rules name them too.
+   */
+  protected detectChanges(): void {
+    this._changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Maintenance window ${this.node.path}`,
+      alarmActions: this.alarmActions,
+      noActionReason: 'no alarmActions were given: changeAlarm is exposed for the team to route',
+    }).alarm;
   }
 
   /**
@@ -576,9 +602,8 @@ export abstract class SnapshotMaintenanceWindowBase extends Construct {
     checkPattern(this, 'imageTask.maxErrors', maxErrors, MAX_ERRORS, 'a count from 0 or a percentage from 0% to 100% (e.g. 0 or 10%)');
 
     const role = new iam.Role(this, 'ImageAutomationRole', {
-      assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
+      // Automation assumes it (the task's AutomationAssumeRole): scoped as AWS documents for Automation
+      assumedBy: ssmAutomationPrincipal(this),
       description: `Creates AMIs of the targets of maintenance window ${this.node.path}`,
     });
     // the instances: by tag (condition on the instance), by id (their ARNs), or any in a group

@@ -11,11 +11,12 @@ import { Construct } from 'constructs';
 import { checkLockAgainstRetentions } from './lock-retention';
 import { snapshotLockDefinition } from './snapshot-lock-definition';
 import { acknowledge, guard, nag } from '../core/acknowledge';
+import { ChangeDetection } from '../core/change-detection';
 import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { protectAsMachinery } from '../core/machinery';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
-import { trustOnlyStateMachine } from '../core/service-trust';
+import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, collectProblems, present, recordFactoryProblems, reportFactoryProblems, warn, wholeDurationProblem } from '../core/validation';
 
@@ -169,6 +170,12 @@ export class SnapshotLock extends Construct {
    * breaching: a disabled rule, a rewritten machine or a role that can no longer lock is silent.
    */
   public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when a piece of the lock job was changed or disabled: its rule, state machine,
+   * alarms (a CloudTrail management event matched its change-detection rules; a deployment
+   * counts too). Routed to `alarmAction`.
+   */
+  public readonly changeAlarm?: cloudwatch.IAlarm;
 
   constructor(scope: Construct, id: string, props: SnapshotLockProps) {
     super(scope, id);
@@ -306,6 +313,7 @@ export class SnapshotLock extends Construct {
       },
       targets: [new targets.SfnStateMachine(machine, { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
+    trustOnlyRules(machine);
 
     const period = Duration.minutes(5);
     this.alarm = failureAlarm(this, 'FailureAlarm', {
@@ -331,6 +339,11 @@ export class SnapshotLock extends Construct {
       scheduleProp: 'heartbeatInterval',
       alarmActions: props.alarmAction ? [props.alarmAction] : [],
     });
+    this.changeAlarm = new ChangeDetection(this, 'ChangeDetection', {
+      mechanism: `Snapshot lock ${this.node.path}`,
+      alarmActions: props.alarmAction ? [props.alarmAction] : [],
+      noActionReason: 'no alarmAction was given: changeAlarm is exposed for the team to route',
+    }).alarm;
   }
 
   /**

@@ -303,10 +303,17 @@ describe('change detection', () => {
   const alarming = (e: unknown) => rules().filter((r) => matchesPattern(renderIntrinsicsForEvents(r.Properties.EventPattern, '123456789012', 'us-east-1'), e));
   const ref = (r: any) => renderIntrinsicsForEvents({ Ref: Object.entries<any>(json.Resources).find(([, v]) => v === r)![0] }, '123456789012', 'us-east-1');
 
-  test('changing any of the baseline\'s DLM policies, vaults or Recycle Bin rules notifies its alarm topic; another account resource does not', () => {
+  test('changing any of the baseline\'s DLM policies, vaults or Recycle Bin rules notifies its alarm topic (once); another account resource does not', () => {
     const topic = stack.resolve((baseline.alarmTopic as any).topicArn);
+    const idOf = (r: any) => Object.entries<any>(json.Resources).find(([, v]) => v === r)![0];
+    // each rule's matches alarm (TriggeredRules, per rule) to the topic; the baseline's own rules also deliver the event
+    const alarmedRules = resources('AWS::CloudWatch::Alarm')
+      .filter((a) => JSON.stringify(a.Properties.AlarmActions ?? []) === JSON.stringify([topic]))
+      .flatMap((a) => (a.Properties.Metrics ?? []).filter((m: any) => m.MetricStat?.Metric?.MetricName === 'TriggeredRules')
+        .map((m: any) => m.MetricStat.Metric.Dimensions[0].Value.Ref));
     for (const r of rules()) {
-      expect(r.Properties.Targets).toEqual([expect.objectContaining({ Arn: topic })]);
+      expect([idOf(r), alarmedRules.includes(idOf(r))]).toEqual([idOf(r), true]);
+      expect(r.Properties.Targets ?? [expect.objectContaining({ Arn: topic })]).toEqual([expect.objectContaining({ Arn: topic })]);
     }
     for (const policy of resources('AWS::DLM::LifecyclePolicy')) {
       expect(alarming(event('dlm.amazonaws.com', 'UpdateLifecyclePolicy', { policyId: ref(policy), state: 'DISABLED' }))).toHaveLength(1);

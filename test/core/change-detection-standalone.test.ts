@@ -18,28 +18,13 @@ import { listExamples, loadExample } from '../../examples/catalogue';
 import { CLOUDTRAIL_DETAIL_TYPE } from '../../src/core/change-detection';
 import { MACHINERY_TAG_VALUE } from '../../src/core/machinery';
 import { EbsBackupChangeDetection } from '../../src/index';
-import { cloudTrailEvent, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
+import { cloudTrailEvent, CLOUDTRAIL_CHANGES as CHANGES, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
 
 const ACCOUNT = '565656565656';
 const REGION = 'ap-southeast-2';
 /** The examples that are a baseline (it creates its own detection). */
 const BASELINES = ['baseline-tiers', 'organization-stackset'];
 
-/** A change to one resource of each watched type, as a caller names the resource in the request. */
-const CHANGES: Record<string, (ref: string, logicalId: string) => [string, Record<string, unknown>]> = {
-  'AWS::Lambda::Function': (ref) => ['lambda:UpdateFunctionCode', { functionName: ref }],
-  'AWS::StepFunctions::StateMachine': (ref) => ['states:UpdateStateMachine', { stateMachineArn: ref }],
-  'AWS::SSM::Document': (ref) => ['ssm:UpdateDocument', { name: ref, documentVersion: '$LATEST' }],
-  'AWS::SSM::MaintenanceWindow': (ref) => ['ssm:UpdateMaintenanceWindow', { windowId: ref, enabled: false }],
-  'AWS::Events::Rule': (ref) => ['events:DisableRule', { name: ref }],
-  'AWS::CloudWatch::Alarm': (ref) => ['cloudwatch:DisableAlarmActions', { alarmNames: ['someone-elses-alarm', ref] }],
-  'AWS::SNS::Topic': (ref) => ['sns:SetTopicAttributes', { topicArn: ref, attributeName: 'Policy' }],
-  'AWS::KMS::Key': (ref) => ['kms:DisableKey', { keyId: ref }],
-  'AWS::DLM::LifecyclePolicy': (ref) => ['dlm:UpdateLifecyclePolicy', { policyId: ref, state: 'DISABLED' }],
-  'AWS::Backup::BackupPlan': (_ref, id) => ['backup:UpdateBackupPlan', { backupPlanId: `BackupPlanId-${id}` }],
-  'AWS::Backup::BackupVault': (ref) => ['backup:DeleteBackupVaultAccessPolicy', { backupVaultName: ref }],
-  'AWS::Rbin::Rule': (_ref, id) => ['rbin:UpdateRule', { identifier: `Identifier-${id}` }],
-};
 /** Watched whoever created them: the stack's backup configuration. */
 const CONFIGURATION = new Set(['AWS::DLM::LifecyclePolicy', 'AWS::Backup::BackupPlan', 'AWS::Backup::BackupVault', 'AWS::Rbin::Rule']);
 
@@ -63,10 +48,17 @@ function checkExample(name: string): Checked[] {
     const patterns = Object.values<any>(template.Resources)
       .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.['detail-type']?.includes(CLOUDTRAIL_DETAIL_TYPE))
       .map((r) => render(r.Properties.EventPattern));
+    // a vault's key: watched by the BackupVaultPolicy that created it (a mechanism watches every key
+    // under it), by nobody when it is an archive vault's (the write-once guard denies disabling it)
+    const vaultKeys = new Set(Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::Backup::BackupVault')
+      .map((r) => r.Properties.EncryptionKeyArn?.['Fn::GetAtt']?.[0]).filter((id) => id !== undefined));
     for (const [logicalId, r] of Object.entries<any>(template.Resources)) {
       const change = CHANGES[r.Type];
       const isDetectionRule = r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.['detail-type']?.includes(CLOUDTRAIL_DETAIL_TYPE);
-      if (!change || isDetectionRule) {
+      // the stack detection's own alarm: created after its rules, on their metric (like the rules, not watched by them);
+      // the mechanisms' detection alarms are watched by it
+      const isOwnAlarm = r.Type === 'AWS::CloudWatch::Alarm' && logicalId.startsWith('ChangeDetectionRulesAlarm');
+      if (!change || isDetectionRule || isOwnAlarm || vaultKeys.has(logicalId)) {
         continue;
       }
       const [action, requestParameters] = change(render({ Ref: logicalId }), logicalId);

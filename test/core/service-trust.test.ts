@@ -14,8 +14,10 @@
  *   behavior"); calls it makes outside (the dead-letter queue) carry no key. The role must deny a
  *   call from any other function's code and leave its own function's and Lambda's own calls alone.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import { listExamples, loadExample } from '../../examples/catalogue';
+import { MaintenanceTargets, VssMaintenanceWindow } from '../../src';
 import { stateMachineNamePatterns } from '../../src/core/service-trust';
 import { evaluate } from '../support/iam-evaluation';
 import { renderIntrinsics, TEST_ACCOUNT, TEST_REGION } from '../support/intrinsics';
@@ -24,6 +26,8 @@ interface Job { where: string; logicalId: string; template: any; props: any }
 
 const machines: Job[] = [];
 const functions: Job[] = [];
+/** The roles of the examples by the service principal their trust names. */
+const trusted: Record<string, Job[]> = {};
 const EXAMPLES = ['baseline-tiers', 'consistent-snapshot-job', 'pre-change-patch-night', 'worm-guard'];
 
 beforeAll(() => {
@@ -35,6 +39,13 @@ beforeAll(() => {
       const template = stack.template;
       for (const [logicalId, r] of Object.entries<any>(template.Resources ?? {})) {
         const job = { where: `${name}/${stack.hierarchicalId}/${logicalId}`, logicalId, template, props: r.Properties };
+        if (r.Type === 'AWS::IAM::Role') {
+          for (const st of r.Properties.AssumeRolePolicyDocument.Statement) {
+            for (const service of [st.Principal?.Service ?? []].flat()) {
+              (trusted[service] ??= []).push(job);
+            }
+          }
+        }
         if (r.Type === 'AWS::StepFunctions::StateMachine') {
           machines.push(job);
         } else if (r.Type === 'AWS::Lambda::Function' && !logicalId.startsWith('AWS') && !/Intake/.test(logicalId)) {
@@ -127,5 +138,102 @@ test('each function\'s role denies calls from any other function\'s code, not fr
       await call(undefined),
     ];
     expect([job.where, results]).toEqual([job.where, ['Allowed', 'Allowed', 'ExplicitlyDenied', 'ExplicitlyDenied', 'Allowed']]);
+  }
+});
+
+/** `principal` assuming `job`'s role, acting for `sourceArn` of `account` (no keys at all when `sourceArn` is undefined). */
+const assumeAs = (job: Job, principal: string, sourceArn: string | undefined, account = TEST_ACCOUNT) => evaluate({
+  principal,
+  action: 'sts:AssumeRole',
+  resource: `arn:aws:iam::${TEST_ACCOUNT}:role/${job.logicalId}`,
+  context: sourceArn === undefined ? {} : { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': account },
+}, { resourcePolicy: render(job, job.props.AssumeRolePolicyDocument) });
+
+/**
+ * "For EventBridge event bus rule targets, the value of aws:SourceArn must be the rule ARN"
+ * (EventBridge User Guide, "Cross-service confused deputy prevention in Amazon EventBridge",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html):
+ * every role EventBridge assumes for a rule of the library (the state machine targets of the
+ * job, lock, drill, sweeper and housekeeping schedules) is assumable for this account's and
+ * region's rules only.
+ */
+test('EventBridge may assume each rule target\'s role for a rule of this account and region, not for another account\'s or region\'s rule', async () => {
+  const roles = trusted['events.amazonaws.com'] ?? [];
+  // the examples hold every state machine a rule of the library targets: lock, drill, sweeper, housekeeping, job
+  for (const re of [/LockEventsRole/, /DrillStateMachineEventsRole/, /DrillSweeperEventsRole/, /HousekeepingEventsRole/, /^(OrdersDb|Bastions)StateMachineEventsRole/]) {
+    expect([String(re), roles.some((r) => re.test(r.logicalId))]).toEqual([String(re), true]);
+  }
+  for (const job of roles) {
+    const rule = (region: string, account: string) => `arn:aws:events:${region}:${account}:rule/Jobs-ScheduleRule9C1B7C0E-1XYZ0ABCDEF2`;
+    const results = [
+      await assumeAs(job, 'events.amazonaws.com', rule(TEST_REGION, TEST_ACCOUNT)),
+      await assumeAs(job, 'events.amazonaws.com', rule(TEST_REGION, '999988887777'), '999988887777'),
+      await assumeAs(job, 'events.amazonaws.com', rule('eu-west-1', TEST_ACCOUNT)),
+      await assumeAs(job, 'events.amazonaws.com', `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:stateMachine:mine`),
+      await assumeAs(job, 'events.amazonaws.com', undefined),
+    ];
+    expect([job.where, results]).toEqual([job.where, ['Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']]);
+  }
+});
+
+/**
+ * Systems Manager Automation, assuming the image task's `AutomationAssumeRole`, with
+ * `aws:SourceArn` on this account's and region's Systems Manager resources (Systems Manager User
+ * Guide, "Cross-service confused deputy prevention", the Automation example:
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/cross-service-confused-deputy-prevention.html).
+ */
+test('Automation may assume a window\'s image automation role for this account\'s executions only', async () => {
+  const app = new App();
+  const stack = new Stack(app, 'Jobs', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+  const window = new VssMaintenanceWindow(stack, 'Window', {
+    purpose: 'sql', schedule: events.Schedule.cron({ hour: '1', minute: '0' }), targets: MaintenanceTargets.tagged({ Tier: 'sql' }),
+  });
+  window.addImageTask({ reboot: false });
+  const template = app.synth().getStackByName('Jobs').template;
+  const [logicalId, role] = Object.entries<any>(template.Resources).find(([id, r]) => r.Type === 'AWS::IAM::Role' && /ImageAutomationRole/.test(id))!;
+  const job: Job = { where: logicalId, logicalId, template, props: role.Properties };
+  const execution = (region: string, account: string) => `arn:aws:ssm:${region}:${account}:automation-execution/3a1d2c4b-5e6f-4a7b-8c9d-0e1f2a3b4c5d`;
+  expect([
+    await assumeAs(job, 'ssm.amazonaws.com', execution(TEST_REGION, TEST_ACCOUNT)),
+    await assumeAs(job, 'ssm.amazonaws.com', execution(TEST_REGION, '999988887777'), '999988887777'),
+    await assumeAs(job, 'ssm.amazonaws.com', execution('eu-west-1', TEST_ACCOUNT)),
+    await assumeAs(job, 'ssm.amazonaws.com', undefined),
+  ]).toEqual(['Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']);
+});
+
+/**
+ * Where AWS documents no `aws:SourceArn` for the role's assumption, the trust has none (a key the
+ * service does not send would stop every run): a maintenance window's task role keeps
+ * `aws:SourceAccount` only ("Cross-service confused deputy prevention", Systems Manager: examples
+ * for hybrid activations and Automation only), the DLM execution role and AWS Backup's roles name
+ * the service alone ("IAM service roles for Amazon Data Lifecycle Manager",
+ * https://docs.aws.amazon.com/ebs/latest/userguide/service-role.html; AWS Backup's
+ * "Cross-service confused deputy prevention" documents aws:SourceArn for SNS publishing only).
+ */
+test('the service roles AWS documents no aws:SourceArn for stay assumable by their service without one', async () => {
+  const windowTasks = (trusted['ssm.amazonaws.com'] ?? []).filter((j) => /TaskRole/.test(j.logicalId));
+  const dlmRoles = trusted['dlm.amazonaws.com'] ?? [];
+  const backupRoles = trusted['backup.amazonaws.com'] ?? [];
+  expect([windowTasks.length > 0, dlmRoles.length > 0, backupRoles.length > 0]).toEqual([true, true, true]);
+  for (const job of windowTasks) {
+    // the window's own account only: the key the service sends
+    const own = await evaluate({
+      principal: 'ssm.amazonaws.com',
+      action: 'sts:AssumeRole',
+      resource: `arn:aws:iam::${TEST_ACCOUNT}:role/${job.logicalId}`,
+      context: { 'aws:SourceAccount': TEST_ACCOUNT },
+    }, { resourcePolicy: render(job, job.props.AssumeRolePolicyDocument) });
+    const other = await evaluate({
+      principal: 'ssm.amazonaws.com',
+      action: 'sts:AssumeRole',
+      resource: `arn:aws:iam::${TEST_ACCOUNT}:role/${job.logicalId}`,
+      context: { 'aws:SourceAccount': '999988887777' },
+    }, { resourcePolicy: render(job, job.props.AssumeRolePolicyDocument) });
+    expect([job.where, own, other]).toEqual([job.where, 'Allowed', 'ImplicitlyDenied']);
+  }
+  for (const [service, roles] of [['dlm.amazonaws.com', dlmRoles], ['backup.amazonaws.com', backupRoles]] as const) {
+    for (const job of roles) {
+      expect([job.where, await assumeAs(job, service, undefined)]).toEqual([job.where, 'Allowed']);
+    }
   }
 });

@@ -163,3 +163,23 @@ export function cloudTrailEvent(action: string, requestParameters: Record<string
     },
   };
 }
+
+/**
+ * One change to a resource of each watched type, as a caller names the resource in the request
+ * (`ref` is the resource's rendered `Ref`, `logicalId` its id for `Fn::GetAtt` renderings):
+ * the IAM action and the request parameters of its CloudTrail record.
+ */
+export const CLOUDTRAIL_CHANGES: Record<string, (ref: string, logicalId: string) => [string, Record<string, unknown>]> = {
+  'AWS::Lambda::Function': (ref) => ['lambda:UpdateFunctionCode', { functionName: ref }],
+  'AWS::StepFunctions::StateMachine': (ref) => ['states:UpdateStateMachine', { stateMachineArn: ref }],
+  'AWS::SSM::Document': (ref) => ['ssm:UpdateDocument', { name: ref, documentVersion: '$LATEST' }],
+  'AWS::SSM::MaintenanceWindow': (ref) => ['ssm:UpdateMaintenanceWindow', { windowId: ref, enabled: false }],
+  'AWS::Events::Rule': (ref) => ['events:DisableRule', { name: ref }],
+  'AWS::CloudWatch::Alarm': (ref) => ['cloudwatch:DisableAlarmActions', { alarmNames: ['someone-elses-alarm', ref] }],
+  'AWS::SNS::Topic': (ref) => ['sns:SetTopicAttributes', { topicArn: ref, attributeName: 'Policy' }],
+  'AWS::KMS::Key': (ref) => ['kms:DisableKey', { keyId: ref }],
+  'AWS::DLM::LifecyclePolicy': (ref) => ['dlm:UpdateLifecyclePolicy', { policyId: ref, state: 'DISABLED' }],
+  'AWS::Backup::BackupPlan': (_ref, id) => ['backup:UpdateBackupPlan', { backupPlanId: `BackupPlanId-${id}` }],
+  'AWS::Backup::BackupVault': (ref) => ['backup:DeleteBackupVaultAccessPolicy', { backupVaultName: ref }],
+  'AWS::Rbin::Rule': (_ref, id) => ['rbin:UpdateRule', { identifier: `Identifier-${id}` }],
+};
