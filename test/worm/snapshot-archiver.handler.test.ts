@@ -2,7 +2,7 @@
 // loads no aws-cdk-lib, so the lambda-archive mutation module runs it alone (1 to 3 s a mutant
 // instead of a synthesis per mutant).
 import {
-  CreateTagsCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, ModifySnapshotTierCommand,
+  CreateTagsCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, ModifySnapshotTierCommand, Snapshot,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ArchiveSettings, archiveOrphans, handler, settingsFromEnv } from '../../lambda/worm/archive';
@@ -109,9 +109,7 @@ describe('what the mutation run found untested', () => {
   const DAY = 86_400_000;
   const SETTINGS: ArchiveSettings = { purposeTagKey: 'backup:purpose', purposes: [], minimumAgeDays: 90, archivedTagKey: 'backup:archived-at', dryRun: false };
   const deps = (settings = SETTINGS) => ({ ec2: new EC2Client({}), settings, now: () => NOW, sleep: async () => undefined });
-  type Snap = {
-    SnapshotId: string; VolumeId?: string; StartTime?: Date; State?: string; StorageTier?: string; Tags: Array<{ Key: string; Value: string }>;
-  };
+  type Snap = Snapshot & { SnapshotId: string; Tags: Array<{ Key: string; Value: string }> };
   const snap = (id: string, volume: string | undefined, ageDays: number | undefined, o: Partial<Snap> = {}): Snap => ({
     SnapshotId: id,
     VolumeId: volume,
@@ -128,8 +126,8 @@ describe('what the mutation run found untested', () => {
       const match = (s: Snap) => (input.Filters ?? []).every((f: { Name: string; Values: string[] }) => {
         if (f.Name === 'status') return f.Values.includes(s.State!);
         if (f.Name === 'storage-tier') return f.Values.includes(s.StorageTier!);
-        if (f.Name === 'tag-key') return s.Tags.some((t) => f.Values.includes(t.Key));
-        if (f.Name.startsWith('tag:')) return s.Tags.some((t) => t.Key === f.Name.slice(4) && f.Values.includes(t.Value));
+        if (f.Name === 'tag-key') return s.Tags.some((t) => f.Values.includes(t.Key!));
+        if (f.Name.startsWith('tag:')) return s.Tags.some((t) => t.Key === f.Name.slice(4) && f.Values.includes(t.Value!));
         throw Object.assign(new Error(`unknown filter ${f.Name}`), { name: 'InvalidParameterValue' });
       });
       return Promise.resolve({ Snapshots: snapshots.filter(match) });
