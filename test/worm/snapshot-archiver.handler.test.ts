@@ -242,6 +242,24 @@ describe('what the mutation run found untested', () => {
     expect(records().filter((l) => l.level === 'WARN')).toEqual([{ level: 'WARN', message: 'time budget used up: the remaining orphans wait for the next run', deferred: 2 }]);
   });
 
+  test('a page with nothing old enough asks for no volumes at all', async () => {
+    serve([snap('snap-young', 'vol-a', 10)]);
+    expect((await archiveOrphans(deps())).keptTooYoung).toBe(1);
+    expect(ec2Mock.commandCalls(DescribeVolumesCommand)).toHaveLength(0);
+  });
+
+  test('400 volumes: two lookups of 200, none empty', async () => {
+    serve(Array.from({ length: 400 }, (_, n) => snap(`snap-${n}`, `vol-${n}`, 200)));
+    await archiveOrphans(deps());
+    expect(ec2Mock.commandCalls(DescribeVolumesCommand).map((c) => c.args[0].input.Filters![0].Values!.length)).toEqual([200, 200]);
+  });
+
+  test('the purpose logged is the purpose tag\'s value, whatever tags come first', async () => {
+    serve([snap('snap-a', 'vol-a', 200, { Tags: [{ Key: 'Name', Value: 'ledger' }, { Key: 'backup:purpose', Value: 'db' }] })]);
+    await archiveOrphans(deps());
+    expect(records()[0]).toMatchObject({ message: 'archived snapshot', snapshotId: 'snap-a', purpose: 'db' });
+  });
+
   test.each([
     [{ MINIMUM_AGE_DAYS: '0', PURPOSE_TAG_KEY: 'k', ARCHIVED_TAG_KEY: 'a' }, "MINIMUM_AGE_DAYS must be a positive integer, got '0'"],
     [{ MINIMUM_AGE_DAYS: '1.5', PURPOSE_TAG_KEY: 'k', ARCHIVED_TAG_KEY: 'a' }, "MINIMUM_AGE_DAYS must be a positive integer, got '1.5'"],
