@@ -507,6 +507,21 @@ describe('what the mutation run found untested', () => {
     await expect(select(client, recorded, NOW, sfnClient)).rejects.toThrow('not authorized');
   });
 
+  test('a real run of another state machine, or another construct\'s managed-by, vouches for nothing even within the run\'s time', async () => {
+    // DescribeExecution answers for any real run in the account: only the ARN prefix ties it to the job's machine
+    const OTHER = 'arn:aws:states:eu-central-1:444455556666:execution:AttackerMachine:4f3e2d1c';
+    sfnMock.on(DescribeExecutionCommand).callsFake(({ executionArn }) => Promise.resolve({
+      executionArn, startDate: new Date('2026-11-21T02:00:00Z'), stopDate: new Date('2026-11-21T02:10:00Z'), status: 'SUCCEEDED',
+    }));
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        snap('snap-other-machine', 'vol-1', '2026-11-21T02:05:00Z', 'completed', { ...jobTags, 'backup:execution': OTHER }),
+        snap('snap-other-creator', 'vol-2', '2026-11-21T02:05:00Z', 'completed', { ...jobTags, 'backup:managed-by': 'Attacker/Thing' }),
+      ],
+    });
+    expect(await select(client, recorded, NOW, sfnClient)).toMatchObject({ found: false, snapshots: [] });
+  });
+
   test('the look-alikes refused are logged by id', async () => {
     runFrom('2026-11-21T02:00:00Z', '2026-11-21T02:10:00Z');
     const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
