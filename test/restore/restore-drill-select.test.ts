@@ -375,6 +375,13 @@ describe('image drills', () => {
   });
 });
 
+// A ConsistentSnapshotJob's state machine, one of its runs and its managed-by tag value
+const sfnMock = mockClient(SFNClient);
+const sfnClient = sfnMock as unknown as SFNClient;
+const MACHINE = 'arn:aws:states:eu-central-1:444455556666:stateMachine:LedgerJobMachine';
+const RUN = 'arn:aws:states:eu-central-1:444455556666:execution:LedgerJobMachine:4f3e2d1c';
+const JOB = 'Ledger/Jobs/DatabaseJob';
+
 /**
  * Issue 16: a look-alike planted with the drill's purpose is never restored. The drill names its
  * creators; a candidate must carry a creator's managed-by and execution tags from its creation,
@@ -382,11 +389,6 @@ describe('image drills', () => {
  * snapshot started (Step Functions DescribeExecution; a missing one is `ExecutionDoesNotExist`).
  */
 describe('creation records', () => {
-  const sfnMock = mockClient(SFNClient);
-  const sfnClient = sfnMock as unknown as SFNClient;
-  const MACHINE = 'arn:aws:states:eu-central-1:444455556666:stateMachine:LedgerJobMachine';
-  const RUN = 'arn:aws:states:eu-central-1:444455556666:execution:LedgerJobMachine:4f3e2d1c';
-  const JOB = 'Ledger/Jobs/DatabaseJob';
   const recorded: SelectEvent = {
     ...event,
     managedByTagKey: 'backup:managed-by',
@@ -453,5 +455,153 @@ describe('creation records', () => {
   test('rejects creators without managed-by tag key or execution tag key', () => {
     expect(() => parseEvent({ ...recorded, managedByTagKey: undefined })).toThrow('creators must be a list of { managedBy, executionTagKey }');
     expect(() => parseEvent({ ...recorded, creators: [{ managedBy: JOB }] })).toThrow('creators must be a list of { managedBy, executionTagKey }');
+  });
+});
+
+// Found by mutation testing (npx projen mutate lambda-drill-select): each test below fails on a
+// look-alike of the handler that the tests above let pass.
+describe('what the mutation run found untested', () => {
+  const recorded: SelectEvent = {
+    ...event, managedByTagKey: 'backup:managed-by', creators: [{ managedBy: JOB, executionTagKey: 'backup:execution', stateMachineArn: MACHINE }],
+  };
+  const jobTags = { 'backup:purpose': 'database-dr', 'backup:managed-by': JOB, 'backup:execution': RUN };
+  beforeEach(() => sfnMock.reset());
+  const runFrom = (startDate: string, stopDate?: string) => {
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand, { executionArn: RUN }).resolves({
+      executionArn: RUN, stateMachineArn: MACHINE, startDate: new Date(startDate), stopDate: stopDate ? new Date(stopDate) : undefined, status: stopDate ? 'SUCCEEDED' : 'RUNNING',
+    });
+  };
+  const pick = async (start: string) => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snap('snap-1', 'vol-1', start, 'completed', jobTags)] });
+    return (await select(client, recorded, NOW, sfnClient)).found;
+  };
+
+  test('a snapshot counts as the run\'s within a minute of clock skew either side of the run, not beyond', async () => {
+    runFrom('2026-11-21T02:00:00Z', '2026-11-21T02:10:00Z');
+    expect(await pick('2026-11-21T01:59:00Z')).toBe(true);
+    expect(await pick('2026-11-21T01:58:59Z')).toBe(false);
+    expect(await pick('2026-11-21T02:11:00Z')).toBe(true);
+    expect(await pick('2026-11-21T02:11:01Z')).toBe(false);
+  });
+
+  test('a run still in progress (no stop date) vouches for a snapshot started after its start', async () => {
+    runFrom('2026-11-21T00:00:00Z');
+    expect(await pick('2026-11-21T02:30:00Z')).toBe(true);
+    expect(await pick('2026-11-20T23:58:00Z')).toBe(false);
+  });
+
+  test('one DescribeExecution per run, however many snapshots name it', async () => {
+    runFrom('2026-11-21T02:00:00Z', '2026-11-21T02:10:00Z');
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [1, 2, 3].map((n) => snap(`snap-${n}`, `vol-${n}`, '2026-11-21T02:00:0' + n + 'Z', 'completed', jobTags)),
+    });
+    expect((await select(client, recorded, NOW, sfnClient)).snapshots).toHaveLength(3);
+    expect(sfnMock.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: RUN }]);
+  });
+
+  test('a DescribeExecution that fails otherwise than ExecutionDoesNotExist fails the selection: no record is not assumed', async () => {
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snap('snap-1', 'vol-1', '2026-11-21T02:00:00Z', 'completed', jobTags)] });
+    await expect(select(client, recorded, NOW, sfnClient)).rejects.toThrow('not authorized');
+  });
+
+  test('a real run of another state machine, or another construct\'s managed-by, vouches for nothing even within the run\'s time', async () => {
+    // DescribeExecution answers for any real run in the account: only the ARN prefix ties it to the job's machine
+    const OTHER = 'arn:aws:states:eu-central-1:444455556666:execution:AttackerMachine:4f3e2d1c';
+    sfnMock.on(DescribeExecutionCommand).callsFake(({ executionArn }) => Promise.resolve({
+      executionArn, startDate: new Date('2026-11-21T02:00:00Z'), stopDate: new Date('2026-11-21T02:10:00Z'), status: 'SUCCEEDED',
+    }));
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        snap('snap-other-machine', 'vol-1', '2026-11-21T02:05:00Z', 'completed', { ...jobTags, 'backup:execution': OTHER }),
+        snap('snap-other-creator', 'vol-2', '2026-11-21T02:05:00Z', 'completed', { ...jobTags, 'backup:managed-by': 'Attacker/Thing' }),
+      ],
+    });
+    expect(await select(client, recorded, NOW, sfnClient)).toMatchObject({ found: false, snapshots: [] });
+  });
+
+  test('the look-alikes refused are logged by id', async () => {
+    runFrom('2026-11-21T02:00:00Z', '2026-11-21T02:10:00Z');
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snap('snap-real', 'vol-1', '2026-11-21T02:00:00Z', 'completed', jobTags), snap('snap-planted', 'vol-1', '2026-11-21T02:40:00Z', 'completed', { 'backup:purpose': 'database-dr' })],
+    });
+    await select(client, recorded, NOW, sfnClient);
+    const lines = logged.mock.calls.map((c) => JSON.parse(String(c[0])));
+    expect(lines.filter((l) => /no creation record/.test(l.message))).toEqual([{
+      level: 'WARN', message: 'artefacts with the drill\'s purpose but no creation record of its creators are never restored', purpose: 'database-dr', refused: ['snap-planted'],
+    }]);
+  });
+
+  test('an archive account\'s snapshots carry no visible tags: the creators are not asked of them', async () => {
+    const accounts = new SnapshotAccounts('123456789012');
+    accounts.add({
+      SnapshotId: 'snap-shared', VolumeId: 'vol-1', StartTime: new Date('2026-11-21T02:00:00Z'), OwnerId: '111122223333', Description: 'database-dr: by Prod/Job', sharedWith: ['123456789012'],
+    });
+    ec2.on(DescribeSnapshotsCommand).callsFake((input) => accounts.describeSnapshots(input));
+    const selection = await select(client, { ...recorded, owner: '111122223333' }, NOW, sfnClient);
+    expect(selection.snapshots.map((s) => s.snapshotId)).toEqual(['snap-shared']);
+    expect(sfnMock.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+  });
+
+  test('two instances with sets of the same newest start: the lower instance id, whatever the listing order', async () => {
+    const tagged = (i: string) => ({ 'backup:source-instance': i });
+    for (const order of [['b', 'a'], ['a', 'b']]) {
+      ec2.reset();
+      ec2.on(DescribeSnapshotsCommand).resolves({
+        Snapshots: order.map((x) => snap(`snap-${x}`, `vol-${x}`, '2026-11-21T02:00:00Z', 'completed', tagged(x === 'a' ? 'i-0000000a' : 'i-0000000b'))),
+      });
+      const selection = await select(client, { ...event, sourceInstanceTagKeys: ['backup:source-instance'] }, NOW);
+      expect([selection.sourceInstance, selection.snapshots.map((s) => s.snapshotId)]).toEqual(['i-0000000a', ['snap-a']]);
+    }
+  });
+
+  test('a snapshot exactly the set window older than the newest belongs to the set; one second more does not', () => {
+    const two = (gap: string) => newestCompleteSet([snap('s-new', 'v1', '2026-11-21T02:05:00Z'), snap('s-old', 'v2', gap)], 300)!.map((s) => s.SnapshotId);
+    expect(two('2026-11-21T02:00:00Z')).toEqual(['s-new', 's-old']);
+    expect(two('2026-11-21T01:59:59Z')).toEqual(['s-new']);
+  });
+
+  test('copies (volume vol-ffffffff, as EC2 reports a copied snapshot\'s volume) are distinct volumes, not one', () => {
+    const set = newestCompleteSet([snap('s-1', 'vol-ffffffff', '2026-11-21T02:00:00Z'), snap('s-2', 'vol-ffffffff', '2026-11-21T02:00:01Z')], 300);
+    expect(set!.map((s) => s.SnapshotId)).toEqual(['s-2', 's-1']);
+  });
+
+  test('an instance id is a whole word of 8 or 17 hexadecimal digits', () => {
+    const described = (Description: string): Snapshot => ({ Description });
+    expect(sourceInstanceOf(described('from i-1234abcde'))).toBe(UNATTRIBUTED);
+    expect(sourceInstanceOf(described('from xi-1234abcd'))).toBe(UNATTRIBUTED);
+    expect(sourceInstanceOf(described('from i-1234abcd.'))).toBe('i-1234abcd');
+  });
+
+  test('the purpose is found as a word even after an occurrence inside another word', () => {
+    expect(namesPurpose('database-dr-replica, then database-dr', 'database-dr')).toBe(true);
+    for (const text of ['database-dr_x', 'x@database-dr', 'ädatabase-dr', 'database-dr2']) {
+      expect(namesPurpose(text, 'database-dr')).toBe(false);
+    }
+  });
+
+  test.each([
+    ['an owner of 13 digits', { ...event, owner: '1111222233334' }, 'owner must be a 12-digit account id'],
+    ['an owner with a prefix', { ...event, owner: 'x111122223333' }, 'owner must be a 12-digit account id'],
+    ['a mount point not starting at /', { ...event, mountPoint: 'data/x' }, 'mountPoint must be an absolute path'],
+    ['a mount point of 202 characters', { ...event, mountPoint: `/${'a'.repeat(201)}` }, 'mountPoint must be an absolute path'],
+    ['a window that is a string', { ...event, setWindowSeconds: '300' }, 'setWindowSeconds must be a non-negative number, got "300"'],
+    ['an empty source-instance tag key', { ...event, sourceInstanceTagKeys: [''] }, 'sourceInstanceTagKeys must be a list of tag keys'],
+    ['creators that are not a list', { ...event, managedByTagKey: 'm', creators: { managedBy: 'x', executionTagKey: 'e' } }, 'creators must be a list'],
+    ['a creator with an empty managed-by', { ...event, managedByTagKey: 'm', creators: [{ managedBy: '', executionTagKey: 'e' }] }, 'creators must be a list'],
+    ['a null creator', { ...event, managedByTagKey: 'm', creators: [null] }, 'creators must be a list'],
+    ['no purpose tag key', { ...event, purposeTagKey: '' }, 'purposeTagKey and purpose are required'],
+  ])('rejects %s', (_name, raw, message) => {
+    expect(() => parseEvent(raw)).toThrow(message);
+    expect(() => parseEvent(raw)).toThrow(expect.objectContaining({ name: 'SelectEventError' }));
+  });
+
+  test('a window of 0 seconds, a mount point of 201 characters and an image drill are valid', () => {
+    expect(parseEvent({ ...event, setWindowSeconds: 0 }).setWindowSeconds).toBe(0);
+    expect(parseEvent({ ...event, mountPoint: `/${'a'.repeat(200)}` }).mountPoint).toHaveLength(201);
+    expect(parseEvent({ ...event, mode: 'IMAGE' }).mode).toBe('IMAGE');
   });
 });

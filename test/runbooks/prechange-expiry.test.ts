@@ -219,3 +219,144 @@ describe('handler', () => {
     await expect(handler({})).rejects.toThrow('pre-change expiry failed for 1 artefact(s): snap-denied');
   });
 });
+
+// Found by mutation testing (npx projen mutate lambda-prechange-expiry): each test below fails on a
+// look-alike of the handler that the tests above let pass.
+describe('what the mutation run found untested', () => {
+  const records = () => [
+    ...(console.log as jest.Mock).mock.calls, ...(console.error as jest.Mock).mock.calls,
+  ].map((c) => JSON.parse(String(c[0])));
+
+  test('an expire-after of 0, a fraction or a negative count is no expire-after; a floor of 1 day is a floor', () => {
+    const env = {
+      PURPOSE_KEY: 'p', PURPOSE: 'v', MANAGED_BY_KEY: 'm', MANAGED_BY: 'App/X', RETENTION_KEY: 'r', MIN_RETENTION_DAYS: '1',
+    };
+    expect(configFromEnv(env).minRetentionDays).toBe(1);
+    for (const days of ['0', '1.5', '-3', 'x', undefined]) {
+      expect(configFromEnv({ ...env, EXPIRE_AFTER_DAYS: days }).expireAfterDays).toBeUndefined();
+    }
+    expect(configFromEnv({ ...env, EXPIRE_AFTER_DAYS: '1' }).expireAfterDays).toBe(1);
+  });
+
+  test('only a whole retention tag counts: a prefix or a suffix around age:<n>d keeps for good', () => {
+    for (const tag of ['xage:14d', 'age:14dx', 'age:14d ', ' age:14d']) {
+      expect(retentionDays(tag, CONFIG)).toBeUndefined();
+      expect(isExpired(daysAgo(400), tags(tag), CONFIG, NOW)).toBe(false);
+    }
+  });
+
+  test('a retention tag at or above the floor, or one that keeps for good, is not reported as tampered', async () => {
+    const FLOORED: ExpiryConfig = { ...CONFIG, expireAfterDays: 14, minRetentionDays: 14 };
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snapshot('snap-at', 3, 'age:14d'), snapshot('snap-above', 3, 'age:30d'), snapshot('snap-keep', 3, 'keep'), snapshot('snap-low', 3, 'age:13d')],
+    });
+    await expire(new EC2Client({}), FLOORED, NOW);
+    expect(records().filter((l) => /below the floor/.test(l.message)).map((l) => l.id)).toEqual(['snap-low']);
+  });
+
+  test('an error without a name is classified by its Code, and one with neither is named Error', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-inuse', 20), snapshot('snap-odd', 20)] });
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-inuse' }).callsFake(() => Promise.reject({ Code: 'InvalidSnapshot.InUse' }));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-odd' }).callsFake(() => Promise.reject({}));
+    const summary = await expire(new EC2Client({}), CONFIG, NOW);
+    expect(summary).toMatchObject({ kept: ['snap-inuse'], failed: ['snap-odd'] });
+    expect(records().filter((l) => l.message === 'could not delete snapshot')).toEqual([
+      { level: 'ERROR', message: 'could not delete snapshot', purpose: 'pre-change', managedBy: 'App/PreChange', snapshotId: 'snap-odd', error: 'Error' },
+    ]);
+  });
+
+  test('each deletion, each artefact already gone and each failure is logged with its id, purpose and creator', async () => {
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [image('ami-old', 30, ['snap-a']), image('ami-gone', 30, ['snap-g']), image('ami-stuck', 30, ['snap-s'])],
+    });
+    ec2.on(DeregisterImageCommand, { ImageId: 'ami-gone' }).rejects(Object.assign(new Error('gone'), { name: 'InvalidAMIID.NotFound' }));
+    ec2.on(DeregisterImageCommand, { ImageId: 'ami-stuck' }).rejects(Object.assign(new Error('no'), { name: 'UnauthorizedOperation' }));
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snapshot('snap-a', 30), snapshot('snap-inuse', 20), snapshot('snap-x', 20), snapshot('snap-denied', 20)],
+    });
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-inuse' }).rejects(Object.assign(new Error('in use'), { name: 'InvalidSnapshot.InUse' }));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-x' }).rejects(Object.assign(new Error('gone'), { name: 'InvalidSnapshot.NotFound' }));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-denied' }).rejects(Object.assign(new Error('no'), { name: 'UnauthorizedOperation' }));
+    await expire(new EC2Client({}), CONFIG, NOW);
+    const who = { purpose: 'pre-change', managedBy: 'App/PreChange' };
+    expect(records()).toEqual([
+      { level: 'INFO', message: 'deregistered expired image', ...who, imageId: 'ami-old', snapshotIds: ['snap-a'], dryRun: false },
+      { level: 'INFO', message: 'expired image already gone', ...who, imageId: 'ami-gone' },
+      { level: 'INFO', message: 'deleted expired snapshot', ...who, snapshotId: 'snap-a', dryRun: false },
+      { level: 'WARN', message: 'expired snapshot is in use, kept', ...who, snapshotId: 'snap-inuse' },
+      { level: 'INFO', message: 'expired snapshot already gone', ...who, snapshotId: 'snap-x' },
+      // console.error lines after console.log lines (records() reads the two spies in turn)
+      { level: 'ERROR', message: 'could not deregister image', ...who, imageId: 'ami-stuck', error: 'UnauthorizedOperation' },
+      { level: 'ERROR', message: 'could not delete snapshot', ...who, snapshotId: 'snap-denied', error: 'UnauthorizedOperation' },
+    ]);
+  });
+
+  test('a dry run logs each artefact as a dry run', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [image('ami-old', 30, ['snap-a'])] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 30)] });
+    await expire(new EC2Client({}), { ...CONFIG, dryRun: true }, NOW);
+    expect(records().map((l) => [l.message, l.dryRun])).toEqual([['deregistered expired image', true], ['deleted expired snapshot', true]]);
+  });
+
+  test('out of time: nothing more is started, an AMI left for the next run keeps its snapshots, and the rest is counted', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [image('ami-1', 30, ['snap-1']), image('ami-2', 30, ['snap-2'])] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-1', 30), snapshot('snap-2', 30), snapshot('snap-3', 30)] });
+    let clock = 0;
+    ec2.on(DeregisterImageCommand).callsFake(async () => { clock += 1001; return {}; });
+    const summary = await expire(new EC2Client({}), CONFIG, NOW, { budgetMs: 1000, elapsedMs: () => clock });
+    // ami-1 went within the budget; ami-2 waits, so snap-2 (behind it) is kept, not deferred
+    expect(summary).toEqual({ deregisteredImages: ['ami-1'], deletedSnapshots: [], kept: ['snap-2'], failed: [], dryRun: false, deferred: 3 });
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
+    expect(records().filter((l) => /time budget/.test(l.message))).toEqual([{
+      level: 'WARN',
+      message: 'time budget used up: the remaining expired artefacts wait for the next run',
+      purpose: 'pre-change',
+      managedBy: 'App/PreChange',
+      deferred: 3,
+      budgetMs: 1000,
+    }]);
+  });
+
+  test('within the budget nothing is deferred and no budget warning is logged', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-1', 30)] });
+    const summary = await expire(new EC2Client({}), CONFIG, NOW, { budgetMs: 1000, elapsedMs: () => 1000 });
+    expect(summary).toMatchObject({ deletedSnapshots: ['snap-1'], deferred: 0 });
+    expect(records().filter((l) => /time budget/.test(l.message))).toEqual([]);
+  });
+});
+
+describe('handler, as the mutation run found it untested', () => {
+  let saved: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    saved = process.env;
+    process.env = {
+      ...saved, PURPOSE_KEY: 'backup:purpose', PURPOSE: 'pre-change', MANAGED_BY_KEY: 'backup:managed-by', MANAGED_BY: 'App/PreChange', RETENTION_KEY: 'backup:retention', MIN_RETENTION_DAYS: '14',
+    };
+  });
+  afterEach(() => {
+    process.env = saved;
+  });
+
+  test('a null payload (an invocation without input) is a real run, not a dry run', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-old', 20)] });
+    await expect(handler(null as unknown as {})).resolves.toMatchObject({ dryRun: false, deletedSnapshots: ['snap-old'] });
+  });
+
+  test('a failed run logs its summary as an ERROR naming every failed artefact, and the error names them all', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-a', 20), snapshot('snap-b', 20)] });
+    ec2.on(DeleteSnapshotCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
+    await expect(handler({})).rejects.toThrow(/^pre-change expiry failed for 2 artefact\(s\): snap-a, snap-b$/);
+    const finished = (console.error as jest.Mock).mock.calls.map((c) => JSON.parse(String(c[0]))).filter((l) => l.message === 'pre-change expiry finished');
+    expect(finished).toEqual([{
+      level: 'ERROR',
+      message: 'pre-change expiry finished',
+      purpose: 'pre-change',
+      managedBy: 'App/PreChange',
+      deregisteredImages: 0,
+      deletedSnapshots: 0,
+      kept: 0,
+      deferred: 0,
+      failed: ['snap-a', 'snap-b'],
+    }]);
+  });
+});
