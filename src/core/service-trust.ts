@@ -20,9 +20,12 @@
  *   EventBridge event bus rule targets, the value of aws:SourceArn must be the rule ARN",
  *   EventBridge User Guide, "Cross-service confused deputy prevention in Amazon EventBridge",
  *   https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
- *   The rule's exact ARN would make a cycle (the rule names its target's role, and CloudFormation
- *   generates the rule's name), so the trust takes the page's form for an unknown part: this
- *   account's and region's rules (`rule/*`), with `aws:SourceAccount` (`trustOnlyRules`).
+ *   A generated name would make the rule's ARN a cycle (the rule names its target's role), so the
+ *   library names its rules itself (`scopedRuleName`) and the trust lists the exact ARNs of every
+ *   rule in the app that targets the role (`trustOnlyRules`). When one of them has a name only
+ *   CloudFormation knows (a rule of the user's own, targeting a job), the trust takes the page's
+ *   form for an unknown part instead: this account's and region's rules (`rule/*`), so that rule
+ *   keeps working.
  * - Systems Manager Automation assumes an `AutomationAssumeRole` with `aws:SourceArn` on this
  *   account's and region's Systems Manager resources (`arn:aws:ssm:<region>:<account>:*`, Systems
  *   Manager User Guide, "Cross-service confused deputy prevention",
@@ -42,7 +45,9 @@
  *   documents `aws:SourceArn` (a vault) for publishing to SNS topics, not for role assumption (see
  *   `backupServicePrincipal`).
  */
-import { ArnFormat, Lazy, Stack } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { ArnFormat, Lazy, Stack, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -142,11 +147,49 @@ export function ruleSourceArnPattern(scope: Construct): string {
   return Stack.of(scope).formatArn({ service: 'events', resource: 'rule', resourceName: '*' });
 }
 
+/** EventBridge's rule names: at most 64 of `.`, `-`, `_`, letters and digits (PutRule, `Name`). */
+const RULE_NAME_MAX = 64;
+
+/**
+ * The name the library gives a rule whose target's role it scopes to the rule: `<stack>-<path>-<hash>`,
+ * at most 64 characters, the hash over the stack's name and the rule's construct path, so two
+ * stacks (or one app deployed twice under other stack names) never share a name.
+ */
+export function scopedRuleName(scope: Construct, id: string): string {
+  // a stack's name is never a token (aws-cdk-lib validates it: `^[A-Za-z][A-Za-z0-9-]*$`)
+  const stackName = Stack.of(scope).stackName;
+  const path = `${scope.node.path}/${id}`;
+  const hash = createHash('sha256').update(`${stackName}\n${path}`).digest('hex').slice(0, 8);
+  const readable = `${stackName}-${path.split('/').slice(1).join('')}`.replace(/[^.\-_A-Za-z0-9]/g, '');
+  return `${readable.slice(0, RULE_NAME_MAX - hash.length - 1)}-${hash}`;
+}
+
+/**
+ * The `aws:SourceArn` values EventBridge may assume `role` for: the exact ARN of every rule in the
+ * app whose targets use it, or, when one of them has no name of its own (CloudFormation names it),
+ * the account's and region's rules.
+ */
+function ruleSourceArns(role: iam.Role): string[] {
+  const stack = Stack.of(role);
+  const roleArn = JSON.stringify(stack.resolve(role.roleArn));
+  const rules = role.node.root.node.findAll().filter((c): c is events.CfnRule => c instanceof events.CfnRule)
+    .filter((rule) => {
+      // the L1's targets, in the L1's casing (`roleArn`) until the template is rendered
+      const targets = Stack.of(rule).resolve(rule.targets) as Array<{ roleArn?: unknown }> | undefined;
+      return (targets ?? []).some((t) => t.roleArn !== undefined && JSON.stringify(t.roleArn) === roleArn);
+    });
+  if (rules.length === 0 || rules.some((r) => r.name === undefined || Token.isUnresolved(r.name) || Stack.of(r).region !== stack.region)) {
+    return [ruleSourceArnPattern(role)];
+  }
+  return rules.map((r) => stack.formatArn({ service: 'events', resource: 'rule', resourceName: r.name }));
+}
+
 /**
  * Trust the role aws-cdk-lib's rule targets create for `target` (a state machine target's
  * `EventsRole`, a child of the state machine, shared by every rule that targets it) to EventBridge
- * acting for this account's and region's rules only: `aws:SourceAccount` and `aws:SourceArn`.
- * Call after adding the rule. Fails when the target has no such role (the call would protect nothing).
+ * acting for the rules that target it (`ruleSourceArns`), in this account: `aws:SourceAccount` and
+ * `aws:SourceArn`. Call after adding the rule. Fails when the target has no such role (the call
+ * would protect nothing).
  */
 export function trustOnlyRules(target: IConstruct): void {
   const role = target.node.tryFindChild(EVENTS_ROLE_ID);
@@ -164,7 +207,8 @@ export function trustOnlyRules(target: IConstruct): void {
       Principal: { Service: 'events.amazonaws.com' },
       Condition: {
         StringEquals: { 'aws:SourceAccount': Stack.of(target).account },
-        ArnLike: { 'aws:SourceArn': ruleSourceArnPattern(target) },
+        // read when the template is written: every rule of the app that targets the role by then
+        ArnLike: { 'aws:SourceArn': Lazy.list({ produce: () => ruleSourceArns(role) }) },
       },
     }],
   });

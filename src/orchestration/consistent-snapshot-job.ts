@@ -25,7 +25,7 @@ import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
 import { planRetention, planSchedule, planTags, registerPlan } from '../core/plan-report';
 import { RetentionRoles } from '../core/retention-roles';
-import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
+import { scopedRuleName, trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import {
   check, checkCount, checkDuration, checkInteger, checkPattern, checkTags, collectProblems, fail, reportFactoryProblems, warn,
@@ -237,6 +237,7 @@ export class ConsistentSnapshotJob extends Construct {
     // ---- schedule and alarms --------------------------------------------------------------------
     if (props.schedule) {
       this.rule = new events.Rule(this, 'Schedule', {
+        ruleName: scopedRuleName(this, 'Schedule'),
         description: `Runs consistent snapshot job '${props.purpose}'`.slice(0, 512),
         schedule: props.schedule,
         enabled: props.scheduleEnabled ?? true,

@@ -25,7 +25,7 @@ import { createJobFunction } from '../core/job-function';
 import { protectAsMachinery } from '../core/machinery';
 import { planSchedule, registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
-import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
+import { scopedRuleName, trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { sourceInstanceTagKey } from '../core/source-instance';
 import { BackupTagging } from '../core/tagging';
 import { check, checkCount, checkDuration, checkPattern, checkTags, collectProblems, isUnresolved, reportFactoryProblems } from '../core/validation';
@@ -422,6 +422,7 @@ export class RestoreDrill extends Construct {
       }));
     }
     new events.Rule(this, 'Schedule', {
+      ruleName: scopedRuleName(this, 'Schedule'),
       schedule: props.schedule,
       description: `Restore drill of ${props.purpose}`.slice(0, 512),
       targets: [new targets.SfnStateMachine(this.stateMachine)],
@@ -444,6 +445,7 @@ export class RestoreDrill extends Construct {
     trustOnlyStateMachine(this.sweeper);
     this.guardRole(this.sweeper, keys.managedBy, libraryTags[keys.managedBy]);
     new events.Rule(this, 'SweepSchedule', {
+      ruleName: scopedRuleName(this, 'SweepSchedule'),
       schedule: events.Schedule.rate(Duration.days(1)),
       description: `Remove what failed restore drills of ${props.purpose} left behind`.slice(0, 512),
       targets: [new targets.SfnStateMachine(this.sweeper)],

@@ -12,7 +12,7 @@ import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
 import { SNAPSHOT_PAGE_SIZE } from '../core/sdk-call';
-import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
+import { scopedRuleName, trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { checkRetentionKnown } from '../core/validation';
 
 /** The CloudWatch namespace of the window's health metrics. */
@@ -406,6 +406,7 @@ export class SnapshotHousekeeping extends Construct {
     trustOnlyStateMachine(this.stateMachine);
 
     new events.Rule(this, 'Hourly', {
+      ruleName: scopedRuleName(this, 'Hourly'),
       description: `Expire and judge the snapshots of maintenance window ${props.managedBy}`,
       schedule: events.Schedule.rate(Duration.hours(1)),
       targets: [new targets.SfnStateMachine(this.stateMachine)],

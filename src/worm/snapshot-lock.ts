@@ -16,7 +16,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { protectAsMachinery } from '../core/machinery';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
-import { trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
+import { scopedRuleName, trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, collectProblems, present, recordFactoryProblems, reportFactoryProblems, warn, wholeDurationProblem } from '../core/validation';
 
@@ -305,6 +305,7 @@ export class SnapshotLock extends Construct {
     this.deadLetterQueue = dlq;
 
     this.rule = new events.Rule(this, 'OnSnapshotCompleted', {
+      ruleName: scopedRuleName(this, 'OnSnapshotCompleted'),
       description: 'New EBS snapshots (created or copied) to lock',
       eventPattern: {
         source: ['aws.ec2'],

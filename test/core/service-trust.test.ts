@@ -14,11 +14,12 @@
  *   behavior"); calls it makes outside (the dead-letter queue) carry no key. The role must deny a
  *   call from any other function's code and leave its own function's and Lambda's own calls alone.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { listExamples, loadExample } from '../../examples/catalogue';
-import { MaintenanceTargets, VssMaintenanceWindow } from '../../src';
-import { stateMachineNamePatterns } from '../../src/core/service-trust';
+import { ConsistentSnapshotJob, MaintenanceTargets, Retention, VssMaintenanceWindow } from '../../src';
+import { scopedRuleName, stateMachineNamePatterns } from '../../src/core/service-trust';
 import { evaluate } from '../support/iam-evaluation';
 import { renderIntrinsics, TEST_ACCOUNT, TEST_REGION } from '../support/intrinsics';
 
@@ -149,31 +150,84 @@ const assumeAs = (job: Job, principal: string, sourceArn: string | undefined, ac
   context: sourceArn === undefined ? {} : { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': account },
 }, { resourcePolicy: render(job, job.props.AssumeRolePolicyDocument) });
 
+/** The names of the template's rules whose targets use `job`'s role. */
+const rulesTargeting = (job: Job): string[] => Object.values<any>(job.template.Resources)
+  .filter((r) => r.Type === 'AWS::Events::Rule' && (r.Properties.Targets ?? []).some((t: any) => t.RoleArn?.['Fn::GetAtt']?.[0] === job.logicalId))
+  .map((r) => r.Properties.Name);
+
 /**
  * "For EventBridge event bus rule targets, the value of aws:SourceArn must be the rule ARN"
  * (EventBridge User Guide, "Cross-service confused deputy prevention in Amazon EventBridge",
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html):
  * every role EventBridge assumes for a rule of the library (the state machine targets of the
- * job, lock, drill, sweeper and housekeeping schedules) is assumable for this account's and
- * region's rules only.
+ * job, lock, drill, sweeper and housekeeping schedules) is assumable for that rule only: not for
+ * another rule of the account (one an attacker creates to target the machine), not for another
+ * account's or region's rule.
  */
-test('EventBridge may assume each rule target\'s role for a rule of this account and region, not for another account\'s or region\'s rule', async () => {
+test('EventBridge may assume each rule target\'s role for the library\'s own rule only, not for another rule of the account, another account\'s or region\'s', async () => {
   const roles = trusted['events.amazonaws.com'] ?? [];
   // the examples hold every state machine a rule of the library targets: lock, drill, sweeper, housekeeping, job
   for (const re of [/LockEventsRole/, /DrillStateMachineEventsRole/, /DrillSweeperEventsRole/, /HousekeepingEventsRole/, /^(OrdersDb|Bastions)StateMachineEventsRole/]) {
     expect([String(re), roles.some((r) => re.test(r.logicalId))]).toEqual([String(re), true]);
   }
   for (const job of roles) {
-    const rule = (region: string, account: string) => `arn:aws:events:${region}:${account}:rule/Jobs-ScheduleRule9C1B7C0E-1XYZ0ABCDEF2`;
+    const names = rulesTargeting(job);
+    // named by the library: a literal name, at most 64 characters of EventBridge's alphabet
+    expect([job.where, names.length > 0 && names.every((n) => typeof n === 'string' && /^[.\-_A-Za-z0-9]{1,64}$/.test(n))]).toEqual([job.where, true]);
+    const rule = (name: string, region = TEST_REGION, account = TEST_ACCOUNT) => `arn:aws:events:${region}:${account}:rule/${name}`;
     const results = [
-      await assumeAs(job, 'events.amazonaws.com', rule(TEST_REGION, TEST_ACCOUNT)),
-      await assumeAs(job, 'events.amazonaws.com', rule(TEST_REGION, '999988887777'), '999988887777'),
-      await assumeAs(job, 'events.amazonaws.com', rule('eu-west-1', TEST_ACCOUNT)),
+      await assumeAs(job, 'events.amazonaws.com', rule(names[0])),
+      await assumeAs(job, 'events.amazonaws.com', rule('Mine-ScheduleRule9C1B7C0E-1XYZ0ABCDEF2')),
+      await assumeAs(job, 'events.amazonaws.com', rule(`${names[0]}-lookalike`)),
+      await assumeAs(job, 'events.amazonaws.com', rule(names[0], TEST_REGION, '999988887777'), '999988887777'),
+      await assumeAs(job, 'events.amazonaws.com', rule(names[0], 'eu-west-1')),
       await assumeAs(job, 'events.amazonaws.com', `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:stateMachine:mine`),
       await assumeAs(job, 'events.amazonaws.com', undefined),
     ];
-    expect([job.where, results]).toEqual([job.where, ['Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']]);
+    expect([job.where, results]).toEqual([job.where, ['Allowed', ...Array(6).fill('ImplicitlyDenied')]]);
   }
+});
+
+test('rule names: unique per stack name and path, within EventBridge\'s 64 characters', () => {
+  const app = new App();
+  const a = new Stack(app, 'Ledger', { stackName: 'ledger-prod' });
+  const b = new Stack(app, 'Ledger2', { stackName: 'ledger-ci' });
+  const long = new Stack(app, 'Long', { stackName: 'x'.repeat(128) });
+  expect(scopedRuleName(a, 'Schedule')).toMatch(/^ledger-prod-Schedule-[0-9a-f]{8}$/);
+  expect(scopedRuleName(a, 'Schedule')).not.toBe(scopedRuleName(b, 'Schedule'));
+  expect(scopedRuleName(long, 'Schedule')!.length).toBe(64);
+  expect(scopedRuleName(long, 'Schedule')).not.toBe(scopedRuleName(long, 'Hourly'));
+});
+
+test('a rule of the user\'s own targeting a job (named by CloudFormation) keeps working: the trust then takes the account\'s and region\'s rules', async () => {
+  const app = new App();
+  const stack = new Stack(app, 'Jobs', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+  new ConsistentSnapshotJob(stack, 'Db', {
+    purpose: 'db', instances: { tags: { App: 'db' } }, retain: Retention.count(3), schedule: events.Schedule.rate(Duration.days(1)),
+  });
+  const trustOf = () => {
+    const template = app.synth().getStackByName(stack.stackName).template;
+    const [id, role] = Object.entries<any>(template.Resources).find(([k, r]) => r.Type === 'AWS::IAM::Role' && /^DbStateMachineEventsRole/.test(k))!;
+    return { job: { where: id, logicalId: id, template, props: role.Properties } };
+  };
+  const own = trustOf();
+  expect(render(own.job, own.job.props.AssumeRolePolicyDocument.Statement[0].Condition.ArnLike['aws:SourceArn']))
+    .toEqual([`arn:aws:events:${TEST_REGION}:${TEST_ACCOUNT}:rule/${rulesTargeting(own.job)[0]}`]);
+
+  // WHEN the team adds its own rule that starts the job on an event
+  const app2 = new App();
+  const stack2 = new Stack(app2, 'Jobs', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+  const job2 = new ConsistentSnapshotJob(stack2, 'Db', {
+    purpose: 'db', instances: { tags: { App: 'db' } }, retain: Retention.count(3), schedule: events.Schedule.rate(Duration.days(1)),
+  });
+  new events.Rule(stack2, 'OnPatch', { eventPattern: { source: ['corp.patching'] }, targets: [new targets.SfnStateMachine(job2.stateMachine)] });
+  const template = app2.synth().getStackByName(stack2.stackName).template;
+  const [id, role] = Object.entries<any>(template.Resources).find(([k, r]) => r.Type === 'AWS::IAM::Role' && /^DbStateMachineEventsRole/.test(k))!;
+  const user = { where: id, logicalId: id, template, props: role.Properties };
+  // THEN its rule (named by CloudFormation) may still start the job; another account's may not
+  expect(await assumeAs(user, 'events.amazonaws.com', `arn:aws:events:${TEST_REGION}:${TEST_ACCOUNT}:rule/Jobs-OnPatch1A2B3C4D-XYZ`)).toBe('Allowed');
+  expect(await assumeAs(user, 'events.amazonaws.com', `arn:aws:events:${TEST_REGION}:999988887777:rule/Jobs-OnPatch1A2B3C4D-XYZ`, '999988887777'))
+    .toBe('ImplicitlyDenied');
 });
 
 /**

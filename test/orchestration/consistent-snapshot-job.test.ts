@@ -490,7 +490,7 @@ describe('AMIs with a stop: the role runs its own child executions only', () => 
   const machineId = stack.getLogicalId(job.stateMachine.node.defaultChild as sfn.CfnStateMachine);
   const roleId = stack.getLogicalId(job.stateMachine.role.node.defaultChild as iam.CfnRole);
   // the machine's name as its Name attribute renders, and its ARN (Ref) with that name
-  const name = renderIntrinsics({ 'Fn::GetAtt': [machineId, 'Name'] });
+  const name = renderIntrinsics({ 'Fn::GetAtt': [machineId, 'Name'] }, { template });
   const own = `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
   const documents = Object.values<any>(template.Resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
