@@ -12,6 +12,7 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { ScaleAccount } from './account';
 import { fakeEc2 } from './handlers';
 import { observer, PayloadMeter } from './limits';
@@ -47,10 +48,26 @@ function handlers(account: ScaleAccount, documents: Record<string, any>, metrics
   const clock = { simulatedMs: 0 };
   // a job creator's run was in progress when the snapshots started
   const runs = { send: async () => ({ startDate: new Date(NOW.getTime() - 30 * DAY) }) } as unknown as SFNClient;
+  // SSM's records: a window ran each of the 5 days the snapshots were taken (an hour from a minute
+  // before the day's first); a runbook's Automation execution of its own document spans them
+  const windowRuns = Array.from({ length: 5 }, (_, d) => ({
+    StartTime: new Date(NOW.getTime() - (d + 1) * DAY - 60_000),
+    EndTime: new Date(NOW.getTime() - (d + 1) * DAY + 3600_000),
+  }));
+  let document: string | undefined;
+  const records = {
+    send: async (c: any) => {
+      account.requests[c.constructor.name] = (account.requests[c.constructor.name] ?? 0) + 1;
+      return c.input.WindowId !== undefined
+        ? { WindowExecutions: windowRuns.map((r) => ({ WindowId: c.input.WindowId, ...r })) }
+        : { AutomationExecution: { DocumentName: document, ExecutionStartTime: new Date(NOW.getTime() - 6 * DAY), ExecutionEndTime: NOW } };
+    },
+  } as unknown as SSMClient;
   return {
     SelectRestorePoint: (input) => {
       selectPayload.value = input;
-      return select(fakeEc2(account, clock) as EC2Client, input, NOW, runs);
+      document = input.creators?.[0]?.automationDocument;
+      return select(fakeEc2(account, clock) as EC2Client, input, NOW, runs, records);
     },
     LaunchScratchInstance: (input) => {
       account.requests.RunInstances = (account.requests.RunInstances ?? 0) + 1;
@@ -150,8 +167,8 @@ export async function runDrillAtScale(m: Machine, documents: Record<string, any>
   const [creator] = event.creators ?? [];
   const record: Record<string, string> = creator === undefined ? {} : {
     [event.managedByTagKey]: creator.managedBy,
-    [creator.executionTagKey]: creator.stateMachineArn === undefined ? 'mw-0123456789abcdef0'
-      : `${creator.stateMachineArn.replace(':stateMachine:', ':execution:')}:run-1`,
+    [creator.executionTagKey]: creator.stateMachineArn !== undefined ? `${creator.stateMachineArn.replace(':stateMachine:', ':execution:')}:run-1`
+      : creator.windowId ?? '8a3b1c2d-1111-4a5b-9c8d-0e1f2a3b4c5d',
   };
   const instances = Math.max(1, Math.floor(snapshots / 10));
   const purposeTags = { [event.purposeTagKey]: event.purpose };
