@@ -52,10 +52,18 @@ describe('the plan report', () => {
     const fsr = stack.costs.find((c: any) => c.item.startsWith('fast snapshot restore'));
     expect([fsr.units, fsr.monthlyUsd, fsr.page]).toEqual([4, 2190, 'Amazon EBS pricing']);
     expect(stack.irreversible).toEqual([]);
-    // Amazon CloudWatch pricing: the policy's heartbeat alarm, one standard-resolution metric at $0.10
+    // Amazon CloudWatch pricing: $0.10 per standard-resolution metric an alarm reads, a metric
+    // math alarm billed per metric in its expression: the policy's heartbeat alarm (one metric)
+    // and its change alarm (one TriggeredRules metric per change-detection rule)
+    const alarms = Object.values<any>(assembly.getStackByName('Dlm').template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const read = alarms.map((a) => (a.Properties.Metrics ?? [{ MetricStat: {} }]).filter((m: any) => m.MetricStat)
+      .map((m: any) => m.MetricStat?.Metric?.MetricName ?? a.Properties.MetricName));
+    expect(read.map((names: string[]) => [...new Set(names)].join()).sort()).toEqual(['SnapshotsCreateCompleted', 'TriggeredRules']);
+    const metrics = read.flat().length;
+    expect(metrics).toBeGreaterThan(2);
     const alarm = stack.costs.find((c: any) => c.item.includes('alarm'));
-    expect([alarm.units, alarm.monthlyUsd]).toEqual([1, 0.1]);
-    expect(stack.monthlyUsd).toBeCloseTo(2190.1, 6);
+    expect([alarm.units, alarm.monthlyUsd]).toEqual([metrics, Math.round(metrics * 0.1 * 100) / 100]);
+    expect(stack.monthlyUsd).toBeCloseTo(2190 + metrics * 0.1, 6);
   });
 
   test('a compliance-mode Vault Lock is irreversible, a governance one is not', () => {
