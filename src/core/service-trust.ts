@@ -103,14 +103,22 @@ export function trustOnlyStateMachine(machine: sfn.StateMachine): void {
       return arns.length === 1 ? arns[0] : arns;
     },
   });
-  role.node.defaultChild.addPropertyOverride('AssumeRolePolicyDocument', {
+  trustServiceFor(role.node.defaultChild, 'states.amazonaws.com', stack.account, sourceArn);
+}
+
+/**
+ * Replace `role`'s trust with one statement: `service` may assume it acting for `sourceArn` in
+ * `account` (`aws:SourceAccount`, `aws:SourceArn`). The trusts of the machines' and the rules' roles.
+ */
+function trustServiceFor(role: iam.CfnRole, service: string, account: string, sourceArn: unknown): void {
+  role.addPropertyOverride('AssumeRolePolicyDocument', {
     Version: '2012-10-17',
     Statement: [{
       Action: 'sts:AssumeRole',
       Effect: 'Allow',
-      Principal: { Service: 'states.amazonaws.com' },
+      Principal: { Service: service },
       Condition: {
-        StringEquals: { 'aws:SourceAccount': stack.account },
+        StringEquals: { 'aws:SourceAccount': account },
         ArnLike: { 'aws:SourceArn': sourceArn },
       },
     }],
@@ -199,19 +207,8 @@ export function trustOnlyRules(target: IConstruct): void {
   if (role.assumeRolePolicy?.statementCount !== 1) {
     throw new Error(`${target.node.path}: the target's role must be trusted by EventBridge alone to be scoped to the rules`);
   }
-  role.node.defaultChild.addPropertyOverride('AssumeRolePolicyDocument', {
-    Version: '2012-10-17',
-    Statement: [{
-      Action: 'sts:AssumeRole',
-      Effect: 'Allow',
-      Principal: { Service: 'events.amazonaws.com' },
-      Condition: {
-        StringEquals: { 'aws:SourceAccount': Stack.of(target).account },
-        // read when the template is written: every rule of the app that targets the role by then
-        ArnLike: { 'aws:SourceArn': Lazy.list({ produce: () => ruleSourceArns(role) }) },
-      },
-    }],
-  });
+  // read when the template is written: every rule of the app that targets the role by then
+  trustServiceFor(role.node.defaultChild, 'events.amazonaws.com', Stack.of(target).account, Lazy.list({ produce: () => ruleSourceArns(role) }));
 }
 
 /** Systems Manager Automation acting for this account's and region's Systems Manager resources only. */
