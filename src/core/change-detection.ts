@@ -118,11 +118,6 @@ export function isWatchable(c: IConstruct): boolean {
   return !DETECTION_RULES.has(c) && !WATCHED.has(c) && Object.values(NAMING).some((n) => n.values(c) !== undefined);
 }
 
-/** Whether a `ChangeDetection` already names `c` in one of its rules. */
-export function isWatched(c: IConstruct): boolean {
-  return WATCHED.has(c);
-}
-
 /**
  * The metric EventBridge publishes for a rule of the default bus each time it matches an event:
  * `TriggeredRules`, namespace `AWS/Events`, dimension `RuleName` ("Monitoring Amazon EventBridge",
