@@ -8,10 +8,12 @@
  */
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import type { PropertyType, Resource, SpecDatabase, TypeDefinition } from '@aws-cdk/service-spec-types';
+import { workerShared } from './worker-shared';
 
 let db: SpecDatabase | undefined;
 function spec(): SpecDatabase {
-  db ??= loadAwsServiceSpecSync();
+  // read-only, loaded once per test process (about 1 s), keyed by the installed package's path
+  db ??= workerShared(`${require.resolve('@aws-cdk/aws-service-spec')} database`, () => loadAwsServiceSpecSync());
   return db;
 }
 
