@@ -14,6 +14,7 @@ type Cdk = typeof import('aws-cdk-lib');
 function freshFile(): { cdk: Cdk; support: Support } {
   let loaded: { cdk: Cdk; support: Support } | undefined;
   jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = { cdk: require('aws-cdk-lib'), support: require('./index') };
   });
   return loaded!;
