@@ -14,6 +14,7 @@
  * core modules, so it is the one object the files of a worker share. Keys name the producing
  * package and its version, so two versions (the newest-aws-cdk-lib leg) never share a value.
  */
+import { createHash } from 'crypto';
 // `import * as` would hand this file a copy of the module object (esModuleInterop), one per file
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import os = require('os');
@@ -60,12 +61,42 @@ export function shareCloudFormationValidateEngine(pluginClass: unknown): void {
       let built: object | undefined;
       const engine = workerShared(`aws-cdk-lib@${version} CloudFormationValidatePlugin default-rules engine`, () => {
         built = original.call(cls);
-        const own = built as { name?: unknown; engine?: unknown };
-        return Object.keys(own).sort().join() === 'engine,name' ? own.engine : undefined;
+        const own = built as { name?: unknown; engine?: ValidateEngine };
+        return Object.keys(own).sort().join() === 'engine,name' && typeof own.engine?.validateDetailed === 'function'
+          ? withReportsByContent(own.engine) : undefined;
       });
-      cls._instance = built
-        ?? (engine === undefined ? original.call(cls) : Object.assign(Object.create(cls.prototype), { name: cls.PLUGIN_NAME, engine }));
+      if (engine === undefined) {
+        cls._instance = built ?? original.call(cls);
+      } else {
+        cls._instance = Object.assign(built ?? Object.create(cls.prototype), { name: cls.PLUGIN_NAME, engine });
+      }
     }
     return cls._instance!;
   };
+}
+
+/** The part of the engine (`@aws/cloudformation-validate`'s RegoEngine) the plugin calls per template. */
+interface ValidateEngine {
+  validateDetailed(template: { readonly path: string; readBytes(): Uint8Array }, config?: unknown): unknown;
+}
+
+/**
+ * The engine, answering a template it has already validated with the same options from its
+ * report of then: the engine is a pure function of the template's bytes and the options (its
+ * diagnostics do not depend on the file's path; the plugin reads nothing else of the report),
+ * and the examples and several tests synthesize byte-identical templates in one process. The key
+ * is the SHA-256 of the options and the bytes, so two different templates never share a report.
+ */
+function withReportsByContent(engine: ValidateEngine): ValidateEngine {
+  const reports = new Map<string, unknown>();
+  return Object.assign(Object.create(engine), {
+    validateDetailed(template: { readonly path: string; readBytes(): Uint8Array }, config?: unknown): unknown {
+      const bytes = template.readBytes();
+      const key = createHash('sha256').update(JSON.stringify(config ?? {})).update('\0').update(bytes).digest('hex');
+      if (!reports.has(key)) {
+        reports.set(key, engine.validateDetailed({ path: template.path, readBytes: () => bytes }, config));
+      }
+      return reports.get(key);
+    },
+  });
 }
