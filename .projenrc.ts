@@ -104,6 +104,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // (RSS 7 GB, garbage collection taking a core) and later files ran 10-20 times slower, the
       // run outgrowing CI's time; single files stay under 700 MB.
       workerIdleMemoryLimit: '1GB',
+      // before each test file: every synthesis (checked or a plain App) runs aws-cdk-lib's
+      // CloudFormation Validate, whose engine takes about 7 s to build; a worker builds it once
+      // (test/support/worker-shared.ts)
+      setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
     },
   },
   // handlers are bundled (their SDK clients are devDependencies); examples and benchmarks are not published

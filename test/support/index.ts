@@ -11,19 +11,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, AppProps, CloudFormationValidatePlugin, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { App, AppProps, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { checkTemplateIamActions } from './iam';
 import { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
 import { ScopedCfnGuardValidator } from './scoped-guard';
-import { shareCloudFormationValidateEngine } from './worker-shared';
 
 export { checkTemplateAgainstSchema, formatSchemaFinding } from './schema';
 export { checkConditionKey, checkConditionOperator, checkIamAction, checkTemplateIamActions } from './iam';
-
-// one CloudFormation Validate engine per test process, not one per test file (worker-shared.ts)
-shareCloudFormationValidateEngine(CloudFormationValidatePlugin);
 
 /** The context every test app and example is synthesized with. */
 export const STRICT_CONTEXT = {
