@@ -49,6 +49,9 @@ const PATCHED = Symbol.for('cdk-ebs-backup/test/shared-validate-engine');
  * `engine`), nothing is shared and every file builds its own engine, as without this.
  */
 export function shareCloudFormationValidateEngine(pluginClass: unknown): void {
+  if (typeof pluginClass !== 'function') {
+    return; // an aws-cdk-lib without the plugin: nothing to share
+  }
   const cls = pluginClass as ValidatePluginClass & { [PATCHED]?: true };
   const original = cls._singletonInstance;
   const version = (pluginClass as { [k: symbol]: { version?: string } | undefined })[Symbol.for('jsii.rtti')]?.version;
