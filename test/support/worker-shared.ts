@@ -54,7 +54,7 @@ export function shareCloudFormationValidateEngine(pluginClass: unknown): void {
   }
   const cls = pluginClass as ValidatePluginClass & { [PATCHED]?: true };
   const original = cls._singletonInstance;
-  const version = (pluginClass as { [k: symbol]: { version?: string } | undefined })[Symbol.for('jsii.rtti')]?.version;
+  const version = (pluginClass as unknown as { [k: symbol]: { version?: string } | undefined })[Symbol.for('jsii.rtti')]?.version;
   if (typeof original !== 'function' || !version || !cls.PLUGIN_NAME || cls[PATCHED]) {
     return;
   }
