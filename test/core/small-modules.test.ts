@@ -1,0 +1,165 @@
+/**
+ * The small plumbing of src/core, each on its own (modules `core-machinery`, `core-alarm-routing`,
+ * `core-sdk-call`, `core-stack-change-detection`), without synthesis:
+ * - machinery: the managed-by tag the write-once guard's machinery denies key on, on the library's
+ *   job resources only (`MACHINERY_RESOURCE_TYPES`);
+ * - alarm routing: every action given, or cfn-guard's `cloudwatch_alarm_action_check` acknowledged;
+ * - sdkCall: the Step Functions AWS SDK integration `arn:aws:states:::aws-sdk:<service>:<apiAction>`
+ *   with the action in camel case ("AWS SDK service integrations", Step Functions Developer Guide)
+ *   and the IAM action it needs;
+ * - EbsBackupChangeDetection: the stack's configuration and machinery outside any mechanism,
+ *   CloudTrail events run through the event-pattern matcher, and a resource added later refused.
+ */
+import { App, Aspects, Stack, Tags } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dlm from 'aws-cdk-lib/aws-dlm';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct, IConstruct } from 'constructs';
+import { routeAlarm, UNROUTED_ALARM_REASON } from '../../src/core/alarm-routing';
+import { isMachinery, MACHINERY_TAG_VALUE, protectAsMachinery } from '../../src/core/machinery';
+import { SNAPSHOT_PAGE_SIZE, sdkCall } from '../../src/core/sdk-call';
+import { EbsBackupChangeDetection } from '../../src/core/stack-change-detection';
+import { BackupTagging } from '../../src/core/tagging';
+import { cloudTrailEvent, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
+
+const ACCOUNT = '565656565656';
+const REGION = 'ap-southeast-2';
+
+/** The tags the Tags aspect puts on `c`'s L1 (what the template will carry). */
+function tagsOf(c: IConstruct): Record<string, string> {
+  const stack = Stack.of(c);
+  // what synthesis does: each construct's aspects visit it and everything below it
+  for (const scope of stack.node.findAll()) {
+    for (const aspect of Aspects.of(scope).all) {
+      scope.node.findAll().forEach((x) => aspect.visit(x));
+    }
+  }
+  const rendered = stack.resolve((c as any).tags.renderTags()) ?? [];
+  return Object.fromEntries(rendered.map((t: any) => [t.Key ?? t.key, t.Value ?? t.value]));
+}
+
+describe('machinery', () => {
+  test('the library\'s job resources under the construct carry the managed-by tag; other resources and other constructs do not', () => {
+    const stack = new Stack(new App(), 'Jobs');
+    const job = new Construct(stack, 'Job');
+    const fn = new lambda.CfnFunction(job, 'Fn', { code: { zipFile: 'x' }, role: 'r' });
+    const topic = new sns.CfnTopic(job, 'Topic');
+    const placement = new ec2.CfnPlacementGroup(job, 'Placement', { strategy: 'cluster' });
+    const outside = new sns.CfnTopic(stack, 'Outside');
+    protectAsMachinery(job);
+    Tags.of(stack).add('team', 'db');
+    expect([tagsOf(fn), tagsOf(topic)]).toEqual([{ 'backup:managed-by': MACHINERY_TAG_VALUE, 'team': 'db' }, { 'backup:managed-by': MACHINERY_TAG_VALUE, 'team': 'db' }]);
+    expect([tagsOf(placement), tagsOf(outside)]).toEqual([{ team: 'db' }, { team: 'db' }]);
+    expect([isMachinery(job), isMachinery(fn), isMachinery(outside), isMachinery(stack)]).toEqual([true, true, false, false]);
+    expect(MACHINERY_TAG_VALUE).toBe('cdk-ebs-backup');
+  });
+
+  test('the configured key', () => {
+    const app = new App();
+    BackupTagging.configure(app, { prefix: 'acme:' });
+    const job = new Construct(new Stack(app, 'Jobs'), 'Job');
+    const topic = new sns.CfnTopic(job, 'Topic');
+    protectAsMachinery(job);
+    expect(tagsOf(topic)).toEqual({ 'acme:managed-by': 'cdk-ebs-backup' });
+  });
+});
+
+describe('alarm routing', () => {
+  const alarmIn = (stack: Stack) => new cloudwatch.Alarm(stack, 'Alarm', {
+    metric: new cloudwatch.Metric({ namespace: 'N', metricName: 'M' }), threshold: 1, evaluationPeriods: 1,
+  });
+  const acks = (a: cloudwatch.Alarm) => a.node.metadata.filter((m) => m.type === 'cdk-ebs-backup:acknowledged').map((m) => m.data);
+  const actionsOf = (a: cloudwatch.Alarm) => Stack.of(a).resolve((a.node.defaultChild as cloudwatch.CfnAlarm).alarmActions);
+  const action = (arn: string): cloudwatch.IAlarmAction => ({ bind: () => ({ alarmActionArn: arn }) });
+
+  test('every action given; nothing acknowledged', () => {
+    const a = alarmIn(new Stack(new App(), 'S'));
+    routeAlarm(a, [action('arn:aws:sns:eu-west-1:111111111111:a'), action('arn:aws:sns:eu-west-1:111111111111:b')], 'unused');
+    expect([actionsOf(a), acks(a)]).toEqual([['arn:aws:sns:eu-west-1:111111111111:a', 'arn:aws:sns:eu-west-1:111111111111:b'], []]);
+  });
+
+  test.each<[string, cloudwatch.IAlarmAction[] | undefined, string | undefined, string]>([
+    ['no actions', undefined, undefined, UNROUTED_ALARM_REASON],
+    ['an empty list', [], undefined, UNROUTED_ALARM_REASON],
+    ['a reason of its own', [], 'routed by the baseline', 'routed by the baseline'],
+  ])('%s: cfn-guard\'s alarm action check acknowledged with the reason', (_name, actions, reason, expected) => {
+    const a = alarmIn(new Stack(new App(), 'S'));
+    routeAlarm(a, actions, reason);
+    expect([actionsOf(a), acks(a)]).toEqual([undefined, [{ cloudwatch_alarm_action_check: expected }]]);
+    expect(UNROUTED_ALARM_REASON).toBe('no alarm action was given: the alarm is exposed for the team to route');
+  });
+});
+
+describe('sdkCall', () => {
+  test('the service, the API action and the IAM action never disagree', () => {
+    const stack = new Stack(new App(), 'S');
+    const call = sdkCall(stack, 'DescribePage', 'ec2:DescribeSnapshots', {
+      parameters: { MaxResults: SNAPSHOT_PAGE_SIZE }, iamResources: ['*'], resultPath: '$.page',
+    });
+    const state = (call.toStateJson() as any);
+    expect(state).toMatchObject({ Type: 'Task', Resource: expect.stringMatching(/:states:::aws-sdk:ec2:describeSnapshots"?\]?/), Parameters: { MaxResults: 100 } });
+    expect(stack.resolve(state.Resource)).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::aws-sdk:ec2:describeSnapshots']] });
+    expect(call.id).toBe('DescribePage');
+    expect(call.stateId).toBe('DescribePage');
+    // the role of the machine gets exactly the IAM action
+    const machine = new sfn.StateMachine(stack, 'M', { definitionBody: sfn.DefinitionBody.fromChainable(call) });
+    const policy = stack.resolve((machine.role.node.findChild('DefaultPolicy') as any).document.toJSON());
+    expect(policy.Statement).toEqual([{ Action: 'ec2:DescribeSnapshots', Effect: 'Allow', Resource: '*' }]);
+    const lock = sdkCall(stack, 'Lock', 'ec2:LockSnapshot', { iamResources: ['*'] });
+    expect(stack.resolve(lock.toStateJson() as any).Resource['Fn::Join'][1][2]).toBe(':states:::aws-sdk:ec2:lockSnapshot');
+  });
+
+  test('the page size keeps 100 records of about 690 bytes within a quarter of the 256 KiB result limit', () => {
+    expect(SNAPSHOT_PAGE_SIZE * 690).toBeLessThanOrEqual(256 * 1024 / 3.5);
+    expect(SNAPSHOT_PAGE_SIZE).toBe(100);
+  });
+});
+
+describe('EbsBackupChangeDetection', () => {
+  const render = (v: unknown) => renderIntrinsicsForEvents(v, ACCOUNT, REGION);
+
+  test('the stack\'s configuration and the machinery outside a mechanism, whoever created them; not the app\'s own resources', () => {
+    const stack = new Stack(new App(), 'Jobs', { env: { account: ACCOUNT, region: REGION } });
+    const policy = new dlm.CfnLifecyclePolicy(stack, 'Policy', { description: 'p', state: 'ENABLED', executionRoleArn: 'arn:aws:iam::565656565656:role/dlm' });
+    const guard = new Construct(stack, 'Guard');
+    const guardTopic = new sns.CfnTopic(guard, 'Topic');
+    protectAsMachinery(guard);
+    const appRule = new events.CfnRule(stack, 'AppRule', { scheduleExpression: 'rate(1 day)' });
+    const topic = new sns.Topic(stack, 'Changes');
+    const detection = new EbsBackupChangeDetection(stack, 'Detection', { topic });
+    const patterns = detection.rules
+      .map((r) => render(stack.resolve(((r as events.Rule).node.defaultChild as events.CfnRule).eventPattern)));
+    const detected = (action: string, params: Record<string, unknown>) => patterns.some((p) => matchesPattern(p, cloudTrailEvent(action, params, ACCOUNT, REGION)));
+    const ref = (c: IConstruct) => render({ Ref: stack.resolve((c as any).logicalId) });
+    expect([
+      detected('dlm:UpdateLifecyclePolicy', { policyId: ref(policy), state: 'DISABLED' }),
+      detected('sns:SetTopicAttributes', { topicArn: ref(guardTopic), attributeName: 'Policy' }),
+      detected('events:DisableRule', { name: ref(appRule) }),
+      detected('sns:DeleteTopic', { topicArn: ref(topic.node.defaultChild!) }),
+    ]).toEqual([true, true, false, false]);
+    // the alarm notifies the topic too
+    const alarm = detection.node.findAll().find((c): c is cloudwatch.CfnAlarm => c instanceof cloudwatch.CfnAlarm)!;
+    expect(stack.resolve(alarm.alarmActions)).toEqual([stack.resolve(topic.topicArn)]);
+    expect(detection.node.validate()).toEqual([]);
+  });
+
+  test('a resource added later is a validation error naming it and the fix (one or several)', () => {
+    const stack = new Stack(new App(), 'Jobs');
+    new dlm.CfnLifecyclePolicy(stack, 'Policy', { description: 'p', state: 'ENABLED', executionRoleArn: 'arn:aws:iam::565656565656:role/dlm' });
+    const detection = new EbsBackupChangeDetection(stack, 'Detection', { topic: new sns.Topic(stack, 'Changes') });
+    new sns.CfnTopic(stack, 'AppTopic');
+    expect(detection.node.validate()).toEqual([]);
+    new dlm.CfnLifecyclePolicy(stack, 'Late', { description: 'p', state: 'ENABLED', executionRoleArn: 'arn:aws:iam::565656565656:role/dlm' });
+    expect(detection.node.validate()).toEqual(['EbsBackupChangeDetection: Jobs/Late was added to the stack after the detection and would not be watched. '
+      + 'Fix: create the EbsBackupChangeDetection last in the stack.']);
+    const job = new Construct(stack, 'LateJob');
+    new sns.CfnTopic(job, 'Topic');
+    protectAsMachinery(job);
+    expect(detection.node.validate()).toEqual(['EbsBackupChangeDetection: Jobs/Late, Jobs/LateJob/Topic were added to the stack after the detection and would not be watched. '
+      + 'Fix: create the EbsBackupChangeDetection last in the stack.']);
+  });
+});
