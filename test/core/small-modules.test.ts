@@ -133,7 +133,8 @@ describe('EbsBackupChangeDetection', () => {
     const detection = new EbsBackupChangeDetection(stack, 'Detection', { topic });
     const patterns = detection.rules
       .map((r) => render(stack.resolve(((r as events.Rule).node.defaultChild as events.CfnRule).eventPattern)));
-    const detected = (action: string, params: Record<string, unknown>) => patterns.some((p) => matchesPattern(p, cloudTrailEvent(action, params, ACCOUNT, REGION)));
+    const detected = (action: string, params: Record<string, unknown>) =>
+      patterns.some((p) => matchesPattern(p, cloudTrailEvent(action, params, ACCOUNT, REGION)));
     const ref = (c: IConstruct) => render({ Ref: stack.resolve((c as any).logicalId) });
     expect([
       detected('dlm:UpdateLifecyclePolicy', { policyId: ref(policy), state: 'DISABLED' }),
