@@ -7,6 +7,7 @@
  * - sdkCall: the Step Functions AWS SDK integration `arn:aws:states:::aws-sdk:<service>:<apiAction>`
  *   with the action in camel case ("AWS SDK service integrations", Step Functions Developer Guide)
  *   and the IAM action it needs;
+ * - mergeTags: the user's tags beside the library's, never overriding one (`core-merge-tags`);
  * - EbsBackupChangeDetection: the stack's configuration and machinery outside any mechanism,
  *   CloudTrail events run through the event-pattern matcher, and a resource added later refused.
  */
@@ -21,7 +22,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import { routeAlarm, UNROUTED_ALARM_REASON } from '../../src/core/alarm-routing';
 import { isMachinery, MACHINERY_TAG_VALUE, protectAsMachinery } from '../../src/core/machinery';
+import { mergeTags } from '../../src/core/merge-tags';
 import { SNAPSHOT_PAGE_SIZE, sdkCall } from '../../src/core/sdk-call';
+import { sourceInstanceTagKey } from '../../src/core/source-instance';
 import { EbsBackupChangeDetection } from '../../src/core/stack-change-detection';
 import { BackupTagging } from '../../src/core/tagging';
 import { cloudTrailEvent, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
@@ -162,5 +165,22 @@ describe('EbsBackupChangeDetection', () => {
     protectAsMachinery(job);
     expect(detection.node.validate()).toEqual(['EbsBackupChangeDetection: Jobs/Late, Jobs/LateJob/Topic were added to the stack after the detection and would not be watched. '
       + 'Fix: create the EbsBackupChangeDetection last in the stack.']);
+  });
+});
+
+describe('mergeTags', () => {
+  test('the user\'s tags kept beside the library\'s; a library tag set to its own value is no conflict', () => {
+    const scope = new Construct(new Stack(new App(), 'Jobs'), 'Db');
+    const library = { 'backup:purpose': 'db', 'backup:retention': 'count:7' };
+    expect(mergeTags(scope, 'tags', undefined, library)).toEqual(library);
+    expect(mergeTags(scope, 'tags', { 'team': 'a', 'backup:purpose': 'db' }, library)).toEqual({ team: 'a', ...library });
+    expect(Object.keys(mergeTags(scope, 'tags', { team: 'a' }, library))).toEqual(['team', 'backup:purpose', 'backup:retention']);
+  });
+
+  test('a library tag the user sets otherwise is an error naming the prop, the key and the value', () => {
+    const scope = new Construct(new Stack(new App(), 'Jobs'), 'Db');
+    expect(() => mergeTags(scope, 'copyTags', { 'team': 'a', 'backup:retention': 'forever' }, { 'backup:retention': 'count:7' }))
+      .toThrow("Jobs/Db: copyTags must not set the library's tag 'backup:retention' (it is derived from the construct's settings), got 'forever'");
+    expect(sourceInstanceTagKey(scope)).toBe('backup:source-instance');
   });
 });
