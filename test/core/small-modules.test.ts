@@ -8,25 +8,32 @@
  *   with the action in camel case ("AWS SDK service integrations", Step Functions Developer Guide)
  *   and the IAM action it needs;
  * - mergeTags: the user's tags beside the library's, never overriding one (`core-merge-tags`);
+ * - failureAlarm: evaluated with the alarm evaluator of test/support as CloudWatch evaluates an alarm
+ *   ("Using Amazon CloudWatch alarms": periods, threshold, missing data) (`core-failure-alarm`);
+ * - RetentionRoles: the roles registered per app, rendered when the template is written (`core-retention-roles`);
  * - EbsBackupChangeDetection: the stack's configuration and machinery outside any mechanism,
  *   CloudTrail events run through the event-pattern matcher, and a resource added later refused.
  */
-import { App, Aspects, Stack, Tags } from 'aws-cdk-lib';
+import { App, Aspects, Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import { routeAlarm, UNROUTED_ALARM_REASON } from '../../src/core/alarm-routing';
+import { failureAlarm } from '../../src/core/failure-alarm';
 import { isMachinery, MACHINERY_TAG_VALUE, protectAsMachinery } from '../../src/core/machinery';
 import { mergeTags } from '../../src/core/merge-tags';
+import { RetentionRoles } from '../../src/core/retention-roles';
 import { SNAPSHOT_PAGE_SIZE, sdkCall } from '../../src/core/sdk-call';
 import { sourceInstanceTagKey } from '../../src/core/source-instance';
 import { EbsBackupChangeDetection } from '../../src/core/stack-change-detection';
 import { BackupTagging } from '../../src/core/tagging';
+import { inAlarm } from '../support/alarm-evaluation';
 import { cloudTrailEvent, matchesPattern, renderIntrinsicsForEvents } from '../support/event-pattern';
 
 const ACCOUNT = '565656565656';
@@ -182,5 +189,59 @@ describe('mergeTags', () => {
     expect(() => mergeTags(scope, 'copyTags', { 'team': 'a', 'backup:retention': 'forever' }, { 'backup:retention': 'count:7' }))
       .toThrow("Jobs/Db: copyTags must not set the library's tag 'backup:retention' (it is derived from the construct's settings), got 'forever'");
     expect(sourceInstanceTagKey(scope)).toBe('backup:source-instance');
+  });
+});
+
+describe('failureAlarm', () => {
+  const metric = new cloudwatch.Metric({ namespace: 'AWS/States', metricName: 'ExecutionsFailed', period: Duration.minutes(5), statistic: 'Sum' });
+  const rendered = (a: cloudwatch.Alarm) => Stack.of(a).resolve((a.node.defaultChild as cloudwatch.CfnAlarm)._toCloudFormation() as any).Resources;
+  const propsOf = (a: cloudwatch.Alarm) => (Object.values<any>(rendered(a))[0]).Properties;
+  const acks = (a: cloudwatch.Alarm) => a.node.metadata.filter((m) => m.type === 'cdk-ebs-backup:acknowledged').map((m) => m.data);
+  const NOW = Date.UTC(2026, 10, 30, 12, 0);
+
+  test('one failure in the last period alarms; none, or no data at all, does not', () => {
+    const a = failureAlarm(new Stack(new App(), 'S'), 'Failed', { description: 'the job failed', metric });
+    const p = propsOf(a);
+    expect([
+      inAlarm(p, [{ at: NOW - 4 * 60_000, value: 1 }], NOW),
+      inAlarm(p, [{ at: NOW - 4 * 60_000, value: 0 }], NOW),
+      inAlarm(p, [], NOW),
+      inAlarm(p, [{ at: NOW - 11 * 60_000, value: 3 }], NOW),
+    ]).toEqual([true, false, false, false]);
+    expect([p.AlarmDescription, p.EvaluationPeriods]).toEqual(['the job failed', 1]);
+    expect(acks(a)).toEqual([{ cloudwatch_alarm_action_check: 'no alarm action was given: the alarm is exposed as `alarm` for the team to route (or pass alarmAction)' }]);
+    expect(isMachinery(a)).toBe(true);
+  });
+
+  test('threshold and comparison given; description cut to CloudWatch\'s 1024 characters; routed, or acknowledged for the reason given, or left to the caller', () => {
+    const stack = new Stack(new App(), 'S');
+    const action: cloudwatch.IAlarmAction = { bind: () => ({ alarmActionArn: 'arn:aws:sns:eu-west-1:111111111111:pager' }) };
+    const a = failureAlarm(stack, 'Low', {
+      description: 'd'.repeat(1100), metric, threshold: 2, comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, alarmAction: action,
+    });
+    const p = propsOf(a);
+    expect([inAlarm(p, [{ at: NOW - 60_000, value: 1 }], NOW), inAlarm(p, [{ at: NOW - 60_000, value: 2 }], NOW)]).toEqual([true, false]);
+    expect([p.AlarmDescription, p.AlarmActions, acks(a)]).toEqual(['d'.repeat(1024), ['arn:aws:sns:eu-west-1:111111111111:pager'], []]);
+    expect(acks(failureAlarm(stack, 'Reason', { description: 'x', metric, noActionReason: 'the baseline routes it' })))
+      .toEqual([{ cloudwatch_alarm_action_check: 'the baseline routes it' }]);
+    expect(acks(failureAlarm(stack, 'Later', { description: 'x', metric, actionAddedLater: true }))).toEqual([]);
+  });
+});
+
+describe('RetentionRoles', () => {
+  test('each role once per app, whoever registers it; rendered when the template is written, an empty list when none', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    const empty = RetentionRoles.lazyArns(stack);
+    expect(stack.resolve(empty)).toEqual([]);
+    const a = iam.Role.fromRoleArn(stack, 'A', 'arn:aws:iam::111111111111:role/a');
+    const b = iam.Role.fromRoleArn(stack, 'B', 'arn:aws:iam::111111111111:role/b');
+    const arns = RetentionRoles.lazyArns(stack);
+    RetentionRoles.register(new Construct(stack, 'Job1'), a, 'expires snapshots');
+    RetentionRoles.register(new Construct(stack, 'Job2'), a, 'expires snapshots too');
+    RetentionRoles.register(new Stack(app, 'T'), b, 'expires images');
+    expect(RetentionRoles.roles(stack)).toEqual([a, b]);
+    expect(stack.resolve(arns)).toEqual(['arn:aws:iam::111111111111:role/a', 'arn:aws:iam::111111111111:role/b']);
+    expect(RetentionRoles.roles(new Stack(new App(), 'Other'))).toEqual([]);
   });
 });
