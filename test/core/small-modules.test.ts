@@ -11,6 +11,7 @@
  * - failureAlarm: evaluated with the alarm evaluator of test/support as CloudWatch evaluates an alarm
  *   ("Using Amazon CloudWatch alarms": periods, threshold, missing data) (`core-failure-alarm`);
  * - RetentionRoles: the roles registered per app, rendered when the template is written (`core-retention-roles`);
+ * - BackupCoverage: what a resource declares it covers, as the checks read it (`core-coverage`);
  * - EbsBackupChangeDetection: the stack's configuration and machinery outside any mechanism,
  *   CloudTrail events run through the event-pattern matcher, and a resource added later refused.
  */
@@ -25,6 +26,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import { routeAlarm, UNROUTED_ALARM_REASON } from '../../src/core/alarm-routing';
+import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
 import { failureAlarm } from '../../src/core/failure-alarm';
 import { isMachinery, MACHINERY_TAG_VALUE, protectAsMachinery } from '../../src/core/machinery';
 import { mergeTags } from '../../src/core/merge-tags';
@@ -243,5 +245,31 @@ describe('RetentionRoles', () => {
     expect(RetentionRoles.roles(stack)).toEqual([a, b]);
     expect(stack.resolve(arns)).toEqual(['arn:aws:iam::111111111111:role/a', 'arn:aws:iam::111111111111:role/b']);
     expect(RetentionRoles.roles(new Stack(new App(), 'Other'))).toEqual([]);
+  });
+});
+
+describe('BackupCoverage', () => {
+  const { INSTANCE, VOLUME } = CoverageResourceType;
+  test('declarations accumulate on the resource, resource types once each', () => {
+    const policy = new dlm.CfnLifecyclePolicy(new Stack(new App(), 'S'), 'Policy', { description: 'p' });
+    BackupCoverage.declare(policy, { resourceTypes: [VOLUME, VOLUME], tags: { Backup: 'daily' } });
+    expect(policy.getMetadata(BackupCoverage.METADATA_KEY)).toEqual([{ resourceTypes: ['VOLUME'], tags: { Backup: 'daily' } }]);
+    BackupCoverage.declare(policy, { resourceTypes: [INSTANCE, VOLUME], tags: { Tier: 'gold', Env: 'prod' } });
+    expect(policy.getMetadata(BackupCoverage.METADATA_KEY)).toEqual([
+      { resourceTypes: ['VOLUME'], tags: { Backup: 'daily' } },
+      { resourceTypes: ['INSTANCE', 'VOLUME'], tags: { Tier: 'gold', Env: 'prod' } },
+    ]);
+    expect(BackupCoverage.METADATA_KEY).toBe('cdk-ebs-backup:coverage');
+  });
+
+  test.each<[string, CoverageResourceType[], Record<string, string>, string]>([
+    ['no resource type', [], { Backup: 'daily' }, 'S/Policy: resourceTypes must have between 1 and 2 items, got [] (0 items)'],
+    ['three resource types', [INSTANCE, VOLUME, VOLUME], { Backup: 'daily' }, "S/Policy: resourceTypes must have between 1 and 2 items, got ['INSTANCE', 'VOLUME', 'VOLUME'] (3 items)"],
+    ['no tag', [VOLUME], {}, 'S/Policy: tags must name at least one tag (coverage of every resource is what DLM default policies are for), got {}'],
+    ['a reserved key', [VOLUME], { 'aws:x': 'y' }, "S/Policy: tags key must not start with 'aws:' (reserved by AWS), got 'aws:x'"],
+  ])('%s is refused, naming the prop', (_name, resourceTypes, tags, message) => {
+    const policy = new dlm.CfnLifecyclePolicy(new Stack(new App(), 'S'), 'Policy', { description: 'p' });
+    expect(() => BackupCoverage.declare(policy, { resourceTypes, tags })).toThrow(message);
+    expect(policy.getMetadata(BackupCoverage.METADATA_KEY)).toBeUndefined();
   });
 });
