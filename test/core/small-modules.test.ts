@@ -12,10 +12,12 @@
  *   ("Using Amazon CloudWatch alarms": periods, threshold, missing data) (`core-failure-alarm`);
  * - RetentionRoles: the roles registered per app, rendered when the template is written (`core-retention-roles`);
  * - BackupCoverage: what a resource declares it covers, as the checks read it (`core-coverage`);
+ * - artefact retentions: how long a count of runs keeps an artefact, from the schedule's shortest
+ *   interval (a time zone's daylight-saving shift takes an hour off a cron's) (`core-artefact-retentions`);
  * - EbsBackupChangeDetection: the stack's configuration and machinery outside any mechanism,
  *   CloudTrail events run through the event-pattern matcher, and a resource added later refused.
  */
-import { App, Aspects, Duration, Stack, Tags } from 'aws-cdk-lib';
+import { App, Aspects, Duration, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -26,10 +28,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import { routeAlarm, UNROUTED_ALARM_REASON } from '../../src/core/alarm-routing';
+import { artefactRetentions, registerScheduledRetention, retentionLifetimeDays } from '../../src/core/artefact-retentions';
 import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
 import { failureAlarm } from '../../src/core/failure-alarm';
 import { isMachinery, MACHINERY_TAG_VALUE, protectAsMachinery } from '../../src/core/machinery';
 import { mergeTags } from '../../src/core/merge-tags';
+import { Retention } from '../../src/core/retention';
 import { RetentionRoles } from '../../src/core/retention-roles';
 import { SNAPSHOT_PAGE_SIZE, sdkCall } from '../../src/core/sdk-call';
 import { sourceInstanceTagKey } from '../../src/core/source-instance';
@@ -271,5 +275,51 @@ describe('BackupCoverage', () => {
     const policy = new dlm.CfnLifecyclePolicy(new Stack(new App(), 'S'), 'Policy', { description: 'p' });
     expect(() => BackupCoverage.declare(policy, { resourceTypes, tags })).toThrow(message);
     expect(policy.getMetadata(BackupCoverage.METADATA_KEY)).toBeUndefined();
+  });
+});
+
+describe('artefact retentions', () => {
+  const register = (retention: Retention, schedule?: string, timeZone?: string) => {
+    const app = new App();
+    const c = new Construct(new Stack(app, 'S'), 'Job');
+    registerScheduledRetention({ construct: c, property: 'retain', purpose: 'db', retention, schedule, timeZone });
+    const [entry] = artefactRetentions(c);
+    return { entry, days: retentionLifetimeDays(entry.retention, entry.creationInterval), all: artefactRetentions(c) };
+  };
+
+  test('a count on a schedule: the count times the shortest interval', () => {
+    expect(register(Retention.count(14), 'rate(1 day)').days).toBe(14);
+    expect(register(Retention.count(14), 'cron(0 4 ? * MON-FRI *)').days).toBe(14);
+    expect(register(Retention.count(4), 'cron(0 4 ? * SUN *)').days).toBe(28);
+    expect(register(Retention.count(2), 'rate(30 minutes)').days).toBeCloseTo(2 / 48, 10);
+    // in a time zone with daylight saving a daily cron may fire 23 hours apart
+    expect(register(Retention.count(24), 'cron(0 4 * * ? *)', 'Europe/Berlin').days).toBe(23);
+    // a rate is not shifted by a time zone
+    expect(register(Retention.count(24), 'rate(1 day)', 'Europe/Berlin').days).toBe(24);
+    // never less than a minute apart
+    expect(register(Retention.count(60), 'cron(0/1 * * * ? *)', 'Europe/Berlin').entry.creationInterval!.toMilliseconds()).toBe(60_000);
+  });
+
+  test('an age is the age, whatever the schedule; a count without a known interval is unknown, with the reason', () => {
+    const age = register(Retention.age(Duration.hours(36)), 'rate(1 day)');
+    expect([age.days, age.entry.unknownReason, age.entry.creationInterval]).toEqual([1.5, undefined, undefined]);
+    expect(register(Retention.count(3)).entry.unknownReason).toBe('a count of runs started on demand (no schedule): no interval to turn the count into an age');
+    expect(register(Retention.count(3), Lazy.string({ produce: () => 'rate(1 day)' })).entry.unknownReason).toBe('a count on a schedule given as a token');
+    expect(register(Retention.count(3), 'at(2026-12-24T18:00:00)').entry.unknownReason).toBe('a count on schedule at(2026-12-24T18:00:00), which does not repeat at a known interval');
+    expect(register(Retention.count(3), 'cron(0 4 1 1 ? 2030)').entry.unknownReason).toBe('a count on schedule cron(0 4 1 1 ? 2030), which does not repeat at a known interval');
+    expect(register(Retention.count(3), 'every day').entry.unknownReason).toBe('a count on schedule every day, which does not repeat at a known interval');
+    expect(register(Retention.count(3)).days).toBeUndefined();
+    expect(retentionLifetimeDays(Retention.count(3), Duration.days(Token.asNumber({ Ref: 'P' })))).toBeUndefined();
+    expect(retentionLifetimeDays(Retention.age(Duration.days(Token.asNumber({ Ref: 'P' }))))).toBeUndefined();
+  });
+
+  test('registered per app, in order', () => {
+    const app = new App();
+    const a = new Construct(new Stack(app, 'A'), 'Job');
+    const b = new Construct(new Stack(app, 'B'), 'Job');
+    registerScheduledRetention({ construct: a, property: 'retain', purpose: 'a', retention: Retention.count(1), schedule: 'rate(1 day)' });
+    registerScheduledRetention({ construct: b, property: 'schedules[0].retain', purpose: 'b', retention: Retention.age(Duration.days(7)) });
+    expect(artefactRetentions(a).map((r) => [r.construct.node.path, r.property, r.purpose])).toEqual([['A/Job', 'retain', 'a'], ['B/Job', 'schedules[0].retain', 'b']]);
+    expect(artefactRetentions(new App())).toEqual([]);
   });
 });
