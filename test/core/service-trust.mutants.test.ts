@@ -152,6 +152,27 @@ describe('trustOnlyRules: EventBridge acting for the rules that target the role 
     expect(renderIntrinsics(stack.resolve(ruleSourceArnPattern(stack)))).toEqual(`arn:aws:events:${TEST_REGION}:${TEST_ACCOUNT}:rule/*`);
   });
 
+  test('a rule in another stack of the app (its target role named through an export) and an L1 rule without a name keep working', async () => {
+    const m = machine('Job');
+    new events.Rule(stack, 'Schedule', { ruleName: 'Jobs-Schedule', schedule: events.Schedule.expression('rate(1 day)'), targets: [target(m)] });
+    const other = new Stack(app, 'Ops', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+    new events.Rule(other, 'OnPatch', { ruleName: 'Ops-OnPatch', eventPattern: { source: ['corp.patching'] }, targets: [target(m)] });
+    trustOnlyRules(m);
+    const role = m.node.findChild('EventsRole') as iam.Role;
+    expect(await Promise.all([
+      assume(role, 'events.amazonaws.com', ruleArn('Ops-OnPatch')),
+      assume(role, 'events.amazonaws.com', ruleArn('Jobs-Schedule')),
+      assume(role, 'events.amazonaws.com', ruleArn('Ops-OnPatch', OTHER_ACCOUNT), OTHER_ACCOUNT),
+    ])).toEqual(['Allowed', 'Allowed', 'ImplicitlyDenied']);
+
+    const l1 = machine('L1Job');
+    new events.Rule(stack, 'L1Schedule', { ruleName: 'Jobs-L1Schedule', schedule: events.Schedule.expression('rate(1 day)'), targets: [target(l1)] });
+    const l1Role = l1.node.findChild('EventsRole') as iam.Role;
+    new events.CfnRule(stack, 'Raw', { scheduleExpression: 'rate(1 hour)', targets: [{ id: 'Job', arn: l1.stateMachineArn, roleArn: l1Role.roleArn }] });
+    trustOnlyRules(l1);
+    expect(await assume(l1Role, 'events.amazonaws.com', ruleArn('Jobs-RawA1B2C3D4-XYZ'))).toBe('Allowed');
+  });
+
   test('rules added after the call are trusted too (the trust is read when the template is written)', async () => {
     const m = machine('Job');
     new events.Rule(stack, 'Schedule', { ruleName: 'Jobs-Schedule', schedule: events.Schedule.expression('rate(1 day)'), targets: [target(m)] });
