@@ -185,53 +185,6 @@ function exemptionOf(group: DestructiveActionGroupName): 'lifecycle' | 'lock' | 
   return DESTRUCTIVE_ACTIONS[group].denyClass === 'data' ? 'lifecycle' : 'deployment';
 }
 
-describe('every catalogued action', () => {
-  // built in each test, not in the describe body: Stryker's per-test coverage sees only what a test runs
-  test.each(GROUPS)('%s: every action denied to an administrator, allowed to break-glass (managed policy and SCP)', async (group) => {
-    const b = build();
-    const document = guardPolicy(b);
-    const world = worldOf(b);
-    for (const action of DESTRUCTIVE_ACTIONS[group].actions) {
-      for (const form of ['managed policy', 'SCP'] as Form[]) {
-        const attacker = await decide(sampleRequest(world, group, action, ADMIN), document, form);
-        const breakGlass = await decide(sampleRequest(world, group, action, BREAK_GLASS), document, form);
-        expect([action, form, attacker, breakGlass]).toEqual([action, form, 'ExplicitlyDenied', 'Allowed']);
-      }
-    }
-  });
-
-  // who passes is decided per statement, and a group renders into one statement: its first action stands for it
-  test.each(GROUPS)('%s: exactly the principals of its class pass', async (group) => {
-    const action = DESTRUCTIVE_ACTIONS[group].actions[0];
-    const b = build();
-    const document = guardPolicy(b);
-    const world = worldOf(b);
-    const locker = arn('ledger-lockers/nightly');
-    const exemptClass = exemptionOf(group);
-    const principals: Record<string, string> = {
-      'the DLM default role (by pattern)': arn('AWSDataLifecycleManagerDefaultRole'),
-      'a registered retention role': b.registered,
-      'an exempt role': b.expiry,
-      'a locker (by pattern)': locker,
-      'the lock role': b.lock,
-      'the deployment role': DEPLOYER,
-    };
-    const passes: Record<string, boolean> = {
-      'the DLM default role (by pattern)': exemptClass === 'lifecycle',
-      'a registered retention role': exemptClass === 'lifecycle',
-      'an exempt role': exemptClass === 'lifecycle',
-      'a locker (by pattern)': exemptClass === 'lock',
-      'the lock role': exemptClass === 'lock',
-      'the deployment role': exemptClass === 'deployment',
-    };
-    for (const [who, principal] of Object.entries(principals)) {
-      const request = sampleRequest(world, group, action, principal);
-      const expected = passes[who] ? 'Allowed' : 'ExplicitlyDenied';
-      expect([who, await decide(request, document)]).toEqual([who, expected]);
-    }
-  });
-});
-
 describe('the conditions each decide', () => {
   const document = (options: Partial<WormDenyOptions> = {}) => {
     const b = build(options);
@@ -690,5 +643,52 @@ describe('bad input is a synth-time error naming the property and the value', ()
 
   test('100 sharing accounts are accepted', () => {
     expect(() => build({ sharingAllowedAccounts: Array.from({ length: 100 }, (_, i) => String(100000000000 + i)) })).not.toThrow();
+  });
+});
+
+// last: the widest tests (Stryker runs a file's tests in order and stops at the first failure)
+describe('every catalogued action', () => {
+  // built in each test, not in the describe body: Stryker's per-test coverage sees only what a test runs
+  // as a managed policy; attack-paths.test.ts runs the same matrix in all three delivery forms (managed policy, boundary, SCP)
+  test.each(GROUPS)('%s: every action denied to an administrator, allowed to break-glass', async (group) => {
+    const b = build();
+    const document = guardPolicy(b);
+    const world = worldOf(b);
+    for (const action of DESTRUCTIVE_ACTIONS[group].actions) {
+      const attacker = await decide(sampleRequest(world, group, action, ADMIN), document);
+      const breakGlass = await decide(sampleRequest(world, group, action, BREAK_GLASS), document);
+      expect([action, attacker, breakGlass]).toEqual([action, 'ExplicitlyDenied', 'Allowed']);
+    }
+  });
+
+  // who passes is decided per statement, and a group renders into one statement: its first action stands for it
+  test.each(GROUPS)('%s: exactly the principals of its class pass', async (group) => {
+    const action = DESTRUCTIVE_ACTIONS[group].actions[0];
+    const b = build();
+    const document = guardPolicy(b);
+    const world = worldOf(b);
+    const locker = arn('ledger-lockers/nightly');
+    const exemptClass = exemptionOf(group);
+    const principals: Record<string, string> = {
+      'the DLM default role (by pattern)': arn('AWSDataLifecycleManagerDefaultRole'),
+      'a registered retention role': b.registered,
+      'an exempt role': b.expiry,
+      'a locker (by pattern)': locker,
+      'the lock role': b.lock,
+      'the deployment role': DEPLOYER,
+    };
+    const passes: Record<string, boolean> = {
+      'the DLM default role (by pattern)': exemptClass === 'lifecycle',
+      'a registered retention role': exemptClass === 'lifecycle',
+      'an exempt role': exemptClass === 'lifecycle',
+      'a locker (by pattern)': exemptClass === 'lock',
+      'the lock role': exemptClass === 'lock',
+      'the deployment role': exemptClass === 'deployment',
+    };
+    for (const [who, principal] of Object.entries(principals)) {
+      const request = sampleRequest(world, group, action, principal);
+      const expected = passes[who] ? 'Allowed' : 'ExplicitlyDenied';
+      expect([who, await decide(request, document)]).toEqual([who, expected]);
+    }
   });
 });
