@@ -15,6 +15,8 @@
  *   permission to tag Amazon EC2 resources during creation", EC2 User Guide); DeleteTags without
  *   a tag list removes every tag (EC2 API Reference, DeleteTags); `ec2:Add/userId` carries the
  *   account added to a snapshot's createVolumePermission (Service Authorization Reference, EC2).
+ * - "IAM JSON policy elements: Sid": letters and digits only.
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html
  * - IAM: `iam:PolicyARN` of the Detach*Policy actions, `iam:PermissionsBoundary` of the
  *   *PermissionsBoundary actions (Service Authorization Reference, IAM).
  *
@@ -23,6 +25,8 @@
  * `worm-deny-statements` and `worm-deny-policy` run (those synthesize whole guards, 10-60 s a mutant).
  * Every principal, account, purpose and tag prefix here differs from the docs and the examples.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -456,6 +460,19 @@ describe('the conditions each decide', () => {
     const disable = (policy: any) => decide({ principal: ADMIN, action: 'ec2:DisableSnapshotBlockPublicAccess', resource: '*' }, policy);
     expect(await disable(guardPolicy(b, { blockPublicAccess: true }))).toBe('ExplicitlyDenied');
     expect(await disable(guardPolicy(build(), { blockPublicAccess: false }))).toBe('Allowed');
+  });
+});
+
+describe('the statement ids', () => {
+  test('each is a valid IAM Sid, unique, and named in the README threat model (what an auditor\'s query and the attack paths name)', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const b = build({ protectedResources: ProtectedResources.purposeTagged() });
+    const sids = guardPolicy(b).Statement.map((s: any) => s.Sid);
+    expect(new Set(sids).size).toBe(sids.length);
+    for (const sid of sids) {
+      // "Sid" element: ASCII uppercase and lowercase letters and digits
+      expect([sid, /^[A-Za-z0-9]+$/.test(sid), readme.includes(`\`${sid}\``)]).toEqual([sid, true, true]);
+    }
   });
 });
 
