@@ -152,6 +152,21 @@ describe('the 5,120-character quota', () => {
     expect(policy.node.validate()).toEqual([]);
   });
 
+  test('more parts than a target takes (five SCPs) fail at synthesis, saying what to do', () => {
+    // the fewest exempt patterns that need a sixth part, and one fewer
+    let n = 12;
+    while (scp({ exemptPrincipalArns: many(n) }).scp.policies.length < 6) {
+      n++;
+    }
+    const five = scp({ exemptPrincipalArns: many(n - 1) }).scp;
+    expect([five.policies.length, five.node.validate()]).toEqual([5, []]);
+    const six = scp({ exemptPrincipalArns: many(n) }).scp;
+    expect(six.policies).toHaveLength(6);
+    expect(six.node.validate()).toEqual(['Organization/Worm: the statements need 6 service control policies of 5,120 characters, and a root, OU or '
+      + 'account takes at most 5 SCPs (AWS Organizations quota, FullAWSAccess included); exempt principals by pattern (arn:aws:iam::*:role/...) '
+      + 'instead of one ARN each']);
+  });
+
   test('a single statement larger than the quota fails at synthesis, naming the policy and the fix', () => {
     const { scp: policy } = scp();
     policy.addStatements(new iam.PolicyStatement({
