@@ -174,7 +174,7 @@ export class WormDenyStatements {
       deny('DenyBlockPublicAccessChanges', group('blockPublicAccess'), ['*'], configuration());
     }
     out.push(...this.machineryStatements(configuration));
-    const roles = new ResolvedAt({ produce: (context) => this.protectedRoleArns(context.scope) });
+    const roles = new ResolvedAt({ produce: (context) => this.protectedRoleArns(context.scope, options.lockRoles ?? []) });
     out.push(new iam.PolicyStatement({
       sid: 'DenyExemptRoleChanges',
       effect: iam.Effect.DENY,
@@ -309,9 +309,11 @@ export class WormDenyStatements {
   /**
    * Every role the statements exempt, as ARNs or patterns: re-trusting one of them, giving it
    * more rights or passing it to a resource the attacker controls would walk around the denies.
+   * `lockRoles` are the statement's own lock roles (the guard's lock job): exempt from the lock
+   * statement, so protected like the others (re-trusted, it would unlock or shorten locks).
    */
-  private protectedRoleArns(consumer: IConstruct): string[] {
-    const roles = [...this.exemptRoles, ...this.lockRoles, ...this.includeRegistered ? RetentionRoles.roles(this.scope) : []];
+  private protectedRoleArns(consumer: IConstruct, lockRoles: iam.IRole[]): string[] {
+    const roles = [...this.exemptRoles, ...this.lockRoles, ...lockRoles, ...this.includeRegistered ? RetentionRoles.roles(this.scope) : []];
     const arns = [...this.breakGlass, ...this.exemptArns, ...this.lockArns, ...this.deployment]
       .filter((a) => Token.isUnresolved(a) || isRoleArn(a));
     for (const role of new Set(roles)) {

@@ -47,6 +47,9 @@ export interface WormServiceControlPolicyProps extends WormDenyOptions {
 
 const TARGET_ID = /^(r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 
+/** AWS Organizations quota: at most five SCPs attached to a root, OU or account (FullAWSAccess included). */
+const MAX_ATTACHED_SCPS = 5;
+
 /**
  * The write-once deny statements as an AWS Organizations service control policy, for the whole
  * organization or some OUs and accounts. Deploy it in the management account (or a delegated
@@ -105,6 +108,14 @@ export class WormServiceControlPolicy extends Construct {
       }],
     }));
     this.addStatements(...statements.statements({ blockPublicAccess: props.blockPublicSharing ?? false }));
+    // read at synthesis: addStatements() may add parts after construction
+    this.node.addValidation({
+      validate: () => this.policies.length > MAX_ATTACHED_SCPS
+        ? [`${this.node.path}: the statements need ${this.policies.length} service control policies of 5,120 characters, and a root, OU or `
+          + `account takes at most ${MAX_ATTACHED_SCPS} SCPs (AWS Organizations quota, FullAWSAccess included); exempt principals by pattern `
+          + '(arn:aws:iam::*:role/...) instead of one ARN each']
+        : [],
+    });
     this.document = this.documents[0];
     this.policy = this.policies[0];
     this.policyId = this.policy.ref; // Ref is the policy id; no version-specific attribute

@@ -109,7 +109,7 @@ describe('WormServiceControlPolicy', () => {
 
   test('splits the statements over several policies when they outgrow the 5,120-character quota', () => {
     const scp = new WormServiceControlPolicy(org, 'Worm', {
-      exemptPrincipalArns: Array.from({ length: 25 }, (_, i) => `arn:aws:iam::*:role/team-${i}-snapshot-lifecycle-role`),
+      exemptPrincipalArns: Array.from({ length: 12 }, (_, i) => `arn:aws:iam::*:role/team-${i}-snapshot-lifecycle-role`),
       targetIds: ['ou-abcd-12345678'],
     });
     const template = checkedTemplate(org);
