@@ -1,6 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { IConstruct } from 'constructs';
+import { renderedProperties } from './rendered-properties';
 import { problemLine, warn } from './validation';
 
 /**
@@ -51,9 +51,7 @@ export interface DocumentSize {
  * `Fn::Sub` are counted.
  */
 export function measureDocument(document: ssm.CfnDocument): DocumentSize {
-  const stack = Stack.of(document);
-  const rendered = stack.resolve((document as unknown as { _toCloudFormation(): any })._toCloudFormation());
-  const content = Object.values(rendered.Resources ?? {}).map((r: any) => r.Properties?.Content)[0];
+  const content = renderedProperties(document).Content;
   const unresolved: string[] = [];
   const literal = (v: unknown): string => {
     if (typeof v === 'string') {

@@ -1,8 +1,10 @@
-import { CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import { IConstruct } from 'constructs';
 import { artefactRetentions, retentionLifetimeDays } from '../core/artefact-retentions';
+import { minimumIntervalMs, MS_PER_DAY, parseSchedule, ScheduleProblem } from '../core/cron';
+import { renderedProperties } from '../core/rendered-properties';
 import { BackupTagging } from '../core/tagging';
 import { warn } from '../core/validation';
 
@@ -14,12 +16,12 @@ interface Kept {
   readonly purpose?: string;
   /** Undefined: not known at synthesis. */
   readonly days?: number;
-  /** A lower bound when `days` is unknown (DLM creates at most one snapshot an hour). */
+  /** A lower bound when `days` is unknown (DLM creates at most one snapshot an hour): a shorter lock cannot outlive it. */
   readonly minDays?: number;
   readonly text: string;
 }
 
-const UNIT_DAYS: Record<string, number> = { DAYS: 1, WEEKS: 7, MONTHS: 30, YEARS: 365 };
+const UNIT_DAYS = new Map<unknown, number>([['DAYS', 1], ['WEEKS', 7], ['MONTHS', 30], ['YEARS', 365]]);
 
 /**
  * Compare the snapshot lock's duration with every retention in the app of the snapshots it
@@ -41,8 +43,7 @@ export function checkLockAgainstRetentions(lock: IConstruct, property: string, d
       continue;
     }
     if (kept.days === undefined) {
-      if (kept.minDays !== undefined) {
-        // a count on a cron schedule: the schedule's own construct (or the baseline) compares it
+      if (kept.minDays !== undefined && lockDays < kept.minDays) {
         continue;
       }
       warn(lock, 'worm:lock-retention-unknown',
@@ -84,74 +85,75 @@ function collect(scope: IConstruct, purposeKey: string): Kept[] {
   return out;
 }
 
-function resolved(resource: CfnResource, value: unknown): any {
-  return Stack.of(resource).resolve(value);
-}
-
 /** The construct the user wrote: the L2 around a `Resource`, else the L1 itself. */
 function ownerOf(resource: CfnResource): IConstruct {
   return resource.node.id === 'Resource' && resource.node.scope ? resource.node.scope : resource;
 }
 
+/**
+ * A DLM policy's schedules as CloudFormation receives them (overrides applied). A policy without
+ * schedules keeps none of the lock's snapshots: a default policy (top-level `RetainInterval`) adds
+ * no tags, an event-based policy copies snapshots shared with the account.
+ */
 function dlmRetentions(policy: dlm.CfnLifecyclePolicy, purposeKey: string): Kept[] {
-  const details = resolved(policy, policy.policyDetails);
-  if (!details || typeof details !== 'object' || !Array.isArray(details.schedules)) {
+  const details = renderedProperties(policy).PolicyDetails;
+  if (!Array.isArray(details?.Schedules)) {
     return [];
   }
-  const policyTags = tagValue(details.targetTags, purposeKey);
-  return details.schedules.map((schedule: any, i: number): Kept => {
-    const purpose = tagValue(schedule.tagsToAdd, purposeKey) ?? policyTags;
-    const rule = schedule.retainRule ?? {};
+  const policyTags = tagValue(details.TargetTags, purposeKey);
+  return details.Schedules.map((schedule: any, i: number): Kept => {
+    const purpose = tagValue(schedule.TagsToAdd, purposeKey) ?? policyTags;
+    const rule = schedule.RetainRule ?? {};
     const property = `schedules[${i}] retainRule`;
     const base = { construct: ownerOf(policy), property, purpose };
-    if (isKnownNumber(rule.interval) && typeof rule.intervalUnit === 'string' && UNIT_DAYS[rule.intervalUnit]) {
-      return { ...base, days: rule.interval * UNIT_DAYS[rule.intervalUnit], text: `${rule.interval} ${rule.intervalUnit.toLowerCase()}` };
+    const unitDays = UNIT_DAYS.get(rule.IntervalUnit);
+    if (typeof rule.Interval === 'number' && unitDays !== undefined) {
+      return { ...base, days: rule.Interval * unitDays, text: `${rule.Interval} ${rule.IntervalUnit.toLowerCase()}` };
     }
-    const create = schedule.createRule ?? {};
-    if (isKnownNumber(rule.count) && isKnownNumber(create.interval) && create.intervalUnit === 'HOURS') {
-      return { ...base, days: rule.count * create.interval / 24, text: `count ${rule.count} every ${create.interval} hours` };
+    const create = schedule.CreateRule ?? {};
+    if (typeof rule.Count !== 'number') {
+      return { ...base, text: 'a token' };
     }
-    // a cron schedule: DLM creates at most one snapshot an hour, so count hours is a lower bound
-    return isKnownNumber(rule.count)
-      ? { ...base, minDays: rule.count / 24, text: `count ${rule.count} on a cron schedule` }
-      : { ...base, text: 'a token' };
+    // DLM's only interval unit is HOURS
+    if (typeof create.Interval === 'number') {
+      return { ...base, days: rule.Count * create.Interval / 24, text: `count ${rule.Count} every ${create.Interval} hours` };
+    }
+    // a cron schedule (UTC): the count leaves a snapshot after count x the smallest gap between firings
+    const cron = typeof create.CronExpression === 'string' ? parseSchedule(create.CronExpression) : undefined;
+    if (cron !== undefined && !(cron instanceof ScheduleProblem) && Number.isFinite(minimumIntervalMs(cron))) {
+      return { ...base, days: rule.Count * minimumIntervalMs(cron) / MS_PER_DAY, text: `count ${rule.Count} on ${create.CronExpression}` };
+    }
+    // a schedule not known at synthesis: DLM creates at most one snapshot an hour, so count hours is a lower bound
+    return { ...base, minDays: rule.Count / 24, text: `count ${rule.Count} on a schedule not known at synthesis` };
   });
 }
 
+/** An AWS Backup plan's rules as CloudFormation receives them (overrides applied). */
 function backupRetentions(plan: backup.CfnBackupPlan, purposeKey: string): Kept[] {
-  const body = resolved(plan, plan.backupPlan);
-  const rules = body?.backupPlanRule ?? body?.BackupPlanRule;
+  const rules = renderedProperties(plan).BackupPlan?.BackupPlanRule;
   if (!Array.isArray(rules)) {
-    return [];
+    // CloudFormation requires the rules: here they are a token
+    return [{ construct: ownerOf(plan), property: 'backupPlanRule', text: 'a token' }];
   }
   return rules.flatMap((rule: any, i: number): Kept[] => {
-    const lifecycle = rule.lifecycle ?? rule.Lifecycle;
-    const days = lifecycle?.deleteAfterDays ?? lifecycle?.DeleteAfterDays;
+    // without a lifecycle AWS Backup keeps the recovery points until they are deleted by hand
+    const days = rule.Lifecycle?.DeleteAfterDays;
     if (days === undefined) {
       return [];
     }
-    const tags = rule.recoveryPointTags ?? rule.RecoveryPointTags;
-    const purpose = tags && typeof tags[purposeKey] === 'string' ? tags[purposeKey] : undefined;
-    const name = rule.ruleName ?? rule.RuleName ?? i;
+    const purpose = rule.RecoveryPointTags?.[purposeKey];
     return [{
       construct: ownerOf(plan),
-      property: `rule '${name}' retain`,
-      purpose,
-      days: isKnownNumber(days) ? days : undefined,
-      text: isKnownNumber(days) ? `${days} days` : 'a token',
+      property: `rule '${typeof rule.RuleName === 'string' ? rule.RuleName : i}' retain`,
+      purpose: typeof purpose === 'string' ? purpose : undefined,
+      days: typeof days === 'number' ? days : undefined,
+      text: typeof days === 'number' ? `${days} days` : 'a token',
     }];
   });
 }
 
-function isKnownNumber(v: unknown): v is number {
-  return typeof v === 'number' && !Token.isUnresolved(v);
-}
-
+/** The value of the tag `key` in a CloudFormation tag list, undefined when absent or not a literal. */
 function tagValue(tags: unknown, key: string): string | undefined {
-  if (!Array.isArray(tags)) {
-    return undefined;
-  }
-  const tag = tags.find((t: any) => t && (t.key ?? t.Key) === key);
-  const value = tag ? tag.value ?? tag.Value : undefined;
-  return typeof value === 'string' && !Token.isUnresolved(value) ? value : undefined;
+  const value = Array.isArray(tags) ? tags.find((t: any) => t?.Key === key)?.Value : undefined;
+  return typeof value === 'string' ? value : undefined;
 }

@@ -228,6 +228,12 @@ describe('RecycleBinRule', () => {
     ['a reserved exclusion tag key', () => ({ retain: Retention.age(Duration.days(7)), ruleScope: RecycleBinScope.region({ 'aws:x': 'b' }) }), "ruleScope excludeTags key must not start with 'aws:'"],
     ['a bad purpose', () => ({ retain: Retention.age(Duration.days(7)), ruleScope: RecycleBinScope.purposes('a#b') }), 'ruleScope purposes[0] must be a tag value'],
     ['a long description', () => ({ retain: Retention.age(Duration.days(7)), description: 'x'.repeat(501) }), 'description must be between 0 and 500 characters long'],
+    // UnlockDelayValue is whole days (UnlockDelayUnit: DAYS only)
+    ['an unlock delay that is not whole days', () => ({ retain: Retention.age(Duration.days(7)), lockUnlockDelay: Duration.hours(180) }),
+      'TestStack/Bin: lockUnlockDelay must be a whole number of days, got 7 days 12 hours'],
+    // a resource tag of a tag-level rule: the aws: prefix is reserved (ResourceTag.ResourceTagKey)
+    ['a reserved resource tag key', () => ({ retain: Retention.age(Duration.days(7)), ruleScope: RecycleBinScope.tagged({ 'aws:team': 'db' }) }),
+      "TestStack/Bin: ruleScope tags key must not start with 'aws:' (reserved by AWS), got 'aws:team'"],
   ])('rejects %s', (_name, props, fragment) => {
     expect(() => new RecycleBinRule(stack, 'Bin', { resourceType: RecycleBinResourceType.EBS_SNAPSHOT, ...props() })).toThrow(fragment);
   });

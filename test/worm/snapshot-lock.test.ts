@@ -6,98 +6,18 @@ import { SnapshotLock, SnapshotLockMode } from '../../src';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
 import { evaluate, render } from './iam-simulation';
 import { datapointsOf, inAlarm } from '../support/alarm-evaluation';
+import { created, Ec2World, event, NOW } from '../support/ec2-snapshot-locks';
 import { runJsonataMachine } from '../support/jsonata-machine';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (d: unknown, o?: object) => { isValid: boolean; errorsText: (s?: string) => string };
 
 const DAY = 86_400_000;
-const NOW = '2026-11-30T10:00:00.000Z';
 
 function definitionOf(template: Template): any {
   const machine = Object.values<any>(template.toJSON().Resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
   return JSON.parse(machine.Properties.DefinitionString);
 }
-
-interface Snap { tags: Record<string, string>; lock?: { LockState: string; LockExpiresOn: string; LockDuration?: number } }
-
-/**
- * EC2 as the three calls behave (EC2 API reference: DescribeSnapshots filters `tag:<key>` and
- * `tag-key`; DescribeLockedSnapshots; LockSnapshot, and "Lock Amazon EBS snapshots" in the EBS
- * user guide): a compliance lock past its cool-off cannot become governance nor be shortened,
- * and a cool-off period applies only to a new compliance lock.
- */
-class Ec2World {
-  public readonly calls: Array<{ api: string; args: any }> = [];
-  public throttleLocks = 0;
-  constructor(public readonly snapshots: Record<string, Snap>) {}
-
-  stubs() {
-    return {
-      RecordHeartbeat: async (args: any) => {
-        this.calls.push({ api: 'PutMetricData', args });
-        return {};
-      },
-      FindTaggedSnapshots: async (args: any) => {
-        this.calls.push({ api: 'DescribeSnapshots', args });
-        const [filter] = args.Filters;
-        const ids: string[] = args.SnapshotIds;
-        return {
-          Snapshots: ids.filter((id) => {
-            const s = this.snapshots[id];
-            if (!s) {
-              return false;
-            }
-            if (filter.Name === 'tag-key') {
-              return filter.Values.some((k: string) => k in s.tags);
-            }
-            const key = filter.Name.replace(/^tag:/, '');
-            return filter.Values.includes(s.tags[key]);
-          }).map((SnapshotId) => ({ SnapshotId })),
-        };
-      },
-      FindExistingLocks: async (args: any) => {
-        this.calls.push({ api: 'DescribeLockedSnapshots', args });
-        if (!args.SnapshotIds || args.SnapshotIds.length === 0) {
-          throw new Error('test world: DescribeLockedSnapshots without ids lists the whole account');
-        }
-        const locked = args.SnapshotIds.filter((id: string) => this.snapshots[id]?.lock);
-        return { Snapshots: locked.map((id: string) => ({ SnapshotId: id, ...this.snapshots[id].lock })) };
-      },
-      Lock: async (args: any) => {
-        this.calls.push({ api: 'LockSnapshot', args });
-        if (this.throttleLocks-- > 0) {
-          throw new Error('Ec2.RequestLimitExceeded');
-        }
-        const s = this.snapshots[args.SnapshotId];
-        const expires = Date.parse(NOW) + args.LockDuration * DAY;
-        if (s.lock?.LockState === 'compliance') {
-          if (args.LockMode !== 'compliance') {
-            throw new Error('Ec2.InvalidParameterCombination: a compliance lock cannot become governance');
-          }
-          if (expires < Date.parse(s.lock.LockExpiresOn)) {
-            throw new Error('Ec2.InvalidParameterValue: a compliance lock can only be extended');
-          }
-          if (args.CoolOffPeriod !== undefined) {
-            throw new Error('Ec2.InvalidParameterCombination: cool-off applies to a new lock only');
-          }
-        }
-        const state = args.LockMode === 'compliance' && args.CoolOffPeriod ? 'compliance-cooloff' : args.LockMode;
-        s.lock = { LockState: state, LockExpiresOn: new Date(expires).toISOString() };
-        return { SnapshotId: args.SnapshotId, LockState: state };
-      },
-    };
-  }
-
-  api(name: string) {
-    return this.calls.filter((c) => c.api === name);
-  }
-}
-
-function event(detail: object) {
-  return { 'source': 'aws.ec2', 'detail-type': 'EBS Snapshot Notification', detail };
-}
-const created = (id: string) => event({ event: 'createSnapshot', result: 'succeeded', snapshot_id: `arn:aws:ec2::us-east-1:snapshot/${id}` });
 
 describe('SnapshotLock', () => {
   let app: App;
