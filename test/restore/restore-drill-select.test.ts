@@ -454,7 +454,7 @@ describe('creation records', () => {
 
   test('rejects creators without managed-by tag key or execution tag key', () => {
     expect(() => parseEvent({ ...recorded, managedByTagKey: undefined })).toThrow('creators must be a list of { managedBy, executionTagKey }');
-    expect(() => parseEvent({ ...recorded, creators: [{ managedBy: JOB }] })).toThrow('creators must be a list of { managedBy, executionTagKey }');
+    expect(() => parseEvent({ ...recorded, creators: [{ managedBy: JOB }] })).toThrow('creators[0] must be { managedBy, executionTagKey }, each a non-empty string');
   });
 });
 
@@ -589,10 +589,24 @@ describe('what the mutation run found untested', () => {
     ['a mount point not starting at /', { ...event, mountPoint: 'data/x' }, 'mountPoint must be an absolute path'],
     ['a mount point of 202 characters', { ...event, mountPoint: `/${'a'.repeat(201)}` }, 'mountPoint must be an absolute path'],
     ['a window that is a string', { ...event, setWindowSeconds: '300' }, 'setWindowSeconds must be a non-negative number, got "300"'],
-    ['an empty source-instance tag key', { ...event, sourceInstanceTagKeys: [''] }, 'sourceInstanceTagKeys must be a list of tag keys'],
+    ['an empty source-instance tag key', { ...event, sourceInstanceTagKeys: [''] }, 'sourceInstanceTagKeys[0] must be a non-empty tag key, got ""'],
+    ['a good source-instance tag key, then an empty one', { ...event, sourceInstanceTagKeys: ['backup:source-instance', ''] }, 'sourceInstanceTagKeys[1] must be a non-empty tag key, got ""'],
+    ['a good source-instance tag key, then a number', { ...event, sourceInstanceTagKeys: ['backup:source-instance', 7] }, 'sourceInstanceTagKeys[1] must be a non-empty tag key, got 7'],
     ['creators that are not a list', { ...event, managedByTagKey: 'm', creators: { managedBy: 'x', executionTagKey: 'e' } }, 'creators must be a list'],
-    ['a creator with an empty managed-by', { ...event, managedByTagKey: 'm', creators: [{ managedBy: '', executionTagKey: 'e' }] }, 'creators must be a list'],
-    ['a null creator', { ...event, managedByTagKey: 'm', creators: [null] }, 'creators must be a list'],
+    ['a creator with an empty managed-by', { ...event, managedByTagKey: 'm', creators: [{ managedBy: '', executionTagKey: 'e' }] }, 'creators[0] must be { managedBy, executionTagKey }'],
+    ['a null creator', { ...event, managedByTagKey: 'm', creators: [null] }, 'creators[0] must be { managedBy, executionTagKey }, each a non-empty string, got null'],
+    ['a good creator, then one with an empty execution tag key', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e' }, { managedBy: 'y', executionTagKey: '' }] },
+      'creators[1] must be { managedBy, executionTagKey }, each a non-empty string, got {"managedBy":"y","executionTagKey":""}'],
+    ['a good creator, then one whose managed-by is a number', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e' }, { managedBy: 5, executionTagKey: 'e' }] },
+      'creators[1] must be { managedBy, executionTagKey }'],
+    ['a good creator, then one whose execution tag key is a number', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e' }, { managedBy: 'y', executionTagKey: 5 }] },
+      'creators[1] must be { managedBy, executionTagKey }'],
+    ['a good creator, then one naming a window and a runbook', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e', windowId: 'mw-0c1d2e3f4a5b6c7d8' }, { managedBy: 'y', executionTagKey: 'e', windowId: 'mw-0c1d2e3f4a5b6c7d8', automationDocument: 'D' }] },
+      'creators[1] names at most one of stateMachineArn, windowId and automationDocument'],
+    ['a creator with a state machine, then one with an empty window id', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e', stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:J' }, { managedBy: 'y', executionTagKey: 'e', windowId: '' }] },
+      'creators[1] names at most one of stateMachineArn, windowId and automationDocument, each a non-empty string, got {"managedBy":"y","executionTagKey":"e","windowId":""}'],
+    ['a creator whose runbook document is a number', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'y', executionTagKey: 'e', automationDocument: 3 }] },
+      'creators[0] names at most one of stateMachineArn, windowId and automationDocument, each a non-empty string'],
     ['no purpose tag key', { ...event, purposeTagKey: '' }, 'purposeTagKey and purpose are required'],
   ])('rejects %s', (_name, raw, message) => {
     expect(() => parseEvent(raw)).toThrow(message);
@@ -603,5 +617,12 @@ describe('what the mutation run found untested', () => {
     expect(parseEvent({ ...event, setWindowSeconds: 0 }).setWindowSeconds).toBe(0);
     expect(parseEvent({ ...event, mountPoint: `/${'a'.repeat(200)}` }).mountPoint).toHaveLength(201);
     expect(parseEvent({ ...event, mode: 'IMAGE' }).mode).toBe('IMAGE');
+    const creators = [
+      { managedBy: 'a', executionTagKey: 'e', stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:J' },
+      { managedBy: 'b', executionTagKey: 'e', windowId: 'mw-0c1d2e3f4a5b6c7d8' },
+      { managedBy: 'c', executionTagKey: 'e', automationDocument: 'D' },
+      { managedBy: 'd', executionTagKey: 'e' },
+    ];
+    expect(parseEvent({ ...event, managedByTagKey: 'm', creators, sourceInstanceTagKeys: ['k1', 'k2'] })).toMatchObject({ creators, sourceInstanceTagKeys: ['k1', 'k2'] });
   });
 });
