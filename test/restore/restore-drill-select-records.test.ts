@@ -159,6 +159,15 @@ describe('a runbook\'s artefacts: an Automation execution of the runbook\'s own 
     expect([selection.found, selection.snapshots]).toEqual([false, []]);
   });
 
+  test('one GetAutomationExecution per execution, however many snapshots name it', async () => {
+    ssm.on(GetAutomationExecutionCommand, { AutomationExecutionId: RUN }).resolves(run(DOCUMENT, '2026-11-21T01:00:00Z', '2026-11-21T01:03:00Z'));
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [1, 2, 3].map((n) => snap(`snap-runbook-${n}`, `vol-${n}`, `2026-11-21T01:00:3${n}Z`, runbookTags(RUN))),
+    });
+    expect(await chosen()).toEqual(['snap-runbook-1', 'snap-runbook-2', 'snap-runbook-3']);
+    expect(ssm.commandCalls(GetAutomationExecutionCommand).map((c) => c.args[0].input)).toEqual([{ AutomationExecutionId: RUN }]);
+  });
+
   test('a creator names one way its runs are recorded, never two', () => {
     expect(() => parseEvent({ ...event, creators: [{ managedBy: 'x', executionTagKey: 'k', windowId: WINDOW, automationDocument: DOCUMENT }] }))
       .toThrow('creators[0] names at most one of stateMachineArn, windowId and automationDocument');

@@ -626,3 +626,94 @@ describe('what the mutation run found untested', () => {
     expect(parseEvent({ ...event, managedByTagKey: 'm', creators, sourceInstanceTagKeys: ['k1', 'k2'] })).toMatchObject({ creators, sourceInstanceTagKeys: ['k1', 'k2'] });
   });
 });
+
+// Found by the run over the whole file (stop 18): each test below fails on a look-alike of the
+// handler that the tests above let pass.
+describe('what the whole-file mutation run found untested', () => {
+  const recorded: SelectEvent = {
+    ...event, managedByTagKey: 'backup:managed-by', creators: [{ managedBy: JOB, executionTagKey: 'backup:execution', stateMachineArn: MACHINE }],
+  };
+  const jobTags = { 'backup:purpose': 'database-dr', 'backup:managed-by': JOB, 'backup:execution': RUN };
+  const lines = (spy: jest.SpyInstance) => spy.mock.calls.map((c) => JSON.parse(String(c[0])));
+  beforeEach(() => {
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
+    sfnMock.on(DescribeExecutionCommand, { executionArn: RUN }).resolves({
+      executionArn: RUN, stateMachineArn: MACHINE, startDate: new Date('2026-11-21T01:59:00Z'), stopDate: new Date('2026-11-21T02:04:00Z'), status: 'SUCCEEDED',
+    });
+  });
+
+  test('nothing refused, nothing warned; a flood of look-alikes is logged by its first 50 ids, and the real set is still restored', async () => {
+    const real = snap('snap-real', 'vol-1', '2026-11-21T02:00:00Z', 'completed', jobTags);
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [real] });
+    expect((await select(client, recorded, NOW, sfnClient)).snapshots.map((s) => s.snapshotId)).toEqual(['snap-real']);
+    expect(lines(logged).filter((l) => l.level === 'WARN')).toEqual([]);
+
+    logged.mockClear();
+    const planted = Array.from({ length: 120 }, (_, n) => snap(`snap-planted-${n}`, 'vol-1', '2026-11-21T02:40:00Z', 'completed', { 'backup:purpose': 'database-dr' }));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [...planted, real] });
+    expect((await select(client, recorded, NOW, sfnClient)).snapshots.map((s) => s.snapshotId)).toEqual(['snap-real']);
+    const warned = lines(logged).filter((l) => /no creation record/.test(l.message));
+    expect(warned.map((l) => l.refused)).toEqual([planted.slice(0, 50).map((s) => s.SnapshotId)]);
+  });
+
+  test('volumes without a mount-point tag are placed in volume-id order, whatever order EC2 lists them in', () => {
+    const listed = ['vol-c', 'vol-a', 'vol-b'].map((v) => snap(`s-${v}`, v, '2026-11-21T02:00:00Z'));
+    for (const order of [listed, [...listed].reverse()]) {
+      expect(placeSet(order, event).map((p) => `${p.device} ${p.snapshotId} ${p.mountPoint}`)).toEqual([
+        '/dev/sdf s-vol-a /data', '/dev/sdg s-vol-b /data2', '/dev/sdh s-vol-c /data3',
+      ]);
+    }
+  });
+
+  test.each([
+    ['its name', { Name: 'database-dr (2026-11-21)', Description: 'nightly image' }],
+    ['its description', { Name: 'nightly-2026-11-21', Description: 'database-dr: consistent image' }],
+  ])('a shared AMI whose purpose is in %s alone is found', async (_where, named) => {
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [
+        { ImageId: 'ami-dr', CreationDate: '2026-11-21T01:00:00.000Z', ...named },
+        { ImageId: 'ami-older', CreationDate: '2026-11-20T01:00:00.000Z', Name: 'database-dr (2026-11-20)' },
+      ],
+    });
+    expect((await select(client, { ...event, mode: 'IMAGE', owner: '111122223333' }, NOW)).imageId).toBe('ami-dr');
+  });
+
+  test('what was restored is logged for the drill\'s audit trail: the set, its instance and age; the AMI and its platform; why nothing was', async () => {
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const tagged = { 'backup:source-instance': 'i-0a1b2c3d4e5f60718' };
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snap('snap-2', 'vol-2', '2026-11-21T02:00:03Z', 'completed', tagged), snap('snap-1', 'vol-1', '2026-11-21T02:00:00Z', 'completed', tagged)],
+    });
+    const drill = { ...event, sourceInstanceTagKeys: ['backup:source-instance'] };
+    await select(client, drill, NOW);
+    expect(lines(logged)).toEqual([{
+      level: 'INFO', message: 'snapshot set selected', purpose: 'database-dr', sourceInstance: 'i-0a1b2c3d4e5f60718', snapshotIds: ['snap-1', 'snap-2'], ageSeconds: 3600,
+    }]);
+
+    logged.mockClear();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-1', CreationDate: '2026-11-21T02:30:00.000Z', PlatformDetails: 'Windows' }] });
+    await select(client, { ...event, mode: 'IMAGE' }, NOW);
+    expect(lines(logged)).toEqual([{ level: 'INFO', message: 'AMI selected', purpose: 'database-dr', imageId: 'ami-1', platform: 'windows', ageSeconds: 1800 }]);
+
+    logged.mockClear();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    await select(client, { ...event, mode: 'IMAGE', owner: '111122223333' }, NOW);
+    await select(client, { ...event, owner: '111122223333' }, NOW);
+    expect(lines(logged)).toEqual([
+      { level: 'WARN', message: 'no available AMI to drill', purpose: 'database-dr', owner: '111122223333' },
+      { level: 'WARN', message: 'no complete snapshot set to drill', purpose: 'database-dr', owner: '111122223333' },
+    ]);
+
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: Array.from({ length: DEVICES.length + 1 }, (_, n) => snap(`snap-${n}`, `vol-${n}`, '2026-11-21T02:00:00Z', 'completed', tagged)),
+    });
+    await select(client, drill, NOW);
+    expect(lines(errors)).toEqual([
+      { level: 'ERROR', message: 'snapshot set too large to drill', purpose: 'database-dr', sourceInstance: 'i-0a1b2c3d4e5f60718', volumes: 22 },
+    ]);
+  });
+});
