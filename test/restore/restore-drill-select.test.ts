@@ -717,3 +717,59 @@ describe('what the whole-file mutation run found untested', () => {
     ]);
   });
 });
+
+// Found by the run over lines 429-550 (stop 18): the queries, `select` and the handler.
+describe('what the run over the queries and select found untested', () => {
+  test('an archive\'s newer snapshots of another purpose that merely contains the drill\'s (database-dr-replica) are never restored', async () => {
+    // EC2's description filter `*database-dr*` returns them too: only the whole-word check keeps them out
+    const accounts = new SnapshotAccounts('123456789012');
+    const shared = (id: string, description: string, start: string) => accounts.add({
+      SnapshotId: id, VolumeId: `vol-${id}`, StartTime: new Date(start), OwnerId: '111122223333', Description: description, sharedWith: ['123456789012'],
+    });
+    shared('snap-dr', 'database-dr: by Prod/Job (i-0a1b2c3d4e5f60718)', '2026-11-21T01:00:00Z');
+    shared('snap-replica', 'database-dr-replica: by Prod/Job (i-0b1b2c3d4e5f60718)', '2026-11-21T02:00:00Z');
+    ec2.on(DescribeSnapshotsCommand).callsFake((input) => accounts.describeSnapshots(input));
+    const selection = await select(client, { ...event, owner: '111122223333' }, NOW);
+    expect(selection.snapshots.map((s) => s.snapshotId)).toEqual(['snap-dr']);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0].args[0].input.Filters).toEqual([{ Name: 'description', Values: ['*database-dr*'] }]);
+  });
+
+  test('this account\'s drill that finds nothing says where it looked; a set too large to attach says why, with nothing to mount', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+    expect(await select(client, event, NOW)).toEqual({
+      found: false, reason: 'no complete snapshot set with tag backup:purpose=database-dr owned by this account', snapshots: [], mounts: '',
+    });
+    expect(await select(client, { ...event, mode: 'IMAGE' }, NOW)).toEqual({
+      found: false, reason: 'no available AMI with tag backup:purpose=database-dr owned by this account', snapshots: [], mounts: '',
+    });
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: Array.from({ length: DEVICES.length + 1 }, (_, n) => snap(`snap-${n}`, `vol-${n}`, '2026-11-21T02:00:00Z', 'completed', { 'backup:source-instance': 'i-0a1b2c3d4e5f60718' })),
+    });
+    expect(await select(client, { ...event, sourceInstanceTagKeys: ['backup:source-instance'] }, NOW)).toEqual({
+      found: false,
+      reason: 'the newest complete snapshot set of i-0a1b2c3d4e5f60718 has 22 volumes; a drill attaches at most 21 (/dev/sdf to /dev/sdz)',
+      snapshots: [],
+      mounts: '',
+      sourceInstance: 'i-0a1b2c3d4e5f60718',
+    });
+  });
+
+  test('an AMI with Platform windows (EC2 sets it for Windows AMIs, blank otherwise) is a Windows drill whatever its platform details', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-1', CreationDate: '2026-11-21T01:00:00.000Z', Platform: 'windows' as any }] });
+    expect((await select(client, { ...event, mode: 'IMAGE' }, NOW)).platform).toBe('windows');
+  });
+
+  test('a refused AMI is logged by its id', async () => {
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0planted000000000', CreationDate: '2026-11-21T02:50:00Z', Tags: [{ Key: 'backup:purpose', Value: 'database-dr' }] }] });
+    const selection = await select(client, {
+      ...event, mode: 'IMAGE', managedByTagKey: 'backup:managed-by', creators: [{ managedBy: JOB, executionTagKey: 'backup:execution', stateMachineArn: MACHINE }],
+    }, NOW, sfnClient);
+    expect(selection.found).toBe(false);
+    expect(logged.mock.calls.map((c) => JSON.parse(String(c[0]))).filter((l) => /no creation record/.test(l.message)).map((l) => l.refused)).toEqual([['ami-0planted000000000']]);
+  });
+});
