@@ -454,7 +454,7 @@ describe('creation records', () => {
 
   test('rejects creators without managed-by tag key or execution tag key', () => {
     expect(() => parseEvent({ ...recorded, managedByTagKey: undefined })).toThrow('creators must be a list of { managedBy, executionTagKey }');
-    expect(() => parseEvent({ ...recorded, creators: [{ managedBy: JOB }] })).toThrow('creators must be a list of { managedBy, executionTagKey }');
+    expect(() => parseEvent({ ...recorded, creators: [{ managedBy: JOB }] })).toThrow('creators[0] must be { managedBy, executionTagKey }, each a non-empty string');
   });
 });
 
@@ -589,10 +589,24 @@ describe('what the mutation run found untested', () => {
     ['a mount point not starting at /', { ...event, mountPoint: 'data/x' }, 'mountPoint must be an absolute path'],
     ['a mount point of 202 characters', { ...event, mountPoint: `/${'a'.repeat(201)}` }, 'mountPoint must be an absolute path'],
     ['a window that is a string', { ...event, setWindowSeconds: '300' }, 'setWindowSeconds must be a non-negative number, got "300"'],
-    ['an empty source-instance tag key', { ...event, sourceInstanceTagKeys: [''] }, 'sourceInstanceTagKeys must be a list of tag keys'],
+    ['an empty source-instance tag key', { ...event, sourceInstanceTagKeys: [''] }, 'sourceInstanceTagKeys[0] must be a non-empty tag key, got ""'],
+    ['a good source-instance tag key, then an empty one', { ...event, sourceInstanceTagKeys: ['backup:source-instance', ''] }, 'sourceInstanceTagKeys[1] must be a non-empty tag key, got ""'],
+    ['a good source-instance tag key, then a number', { ...event, sourceInstanceTagKeys: ['backup:source-instance', 7] }, 'sourceInstanceTagKeys[1] must be a non-empty tag key, got 7'],
     ['creators that are not a list', { ...event, managedByTagKey: 'm', creators: { managedBy: 'x', executionTagKey: 'e' } }, 'creators must be a list'],
-    ['a creator with an empty managed-by', { ...event, managedByTagKey: 'm', creators: [{ managedBy: '', executionTagKey: 'e' }] }, 'creators must be a list'],
-    ['a null creator', { ...event, managedByTagKey: 'm', creators: [null] }, 'creators must be a list'],
+    ['a creator with an empty managed-by', { ...event, managedByTagKey: 'm', creators: [{ managedBy: '', executionTagKey: 'e' }] }, 'creators[0] must be { managedBy, executionTagKey }'],
+    ['a null creator', { ...event, managedByTagKey: 'm', creators: [null] }, 'creators[0] must be { managedBy, executionTagKey }, each a non-empty string, got null'],
+    ['a good creator, then one with an empty execution tag key', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e' }, { managedBy: 'y', executionTagKey: '' }] },
+      'creators[1] must be { managedBy, executionTagKey }, each a non-empty string, got {"managedBy":"y","executionTagKey":""}'],
+    ['a good creator, then one whose managed-by is a number', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e' }, { managedBy: 5, executionTagKey: 'e' }] },
+      'creators[1] must be { managedBy, executionTagKey }'],
+    ['a good creator, then one whose execution tag key is a number', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e' }, { managedBy: 'y', executionTagKey: 5 }] },
+      'creators[1] must be { managedBy, executionTagKey }'],
+    ['a good creator, then one naming a window and a runbook', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e', windowId: 'mw-0c1d2e3f4a5b6c7d8' }, { managedBy: 'y', executionTagKey: 'e', windowId: 'mw-0c1d2e3f4a5b6c7d8', automationDocument: 'D' }] },
+      'creators[1] names at most one of stateMachineArn, windowId and automationDocument'],
+    ['a creator with a state machine, then one with an empty window id', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'x', executionTagKey: 'e', stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:J' }, { managedBy: 'y', executionTagKey: 'e', windowId: '' }] },
+      'creators[1] names at most one of stateMachineArn, windowId and automationDocument, each a non-empty string, got {"managedBy":"y","executionTagKey":"e","windowId":""}'],
+    ['a creator whose runbook document is a number', { ...event, managedByTagKey: 'm', creators: [{ managedBy: 'y', executionTagKey: 'e', automationDocument: 3 }] },
+      'creators[0] names at most one of stateMachineArn, windowId and automationDocument, each a non-empty string'],
     ['no purpose tag key', { ...event, purposeTagKey: '' }, 'purposeTagKey and purpose are required'],
   ])('rejects %s', (_name, raw, message) => {
     expect(() => parseEvent(raw)).toThrow(message);
@@ -603,5 +617,159 @@ describe('what the mutation run found untested', () => {
     expect(parseEvent({ ...event, setWindowSeconds: 0 }).setWindowSeconds).toBe(0);
     expect(parseEvent({ ...event, mountPoint: `/${'a'.repeat(200)}` }).mountPoint).toHaveLength(201);
     expect(parseEvent({ ...event, mode: 'IMAGE' }).mode).toBe('IMAGE');
+    const creators = [
+      { managedBy: 'a', executionTagKey: 'e', stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:J' },
+      { managedBy: 'b', executionTagKey: 'e', windowId: 'mw-0c1d2e3f4a5b6c7d8' },
+      { managedBy: 'c', executionTagKey: 'e', automationDocument: 'D' },
+      { managedBy: 'd', executionTagKey: 'e' },
+    ];
+    expect(parseEvent({ ...event, managedByTagKey: 'm', creators, sourceInstanceTagKeys: ['k1', 'k2'] })).toMatchObject({ creators, sourceInstanceTagKeys: ['k1', 'k2'] });
+  });
+});
+
+// Found by the run over the whole file (stop 18): each test below fails on a look-alike of the
+// handler that the tests above let pass.
+describe('what the whole-file mutation run found untested', () => {
+  const recorded: SelectEvent = {
+    ...event, managedByTagKey: 'backup:managed-by', creators: [{ managedBy: JOB, executionTagKey: 'backup:execution', stateMachineArn: MACHINE }],
+  };
+  const jobTags = { 'backup:purpose': 'database-dr', 'backup:managed-by': JOB, 'backup:execution': RUN };
+  const lines = (spy: jest.SpyInstance) => spy.mock.calls.map((c) => JSON.parse(String(c[0])));
+  beforeEach(() => {
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
+    sfnMock.on(DescribeExecutionCommand, { executionArn: RUN }).resolves({
+      executionArn: RUN, stateMachineArn: MACHINE, startDate: new Date('2026-11-21T01:59:00Z'), stopDate: new Date('2026-11-21T02:04:00Z'), status: 'SUCCEEDED',
+    });
+  });
+
+  test('nothing refused, nothing warned; a flood of look-alikes is logged by its first 50 ids, and the real set is still restored', async () => {
+    const real = snap('snap-real', 'vol-1', '2026-11-21T02:00:00Z', 'completed', jobTags);
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [real] });
+    expect((await select(client, recorded, NOW, sfnClient)).snapshots.map((s) => s.snapshotId)).toEqual(['snap-real']);
+    expect(lines(logged).filter((l) => l.level === 'WARN')).toEqual([]);
+
+    logged.mockClear();
+    const planted = Array.from({ length: 120 }, (_, n) => snap(`snap-planted-${n}`, 'vol-1', '2026-11-21T02:40:00Z', 'completed', { 'backup:purpose': 'database-dr' }));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [...planted, real] });
+    expect((await select(client, recorded, NOW, sfnClient)).snapshots.map((s) => s.snapshotId)).toEqual(['snap-real']);
+    const warned = lines(logged).filter((l) => /no creation record/.test(l.message));
+    expect(warned.map((l) => l.refused)).toEqual([planted.slice(0, 50).map((s) => s.SnapshotId)]);
+  });
+
+  test('volumes without a mount-point tag are placed in volume-id order, whatever order EC2 lists them in', () => {
+    const listed = ['vol-c', 'vol-a', 'vol-b'].map((v) => snap(`s-${v}`, v, '2026-11-21T02:00:00Z'));
+    for (const order of [listed, [...listed].reverse()]) {
+      expect(placeSet(order, event).map((p) => `${p.device} ${p.snapshotId} ${p.mountPoint}`)).toEqual([
+        '/dev/sdf s-vol-a /data', '/dev/sdg s-vol-b /data2', '/dev/sdh s-vol-c /data3',
+      ]);
+    }
+  });
+
+  test.each([
+    ['its name', { Name: 'database-dr (2026-11-21)', Description: 'nightly image' }],
+    ['its description', { Name: 'nightly-2026-11-21', Description: 'database-dr: consistent image' }],
+  ])('a shared AMI whose purpose is in %s alone is found', async (_where, named) => {
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [
+        { ImageId: 'ami-dr', CreationDate: '2026-11-21T01:00:00.000Z', ...named },
+        { ImageId: 'ami-older', CreationDate: '2026-11-20T01:00:00.000Z', Name: 'database-dr (2026-11-20)' },
+      ],
+    });
+    expect((await select(client, { ...event, mode: 'IMAGE', owner: '111122223333' }, NOW)).imageId).toBe('ami-dr');
+  });
+
+  test('what was restored is logged for the drill\'s audit trail: the set, its instance and age; the AMI and its platform; why nothing was', async () => {
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const tagged = { 'backup:source-instance': 'i-0a1b2c3d4e5f60718' };
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [snap('snap-2', 'vol-2', '2026-11-21T02:00:03Z', 'completed', tagged), snap('snap-1', 'vol-1', '2026-11-21T02:00:00Z', 'completed', tagged)],
+    });
+    const drill = { ...event, sourceInstanceTagKeys: ['backup:source-instance'] };
+    await select(client, drill, NOW);
+    expect(lines(logged)).toEqual([{
+      level: 'INFO', message: 'snapshot set selected', purpose: 'database-dr', sourceInstance: 'i-0a1b2c3d4e5f60718', snapshotIds: ['snap-1', 'snap-2'], ageSeconds: 3600,
+    }]);
+
+    logged.mockClear();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-1', CreationDate: '2026-11-21T02:30:00.000Z', PlatformDetails: 'Windows' }] });
+    await select(client, { ...event, mode: 'IMAGE' }, NOW);
+    expect(lines(logged)).toEqual([{ level: 'INFO', message: 'AMI selected', purpose: 'database-dr', imageId: 'ami-1', platform: 'windows', ageSeconds: 1800 }]);
+
+    logged.mockClear();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    await select(client, { ...event, mode: 'IMAGE', owner: '111122223333' }, NOW);
+    await select(client, { ...event, owner: '111122223333' }, NOW);
+    expect(lines(logged)).toEqual([
+      { level: 'WARN', message: 'no available AMI to drill', purpose: 'database-dr', owner: '111122223333' },
+      { level: 'WARN', message: 'no complete snapshot set to drill', purpose: 'database-dr', owner: '111122223333' },
+    ]);
+
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: Array.from({ length: DEVICES.length + 1 }, (_, n) => snap(`snap-${n}`, `vol-${n}`, '2026-11-21T02:00:00Z', 'completed', tagged)),
+    });
+    await select(client, drill, NOW);
+    expect(lines(errors)).toEqual([
+      { level: 'ERROR', message: 'snapshot set too large to drill', purpose: 'database-dr', sourceInstance: 'i-0a1b2c3d4e5f60718', volumes: 22 },
+    ]);
+  });
+});
+
+// Found by the run over lines 429-550 (stop 18): the queries, `select` and the handler.
+describe('what the run over the queries and select found untested', () => {
+  test('an archive\'s newer snapshots of another purpose that merely contains the drill\'s (database-dr-replica) are never restored', async () => {
+    // EC2's description filter `*database-dr*` returns them too: only the whole-word check keeps them out
+    const accounts = new SnapshotAccounts('123456789012');
+    const shared = (id: string, description: string, start: string) => accounts.add({
+      SnapshotId: id, VolumeId: `vol-${id}`, StartTime: new Date(start), OwnerId: '111122223333', Description: description, sharedWith: ['123456789012'],
+    });
+    shared('snap-dr', 'database-dr: by Prod/Job (i-0a1b2c3d4e5f60718)', '2026-11-21T01:00:00Z');
+    shared('snap-replica', 'database-dr-replica: by Prod/Job (i-0b1b2c3d4e5f60718)', '2026-11-21T02:00:00Z');
+    ec2.on(DescribeSnapshotsCommand).callsFake((input) => accounts.describeSnapshots(input));
+    const selection = await select(client, { ...event, owner: '111122223333' }, NOW);
+    expect(selection.snapshots.map((s) => s.snapshotId)).toEqual(['snap-dr']);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0].args[0].input.Filters).toEqual([{ Name: 'description', Values: ['*database-dr*'] }]);
+  });
+
+  test('this account\'s drill that finds nothing says where it looked; a set too large to attach says why, with nothing to mount', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+    expect(await select(client, event, NOW)).toEqual({
+      found: false, reason: 'no complete snapshot set with tag backup:purpose=database-dr owned by this account', snapshots: [], mounts: '',
+    });
+    expect(await select(client, { ...event, mode: 'IMAGE' }, NOW)).toEqual({
+      found: false, reason: 'no available AMI with tag backup:purpose=database-dr owned by this account', snapshots: [], mounts: '',
+    });
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: Array.from({ length: DEVICES.length + 1 }, (_, n) => snap(`snap-${n}`, `vol-${n}`, '2026-11-21T02:00:00Z', 'completed', { 'backup:source-instance': 'i-0a1b2c3d4e5f60718' })),
+    });
+    expect(await select(client, { ...event, sourceInstanceTagKeys: ['backup:source-instance'] }, NOW)).toEqual({
+      found: false,
+      reason: 'the newest complete snapshot set of i-0a1b2c3d4e5f60718 has 22 volumes; a drill attaches at most 21 (/dev/sdf to /dev/sdz)',
+      snapshots: [],
+      mounts: '',
+      sourceInstance: 'i-0a1b2c3d4e5f60718',
+    });
+  });
+
+  test('an AMI with Platform windows (EC2 sets it for Windows AMIs, blank otherwise) is a Windows drill whatever its platform details', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-1', CreationDate: '2026-11-21T01:00:00.000Z', Platform: 'windows' as any }] });
+    expect((await select(client, { ...event, mode: 'IMAGE' }, NOW)).platform).toBe('windows');
+  });
+
+  test('a refused AMI is logged by its id', async () => {
+    sfnMock.reset();
+    sfnMock.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0planted000000000', CreationDate: '2026-11-21T02:50:00Z', Tags: [{ Key: 'backup:purpose', Value: 'database-dr' }] }] });
+    const selection = await select(client, {
+      ...event, mode: 'IMAGE', managedByTagKey: 'backup:managed-by', creators: [{ managedBy: JOB, executionTagKey: 'backup:execution', stateMachineArn: MACHINE }],
+    }, NOW, sfnClient);
+    expect(selection.found).toBe(false);
+    expect(logged.mock.calls.map((c) => JSON.parse(String(c[0]))).filter((l) => /no creation record/.test(l.message)).map((l) => l.refused)).toEqual([['ami-0planted000000000']]);
   });
 });

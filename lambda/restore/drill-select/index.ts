@@ -133,20 +133,37 @@ export function parseEvent(event: unknown): SelectEvent {
   if (e.owner !== undefined && !/^\d{12}$/.test(e.owner)) {
     throw new SelectEventError(`owner must be a 12-digit account id, got ${JSON.stringify(e.owner)}`);
   }
-  if (e.sourceInstanceTagKeys !== undefined && (!Array.isArray(e.sourceInstanceTagKeys) || !e.sourceInstanceTagKeys.every((k) => typeof k === 'string' && k))) {
-    throw new SelectEventError(`sourceInstanceTagKeys must be a list of tag keys, got ${JSON.stringify(e.sourceInstanceTagKeys)}`);
+  if (e.sourceInstanceTagKeys !== undefined) {
+    if (!Array.isArray(e.sourceInstanceTagKeys)) {
+      throw new SelectEventError(`sourceInstanceTagKeys must be a list of tag keys, got ${JSON.stringify(e.sourceInstanceTagKeys)}`);
+    }
+    const bad = e.sourceInstanceTagKeys.findIndex((k) => typeof k !== 'string' || !k);
+    if (bad >= 0) {
+      throw new SelectEventError(`sourceInstanceTagKeys[${bad}] must be a non-empty tag key, got ${JSON.stringify(e.sourceInstanceTagKeys[bad])}`);
+    }
   }
   if (e.creators !== undefined) {
-    if (!Array.isArray(e.creators) || !e.managedByTagKey
-      || !e.creators.every((c) => c && typeof c.managedBy === 'string' && c.managedBy && typeof c.executionTagKey === 'string' && c.executionTagKey)) {
+    if (!Array.isArray(e.creators) || !e.managedByTagKey) {
       throw new SelectEventError(`creators must be a list of { managedBy, executionTagKey } with managedByTagKey, got ${JSON.stringify(e.creators)}`);
     }
-    const ways = (c: Creator) => [c.stateMachineArn, c.windowId, c.automationDocument].filter((v) => v !== undefined);
-    if (!e.creators.every((c) => ways(c).length <= 1 && ways(c).every((v) => typeof v === 'string' && v))) {
-      throw new SelectEventError(`a creator names at most one of stateMachineArn, windowId and automationDocument, each a non-empty string, got ${JSON.stringify(e.creators)}`);
+    const bad = e.creators.findIndex((c) => creatorFault(c) !== undefined);
+    if (bad >= 0) {
+      throw new SelectEventError(`creators[${bad}] ${creatorFault(e.creators[bad])}, got ${JSON.stringify(e.creators[bad])}`);
     }
   }
   return e as SelectEvent;
+}
+
+/** What is wrong with one creator of the event, or undefined when nothing is. */
+function creatorFault(c: Creator | undefined): string | undefined {
+  if (!c || typeof c.managedBy !== 'string' || !c.managedBy || typeof c.executionTagKey !== 'string' || !c.executionTagKey) {
+    return 'must be { managedBy, executionTagKey }, each a non-empty string';
+  }
+  const ways = [c.stateMachineArn, c.windowId, c.automationDocument].filter((v) => v !== undefined);
+  if (ways.length > 1 || !ways.every((v) => typeof v === 'string' && v)) {
+    return 'names at most one of stateMachineArn, windowId and automationDocument, each a non-empty string';
+  }
+  return undefined;
 }
 
 const tagOf = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
