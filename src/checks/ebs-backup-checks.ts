@@ -10,6 +10,7 @@ import { EbsBackupRule, RuleCompliance, RuleContext } from './rule';
 import { ALL_RULES } from './rules';
 import { acknowledgeFindings } from '../core/acknowledge';
 import { CHECK_IDS } from '../core/check-ids';
+import { renderedResources } from '../core/rendered-properties';
 
 /**
  * Options of the `EbsBackupChecks` pack.
@@ -181,7 +182,7 @@ function acknowledgeCoveredVolumes(root: IConstruct): string[] {
       if (!CfnResource.isCfnResource(c) || Stack.of(c) !== stack) {
         continue;
       }
-      const rendered = stack.resolve((c as unknown as { _toCloudFormation(): any })._toCloudFormation()).Resources ?? {};
+      const rendered = renderedResources(c);
       for (const [logicalId, body] of Object.entries(rendered)) {
         resources[logicalId] = body;
         group.constructs.set(`${stack.node.path}\u0000${logicalId}`, c);
