@@ -120,8 +120,9 @@ function dlmRetentions(policy: dlm.CfnLifecyclePolicy, purposeKey: string): Kept
     }
     // a cron schedule (UTC): the count leaves a snapshot after count x the smallest gap between firings
     const cron = typeof create.CronExpression === 'string' ? parseSchedule(create.CronExpression) : undefined;
-    if (cron !== undefined && !(cron instanceof ScheduleProblem) && Number.isFinite(minimumIntervalMs(cron))) {
-      return { ...base, days: rule.Count * minimumIntervalMs(cron) / MS_PER_DAY, text: `count ${rule.Count} on ${create.CronExpression}` };
+    const gapMs = cron !== undefined && !(cron instanceof ScheduleProblem) ? minimumIntervalMs(cron) : undefined;
+    if (gapMs !== undefined && Number.isFinite(gapMs)) {
+      return { ...base, days: rule.Count * gapMs / MS_PER_DAY, text: `count ${rule.Count} on ${create.CronExpression}` };
     }
     // a schedule not known at synthesis: DLM creates at most one snapshot an hour, so count hours is a lower bound
     return { ...base, minDays: rule.Count / 24, text: `count ${rule.Count} on a schedule not known at synthesis` };
