@@ -68,6 +68,7 @@ interface Registered {
 const REGISTRY = Symbol.for('cdk-ebs-backup.planReport');
 const ANNOUNCED = Symbol.for('cdk-ebs-backup.planReportAnnounced');
 const WRITER = Symbol.for('cdk-ebs-backup.planReportWriter');
+const WRITERS = Symbol.for('cdk-ebs-backup.assemblyWriters');
 
 /** The file names of the plan report, written to the cloud assembly directory (`cdk.out`). */
 export const PLAN_REPORT_FILES = { json: 'plan-report.json', markdown: 'plan-report.md' };
@@ -125,17 +126,27 @@ export function onAssemblySynthesis(scope: Construct, key: symbol, write: (outdi
       write(top);
     }
   };
+  // aws-cdk-lib keeps one custom synthesis per construct (a second attach throws "Cannot redefine
+  // property"): a construct that carries several writers (a baseline's coverage and plan reports)
+  // gets one attach that runs them all
+  const holder = scope as unknown as { [WRITERS]?: Array<(outdir: string) => void> };
+  if (holder[WRITERS]) {
+    holder[WRITERS].push(both);
+    return;
+  }
+  const writers = holder[WRITERS] = [both];
+  const runAll = (outdir: string) => writers.forEach((w) => w(outdir));
   const attach = (cdk as unknown as { attachCustomSynthesis?: (c: Construct, s: { onSynthesize(session: { outdir: string }): void }) => void })
     .attachCustomSynthesis;
   if (attach) {
-    attach(scope, { onSynthesize: (session) => both(session.outdir) });
+    attach(scope, { onSynthesize: (session) => runAll(session.outdir) });
   } else {
     // a future aws-cdk-lib without the hook: validations run once per synthesis
     scope.node.addValidation({
       validate: () => {
         const outdir = Stage.of(scope)?.outdir ?? appOutdir();
         if (outdir) {
-          both(outdir);
+          runAll(outdir);
         }
         return [];
       },
