@@ -40,7 +40,8 @@ export class WormDenyStatements {
   private readonly deployment: string[];
   private readonly sharingAccounts: string[];
   private readonly includeRegistered: boolean;
-  private readonly resources: ProtectedResources;
+  /** Which snapshots and AMIs the data statements protect (recovery points are protected whatever the scope). */
+  public readonly resources: ProtectedResources;
   private readonly keys: kms.IKey[];
   private readonly purposeKey: string;
   private readonly managedByKey: string;

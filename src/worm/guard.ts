@@ -233,9 +233,10 @@ export class WormSnapshotGuard extends Construct {
       document,
     });
     registerPlan(this, 'WormSnapshotGuard', () => {
-      const r = props.protectedResources;
-      const selects = !r ? 'purpose-tagged snapshots, AMIs and recovery points' : !r.tagScoped ? 'every snapshot, AMI and recovery point'
-        : r.purposeValues.length > 0 ? `snapshots, AMIs and recovery points with purpose ${r.purposeValues.join(', ')}` : 'purpose-tagged snapshots, AMIs and recovery points';
+      // the deletion of recovery points is denied whatever the scope; the scope narrows snapshots and AMIs
+      const r = this.statements.resources;
+      const selects = !r.tagScoped ? 'every snapshot, AMI and recovery point'
+        : `${r.purposeValues.length > 0 ? `snapshots and AMIs with purpose ${r.purposeValues.join(', ')}` : 'purpose-tagged snapshots and AMIs'}, and every recovery point`;
       return {
         protects: [{
           mechanism: `write-once deny policy ${this.policyName} (attached with protect(); SCPs with toServiceControlPolicies())`,

@@ -50,35 +50,32 @@ export function statementLength(scope: IConstruct, statement: iam.PolicyStatemen
  * Split statements over as few documents as fit the SCP quota each, in order (first fit: later
  * statements never move ahead of earlier ones, so the split is stable as statements are added).
  * `reserveOnLast` characters stay free in the last document, for statements added to it later
- * (the guard's key and boundary statements): its trailing statements move to a further document
- * when they would not leave that room. Every document keeps `SPLIT_HEADROOM` free for the lists
+ * (the guard's key and boundary statements): when they would not, its last statement moves to a
+ * further document, the new last one. Every document keeps `SPLIT_HEADROOM` free for the lists
  * resolved at synthesis that grow after the split (keys given to `protectKey()`, roles registered
  * later).
  */
 export function splitStatements(scope: IConstruct, statements: iam.PolicyStatement[], reserveOnLast = 0): iam.PolicyDocument[] {
-  const groups: { statements: iam.PolicyStatement[]; lengths: number[]; size: number }[] = [];
+  const capacity = SCP_MAX_CHARACTERS - SPLIT_HEADROOM;
+  const groups: { statements: iam.PolicyStatement[]; size: number }[] = [];
   for (const statement of statements) {
     const length = statementLength(scope, statement);
-    if (groups.length === 0 || groups[groups.length - 1].size + length > SCP_MAX_CHARACTERS - SPLIT_HEADROOM) {
-      groups.push({ statements: [], lengths: [], size: EMPTY_POLICY_LENGTH });
+    if (groups.length === 0 || groups[groups.length - 1].size + length > capacity) {
+      groups.push({ statements: [], size: EMPTY_POLICY_LENGTH });
     }
     const group = groups[groups.length - 1];
     group.statements.push(statement);
-    group.lengths.push(length);
     group.size += length;
   }
-  const last = groups[groups.length - 1];
-  const capacity = SCP_MAX_CHARACTERS - SPLIT_HEADROOM;
-  if (last && last.statements.length > 1 && last.size + reserveOnLast > capacity) {
-    const moved: typeof last = { statements: [], lengths: [], size: EMPTY_POLICY_LENGTH };
-    while (last.statements.length > 1 && last.size + reserveOnLast > capacity) {
-      const length = last.lengths.pop()!;
-      moved.statements.unshift(last.statements.pop()!);
-      moved.lengths.unshift(length);
-      last.size -= length;
-      moved.size += length;
-    }
-    groups.push(moved);
+  if (groups.length === 0) {
+    return [new WormPolicyDocument()];
   }
-  return groups.length > 0 ? groups.map((g) => new WormPolicyDocument({ statements: g.statements })) : [new WormPolicyDocument()];
+  // the last document is where the later statements go: when it lacks the room, its last statement opens a further
+  // document, which becomes the last one (moving more statements would only fill that one)
+  const documents = groups.map((g) => g.statements);
+  const last = groups[groups.length - 1];
+  if (last.statements.length > 1 && last.size + reserveOnLast > capacity) {
+    documents.push([last.statements.pop()!]);
+  }
+  return documents.map((d) => new WormPolicyDocument({ statements: d }));
 }

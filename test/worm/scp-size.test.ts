@@ -136,20 +136,41 @@ describe('splitStatements', () => {
     expect(sidsOf(stack, documents)).toEqual([['S0', 'S1'], ['S2']]);
   });
 
-  test('reserveOnLast: the last document\'s trailing statements move on until the reserve fits; a lone statement stays', () => {
+  test('reserveOnLast: the last document keeps the reserve free, its last statement moving to a further document when it would not', () => {
     const stack = new Stack();
     const statements = [0, 1, 2, 3].map((i) => deny(`S${i}`, 400));
     const each = statementLength(stack, statements[0]);
     const used = EMPTY_POLICY_LENGTH + 4 * each;
+    /** The room the split leaves in its last document, under the quota less the headroom. */
+    const roomInLast = (documents: iam.PolicyDocument[]) => CAPACITY - (EMPTY_POLICY_LENGTH + sidsOf(stack, documents).slice(-1)[0].length * each);
     expect(sidsOf(stack, splitStatements(stack, statements, CAPACITY - used))).toEqual([['S0', 'S1', 'S2', 'S3']]);
-    // one character more: the last statement moves to a document of its own
-    expect(sidsOf(stack, splitStatements(stack, statements, CAPACITY - used + 1))).toEqual([['S0', 'S1', 'S2'], ['S3']]);
-    // room for the reserve exactly with two statements left: two move
-    expect(sidsOf(stack, splitStatements(stack, statements, CAPACITY - EMPTY_POLICY_LENGTH - 2 * each))).toEqual([['S0', 'S1'], ['S2', 'S3']]);
-    // room for the reserve only with one statement left: three move, in order
-    expect(sidsOf(stack, splitStatements(stack, statements, CAPACITY - EMPTY_POLICY_LENGTH - each))).toEqual([['S0'], ['S1', 'S2', 'S3']]);
-    // even a reserve nothing satisfies keeps one statement per document (never an empty one)
+    // one character more: the last statement moves to a document of its own, which now has the room
+    const moved = splitStatements(stack, statements, CAPACITY - used + 1);
+    expect(sidsOf(stack, moved)).toEqual([['S0', 'S1', 'S2'], ['S3']]);
+    expect(roomInLast(moved)).toBeGreaterThanOrEqual(CAPACITY - used + 1);
+    // a reserve that leaves room for one statement only: still one statement moves (the further document is
+    // the last one, where the later statements go; moving more would fill it past the reserve)
+    const reserve = CAPACITY - EMPTY_POLICY_LENGTH - each;
+    const one = splitStatements(stack, statements, reserve);
+    expect(sidsOf(stack, one)).toEqual([['S0', 'S1', 'S2'], ['S3']]);
+    expect(roomInLast(one)).toBe(reserve);
+    expect(sidsOf(stack, splitStatements(stack, statements, CAPACITY - EMPTY_POLICY_LENGTH - 2 * each))).toEqual([['S0', 'S1', 'S2'], ['S3']]);
+    // a reserve nothing satisfies keeps one statement per document (never an empty one)
     expect(sidsOf(stack, splitStatements(stack, [deny('S0', 0)], CAPACITY))).toEqual([['S0']]);
-    expect(sidsOf(stack, splitStatements(stack, statements, CAPACITY))).toEqual([['S0'], ['S1', 'S2', 'S3']]);
+    expect(sidsOf(stack, splitStatements(stack, statements, CAPACITY))).toEqual([['S0', 'S1', 'S2'], ['S3']]);
+  });
+
+  test('reserveOnLast with a full last document: the statements added later still fit the quota', () => {
+    // the guard's case: documents filled near the capacity, then the key and boundary statements (the reserve,
+    // about 2,600 characters for the guard) added to the last one after the split
+    const stack = new Stack();
+    const statements = Array.from({ length: 12 }, (_, i) => deny(`S${i}`, 880));
+    const reserve = 2800;
+    const documents = splitStatements(stack, statements, reserve);
+    documents[documents.length - 1].addStatements(deny('Later', reserve - statementLength(stack, deny('Later', 0))));
+    for (const d of documents) {
+      expect(lengthOf(stack, d)).toBeLessThanOrEqual(CAPACITY);
+    }
+    expect(sidsOf(stack, documents).flat()).toEqual([...statements.map((_, i) => `S${i}`), 'Later']);
   });
 });
