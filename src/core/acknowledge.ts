@@ -1,6 +1,7 @@
 import { Aws, CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { fail } from './validation';
 
 /**
  * A finding of a validation plugin (cdk-nag, cfn-guard) that a construct of this library
@@ -35,8 +36,16 @@ const GUARD_PREFIX = 'cdk-validator-cfnguard::';
  * - cfn-guard (Control Tower) rules have no per-resource suppression, so they are recorded under
  *   `GUARD_ACKNOWLEDGED_METADATA_KEY`, for a scoped filter (the test harness has one) and for
  *   auditors reading the construct tree.
+ *
+ * Every finding needs a reason: it is what a reviewer reads instead of the finding.
  */
 export function acknowledge(scope: IConstruct, ...findings: Acknowledged[]): void {
+  for (const f of findings) {
+    if (f.reason.trim() === '') {
+      fail(scope, `acknowledgement of ${f.id}`, 'needs a reason', f.reason,
+        'say why the finding is accepted here, for the reviewer who reads it instead of the finding');
+    }
+  }
   const nagAcks: Record<string, string> = {};
   const guardAcks: Record<string, string> = {};
   for (const f of findings) {

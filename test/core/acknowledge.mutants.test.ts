@@ -62,6 +62,21 @@ describe('acknowledge: on the construct only, in the plugins\' forms', () => {
   });
 });
 
+describe('acknowledge: a reason is required', () => {
+  // an acknowledgement is the record a reviewer reads instead of the finding (cdk-nag "Suppressing
+  // a rule": the reason is mandatory); a blank one hides the finding with no record of why
+  test.each([
+    ['an empty', nag('L1', '')],
+    ['a blank', guard('lambda_inside_vpc_check', '  \n ')],
+    ['an empty granular', nag('IAM5', '', 'Resource::*')],
+  ])('%s reason is a synth-time error naming the construct, the finding and the fix', (_name, finding) => {
+    const c = new Construct(agnostic, 'Job');
+    expect(() => acknowledge(c, nag('L1', 'pinned runtime'), finding)).toThrow(
+      `A/Job: acknowledgement of ${finding.id} needs a reason, got '${finding.reason}'; say why the finding is accepted here, for the reviewer who reads it instead of the finding`);
+    expect(c.node.metadata).toEqual([]);
+  });
+});
+
 describe('environmentForms', () => {
   test.each([
     ['region only', 'X[arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]', 'X[arn:<AWS::Partition>:ec2:eu-central-1::snapshot/*]'],

@@ -60,6 +60,17 @@ describe('cron fields and their ranges', () => {
     expect(gaps(expression)).toEqual([min, max]);
   });
 
+  // a field's values may be listed in any order; firings are in time order, so the values are
+  // sorted as numbers (as text, 10 would come before 9 and 45 before 5)
+  test.each([
+    ['cron(45,5,10 * * * ? *)', 5 * MINUTE, 35 * MINUTE],
+    ['cron(0 20,4 * * ? *)', 8 * MS_PER_HOUR, 16 * MS_PER_HOUR],
+    ['cron(0 9,10 * * ? *)', MS_PER_HOUR, 23 * MS_PER_HOUR],
+    ['cron(0 4 1 1 ? 2030,2028)', 731 * MS_PER_DAY, 731 * MS_PER_DAY],
+  ])('%s, listed out of order, fires every %d to %d ms', (expression, min, max) => {
+    expect(gaps(expression)).toEqual([min, max]);
+  });
+
   test('a leap day fires every fourth year (the window of a * year covers a leap cycle)', () => {
     expect(gaps('cron(0 4 29 2 ? *)')).toEqual([4 * 365 * MS_PER_DAY + MS_PER_DAY, 4 * 365 * MS_PER_DAY + MS_PER_DAY]);
   });
@@ -108,6 +119,8 @@ describe('L, W and # (2026)', () => {
     ['cron(0 9 LW 5,6 ? 2026)', 32, 32],
     // the weekday nearest the 31st: only in months with 31 days
     ['cron(0 9 31W * ? 2026)', 31, 63],
+    // not on June 30 2028 either, though July 1 (where a 31st of June would fall) is a Saturday
+    ['cron(0 9 31W 5,6,7 ? 2028)', 61, 61],
     // the last Saturday (L alone in day-of-week), the last Friday
     ['cron(0 9 ? * L 2026)', 28, 35],
     ['cron(0 9 ? * 6L 2026)', 28, 35],

@@ -12,14 +12,19 @@
  * - An asynchronously invoked function retries twice and then sends the event to its dead-letter
  *   queue (Lambda Developer Guide, "Asynchronous invocation"); the role must be allowed to send.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagRuleCompliance, rules } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { createJobFunction, JobFunctionOptions } from '../../src/core/job-function';
+import { createJobFunction, handlerAsset, JobFunctionOptions } from '../../src/core/job-function';
 import { evaluate } from '../support/iam-evaluation';
 import { renderIntrinsics, TEST_ACCOUNT, TEST_REGION } from '../support/intrinsics';
 
@@ -75,6 +80,18 @@ describe('the function', () => {
     expect(props(made.logGroup).KmsKeyId).toBeUndefined();
     // tagged as the library's machinery, which the write-once guard protects
     expect(props(made.function).Tags).toEqual([{ Key: 'backup:managed-by', Value: 'cdk-ebs-backup' }]);
+    // without a prefix, the ids are the bare names (existing stacks keep their resources)
+    expect([id(made.function), id(made.role), id(made.logGroup)].map((x) => x.replace(/[0-9A-F]{8}$/, '')))
+      .toEqual(['ArchiverFunction', 'ArchiverRole', 'ArchiverLogs']);
+    // outside a VPC on purpose: acknowledged for cfn-guard with the reason
+    expect(made.function.node.metadata.filter((m) => m.type === 'cdk-ebs-backup:acknowledged').map((m) => Object.keys(m.data)))
+      .toEqual([['lambda_inside_vpc_check']]);
+  });
+
+  test('its code is the handler\'s bundle as the package ships it (assets/lambda/<family>/<handler>/index.js)', () => {
+    const code = handlerAsset('worm/archive') as lambda.AssetCode;
+    expect(code.path).toBe(path.join(__dirname, '..', '..', 'assets', 'lambda', 'worm', 'archive'));
+    expect(fs.existsSync(path.join(code.path, 'index.js'))).toBe(true);
   });
 
   test('the options: memory, reservation, retention, ids; descriptions cut to Lambda\'s 256 and IAM\'s 1000 characters', () => {
@@ -181,6 +198,8 @@ describe('the log group\'s key', () => {
       arnLike(`arn:aws:logs:eu-west-1:${TEST_ACCOUNT}:log-group:x`),
     ]).toEqual([true, false, false]);
     expect(Object.keys(statement.Condition)).toEqual(['ArnLike']);
+    // in a key policy, "Resource": "*" is the key itself (KMS Developer Guide, "Key policies in AWS KMS")
+    expect(statement.Resource).toBe('*');
     const withoutCondition = {
       ...keyPolicy,
       Statement: keyPolicy.Statement.map((st: any) => st === statement ? { ...st, Condition: undefined } : st),
@@ -231,5 +250,10 @@ describe('asynchronous invocation', () => {
       TreatMissingData: 'notBreaching',
     });
     expect(made.alarm).toBeInstanceOf(cloudwatch.Alarm);
+    // the queue is the function's dead-letter queue: cdk-nag's own SQS3 rule sees that in the
+    // function's DeadLetterConfig, cfn-guard's sqs_dlq_check does not and is acknowledged
+    expect(rules.sqs.SQSQueueDLQ(queue.node.defaultChild as sqs.CfnQueue)).toBe(NagRuleCompliance.COMPLIANT);
+    expect(queue.node.metadata.filter((m) => /acknowledged/.test(m.type)).map((m) => m.data))
+      .toEqual([{ sqs_dlq_check: 'this queue is the dead-letter queue of the function' }]);
   });
 });
