@@ -133,11 +133,16 @@ export function checkCopies(scope: IConstruct, prop: string, copies: readonly Cr
 
 /** Copies (cross-region and event-based) are kept by age only (CrossRegionCopyRetainRule). */
 export function checkCopyRetain(scope: IConstruct, prop: string, retain: Retention): void {
-  check(retain instanceof Retention, scope, prop, 'must be Retention.age(...)', retain);
+  const byAge = 'must be Retention.age(...) (DLM keeps cross-region copies by age only)';
+  const fix = 'keep copies by age, e.g. Retention.age(Duration.days(30))';
+  if (!(retain instanceof Retention)) {
+    // one problem: reading it as a count too would report it twice (while collecting), the second time as a count it is not
+    check(false, scope, prop, byAge, retain, fix);
+    return;
+  }
   reportFactoryProblems(scope, prop, retain);
-  check(retain?.maxAge !== undefined, scope, prop,
-    'must be Retention.age(...) (DLM keeps cross-region copies by age only)', `Retention.count(${retain?.maxCount})`,
-    'keep copies by age, e.g. Retention.age(Duration.days(30))');
+  // a Retention.age whose factory recorded a problem has no age either: that problem is already reported
+  check(retain.maxCount === undefined, scope, prop, byAge, `Retention.count(${retain.maxCount})`, fix);
 }
 
 /** The retain rule of a copy. */

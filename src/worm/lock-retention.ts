@@ -4,6 +4,7 @@ import * as dlm from 'aws-cdk-lib/aws-dlm';
 import { IConstruct } from 'constructs';
 import { artefactRetentions, retentionLifetimeDays } from '../core/artefact-retentions';
 import { minimumIntervalMs, MS_PER_DAY, parseSchedule, ScheduleProblem } from '../core/cron';
+import { dlmRetentionDays } from '../core/interval-units';
 import { renderedProperties } from '../core/rendered-properties';
 import { BackupTagging } from '../core/tagging';
 import { warn } from '../core/validation';
@@ -20,8 +21,6 @@ interface Kept {
   readonly minDays?: number;
   readonly text: string;
 }
-
-const UNIT_DAYS = new Map<unknown, number>([['DAYS', 1], ['WEEKS', 7], ['MONTHS', 30], ['YEARS', 365]]);
 
 /**
  * Compare the snapshot lock's duration with every retention in the app of the snapshots it
@@ -106,9 +105,10 @@ function dlmRetentions(policy: dlm.CfnLifecyclePolicy, purposeKey: string): Kept
     const rule = schedule.RetainRule ?? {};
     const property = `schedules[${i}] retainRule`;
     const base = { construct: ownerOf(policy), property, purpose };
-    const unitDays = UNIT_DAYS.get(rule.IntervalUnit);
-    if (typeof rule.Interval === 'number' && unitDays !== undefined) {
-      return { ...base, days: rule.Interval * unitDays, text: `${rule.Interval} ${rule.IntervalUnit.toLowerCase()}` };
+    // the shortest the calendar allows (1 MONTHS is 28 days for a snapshot taken in February): the lock must end before it
+    const days = dlmRetentionDays(rule.Interval, rule.IntervalUnit, 'shortest');
+    if (days !== undefined) {
+      return { ...base, days, text: `${rule.Interval} ${rule.IntervalUnit.toLowerCase()}` };
     }
     const create = schedule.CreateRule ?? {};
     if (typeof rule.Count !== 'number') {

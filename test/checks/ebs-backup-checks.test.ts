@@ -438,6 +438,29 @@ describe('EbsBackup-RecycleBinRetention', () => {
   });
 });
 
+describe('EbsBackup-RecycleBinRetention with calendar retentions', () => {
+  // DLM's RetainRule MONTHS is a calendar month: a daily schedule keeps 28 to 31 snapshots. The
+  // warning says the bin holds more than the schedule keeps, so it counts the longest month.
+  function monthlyRetention(binDays: number) {
+    const app = checksApp();
+    const stack = stackIn(app);
+    volume(stack, 'Data', { Backup: 'database' });
+    dlmPolicy(stack, 'Policy', 'VOLUME', { Backup: 'database' }, { createRule: { interval: 24, intervalUnit: 'HOURS' }, retainRule: { interval: 1, intervalUnit: 'MONTHS' } });
+    new rbin.CfnRule(stack, 'Bin', { resourceType: 'EBS_SNAPSHOT', retentionPeriod: { retentionPeriodValue: binDays, retentionPeriodUnit: 'DAYS' } });
+    return findings(app);
+  }
+
+  test('a 31-day bin holds no more than a 1 MONTHS daily schedule keeps in a 31-day month: no warning', () => {
+    expect(monthlyRetention(31)).toEqual([]);
+  });
+
+  test('a 32-day bin holds more than the 31 snapshots the schedule keeps at the most: warned, naming the 31', () => {
+    expect(monthlyRetention(32)).toEqual([
+      expect.stringMatching(/^EbsBackup-RecycleBinRetention: Recycle Bin rule TestStack\/Bin keeps every deleted EBS snapshot for 32 days: schedule 'nightly' of DLM policy TestStack\/Policy deletes a snapshot every 24 hours, so about 32 expired snapshots stay billed in the bin beside the 31 it keeps/),
+    ]);
+  });
+});
+
 describe("cdk-nag's EC2EBSInBackupPlan", () => {
   test('does not report volumes that EbsBackupChecks proves covered by DLM, and still reports uncovered ones', () => {
     // GIVEN the NIST 800-53 R5 pack (added before EbsBackupChecks) and two volumes

@@ -21,8 +21,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Retention } from '../../src/core/retention';
+import { collectProblems, EbsBackupValidationError } from '../../src/core/validation';
 import {
-  ALLOWED_RATE_HOURS, ageDays, cfnTags, checkCopies, checkSchedules, checkTargetTags, createPolicyResource, human, policyDescription,
+  ALLOWED_RATE_HOURS, ageDays, cfnTags, checkCopies, checkCopyRetain, checkSchedules, checkTargetTags, createPolicyResource, human, policyDescription,
   renderCopyRetain, renderCreateRule, renderRetain, renderScheduleTags,
 } from '../../src/dlm/render';
 import { DlmScheduleOptions } from '../../src/dlm/schedule';
@@ -224,6 +225,27 @@ describe('Cross-region copies: at most 3, real and distinct regions other than t
   ])('%s is refused', (_name, copies, message) => {
     const stack = stackIn();
     expect(rejection(() => checkCopies(stack, 'schedules[0]', copies(stack) as any))).toContain(message);
+  });
+
+  test.each<[string, unknown, string]>([
+    ['no Retention at all', undefined,
+      'Dlm: copies[0].retain must be Retention.age(...) (DLM keeps cross-region copies by age only); keep copies by age, e.g. Retention.age(Duration.days(30))'],
+    ['a retention that is no Retention', { maxCount: 3 },
+      'Dlm: copies[0].retain must be Retention.age(...) (DLM keeps cross-region copies by age only), got {"maxCount":3}; keep copies by age, e.g. Retention.age(Duration.days(30))'],
+    ['Retention.age of no Duration', Retention.age(undefined as any),
+      'Dlm: copies[0].retain Retention.age(...): age must be a Duration; pass Duration.days(n)'],
+    ['a count retention', Retention.count(3),
+      "Dlm: copies[0].retain must be Retention.age(...) (DLM keeps cross-region copies by age only), got 'Retention.count(3)'; keep copies by age, e.g. Retention.age(Duration.days(30))"],
+  ])('a copy retention that is %s is one problem when the construct collects its problems, reported once and as it is', (_name, retain, message) => {
+    const stack = stackIn();
+    let error: unknown;
+    try {
+      collectProblems(stack, () => checkCopyRetain(stack, 'copies[0].retain', retain as Retention));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EbsBackupValidationError);
+    expect((error as EbsBackupValidationError).problems).toEqual([message]);
   });
 
   test('unencrypted copies without a key, and encrypted ones with the region\'s key, are taken', () => {

@@ -111,10 +111,25 @@ describe('DLM snapshot policies', () => {
     [{ interval: 2, intervalUnit: 'WEEKS' }, 14, '2 weeks, about 14 days'],
     [{ interval: 10, intervalUnit: 'DAYS' }, 10, '10 days, about 10 days'],
     [{ interval: 1, intervalUnit: 'YEARS' }, 365, '1 years, about 365 days'],
+    // calendar units at their shortest: a snapshot taken on 1 February is deleted 28 days later
+    [{ interval: 1, intervalUnit: 'MONTHS' }, 28, '1 months, about 28 days'],
+    [{ interval: 12, intervalUnit: 'MONTHS' }, 365, '12 months, about 365 days'],
+    [{ interval: 2, intervalUnit: 'YEARS' }, 730, '2 years, about 730 days'],
   ])('an age retention %j keeps a snapshot %s days', (retainRule, days, text) => {
     dlmPolicy('Nightly', [schedule(DAILY, retainRule)]);
     expect(errorsFor(days).join('\n')).toContain(`Ledger/Nightly schedules[0] retainRule (${text})`);
     expect(errorsFor(days - 1)).toEqual([]);
+  });
+
+  test('a lock of 29 days outlives a 1 MONTHS retention of a snapshot taken in February (deleted after 28 days): refused', () => {
+    dlmPolicy('Monthly', [schedule(DAILY, { interval: 1, intervalUnit: 'MONTHS' })]);
+    expect(errorsFor(29)).toEqual([
+      'Ledger/SnapshotLock: mode duration of 29 days must be shorter than the retention of the snapshots it locks, ' +
+      'got longer than Ledger/Monthly schedules[0] retainRule (1 months, about 28 days): a snapshot locked past its ' +
+      'retention cannot be deleted when it expires (DLM fails, AWS Backup keeps an EXPIRED recovery point and bills it); ' +
+      'shorten the lock, lengthen the retention, or limit the lock to other purposes',
+    ]);
+    expect(errorsFor(27)).toEqual([]);
   });
 
   test('the second schedule of a policy is named by its index', () => {

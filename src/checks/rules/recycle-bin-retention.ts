@@ -1,3 +1,4 @@
+import { dlmRetentionDays } from '../../core/interval-units';
 import { describeTags, tagsOf, TemplateResource } from '../model';
 import { defineRule, NOT_APPLICABLE, verdictOf } from '../rule';
 
@@ -54,8 +55,6 @@ interface ScheduleFacts {
   readonly tags: Record<string, string>;
 }
 
-const UNIT_HOURS: Record<string, number> = { HOURS: 1, DAYS: 24, WEEKS: 168, MONTHS: 730, YEARS: 8760 };
-
 function schedulesOf(policy: TemplateResource): ScheduleFacts[] {
   const details = policy.properties.PolicyDetails ?? {};
   if (policy.properties.State === 'DISABLED' || (details.PolicyType ?? 'EBS_SNAPSHOT_MANAGEMENT') !== 'EBS_SNAPSHOT_MANAGEMENT') {
@@ -65,9 +64,10 @@ function schedulesOf(policy: TemplateResource): ScheduleFacts[] {
   (Array.isArray(details.Schedules) ? details.Schedules : []).forEach((s: any, i: number) => {
     const intervalHours = creationIntervalHours(s?.CreateRule);
     const retain = s?.RetainRule ?? {};
+    // the most a calendar retention keeps (1 MONTHS: 31 days): the warning says the bin holds more than that
+    const retainDays = dlmRetentionDays(retain.Interval, retain.IntervalUnit, 'longest');
     const liveCount = typeof retain.Count === 'number' ? retain.Count
-      : typeof retain.Interval === 'number' && UNIT_HOURS[retain.IntervalUnit] && intervalHours
-        ? Math.floor((retain.Interval * UNIT_HOURS[retain.IntervalUnit]) / intervalHours) : undefined;
+      : retainDays !== undefined && intervalHours ? Math.floor((retainDays * 24) / intervalHours) : undefined;
     if (intervalHours === undefined || liveCount === undefined) {
       return;
     }
