@@ -3,11 +3,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
 import { App, Aws, CfnResource, Duration, Fn, Stack, Stage, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import {
-  onAssemblySynthesis, planDays, planOf, planRetention, planSchedule, planTags, registerPlan, renderPlanMarkdown, PlanStack,
+  onAssemblySynthesis, planDays, planOf, planRetention, planSchedule, planTags, registerPlan, renderPlanMarkdown, PlanReport, PlanStack,
 } from '../../src/core/plan-report';
 import { Retention } from '../../src/core/retention';
 
@@ -51,6 +54,24 @@ describe('assembly writers', () => {
     expect(dirs).toEqual([path.resolve(stage.outdir), path.resolve(app.outdir)]);
   });
 
+  test('without aws-cdk-lib\'s custom synthesis hook the writer still runs once per synthesis, for the stage and the app', () => {
+    // attachCustomSynthesis is recent (aws-cdk-lib 2.x minor releases); the library must not lose
+    // its report on a release without it
+    const hook = Object.getOwnPropertyDescriptor(cdk, 'attachCustomSynthesis')!;
+    Object.defineProperty(cdk, 'attachCustomSynthesis', { value: undefined, configurable: true });
+    try {
+      const app = new App({ outdir: tmp() });
+      const stage = new Stage(app, 'Prod');
+      const owner = new Construct(stackIn(stage, 'S'), 'Owner');
+      const dirs: string[] = [];
+      onAssemblySynthesis(owner, Symbol('fallback'), (dir) => dirs.push(path.resolve(dir)));
+      app.synth();
+      expect(dirs).toEqual([path.resolve(stage.outdir), path.resolve(app.outdir)]);
+    } finally {
+      Object.defineProperty(cdk, 'attachCustomSynthesis', hook);
+    }
+  });
+
   test('the plan report is written as JSON and Markdown next to the templates', () => {
     const app = new App({ outdir: tmp() });
     const stack = stackIn(app, 'S', { account: '111122223333', region: 'eu-west-1' });
@@ -59,6 +80,22 @@ describe('assembly writers', () => {
     const json = JSON.parse(fs.readFileSync(path.join(app.outdir, 'plan-report.json'), 'utf8'));
     expect(json.stacks.map((s: PlanStack) => [s.stack, s.account, s.region, s.protections.length])).toEqual([['S', '111122223333', 'eu-west-1', 1]]);
     expect(fs.readFileSync(path.join(app.outdir, 'plan-report.md'), 'utf8')).toContain('| S/Job | DLM schedule | every volume |');
+  });
+});
+
+describe('announcement', () => {
+  test('each stack names the report file once, however many constructs register in it', () => {
+    const app = new App({ outdir: tmp() });
+    const a = stackIn(app, 'A');
+    const b = stackIn(app, 'B');
+    registerPlan(new Construct(a, 'One'), 'One', () => ({}));
+    registerPlan(new Construct(a, 'Two'), 'Two', () => ({}));
+    registerPlan(new Construct(b, 'Three'), 'Three', () => ({}));
+    const file = path.relative(process.cwd(), path.join(app.outdir, 'plan-report.md'));
+    const message = `cdk-ebs-backup: what this stack protects, what cannot be undone and what costs money every month: ${file}`;
+    const infos = (s: Stack) => s.node.metadata.filter((m) => m.type === 'aws:cdk:info').map((m) => m.data);
+    expect(infos(a)).toEqual([message]);
+    expect(infos(b)).toEqual([message]);
   });
 });
 
@@ -98,6 +135,52 @@ describe('planOf', () => {
     expect(plans[0].monthlyUsd).toBe(541);
   });
 
+  test('a standing cost is units times the list price, and the stack total adds them', () => {
+    // AWS PrivateLink pricing: $0.01 per VPC endpoint per Availability Zone per hour (730 h a month);
+    // Amazon CloudWatch pricing: $3 per dashboard per month
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    const owner = new Construct(stack, 'Owner');
+    new ec2.CfnVPCEndpoint(owner, 'Ebs', {
+      vpcId: 'vpc-1', serviceName: 'com.amazonaws.us-east-1.ebs', vpcEndpointType: 'Interface', subnetIds: ['subnet-a', 'subnet-b'],
+    });
+    new cloudwatch.CfnDashboard(owner, 'Dashboard', { dashboardBody: '{}' });
+    registerPlan(owner, 'Owner', () => ({}));
+    const [plan] = planOf(stack);
+    expect(plan.costs.map((c) => [c.item, c.units, c.monthlyUsd])).toEqual([
+      ['CloudWatch dashboard', 1, 3],
+      ['interface VPC endpoint (one Availability Zone)', 2, 14.6],
+    ]);
+    expect(plan.monthlyUsd).toBe(17.6);
+  });
+
+  test('a stack defined inside a registered construct is billed in its own plan, not its parent\'s', () => {
+    const app = new App();
+    const parent = new Stack(app, 'Parent');
+    const owner = new Construct(parent, 'Owner');
+    new kms.Key(owner, 'Key');
+    const child = new Stack(owner, 'Child');
+    const childOwner = new Construct(child, 'Vault');
+    new kms.Key(childOwner, 'Key');
+    registerPlan(owner, 'Owner', () => ({}));
+    registerPlan(childOwner, 'Vault', () => ({}));
+    expect(planOf(app).map((p) => [p.stack, p.costs.map((c) => [c.construct, c.units])])).toEqual([
+      ['Parent', [['Parent/Owner', 1]]],
+      ['Parent/Owner/Child', [['Parent/Owner/Child/Vault', 1]]],
+    ]);
+  });
+
+  test('PlanReport gives the same plan as JSON and as Markdown', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S', { env: { account: '111122223333', region: 'eu-west-1' } });
+    registerPlan(new Construct(stack, 'Job'), 'Job', () => ({ protects: [{ mechanism: 'DLM schedule', selects: 'every volume' }] }));
+    const json = JSON.parse(PlanReport.json(app));
+    expect(json.stacks.map((s: PlanStack) => [s.stack, s.protections.map((p) => [p.construct, p.kind, p.mechanism, p.selects])]))
+      .toEqual([['S', [['S/Job', 'Job', 'DLM schedule', 'every volume']]]]);
+    expect(PlanReport.markdown(app)).toContain('## S (111122223333/eu-west-1)');
+    expect(PlanReport.markdown(app)).toContain('| S/Job | DLM schedule | every volume |');
+  });
+
   test('tokens read as the template says them', () => {
     const app = new App();
     const stack = new Stack(app, 'S');
@@ -108,12 +191,14 @@ describe('planOf', () => {
         selects: key.keyArn,
         schedule: Fn.join('-', ['a', Aws.REGION]),
         retention: Fn.select(1, Fn.split(',', key.keyId)),
-        copies: [Token.asString({ Unknown: 1 })],
+        copies: [Token.asString({ Unknown: 1 }), Token.asString(7), Fn.select(1, [Aws.REGION, 'b'])],
       }],
     }));
     const [p] = planOf(stack)[0].protections;
     expect([p.mechanism, p.selects, p.schedule, p.copies]).toEqual([
-      'vault in <AWS::Partition>', `<${stack.getLogicalId(key.node.defaultChild as CfnResource)}.Arn>`, 'a-<AWS::Region>', ['{"Unknown":1}'],
+      'vault in <AWS::Partition>', `<${stack.getLogicalId(key.node.defaultChild as CfnResource)}.Arn>`, 'a-<AWS::Region>',
+      // a number as it is written; element 1 of the list '<AWS::Region>,b'
+      ['{"Unknown":1}', '7', '<<AWS::Region>,b[1]>'],
     ]);
     expect(p.retention).toMatch(/^<.+\[1\]>$/);
   });
@@ -131,6 +216,80 @@ describe('renderPlanMarkdown', () => {
     expect(md).toContain('### Cannot be undone\n\nNothing: every choice in this stack can be changed or removed by a later deployment.');
     expect(md).toContain('### Standing monthly cost\n\nNone: only usage (storage, runs) is billed.');
     expect(md).not.toContain('Total:');
+  });
+
+  test('a plan with every section reads as one Markdown document: title, intro, a heading per stack, one table per section', () => {
+    const md = renderPlanMarkdown([
+      plan({
+        stack: 'Prod',
+        account: '111122223333',
+        region: 'eu-west-1',
+        protections: [{
+          construct: 'Prod/Nightly',
+          kind: 'DlmSnapshotPolicy',
+          mechanism: 'DLM schedule',
+          selects: 'Backup=true',
+          schedule: 'cron(0 1 * * ? *)',
+          retention: 'count:14',
+          copies: ['eu-central-1', 'us-east-1'],
+          locks: ['governance 7 days'],
+        }],
+        irreversible: [{ construct: 'Prod/Vault', kind: 'BackupArchiveVault', what: 'compliance lock', consequence: 'never deleted' }],
+        costs: [
+          { construct: 'Prod/Vault', item: 'KMS key', units: 1, monthlyUsd: 1, basis: '$1 per key', page: 'AWS KMS pricing' },
+          { construct: 'Prod/Nightly', item: 'alarm', units: 2, monthlyUsd: 0.2, basis: '$0.10 per alarm', page: 'CloudWatch pricing' },
+        ],
+        monthlyUsd: 1.2,
+      }),
+      plan({ stack: 'Dev', account: 'unknown-account', region: 'unknown-region' }),
+    ]);
+    expect(md).toBe(`# EBS backup plan
+
+Per stack: what is protected by what, what cannot be undone once deployed, and the resources that cost money every month
+whether or not a backup runs (US East (N. Virginia) list prices; snapshot and recovery point storage, data processed and runs come on top).
+
+## Prod (111122223333/eu-west-1)
+
+### Protected
+
+| Construct | Mechanism | Selects | Schedule | Retention | Copies | Locks |
+|---|---|---|---|---|---|---|
+| Prod/Nightly | DLM schedule | Backup=true | cron(0 1 * * ? *) | count:14 | eu-central-1, us-east-1 | governance 7 days |
+
+### Cannot be undone
+
+| Construct | What | Consequence |
+|---|---|---|
+| Prod/Vault | compliance lock | never deleted |
+
+### Standing monthly cost
+
+| Construct | Resource | Units | Per month | Basis | Pricing page |
+|---|---|---|---|---|---|
+| Prod/Vault | KMS key | 1 | $1.00 | $1 per key | AWS KMS pricing |
+| Prod/Nightly | alarm | 2 | $0.20 | $0.10 per alarm | CloudWatch pricing |
+
+Total: $1.20 per month before usage.
+
+## Dev (unknown-account/unknown-region)
+
+### Protected
+
+Nothing in this stack takes backups.
+
+### Cannot be undone
+
+Nothing: every choice in this stack can be changed or removed by a later deployment.
+
+### Standing monthly cost
+
+None: only usage (storage, runs) is billed.
+`);
+  });
+
+  test('a protection without copies or locks leaves those cells empty', () => {
+    const md = renderPlanMarkdown([plan({ protections: [{ construct: 'S/J', kind: 'k', mechanism: 'm', selects: 's' }] })]);
+    expect(md).toContain('| S/J | m | s |  |  |  |  |\n');
   });
 
   test('a cell with a pipe or a line break stays one GFM table cell', () => {
