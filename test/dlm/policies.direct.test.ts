@@ -81,8 +81,8 @@ describe('Script (pre and post scripts, instance targets only)', () => {
     const skip = SnapshotScript.windowsVss({ maxRetries: 3, onPreScriptFailure: ScriptFailureAction.SKIP_INSTANCE });
     expect(schedule0Fresh({ target: instances, schedules: [nightly({ script: skip })] }).CreateRule.Scripts).toEqual([{ ExecutionHandler: 'AWS_VSS_BACKUP', MaximumRetryCount: 3, ExecuteOperationOnScriptFailure: false }]);
     const crash = SnapshotScript.windowsVss({ onPreScriptFailure: ScriptFailureAction.CRASH_CONSISTENT_SNAPSHOT });
-    const onFailure = schedule0Fresh({ target: instances, schedules: [nightly({ script: crash })] }).CreateRule.Scripts[0].ExecuteOperationOnScriptFailure;
-    expect(onFailure).toBe(true);
+    const [rendered] = schedule0Fresh({ target: instances, schedules: [nightly({ script: crash })] }).CreateRule.Scripts;
+    expect(rendered.ExecuteOperationOnScriptFailure).toBe(true);
   });
 
   test('an SSM document: DLM\'s defaults written out (10 seconds, no retry, PRE and POST, snapshot on failure)', () => {
