@@ -20,7 +20,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { renderedProperties } from '../../src/core/rendered-properties';
 import { Retention } from '../../src/core/retention';
-import { SnapshotSchedule } from '../../src/dlm/schedule';
+import { DlmImagePolicy, DlmImagePolicyProps } from '../../src/dlm/image-policy';
+import { ImageSchedule, SnapshotSchedule } from '../../src/dlm/schedule';
 import { ScriptFailureAction, ScriptStage, SnapshotScript } from '../../src/dlm/script';
 import { DlmSnapshotPolicy, DlmSnapshotPolicyProps } from '../../src/dlm/snapshot-policy';
 import { SnapshotTarget } from '../../src/dlm/target';
@@ -217,5 +218,55 @@ describe('copies, fast restore, sharing and the archive tier', () => {
       .toEqual({ RetainRule: { RetentionArchiveTier: { Count: 14 } } });
     expect(schedule0Fresh({ schedules: [nightly({ schedule: token, retain: days(90), archive: { retain: days(365) } })] }).ArchiveRule)
       .toEqual({ RetainRule: { RetentionArchiveTier: { Interval: 365, IntervalUnit: 'DAYS' } } });
+  });
+});
+
+describe('DlmImagePolicy (IMAGE_MANAGEMENT: API_PolicyDetails, CrossRegionCopyRule TargetRegion, DeprecateRule)', () => {
+  const ami = (o: Partial<ImageSchedule> = {}): ImageSchedule => ({ name: 'nightly', schedule: daily, retain: Retention.count(7), ...o });
+  function imageDetails(props: Partial<DlmImagePolicyProps> & { schedules: ImageSchedule[] }): any {
+    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    const policy = new DlmImagePolicy(stack, 'Ami', { purpose: 'golden', targetTags: { Ami: 'yes' }, ...props });
+    return renderedProperties(policy.resource).PolicyDetails;
+  }
+
+  test('AMIs of INSTANCE targets, without reboot unless asked', () => {
+    const d = imageDetails({ schedules: [ami()] });
+    expect([d.PolicyType, d.PolicyLanguage, d.ResourceTypes, d.ResourceLocations, d.TargetTags, d.Parameters])
+      .toEqual(['IMAGE_MANAGEMENT', 'STANDARD', ['INSTANCE'], ['CLOUD'], [{ Key: 'Ami', Value: 'yes' }], { NoReboot: true }]);
+    expect(imageDetails({ reboot: true, schedules: [ami()] }).Parameters).toEqual({ NoReboot: false });
+    const s = imageDetails({ schedules: [ami({ copyTags: true })] }).Schedules[0];
+    expect([s.Name, s.RetainRule, s.CopyTags, s.DeprecateRule]).toEqual(['nightly', { Count: 7 }, true, undefined]);
+    expect(imageDetails({ schedules: [ami()] }).Schedules[0].CopyTags).toBe(false);
+  });
+
+  test('copies name the region with TargetRegion, encrypted unless told otherwise, with their own deprecation', () => {
+    const key = (id: string) => kms.Key.fromKeyArn(stack, id, 'arn:aws:kms:eu-west-1:123456789012:key/abc');
+    const d = imageDetails({
+      schedules: [ami({
+        retain: days(30),
+        crossRegionCopies: [
+          { region: 'eu-west-1', retain: days(30), deprecateAfter: Duration.days(30) },
+          { region: 'eu-west-2', retain: days(7), encrypted: false },
+        ],
+      })],
+    });
+    expect(d.Schedules[0].CrossRegionCopyRules).toEqual([
+      { TargetRegion: 'eu-west-1', Encrypted: true, CopyTags: true, RetainRule: { Interval: 30, IntervalUnit: 'DAYS' }, DeprecateRule: { Interval: 30, IntervalUnit: 'DAYS' } },
+      { TargetRegion: 'eu-west-2', Encrypted: false, CopyTags: true, RetainRule: { Interval: 7, IntervalUnit: 'DAYS' } },
+    ]);
+    const withKey = imageDetails({ schedules: [ami({ crossRegionCopies: [{ region: 'eu-west-1', retain: days(7), encryptionKey: key('K') }] })] });
+    expect(withKey.Schedules[0].CrossRegionCopyRules[0].CmkArn).toBe('arn:aws:kms:eu-west-1:123456789012:key/abc');
+    expect(() => imageDetails({ schedules: [ami({ crossRegionCopies: [{ region: 'eu-west-1', retain: days(7), deprecateAfter: Duration.days(8) }] })] }))
+      .toThrow("Dlm/Ami: schedules[0].crossRegionCopies[0].deprecateAfter must be at most the copy's retention of 7 days, got 8 days");
+  });
+
+  test('deprecation follows the retention: the n oldest of a count, or an age up to the retention', () => {
+    expect(imageDetails({ schedules: [ami({ deprecate: Retention.count(7) })] }).Schedules[0].DeprecateRule).toEqual({ Count: 7 });
+    expect(imageDetails({ schedules: [ami({ retain: days(30), deprecate: days(30) })] }).Schedules[0].DeprecateRule)
+      .toEqual({ Interval: 30, IntervalUnit: 'DAYS' });
+    expect(() => imageDetails({ schedules: [ami({ retain: days(30), deprecate: Retention.count(3) })] }))
+      .toThrow('Dlm/Ami: schedules[0].deprecate must be Retention.age(...) for an age-based schedule (DLM deprecates each AMI after a period)');
+    expect(() => imageDetails({ schedules: [ami({ deprecate: Retention.count(0) })] }))
+      .toThrow('Dlm/Ami: schedules[0].deprecate Retention.count(...): count must be an integer between 1 and 1000, got 0');
   });
 });
