@@ -1,5 +1,5 @@
 /**
- * What DlmSnapshotPolicy hands CloudFormation, read from the L1 as rendered (no synthesis, no
+ * What DlmSnapshotPolicy and DlmImagePolicy hand CloudFormation, read from the L1 as rendered (no synthesis, no
  * gates: test/dlm/snapshot-policy.test.ts synthesizes the same shapes through every gate) and held
  * to DLM's API reference:
  * - PolicyDetails (API_PolicyDetails): `PolicyType` EBS_SNAPSHOT_MANAGEMENT, `ResourceTypes`
@@ -13,7 +13,10 @@
  *   `CopyTags`, `RetainRule`; FastRestoreRule: `AvailabilityZones` with a count or an age;
  *   ShareRule: `TargetAccounts`, `UnshareInterval` + `UnshareIntervalUnit`;
  * - ArchiveRule (API_ArchiveRule, RetentionArchiveTier): a count or an age, at least 90 days in
- *   the archive, on schedules at most monthly (28 days).
+ *   the archive, on schedules at most monthly (28 days);
+ * - AMI policies: `PolicyType` IMAGE_MANAGEMENT of INSTANCE, `Parameters.NoReboot`, copies naming
+ *   the region with `TargetRegion`, DeprecateRule by count (at most the retained) or by age (at
+ *   most the retention).
  */
 import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
