@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, IResource, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, IResource, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -132,7 +132,12 @@ export abstract class DlmPolicyBase extends Resource implements IDlmPolicy {
 
   /**
    * A metric DLM publishes for this policy ("Monitor your policies using Amazon CloudWatch":
-   * namespace `AWS/EBS`, dimension `DLMPolicyId`, unit count). Sum over 1 hour by default.
+   * namespace `AWS/EBS`, dimension `DLMPolicyId`, unit count). Sum over 1 hour by default, as
+   * that page's alarms are written: a policy runs at most hourly, so CloudWatch's 5-minute default
+   * would graph and alarm on mostly empty periods.
+   *
+   * @param props options for the metric; `period` defaults to `Duration.hours(1)` and `statistic`
+   *   to `Sum`
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -141,6 +146,7 @@ export abstract class DlmPolicyBase extends Resource implements IDlmPolicy {
       dimensionsMap: { DLMPolicyId: this.policyId },
       statistic: cloudwatch.Stats.SUM,
       ...props,
+      period: props?.period ?? Duration.hours(1),
     });
   }
 

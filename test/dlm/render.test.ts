@@ -149,6 +149,8 @@ describe('Schedules: 1 to 4 per policy, names DLM takes, each with a Retention a
     ['no schedule', [], 'Dlm: schedules must have between 1 and 4 items'],
     ['five', ['a', 'b', 'c', 'd', 'e'].map((name) => schedule({ name })), 'Dlm: schedules must have between 1 and 4 items'],
     ['a null entry', [schedule(), null], 'Dlm: schedules[1] must be a schedule, got null'],
+    ['an entry that is a string', [schedule(), 'nightly'], "Dlm: schedules[1] must be a schedule, got 'nightly'"],
+    ['an entry that is a number', [7], 'Dlm: schedules[0] must be a schedule, got 7'],
     ['a name that is a number', [schedule({ name: 7 as any })], 'Dlm: schedules[0].name must be a string, got 7'],
     ['an empty name', [schedule({ name: '' })], 'Dlm: schedules[0].name must be between 1 and 120 characters long'],
     ['a name of 121 characters', [schedule({ name: 'x'.repeat(121) })], 'Dlm: schedules[0].name must be between 1 and 120 characters long'],
@@ -156,6 +158,9 @@ describe('Schedules: 1 to 4 per policy, names DLM takes, each with a Retention a
     ['a name with a dot after valid characters', [schedule({ name: 'ok.' })], 'Dlm: schedules[0].name must be made of the characters'],
     ['a repeated name', [schedule(), schedule({ name: 'hourly' }), schedule()], "Dlm: schedules[2].name must be unique in the policy, got 'nightly'"],
     ['a retention that is no Retention', [schedule({ retain: { maxCount: 7 } as any })], 'Dlm: schedules[0].retain must be Retention.count(...) or Retention.age(...)'],
+    ['a count out of DLM\'s 1 to 1000', [schedule({ retain: Retention.count(0) })],
+      'Dlm: schedules[0].retain Retention.count(...): count must be an integer between 1 and 1000, got 0'],
+    ['a null schedule expression', [schedule({ schedule: null as any })], 'Dlm: schedules[0].schedule must be an events.Schedule'],
     ['no schedule expression', [schedule({ schedule: undefined as any })], 'Dlm: schedules[0].schedule must be an events.Schedule (Schedule.rate() or Schedule.cron())'],
     ['a schedule that is a string', [schedule({ schedule: 'rate(1 hour)' as any })], 'Dlm: schedules[0].schedule must be an events.Schedule'],
   ])('%s is refused', (_name, schedules, message) => {
@@ -169,6 +174,13 @@ describe('TagsToAdd and VariableTags: at most 45 each, the library\'s tags among
     expect(rendered.tags).toEqual({ Team: 'db', ...LIBRARY });
     expect(rendered.tagsToAdd).toEqual([{ key: 'Team', value: 'db' }, ...Object.entries(LIBRARY).map(([key, value]) => ({ key, value }))]);
     expect(rendered.variableTags).toBeUndefined();
+  });
+
+  test('a bad tag, or one of the library\'s tags set by the user, is refused naming schedules[i].tags', () => {
+    expect(rejection(() => renderScheduleTags(stackIn(), 'schedules[1]', schedule({ tags: { 'aws:team': 'db' } }), LIBRARY, false)))
+      .toBe("Dlm: schedules[1].tags key must not start with 'aws:' (reserved by AWS), got 'aws:team'");
+    expect(rejection(() => renderScheduleTags(stackIn(), 'schedules[1]', schedule({ tags: { 'backup:purpose': 'other' } }), LIBRARY, false)))
+      .toBe("Dlm: schedules[1].tags must not set the library's tag 'backup:purpose' (it is derived from the construct's settings), got 'other'");
   });
 
   test('42 user tags with the library\'s 3 make DLM\'s 45; 43 are refused, naming what is left for the user', () => {

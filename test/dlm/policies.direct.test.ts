@@ -1,0 +1,275 @@
+/**
+ * What DlmSnapshotPolicy and DlmImagePolicy hand CloudFormation, read from the L1 as rendered (no synthesis, no
+ * gates: test/dlm/snapshot-policy.test.ts synthesizes the same shapes through every gate) and held
+ * to DLM's API reference:
+ * - PolicyDetails (API_PolicyDetails): `PolicyType` EBS_SNAPSHOT_MANAGEMENT, `ResourceTypes`
+ *   VOLUME or INSTANCE, `ResourceLocations` CLOUD, `Parameters` (ExcludeBootVolume,
+ *   ExcludeDataVolumeTags) for instance targets only;
+ * - Script (API_Script): `ExecutionHandlerService` AWS_SYSTEMS_MANAGER, `ExecutionTimeout` 10 to
+ *   120 seconds (default 10), `MaximumRetryCount` 0 to 3 (default 0), `Stages` PRE and POST
+ *   (default both), `ExecuteOperationOnScriptFailure` (default true, only with a PRE stage); for
+ *   Windows VSS (`AWS_VSS_BACKUP`) DLM fixes the service, stages and timeout;
+ * - CrossRegionCopyRule: `Target` (snapshot policies), `Encrypted` (required), `CmkArn`,
+ *   `CopyTags`, `RetainRule`; FastRestoreRule: `AvailabilityZones` with a count or an age;
+ *   ShareRule: `TargetAccounts`, `UnshareInterval` + `UnshareIntervalUnit`;
+ * - ArchiveRule (API_ArchiveRule, RetentionArchiveTier): a count or an age, at least 90 days in
+ *   the archive, on schedules at most monthly (28 days);
+ * - AMI policies: `PolicyType` IMAGE_MANAGEMENT of INSTANCE, `Parameters.NoReboot`, copies naming
+ *   the region with `TargetRegion`, DeprecateRule by count (at most the retained) or by age (at
+ *   most the retention).
+ */
+import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { renderedProperties } from '../../src/core/rendered-properties';
+import { Retention } from '../../src/core/retention';
+import { DlmImagePolicy, DlmImagePolicyProps } from '../../src/dlm/image-policy';
+import { ImageSchedule, SnapshotSchedule } from '../../src/dlm/schedule';
+import { ScriptFailureAction, ScriptStage, SnapshotScript } from '../../src/dlm/script';
+import { DlmSnapshotPolicy, DlmSnapshotPolicyProps } from '../../src/dlm/snapshot-policy';
+import { SnapshotTarget } from '../../src/dlm/target';
+
+let stack: Stack;
+beforeEach(() => {
+  stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+});
+
+const daily = events.Schedule.cron({ hour: '4', minute: '0' });
+const days = (n: number) => Retention.age(Duration.days(n));
+const monthly = events.Schedule.cron({ day: '1', hour: '5', minute: '0' });
+const volumes = SnapshotTarget.volumes({ tags: { Backup: 'app' } });
+const instances = SnapshotTarget.instances({ tags: { Backup: 'app' } });
+const nightly = (o: Partial<SnapshotSchedule> = {}): SnapshotSchedule => ({ name: 'nightly', schedule: daily, retain: Retention.count(7), ...o });
+
+function details(props: Partial<DlmSnapshotPolicyProps> & { schedules: SnapshotSchedule[] }): any {
+  const policy = new DlmSnapshotPolicy(stack, 'Policy', { purpose: 'app', target: volumes, ...props });
+  return renderedProperties(policy.resource).PolicyDetails;
+}
+const schedule0 = (props: Partial<DlmSnapshotPolicyProps> & { schedules: SnapshotSchedule[] }) => details(props).Schedules[0];
+const warnings = () => stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data)));
+
+describe('PolicyDetails', () => {
+  test('a volume policy: EBS_SNAPSHOT_MANAGEMENT of VOLUME in the CLOUD, no Parameters', () => {
+    const d = details({ schedules: [nightly()] });
+    expect([d.PolicyType, d.PolicyLanguage, d.ResourceTypes, d.ResourceLocations, d.TargetTags, d.Parameters])
+      .toEqual(['EBS_SNAPSHOT_MANAGEMENT', 'STANDARD', ['VOLUME'], ['CLOUD'], [{ Key: 'Backup', Value: 'app' }], undefined]);
+  });
+
+  test('an instance policy: INSTANCE, the boot volume kept unless excluded, tagged data volumes excluded', () => {
+    expect(details({ target: instances, schedules: [nightly()] }).Parameters).toEqual({ ExcludeBootVolume: false });
+    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    const d = details({
+      target: SnapshotTarget.instances({ tags: { Backup: 'app' }, excludeBootVolume: true, excludeDataVolumeTags: { Scratch: 'yes' } }),
+      schedules: [nightly()],
+    });
+    expect([d.ResourceTypes, d.Parameters]).toEqual([['INSTANCE'], { ExcludeBootVolume: true, ExcludeDataVolumeTags: [{ Key: 'Scratch', Value: 'yes' }] }]);
+  });
+
+  test('a schedule: its name, create and retain rules, tags not copied unless asked, the library\'s tags added', () => {
+    const s = schedule0({ schedules: [nightly()] });
+    expect([s.Name, s.CreateRule, s.RetainRule, s.CopyTags]).toEqual(['nightly', { CronExpression: 'cron(0 4 * * ? *)' }, { Count: 7 }, false]);
+    expect(s.TagsToAdd).toContainEqual({ Key: 'backup:purpose', Value: 'app' });
+    expect(schedule0Fresh({ schedules: [nightly({ copyTags: true })] }).CopyTags).toBe(true);
+  });
+});
+
+function schedule0Fresh(props: Partial<DlmSnapshotPolicyProps> & { schedules: SnapshotSchedule[] }) {
+  stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+  return schedule0(props);
+}
+
+describe('Script (pre and post scripts, instance targets only)', () => {
+  test('Windows VSS: the handler, retries and failure action only; DLM fixes the rest', () => {
+    expect(schedule0({ target: instances, schedules: [nightly({ script: SnapshotScript.windowsVss() })] }).CreateRule.Scripts)
+      .toEqual([{ ExecutionHandler: 'AWS_VSS_BACKUP', MaximumRetryCount: 0, ExecuteOperationOnScriptFailure: true }]);
+    const skip = SnapshotScript.windowsVss({ maxRetries: 3, onPreScriptFailure: ScriptFailureAction.SKIP_INSTANCE });
+    expect(schedule0Fresh({ target: instances, schedules: [nightly({ script: skip })] }).CreateRule.Scripts).toEqual([{ ExecutionHandler: 'AWS_VSS_BACKUP', MaximumRetryCount: 3, ExecuteOperationOnScriptFailure: false }]);
+    const crash = SnapshotScript.windowsVss({ onPreScriptFailure: ScriptFailureAction.CRASH_CONSISTENT_SNAPSHOT });
+    const [rendered] = schedule0Fresh({ target: instances, schedules: [nightly({ script: crash })] }).CreateRule.Scripts;
+    expect(rendered.ExecuteOperationOnScriptFailure).toBe(true);
+  });
+
+  test('an SSM document: DLM\'s defaults written out (10 seconds, no retry, PRE and POST, snapshot on failure)', () => {
+    const createRule = schedule0({ target: instances, schedules: [nightly({ script: SnapshotScript.ssmDocument('fsfreeze-for-dlm') })] }).CreateRule;
+    expect(createRule).toEqual({
+      CronExpression: 'cron(0 4 * * ? *)',
+      Scripts: [{
+        ExecutionHandler: 'fsfreeze-for-dlm',
+        ExecutionHandlerService: 'AWS_SYSTEMS_MANAGER',
+        ExecutionTimeout: 10,
+        MaximumRetryCount: 0,
+        Stages: ['PRE', 'POST'],
+        ExecuteOperationOnScriptFailure: true,
+      }],
+    });
+  });
+
+  test('an SSM document with its own timeout, retries, stages and failure action', () => {
+    const script = SnapshotScript.ssmDocument('arn:aws:ssm:us-east-1:111122223333:document/freeze', {
+      timeout: Duration.seconds(120), maxRetries: 2, stages: [ScriptStage.PRE], onPreScriptFailure: ScriptFailureAction.SKIP_INSTANCE,
+    });
+    expect(schedule0({ target: instances, schedules: [nightly({ script })] }).CreateRule.Scripts).toEqual([{
+      ExecutionHandler: 'arn:aws:ssm:us-east-1:111122223333:document/freeze',
+      ExecutionHandlerService: 'AWS_SYSTEMS_MANAGER',
+      ExecutionTimeout: 120,
+      MaximumRetryCount: 2,
+      Stages: ['PRE'],
+      ExecuteOperationOnScriptFailure: false,
+    }]);
+  });
+
+  test('a post-only script has no failure action (it applies to the pre script)', () => {
+    const script = SnapshotScript.ssmDocument('thaw-doc', { stages: [ScriptStage.POST], timeout: Duration.seconds(10) });
+    expect(schedule0({ target: instances, schedules: [nightly({ script })] }).CreateRule.Scripts).toEqual([{
+      ExecutionHandler: 'thaw-doc', ExecutionHandlerService: 'AWS_SYSTEMS_MANAGER', ExecutionTimeout: 10, MaximumRetryCount: 0, Stages: ['POST'],
+    }]);
+  });
+
+  test('SAP HANA: AWS\'s document', () => {
+    expect(schedule0({ target: instances, schedules: [nightly({ script: SnapshotScript.sapHana() })] }).CreateRule.Scripts[0].ExecutionHandler)
+      .toBe('AWSSystemsManagerSAP-CreateDLMSnapshotForSAPHANA');
+  });
+
+  test.each<[string, SnapshotScript, string]>([
+    ['a repeated stage', SnapshotScript.ssmDocument('freeze', { stages: [ScriptStage.PRE, ScriptStage.PRE] }),
+      'Dlm/Policy: schedules[0].script stages must be PRE, POST or both, each once, got [\'PRE\', \'PRE\'] (2 items)'],
+    ['a stage DLM does not have', SnapshotScript.ssmDocument('freeze', { stages: ['DURING' as ScriptStage] }),
+      'Dlm/Policy: schedules[0].script stages must be PRE, POST or both, each once'],
+    ['a timeout of 10.5 seconds', SnapshotScript.ssmDocument('freeze', { timeout: Duration.millis(10_500) }),
+      'Dlm/Policy: schedules[0].script timeout must be a whole number of seconds between 10 and 120'],
+    ['a timeout of 121 seconds', SnapshotScript.ssmDocument('freeze', { timeout: Duration.seconds(121) }),
+      'Dlm/Policy: schedules[0].script timeout must be a whole number of seconds between 10 and 120, got 2 minutes 1 second'],
+    ['a document name of 2 characters', SnapshotScript.ssmDocument('ab'), 'Dlm/Policy: schedules[0].script document must be an SSM document name'],
+    ['a document ARN of another service', SnapshotScript.ssmDocument('arn:aws:ec2:us-east-1:111122223333:document/freeze'),
+      'Dlm/Policy: schedules[0].script document must be an SSM document name'],
+  ])('%s is refused', (_name, script, message) => {
+    expect(() => new DlmSnapshotPolicy(stack, 'Policy', { purpose: 'app', target: instances, schedules: [nightly({ script })] })).toThrow(message);
+  });
+
+  test('the timeout bounds 10 and 120 seconds are taken; a token timeout is passed as is', () => {
+    for (const seconds of [10, 120]) {
+      expect(schedule0Fresh({ target: instances, schedules: [nightly({ script: SnapshotScript.ssmDocument('freeze', { timeout: Duration.seconds(seconds) }) })] })
+        .CreateRule.Scripts[0].ExecutionTimeout).toBe(seconds);
+    }
+    const token = Duration.seconds(Lazy.number({ produce: () => 30 }));
+    expect(schedule0Fresh({ target: instances, schedules: [nightly({ script: SnapshotScript.ssmDocument('freeze', { timeout: token }) })] })
+      .CreateRule.Scripts[0].ExecutionTimeout).toBe(30);
+  });
+});
+
+describe('copies, fast restore, sharing and the archive tier', () => {
+  test('a cross-region copy: Target, encrypted unless told otherwise, its key, tags copied, kept by age', () => {
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/abc');
+    const s = schedule0({
+      schedules: [nightly({
+        crossRegionCopies: [
+          { region: 'eu-west-1', retain: days(30), encryptionKey: key },
+          { region: 'eu-west-2', retain: days(7), encrypted: false },
+          { region: 'eu-west-3', retain: days(14) },
+        ],
+      })],
+    });
+    expect(s.CrossRegionCopyRules).toEqual([
+      { Target: 'eu-west-1', Encrypted: true, CmkArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc', CopyTags: true, RetainRule: { Interval: 30, IntervalUnit: 'DAYS' } },
+      { Target: 'eu-west-2', Encrypted: false, CopyTags: true, RetainRule: { Interval: 7, IntervalUnit: 'DAYS' } },
+      { Target: 'eu-west-3', Encrypted: true, CopyTags: true, RetainRule: { Interval: 14, IntervalUnit: 'DAYS' } },
+    ]);
+    expect(schedule0Fresh({ schedules: [nightly()] }).CrossRegionCopyRules).toBeUndefined();
+  });
+
+  test('fast restore: the zones with the schedule\'s kind of retention; more than 5 snapshots warns about the quota', () => {
+    expect(schedule0({ schedules: [nightly({ fastRestore: { availabilityZones: ['us-east-1a', 'us-east-1b'], retain: Retention.count(5) } })] }).FastRestoreRule)
+      .toEqual({ AvailabilityZones: ['us-east-1a', 'us-east-1b'], Count: 5 });
+    expect(warnings().filter((w) => w.includes('fast restore'))).toEqual([]);
+    expect(schedule0Fresh({ schedules: [nightly({ fastRestore: { availabilityZones: ['us-east-1a'], retain: Retention.count(6) } })] }).FastRestoreRule)
+      .toEqual({ AvailabilityZones: ['us-east-1a'], Count: 6 });
+    expect(warnings().filter((w) => w.includes('fast restore'))).toEqual([
+      'Dlm/Policy: schedules[0].fastRestore.retain keeps fast restore on 6 snapshots; the default quota is 5 per region and every snapshot-AZ pair is billed hourly '
+      + '[ack: cdk-ebs-backup:dlm:fast-restore-quota]',
+    ]);
+  });
+
+  test('fast restore: a zone twice, or a retention with a factory problem, is refused by name', () => {
+    expect(() => schedule0({ schedules: [nightly({ fastRestore: { availabilityZones: ['us-east-1a', 'us-east-1a'], retain: Retention.count(1) } })] }))
+      .toThrow("Dlm/Policy: schedules[0].fastRestore.availabilityZones must not repeat a zone, got ['us-east-1a', 'us-east-1a'] (2 items)");
+    expect(() => schedule0Fresh({ schedules: [nightly({ fastRestore: { availabilityZones: ['us-east-1a'], retain: Retention.count(0) } })] }))
+      .toThrow('Dlm/Policy: schedules[0].fastRestore.retain Retention.count(...): count must be an integer between 1 and 1000, got 0');
+  });
+
+  test('sharing: the accounts, unshared after whole days (or never)', () => {
+    expect(schedule0({ schedules: [nightly({ share: { accounts: ['222222222222', '333333333333'], unshareAfter: Duration.days(14) } })] }).ShareRules)
+      .toEqual([{ TargetAccounts: ['222222222222', '333333333333'], UnshareInterval: 14, UnshareIntervalUnit: 'DAYS' }]);
+    expect(schedule0Fresh({ schedules: [nightly({ share: { accounts: ['222222222222'] } })] }).ShareRules).toEqual([{ TargetAccounts: ['222222222222'] }]);
+    expect(() => schedule0Fresh({ schedules: [nightly({ share: { accounts: [] } })] }))
+      .toThrow('Dlm/Policy: schedules[0].share.accounts must have between 1 and 50 items');
+  });
+
+  test('the archive tier by age: its days; by count: enough snapshots that each stays archive.retain at the schedule\'s shortest gap', () => {
+    expect(schedule0({ schedules: [nightly({ schedule: monthly, retain: days(90), archive: { retain: days(365) } })] }).ArchiveRule)
+      .toEqual({ RetainRule: { RetentionArchiveTier: { Interval: 365, IntervalUnit: 'DAYS' } } });
+    // monthly: the shortest gap is February's 28 days; 365 days need ceil(365 / 28) = 14 snapshots
+    expect(schedule0Fresh({ schedules: [nightly({ schedule: monthly, retain: Retention.count(12), archive: { retain: days(365) } })] }).ArchiveRule)
+      .toEqual({ RetainRule: { RetentionArchiveTier: { Count: 14 } } });
+    // 112 days are exactly 4 shortest gaps: 4 snapshots
+    expect(schedule0Fresh({ schedules: [nightly({ schedule: monthly, retain: Retention.count(12), archive: { retain: days(112) } })] }).ArchiveRule)
+      .toEqual({ RetainRule: { RetentionArchiveTier: { Count: 4 } } });
+  });
+
+  test('the archive tier of a token schedule: a count from 28-day months, or the age as given', () => {
+    const token = events.Schedule.expression(Lazy.string({ produce: () => 'cron(0 5 1 * ? *)' }));
+    expect(schedule0({ schedules: [nightly({ schedule: token, retain: Retention.count(12), archive: { retain: days(365) } })] }).ArchiveRule)
+      .toEqual({ RetainRule: { RetentionArchiveTier: { Count: 14 } } });
+    expect(schedule0Fresh({ schedules: [nightly({ schedule: token, retain: days(90), archive: { retain: days(365) } })] }).ArchiveRule)
+      .toEqual({ RetainRule: { RetentionArchiveTier: { Interval: 365, IntervalUnit: 'DAYS' } } });
+  });
+});
+
+describe('DlmImagePolicy (IMAGE_MANAGEMENT: API_PolicyDetails, CrossRegionCopyRule TargetRegion, DeprecateRule)', () => {
+  const ami = (o: Partial<ImageSchedule> = {}): ImageSchedule => ({ name: 'nightly', schedule: daily, retain: Retention.count(7), ...o });
+  function imageDetails(props: Partial<DlmImagePolicyProps> & { schedules: ImageSchedule[] }): any {
+    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    const policy = new DlmImagePolicy(stack, 'Ami', { purpose: 'golden', targetTags: { Ami: 'yes' }, ...props });
+    return renderedProperties(policy.resource).PolicyDetails;
+  }
+
+  test('AMIs of INSTANCE targets, without reboot unless asked', () => {
+    const d = imageDetails({ schedules: [ami()] });
+    expect([d.PolicyType, d.PolicyLanguage, d.ResourceTypes, d.ResourceLocations, d.TargetTags, d.Parameters])
+      .toEqual(['IMAGE_MANAGEMENT', 'STANDARD', ['INSTANCE'], ['CLOUD'], [{ Key: 'Ami', Value: 'yes' }], { NoReboot: true }]);
+    expect(imageDetails({ reboot: true, schedules: [ami()] }).Parameters).toEqual({ NoReboot: false });
+    const s = imageDetails({ schedules: [ami({ copyTags: true })] }).Schedules[0];
+    expect([s.Name, s.RetainRule, s.CopyTags, s.DeprecateRule]).toEqual(['nightly', { Count: 7 }, true, undefined]);
+    expect(imageDetails({ schedules: [ami()] }).Schedules[0].CopyTags).toBe(false);
+  });
+
+  test('copies name the region with TargetRegion, encrypted unless told otherwise, with their own deprecation', () => {
+    const key = (id: string) => kms.Key.fromKeyArn(stack, id, 'arn:aws:kms:eu-west-1:123456789012:key/abc');
+    const d = imageDetails({
+      schedules: [ami({
+        retain: days(30),
+        crossRegionCopies: [
+          { region: 'eu-west-1', retain: days(30), deprecateAfter: Duration.days(30) },
+          { region: 'eu-west-2', retain: days(7), encrypted: false },
+        ],
+      })],
+    });
+    expect(d.Schedules[0].CrossRegionCopyRules).toEqual([
+      { TargetRegion: 'eu-west-1', Encrypted: true, CopyTags: true, RetainRule: { Interval: 30, IntervalUnit: 'DAYS' }, DeprecateRule: { Interval: 30, IntervalUnit: 'DAYS' } },
+      { TargetRegion: 'eu-west-2', Encrypted: false, CopyTags: true, RetainRule: { Interval: 7, IntervalUnit: 'DAYS' } },
+    ]);
+    const withKey = imageDetails({ schedules: [ami({ crossRegionCopies: [{ region: 'eu-west-1', retain: days(7), encryptionKey: key('K') }] })] });
+    expect(withKey.Schedules[0].CrossRegionCopyRules[0].CmkArn).toBe('arn:aws:kms:eu-west-1:123456789012:key/abc');
+    expect(() => imageDetails({ schedules: [ami({ crossRegionCopies: [{ region: 'eu-west-1', retain: days(7), deprecateAfter: Duration.days(8) }] })] }))
+      .toThrow("Dlm/Ami: schedules[0].crossRegionCopies[0].deprecateAfter must be at most the copy's retention of 7 days, got 8 days");
+  });
+
+  test('deprecation follows the retention: the n oldest of a count, or an age up to the retention', () => {
+    expect(imageDetails({ schedules: [ami({ deprecate: Retention.count(7) })] }).Schedules[0].DeprecateRule).toEqual({ Count: 7 });
+    expect(imageDetails({ schedules: [ami({ retain: days(30), deprecate: days(30) })] }).Schedules[0].DeprecateRule)
+      .toEqual({ Interval: 30, IntervalUnit: 'DAYS' });
+    expect(() => imageDetails({ schedules: [ami({ retain: days(30), deprecate: Retention.count(3) })] }))
+      .toThrow('Dlm/Ami: schedules[0].deprecate must be Retention.age(...) for an age-based schedule (DLM deprecates each AMI after a period)');
+    expect(() => imageDetails({ schedules: [ami({ deprecate: Retention.count(0) })] }))
+      .toThrow('Dlm/Ami: schedules[0].deprecate Retention.count(...): count must be an integer between 1 and 1000, got 0');
+  });
+});
