@@ -10,6 +10,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -325,6 +326,33 @@ describe('options', () => {
     const [logGroup] = Object.values<any>(t.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
     expect(logGroup.Properties).toMatchObject({ RetentionInDays: 3653, KmsKeyId: { 'Fn::GetAtt': [stack.resolve((key.node.defaultChild as kms.CfnKey).logicalId), 'Arn'] } });
     expect(JSON.stringify(lock.node.findChild('Logs').node.metadata)).not.toContain(GUARD_ACKNOWLEDGED_METADATA_KEY);
+  });
+
+  // "Lock Amazon EBS snapshots": a locked snapshot cannot be deleted, so DLM fails to delete one
+  // whose retention ended; the lock checks, at synthesis, the retentions of the purposes it locks
+  test('is checked against the retention of the snapshots it locks, of its own purposes only, once everything is added', () => {
+    const stack = new Stack(new App(), 'Vault', { env: ENV });
+    const locked = new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.governance(Duration.days(7)), purposes: ['database-dr'] });
+    const other = new SnapshotLock(stack, 'Other', { mode: SnapshotLockMode.governance(Duration.days(7)), purposes: ['scratch'] });
+    // added after the locks: a user's DLM policy keeping 5 daily snapshots of database-dr
+    new dlm.CfnLifecyclePolicy(stack, 'Nightly', {
+      description: 'database-dr snapshots',
+      state: 'ENABLED',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/dlm',
+      policyDetails: {
+        policyType: 'EBS_SNAPSHOT_MANAGEMENT',
+        resourceTypes: ['VOLUME'],
+        targetTags: [{ key: 'Tier', value: 'gold' }],
+        schedules: [{
+          name: 'nightly',
+          createRule: { interval: 24, intervalUnit: 'HOURS' },
+          retainRule: { count: 5 },
+          tagsToAdd: [{ key: 'backup:purpose', value: 'database-dr' }],
+        }],
+      },
+    });
+    expect(locked.node.validate()).toEqual([expect.stringMatching(/^Vault\/Lock: mode duration of 7 days must be shorter than the retention of the snapshots it locks, got longer than Vault\/Nightly/)]);
+    expect(other.node.validate()).toEqual([]);
   });
 
   test.each<[string, Partial<SnapshotLockProps>, string]>([
