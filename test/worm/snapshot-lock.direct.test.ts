@@ -7,15 +7,17 @@
  * alarms evaluated with the CloudWatch model of test/support. This file is what the mutation
  * module `worm-snapshot-lock` runs; test/worm/snapshot-lock.test.ts synthesizes through the gates.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { GUARD_ACKNOWLEDGED_METADATA_KEY } from '../../src/core/acknowledge';
+import { IConstruct } from 'constructs';
+import { GUARD_ACKNOWLEDGED_METADATA_KEY, wildcardFindings } from '../../src/core/acknowledge';
 import { isMachinery } from '../../src/core/machinery';
 import { planOf } from '../../src/core/plan-report';
 import { BackupTagging } from '../../src/core/tagging';
@@ -249,6 +251,25 @@ describe('compliance, 30 days, a 24-hour cool-off, one purpose', () => {
     expect(plan.irreversible[0].consequence).toMatch(/^once a snapshot's cool-off \(1 days?\) ends, nobody, not even the root user, can delete it, unlock it or shorten the lock before it expires; it is billed until then$/);
   });
 
+  // cdk-nag matches an acknowledgement on the resource and its ancestors: every wildcard finding
+  // of the role's policy (and the dead-letter queue's, the log group's cfn-guard rule) must be
+  // acknowledged with a reason, or the user's synthesis fails
+  test('acknowledges every wildcard finding of the role, and the queue\'s and log group\'s findings, with reasons', () => {
+    const policy = b.lock.role.node.findChild('DefaultPolicy') as iam.Policy;
+    const findings = wildcardFindings(policy, policy.document);
+    expect(findings.sort()).toEqual(['AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]']);
+    const acknowledged = (c: IConstruct, key: string) => Object.assign({}, ...c.node.scopes.flatMap((x) => x.node.metadata)
+      .filter((m) => m.type === key).map((m) => m.data as Record<string, string>));
+    const nag = acknowledged(policy, Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+    for (const finding of findings) {
+      expect(nag[`Annotation::${finding}`]).toMatch(/\w+ \w+/);
+    }
+    const queue = b.lock.deadLetterQueue.node.defaultChild as IConstruct;
+    expect(acknowledged(queue, Validations.ACKNOWLEDGED_RULES_METADATA_KEY)['Annotation::AwsSolutions-SQS3']).toBe('this queue is the dead-letter queue of the snapshot lock rule');
+    expect(acknowledged(queue, GUARD_ACKNOWLEDGED_METADATA_KEY).sqs_dlq_check).toBe('this queue is the dead-letter queue of the snapshot lock rule');
+    expect(acknowledged(b.lock.node.findChild('Logs'), GUARD_ACKNOWLEDGED_METADATA_KEY).cloudwatch_log_group_encrypted_check).toMatch(/^execution data is excluded/);
+  });
+
   test('warns that compliance locks cannot be removed', () => {
     const warnings = b.lock.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
     expect(warnings).toEqual([expect.stringContaining('snapshots are locked in compliance mode for 30 days: once the cool-off ends nobody, not even root, can delete them before')]);
@@ -364,6 +385,14 @@ describe('options', () => {
   ])('rejects %s', (_name, props, fragment) => {
     const stack = new Stack(new App(), 'Vault', { env: ENV });
     expect(() => new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.governance(Duration.days(7)), ...props })).toThrow(fragment);
+  });
+
+  test('a compliance lock without a cool-off is immutable at once, and the plan says so', () => {
+    const stack = new Stack(new App(), 'Vault', { env: ENV });
+    new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.compliance(Duration.days(30)) });
+    expect(planOf(stack)[0].irreversible.map((i: any) => i.consequence)).toEqual([
+      "once a snapshot's cool-off ends, nobody, not even the root user, can delete it, unlock it or shorten the lock before it expires; it is billed until then",
+    ]);
   });
 
   test('accepts 200 purposes, and a compliance mode of 36500 days with a 72-hour cool-off', () => {
