@@ -11,14 +11,16 @@
 import {
   CreateTagsCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, ModifySnapshotTierCommand, Snapshot,
 } from '@aws-sdk/client-ec2';
-import { App, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { App, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { archiveOrphans, DEFAULT_BUDGET_MS, settingsFromEnv } from '../../lambda/worm/archive';
+import { wildcardFindings } from '../../src/core/acknowledge';
 import { isMachinery } from '../../src/core/machinery';
 import { BackupTagging } from '../../src/core/tagging';
 import { SnapshotArchiver, SnapshotArchiverProps } from '../../src/worm/snapshot-archiver';
@@ -139,6 +141,19 @@ describe('the defaults', () => {
     // on a volume, not a snapshot
     expect((await replayHandlerCalls(b.template, b.functionId, [{ service: 'ec2', command: 'CreateTagsCommand', input: { Resources: ['vol-1'], Tags: [{ Key: 'backup:archived-at', Value: 'x' }] } }],
       { tagsOf: () => ({ 'backup:purpose': 'any' }) })).results.map((r) => r.result)).toEqual(['ImplicitlyDenied']);
+  });
+
+  // cdk-nag matches an acknowledgement on the resource and its ancestors: every wildcard finding of
+  // the role's policy must be acknowledged with a reason, or the user's synthesis fails
+  test('acknowledges every wildcard finding of its role, with reasons', () => {
+    const policy = b.archiver.role.node.findChild('DefaultPolicy') as iam.Policy;
+    const findings = wildcardFindings(policy, policy.document).filter((f) => !f.includes('log-group'));
+    expect(findings.sort()).toEqual(['AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]']);
+    const nag = Object.assign({}, ...policy.node.scopes.flatMap((x) => x.node.metadata)
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data as Record<string, string>));
+    for (const finding of findings) {
+      expect(nag[`Annotation::${finding}`]).toMatch(/\w+ \w+/);
+    }
   });
 
   test('runs daily, for real, with any purpose; a failed run is retried, then kept in the dead-letter queue', () => {
