@@ -1,5 +1,7 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * Page size of every `DescribeSnapshots` call a state machine makes. A snapshot record with the
@@ -26,4 +28,16 @@ export function sdkCall(scope: Construct, id: string, iamAction: string, props: 
     iamAction,
     ...props,
   });
+}
+
+/**
+ * The body of a state machine written as Amazon States Language data (the JSONata definitions),
+ * with its execution timeout in the definition: the top-level `TimeoutSeconds` ("State machine
+ * structure in Amazon States Language", Step Functions Developer Guide) ends a longer execution
+ * with `States.Timeout` (status TIMED_OUT). aws-cdk-lib writes `StateMachineProps.timeout` only
+ * into definitions it builds from chainables and silently drops it for a string body, so such a
+ * machine takes its timeout here, never from `timeout`.
+ */
+export function aslDefinitionBody(scope: IConstruct, definition: object, timeout: Duration): sfn.DefinitionBody {
+  return sfn.DefinitionBody.fromString(Stack.of(scope).toJsonString({ ...definition, TimeoutSeconds: timeout.toSeconds() }));
 }

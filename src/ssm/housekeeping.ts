@@ -11,7 +11,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { protectAsMachinery } from '../core/machinery';
 import { Retention } from '../core/retention';
 import { RetentionRoles } from '../core/retention-roles';
-import { SNAPSHOT_PAGE_SIZE } from '../core/sdk-call';
+import { aslDefinitionBody, SNAPSHOT_PAGE_SIZE } from '../core/sdk-call';
 import { scopedRuleName, trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { checkRetentionKnown } from '../core/validation';
 
@@ -44,6 +44,8 @@ export const MAX_VOLUMES_PER_RUN = 200;
 export const MAX_DELETES_PER_VOLUME = 10;
 /** The longest a maintenance window runs (AWS: Duration 1-24 hours). */
 const MAX_WINDOW_MS = 24 * PERIOD_MS;
+/** A run pages, deletes and publishes within its hour: a longer one is stuck, and the next hourly run starts anyway. */
+const HOUSEKEEPING_TIMEOUT = Duration.minutes(30);
 
 /**
  * JSONata (Step Functions) expressions of the housekeeping state machine. Kept as data so the
@@ -397,11 +399,10 @@ export class SnapshotHousekeeping extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
-      definitionBody: sfn.DefinitionBody.fromString(stack.toJsonString(definition)),
+      definitionBody: aslDefinitionBody(this, definition, HOUSEKEEPING_TIMEOUT),
       role: this.role,
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      timeout: Duration.minutes(30),
     });
     trustOnlyStateMachine(this.stateMachine);
 

@@ -114,8 +114,7 @@ export class SnapshotArchiver extends Construct {
     const days = wholeDays(this, 'minimumAge', minimumAge);
     (props.purposes ?? []).forEach((p, i) => BackupTagging.validatePurpose(this, `purposes[${i}]`, p));
     const keys = BackupTagging.keys(this);
-    const prefix = keys.purpose.endsWith('purpose') ? keys.purpose.slice(0, -'purpose'.length) : BackupTagging.DEFAULT_PREFIX;
-    const archivedTagKey = props.archivedTagKey ?? `${prefix}archived-at`;
+    const archivedTagKey = props.archivedTagKey ?? BackupTagging.key(this, 'archived-at');
     checkTags(this, 'archivedTagKey', { [archivedTagKey]: '' });
     const snapshots = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`;
     const purposeTagged = { Null: { [`aws:ResourceTag/${keys.purpose}`]: 'false' } };

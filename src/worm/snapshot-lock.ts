@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -16,6 +16,7 @@ import { failureAlarm } from '../core/failure-alarm';
 import { heartbeatAlarm } from '../core/heartbeat';
 import { protectAsMachinery } from '../core/machinery';
 import { planDays, planRetention, registerPlan } from '../core/plan-report';
+import { aslDefinitionBody } from '../core/sdk-call';
 import { scopedRuleName, trustOnlyRules, trustOnlyStateMachine } from '../core/service-trust';
 import { BackupTagging } from '../core/tagging';
 import { checkCount, collectProblems, present, recordFactoryProblems, reportFactoryProblems, warn, wholeDurationProblem } from '../core/validation';
@@ -180,7 +181,6 @@ export class SnapshotLock extends Construct {
   constructor(scope: Construct, id: string, props: SnapshotLockProps) {
     super(scope, id);
     protectAsMachinery(this);
-    const stack = Stack.of(this);
     const tagKey = BackupTagging.keys(this).purpose;
     const purposes = props.purposes ?? [];
     collectProblems(this, () => {
@@ -274,7 +274,7 @@ export class SnapshotLock extends Construct {
         'execution data is excluded: the logs hold state transitions only, encrypted at rest by CloudWatch Logs; pass logEncryptionKey for a customer managed key'));
     }
     const machine = new sfn.StateMachine(this, 'Resource', {
-      definitionBody: sfn.DefinitionBody.fromString(stack.toJsonString(snapshotLockDefinition({
+      definitionBody: aslDefinitionBody(this, snapshotLockDefinition({
         purposeTagKey: tagKey,
         purposes,
         mode: props.mode.mode,
@@ -285,11 +285,10 @@ export class SnapshotLock extends Construct {
           metricName: LOCKED_METRIC,
           dimensions: [{ Name: LOCK_DIMENSION, Value: this.node.path }],
         },
-      }))),
+      }), LOCK_TIMEOUT),
       role,
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      timeout: Duration.minutes(15),
     });
     this.stateMachine = machine;
     trustOnlyStateMachine(machine);
@@ -363,6 +362,8 @@ export class SnapshotLock extends Construct {
 }
 
 const LOCKED_METRIC = 'SnapshotsLocked';
+/** A run makes a few calls per snapshot of one event: a longer one is stuck, and its timeout fires the failure alarm. */
+const LOCK_TIMEOUT = Duration.minutes(15);
 const LOCK_DIMENSION = 'LockJob';
 /** 1.5 times this is CloudWatch's longest alarm window, 7 days. */
 const DEFAULT_HEARTBEAT_MS = (7 * 86_400_000) / 1.5;

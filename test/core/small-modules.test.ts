@@ -35,7 +35,7 @@ import { isMachinery, MACHINERY_TAG_VALUE, protectAsMachinery } from '../../src/
 import { mergeTags } from '../../src/core/merge-tags';
 import { Retention } from '../../src/core/retention';
 import { RetentionRoles } from '../../src/core/retention-roles';
-import { SNAPSHOT_PAGE_SIZE, sdkCall } from '../../src/core/sdk-call';
+import { aslDefinitionBody, SNAPSHOT_PAGE_SIZE, sdkCall } from '../../src/core/sdk-call';
 import { sourceInstanceTagKey } from '../../src/core/source-instance';
 import { EbsBackupChangeDetection } from '../../src/core/stack-change-detection';
 import { BackupTagging } from '../../src/core/tagging';
@@ -132,6 +132,21 @@ describe('sdkCall', () => {
   test('the page size keeps 100 records of about 690 bytes within a quarter of the 256 KiB result limit', () => {
     expect(SNAPSHOT_PAGE_SIZE * 690).toBeLessThanOrEqual(256 * 1024 / 3.5);
     expect(SNAPSHOT_PAGE_SIZE).toBe(100);
+  });
+
+  // "State machine structure in Amazon States Language": the top-level TimeoutSeconds bounds an
+  // execution; aws-cdk-lib writes StateMachineProps.timeout only into chainable definitions
+  test('aslDefinitionBody puts the execution timeout into the definition, beside every state, tokens resolved', () => {
+    const stack = new Stack(new App(), 'S');
+    const topic = new sns.Topic(stack, 'T');
+    const machine = new sfn.StateMachine(stack, 'M', {
+      definitionBody: aslDefinitionBody(stack, { StartAt: 'P', States: { P: { Type: 'Pass', Output: topic.topicArn, End: true } } }, Duration.minutes(15)),
+    });
+    const rendered = stack.resolve((machine.node.defaultChild as sfn.CfnStateMachine).definitionString);
+    const [, parts] = rendered['Fn::Join'];
+    expect(JSON.parse(parts.map((p: any) => (typeof p === 'string' ? p : 'arn:topic')).join(''))).toEqual({
+      StartAt: 'P', States: { P: { Type: 'Pass', Output: 'arn:topic', End: true } }, TimeoutSeconds: 900,
+    });
   });
 });
 

@@ -11,6 +11,7 @@ import jsonata = require('jsonata');
 import { FsfreezeMaintenanceWindow, MaintenanceTargets, Retention } from '../../src';
 import { HOUSEKEEPING_EXPRESSIONS, MAX_DELETES_PER_RUN } from '../../src/ssm/housekeeping';
 import { checkedTemplate, createCheckedApp, createTestStack } from '../support';
+import { runJsonata } from '../support/jsonata';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator');
 
@@ -145,7 +146,7 @@ describe('housekeeping expressions', () => {
 });
 
 describe('housekeeping state machine', () => {
-  test('is a valid JSONata state machine that pages, deletes, and publishes the metrics', () => {
+  test('is a valid JSONata state machine that pages, deletes, and publishes the metrics, within 30 minutes', async () => {
     const app = createCheckedApp();
     const stack = createTestStack(app);
     new FsfreezeMaintenanceWindow(stack, 'Linux', {
@@ -177,6 +178,18 @@ describe('housekeeping state machine', () => {
     expect(definition.States.PublishMetrics.Arguments.MetricData.map((m: any) => m.MetricName)).toEqual([
       'SnapshotsCreated', 'CrashConsistentSnapshots', 'FailedWindowExecutions', 'ExpiredSnapshotsDeleted', 'ExpiredSnapshotsNotDeleted', 'ExpiredSnapshotsDeferred',
     ]);
+
+    // "State machine structure in Amazon States Language": TimeoutSeconds bounds an execution
+    // (States.Timeout past it). aws-cdk-lib drops StateMachineProps.timeout for a string
+    // definition, so the 30-minute bound must be in the definition; a run stuck on a call times out.
+    expect(definition.TimeoutSeconds).toBe(1800);
+    let clock = 0;
+    const stuck = await runJsonata(definition, {
+      startTime: NOW,
+      clock: () => clock,
+      handlers: { DescribeSnapshots: () => { clock += 31 * 60_000; return { Snapshots: [] }; } },
+    });
+    expect(stuck.error?.error).toBe('States.Timeout');
   });
 });
 

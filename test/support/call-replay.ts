@@ -169,6 +169,20 @@ export function authorizationsOf(state: any, call: RecordedCall, world: ReplayWo
       }
       return [on(ec2Arn('snapshot', input.SnapshotId), { resourceTags: tagsOf(input.SnapshotId), context })];
     }
+    case 'ec2:ModifySnapshotTier':
+      return [on(ec2Arn('snapshot', input.SnapshotId), { resourceTags: tagsOf(input.SnapshotId) })];
+    case 'ec2:CreateTags': {
+      // CreateTags on existing resources: authorized on each resource, with its own tags and the
+      // request's (`aws:RequestTag/*`, `aws:TagKeys`); no ec2:CreateAction (that is tag-on-create)
+      const requestTags = Object.fromEntries((input.Tags ?? []).map((t: any) => [t.Key, t.Value ?? '']));
+      const typeOf = (id: string) => ({ snap: 'snapshot', ami: 'image', vol: 'volume', i: 'instance' } as Record<string, string>)[id.split('-')[0]];
+      return (input.Resources as string[]).map((id) => {
+        if (!typeOf(id)) {
+          throw new Error(`CreateTags on ${id}: its resource type is not modelled`);
+        }
+        return on(ec2Arn(typeOf(id), id), { resourceTags: tagsOf(id), requestTags });
+      });
+    }
     case 'ssm:DescribeMaintenanceWindowExecutions':
       return [on(`arn:aws:ssm:${region}:${account}:maintenancewindow/${input.WindowId}`)];
     case 'ssm:GetAutomationExecution':
@@ -200,7 +214,7 @@ export const MODELLED_ACTIONS = new Set([
   'ec2:CreateSnapshots', 'ec2:CreateImage', 'ec2:StartInstances', 'ec2:StopInstances', 'ec2:TerminateInstances',
   'ec2:RunInstances', 'ec2:CreateVolume', 'ec2:AttachVolume', 'ec2:DeleteVolume', 'ec2:CreateTags', 'ssm:SendCommand',
   'lambda:InvokeFunction', 'sns:Publish', 'states:ListExecutions', 'cloudwatch:PutMetricData',
-  'ec2:DeleteSnapshot', 'ec2:LockSnapshot', 'ssm:DescribeMaintenanceWindowExecutions', 'ssm:GetAutomationExecution', 'states:DescribeExecution',
+  'ec2:DeleteSnapshot', 'ec2:LockSnapshot', 'ec2:ModifySnapshotTier', 'ssm:DescribeMaintenanceWindowExecutions', 'ssm:GetAutomationExecution', 'states:DescribeExecution',
   // no resource-level permissions: `*` is what AWS authorizes
   'ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeImages', 'ec2:DescribeVolumes', 'ec2:DescribeLockedSnapshots',
   'ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation', 'ssm:CancelCommand',

@@ -5,6 +5,7 @@ import {
   checkConditionKey, checkConditionOperator, checkIamAction, checkTemplateAgainstSchema, checkTemplateIamActions,
   createCheckedApp, createTestStack, synthesizeChecked,
 } from './index';
+import { runJsonata } from './jsonata';
 
 describe('schema gate', () => {
   test.each([
@@ -179,5 +180,36 @@ describe('error annotation gate', () => {
 
     // THEN synthesis fails naming it (the app's annotation check, and the stack messages read after synthesis)
     expect(() => synthesizeChecked(app)).toThrow(/the planted error/);
+  });
+});
+
+// "State machine structure in Amazon States Language": an execution running longer than the
+// definition's TimeoutSeconds fails with States.Timeout; the execution itself ends, so no
+// state's Catch (not even States.ALL) handles it.
+describe('the local JSONata runner honours the execution timeout', () => {
+  const machine = (timeoutSeconds?: number) => ({
+    QueryLanguage: 'JSONata',
+    ...timeoutSeconds === undefined ? {} : { TimeoutSeconds: timeoutSeconds },
+    StartAt: 'Slow',
+    States: {
+      Slow: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:ec2:describeSnapshots', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }], Next: 'Done' },
+      Caught: { Type: 'Pass', Output: 'caught', End: true },
+      Done: { Type: 'Pass', Output: 'done', End: true },
+    },
+  });
+  const runFor = (ms: number, timeoutSeconds?: number) => {
+    let clock = 0;
+    return runJsonata(machine(timeoutSeconds), { handlers: { Slow: () => { clock += ms; return {}; } }, clock: () => clock });
+  };
+
+  test('a run past TimeoutSeconds times out, whatever Catch the state has', async () => {
+    const run = await runFor(61_000, 60);
+    expect(run.error).toEqual({ error: 'States.Timeout', cause: expect.stringContaining('TimeoutSeconds (60)') });
+    expect(run.output).toBeUndefined();
+  });
+
+  test('a run within it, or a machine without one, completes', async () => {
+    expect((await runFor(60_000, 60)).output).toBe('done');
+    expect((await runFor(365 * 86_400_000)).output).toBe('done');
   });
 });

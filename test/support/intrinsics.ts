@@ -105,3 +105,12 @@ export function stateMachineDefinitions(template: any, options: RenderOptions = 
     .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')
     .map(([id, r]) => [id, JSON.parse(renderIntrinsics(r.Properties.DefinitionString, { template, ...options }))]));
 }
+
+/**
+ * The template of `stack` as CloudFormation receives it, resolved without synthesis: no asset
+ * staging, no Aspects and no validation (a synthesis runs the CloudFormation Validate engine, tens
+ * of seconds a stack on a loaded machine), for the direct tests that mutation runs load per mutant.
+ */
+export function unsynthesizedTemplate(stack: { resolve(value: unknown): any }): any {
+  return { Resources: stack.resolve((stack as any)._toCloudFormation().Resources) };
+}

@@ -4,7 +4,9 @@
  * test/restore/drill-harness.ts): Pass, Task (Arguments, Output, Assign, Retry, Catch), Choice, inline Map
  * (Items, ItemSelector, ItemProcessor, nested), Succeed and Fail, with Step Functions' JSONata
  * engine and semantics (Assign and Output are evaluated against the same, pre-assignment
- * variables; a Map iteration sees the outer variables and keeps its own). Every connector result,
+ * variables; a Map iteration sees the outer variables and keeps its own), and the execution's
+ * `TimeoutSeconds` (a run past it fails `States.Timeout`, which no Catch sees: the execution
+ * itself times out, "State machine structure in Amazon States Language"). Every connector result,
  * state input/output and variable goes through the PayloadMeter, and history events are counted
  * as a standard workflow records them.
  * https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
@@ -31,6 +33,12 @@ export interface JsonataRunOptions {
   readonly region?: string;
   /** The state machine's name in the context object's ARNs. @default 'Housekeeping' */
   readonly stateMachineName?: string;
+  /**
+   * The execution's clock in milliseconds (a handler advances a fake one to stand for a slow or
+   * hanging call), read before each state and each Task attempt against `TimeoutSeconds`.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
 }
 
 /** A Task call the run made: the state's name and its evaluated Arguments (what call replay evaluates). */
@@ -86,6 +94,13 @@ class StateError extends Error {
   }
 }
 
+/** The execution ran past its `TimeoutSeconds`: the execution ends, whatever Catch the state has. */
+class ExecutionTimedOut extends StateError {
+  constructor(seconds: number, where: string) {
+    super('States.Timeout', `the execution ran longer than its TimeoutSeconds (${seconds}), at ${where}`);
+  }
+}
+
 function errorMatches(list: string[], name: string): boolean {
   // States.ALL does not match States.DataLimitExceeded / Runtime (AWS error handling docs)
   return list.includes(name) || (list.includes('States.ALL') && !['States.DataLimitExceeded', 'States.Runtime'].includes(name));
@@ -96,6 +111,8 @@ export class JsonataExecution {
   /** Every Task call made, in order (one per attempt). */
   public readonly calls: JsonataCall[] = [];
   private readonly context: Record<string, unknown>;
+  private readonly clock: () => number;
+  private started = 0;
 
   constructor(private readonly definition: any, private readonly options: JsonataRunOptions) {
     this.meter = options.meter ?? new PayloadMeter();
@@ -105,11 +122,20 @@ export class JsonataExecution {
       Execution: { Id: `${arn}:execution:${name}:run`, StartTime: options.startTime ?? new Date().toISOString() },
       StateMachine: { Id: `${arn}:stateMachine:${name}` },
     };
+    this.clock = options.clock ?? Date.now;
   }
 
   public async run(): Promise<any> {
     this.meter.events += 2; // ExecutionStarted, ExecutionSucceeded
+    this.started = this.clock();
     return this.runStates(this.definition, this.options.input ?? {}, { vars: {} }, 'execution');
+  }
+
+  private checkTimeout(where: string): void {
+    const seconds = this.definition.TimeoutSeconds;
+    if (seconds !== undefined && this.clock() - this.started > seconds * 1000) {
+      throw new ExecutionTimedOut(seconds, where);
+    }
   }
 
   private limit(kind: 'result' | 'input' | 'output' | 'variable', where: string, value: unknown) {
@@ -137,6 +163,7 @@ export class JsonataExecution {
     while (name) {
       const state = machine.States[name];
       const where = `${path}/${name}`;
+      this.checkTimeout(where);
       this.limit('input', where, current);
       this.meter.events += 2; // StateEntered, StateExited
       const states: Record<string, unknown> = { input: current, context: this.context };
@@ -188,6 +215,9 @@ export class JsonataExecution {
           throw new Error(`state type ${state.Type} (${where}) is not supported by this runner`);
         }
       } catch (e) {
+        if (e instanceof ExecutionTimedOut) {
+          throw e;
+        }
         const err = e instanceof StateError ? e : e instanceof DataLimitExceeded
           ? new StateError('States.DataLimitExceeded', e.message)
           : new StateError((e as Error).name ?? 'Error', (e as Error).message);
@@ -222,14 +252,16 @@ export class JsonataExecution {
     const args = state.Arguments !== undefined ? await evaluate(state.Arguments, states, scope) : states.input;
     this.limit('input', `${where} (arguments)`, args);
     for (let attempt = 0; ; attempt++) {
+      this.checkTimeout(where);
       this.meter.events += 3; // TaskScheduled, TaskStarted, TaskSucceeded/Failed
       this.calls.push({ state: name, input: args });
       try {
         const result = await handler(args, attempt + 1);
+        this.checkTimeout(where);
         this.limit('result', where, result);
         return result;
       } catch (e) {
-        if (e instanceof DataLimitExceeded) {
+        if (e instanceof DataLimitExceeded || e instanceof ExecutionTimedOut) {
           throw e;
         }
         const errName = (e as Error).name;
