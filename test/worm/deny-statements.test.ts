@@ -287,6 +287,17 @@ describe('the conditions each decide', () => {
     expect(await decide({ principal: ADMIN, action: 'ec2:CopySnapshot', resource: SNAPSHOT, tags: protectedTags(b, 'scratch') }, policy)).toBe('Allowed');
   });
 
+  test('under purposeTagged(), stripping every tag and copying without the purpose tag are denied on a tagged backup only', async () => {
+    const b = build({ protectedResources: ProtectedResources.purposeTagged() });
+    const policy = guardPolicy(b);
+    const call = (action: string, tags: Record<string, string>) => decide({ principal: ADMIN, action, resource: SNAPSHOT, tags }, policy);
+    // DeleteTags without a tag list, and a copy without tags (EC2 API Reference, DeleteTags, CopySnapshot)
+    for (const action of ['ec2:DeleteTags', 'ec2:CopySnapshot']) {
+      expect([action, await call(action, protectedTags(b, 'anything'))]).toEqual([action, 'ExplicitlyDenied']);
+      expect([action, await call(action, { Name: 'scratch' })]).toEqual([action, 'Allowed']);
+    }
+  });
+
   test('under purposeTagged() and all(), a copy must carry the purpose tag (any value)', async () => {
     for (const resources of [ProtectedResources.purposeTagged(), ProtectedResources.all()]) {
       const b = build({ protectedResources: resources });
@@ -318,13 +329,15 @@ describe('the conditions each decide', () => {
     }, policy)).toBe('Allowed');
   });
 
-  test('sharing with no allowed account: every add is denied, removals are free', async () => {
-    const b = build({ sharingAllowedAccounts: [] });
-    const policy = guardPolicy(b);
-    const share = (context: Record<string, string>) =>
-      decide({ principal: ADMIN, action: 'ec2:ModifySnapshotAttribute', resource: SNAPSHOT, tags: protectedTags(b, 'scratch'), context }, policy);
-    expect(await share({ 'ec2:Add/userId': PARTNER })).toBe('ExplicitlyDenied');
-    expect(await share({ 'ec2:Remove/userId': PARTNER })).toBe('Allowed');
+  test('sharing with no allowed account (an empty list, or none given): every add is denied, removals are free', async () => {
+    for (const sharingAllowedAccounts of [[], undefined]) {
+      const b = build({ sharingAllowedAccounts });
+      const policy = guardPolicy(b);
+      const share = (context: Record<string, string>) =>
+        decide({ principal: ADMIN, action: 'ec2:ModifySnapshotAttribute', resource: SNAPSHOT, tags: protectedTags(b, 'scratch'), context }, policy);
+      expect(await share({ 'ec2:Add/userId': PARTNER })).toBe('ExplicitlyDenied');
+      expect(await share({ 'ec2:Remove/userId': PARTNER })).toBe('Allowed');
+    }
   });
 
   test('trusted tags: set at creation only, on every snapshot whatever the guard protects', async () => {

@@ -20,6 +20,7 @@
  */
 import { App, Names, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
 import { BackupTagging, PlanReport, ProtectedResources, WormServiceControlPolicy, WormServiceControlPolicyProps } from '../../src';
 import { WormDenyStatements } from '../../src/worm/deny-statements';
 import { estimatePolicyLength, SCP_MAX_CHARACTERS } from '../../src/worm/scp-size';
@@ -242,6 +243,29 @@ describe('names, descriptions and targets', () => {
     expect(plain).toContain('the SERVICE_CONTROL_POLICY policy type enabled on the organization root');
     expect(plain).not.toContain('DECLARATIVE_POLICY_EC2');
     expect(warnings({ blockPublicSharing: true })).toContain('the DECLARATIVE_POLICY_EC2 policy type enabled on the organization root');
+  });
+
+  test('the plan entry in full: what it protects, always, what it locks', () => {
+    const { stack } = scp({ policyName: 'ledger-worm', targetIds: [MEMBER] });
+    const entries = JSON.parse(PlanReport.json(stack.node.root as App)).stacks[0].protections.filter((p: any) => p.construct === 'Organization/Worm');
+    expect(entries).toEqual([expect.objectContaining({
+      mechanism: 'write-once SCP ledger-worm (AWS Organizations)',
+      selects: `every principal of ${MEMBER} but the management account`,
+      schedule: 'always',
+      locks: ['deny deleting, unlocking, sharing and re-tagging except break-glass'],
+    })]);
+  });
+
+  test('names generated from a deep construct path stay within the 128-character quota, one per construct', () => {
+    let deep: Construct = organization();
+    for (let i = 0; i < 6; i++) {
+      deep = new Construct(deep, `LedgerOrganizationWriteOnceGuardrails${i}`);
+    }
+    const policies = ['WormForTheProductionOrganizationalUnit', 'WormForTheStagingOrganizationalUnit'].map((id) =>
+      new WormServiceControlPolicy(deep, id, { breakGlassPrincipalArns: [BREAK_GLASS], blockPublicSharing: true }));
+    const names = policies.flatMap((p) => [p.policy.name!, p.declarativePolicy!.name!]);
+    expect(names.filter((n) => n.length > 128)).toEqual([]);
+    expect(new Set(names).size).toBe(4);
   });
 
   test('the plan names the policy and its targets', () => {
