@@ -164,7 +164,7 @@ function analyseCron(expression: string, fields: string[]): ParsedSchedule {
   }
   const minutes = [...expand(minF, 0, 59, 'minutes')].sort((a, b) => a - b);
   const hours = [...expand(hourF, 0, 23, 'hours')].sort((a, b) => a - b);
-  const months = expand(monF, 1, 12, 'month', MONTHS);
+  const months = [...expand(monF, 1, 12, 'month', MONTHS)].sort((a, b) => a - b);
   const years = yearF === '*'
     ? Array.from({ length: WINDOW_YEARS }, (_, i) => WINDOW_START + i)
     : [...expand(yearF, 1970, 2199, 'year')].sort((a, b) => a - b);

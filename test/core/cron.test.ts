@@ -67,6 +67,9 @@ describe('cron fields and their ranges', () => {
     ['cron(0 20,4 * * ? *)', 8 * MS_PER_HOUR, 16 * MS_PER_HOUR],
     ['cron(0 9,10 * * ? *)', MS_PER_HOUR, 23 * MS_PER_HOUR],
     ['cron(0 4 1 1 ? 2030,2028)', 731 * MS_PER_DAY, 731 * MS_PER_DAY],
+    // December 1 to January 1 is 31 days; January 1 to December 1 is 335 days in a leap year
+    ['cron(0 4 1 DEC,JAN ? *)', 31 * MS_PER_DAY, 335 * MS_PER_DAY],
+    ['cron(0 4 1 12,1 ? *)', 31 * MS_PER_DAY, 335 * MS_PER_DAY],
   ])('%s, listed out of order, fires every %d to %d ms', (expression, min, max) => {
     expect(gaps(expression)).toEqual([min, max]);
   });

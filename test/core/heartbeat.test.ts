@@ -1,7 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Fn, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { GUARD_ACKNOWLEDGED_METADATA_KEY } from '../../src/core/acknowledge';
 import { heartbeatAlarm, heartbeatWindow } from '../../src/core/heartbeat';
+import { isMachinery } from '../../src/core/machinery';
 import { Datapoint, firings, inAlarm, RenderedAlarm } from '../support/alarm-evaluation';
 
 const HOUR = 3_600_000;
@@ -9,16 +11,23 @@ const DAY = 24 * HOUR;
 const START = Date.UTC(2025, 0, 6); // a Monday
 
 /** The alarm the library renders for `schedule`, as CloudFormation receives it. */
-function render(schedule: string): { alarm: RenderedAlarm; stack: Stack } {
+function render(schedule: string | number | undefined, options: { description?: string; alarmActions?: cloudwatch.IAlarmAction[] } = {}):
+{ alarm: RenderedAlarm & Record<string, any>; stack: Stack; construct: cloudwatch.Alarm } {
   const stack = new Stack(new App(), 'Stack');
-  heartbeatAlarm(stack, 'Heartbeat', {
-    description: 'test mechanism is silent',
+  const construct = heartbeatAlarm(stack, 'Heartbeat', {
+    description: options.description ?? 'test mechanism is silent',
     metric: (props) => new cloudwatch.Metric({ namespace: 'Test', metricName: 'Done', statistic: 'Sum', ...props }),
     schedule,
     scheduleProp: 'schedule',
+    alarmActions: options.alarmActions,
   });
   const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
-  return { alarm: Object.values<any>(alarms)[0].Properties, stack };
+  return { alarm: Object.values<any>(alarms)[0].Properties, stack, construct };
+}
+
+/** The synthesis information messages on the stack. */
+function infos(stack: Stack): string[] {
+  return Annotations.fromStack(stack).findInfo('*', Match.anyValue()).map((m) => String(m.entry.data));
 }
 
 /** One success per firing, published `delay` after it. */
@@ -107,5 +116,57 @@ describe('a heartbeat alarm, evaluated as CloudWatch does', () => {
   test('a planted bug is caught: missing data not breaching lets a disabled mechanism stay silent', () => {
     const { alarm } = render('cron(0 4 * * ? *)');
     expect(inAlarm({ ...alarm, TreatMissingData: 'notBreaching' }, [], START + 10 * DAY)).toBe(false);
+  });
+});
+
+describe('what the alarm says, to the person it pages and at synthesis', () => {
+  // PutMetricAlarm: AlarmDescription is 0-1024 characters
+  test.each<[string, string | number, string]>([
+    ['every 7 minutes: 10.5 minutes rounded up to whole minutes, in hours to two places', 'rate(7 minutes)', '0.18 hours'],
+    ['every 16 hours: one day is under two days, so in hours', 'rate(16 hours)', '24 hours'],
+    ['daily: 36 hours', 'cron(0 4 * * ? *)', '36 hours'],
+    ['every 32 hours: two whole days', 'rate(32 hours)', '2 days'],
+    ['weekdays: the 3-day weekend gap, 108 hours', 'cron(30 2 ? * MON-FRI *)', '108 hours'],
+    ['an interval given in milliseconds (a DLM policy\'s shortest schedule): 6 hours', 6 * 3_600_000, '9 hours'],
+  ])('%s', (_name, schedule, within) => {
+    const { alarm, stack } = render(schedule);
+    expect(alarm.AlarmDescription).toBe(`test mechanism is silent (no success within ${within})`);
+    expect(infos(stack)).toEqual([]);
+  });
+
+  test('a schedule longer than CloudWatch\'s 7-day window: 7 days, and both the description and the synthesis say it also fires between such runs', () => {
+    const { alarm, stack } = render('cron(0 3 ? * SAT *)');
+    expect(alarm.AlarmDescription).toBe('test mechanism is silent (no success within 7 days; the schedule runs up to 7 days apart, longer than '
+      + "CloudWatch's 7-day alarm window, so this alarm also fires between runs more than 7 days apart)");
+    expect(infos(stack)).toEqual(["schedule runs up to 7 days apart; 1.5 times that (252 hours) is beyond CloudWatch's 7-day alarm window, "
+      + 'so Heartbeat uses 7 days and is in alarm between runs spaced more than 7 days apart: route it accordingly, or run at least every 4 days 16 hours']);
+  });
+
+  test.each<[string, string | undefined]>([
+    ['a schedule given as a token', Fn.importValue('Schedule')],
+    ['no schedule (runs started on demand)', undefined],
+    ['a one-off at() schedule', 'at(2026-01-01T00:00:00)'],
+  ])('%s: the longest window CloudWatch allows, 7 days, and the synthesis says why', (_name, schedule) => {
+    const { alarm, stack } = render(schedule);
+    expect([alarm.Period, alarm.EvaluationPeriods]).toEqual([86_400, 7]);
+    expect(alarm.AlarmDescription).toBe('test mechanism is silent (no success within 7 days)');
+    expect(infos(stack)).toEqual(['schedule is a token or fires once, so the heartbeat cannot follow its interval: '
+      + "Heartbeat alarms after 7 days without a success, CloudWatch's longest window"]);
+  });
+
+  test('a long description is cut to CloudWatch\'s 1,024 characters', () => {
+    expect(render('rate(1 hour)', { description: 'd'.repeat(1100) }).alarm.AlarmDescription).toBe('d'.repeat(1024));
+  });
+
+  test('routed to the actions given, or acknowledged for cfn-guard as exposed for the team; machinery either way', () => {
+    const pager: cloudwatch.IAlarmAction = { bind: () => ({ alarmActionArn: 'arn:aws:sns:eu-west-1:111111111111:pager' }) };
+    const routed = render('rate(1 hour)', { alarmActions: [pager] });
+    const unrouted = render('rate(1 hour)');
+    const acks = (a: cloudwatch.Alarm) => a.node.metadata.filter((m) => m.type === GUARD_ACKNOWLEDGED_METADATA_KEY).map((m) => m.data);
+    expect([routed.alarm.AlarmActions, acks(routed.construct)]).toEqual([['arn:aws:sns:eu-west-1:111111111111:pager'], []]);
+    expect([unrouted.alarm.AlarmActions, acks(unrouted.construct)])
+      .toEqual([undefined, [{ cloudwatch_alarm_action_check: 'no alarm action was given: the heartbeat alarm is exposed for the team to route' }]]);
+    // the write-once guard's machinery deny covers it: nobody silences the heartbeat quietly
+    expect([isMachinery(routed.construct), isMachinery(unrouted.construct)]).toEqual([true, true]);
   });
 });

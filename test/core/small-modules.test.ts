@@ -17,7 +17,7 @@
  * - EbsBackupChangeDetection: the stack's configuration and machinery outside any mechanism,
  *   CloudTrail events run through the event-pattern matcher, and a resource added later refused.
  */
-import { App, Aspects, Duration, Lazy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { App, Aspects, Duration, Lazy, NestedStack, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -194,6 +194,25 @@ describe('EbsBackupChangeDetection', () => {
     expect(detection.node.validate()).toEqual(['EbsBackupChangeDetection: Jobs/Late, Jobs/LateJob/Topic were added to the stack after the detection and would not be watched. '
       + 'Fix: create the EbsBackupChangeDetection last in the stack.']);
   });
+
+  test('a nested stack is a stack of its own: its detection watches its resources, the parent\'s does not', () => {
+    // "Add one to each stack": a nested stack's resources are left to its own detection, so no
+    // change alarms twice and the parent's detection does not refuse them as added later
+    const stack = new Stack(new App(), 'Jobs', { env: { account: ACCOUNT, region: REGION } });
+    const policy = new dlm.CfnLifecyclePolicy(stack, 'Policy', { description: 'p', state: 'ENABLED', executionRoleArn: 'arn:aws:iam::565656565656:role/dlm' });
+    const parent = new EbsBackupChangeDetection(stack, 'Detection', { topic: new sns.Topic(stack, 'Changes') });
+    const nested = new NestedStack(stack, 'Nested');
+    const nestedPolicy = new dlm.CfnLifecyclePolicy(nested, 'NestedPolicy', { description: 'p', state: 'ENABLED', executionRoleArn: 'arn:aws:iam::565656565656:role/dlm' });
+    const own = new EbsBackupChangeDetection(nested, 'Detection', { topic: new sns.Topic(nested, 'Changes') });
+    expect([parent.node.validate(), own.node.validate()]).toEqual([[], []]);
+    const detects = (d: EbsBackupChangeDetection, p: dlm.CfnLifecyclePolicy) => d.rules.some((r) => {
+      const s = Stack.of(r);
+      const pattern = renderIntrinsicsForEvents(s.resolve(((r as events.Rule).node.defaultChild as events.CfnRule).eventPattern), ACCOUNT, REGION);
+      const id = renderIntrinsicsForEvents({ Ref: Stack.of(p).resolve(p.logicalId) }, ACCOUNT, REGION);
+      return matchesPattern(pattern, cloudTrailEvent('dlm:UpdateLifecyclePolicy', { policyId: id, state: 'DISABLED' }, ACCOUNT, REGION));
+    });
+    expect([detects(parent, policy), detects(own, nestedPolicy), detects(parent, nestedPolicy)]).toEqual([true, true, false]);
+  });
 });
 
 describe('mergeTags', () => {
@@ -279,6 +298,16 @@ describe('BackupCoverage', () => {
       { resourceTypes: ['INSTANCE', 'VOLUME'], tags: { Tier: 'gold', Env: 'prod' } },
     ]);
     expect(BackupCoverage.METADATA_KEY).toBe('cdk-ebs-backup:coverage');
+  });
+
+  test('a single declaration written by hand (the documented "one declaration or a list") is kept when another is declared', () => {
+    const policy = new dlm.CfnLifecyclePolicy(new Stack(new App(), 'S'), 'Policy', { description: 'p' });
+    policy.addMetadata(BackupCoverage.METADATA_KEY, { resourceTypes: ['INSTANCE'], tags: { App: 'orders' } });
+    BackupCoverage.declare(policy, { resourceTypes: [VOLUME], tags: { Backup: 'daily' } });
+    expect(policy.getMetadata(BackupCoverage.METADATA_KEY)).toEqual([
+      { resourceTypes: ['INSTANCE'], tags: { App: 'orders' } },
+      { resourceTypes: ['VOLUME'], tags: { Backup: 'daily' } },
+    ]);
   });
 
   test.each<[string, CoverageResourceType[], Record<string, string>, string]>([
