@@ -232,7 +232,7 @@ describe('renderPlanMarkdown', () => {
           schedule: 'cron(0 1 * * ? *)',
           retention: 'count:14',
           copies: ['eu-central-1', 'us-east-1'],
-          locks: ['governance 7 days'],
+          locks: ['governance 7 days', 'Vault Lock compliance'],
         }],
         irreversible: [{ construct: 'Prod/Vault', kind: 'BackupArchiveVault', what: 'compliance lock', consequence: 'never deleted' }],
         costs: [
@@ -254,7 +254,7 @@ whether or not a backup runs (US East (N. Virginia) list prices; snapshot and re
 
 | Construct | Mechanism | Selects | Schedule | Retention | Copies | Locks |
 |---|---|---|---|---|---|---|
-| Prod/Nightly | DLM schedule | Backup=true | cron(0 1 * * ? *) | count:14 | eu-central-1, us-east-1 | governance 7 days |
+| Prod/Nightly | DLM schedule | Backup=true | cron(0 1 * * ? *) | count:14 | eu-central-1, us-east-1 | governance 7 days, Vault Lock compliance |
 
 ### Cannot be undone
 
