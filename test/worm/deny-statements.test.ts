@@ -233,8 +233,15 @@ describe('the conditions each decide', () => {
     expect(await retag('ec2:DeleteTags', { 'aws:TagKeys': ['Name', b.purposeKey] })).toBe('ExplicitlyDenied');
     expect(await retag('ec2:CreateTags', { 'aws:TagKeys': ['Name'], 'aws:RequestTag/Name': 'ledger' })).toBe('Allowed');
     expect(await retag('ec2:DeleteTags', { 'aws:TagKeys': ['Name'] })).toBe('Allowed');
-    // the purpose tag statement holds at creation too (where the trusted-tag statement steps aside)
-    expect(await retag('ec2:DeleteTags', { 'aws:TagKeys': [b.purposeKey], 'ec2:CreateAction': 'CreateSnapshot' })).toBe('ExplicitlyDenied');
+    // DenyPurposeTagChanges decides on its own, not only through DenyTrustedTagChanges (the purpose key is also a trusted
+    // tag): a change to the trusted-tag list must not open the purpose tag. (ec2:CreateAction is a condition key of
+    // CreateTags only, Service Authorization Reference, EC2: a DeleteTags "at creation" does not exist.)
+    const alone = { ...policy, Statement: policy.Statement.filter((st: any) => st.Sid === 'DenyPurposeTagChanges') };
+    const retagAlone = (action: string, keys: string[]) =>
+      decide({ principal: ADMIN, action, resource: SNAPSHOT, tags, context: { 'aws:TagKeys': keys } }, alone);
+    expect(await retagAlone('ec2:DeleteTags', [b.purposeKey])).toBe('ExplicitlyDenied');
+    expect(await retagAlone('ec2:CreateTags', ['Name', b.purposeKey])).toBe('ExplicitlyDenied');
+    expect(await retagAlone('ec2:DeleteTags', ['Name'])).toBe('Allowed');
     // an unprotected snapshot is the operator's to re-tag
     expect(await decide({
       principal: ADMIN,
