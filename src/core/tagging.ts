@@ -111,7 +111,8 @@ export class BackupTagging {
     const keys = resolveKeys(options);
     for (const [prop, key] of Object.entries(keys)) {
       checkLength(root, `BackupTagging ${prop} key`, key, 1, 128);
-      checkPattern(root, `BackupTagging ${prop} key`, key, /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u,
+      // the aws: prefix is reserved in any case ("Don't use aws:, AWS:, or any upper or lowercase combination")
+      checkPattern(root, `BackupTagging ${prop} key`, key, /^(?![aA][wW][sS]:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u,
         "a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:'");
     }
     configured.set(root, options);

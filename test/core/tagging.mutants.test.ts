@@ -33,6 +33,10 @@ describe('keys', () => {
   test.each<[string, object, string]>([
     ['reserved prefix', { prefix: 'aws:' },
       "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'aws:purpose'"],
+    // "Don't use aws:, AWS:, or any upper or lowercase combination of such as a prefix" (tag restrictions)
+    ['reserved prefix in capitals', { prefix: 'AWS:' },
+      "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'AWS:purpose'"],
+    ['reserved prefix in mixed case', { prefix: 'Aws:' }, "that does not start with 'aws:', got 'Aws:purpose'"],
     ['a character EC2 refuses', { purposeKey: 'purpose#1' },
       "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'backup:purpose#1'"],
     ['the retention key', { retentionKey: 'keep?' }, '<app>: BackupTagging retention key must be a tag key'],
