@@ -46,6 +46,15 @@ describe('keys', () => {
     expect(() => BackupTagging.configure(new App(), options)).toThrow(message.replace('<app>', ''));
   });
 
+  test('a prefix set through the context key is held to the same rules', () => {
+    const stackWith = (prefix: string) => new Stack(new App({ context: { [BackupTagging.PREFIX_CONTEXT]: prefix } }), 'S');
+    expect(() => BackupTagging.keys(stackWith('AWS:'))).toThrow(
+      ": context cdk-ebs-backup:tagPrefix: purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'AWS:purpose'");
+    expect(() => BackupTagging.key(stackWith('corp#'), 'execution')).toThrow("context cdk-ebs-backup:tagPrefix: purpose key must be a tag key");
+    expect(() => BackupTagging.prefix(stackWith('p'.repeat(122)))).toThrow('context cdk-ebs-backup:tagPrefix: purpose key must be between 1 and 128 characters long');
+    expect(BackupTagging.keys(stackWith('corp:aws:')).managedBy).toBe('corp:aws:managed-by');
+  });
+
   test('keys EC2 accepts pass: 128 characters, unicode letters, spaces, every allowed sign, aws: not at the start', () => {
     for (const options of [{ managedByKey: 'm'.repeat(121) }, { prefix: 'Sicherung ü:' }, { purposeKey: 'a_b.c:d/e=f+g-h@i' }, { prefix: 'corp:aws:' }]) {
       expect(() => BackupTagging.configure(new App(), options)).not.toThrow();
