@@ -50,7 +50,7 @@ describe('keys', () => {
     const stackWith = (prefix: string) => new Stack(new App({ context: { [BackupTagging.PREFIX_CONTEXT]: prefix } }), 'S');
     expect(() => BackupTagging.keys(stackWith('AWS:'))).toThrow(
       ": context cdk-ebs-backup:tagPrefix: purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'AWS:purpose'");
-    expect(() => BackupTagging.key(stackWith('corp#'), 'execution')).toThrow("context cdk-ebs-backup:tagPrefix: purpose key must be a tag key");
+    expect(() => BackupTagging.key(stackWith('corp#'), 'execution')).toThrow('context cdk-ebs-backup:tagPrefix: purpose key must be a tag key');
     expect(() => BackupTagging.prefix(stackWith('p'.repeat(122)))).toThrow('context cdk-ebs-backup:tagPrefix: purpose key must be between 1 and 128 characters long');
     expect(BackupTagging.keys(stackWith('corp:aws:')).managedBy).toBe('corp:aws:managed-by');
   });
