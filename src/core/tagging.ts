@@ -108,12 +108,7 @@ export class BackupTagging {
    */
   public static configure(scope: IConstruct, options: BackupTaggingOptions): void {
     const root = scope.node.root;
-    const keys = resolveKeys(options);
-    for (const [prop, key] of Object.entries(keys)) {
-      checkLength(root, `BackupTagging ${prop} key`, key, 1, 128);
-      checkPattern(root, `BackupTagging ${prop} key`, key, /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u,
-        "a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:'");
-    }
+    checkKeys(root, 'BackupTagging', resolveKeys(options));
     configured.set(root, options);
   }
 
@@ -129,7 +124,12 @@ export class BackupTagging {
       return options.prefix ?? BackupTagging.DEFAULT_PREFIX;
     }
     const prefix = scope.node.tryGetContext(TAG_PREFIX_CONTEXT);
-    return typeof prefix === 'string' ? prefix : BackupTagging.DEFAULT_PREFIX;
+    if (typeof prefix !== 'string') {
+      return BackupTagging.DEFAULT_PREFIX;
+    }
+    // the context key is the other way to set the prefix: held to the same rules as configure()
+    checkKeys(scope.node.root, `context ${TAG_PREFIX_CONTEXT}:`, resolveKeys({ prefix }));
+    return prefix;
   }
 
   /**
@@ -210,6 +210,16 @@ export class BackupTagsAspect implements IAspect {
         }
       }
     }
+  }
+}
+
+/** The tag keys as EC2 and AWS Backup accept them (tag restrictions); `source` names where they were set. */
+function checkKeys(root: IConstruct, source: string, keys: BackupTagKeys): void {
+  for (const [prop, key] of Object.entries(keys)) {
+    checkLength(root, `${source} ${prop} key`, key, 1, 128);
+    // the aws: prefix is reserved in any case ("Don't use aws:, AWS:, or any upper or lowercase combination")
+    checkPattern(root, `${source} ${prop} key`, key, /^(?![aA][wW][sS]:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u,
+      "a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:'");
   }
 }
 

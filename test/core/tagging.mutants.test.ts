@@ -33,6 +33,10 @@ describe('keys', () => {
   test.each<[string, object, string]>([
     ['reserved prefix', { prefix: 'aws:' },
       "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'aws:purpose'"],
+    // "Don't use aws:, AWS:, or any upper or lowercase combination of such as a prefix" (tag restrictions)
+    ['reserved prefix in capitals', { prefix: 'AWS:' },
+      "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'AWS:purpose'"],
+    ['reserved prefix in mixed case', { prefix: 'Aws:' }, "that does not start with 'aws:', got 'Aws:purpose'"],
     ['a character EC2 refuses', { purposeKey: 'purpose#1' },
       "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'backup:purpose#1'"],
     ['the retention key', { retentionKey: 'keep?' }, '<app>: BackupTagging retention key must be a tag key'],
@@ -40,6 +44,15 @@ describe('keys', () => {
     ['longer than 128 characters', { managedByKey: 'm'.repeat(122) }, `<app>: BackupTagging managedBy key must be between 1 and 128 characters long, got 'backup:${'m'.repeat(122)}'`],
   ])('a key EC2 would refuse fails at configure: %s', (_name, options, message) => {
     expect(() => BackupTagging.configure(new App(), options)).toThrow(message.replace('<app>', ''));
+  });
+
+  test('a prefix set through the context key is held to the same rules', () => {
+    const stackWith = (prefix: string) => new Stack(new App({ context: { [BackupTagging.PREFIX_CONTEXT]: prefix } }), 'S');
+    expect(() => BackupTagging.keys(stackWith('AWS:'))).toThrow(
+      ": context cdk-ebs-backup:tagPrefix: purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'AWS:purpose'");
+    expect(() => BackupTagging.key(stackWith('corp#'), 'execution')).toThrow('context cdk-ebs-backup:tagPrefix: purpose key must be a tag key');
+    expect(() => BackupTagging.prefix(stackWith('p'.repeat(122)))).toThrow('context cdk-ebs-backup:tagPrefix: purpose key must be between 1 and 128 characters long');
+    expect(BackupTagging.keys(stackWith('corp:aws:')).managedBy).toBe('corp:aws:managed-by');
   });
 
   test('keys EC2 accepts pass: 128 characters, unicode letters, spaces, every allowed sign, aws: not at the start', () => {
