@@ -14,6 +14,10 @@
  *   ShareRule: `TargetAccounts`, `UnshareInterval` + `UnshareIntervalUnit`;
  * - ArchiveRule (API_ArchiveRule, RetentionArchiveTier): a count or an age, at least 90 days in
  *   the archive, on schedules at most monthly (28 days);
+ * - default policies (API_PolicyDetails, "Default policies"): `PolicyLanguage` SIMPLIFIED,
+ *   `ResourceType`, `CreateInterval` 1 to 7 days (default 1), `RetainInterval` 2 to 14 days
+ *   (default 7), `CopyTags` (default true), `ExtendDeletion` (default false), `Exclusions`,
+ *   `CrossRegionCopyTargets` (at most 3, `TargetRegion`);
  * - AMI policies: `PolicyType` IMAGE_MANAGEMENT of INSTANCE, `Parameters.NoReboot`, copies naming
  *   the region with `TargetRegion`, DeprecateRule by count (at most the retained) or by age (at
  *   most the retention).
@@ -23,6 +27,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { renderedProperties } from '../../src/core/rendered-properties';
 import { Retention } from '../../src/core/retention';
+import { DefaultPolicyTarget, DlmDefaultPolicy, DlmDefaultPolicyProps } from '../../src/dlm/default-policy';
 import { DlmImagePolicy, DlmImagePolicyProps } from '../../src/dlm/image-policy';
 import { ImageSchedule, SnapshotSchedule } from '../../src/dlm/schedule';
 import { ScriptFailureAction, ScriptStage, SnapshotScript } from '../../src/dlm/script';
@@ -271,5 +276,59 @@ describe('DlmImagePolicy (IMAGE_MANAGEMENT: API_PolicyDetails, CrossRegionCopyRu
       .toThrow('Dlm/Ami: schedules[0].deprecate must be Retention.age(...) for an age-based schedule (DLM deprecates each AMI after a period)');
     expect(() => imageDetails({ schedules: [ami({ deprecate: Retention.count(0) })] }))
       .toThrow('Dlm/Ami: schedules[0].deprecate Retention.count(...): count must be an integer between 1 and 1000, got 0');
+  });
+});
+
+describe('DlmDefaultPolicy (the account\'s safety net: SIMPLIFIED PolicyDetails)', () => {
+  function defaultDetails(props: Partial<DlmDefaultPolicyProps> & { target: DefaultPolicyTarget }): any {
+    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    const policy = new DlmDefaultPolicy(stack, 'Default', { purpose: 'net', ...props });
+    return renderedProperties(policy.resource);
+  }
+
+  test('volumes: daily, kept 7 days, the source\'s tags copied, no extended deletion, nothing excluded', () => {
+    const p = defaultDetails({ target: DefaultPolicyTarget.volumes() });
+    expect([p.DefaultPolicy, p.PolicyDetails]).toEqual(['VOLUME', {
+      PolicyType: 'EBS_SNAPSHOT_MANAGEMENT',
+      PolicyLanguage: 'SIMPLIFIED',
+      ResourceType: 'VOLUME',
+      CreateInterval: 1,
+      RetainInterval: 7,
+      CopyTags: true,
+      ExtendDeletion: false,
+    }]);
+  });
+
+  test('instances: AMIs, its own intervals, copies to other regions, instances excluded by tag', () => {
+    const p = defaultDetails({
+      target: DefaultPolicyTarget.instances({ excludeTags: { Scratch: 'yes' } }),
+      createEvery: Duration.days(7),
+      retain: days(14),
+      copyTags: false,
+      extendDeletion: true,
+      copyRegions: ['eu-west-1', 'eu-west-2'],
+    });
+    expect([p.DefaultPolicy, p.PolicyDetails]).toEqual(['INSTANCE', {
+      PolicyType: 'IMAGE_MANAGEMENT',
+      PolicyLanguage: 'SIMPLIFIED',
+      ResourceType: 'INSTANCE',
+      CreateInterval: 7,
+      RetainInterval: 14,
+      CopyTags: false,
+      ExtendDeletion: true,
+      Exclusions: { ExcludeTags: [{ Key: 'Scratch', Value: 'yes' }] },
+      CrossRegionCopyTargets: [{ TargetRegion: 'eu-west-1' }, { TargetRegion: 'eu-west-2' }],
+    }]);
+  });
+
+  test('volumes: boot volumes excluded', () => {
+    expect(defaultDetails({ target: DefaultPolicyTarget.volumes({ excludeBootVolumes: true }) }).PolicyDetails.Exclusions)
+      .toEqual({ ExcludeBootVolumes: true });
+  });
+
+  test('the retention must outlast the creation interval: 2 days after 1 is taken, 7 after 7 is not', () => {
+    expect(defaultDetails({ target: DefaultPolicyTarget.volumes(), retain: days(2) }).PolicyDetails.RetainInterval).toBe(2);
+    expect(() => defaultDetails({ target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(7), retain: days(7) }))
+      .toThrow('Dlm/Default: retain must be longer than createEvery (7 days), so that a backup always exists, got 7 days');
   });
 });
