@@ -314,10 +314,13 @@ describe('governance, 7 days, any purpose, a tag prefix of its own', () => {
     expect(plan.irreversible).toEqual([]);
   });
 
-  test('no alarm action: the alarms have none and the change alarm is exposed for the team to route', () => {
+  test('no alarm action: the alarms have none and the change alarm, naming the lock job, is exposed for the team to route', () => {
     expect(b.props(b.lock.alarm).AlarmActions ?? []).toEqual([]);
     expect(b.props(b.lock.heartbeatAlarm).AlarmActions ?? []).toEqual([]);
-    expect(b.lock.changeAlarm).toBeDefined();
+    const change = b.template.Resources[b.stack.resolve((b.lock.changeAlarm!.node.defaultChild as any).logicalId)].Properties;
+    expect(change.AlarmActions ?? []).toEqual([]);
+    // the on-call reads which mechanism was changed
+    expect(change.AlarmDescription).toMatch(/^Snapshot lock Vault\/Lock: a piece of its machinery or configuration was changed or disabled/);
   });
 });
 
@@ -336,6 +339,13 @@ describe('options', () => {
       .toEqual([[pager], [pager], [pager]]);
     const heartbeat = props(lock.heartbeatAlarm);
     expect(heartbeat.Period * heartbeat.EvaluationPeriods).toBe(1.5 * 86_400);
+  });
+
+  test('a heartbeat interval whose 1.5 times exceeds CloudWatch\'s 7-day window is reported, naming heartbeatInterval', () => {
+    const stack = new Stack(new App(), 'Vault', { env: ENV });
+    const lock = new SnapshotLock(stack, 'Lock', { mode: SnapshotLockMode.governance(Duration.days(7)), heartbeatInterval: Duration.days(5) });
+    const info = lock.node.metadata.filter((m) => m.type === 'aws:cdk:info').map((m) => String(m.data));
+    expect(info).toEqual([expect.stringMatching(/^heartbeatInterval runs up to .* beyond CloudWatch's 7-day alarm window/)]);
   });
 
   test('keeps the logs as long as asked, encrypted with the given key', () => {
