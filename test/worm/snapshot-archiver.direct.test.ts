@@ -21,6 +21,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { archiveOrphans, DEFAULT_BUDGET_MS, settingsFromEnv } from '../../lambda/worm/archive';
 import { wildcardFindings } from '../../src/core/acknowledge';
+import { handlerAsset } from '../../src/core/job-function';
 import { isMachinery } from '../../src/core/machinery';
 import { BackupTagging } from '../../src/core/tagging';
 import { SnapshotArchiver, SnapshotArchiverProps } from '../../src/worm/snapshot-archiver';
@@ -106,7 +107,9 @@ async function runAndReplay(b: Built, world: World) {
 
 describe('the defaults', () => {
   let b: Built;
-  beforeAll(() => {
+  // built for each test, not once in beforeAll: Stryker credits code run in a beforeAll hook to no
+  // test, so with ignoreStatic it never runs these tests against a mutant of the construct
+  beforeEach(() => {
     b = build();
   });
 
@@ -184,6 +187,12 @@ describe('the defaults', () => {
     expect(logGroup.Properties.KmsKeyId).toBeUndefined();
     expect(b.archiver.role).toBe(b.archiver.node.findChild('Role'));
     expect(isMachinery(b.archiver)).toBe(true);
+  });
+  test('its code is the bundle of the archive handler this file runs (assets/lambda/worm/archive)', () => {
+    const other = new Stack(new App(), 'Other', { env: ENV });
+    const bundle = other.resolve(handlerAsset('worm/archive').bind(other).s3Location!.objectKey);
+    expect(b.props(b.archiver.function).Code.S3Key).toBe(bundle);
+    expect(b.props(b.archiver.function).Handler).toBe('index.handler');
   });
 });
 

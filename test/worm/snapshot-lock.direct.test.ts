@@ -65,7 +65,9 @@ const tagged = (purpose: string, key = 'backup:purpose') => ({ tags: { [key]: pu
 
 describe('compliance, 30 days, a 24-hour cool-off, one purpose', () => {
   let b: Built;
-  beforeAll(() => {
+  // built for each test, not once in beforeAll: Stryker credits code run in a beforeAll hook to no
+  // test, so with ignoreStatic it never runs these tests against a mutant of the construct
+  beforeEach(() => {
     b = build({ mode: SnapshotLockMode.compliance(Duration.days(30), Duration.hours(24)), purposes: ['database-dr'] });
   });
 
@@ -279,7 +281,9 @@ describe('compliance, 30 days, a 24-hour cool-off, one purpose', () => {
 
 describe('governance, 7 days, any purpose, a tag prefix of its own', () => {
   let b: Built;
-  beforeAll(() => {
+  // built for each test, not once in beforeAll: Stryker credits code run in a beforeAll hook to no
+  // test, so with ignoreStatic it never runs these tests against a mutant of the construct
+  beforeEach(() => {
     b = build({ mode: SnapshotLockMode.governance(Duration.days(7)) }, (app) => BackupTagging.configure(app, { prefix: 'acme:' }));
   });
 
