@@ -55,7 +55,10 @@ export default {
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: mod.mutate,
   coverageAnalysis: 'perTest',
-  ignoreStatic: true,
+  // Static mutants (code run when a module loads: tables, catalogues) need a fresh load and every
+  // test of the module. Ignored by default; a module whose load-time tables are logic (the calendar
+  // of core-interval-units) sets "ignoreStatic": false in modules.json and has them measured.
+  ignoreStatic: mod.ignoreStatic ?? true,
   incremental: true,
   incrementalFile: `test/mutation/${name}.incremental.json`,
   // the machine is shared: one worker unless the caller passes --concurrency
