@@ -25,7 +25,7 @@ import { ChangeDetection } from '../core/change-detection';
 import { registerPlan } from '../core/plan-report';
 import { Retention } from '../core/retention';
 import { BackupTagging } from '../core/tagging';
-import { check, collectProblems, checkLength, checkPattern, checkRegion, isUnresolved } from '../core/validation';
+import { check, collectProblems, checkLength, checkPattern, checkRegion, checkTagKey, isUnresolved } from '../core/validation';
 import { DlmDefaultPolicy } from '../dlm/default-policy';
 import { DlmSnapshotPolicy } from '../dlm/snapshot-policy';
 import { RestoreDrill } from '../restore/restore-drill';
@@ -181,7 +181,6 @@ export interface EbsBackupBaselineProps {
   readonly drillVpc?: ec2.IVpc;
 }
 
-const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 /** The mechanisms of a tier, in the order they are built. */
 const TIER_BUILDERS: TierBuilder[] = [buildDlmSnapshots, buildSnapshotLock, buildConsistentWindows, buildBackupPlan, buildRestoreDrill];
 
@@ -262,8 +261,8 @@ export class EbsBackupBaseline extends Construct {
     this.tierTagKey = props.tierTagKey ?? EbsBackupBaseline.DEFAULT_TIER_TAG_KEY;
     this.platformTagKey = props.platformTagKey ?? EbsBackupBaseline.DEFAULT_PLATFORM_TAG_KEY;
     collectProblems(this, () => {
-      checkPattern(this, 'tierTagKey', this.tierTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
-      checkPattern(this, 'platformTagKey', this.platformTagKey, TAG_KEY, "a tag key of 1-128 characters that does not start with 'aws:'");
+      checkTagKey(this, 'tierTagKey', this.tierTagKey, true);
+      checkTagKey(this, 'platformTagKey', this.platformTagKey, true);
       check(this.tierTagKey !== this.platformTagKey, this, 'platformTagKey', 'must differ from tierTagKey', this.platformTagKey);
       const libraryKeys = Object.values(BackupTagging.keys(this));
       check(!libraryKeys.includes(this.tierTagKey), this, 'tierTagKey', `must not be one of the library's artefact tag keys (${libraryKeys.join(', ')})`, this.tierTagKey);

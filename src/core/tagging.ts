@@ -1,7 +1,7 @@
 import { Annotations, Aspects, IAspect, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { Retention } from './retention';
-import { checkLength, checkPattern, reportFactoryProblems } from './validation';
+import { checkLength, checkPattern, checkTagKey, reportFactoryProblems, TAG_CHARACTERS } from './validation';
 
 /**
  * The three tag keys that every backup artefact (snapshot, AMI, recovery point) carries.
@@ -83,6 +83,9 @@ export interface IBackupArtefactSource {
 /** The context key that sets the tag prefix for a whole app (`BackupTagging.PREFIX_CONTEXT`). */
 const TAG_PREFIX_CONTEXT = 'cdk-ebs-backup:tagPrefix';
 
+/** The context prefixes already checked, per app root. */
+const checkedContextPrefixes = new WeakMap<IConstruct, Set<string>>();
+
 const configured = new WeakMap<IConstruct, BackupTaggingOptions>();
 const SOURCES = Symbol.for('cdk-ebs-backup.artefactSources');
 const aspectAdded = new WeakSet<Stack>();
@@ -127,8 +130,15 @@ export class BackupTagging {
     if (typeof prefix !== 'string') {
       return BackupTagging.DEFAULT_PREFIX;
     }
-    // the context key is the other way to set the prefix: held to the same rules as configure()
-    checkKeys(scope.node.root, `context ${TAG_PREFIX_CONTEXT}:`, resolveKeys({ prefix }));
+    // the context key is the other way to set the prefix: held to the same rules as configure(),
+    // once per app and value (keys are read once per tagged resource)
+    const root = scope.node.root;
+    const checked = checkedContextPrefixes.get(root) ?? new Set<string>();
+    if (!checked.has(prefix)) {
+      checkKeys(root, `context ${TAG_PREFIX_CONTEXT}:`, resolveKeys({ prefix }));
+      checked.add(prefix);
+      checkedContextPrefixes.set(root, checked);
+    }
     return prefix;
   }
 
@@ -160,7 +170,7 @@ export class BackupTagging {
    */
   public static validatePurpose(scope: IConstruct, property: string, purpose: string): void {
     checkLength(scope, property, purpose, 1, 256);
-    checkPattern(scope, property, purpose, /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u,
+    checkPattern(scope, property, purpose, TAG_CHARACTERS,
       'a tag value of letters, digits, spaces and _ . : / = + - @');
   }
 
@@ -216,10 +226,7 @@ export class BackupTagsAspect implements IAspect {
 /** The tag keys as EC2 and AWS Backup accept them (tag restrictions); `source` names where they were set. */
 function checkKeys(root: IConstruct, source: string, keys: BackupTagKeys): void {
   for (const [prop, key] of Object.entries(keys)) {
-    checkLength(root, `${source} ${prop} key`, key, 1, 128);
-    // the aws: prefix is reserved in any case ("Don't use aws:, AWS:, or any upper or lowercase combination")
-    checkPattern(root, `${source} ${prop} key`, key, /^(?![aA][wW][sS]:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u,
-      "a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:'");
+    checkTagKey(root, `${source} ${prop} key`, key, true);
   }
 }
 

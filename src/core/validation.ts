@@ -389,9 +389,37 @@ export function checkTags(scope: IConstruct, property: string, tags: Record<stri
     if (isUnresolved(key)) {
       continue;
     }
-    checkLength(scope, `${property} key`, key, 1, 128);
-    check(!key.toLowerCase().startsWith('aws:'), scope, `${property} key`, "must not start with 'aws:' (reserved by AWS)", key);
+    checkTagKey(scope, `${property} key`, key);
     checkLength(scope, `${property}['${key}']`, tags[key], 0, 256);
+  }
+}
+
+/**
+ * Whether AWS reserves the tag key: `aws:` in any case ("Tag naming limits and requirements",
+ * Tagging AWS Resources: "Don't use aws:, AWS:, or any upper or lowercase combination of such as a
+ * prefix for either keys or values"). The one place for the rule: every tag key check of the
+ * library comes here.
+ */
+export function isReservedTagKey(key: string): boolean {
+  return key.toLowerCase().startsWith('aws:');
+}
+
+/** The characters "Tag naming limits and requirements" allows in keys and values across services. */
+export const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/**
+ * A tag key as AWS accepts it: 1 to 128 characters, not reserved (`isReservedTagKey`); with
+ * `portable`, also only the characters every service accepts (a key that tags more than EC2
+ * resources: the library's own keys, the baseline's tier key). Skipped for a token.
+ */
+export function checkTagKey(scope: IConstruct, property: string, key: string, portable = false): void {
+  if (isUnresolved(key)) {
+    return;
+  }
+  checkLength(scope, property, key, 1, 128);
+  check(!isReservedTagKey(key), scope, property, "must not start with 'aws:' (reserved by AWS)", key);
+  if (portable) {
+    checkPattern(scope, property, key, TAG_CHARACTERS, 'a tag key of letters, digits, spaces and _ . : / = + - @');
   }
 }
 

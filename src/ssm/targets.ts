@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { FactoryProblem, present, recordFactoryProblems } from '../core/validation';
+import { FactoryProblem, isReservedTagKey, present, recordFactoryProblems } from '../core/validation';
 
 /** One key of a maintenance window target and its values, as SSM takes them. */
 export interface MaintenanceTargetKey {
@@ -37,7 +37,7 @@ export class MaintenanceTargets {
         `Systems Manager takes at most ${MAX_KEYS} target keys; use taggedAnyOf(key, values) for several values of one key`));
     }
     for (const key of keys) {
-      if (!Token.isUnresolved(key) && (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith('aws:'))) {
+      if (!Token.isUnresolved(key) && (key.length < 1 || key.length > 128 || isReservedTagKey(key))) {
         problems.push(new FactoryProblem(factory, "tag key must be 1-128 characters and not start with 'aws:'", key,
           "'aws:' tags are reserved by AWS: target a tag of your own"));
       }

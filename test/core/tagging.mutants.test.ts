@@ -32,13 +32,13 @@ describe('keys', () => {
 
   test.each<[string, object, string]>([
     ['reserved prefix', { prefix: 'aws:' },
-      "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'aws:purpose'"],
+      "<app>: BackupTagging purpose key must not start with 'aws:' (reserved by AWS), got 'aws:purpose'"],
     // "Don't use aws:, AWS:, or any upper or lowercase combination of such as a prefix" (tag restrictions)
     ['reserved prefix in capitals', { prefix: 'AWS:' },
-      "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'AWS:purpose'"],
-    ['reserved prefix in mixed case', { prefix: 'Aws:' }, "that does not start with 'aws:', got 'Aws:purpose'"],
+      "<app>: BackupTagging purpose key must not start with 'aws:' (reserved by AWS), got 'AWS:purpose'"],
+    ['reserved prefix in mixed case', { prefix: 'Aws:' }, "must not start with 'aws:' (reserved by AWS), got 'Aws:purpose'"],
     ['a character EC2 refuses', { purposeKey: 'purpose#1' },
-      "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'backup:purpose#1'"],
+      "<app>: BackupTagging purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @, got 'backup:purpose#1'"],
     ['the retention key', { retentionKey: 'keep?' }, '<app>: BackupTagging retention key must be a tag key'],
     ['the managed-by key', { managedByKey: 'by!' }, '<app>: BackupTagging managedBy key must be a tag key'],
     ['longer than 128 characters', { managedByKey: 'm'.repeat(122) }, `<app>: BackupTagging managedBy key must be between 1 and 128 characters long, got 'backup:${'m'.repeat(122)}'`],
@@ -49,10 +49,25 @@ describe('keys', () => {
   test('a prefix set through the context key is held to the same rules', () => {
     const stackWith = (prefix: string) => new Stack(new App({ context: { [BackupTagging.PREFIX_CONTEXT]: prefix } }), 'S');
     expect(() => BackupTagging.keys(stackWith('AWS:'))).toThrow(
-      ": context cdk-ebs-backup:tagPrefix: purpose key must be a tag key of letters, digits, spaces and _ . : / = + - @ that does not start with 'aws:', got 'AWS:purpose'");
+      ": context cdk-ebs-backup:tagPrefix: purpose key must not start with 'aws:' (reserved by AWS), got 'AWS:purpose'");
     expect(() => BackupTagging.key(stackWith('corp#'), 'execution')).toThrow('context cdk-ebs-backup:tagPrefix: purpose key must be a tag key');
     expect(() => BackupTagging.prefix(stackWith('p'.repeat(122)))).toThrow('context cdk-ebs-backup:tagPrefix: purpose key must be between 1 and 128 characters long');
     expect(BackupTagging.keys(stackWith('corp:aws:')).managedBy).toBe('corp:aws:managed-by');
+  });
+
+  test('the context prefix is checked once per app and value, and a bad one is refused on every read', () => {
+    const bad = new Stack(new App({ context: { [BackupTagging.PREFIX_CONTEXT]: 'AWS:' } }), 'S');
+    for (let read = 0; read < 3; read++) {
+      expect(() => BackupTagging.key(bad, 'execution')).toThrow("context cdk-ebs-backup:tagPrefix: purpose key must not start with 'aws:'");
+    }
+    // a value set on a subtree is a value of its own: checked although the app's was checked already
+    const app = new App({ context: { [BackupTagging.PREFIX_CONTEXT]: 'corp:' } });
+    const stack = new Stack(app, 'S');
+    expect(BackupTagging.key(stack, 'execution')).toBe('corp:execution');
+    const team = new Stack(app, 'Team');
+    team.node.setContext(BackupTagging.PREFIX_CONTEXT, 'team#');
+    expect(() => BackupTagging.key(team, 'execution')).toThrow('context cdk-ebs-backup:tagPrefix: purpose key must be a tag key');
+    expect(BackupTagging.key(stack, 'archived-at')).toBe('corp:archived-at');
   });
 
   test('keys EC2 accepts pass: 128 characters, unicode letters, spaces, every allowed sign, aws: not at the start', () => {

@@ -38,7 +38,7 @@ describe('BackupTagging', () => {
   });
 
   test('a reserved key prefix is rejected', () => {
-    expect(() => BackupTagging.configure(new App(), { prefix: 'aws:' })).toThrow(/BackupTagging purpose key must be a tag key/);
+    expect(() => BackupTagging.configure(new App(), { prefix: 'aws:' })).toThrow(/BackupTagging purpose key must not start with 'aws:' \(reserved by AWS\)/);
   });
 
   test('a bad purpose is rejected with the property named', () => {
