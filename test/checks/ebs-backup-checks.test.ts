@@ -417,7 +417,7 @@ describe('EbsBackup-RecycleBinRetention', () => {
     dlmPolicy(stack, 'Policy', 'VOLUME', { Backup: 'database' }, { createRule: { interval: 4, intervalUnit: 'HOURS' }, retainRule: { count: 6 } });
     bin(stack, 30);
     expect(findings(app)).toEqual([
-      expect.stringMatching(/^EbsBackup-RecycleBinRetention: Recycle Bin rule TestStack\/Bin keeps every deleted EBS snapshot for 30 days: schedule 'nightly' of DLM policy TestStack\/Policy deletes a snapshot every 4 hours, so about 180 expired snapshots stay billed in the bin beside the 6 it keeps/),
+      expect.stringMatching(/^EbsBackup-RecycleBinRetention: Recycle Bin rule TestStack\/Bin keeps every deleted EBS snapshot for 30 days: schedule 'nightly' of DLM policy TestStack\/Policy deletes a snapshot every 4 hours, so at least 180 expired snapshots stay billed in the bin beside the 6 it keeps/),
     ]);
     const report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
     const plugin = report.pluginReports.find((r: any) => r.pluginName === 'EbsBackupChecks');
@@ -456,8 +456,36 @@ describe('EbsBackup-RecycleBinRetention with calendar retentions', () => {
 
   test('a 32-day bin holds more than the 31 snapshots the schedule keeps at the most: warned, naming the 31', () => {
     expect(monthlyRetention(32)).toEqual([
-      expect.stringMatching(/^EbsBackup-RecycleBinRetention: Recycle Bin rule TestStack\/Bin keeps every deleted EBS snapshot for 32 days: schedule 'nightly' of DLM policy TestStack\/Policy deletes a snapshot every 24 hours, so about 32 expired snapshots stay billed in the bin beside the 31 it keeps/),
+      expect.stringMatching(/^EbsBackup-RecycleBinRetention: Recycle Bin rule TestStack\/Bin keeps every deleted EBS snapshot for 32 days: schedule 'nightly' of DLM policy TestStack\/Policy deletes a snapshot every 24 hours, so at least 32 expired snapshots stay billed in the bin beside the 31 it keeps/),
     ]);
+  });
+});
+
+describe('EbsBackup-RecycleBinRetention with a monthly schedule', () => {
+  // a cron on day 1 of every month runs 28 to 31 days apart: a bin holds more than the 12 a yearly
+  // count keeps only when its retention spans 13 deletions at the longest gap (13 x 31 = 403 days)
+  function monthly(binDays: number, day = '1') {
+    const app = checksApp();
+    const stack = stackIn(app);
+    volume(stack, 'Data', { Backup: 'database' });
+    dlmPolicy(stack, 'Policy', 'VOLUME', { Backup: 'database' }, { createRule: { cronExpression: `cron(0 4 ${day} * ? *)` }, retainRule: { count: 12 } });
+    new rbin.CfnRule(stack, 'Bin', { resourceType: 'EBS_SNAPSHOT', retentionPeriod: { retentionPeriodValue: binDays, retentionPeriodUnit: 'DAYS' } });
+    return findings(app);
+  }
+
+  test('a 370-day bin may hold 12 (a year of 31-day gaps): no warning, where an average month of 730 hours claimed 13', () => {
+    expect(monthly(370)).toEqual([]);
+    expect(monthly(402)).toEqual([]);
+  });
+
+  test('a 403-day bin holds at least 13: warned, naming the range of the interval', () => {
+    expect(monthly(403)).toEqual([
+      expect.stringMatching(/deletes a snapshot every 672 to 744 hours \(a calendar month\), so at least 13 expired snapshots stay billed in the bin beside the 12 it keeps/),
+    ]);
+  });
+
+  test('a day after the 28th is skipped in shorter months: no interval is claimed', () => {
+    expect(monthly(1000, '31')).toEqual([]);
   });
 });
 

@@ -32,11 +32,14 @@ export const RecycleBinRetention = defineRule('RecycleBinRetention', 'AWS::Rbin:
       if (!inBin) {
         continue;
       }
-      const held = Math.ceil((binDays * 24) / schedule.intervalHours);
+      // the fewest deletions the bin's retention spans: its snapshots are deleted at most this far apart
+      const held = Math.floor((binDays * 24) / schedule.interval.longest);
       if (held > schedule.liveCount) {
+        const every = schedule.interval.shortest === schedule.interval.longest
+          ? `${schedule.interval.longest} hours` : `${schedule.interval.shortest} to ${schedule.interval.longest} hours (a calendar month)`;
         problems.push(
-          `schedule '${schedule.name}' of DLM policy ${policy.path} deletes a snapshot every ${schedule.intervalHours} hours, ` +
-          `so about ${held} expired snapshots stay billed in the bin beside the ${schedule.liveCount} it keeps (snapshot tags: ${describeTags(tags)})`,
+          `schedule '${schedule.name}' of DLM policy ${policy.path} deletes a snapshot every ${every}, ` +
+          `so at least ${held} expired snapshots stay billed in the bin beside the ${schedule.liveCount} it keeps (snapshot tags: ${describeTags(tags)})`,
         );
       }
     }
@@ -49,7 +52,8 @@ export const RecycleBinRetention = defineRule('RecycleBinRetention', 'AWS::Rbin:
 
 interface ScheduleFacts {
   readonly name: string;
-  readonly intervalHours: number;
+  readonly interval: CreationInterval;
+  /** The most snapshots the schedule keeps. */
   readonly liveCount: number;
   /** The tags the schedule's snapshots carry (added tags, and the targets' tags when copied). */
   readonly tags: Record<string, string>;
@@ -62,25 +66,37 @@ function schedulesOf(policy: TemplateResource): ScheduleFacts[] {
   }
   const facts: ScheduleFacts[] = [];
   (Array.isArray(details.Schedules) ? details.Schedules : []).forEach((s: any, i: number) => {
-    const intervalHours = creationIntervalHours(s?.CreateRule);
+    const interval = creationInterval(s?.CreateRule);
     const retain = s?.RetainRule ?? {};
-    // the most a calendar retention keeps (1 MONTHS: 31 days): the warning says the bin holds more than that
+    // the most a calendar retention keeps (1 MONTHS: 31 days, at the shortest interval): the warning
+    // says the bin holds more than that
     const retainDays = dlmRetentionDays(retain.Interval, retain.IntervalUnit, 'longest');
     const liveCount = typeof retain.Count === 'number' ? retain.Count
-      : retainDays !== undefined && intervalHours ? Math.floor((retainDays * 24) / intervalHours) : undefined;
-    if (intervalHours === undefined || liveCount === undefined) {
+      : retainDays !== undefined && interval ? Math.floor((retainDays * 24) / interval.shortest) : undefined;
+    if (interval === undefined || liveCount === undefined) {
       return;
     }
     const copied = s?.CopyTags === true ? tagsOf(details.TargetTags) : {};
-    facts.push({ name: typeof s?.Name === 'string' ? s.Name : `#${i}`, intervalHours, liveCount, tags: { ...copied, ...tagsOf(s?.TagsToAdd) } });
+    facts.push({ name: typeof s?.Name === 'string' ? s.Name : `#${i}`, interval, liveCount, tags: { ...copied, ...tagsOf(s?.TagsToAdd) } });
   });
   return facts;
 }
 
-/** Hours between snapshots of an interval rule, or of a daily/weekly/monthly cron; undefined otherwise. */
-export function creationIntervalHours(rule: any): number | undefined {
+/** The hours between two snapshots of a schedule: one figure, or a range for a calendar month. */
+interface CreationInterval {
+  readonly shortest: number;
+  readonly longest: number;
+}
+
+const every = (hours: number): CreationInterval => ({ shortest: hours, longest: hours });
+
+/**
+ * Hours between snapshots of an interval rule, or of a daily, weekly or monthly cron (a monthly one
+ * on day 1 to 28: 28 to 31 days apart; a later day is skipped in shorter months); undefined otherwise.
+ */
+export function creationInterval(rule: any): CreationInterval | undefined {
   if (typeof rule?.Interval === 'number' && (rule.IntervalUnit ?? 'HOURS') === 'HOURS') {
-    return rule.Interval;
+    return every(rule.Interval);
   }
   const cron = typeof rule?.CronExpression === 'string' ? /^cron\((.*)\)$/.exec(rule.CronExpression.trim())?.[1].split(/\s+/) : undefined;
   if (!cron || cron.length !== 6) {
@@ -94,19 +110,19 @@ export function creationIntervalHours(rule: any): number | undefined {
   }
   const everyN = /^(\*|\d+)\/(\d+)$/.exec(hour);
   if (everyN && any(day) && any(weekDay)) {
-    return Number(everyN[2]);
+    return every(Number(everyN[2]));
   }
   if (!single(hour)) {
     return undefined;
   }
   if (any(day) && any(weekDay)) {
-    return 24;
+    return every(24);
   }
   if (any(day) && /^[A-Z]{3}$|^\d$/.test(weekDay)) {
-    return 168;
+    return every(168);
   }
-  if (single(day) && any(weekDay)) {
-    return 730;
+  if (single(day) && Number(day) >= 1 && Number(day) <= 28 && any(weekDay)) {
+    return { shortest: 28 * 24, longest: 31 * 24 };
   }
   return undefined;
 }
