@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { routeAlarm } from './alarm-routing';
 import { parseSchedule, ScheduleProblem } from './cron';
 import { protectAsMachinery } from './machinery';
+import { quantity } from './quantity';
 
 /** A mechanism is silent when nothing succeeded within this many of its intervals. */
 export const HEARTBEAT_FACTOR = 1.5;
@@ -117,5 +118,5 @@ export function heartbeatAlarm(scope: Construct, id: string, options: HeartbeatA
 
 function hoursText(seconds: number): string {
   const hours = seconds / 3600;
-  return hours >= 48 && hours % 24 === 0 ? `${hours / 24} days` : `${Math.round(hours * 100) / 100} hours`;
+  return hours >= 48 && hours % 24 === 0 ? quantity(hours / 24, 'day') : quantity(Math.round(hours * 100) / 100, 'hour');
 }

@@ -4,6 +4,7 @@ import * as cdk from 'aws-cdk-lib';
 import { Annotations, App, CfnResource, Stack, Stage, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { standingPrice } from './plan-report-pricing';
+import { quantity } from './quantity';
 
 /** What one mechanism protects, and how. */
 export interface PlanProtection {
@@ -374,5 +375,5 @@ export function planDays(d: cdk.Duration | undefined): string {
   if (d === undefined) {
     return '';
   }
-  return d.isUnresolved() ? '(deploy-time value)' : `${d.toDays({ integral: false })} days`;
+  return d.isUnresolved() ? '(deploy-time value)' : quantity(d.toDays({ integral: false }), 'day');
 }

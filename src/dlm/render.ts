@@ -14,6 +14,7 @@ import { Retention } from '../core/retention';
 import {
   check, checkCount, checkLength, checkOneOf, checkPattern, checkRegion, checkTags, fail, isUnresolved, reportFactoryProblems,
 } from '../core/validation';
+import { quantity } from '../core/quantity';
 
 /** DLM's allowed `Interval` values for `IntervalUnit: HOURS` (CreateRule). */
 export const ALLOWED_RATE_HOURS = [1, 2, 3, 4, 6, 8, 12, 24];
@@ -173,12 +174,12 @@ export function cfnTags(tags: Record<string, string>): Array<{ key: string; valu
 
 function human(ms: number): string {
   if (ms >= MS_PER_DAY) {
-    return `${+(ms / MS_PER_DAY).toFixed(2)} days`;
+    return quantity(+(ms / MS_PER_DAY).toFixed(2), 'day');
   }
   if (ms >= MS_PER_HOUR) {
-    return `${+(ms / MS_PER_HOUR).toFixed(2)} hours`;
+    return quantity(+(ms / MS_PER_HOUR).toFixed(2), 'hour');
   }
-  return `${Math.round(ms / 60_000)} minutes`;
+  return quantity(Math.round(ms / 60_000), 'minute');
 }
 
 export { human };

@@ -385,7 +385,7 @@ describe('EbsBackup-BackupRetentionWithinVaultLock', () => {
 
   test.each([
     ['a rule above the maximum', 3650, undefined, /rule 'Daily' keeps recovery points 3650 days, but vault TestStack\/Vault is locked to at most 365 days/],
-    ['a rule below the minimum', 1, undefined, /rule 'Daily' keeps recovery points 1 days, but vault TestStack\/Vault is locked to at least 7 days/],
+    ['a rule below the minimum', 1, undefined, /rule 'Daily' keeps recovery points 1 day, but vault TestStack\/Vault is locked to at least 7 days/],
     ['a rule that never expires under a maximum', undefined, undefined, /rule 'Daily' never expires its recovery points, but vault TestStack\/Vault is locked to at most 365 days/],
     ['a copy below its vault\'s minimum', 35, 14, /rule 'Daily' copy #0 keeps recovery points 14 days, but vault TestStack\/DrVault is locked to at least 30 days/],
   ])('fails for %s', (_name, days, copyDays, message) => {

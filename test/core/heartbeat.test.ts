@@ -123,6 +123,7 @@ describe('what the alarm says, to the person it pages and at synthesis', () => {
   // PutMetricAlarm: AlarmDescription is 0-1024 characters
   test.each<[string, string | number, string]>([
     ['every 7 minutes: 10.5 minutes rounded up to whole minutes, in hours to two places', 'rate(7 minutes)', '0.18 hours'],
+    ['every 40 minutes: one hour, singular', 'rate(40 minutes)', '1 hour'],
     ['every 16 hours: one day is under two days, so in hours', 'rate(16 hours)', '24 hours'],
     ['daily: 36 hours', 'cron(0 4 * * ? *)', '36 hours'],
     ['every 32 hours: two whole days', 'rate(32 hours)', '2 days'],

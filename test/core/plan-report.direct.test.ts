@@ -322,6 +322,7 @@ describe('plan value helpers', () => {
     expect(planTags({ A: '1', B: '2' })).toBe('A=1 AND B=2');
     expect(planDays(undefined)).toBe('');
     expect(planDays(Duration.hours(12))).toBe('0.5 days');
+    expect([planDays(Duration.hours(24)), planDays(Duration.days(2))]).toEqual(['1 day', '2 days']);
     expect(planDays(Duration.days(Token.asNumber(Aws.NO_VALUE)))).toBe('(deploy-time value)');
   });
 });

@@ -102,7 +102,7 @@ describe('CreateRule: every rate DLM takes is rendered as DLM takes it; every ot
 
   test('cron: firing twice within an hour, or less than once a year, is refused with the gap', () => {
     expect(rejection(() => renderCreateRule(stackIn(), 'schedules[0]', schedule({ schedule: events.Schedule.expression('cron(0,59 * * * ? *)') }))))
-      .toBe('Dlm: schedules[0].schedule must fire at most once an hour (DLM allows intervals between 1 hour and 1 year), got \'cron(0,59 * * * ? *) (every 1 minutes)\'');
+      .toBe('Dlm: schedules[0].schedule must fire at most once an hour (DLM allows intervals between 1 hour and 1 year), got \'cron(0,59 * * * ? *) (every 1 minute)\'');
     expect(rejection(() => renderCreateRule(stackIn(), 'schedules[0]', schedule({ schedule: events.Schedule.expression('cron(0 0 29 2 ? *)') }))))
       .toMatch(/^Dlm: schedules\[0\]\.schedule must fire at least once a year \(DLM allows intervals between 1 hour and 1 year\), got 'cron\(0 0 29 2 \? \*\) \(up to \d+(\.\d+)? days apart\)'$/);
   });
@@ -346,6 +346,6 @@ describe('target tags, the policy description and the L1 resource', () => {
 
   test('gaps are written for people: minutes, hours, days', () => {
     expect([human(59 * 60_000), human(60 * 60_000), human(90 * 60_000), human(24 * 3600_000), human(36 * 3600_000), human(30_000)])
-      .toEqual(['59 minutes', '1 hours', '1.5 hours', '1 days', '1.5 days', '1 minutes']);
+      .toEqual(['59 minutes', '1 hour', '1.5 hours', '1 day', '1.5 days', '1 minute']);
   });
 });

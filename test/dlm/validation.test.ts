@@ -97,7 +97,7 @@ const rows: Row[] = [
   ['archiving an instance policy', (s) => snapshotPolicy(s, { schedule: monthly, archive: { retain: Retention.age(Duration.days(365)) } }, { target: instances }),
     'schedules[0].archive must be omitted for instance targets'],
   ['archiving a daily schedule', (s) => snapshotPolicy(s, { archive: { retain: Retention.age(Duration.days(365)) } }),
-    "schedules[0].schedule must create snapshots at most every 28 days to archive them (DLM ArchiveRule), got 'cron(0 4 * * ? *) (every 1 days)'"],
+    "schedules[0].schedule must create snapshots at most every 28 days to archive them (DLM ArchiveRule), got 'cron(0 4 * * ? *) (every 1 day)'"],
   ['archiving a weekly schedule', (s) => snapshotPolicy(s, { schedule: cron({ weekDay: 'MON', hour: '1', minute: '0' }), archive: { retain: Retention.age(Duration.days(365)) } }),
     'every 7 days'],
   ['archiving a rate schedule', (s) => snapshotPolicy(s, { schedule: events.Schedule.rate(Duration.hours(24)), archive: { retain: Retention.age(Duration.days(365)) } }),

@@ -249,8 +249,8 @@ describe('compliance, 30 days, a 24-hour cool-off, one purpose', () => {
       locks: ['compliance 30 days'],
     }]);
     expect(plan.irreversible).toEqual([expect.objectContaining({ construct: 'Vault/Lock', what: 'compliance-mode EBS Snapshot Lock of 30 days' })]);
-    // the cool-off is named (planDays renders 24 hours as "1 days")
-    expect(plan.irreversible[0].consequence).toMatch(/^once a snapshot's cool-off \(1 days?\) ends, nobody, not even the root user, can delete it, unlock it or shorten the lock before it expires; it is billed until then$/);
+    // the cool-off is named
+    expect(plan.irreversible[0].consequence).toMatch(/^once a snapshot's cool-off \(1 day\) ends, nobody, not even the root user, can delete it, unlock it or shorten the lock before it expires; it is billed until then$/);
   });
 
   // cdk-nag matches an acknowledgement on the resource and its ancestors: every wildcard finding

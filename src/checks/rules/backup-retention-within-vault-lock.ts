@@ -1,5 +1,6 @@
 import { TemplateResource } from '../model';
 import { defineRule, NOT_APPLICABLE, RuleContext, verdictOf } from '../rule';
+import { quantity } from '../../core/quantity';
 
 /**
  * Every AWS Backup rule and copy keeps its recovery points within the lock of the vault it writes
@@ -58,13 +59,13 @@ function outside(what: string, lifecycle: any, vault: LockedVault): string[] {
     return [];
   }
   if (days === undefined) {
-    return vault.max === undefined ? [] : [`${what} never expires its recovery points, but vault ${vault.path} is locked to at most ${vault.max} days`];
+    return vault.max === undefined ? [] : [`${what} never expires its recovery points, but vault ${vault.path} is locked to at most ${quantity(vault.max, 'day')}`];
   }
   if (vault.min !== undefined && days < vault.min) {
-    return [`${what} keeps recovery points ${days} days, but vault ${vault.path} is locked to at least ${vault.min} days`];
+    return [`${what} keeps recovery points ${quantity(days, 'day')}, but vault ${vault.path} is locked to at least ${quantity(vault.min, 'day')}`];
   }
   if (vault.max !== undefined && days > vault.max) {
-    return [`${what} keeps recovery points ${days} days, but vault ${vault.path} is locked to at most ${vault.max} days`];
+    return [`${what} keeps recovery points ${quantity(days, 'day')}, but vault ${vault.path} is locked to at most ${quantity(vault.max, 'day')}`];
   }
   return [];
 }
