@@ -10,11 +10,11 @@ import { MS_PER_DAY, MS_PER_HOUR, ParsedSchedule, ScheduleProblem, parseSchedule
 import { CrossRegionCopy, DlmScheduleOptions, VariableTagValue } from './schedule';
 import { ageMs, retainRule } from './units';
 import { mergeTags } from '../core/merge-tags';
+import { quantity } from '../core/quantity';
 import { Retention } from '../core/retention';
 import {
   check, checkCount, checkLength, checkOneOf, checkPattern, checkRegion, checkTags, fail, isUnresolved, reportFactoryProblems,
 } from '../core/validation';
-import { quantity } from '../core/quantity';
 
 /** DLM's allowed `Interval` values for `IntervalUnit: HOURS` (CreateRule). */
 export const ALLOWED_RATE_HOURS = [1, 2, 3, 4, 6, 8, 12, 24];

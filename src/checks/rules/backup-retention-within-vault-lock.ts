@@ -1,6 +1,6 @@
+import { quantity } from '../../core/quantity';
 import { TemplateResource } from '../model';
 import { defineRule, NOT_APPLICABLE, RuleContext, verdictOf } from '../rule';
-import { quantity } from '../../core/quantity';
 
 /**
  * Every AWS Backup rule and copy keeps its recovery points within the lock of the vault it writes
