@@ -6,8 +6,9 @@ import { check, checkCount, fail, isUnresolved } from './validation';
  * An IAM principal as `aws:PrincipalArn` carries it: a role, a user or an account root, with
  * `*` and `?` allowed in the account and the name (as `ArnLike` matches them).
  */
-const PRINCIPAL = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::([*?\d]+):(root|role\/[\w+=,.@\-/*?]+|user\/[\w+=,.@\-/*?]+)$/;
-const ROLE = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\*):iam::([*?\d]+):role\/[\w+=,.@\-/*?]+$/;
+// the partitions aws-cdk-lib's region-info knows: aws, aws-cn, aws-us-gov, aws-iso(-b|-e|-f) and aws-eusc (the European Sovereign Cloud)
+const PRINCIPAL = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|aws-eusc|\*):iam::([*?\d]+):(root|role\/[\w+=,.@\-/*?]+|user\/[\w+=,.@\-/*?]+)$/;
+const ROLE = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|aws-eusc|\*):iam::([*?\d]+):role\/[\w+=,.@\-/*?]+$/;
 const SESSION = /^arn:[^:]+:sts::[^:]*:assumed-role\//;
 
 /**

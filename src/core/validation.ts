@@ -372,7 +372,9 @@ export function checkAccountId(scope: IConstruct, property: string, value: strin
 
 /** An AWS region name such as `eu-west-1` or `us-gov-west-1`. */
 export function checkRegion(scope: IConstruct, property: string, value: string | undefined): void {
-  checkPattern(scope, property, value, /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as eu-west-1');
+  // two to four letters first: eu-west-1, us-gov-west-1, us-isob-east-1, and the European
+  // Sovereign Cloud's eusc-de-east-1 (aws-cdk-lib's region-info lists it, partition aws-eusc)
+  checkPattern(scope, property, value, /^[a-z]{2,4}(-[a-z]+)+-\d$/, 'an AWS region name such as eu-west-1');
 }
 
 /**

@@ -21,6 +21,7 @@ describe('accepted: what aws:PrincipalArn carries, with the wildcards ArnLike ma
     'arn:aws-cn:iam::444455556666:role/BreakGlass',
     'arn:aws-us-gov:iam::444455556666:role/BreakGlass',
     'arn:aws-iso-b:iam::444455556666:role/BreakGlass',
+    'arn:aws-eusc:iam::444455556666:role/BreakGlass',
     'arn:*:iam::444455556666:role/BreakGlass',
     'arn:aws:iam::*:role/cdk-*-cfn-exec-role-*',
     'arn:aws:iam::4444555566?6:role/Break?lass',

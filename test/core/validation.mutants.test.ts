@@ -254,10 +254,11 @@ describe('the checks at their bounds', () => {
     for (const bad of ['12345678901', '1234567890123', '12345678901a', ' 123456789012']) {
       expect(message(() => checkAccountId(db, 'shareWith[0]', bad))).toBe(`Ledger/Db: shareWith[0] must be a 12-digit AWS account id, got '${bad}'`);
     }
-    for (const region of ['eu-west-1', 'us-gov-west-1', 'ap-southeast-2', 'il-central-1', 'us-isob-east-1']) {
+    // eusc-de-east-1: the AWS European Sovereign Cloud (partition aws-eusc), in aws-cdk-lib's region-info
+    for (const region of ['eu-west-1', 'us-gov-west-1', 'ap-southeast-2', 'il-central-1', 'us-isob-east-1', 'eusc-de-east-1']) {
       expect([region, message(() => checkRegion(db, 'region', region))]).toEqual([region, undefined]);
     }
-    for (const bad of ['Ireland', 'eu-west', 'euwest-1', 'eu-west-1a', 'EU-WEST-1', 'x-west-1', 'eu-west-12', ' eu-west-1']) {
+    for (const bad of ['Ireland', 'eu-west', 'euwest-1', 'eu-west-1a', 'EU-WEST-1', 'x-west-1', 'eu-west-12', ' eu-west-1', 'europe-west-1']) {
       expect(message(() => checkRegion(db, 'region', bad))).toBe(`Ledger/Db: region must be an AWS region name such as eu-west-1, got '${bad}'`);
     }
   });
