@@ -21,14 +21,21 @@
  * - AMI policies: `PolicyType` IMAGE_MANAGEMENT of INSTANCE, `Parameters.NoReboot`, copies naming
  *   the region with `TargetRegion`, DeprecateRule by count (at most the retained) or by age (at
  *   most the retention).
+ * - copies of shared snapshots (API_EventSource, API_EventParameters, API_Action,
+ *   API_CrossRegionCopyAction): `PolicyType` EVENT_BASED_POLICY, `EventSource` MANAGED_CWE with
+ *   `EventType` shareSnapshot, `SnapshotOwner` and `DescriptionRegex`; one action of at most three
+ *   `CrossRegionCopy` entries, each `Target`, `EncryptionConfiguration` (`Encrypted` required) and
+ *   `RetainRule`.
  */
 import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { planOf } from '../../src/core/plan-report';
 import { renderedProperties } from '../../src/core/rendered-properties';
 import { Retention } from '../../src/core/retention';
 import { DefaultPolicyTarget, DlmDefaultPolicy, DlmDefaultPolicyProps } from '../../src/dlm/default-policy';
 import { DlmImagePolicy, DlmImagePolicyProps } from '../../src/dlm/image-policy';
+import { DlmSharedSnapshotCopyPolicy, DlmSharedSnapshotCopyPolicyProps } from '../../src/dlm/shared-copy-policy';
 import { ImageSchedule, SnapshotSchedule } from '../../src/dlm/schedule';
 import { ScriptFailureAction, ScriptStage, SnapshotScript } from '../../src/dlm/script';
 import { DlmSnapshotPolicy, DlmSnapshotPolicyProps } from '../../src/dlm/snapshot-policy';
@@ -330,5 +337,99 @@ describe('DlmDefaultPolicy (the account\'s safety net: SIMPLIFIED PolicyDetails)
     expect(defaultDetails({ target: DefaultPolicyTarget.volumes(), retain: days(2) }).PolicyDetails.RetainInterval).toBe(2);
     expect(() => defaultDetails({ target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(7), retain: days(7) }))
       .toThrow('Dlm/Default: retain must be longer than createEvery (7 days), so that a backup always exists, got 7 days');
+  });
+});
+
+describe('copies of shared snapshots', () => {
+  const archive = () => new Stack(new App(), 'Archive', { env: { account: '222222222222', region: 'us-east-1' } });
+  const shared = (props: Partial<DlmSharedSnapshotCopyPolicyProps> = {}, in_ = archive()) => {
+    const policy = new DlmSharedSnapshotCopyPolicy(in_, 'Copy', {
+      purpose: 'archive', sourceAccounts: ['111111111111'], copies: [{ region: 'us-west-2', retain: days(90) }], ...props,
+    });
+    return { policy, props: renderedProperties(policy.resource), stack: in_ };
+  };
+  // DLM writes "Created for policy: <policy id> schedule: <schedule name>" into the description of
+  // every snapshot a policy creates ("Automate cross-account snapshot copies", DLM User Guide,
+  // whose example DescriptionRegex is ^.*Created for policy: policy-1234567890abcdef0.*$)
+  const descriptionOf = (policyId: string) => `Created for policy: ${policyId} schedule: nightly`;
+
+  test('an event-based policy: a copy of each snapshot the source accounts share, on arrival, encrypted by default', () => {
+    const { props } = shared({ sourceAccounts: ['111111111111', '333333333333'] });
+    expect(props.PolicyDetails).toEqual({
+      PolicyType: 'EVENT_BASED_POLICY',
+      EventSource: { Type: 'MANAGED_CWE', Parameters: { EventType: 'shareSnapshot', SnapshotOwner: ['111111111111', '333333333333'] } },
+      Actions: [{
+        Name: 'copy-shared-snapshots',
+        CrossRegionCopy: [{ Target: 'us-west-2', EncryptionConfiguration: { Encrypted: true }, RetainRule: { Interval: 90, IntervalUnit: 'DAYS' } }],
+      }],
+    });
+    expect(props.State).toBe('ENABLED');
+    expect(props.Description).toMatch(/^[0-9A-Za-z _-]+$/);
+  });
+
+  test('up to three copies, each with its key, retention and encryption', () => {
+    const s = archive();
+    const key = kms.Key.fromKeyArn(s, 'Key', 'arn:aws:kms:us-east-1:222222222222:key/99999999-2222-3333-4444-555555555555');
+    const { props } = shared({
+      copies: [
+        { region: 'us-east-1', retain: days(365), encryptionKey: key },
+        { region: 'us-west-2', retain: days(30), encrypted: false },
+        { region: 'eu-west-1', retain: Retention.age(Duration.days(14)) },
+      ],
+    }, s);
+    expect(props.PolicyDetails.Actions[0].CrossRegionCopy).toEqual([
+      { Target: 'us-east-1', EncryptionConfiguration: { Encrypted: true, CmkArn: key.keyArn }, RetainRule: { Interval: 365, IntervalUnit: 'DAYS' } },
+      { Target: 'us-west-2', EncryptionConfiguration: { Encrypted: false }, RetainRule: { Interval: 30, IntervalUnit: 'DAYS' } },
+      { Target: 'eu-west-1', EncryptionConfiguration: { Encrypted: true }, RetainRule: { Interval: 14, IntervalUnit: 'DAYS' } },
+    ]);
+  });
+
+  test('source policy ids make a DescriptionRegex that takes their snapshots and no other policy\'s', () => {
+    const regex = shared({ sourcePolicyIds: ['policy-0123456789abcdef0', 'policy-0fedcba9876543210'] }).props.PolicyDetails.EventSource.Parameters.DescriptionRegex;
+    const matches = (description: string) => new RegExp(regex).test(description);
+    expect([
+      matches(descriptionOf('policy-0123456789abcdef0')),
+      matches(descriptionOf('policy-0fedcba9876543210')),
+      matches(descriptionOf('policy-0aaaaaaaaaaaaaaaa')),
+      matches('Copied for DestinationAmi ami-0123 from SourceAmi ami-0456'),
+      matches(''),
+    ]).toEqual([true, true, false, false, false]);
+  });
+
+  test('a DescriptionRegex of its own is passed as given; without either filter every shared snapshot is copied', () => {
+    expect(shared({ descriptionRegex: '^nightly-.*$' }).props.PolicyDetails.EventSource.Parameters.DescriptionRegex).toBe('^nightly-.*$');
+    expect(shared().props.PolicyDetails.EventSource.Parameters.DescriptionRegex).toBeUndefined();
+  });
+
+  test.each<[string, Partial<DlmSharedSnapshotCopyPolicyProps>, string]>([
+    ['no source account', { sourceAccounts: [] }, 'Archive/Copy: sourceAccounts must have between 1 and 50 items'],
+    ['a source account that is not an account id', { sourceAccounts: ['11111111111'] }, "sourceAccounts[0] must be a 12-digit AWS account id, got '11111111111'"],
+    ['its own account second', { sourceAccounts: ['111111111111', '222222222222'] }, "sourceAccounts[1] must be another account than the archive account's own, got '222222222222'"],
+    ['four copies', { copies: ['us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2'].map((region) => ({ region, retain: days(30) })) }, 'copies must have between 1 and 3 items'],
+    ['a region twice', { copies: [{ region: 'us-west-2', retain: days(30) }, { region: 'us-west-2', retain: days(60) }] }, "copies[1].region must not repeat another copy's region, got 'us-west-2'"],
+    ['a misspelt region', { copies: [{ region: 'us-west', retain: days(30) }] }, "copies[0].region must be an AWS region name such as eu-west-1, got 'us-west'"],
+    ['a copy kept by count', { copies: [{ region: 'us-west-2', retain: Retention.count(3) }] }, 'copies[0].retain'],
+    ['no encryption with a key', {
+      copies: [{ region: 'us-west-2', retain: days(30), encrypted: false, encryptionKey: kms.Key.fromKeyArn(new Stack(), 'K', 'arn:aws:kms:us-west-2:222222222222:key/1') }],
+    }, 'copies[0].encrypted must not be false when an encryptionKey is given'],
+    ['both filters', { sourcePolicyIds: ['policy-0123456789abcdef0'], descriptionRegex: '.*' }, 'descriptionRegex must be omitted when sourcePolicyIds is given'],
+    ['an empty list of policy ids', { sourcePolicyIds: [] }, 'sourcePolicyIds must have between 1 and 50 items'],
+    ['a policy id of another shape', { sourcePolicyIds: ['policy-0123', 'pol-1'] }, "sourcePolicyIds[1] must be a DLM policy id such as policy-0123456789abcdef0, got 'pol-1'"],
+    ['an empty regex', { descriptionRegex: '' }, 'descriptionRegex must be between 1 and 1000 characters long'],
+    ['a bad purpose', { purpose: 'a#b' }, 'purpose must be a tag value'],
+  ])('refuses %s, naming the prop', (_name, props, message) => {
+    expect(() => shared(props)).toThrow(message);
+  });
+
+  test('the plan names the sources and the copies', () => {
+    const { policy } = shared({ sourceAccounts: ['111111111111', '333333333333'], copies: [{ region: 'us-west-2', retain: days(90) }, { region: 'eu-west-1', retain: days(30) }] });
+    expect(planOf(policy)[0].protections).toEqual([expect.objectContaining({
+      construct: 'Archive/Copy',
+      kind: 'DlmSharedSnapshotCopyPolicy',
+      mechanism: 'DLM copy of shared snapshots',
+      selects: 'snapshots shared by 111111111111, 333333333333',
+      schedule: 'on arrival',
+      copies: ['us-west-2 (age:90d)', 'eu-west-1 (age:30d)'],
+    })]);
   });
 });
