@@ -35,9 +35,9 @@ import { renderedProperties } from '../../src/core/rendered-properties';
 import { Retention } from '../../src/core/retention';
 import { DefaultPolicyTarget, DlmDefaultPolicy, DlmDefaultPolicyProps } from '../../src/dlm/default-policy';
 import { DlmImagePolicy, DlmImagePolicyProps } from '../../src/dlm/image-policy';
-import { DlmSharedSnapshotCopyPolicy, DlmSharedSnapshotCopyPolicyProps } from '../../src/dlm/shared-copy-policy';
 import { ImageSchedule, SnapshotSchedule } from '../../src/dlm/schedule';
 import { ScriptFailureAction, ScriptStage, SnapshotScript } from '../../src/dlm/script';
+import { DlmSharedSnapshotCopyPolicy, DlmSharedSnapshotCopyPolicyProps } from '../../src/dlm/shared-copy-policy';
 import { DlmSnapshotPolicy, DlmSnapshotPolicyProps } from '../../src/dlm/snapshot-policy';
 import { SnapshotTarget } from '../../src/dlm/target';
 
