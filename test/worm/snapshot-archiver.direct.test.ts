@@ -163,6 +163,9 @@ describe('the defaults', () => {
     expect(b.environment).toEqual({ PURPOSE_TAG_KEY: 'backup:purpose', MINIMUM_AGE_DAYS: '90', ARCHIVED_TAG_KEY: 'backup:archived-at', DRY_RUN: 'false' });
     const rule = b.props(b.archiver.rule);
     expect(rule.ScheduleExpression).toBe('rate(1 day)');
+    // what an operator reads in the consoles
+    expect([rule.Description, b.props(b.archiver.function).Description])
+      .toEqual(['Archives EBS snapshots of deleted volumes', 'Archives purpose-tagged EBS snapshots of deleted volumes']);
     expect(rule.State ?? 'ENABLED').toBe('ENABLED');
     const queueId = b.stack.resolve((b.archiver.deadLetterQueue.node.defaultChild as any).logicalId);
     expect(rule.Targets).toEqual([expect.objectContaining({
