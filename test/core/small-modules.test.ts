@@ -33,6 +33,7 @@ import { BackupCoverage, CoverageResourceType } from '../../src/core/coverage';
 import { failureAlarm } from '../../src/core/failure-alarm';
 import { isMachinery, MACHINERY_TAG_VALUE, protectAsMachinery } from '../../src/core/machinery';
 import { mergeTags } from '../../src/core/merge-tags';
+import { quantity } from '../../src/core/quantity';
 import { Retention } from '../../src/core/retention';
 import { RetentionRoles } from '../../src/core/retention-roles';
 import { aslDefinitionBody, SNAPSHOT_PAGE_SIZE, sdkCall } from '../../src/core/sdk-call';
@@ -365,5 +366,12 @@ describe('artefact retentions', () => {
     registerScheduledRetention({ construct: b, property: 'schedules[0].retain', purpose: 'b', retention: Retention.age(Duration.days(7)) });
     expect(artefactRetentions(a).map((r) => [r.construct.node.path, r.property, r.purpose])).toEqual([['A/Job', 'retain', 'a'], ['B/Job', 'schedules[0].retain', 'b']]);
     expect(artefactRetentions(new App())).toEqual([]);
+  });
+});
+
+describe('quantity', () => {
+  test('singular for exactly one, plural otherwise (0.5, 0, 2, 1.5)', () => {
+    expect([quantity(1, 'day'), quantity(2, 'day'), quantity(0.5, 'day'), quantity(0, 'hour'), quantity(1.5, 'hour'), quantity(1, 'minute')])
+      .toEqual(['1 day', '2 days', '0.5 days', '0 hours', '1.5 hours', '1 minute']);
   });
 });
