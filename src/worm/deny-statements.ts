@@ -74,16 +74,13 @@ export class WormDenyStatements {
 
   /** Exempt one more role from the data statements (deletion, sharing, purpose tag, ...). */
   public addExemptRole(role: iam.IRole): void {
-    if (!this.exemptRoles.includes(role)) {
-      this.exemptRoles.push(role);
-    }
+    // a role given twice is rendered once (protectedRoleArns, exemption)
+    this.exemptRoles.push(role);
   }
 
   /** Exempt one more role from the snapshot-lock statement (a role that locks snapshots). */
   public addLockRole(role: iam.IRole): void {
-    if (!this.lockRoles.includes(role)) {
-      this.lockRoles.push(role);
-    }
+    this.lockRoles.push(role);
   }
 
   /**

@@ -89,7 +89,7 @@ function build(options: Partial<WormDenyOptions> = {}, organizationWide = false)
   RetentionRoles.register(registered, registered, 'DLM execution role');
   const expiry = role('ExpiryRole');
   const lockRole = role('LockRole');
-  const deny = new WormDenyStatements(stack, {
+  const given: WormDenyOptions = {
     breakGlassPrincipalArns: [BREAK_GLASS],
     exemptPrincipalArns: [DLM_DEFAULT],
     exemptRoles: [expiry],
@@ -98,7 +98,9 @@ function build(options: Partial<WormDenyOptions> = {}, organizationWide = false)
     keys: [kms.Key.fromKeyArn(stack, 'VolumeKey', SOURCE_KEY)],
     sharingAllowedAccounts: [PARTNER],
     ...options,
-  }, organizationWide);
+  };
+  // the guard leaves the third argument out: a guard in one account is not organization-wide
+  const deny = organizationWide ? new WormDenyStatements(stack, given, true) : new WormDenyStatements(stack, given);
   const keys = BackupTagging.keys(stack);
   const rendered = (r: iam.IRole) => renderIntrinsics(stack.resolve(r.roleArn));
   return {
