@@ -105,8 +105,29 @@ describe('cron fields and their ranges', () => {
     ['cron(0 4 31 2 ? *)', 'must fire at least once'],
     ['cron(0 4 0W * ? *)', 'must have a day-of-month field with values between 1 and 31'],
     ['cron(0 4 32W * ? *)', 'must have a day-of-month field with values between 1 and 31'],
+    // anything before or after a field's shape is refused (EventBridge would refuse it at deployment)
+    ['xcron(0 4 * * ? *)', 'must be a rate(...) or cron(...) expression'],
+    ['cron(0 4 * * ? *)x', 'must be a rate(...) or cron(...) expression'],
+    ['cron(4x 4 * * ? *)', 'must have a minutes field with values between 0 and 59'],
+    ['cron(x4 4 * * ? *)', 'must have a minutes field with values between 0 and 59'],
+    ['cron(0 4 15Wx * ? *)', 'must have a day-of-month field with values between 1 and 31'],
+    ['cron(0 4 x15W * ? *)', 'must have a day-of-month field with values between 1 and 31'],
+    ['cron(0 4 ? * MON#2x *)', 'must have a day-of-week field with values between 1 and 7'],
+    ['cron(0 4 ? * xMON#2 *)', 'must have a day-of-week field with values between 1 and 7'],
+    ['cron(0 4 ? * -MON#2 *)', 'must have a day-of-week field with values between 1 and 7'],
+    ['cron(0 4 ? * FOO#2 *)', 'must have a day-of-week field with values between 1 and 7'],
+    ['cron(0 4 ? * 5Lx *)', 'must have a day-of-week field with values between 1 and 7'],
+    ['cron(0 4 ? * x5L *)', 'must have a day-of-week field with values between 1 and 7'],
+    ['cron(0 4 ? * -5L *)', 'must have a day-of-week field with values between 1 and 7'],
+    ['cron(0 4 ? * FOOL *)', 'must have a day-of-week field with values between 1 and 7'],
   ])('%s: %s', (expression, requirement) => {
     expect(problem(expression)).toBe(requirement);
+  });
+});
+
+describe('white space', () => {
+  test('runs of spaces separate the fields as one space does (the parser reads six fields, not the spacing)', () => {
+    expect(gaps('cron( 0  4 * *   ? * )')).toEqual([MS_PER_DAY, MS_PER_DAY]);
   });
 });
 
