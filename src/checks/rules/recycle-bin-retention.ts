@@ -35,10 +35,10 @@ export const RecycleBinRetention = defineRule('RecycleBinRetention', 'AWS::Rbin:
       // the fewest deletions the bin's retention spans: its snapshots are deleted at most this far apart
       const held = Math.floor((binDays * 24) / schedule.interval.longest);
       if (held > schedule.liveCount) {
-        const every = schedule.interval.shortest === schedule.interval.longest
+        const gap = schedule.interval.shortest === schedule.interval.longest
           ? `${schedule.interval.longest} hours` : `${schedule.interval.shortest} to ${schedule.interval.longest} hours (a calendar month)`;
         problems.push(
-          `schedule '${schedule.name}' of DLM policy ${policy.path} deletes a snapshot every ${every}, ` +
+          `schedule '${schedule.name}' of DLM policy ${policy.path} deletes a snapshot every ${gap}, ` +
           `so at least ${held} expired snapshots stay billed in the bin beside the ${schedule.liveCount} it keeps (snapshot tags: ${describeTags(tags)})`,
         );
       }
