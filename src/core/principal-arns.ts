@@ -6,9 +6,12 @@ import { check, checkCount, fail, isUnresolved } from './validation';
  * An IAM principal as `aws:PrincipalArn` carries it: a role, a user or an account root, with
  * `*` and `?` allowed in the account and the name (as `ArnLike` matches them).
  */
-// the partitions aws-cdk-lib's region-info knows: aws, aws-cn, aws-us-gov, aws-iso(-b|-e|-f) and aws-eusc (the European Sovereign Cloud)
-const PRINCIPAL = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|aws-eusc|\*):iam::([*?\d]+):(root|role\/[\w+=,.@\-/*?]+|user\/[\w+=,.@\-/*?]+)$/;
-const ROLE = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|aws-eusc|\*):iam::([*?\d]+):role\/[\w+=,.@\-/*?]+$/;
+// the partitions aws-cdk-lib's region-info knows: aws, aws-cn, aws-us-gov, aws-iso(-b|-e|-f) and aws-eusc
+// (the European Sovereign Cloud), or `*`; the name characters IAM allows, with ArnLike's wildcards
+const PARTITION = '(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|aws-eusc|\\*)';
+const NAME = '[\\w+=,.@\\-/*?]+';
+const PRINCIPAL = new RegExp(`^arn:${PARTITION}:iam::([*?\\d]+):(root|role/${NAME}|user/${NAME})$`);
+const ROLE = new RegExp(`^arn:${PARTITION}:iam::([*?\\d]+):role/${NAME}$`);
 const SESSION = /^arn:[^:]+:sts::[^:]*:assumed-role\//;
 
 /**
