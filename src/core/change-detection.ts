@@ -67,6 +67,7 @@ interface ResourceNaming {
   readonly values: (c: IConstruct) => PatternValue[] | undefined;
 }
 
+// Lambda's FunctionName takes the name, the ARN or the partial ARN `<account>:function:<name>`; both ARNs end `:function:<name>`
 const arnSuffix = (kind: string, name: string): PatternValue => ({ suffix: `:${kind}:${name}` });
 
 /** The naming of the resources of one L1 type: `values` is asked of those constructs only. */
@@ -87,8 +88,9 @@ const NAMING: Readonly<Record<string, ResourceNaming>> = {
   'document': namedBy(['name'], ssm.CfnDocument, (c) => [c.ref]),
   'maintenance-window': namedBy(['windowId'], ssm.CfnMaintenanceWindow, (c) => [c.ref]),
   'association': namedBy(['associationId'], ssm.CfnAssociation, (c) => [c.attrAssociationId]),
-  // DisableRule/DeleteRule/PutRule name it `name`, PutTargets/RemoveTargets `rule`
-  'rule': namedBy(['name', 'rule'], events.CfnRule, (c) => DETECTION_RULES.has(c) ? undefined : [c.ref, arnSuffix('rule', c.ref)]),
+  // DisableRule/DeleteRule/PutRule name it `name`, PutTargets/RemoveTargets `rule`: by its name
+  // only (pattern [\.\-_A-Za-z0-9]+, EventBridge API Reference), never by ARN
+  'rule': namedBy(['name', 'rule'], events.CfnRule, (c) => DETECTION_RULES.has(c) ? undefined : [c.ref]),
   // DeleteAlarms/DisableAlarmActions take a list, PutMetricAlarm one name
   'alarm': namedBy(['alarmNames', 'alarmName'], cloudwatch.CfnAlarm, (c) => [c.ref]),
   // Unsubscribe names the subscription: `<topic ARN>:<id>`
