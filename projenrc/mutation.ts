@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { awscdk } from 'projen';
 
 /**
@@ -33,5 +35,29 @@ export function configureMutationTesting(project: awscdk.AwsCdkConstructLibrary)
       // own `exec` option): `npx projen mutate core-retention --concurrency 2`
       { exec: 'ts-node --project build-tools/tsconfig.json build-tools/mutate.ts', receiveArgs: true },
     ],
+  });
+  lintFixturesInsideTests(project);
+}
+
+/**
+ * Stryker (per-test coverage) credits a mutant only to the tests that ran it while they ran: code
+ * run in a `beforeAll` hook belongs to no test, so a fixture built there is never tested against
+ * its mutants (test/mutation/SCORES.md, "What Stryker credits to a test"). The test files a
+ * module names one by one build their fixtures in `beforeEach` or in the test; lint holds it. A
+ * `beforeAll` that only installs a jest spy (silencing a handler's log) builds nothing and stays.
+ * The broad `test/core/**` globs belong to declarative modules whose mutants are static anyway.
+ */
+function lintFixturesInsideTests(project: awscdk.AwsCdkConstructLibrary): void {
+  const modules = JSON.parse(fs.readFileSync(path.join(project.outdir, 'test/mutation/modules.json'), 'utf8'));
+  const files = [...new Set(Object.entries<any>(modules).filter(([name]) => name !== '//')
+    .flatMap(([, module]) => module.tests as string[]).filter((file) => !file.includes('*')))].sort();
+  project.eslint?.addOverride({
+    files,
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.name='beforeAll']:not(:has(MemberExpression[object.name='jest'][property.name='spyOn']))",
+        message: 'a mutation module\'s test builds its fixture in beforeEach or in the test: Stryker credits code run in beforeAll to no test (test/mutation/SCORES.md)',
+      }],
+    },
   });
 }
