@@ -164,7 +164,8 @@ export function wildcardFindings(scope: IConstruct, statements: iam.PolicyStatem
     : (stack.resolve(statements.toJSON()) as { Statement?: any[] } | undefined)?.Statement ?? [];
   const ids = new Set<string>();
   for (const st of json) {
-    if (st.Effect !== undefined && st.Effect !== 'Allow') {
+    // aws-cdk-lib renders every statement's Effect (a statement read from JSON without one is an Allow)
+    if (st.Effect !== 'Allow') {
       continue;
     }
     for (const r of [st.Resource ?? []].flat().map(nagRendering)) {

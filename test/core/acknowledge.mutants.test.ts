@@ -6,7 +6,7 @@
  * with that metadata on the resource and its ancestors (test/core/acknowledge.test.ts and
  * test/support/acknowledge.test.ts prove the match through cdk-nag and cfn-guard themselves).
  */
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
@@ -141,6 +141,12 @@ describe('wildcardFindings and the acknowledging helpers', () => {
     expect(wildcardFindings(agnostic, [...statements(), ...statements()])).toEqual(expected);
     expect(wildcardFindings(agnostic, new iam.PolicyDocument({ statements: statements() }))).toEqual(expected);
     expect(wildcardFindings(agnostic, new iam.PolicyDocument())).toEqual([]);
+    // a statement read from JSON without an Effect is an Allow (IAM's only default is none: aws-cdk-lib fills it in)
+    const read = iam.PolicyDocument.fromJson({ Statement: [{ Action: 'ec2:Describe*', Resource: 'arn:aws:ec2:us-east-1:111111111111:volume/vol-1' }] });
+    expect(wildcardFindings(agnostic, read)).toEqual(['AwsSolutions-IAM5[Action::ec2:Describe*]']);
+    // an action known only at deployment resolves to an intrinsic, not a string: no finding, no error
+    const deployTime = new iam.PolicyStatement({ actions: [Fn.ref('Action'), 'ec2:Get*'], resources: ['arn:aws:ec2:us-east-1:111111111111:volume/vol-1'] });
+    expect(wildcardFindings(agnostic, [deployTime])).toEqual(['AwsSolutions-IAM5[Action::ec2:Get*]']);
   });
 
   test('acknowledgeWildcards and addAcknowledgedStatement record exactly those ids for the reason', () => {
