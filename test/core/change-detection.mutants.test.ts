@@ -154,6 +154,16 @@ describe('who watches what', () => {
     expect(detected(second, 'cloudwatch:DeleteAlarms', { alarmNames: [ref(first.alarm!.node.defaultChild!)] })).toBe(1);
   });
 
+  test('a resource is taken from later detections only when this one names it: a detection of some groups leaves the rest to the next', () => {
+    const m = machinery(stack);
+    const onlyDlm = new ChangeDetection(stack, 'OnlyDlm', { mechanism: 'Jobs', groups: watchedGroups().filter((g) => g.name === 'dlmPolicies') });
+    expect(onlyDlm.rules.map((r) => r.node.id)).toEqual(['dlm']);
+    expect([isWatchable(m.policy), isWatchable(m.fn), isWatchable(m.alarm)]).toEqual([false, true, true]);
+    const rest = new ChangeDetection(stack, 'Rest', { mechanism: 'Jobs' });
+    expect(detected(rest, 'lambda:UpdateFunctionCode', { functionName: ref(m.fn) })).toBe(1);
+    expect(detected(rest, 'dlm:DeleteLifecyclePolicy', { policyId: ref(m.policy) })).toBe(0);
+  });
+
   test('only the groups given; nothing to watch: no rule and no alarm', () => {
     const m = machinery(stack);
     const onlyDlm = watchedGroups().filter((g) => g.name === 'dlmPolicies');
@@ -172,6 +182,36 @@ describe('who watches what', () => {
     expect(groups.some((g) => g.group.denyClass === 'data')).toBe(false);
     expect(groups.map((g) => g.name)).not.toContain('ebsEncryptionDefaults');
     expect(groups.map((g) => g.name)).not.toContain('machineryTags');
+  });
+});
+
+describe('what a rule renders', () => {
+  test('each event name of the watched groups once, nothing else; each value naming a resource once; one field without $or', () => {
+    const m = machinery(new Construct(stack, 'Job'));
+    const d = new ChangeDetection(stack, 'Detection', { mechanism: 'Jobs/Job', watch: [stack.node.findChild('Job')] });
+    for (const [rule, pattern] of d.rules.map((r, i) => [r, patternsOf(d)[i]] as const)) {
+      const source = pattern.detail.eventSource[0];
+      const expected = new Set(watchedGroups().flatMap((g) => g.group.actions).filter((a) => eventSourceOf(a) === source).map((a) => JSON.stringify(eventNameOf(a))));
+      const names = pattern.detail.eventName.map((n: unknown) => JSON.stringify(n));
+      expect([rule.node.id, names.length, new Set(names)]).toEqual([rule.node.id, expected.size, expected]);
+    }
+    // the function is named by several groups through one field: its values once each, and no $or around a single field
+    const lambdaPattern = patternsOf(d)[d.rules.findIndex((r) => r.node.id === 'lambda')];
+    expect(lambdaPattern.detail.requestParameters).toEqual({ functionName: [ref(m.fn), { suffix: `:function:${ref(m.fn)}` }] });
+    // two fields (PutTargets names the rule `rule`, DeleteRule `name`): either matches
+    const eventsPattern = patternsOf(d)[d.rules.findIndex((r) => r.node.id === 'events')];
+    expect(eventsPattern.detail.requestParameters).toEqual({ $or: [{ name: [ref(m.rule)] }, { rule: [ref(m.rule)] }] });
+  });
+
+  test('descriptions are cut to what the APIs take: a rule\'s 512 characters (PutRule), an alarm\'s 1024 (PutMetricAlarm)', () => {
+    machinery(stack);
+    const long = `Jobs/${'Deeply/Nested/'.repeat(80)}Job`;
+    const d = new ChangeDetection(stack, 'Detection', { mechanism: long });
+    const descriptions = d.rules.map((r) => stack.resolve((r.node.defaultChild as events.CfnRule).description) as string);
+    expect(descriptions.map((x) => x.length)).toEqual(d.rules.map(() => 512));
+    expect(descriptions.every((x) => x.startsWith(long.slice(0, 512)))).toBe(true);
+    const alarmDescription = stack.resolve((d.alarm!.node.defaultChild as cloudwatch.CfnAlarm).alarmDescription) as string;
+    expect([alarmDescription.length, alarmDescription.startsWith(long.slice(0, 1024))]).toEqual([1024, true]);
   });
 });
 
@@ -200,7 +240,9 @@ describe('the alarm', () => {
       TreatMissingData: 'notBreaching',
       AlarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:pager`],
     });
-    expect(props.AlarmDescription).toMatch(/^Jobs\/Job: a piece of its machinery or configuration was changed or disabled \(rules [a-z, ]+ matched a CloudTrail management event; a deployment counts too\): find who made the call in CloudTrail event history$/);
+    expect(props.AlarmDescription).toBe(`Jobs/Job: a piece of its machinery or configuration was changed or disabled (rules ${d.rules.map((r) => r.node.id).join(', ')} `
+      + 'matched a CloudTrail management event; a deployment counts too): find who made the call in CloudTrail event history');
+    expect(props.Metrics.find((x: any) => x.Expression).Label).toBe('changes to the machinery');
     const expression = props.Metrics.find((x: any) => x.Expression);
     expect([expression.Expression, expression.ReturnData ?? true]).toEqual(['SUM(METRICS())', true]);
     const metrics = props.Metrics.filter((x: any) => x.MetricStat);
