@@ -191,7 +191,8 @@ describe('what a rule renders', () => {
     const d = new ChangeDetection(stack, 'Detection', { mechanism: 'Jobs/Job', watch: [stack.node.findChild('Job')] });
     for (const [rule, pattern] of d.rules.map((r, i) => [r, patternsOf(d)[i]] as const)) {
       const source = pattern.detail.eventSource[0];
-      const expected = new Set(watchedGroups().flatMap((g) => g.group.actions).filter((a) => eventSourceOf(a) === source).map((a) => JSON.stringify(eventNameOf(a))));
+      const expected = new Set(watchedGroups().flatMap((g) => g.group.actions)
+        .filter((a) => eventSourceOf(a) === source).map((a) => JSON.stringify(eventNameOf(a))));
       const names = pattern.detail.eventName.map((n: unknown) => JSON.stringify(n));
       expect([rule.node.id, names.length, new Set(names)]).toEqual([rule.node.id, expected.size, expected]);
     }
