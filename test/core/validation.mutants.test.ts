@@ -95,6 +95,8 @@ describe('factory problems: recorded in the value, reported where the value is u
     expect(p(Duration.hours(31), 'hours')).toBeInstanceOf(FactoryProblem);
     expect(p(14)?.toError().message).toBe('Lock.of: duration must be a Duration, got 14; pass Duration.days(n)');
     expect(p('P1D', 'hours')?.toError().message).toBe("Lock.of: duration must be a Duration, got 'P1D'; pass Duration.hours(n)");
+    // without a reason, nothing follows the bounds
+    expect(wholeDurationProblem('Lock.of', 'duration', Duration.days(31), 'days', 1, 30)?.requirement).toBe('duration must be a whole number of days between 1 and 30');
   });
 
   test('FactoryProblem.toError with and without a value and a fix', () => {
