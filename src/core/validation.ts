@@ -201,9 +201,7 @@ export function describe(value: unknown): string {
 
 /** True when the value (or any part of it) is only known at deploy time: never validate it. */
 export function isUnresolved(value: unknown): boolean {
-  if (value === undefined || value === null) {
-    return false;
-  }
+  // Token.isUnresolved answers false for undefined and null
   if (value instanceof Duration) {
     return value.isUnresolved();
   }
@@ -234,12 +232,11 @@ export function attempt<T>(scope: IConstruct, fn: () => T): T | undefined {
   }
 }
 
-/** Throw the library's error (with every problem already collected for `scope`). */
+/**
+ * Throw the library's error for one problem after which nothing sensible can follow. Inside
+ * `collectProblems` it ends the collection, which reports it after the problems already collected.
+ */
 export function fail(scope: IConstruct, property: string, requirement: string, got?: unknown, fix?: string): never {
-  const collected = collectorOf(scope);
-  if (collected !== undefined) {
-    throw EbsBackupValidationError.of(scope, [...collected, problemLine(scope, property, requirement, got, fix)]);
-  }
   throw new EbsBackupValidationError(scope, property, requirement, got, fix);
 }
 
@@ -280,7 +277,7 @@ function collectorOf(scope: IConstruct): string[] | undefined {
  */
 export function checkRetentionKnown(scope: IConstruct, property: string, retention: { maxCount?: number; maxAge?: Duration }): void {
   reportFactoryProblems(scope, property, retention);
-  checkResolved(scope, property, retention?.maxCount ?? retention?.maxAge, 'the expiry expression compares every snapshot with it',
+  checkResolved(scope, property, retention.maxCount ?? retention.maxAge, 'the expiry expression compares every snapshot with it',
     'pass a number (Retention.count(14)) or a duration (Retention.age(Duration.days(14))) known at synthesis, not a parameter');
 }
 

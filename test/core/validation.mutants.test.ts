@@ -65,6 +65,8 @@ describe('the message: path, prop, requirement, value, fix', () => {
     expect(show(undefined)).toBe('undefined');
     expect(show(7)).toBe('7');
     expect(show(true)).toBe('true');
+    // a count read from an unset environment variable: NaN, not JSON's 'null'
+    expect([show(NaN), show(Infinity)]).toEqual(['NaN', 'Infinity']);
   });
 
   test('a token is recognised in any form, and nothing else is', () => {
