@@ -424,17 +424,14 @@ function dropEmptyConditions(document: any): any {
   return {
     ...document,
     // a statement on a resource list that resolved empty (nobody to protect) is dropped
-    Statement: document.Statement.filter((statement: any) => !(Array.isArray(statement?.Resource) && statement.Resource.length === 0))
+    Statement: document.Statement.filter((statement: any) => !(Array.isArray(statement.Resource) && statement.Resource.length === 0))
       .map((statement: any) => {
-        const condition = statement?.Condition;
-        if (condition === undefined || condition === null || typeof condition !== 'object' || Token.isUnresolved(condition)) {
+        // resolving drops an operator whose value resolved to undefined (nobody exempt); a block left empty goes
+        if (statement.Condition === undefined || Object.keys(statement.Condition).length > 0) {
           return statement;
         }
-        const kept = Object.fromEntries(Object.entries(condition)
-          .filter(([, value]) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0)));
-        const rest = { ...statement };
-        delete rest.Condition;
-        return Object.keys(kept).length === 0 ? rest : { ...rest, Condition: kept };
+        const { Condition: _empty, ...rest } = statement;
+        return rest;
       }),
   };
 }

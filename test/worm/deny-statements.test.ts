@@ -731,3 +731,47 @@ describe('every catalogued action', () => {
     }
   });
 });
+
+describe('the rendered document: nobody exempt, and roles of other environments', () => {
+  test('nobody exempt: the exemption goes, the other conditions stay, and the deny binds everyone', async () => {
+    const b = build({
+      breakGlassPrincipalArns: [], exemptPrincipalArns: [], exemptRoles: [], exemptLockPrincipalArns: [], exemptRegisteredRetentionRoles: false,
+    });
+    const policy = documentOf(b, b.deny.statements({ blockPublicAccess: true, lockRoles: [] }));
+    // IAM refuses an empty Condition block or an operator without keys (IAM JSON policy elements: Condition)
+    for (const statement of policy.Statement) {
+      if (statement.Condition !== undefined) {
+        expect([statement.Sid, Object.keys(statement.Condition).length > 0]).toEqual([statement.Sid, true]);
+        for (const [operator, value] of Object.entries<any>(statement.Condition)) {
+          const keyed = typeof value === 'object' && value !== null && Object.keys(value).length > 0;
+          expect([statement.Sid, operator, keyed]).toEqual([statement.Sid, operator, true]);
+        }
+      }
+    }
+    const deleting = policy.Statement.find((s: any) => [s.Action].flat().includes('ec2:DeleteSnapshot'));
+    expect(deleting.Condition?.ArnNotLike).toBeUndefined();
+    const del = (principal: string, tags: Record<string, string>) => decide({ principal, action: 'ec2:DeleteSnapshot', resource: SNAPSHOT, tags }, policy);
+    expect(await del(BREAK_GLASS, { [b.purposeKey]: 'ledger-archive' })).toBe('ExplicitlyDenied');
+    expect(await del(b.registered, { [b.purposeKey]: 'ledger-dr' })).toBe('ExplicitlyDenied');
+    // the purpose condition stayed: an unprotected snapshot is still free
+    expect(await del(BREAK_GLASS, { [b.purposeKey]: 'scratch' })).toBe('Allowed');
+  });
+
+  test('an exempt role of another account is named by its roleName; a generated name cannot be, and the error says what to do', () => {
+    const b = build();
+    const app = b.stack.node.root as App;
+    const elsewhere = new Stack(app, 'Partner', { env: { account: FOREIGN, region: REGION } });
+    const named = new iam.Role(elsewhere, 'Named', { assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com'), roleName: 'ledger-partner-expiry' });
+    const imported = iam.Role.fromRoleArn(elsewhere, 'Imported', arn('ledger-imported', FOREIGN), { mutable: false });
+    b.deny.addExemptRole(named);
+    b.deny.addExemptRole(imported);
+    const policy = documentOf(b, b.deny.statements({ blockPublicAccess: true, lockRoles: [] }));
+    const deleting = policy.Statement.find((s: any) => [s.Action].flat().includes('ec2:DeleteSnapshot'));
+    expect(deleting.Condition.ArnNotLike['aws:PrincipalArn']).toEqual(expect.arrayContaining([arn('ledger-partner-expiry', FOREIGN), arn('ledger-imported', FOREIGN)]));
+    const generated = new iam.Role(elsewhere, 'Generated', { assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com') });
+    b.deny.addExemptRole(generated);
+    expect(() => documentOf(b, b.deny.statements({ blockPublicAccess: true, lockRoles: [] }))).toThrow(
+      `LedgerBackups: exempt role Partner/Generated lives in another environment (${FOREIGN}/${REGION}) and has a generated name, so the policy cannot name it; `
+      + 'give it a roleName, or exempt it by pattern with exemptPrincipalArns and set exemptRegisteredRetentionRoles: false');
+  });
+});
