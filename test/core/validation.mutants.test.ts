@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { Retention } from '../../src/core/retention';
 import {
   A_TOKEN, attempt, check, checkAccountId, checkCount, checkDuration, checkInteger, checkLength, checkOneOf, checkPattern, checkRegion,
-  checkResolved, checkRetentionKnown, checkTags, collectProblems, describe as show, EbsBackupValidationError, factoryProblems, fail,
+  checkResolved, checkRetentionKnown, checkTagKey, checkTags, collectProblems, describe as show, EbsBackupValidationError, factoryProblems, fail,
   FactoryProblem, isUnresolved, present, problemLine, recordFactoryProblems, reportFactoryProblems, retentionAge, throwFactoryProblems,
   warn, warningAcknowledgementId, wholeDays, wholeDurationProblem,
 } from '../../src/core/validation';
@@ -333,6 +333,19 @@ describe('the checks at their bounds', () => {
       .toBe("Ledger/Db: retain must be Retention.age(Duration.days(n)), not a count: AWS Backup keeps recovery points by age only, got 'count:7'");
     expect(message(() => retentionAge(db, 'retain', { maxAge: Duration.days(3) } as any, 'why')))
       .toMatch(/^Ledger\/Db: retain must be Retention\.age\(Duration\.days\(n\)\), got \{"maxAge":/);
+  });
+});
+
+describe('checkTagKey: one rule for every tag key', () => {
+  test('1 to 128 characters, never aws: in any case; the portable characters only when asked; a token skipped', () => {
+    expect(() => checkTagKey(db, 'tagKey', 'AWS:tier')).toThrow("Ledger/Db: tagKey must not start with 'aws:' (reserved by AWS), got 'AWS:tier'");
+    expect(() => checkTagKey(db, 'tagKey', 'x'.repeat(129))).toThrow('Ledger/Db: tagKey must be between 1 and 128 characters long');
+    // EC2 takes any character in a key; a key that must tag other services too keeps to the common set
+    expect(() => checkTagKey(db, 'tagKey', 'team#1')).not.toThrow();
+    expect(() => checkTagKey(db, 'tagKey', 'team#1', true)).toThrow(
+      "Ledger/Db: tagKey must be a tag key of letters, digits, spaces and _ . : / = + - @, got 'team#1'");
+    expect(() => checkTagKey(db, 'tagKey', 'ledger:tier é', true)).not.toThrow();
+    expect(() => checkTagKey(db, 'tagKey', Token.asString(Fn.importValue('Key')), true)).not.toThrow();
   });
 });
 
