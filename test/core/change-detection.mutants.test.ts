@@ -189,7 +189,9 @@ describe('what a rule renders', () => {
   test('each event name of the watched groups once, nothing else; each value naming a resource once; one field without $or', () => {
     const m = machinery(new Construct(stack, 'Job'));
     const d = new ChangeDetection(stack, 'Detection', { mechanism: 'Jobs/Job', watch: [stack.node.findChild('Job')] });
-    for (const [rule, pattern] of d.rules.map((r, i) => [r, patternsOf(d)[i]] as const)) {
+    const patterns = patternsOf(d);
+    const patternOf = (id: string) => patterns[d.rules.findIndex((r) => r.node.id === id)];
+    for (const [rule, pattern] of d.rules.map((r, i) => [r, patterns[i]] as const)) {
       const source = pattern.detail.eventSource[0];
       const expected = new Set(watchedGroups().flatMap((g) => g.group.actions)
         .filter((a) => eventSourceOf(a) === source).map((a) => JSON.stringify(eventNameOf(a))));
@@ -197,11 +199,9 @@ describe('what a rule renders', () => {
       expect([rule.node.id, names.length, new Set(names)]).toEqual([rule.node.id, expected.size, expected]);
     }
     // the function is named by several groups through one field: its values once each, and no $or around a single field
-    const lambdaPattern = patternsOf(d)[d.rules.findIndex((r) => r.node.id === 'lambda')];
-    expect(lambdaPattern.detail.requestParameters).toEqual({ functionName: [ref(m.fn), { suffix: `:function:${ref(m.fn)}` }] });
+    expect(patternOf('lambda').detail.requestParameters).toEqual({ functionName: [ref(m.fn), { suffix: `:function:${ref(m.fn)}` }] });
     // two fields (PutTargets names the rule `rule`, DeleteRule `name`): either matches
-    const eventsPattern = patternsOf(d)[d.rules.findIndex((r) => r.node.id === 'events')];
-    expect(eventsPattern.detail.requestParameters).toEqual({ $or: [{ name: [ref(m.rule)] }, { rule: [ref(m.rule)] }] });
+    expect(patternOf('events').detail.requestParameters).toEqual({ $or: [{ name: [ref(m.rule)] }, { rule: [ref(m.rule)] }] });
   });
 
   test('descriptions are cut to what the APIs take: a rule\'s 512 characters (PutRule), an alarm\'s 1024 (PutMetricAlarm)', () => {
