@@ -60,7 +60,11 @@ export function measureDocument(document: ssm.CfnDocument): DocumentSize {
     const key = intrinsicKey(v);
     if (key === 'Fn::Join') {
       const [sep, parts] = (v as any)[key];
-      return Array.isArray(parts) ? parts.map(literal).join(typeof sep === 'string' ? sep : '') : (unresolved.push(JSON.stringify(v)), '');
+      if (Array.isArray(parts)) {
+        // a deploy-time separator is counted as empty and listed like any other value
+        const joined = parts.map(literal);
+        return joined.join(literal(sep));
+      }
     }
     if (key === 'Fn::Sub') {
       const body = Array.isArray((v as any)[key]) ? (v as any)[key][0] : (v as any)[key];
@@ -91,9 +95,10 @@ export function measureDocument(document: ssm.CfnDocument): DocumentSize {
 
 /** `Ref` or the `Fn::` key of a CloudFormation intrinsic, or undefined for any other value. */
 function intrinsicKey(v: unknown): string | undefined {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+  if (v === null || typeof v !== 'object') {
     return undefined;
   }
+  // a list's keys are its indexes, never Ref or Fn::
   const keys = Object.keys(v as object);
   return keys.length === 1 && /^(Ref|Fn::)/.test(keys[0]) ? keys[0] : undefined;
 }

@@ -96,3 +96,98 @@ describe('deploy-time values', () => {
       `holds 2 deploy-time value\\(s\\).*so they must take at most ${(SSM_DOCUMENT_LIMIT_BYTES - bytes).toLocaleString('en-US')} bytes.*cdk-ebs-backup:core:document-size-unresolved`));
   });
 });
+
+describe('measureDocument reads every shape CloudFormation sends (each in a test: no fixture outside one)', () => {
+  const measured = (content: unknown) => {
+    const doc = new ssm.CfnDocument(owner, `Document${owner.node.children.length}`, { documentType: 'Command', content: {} });
+    doc.addPropertyOverride('Content', content);
+    return measureDocument(doc);
+  };
+
+  test('content that is a string (YAML, or JSON text) is its own UTF-8 bytes', () => {
+    const yaml = 'schemaVersion: "2.2"\ndescription: é';
+    expect(yaml.length).toBe(35);
+    expect(measured(yaml)).toEqual({ bytes: 36, unresolved: [] });
+  });
+
+  test('no content, or a null one, measures 0 bytes', () => {
+    expect(measured(null)).toEqual({ bytes: 0, unresolved: [] });
+    const doc = new ssm.CfnDocument(owner, 'Document', { documentType: 'Command', content: {} });
+    doc.addPropertyDeletionOverride('Content');
+    expect(measureDocument(doc)).toEqual({ bytes: 0, unresolved: [] });
+  });
+
+  test('content that is one deploy-time value is 0 bytes and listed; a Fn::Join of the whole content counts its literal parts', () => {
+    expect(measured({ 'Fn::ImportValue': 'Doc' })).toEqual({ bytes: 0, unresolved: ['{"Fn::ImportValue":"Doc"}'] });
+    expect(measured({ 'Fn::Join': ['--', ['abc', { Ref: 'AWS::Region' }, 'de']] })).toEqual({ bytes: 9, unresolved: ['{"Ref":"AWS::Region"}'] });
+  });
+
+  test('a Fn::Join whose list is a deploy-time value is listed whole; a deploy-time separator counts as empty and is listed', () => {
+    const join = { 'Fn::Join': [',', { 'Fn::GetAZs': '' }] };
+    expect(measured({ a: join })).toEqual({ bytes: Buffer.byteLength('{"a":""}'), unresolved: [JSON.stringify(join)] });
+    expect(measured({ a: { 'Fn::Join': [{ Ref: 'Sep' }, ['xy', 'z']] } })).toEqual({ bytes: Buffer.byteLength('{"a":"xyz"}'), unresolved: ['{"Ref":"Sep"}'] });
+  });
+
+  test('Fn::Sub in its list form counts the template\'s literal parts; a Sub of no string is listed whole', () => {
+    expect(measured({ a: { 'Fn::Sub': ['pre ${X} post', { X: 'value' }] } })).toEqual({ bytes: Buffer.byteLength('{"a":"pre  post"}'), unresolved: ['${X}'] });
+    const sub = { 'Fn::Sub': [{ Ref: 'Body' }, {}] };
+    expect(measured({ a: sub })).toEqual({ bytes: Buffer.byteLength('{"a":""}'), unresolved: [JSON.stringify(sub)] });
+  });
+
+  test('only a one-key object whose key starts with Ref or Fn:: is a deploy-time value; other objects and lists are content', () => {
+    const content = { a: { TargetRef: 'x' }, b: { Ref: 'y', Other: 1 }, c: [{ Ref: 'z' }], d: { 'MyFn::Thing': 1 }, e: null };
+    expect(measured(content)).toEqual({
+      bytes: Buffer.byteLength(JSON.stringify({ ...content, c: [''] })),
+      unresolved: ['{"Ref":"z"}'],
+    });
+  });
+});
+
+describe('documentSizeProblems names, sizes and warns exactly', () => {
+  const warnings = (scope: Construct) => scope.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
+
+  test('the props named stop as soon as their bytes cover the excess exactly; a prop that adds nothing is neither named nor sized', () => {
+    const doc = documentOf(owner, SSM_DOCUMENT_LIMIT_BYTES + 2000);
+    const grownBy = [{ property: 'preFreezeCommand', bytes: 2000 }, { property: 'postThawCommand', bytes: 1500 }, { property: 'mountPoints', bytes: 0 }];
+    expect(documentSizeProblems(owner, doc, { grownBy, fix: 'shorten them' })).toEqual([
+      'Db/Window: preFreezeCommand must keep the Systems Manager document Db/Window/Document within 65,536 bytes (64 KB, CreateDocument quota, ' +
+      'run-time parameters included), got 67,536 bytes (preFreezeCommand 2,000, postThawCommand 1,500, the rest 64,036); shorten them (2,000 bytes over)',
+    ]);
+  });
+
+  test('grown by nothing the user wrote: the document is named; exactly at the limit without run-time parameters, no problem and no warning', () => {
+    const over = documentOf(owner, SSM_DOCUMENT_LIMIT_BYTES + 1);
+    expect(documentSizeProblems(owner, over, { grownBy: [], fix: 'shorten it' })).toEqual([
+      'Db/Window: the document must keep the Systems Manager document Db/Window/Document within 65,536 bytes (64 KB, CreateDocument quota, ' +
+      'run-time parameters included), got 65,537 bytes (the rest 65,537); shorten it (1 byte over)',
+    ]);
+    const other = new Construct(stack, 'Other');
+    expect(documentSizeProblems(other, documentOf(other, SSM_DOCUMENT_LIMIT_BYTES), { grownBy: [], fix: 'shorten it' })).toEqual([]);
+    expect(warnings(other)).toEqual([]);
+  });
+
+  test('the warning for deploy-time values: the count, the first three, the bytes they have left, with run-time parameters counted', () => {
+    const doc = new ssm.CfnDocument(owner, 'Document', { documentType: 'Command', content: {} });
+    const content = { a: [{ Ref: 'A' }, { Ref: 'B' }, { Ref: 'C' }, { Ref: 'D' }] };
+    doc.addPropertyOverride('Content', content);
+    const bytes = Buffer.byteLength('{"a":["","","",""]}');
+    expect(documentSizeProblems(owner, doc, { grownBy: [], fix: 'shorten it', runtimeParameters: { bytes: 100, why: 'windowId' } })).toEqual([]);
+    expect(warnings(owner)).toEqual([
+      `Db/Window/Document: the Systems Manager document holds 4 deploy-time value(s) ({"Ref":"A"}, {"Ref":"B"}, {"Ref":"C"}); measured without them it is ${bytes + 100} bytes, ` +
+      `so they must take at most ${(SSM_DOCUMENT_LIMIT_BYTES - bytes - 100).toLocaleString('en-US')} bytes or CreateDocument fails with MaxDocumentSizeExceeded (64 KB); ` +
+      'pass values known at synthesis to have the size checked [ack: cdk-ebs-backup:core:document-size-unresolved]',
+    ]);
+  });
+
+  test('too large with deploy-time values: "at least", the first three named, the run-time parameters sized', () => {
+    const doc = documentOf(owner, SSM_DOCUMENT_LIMIT_BYTES);
+    doc.addPropertyOverride('Content.mainSteps', [{ Ref: 'A' }, { Ref: 'B' }, { Ref: 'C' }, { Ref: 'D' }]);
+    const bytes = measureDocument(doc).bytes;
+    expect(documentSizeProblems(owner, doc, { grownBy: [], fix: 'shorten it', runtimeParameters: { bytes: 7, why: 'windowId' } })).toEqual([
+      'Db/Window: the document must keep the Systems Manager document Db/Window/Document within 65,536 bytes (64 KB, CreateDocument quota, ' +
+      `run-time parameters included), got at least ${(bytes + 7).toLocaleString('en-US')} bytes (the rest ${bytes.toLocaleString('en-US')}, run-time parameters up to 7 (windowId), ` +
+      `not counting 4 deploy-time value(s): {"Ref":"A"}, {"Ref":"B"}, {"Ref":"C"}); shorten it (${bytes + 7 - SSM_DOCUMENT_LIMIT_BYTES} bytes over)`,
+    ]);
+    expect(warnings(owner)).toEqual([]);
+  });
+});
