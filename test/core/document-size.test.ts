@@ -35,13 +35,15 @@ describe('the 64 KB document limit', () => {
     expect(SSM_DOCUMENT_LIMIT_BYTES).toEqual(65_536);
   });
 
-  test('a document of exactly the limit, run-time parameters included, synthesizes; one byte more fails naming the path, the prop, the size and the fix', () => {
+  test('a document of exactly the limit, run-time parameters included, is accepted; one byte more fails naming the path, the prop, the size and the fix', () => {
     const atLimit = documentOf(owner, SSM_DOCUMENT_LIMIT_BYTES - 20);
     checkDocumentSize(owner, atLimit, { grownBy: [{ property: 'preFreezeCommand', bytes: 30_000 }], runtimeParameters: { bytes: 20, why: 'windowId' }, fix: 'shorten it' });
     const content = stack.resolve(atLimit.content);
     expect(pythonJsonBytes(content)).toEqual(SSM_DOCUMENT_LIMIT_BYTES - 20);
     expect(measureDocument(atLimit)).toEqual({ bytes: SSM_DOCUMENT_LIMIT_BYTES - 20, unresolved: [] });
-    expect(() => app.synth()).not.toThrow();
+    // the check is a construct validation: at the limit it reports nothing (synthesizing through
+    // the CloudFormation Validate engine adds nothing here and costs a mutant run tens of seconds)
+    expect(owner.node.validate()).toEqual([]);
 
     const app2 = new App();
     const owner2 = new Construct(new Stack(app2, 'Db'), 'Window');
