@@ -40,6 +40,8 @@ import { ScriptFailureAction, ScriptStage, SnapshotScript } from '../../src/dlm/
 import { DlmSharedSnapshotCopyPolicy, DlmSharedSnapshotCopyPolicyProps } from '../../src/dlm/shared-copy-policy';
 import { DlmSnapshotPolicy, DlmSnapshotPolicyProps } from '../../src/dlm/snapshot-policy';
 import { SnapshotTarget } from '../../src/dlm/target';
+import { AuthorizedCall, evaluateCalls } from '../support/call-replay';
+import { unsynthesizedTemplate } from '../support/intrinsics';
 
 let stack: Stack;
 beforeEach(() => {
@@ -431,5 +433,180 @@ describe('copies of shared snapshots', () => {
       schedule: 'on arrival',
       copies: ['us-west-2 (age:90d)', 'eu-west-1 (age:30d)'],
     })]);
+  });
+});
+
+/**
+ * What each feature asks of the execution role, evaluated as DLM's calls against the role's
+ * identity policies (test/support/call-replay: the IAM policy evaluator, the template resolved
+ * without synthesis). The calls are the ones DLM's service role policies name for each feature
+ * (AWSDataLifecycleManagerServiceRole, ...ForAMIManagement; "Automate cross-account snapshot
+ * copies": EventBridge rules named AwsDataLifecycleRule.managed-cwe.*).
+ */
+describe('the execution role allows each call a feature makes DLM do, and no more', () => {
+  const SNAPSHOT = (region: string) => `arn:aws:ec2:${region}::snapshot/snap-0123456789abcdef0`;
+  const IMAGE = (region: string) => `arn:aws:ec2:${region}::image/ami-0123456789abcdef0`;
+  const INSTANCE = 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0';
+  const VOLUME = 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0';
+  const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/abc';
+
+  async function outcomes(of: Stack, calls: AuthorizedCall[]): Promise<Record<string, string>> {
+    const template = unsynthesizedTemplate(of);
+    const [roleId] = Object.entries<any>(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role').map(([id]) => id);
+    const results = await evaluateCalls(template, roleId, calls);
+    return Object.fromEntries(results.map((r) => [r.state, r.result]));
+  }
+  const call = (state: string, action: string, resource: string, extra: Partial<AuthorizedCall> = {}): AuthorizedCall => ({ state, action, resource, ...extra });
+
+  test('snapshots of volumes, copied with a key, on fast restore, shared, archived', async () => {
+    const key = kms.Key.fromKeyArn(stack, 'Key', KEY);
+    details({
+      schedules: [
+        nightly({ crossRegionCopies: [{ region: 'eu-west-1', retain: days(30), encryptionKey: key }], fastRestore: { availabilityZones: ['us-east-1a'], retain: Retention.count(1) } }),
+        nightly({ name: 'monthly', schedule: monthly, retain: days(365), archive: { retain: days(365) }, share: { accounts: ['222222222222'] } }),
+      ],
+    });
+    const shareWith = (account: string) => ({ context: { 'ec2:Add/userId': [account] } });
+    expect(await outcomes(stack, [
+      call('create', 'ec2:CreateSnapshot', VOLUME),
+      call('create-snapshot', 'ec2:CreateSnapshot', SNAPSHOT('us-east-1')),
+      call('expire', 'ec2:DeleteSnapshot', SNAPSHOT('us-east-1')),
+      call('copy', 'ec2:CopySnapshot', SNAPSHOT('eu-west-1')),
+      call('expire-copy', 'ec2:DeleteSnapshot', SNAPSHOT('eu-west-1')),
+      call('expire-elsewhere', 'ec2:DeleteSnapshot', SNAPSHOT('eu-west-2')),
+      call('encrypt-copy', 'kms:GenerateDataKeyWithoutPlaintext', KEY),
+      call('grant-ebs', 'kms:CreateGrant', KEY, { context: { 'kms:GrantIsForAWSResource': 'true' } }),
+      call('grant-anyone', 'kms:CreateGrant', KEY, { context: { 'kms:GrantIsForAWSResource': 'false' } }),
+      call('fast-restore', 'ec2:EnableFastSnapshotRestores', SNAPSHOT('us-east-1')),
+      call('fast-restore-off', 'ec2:DisableFastSnapshotRestores', SNAPSHOT('us-east-1')),
+      call('share', 'ec2:ModifySnapshotAttribute', SNAPSHOT('us-east-1'), shareWith('222222222222')),
+      call('share-other', 'ec2:ModifySnapshotAttribute', SNAPSHOT('us-east-1'), shareWith('444444444444')),
+      call('archive', 'ec2:ModifySnapshotTier', SNAPSHOT('us-east-1')),
+      call('script', 'ssm:SendCommand', INSTANCE, { resourceTags: { Backup: 'app' } }),
+    ])).toEqual({
+      'create': 'Allowed',
+      'create-snapshot': 'Allowed',
+      'expire': 'Allowed',
+      'copy': 'Allowed',
+      'expire-copy': 'Allowed',
+      'expire-elsewhere': 'ImplicitlyDenied',
+      'encrypt-copy': 'Allowed',
+      'grant-ebs': 'Allowed',
+      'grant-anyone': 'ImplicitlyDenied',
+      'fast-restore': 'Allowed',
+      'fast-restore-off': 'Allowed',
+      'share': 'Allowed',
+      'share-other': 'ImplicitlyDenied',
+      'archive': 'Allowed',
+      'script': 'ImplicitlyDenied',
+    });
+  });
+
+  test('a plain volume policy: no copy, fast restore, sharing, archive or key', async () => {
+    details({ schedules: [nightly()] });
+    expect(await outcomes(stack, [
+      call('create', 'ec2:CreateSnapshot', VOLUME),
+      call('copy', 'ec2:CopySnapshot', SNAPSHOT('eu-west-1')),
+      call('fast-restore', 'ec2:EnableFastSnapshotRestores', SNAPSHOT('us-east-1')),
+      call('share', 'ec2:ModifySnapshotAttribute', SNAPSHOT('us-east-1'), { context: { 'ec2:Add/userId': ['222222222222'] } }),
+      call('archive', 'ec2:ModifySnapshotTier', SNAPSHOT('us-east-1')),
+    ])).toEqual({ 'create': 'Allowed', 'copy': 'ImplicitlyDenied', 'fast-restore': 'ImplicitlyDenied', 'share': 'ImplicitlyDenied', 'archive': 'ImplicitlyDenied' });
+  });
+
+  test('scripts: the document (AWS\'s own for VSS and SAP HANA, the account\'s for any other) on the tagged instances only', async () => {
+    details({
+      target: instances,
+      schedules: [nightly({ script: SnapshotScript.windowsVss() }), nightly({ name: 'hana', script: SnapshotScript.sapHana() }), nightly({ name: 'own', script: SnapshotScript.ssmDocument('fsfreeze-for-dlm') })],
+    });
+    expect(await outcomes(stack, [
+      call('vss', 'ssm:SendCommand', 'arn:aws:ssm:us-east-1::document/AWSEC2-CreateVssSnapshot'),
+      call('hana', 'ssm:SendCommand', `arn:aws:ssm:us-east-1::document/${SnapshotScript.SAP_HANA_DOCUMENT}`),
+      call('own', 'ssm:SendCommand', 'arn:aws:ssm:us-east-1:123456789012:document/fsfreeze-for-dlm'),
+      call('own-elsewhere', 'ssm:SendCommand', 'arn:aws:ssm:us-east-1:111122223333:document/fsfreeze-for-dlm'),
+      call('tagged', 'ssm:SendCommand', INSTANCE, { resourceTags: { Backup: 'app' } }),
+      call('untagged', 'ssm:SendCommand', INSTANCE, { resourceTags: { Backup: 'other' } }),
+      call('status', 'ssm:GetCommandInvocation', '*'),
+    ])).toEqual({
+      'vss': 'Allowed', 'hana': 'Allowed', 'own': 'Allowed', 'own-elsewhere': 'ImplicitlyDenied', 'tagged': 'Allowed', 'untagged': 'ImplicitlyDenied', 'status': 'Allowed',
+    });
+  });
+
+  test('AMIs: created, copied with a key and expired in the copy\'s region', async () => {
+    const policyStack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    new DlmImagePolicy(policyStack, 'Ami', {
+      purpose: 'golden',
+      targetTags: { Ami: 'yes' },
+      schedules: [{ name: 'nightly', schedule: daily, retain: days(30), crossRegionCopies: [{ region: 'eu-west-1', retain: days(7), encryptionKey: kms.Key.fromKeyArn(policyStack, 'Key', KEY) }] }],
+    });
+    expect(await outcomes(policyStack, [
+      call('create', 'ec2:CreateImage', INSTANCE),
+      call('copy', 'ec2:CopyImage', IMAGE('eu-west-1')),
+      call('deregister-copy', 'ec2:DeregisterImage', IMAGE('eu-west-1')),
+      call('deregister-elsewhere', 'ec2:DeregisterImage', IMAGE('eu-west-2')),
+      call('expire-copy-snapshot', 'ec2:DeleteSnapshot', SNAPSHOT('eu-west-1')),
+      call('grant-ebs', 'kms:CreateGrant', KEY, { context: { 'kms:GrantIsForAWSResource': 'true' } }),
+      call('snapshot-policy', 'ec2:CreateSnapshot', VOLUME),
+    ])).toEqual({
+      'create': 'Allowed',
+      'copy': 'Allowed',
+      'deregister-copy': 'Allowed',
+      'deregister-elsewhere': 'ImplicitlyDenied',
+      'expire-copy-snapshot': 'Allowed',
+      'grant-ebs': 'Allowed',
+      'snapshot-policy': 'ImplicitlyDenied',
+    });
+  });
+
+  test('default policies: snapshots or AMIs, copied and expired in the copy regions only', async () => {
+    const of = (target: DefaultPolicyTarget) => {
+      const policyStack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+      new DlmDefaultPolicy(policyStack, 'Default', { purpose: 'net', target, copyRegions: ['eu-west-1'] });
+      return policyStack;
+    };
+    const calls = [
+      call('snapshot', 'ec2:CreateSnapshot', VOLUME),
+      call('copy-snapshot', 'ec2:CopySnapshot', SNAPSHOT('eu-west-1')),
+      call('expire-snapshot-copy', 'ec2:DeleteSnapshot', SNAPSHOT('eu-west-1')),
+      call('copy-snapshot-elsewhere', 'ec2:CopySnapshot', SNAPSHOT('eu-west-2')),
+      call('image', 'ec2:CreateImage', INSTANCE),
+      call('copy-image', 'ec2:CopyImage', IMAGE('eu-west-1')),
+      call('expire-image-copy', 'ec2:DeregisterImage', IMAGE('eu-west-1')),
+    ];
+    expect(await outcomes(of(DefaultPolicyTarget.volumes()), calls)).toEqual({
+      'snapshot': 'Allowed',
+      'copy-snapshot': 'Allowed',
+      'expire-snapshot-copy': 'Allowed',
+      'copy-snapshot-elsewhere': 'ImplicitlyDenied',
+      'image': 'ImplicitlyDenied',
+      'copy-image': 'ImplicitlyDenied',
+      'expire-image-copy': 'ImplicitlyDenied',
+    });
+    expect(await outcomes(of(DefaultPolicyTarget.instances()), calls)).toEqual({
+      // CopyImage copies the AMI's snapshots under its own authorization; expiring the copy deletes them
+      'snapshot': 'ImplicitlyDenied',
+      'copy-snapshot': 'ImplicitlyDenied',
+      'expire-snapshot-copy': 'Allowed',
+      'copy-snapshot-elsewhere': 'ImplicitlyDenied',
+      'image': 'Allowed',
+      'copy-image': 'Allowed',
+      'expire-image-copy': 'Allowed',
+    });
+  });
+
+  test('copies of shared snapshots: DLM\'s own EventBridge rule, the copy to each region, the source key', async () => {
+    const archiveStack = new Stack(new App(), 'Archive', { env: { account: '123456789012', region: 'us-east-1' } });
+    new DlmSharedSnapshotCopyPolicy(archiveStack, 'Copy', {
+      purpose: 'archive',
+      sourceAccounts: ['111111111111'],
+      copies: [{ region: 'us-west-2', retain: days(90), encryptionKey: kms.Key.fromKeyArn(archiveStack, 'Key', KEY) }, { region: 'eu-west-1', retain: days(90) }],
+    });
+    expect(await outcomes(archiveStack, [
+      call('rule', 'events:PutRule', 'arn:aws:events:us-east-1:123456789012:rule/AwsDataLifecycleRule.managed-cwe.abc'),
+      call('other-rule', 'events:PutRule', 'arn:aws:events:us-east-1:123456789012:rule/other'),
+      call('copy-west', 'ec2:CopySnapshot', SNAPSHOT('us-west-2')),
+      call('copy-eu', 'ec2:CopySnapshot', SNAPSHOT('eu-west-1')),
+      call('expire-eu', 'ec2:DeleteSnapshot', SNAPSHOT('eu-west-1')),
+      call('grant-ebs', 'kms:CreateGrant', KEY, { context: { 'kms:GrantIsForAWSResource': 'true' } }),
+    ])).toEqual({ 'rule': 'Allowed', 'other-rule': 'ImplicitlyDenied', 'copy-west': 'Allowed', 'copy-eu': 'Allowed', 'expire-eu': 'Allowed', 'grant-ebs': 'Allowed' });
   });
 });
