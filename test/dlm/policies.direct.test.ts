@@ -456,7 +456,8 @@ describe('the execution role allows each call a feature makes DLM do, and no mor
     const results = await evaluateCalls(template, roleId, calls);
     return Object.fromEntries(results.map((r) => [r.state, r.result]));
   }
-  const call = (state: string, action: string, resource: string, extra: Partial<AuthorizedCall> = {}): AuthorizedCall => ({ state, action, resource, ...extra });
+  const call = (state: string, action: string, resource: string, extra: Partial<AuthorizedCall> = {}): AuthorizedCall =>
+    ({ state, action, resource, ...extra });
 
   test('snapshots of volumes, copied with a key, on fast restore, shared, archived', async () => {
     const key = kms.Key.fromKeyArn(stack, 'Key', KEY);
