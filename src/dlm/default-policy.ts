@@ -190,9 +190,8 @@ export class DlmDefaultPolicy extends DlmPolicyBase {
       }
       checkCount(this, 'target.excludeVolumeTypes', o.excludeVolumeTypes, 0, 6);
       o.excludeVolumeTypes?.forEach((t, i) => checkOneOf(this, `target.excludeVolumeTypes[${i}]`, t, Object.values(ec2.EbsDeviceVolumeType)));
-      exclusions = o.excludeBootVolumes === undefined && o.excludeVolumeTypes === undefined ? undefined : {
-        excludeBootVolumes: o.excludeBootVolumes,
-      };
+      // the excluded volume types are added as an override below
+      exclusions = o.excludeBootVolumes === undefined ? undefined : { excludeBootVolumes: o.excludeBootVolumes };
     } else {
       if (o.excludeBootVolumes !== undefined || o.excludeVolumeTypes !== undefined) {
         fail(this, o.excludeBootVolumes !== undefined ? 'target.excludeBootVolumes' : 'target.excludeVolumeTypes',

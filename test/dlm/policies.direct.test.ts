@@ -28,9 +28,11 @@
  *   `RetainRule`.
  */
 import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { planOf } from '../../src/core/plan-report';
+import { FAST_SNAPSHOT_RESTORE } from '../../src/core/plan-report-pricing';
 import { renderedProperties } from '../../src/core/rendered-properties';
 import { Retention } from '../../src/core/retention';
 import { DefaultPolicyTarget, DlmDefaultPolicy, DlmDefaultPolicyProps } from '../../src/dlm/default-policy';
@@ -41,7 +43,7 @@ import { DlmSharedSnapshotCopyPolicy, DlmSharedSnapshotCopyPolicyProps } from '.
 import { DlmSnapshotPolicy, DlmSnapshotPolicyProps } from '../../src/dlm/snapshot-policy';
 import { SnapshotTarget } from '../../src/dlm/target';
 import { AuthorizedCall, evaluateCalls } from '../support/call-replay';
-import { unsynthesizedTemplate } from '../support/intrinsics';
+import { renderIntrinsics, unsynthesizedTemplate } from '../support/intrinsics';
 
 let stack: Stack;
 beforeEach(() => {
@@ -238,6 +240,78 @@ describe('copies, fast restore, sharing and the archive tier', () => {
   });
 });
 
+describe('DlmSnapshotPolicy: bad input names the path, the prop and the value; the plan; an environment-agnostic stack', () => {
+  const fresh = (props: Partial<DlmSnapshotPolicyProps> & { schedules: SnapshotSchedule[] }) => schedule0Fresh(props);
+
+  test.each<[string, Partial<DlmSnapshotPolicyProps> & { schedules: SnapshotSchedule[] }, string]>([
+    ['a bad purpose', { purpose: 'a;b', schedules: [nightly()] }, 'Dlm/Policy: purpose must be'],
+    ['no target factory', { target: { tags: { Backup: 'app' } } as any, schedules: [nightly()] },
+      'Dlm/Policy: target must be SnapshotTarget.instances(...) or SnapshotTarget.volumes(...), got {'],
+    ['a bad excluded data volume tag', { target: SnapshotTarget.instances({ tags: { Backup: 'app' }, excludeDataVolumeTags: { 'aws:x': 'y' } }), schedules: [nightly()] },
+      'Dlm/Policy: target.excludeDataVolumeTags'],
+    ['a zone that is a region', { schedules: [nightly({ fastRestore: { availabilityZones: ['us-east-1'], retain: Retention.count(1) } })] },
+      "Dlm/Policy: schedules[0].fastRestore.availabilityZones[0] must be an availability zone name such as us-east-1a, got 'us-east-1'"],
+    ['a zone with a prefix', { schedules: [nightly({ fastRestore: { availabilityZones: ['xus-east-1a'], retain: Retention.count(1) } })] },
+      'Dlm/Policy: schedules[0].fastRestore.availabilityZones[0] must be an availability zone name'],
+    ['a zone with a suffix', { schedules: [nightly({ fastRestore: { availabilityZones: ['us-east-1a1'], retain: Retention.count(1) } })] },
+      'Dlm/Policy: schedules[0].fastRestore.availabilityZones[0] must be an availability zone name'],
+    ['archiving instances', { target: instances, schedules: [nightly({ schedule: monthly, retain: days(90), archive: { retain: days(365) } })] },
+      'Dlm/Policy: schedules[0].archive must be omitted for instance targets (DLM archives snapshots of volume policies only: use SnapshotTarget.volumes()), got \'INSTANCE target\''],
+    ['a count in the archive', { schedules: [nightly({ schedule: monthly, retain: days(90), archive: { retain: Retention.count(3) } })] },
+      'Dlm/Policy: schedules[0].archive.retain must be Retention.age(Duration.days(n)), not a count: it is the least time each snapshot stays archived; '
+      + 'a count-based schedule gets its archive count derived from it'],
+    ['more than 1,000 snapshots in the archive', { schedules: [nightly({ schedule: monthly, retain: Retention.count(12), archive: { retain: days(36500) } })] },
+      'Dlm/Policy: schedules[0].archive.retain must be an integer between 1 and 1000 snapshots in the archive, got 1304'],
+    ['sharing with its own account', { schedules: [nightly({ share: { accounts: ['222222222222', '123456789012'] } })] },
+      "Dlm/Policy: schedules[0].share.accounts[1] must be another account than the policy's own, got '123456789012'"],
+    ['a script that is no SnapshotScript', { target: instances, schedules: [nightly({ script: { handler: 'x' } as any })] },
+      'Dlm/Policy: schedules[0].script must be SnapshotScript.windowsVss(), .sapHana() or .ssmDocument(...), got {'],
+    ['an unknown stage', { target: instances, schedules: [nightly({ script: SnapshotScript.ssmDocument('freeze', { stages: ['PRE', 'DURING' as any] }) })] },
+      "Dlm/Policy: schedules[0].script stages must be PRE, POST or both, each once, got ['PRE', 'DURING']"],
+  ])('refuses %s', (_name, props, message) => {
+    expect(() => fresh(props)).toThrow(message);
+  });
+
+  test('an AWS-owned document may be named by its ARN, which has no account', () => {
+    const script = SnapshotScript.ssmDocument('arn:aws:ssm:us-east-1::document/AWSEC2-CreateVssSnapshot');
+    expect(fresh({ target: instances, schedules: [nightly({ script })] }).CreateRule.Scripts[0].ExecutionHandler).toBe('arn:aws:ssm:us-east-1::document/AWSEC2-CreateVssSnapshot');
+  });
+
+  test('the description says EBS snapshots; the plan lists what is selected, the copies, the sharing, the archive and the fast-restore cost', () => {
+    const policy = new DlmSnapshotPolicy(stack, 'Policy', {
+      purpose: 'app',
+      target: volumes,
+      schedules: [
+        nightly({ crossRegionCopies: [{ region: 'eu-west-1', retain: days(30) }], fastRestore: { availabilityZones: ['us-east-1a', 'us-east-1b'], retain: Retention.count(3) } }),
+        nightly({ name: 'monthly', schedule: monthly, retain: days(365), archive: { retain: days(365) }, share: { accounts: ['222222222222'] } }),
+      ],
+    });
+    expect(renderedProperties(policy.resource).Description).toContain('EBS snapshots');
+    const [plan] = planOf(policy);
+    expect(plan.protections.map((p) => [p.kind, p.mechanism, p.selects, p.retention, p.copies])).toEqual([
+      ['DlmSnapshotPolicy', "DLM schedule 'nightly'", 'volumes tagged Backup=app', 'count:7', ['eu-west-1 (age:30d)']],
+      ['DlmSnapshotPolicy', "DLM schedule 'monthly'", 'volumes tagged Backup=app', 'age:365d', ['shared with 222222222222', 'archive tier 365 days']],
+    ]);
+    const fsr = plan.costs.filter((c) => c.item.includes('fast snapshot restore') || c.item.includes("schedule 'nightly'"));
+    expect(fsr).toEqual([expect.objectContaining({
+      construct: 'Dlm/Policy',
+      item: `${FAST_SNAPSHOT_RESTORE.item} × 6 (schedule 'nightly')`,
+      units: 6,
+      monthlyUsd: Math.round(6 * FAST_SNAPSHOT_RESTORE.monthlyUsd * 100) / 100,
+    })]);
+    const instancePolicy = new DlmSnapshotPolicy(new Stack(new App(), 'Other', { env: { account: '123456789012', region: 'us-east-1' } }), 'Policy', {
+      purpose: 'app', target: instances, schedules: [nightly()],
+    });
+    expect(planOf(instancePolicy)[0].protections[0].selects).toBe('instances tagged Backup=app');
+  });
+
+  test('in an environment-agnostic stack the zones and the accounts are taken as given (the region and account are known at deployment only)', () => {
+    stack = new Stack(new App(), 'Agnostic');
+    const s = schedule0({ schedules: [nightly({ fastRestore: { availabilityZones: ['eu-west-1a'], retain: Retention.count(1) }, share: { accounts: ['222222222222'] } })] });
+    expect([s.FastRestoreRule.AvailabilityZones, s.ShareRules[0].TargetAccounts]).toEqual([['eu-west-1a'], ['222222222222']]);
+  });
+});
+
 describe('DlmImagePolicy (IMAGE_MANAGEMENT: API_PolicyDetails, CrossRegionCopyRule TargetRegion, DeprecateRule)', () => {
   const ami = (o: Partial<ImageSchedule> = {}): ImageSchedule => ({ name: 'nightly', schedule: daily, retain: Retention.count(7), ...o });
   function imageDetails(props: Partial<DlmImagePolicyProps> & { schedules: ImageSchedule[] }): any {
@@ -275,6 +349,21 @@ describe('DlmImagePolicy (IMAGE_MANAGEMENT: API_PolicyDetails, CrossRegionCopyRu
     expect(withKey.Schedules[0].CrossRegionCopyRules[0].CmkArn).toBe('arn:aws:kms:eu-west-1:123456789012:key/abc');
     expect(() => imageDetails({ schedules: [ami({ crossRegionCopies: [{ region: 'eu-west-1', retain: days(7), deprecateAfter: Duration.days(8) }] })] }))
       .toThrow("Dlm/Ami: schedules[0].crossRegionCopies[0].deprecateAfter must be at most the copy's retention of 7 days, got 8 days");
+  });
+
+  test('bad input names the prop; variable tags are taken (AMIs are of instances); the description and the plan', () => {
+    expect(() => imageDetails({ purpose: 'a;b', schedules: [ami()] })).toThrow('Dlm/Ami: purpose must be');
+    expect(() => imageDetails({ targetTags: {}, schedules: [ami()] })).toThrow('Dlm/Ami: targetTags must');
+    expect(imageDetails({ schedules: [ami({ variableTags: { instance: '$(instance-id)' } })] }).Schedules[0].VariableTags)
+      .toEqual([{ Key: 'instance', Value: '$(instance-id)' }]);
+    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    const policy = new DlmImagePolicy(stack, 'Ami', {
+      purpose: 'golden', targetTags: { Ami: 'yes' }, schedules: [ami({ retain: days(30), crossRegionCopies: [{ region: 'eu-west-1', retain: days(7) }] })],
+    });
+    expect(renderedProperties(policy.resource).Description).toContain('EBS-backed AMIs');
+    expect(planOf(policy)[0].protections.map((p) => [p.kind, p.mechanism, p.selects, p.retention, p.copies])).toEqual([
+      ['DlmImagePolicy', "DLM AMI schedule 'nightly'", 'instances tagged Ami=yes', 'age:30d', ['eu-west-1 (age:7d)']],
+    ]);
   });
 
   test('deprecation follows the retention: the n oldest of a count, or an age up to the retention', () => {
@@ -339,6 +428,64 @@ describe('DlmDefaultPolicy (the account\'s safety net: SIMPLIFIED PolicyDetails)
     expect(defaultDetails({ target: DefaultPolicyTarget.volumes(), retain: days(2) }).PolicyDetails.RetainInterval).toBe(2);
     expect(() => defaultDetails({ target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(7), retain: days(7) }))
       .toThrow('Dlm/Default: retain must be longer than createEvery (7 days), so that a backup always exists, got 7 days');
+  });
+});
+
+describe('DlmDefaultPolicy: exclusions, copies, bad input, description and plan', () => {
+  const make = (props: Partial<DlmDefaultPolicyProps> & { target: DefaultPolicyTarget }) => {
+    const policyStack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    return new DlmDefaultPolicy(policyStack, 'Default', { purpose: 'net', ...props });
+  };
+
+  test('volume types are excluded as DLM\'s list of strings (an Fn::Split, see the source), with the boot volumes left as given', () => {
+    const policy = make({ target: DefaultPolicyTarget.volumes({ excludeVolumeTypes: [ec2.EbsDeviceVolumeType.ST1, ec2.EbsDeviceVolumeType.SC1] }) });
+    const exclusions = renderedProperties(policy.resource).PolicyDetails.Exclusions;
+    expect(exclusions).toEqual({ ExcludeVolumeTypes: { 'Fn::Split': [',', 'st1,sc1'] } });
+    expect(renderIntrinsics(exclusions)).toEqual({ ExcludeVolumeTypes: ['st1', 'sc1'] });
+    expect(renderedProperties(make({ target: DefaultPolicyTarget.volumes() }).resource).PolicyDetails.Exclusions).toBeUndefined();
+  });
+
+  test.each<[string, Partial<DlmDefaultPolicyProps> & { target: DefaultPolicyTarget }, string]>([
+    ['a bad purpose', { purpose: 'a#b', target: DefaultPolicyTarget.volumes() }, 'Dlm/Default: purpose must be a tag value'],
+    ['no target factory', { target: { resourceType: 'VOLUME' } as any },
+      'Dlm/Default: target must be DefaultPolicyTarget.volumes(...) or DefaultPolicyTarget.instances(...), got {'],
+    ['exclusion tags on volumes', { target: DefaultPolicyTarget.volumes({ excludeTags: { Scratch: 'yes' } } as any) },
+      'Dlm/Default: target.excludeTags must be omitted for a volume default policy: DLM applies exclusion tags to instance default policies only ' +
+      '(in a custom instance policy, excludeDataVolumeTags excludes single data volumes), got {"Scratch":"yes"}'],
+    ['an unknown volume type', { target: DefaultPolicyTarget.volumes({ excludeVolumeTypes: ['gp9' as any] }) }, 'Dlm/Default: target.excludeVolumeTypes[0] must be one of'],
+    ['boot volumes on instances', { target: DefaultPolicyTarget.instances({ excludeBootVolumes: true } as any) },
+      'Dlm/Default: target.excludeBootVolumes must be omitted for an instance default policy (DLM applies them to volume default policies only), got true'],
+    ['volume types on instances', { target: DefaultPolicyTarget.instances({ excludeVolumeTypes: [ec2.EbsDeviceVolumeType.ST1] } as any) },
+      "Dlm/Default: target.excludeVolumeTypes must be omitted for an instance default policy (DLM applies them to volume default policies only), got ['st1']"],
+    ['a bad exclusion tag', { target: DefaultPolicyTarget.instances({ excludeTags: { 'aws:x': 'y' } }) }, 'Dlm/Default: target.excludeTags'],
+    ['a copy to its own region', { target: DefaultPolicyTarget.volumes(), copyRegions: ['eu-west-1', 'us-east-1'] },
+      "Dlm/Default: copyRegions[1] must differ from the policy's own region us-east-1, got 'us-east-1'"],
+    ['a region that is none', { target: DefaultPolicyTarget.volumes(), copyRegions: ['mars-1'] }, 'Dlm/Default: copyRegions[0] must be'],
+  ])('refuses %s, naming the path, the prop and the value', (_name, props, message) => {
+    expect(() => make(props)).toThrow(message);
+  });
+
+  test('the retention is checked against the creation interval as given: 3 days after 2 is taken', () => {
+    expect(renderedProperties(make({ target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(2), retain: days(3) }).resource).PolicyDetails.RetainInterval).toBe(3);
+    expect(() => make({ target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(3), retain: days(2) }))
+      .toThrow('Dlm/Default: retain must be longer than createEvery (3 days), so that a backup always exists, got 2 days');
+  });
+
+  test('the description says which default policy it is; the plan says what it catches, how often, for how long, and where it copies', () => {
+    expect(renderedProperties(make({ target: DefaultPolicyTarget.volumes() }).resource).Description).toContain('default snapshot policy');
+    const amis = make({ target: DefaultPolicyTarget.instances(), createEvery: Duration.days(2), retain: days(10), copyRegions: ['eu-west-1'] });
+    expect(renderedProperties(amis.resource).Description).toContain('default AMI policy');
+    expect(planOf(amis)[0].protections).toEqual([expect.objectContaining({
+      kind: 'DlmDefaultPolicy',
+      mechanism: 'DLM default policy (safety net)',
+      selects: 'every instance no other policy backed up recently',
+      schedule: 'every 2 days',
+      retention: 'age:10d',
+      copies: ['eu-west-1'],
+    })]);
+    expect(planOf(make({ target: DefaultPolicyTarget.volumes() }))[0].protections).toEqual([expect.objectContaining({
+      selects: 'every volume no other policy backed up recently', schedule: 'every 1 day', retention: 'age:7d', copies: [],
+    })]);
   });
 });
 
@@ -417,10 +564,16 @@ describe('copies of shared snapshots', () => {
     ['both filters', { sourcePolicyIds: ['policy-0123456789abcdef0'], descriptionRegex: '.*' }, 'descriptionRegex must be omitted when sourcePolicyIds is given'],
     ['an empty list of policy ids', { sourcePolicyIds: [] }, 'sourcePolicyIds must have between 1 and 50 items'],
     ['a policy id of another shape', { sourcePolicyIds: ['policy-0123', 'pol-1'] }, "sourcePolicyIds[1] must be a DLM policy id such as policy-0123456789abcdef0, got 'pol-1'"],
+    ['a policy id with a prefix', { sourcePolicyIds: ['my-policy-0123'] }, "sourcePolicyIds[0] must be a DLM policy id such as policy-0123456789abcdef0, got 'my-policy-0123'"],
+    ['a policy id with a suffix', { sourcePolicyIds: ['policy-0123-old'] }, "sourcePolicyIds[0] must be a DLM policy id such as policy-0123456789abcdef0, got 'policy-0123-old'"],
     ['an empty regex', { descriptionRegex: '' }, 'descriptionRegex must be between 1 and 1000 characters long'],
     ['a bad purpose', { purpose: 'a#b' }, 'purpose must be a tag value'],
   ])('refuses %s, naming the prop', (_name, props, message) => {
     expect(() => shared(props)).toThrow(message);
+  });
+
+  test('the description says what the policy copies', () => {
+    expect(shared().props.Description).toContain('copies of shared snapshots');
   });
 
   test('the plan names the sources and the copies', () => {
@@ -449,6 +602,7 @@ describe('the execution role allows each call a feature makes DLM do, and no mor
   const INSTANCE = 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0';
   const VOLUME = 'arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0';
   const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/abc';
+  const SOURCE_KEY = 'arn:aws:kms:us-east-1:111111111111:key/source';
 
   async function outcomes(of: Stack, calls: AuthorizedCall[]): Promise<Record<string, string>> {
     const template = unsynthesizedTemplate(of);
@@ -600,6 +754,7 @@ describe('the execution role allows each call a feature makes DLM do, and no mor
       purpose: 'archive',
       sourceAccounts: ['111111111111'],
       copies: [{ region: 'us-west-2', retain: days(90), encryptionKey: kms.Key.fromKeyArn(archiveStack, 'Key', KEY) }, { region: 'eu-west-1', retain: days(90) }],
+      sourceKeys: [kms.Key.fromKeyArn(archiveStack, 'SourceKey', SOURCE_KEY)],
     });
     expect(await outcomes(archiveStack, [
       call('rule', 'events:PutRule', 'arn:aws:events:us-east-1:123456789012:rule/AwsDataLifecycleRule.managed-cwe.abc'),
@@ -608,6 +763,17 @@ describe('the execution role allows each call a feature makes DLM do, and no mor
       call('copy-eu', 'ec2:CopySnapshot', SNAPSHOT('eu-west-1')),
       call('expire-eu', 'ec2:DeleteSnapshot', SNAPSHOT('eu-west-1')),
       call('grant-ebs', 'kms:CreateGrant', KEY, { context: { 'kms:GrantIsForAWSResource': 'true' } }),
-    ])).toEqual({ 'rule': 'Allowed', 'other-rule': 'ImplicitlyDenied', 'copy-west': 'Allowed', 'copy-eu': 'Allowed', 'expire-eu': 'Allowed', 'grant-ebs': 'Allowed' });
+      call('decrypt-source', 'kms:Decrypt', SOURCE_KEY),
+      call('decrypt-other', 'kms:Decrypt', 'arn:aws:kms:us-east-1:111111111111:key/other'),
+    ])).toEqual({
+      'rule': 'Allowed',
+      'other-rule': 'ImplicitlyDenied',
+      'copy-west': 'Allowed',
+      'copy-eu': 'Allowed',
+      'expire-eu': 'Allowed',
+      'grant-ebs': 'Allowed',
+      'decrypt-source': 'Allowed',
+      'decrypt-other': 'ImplicitlyDenied',
+    });
   });
 });
