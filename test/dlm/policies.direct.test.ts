@@ -466,7 +466,8 @@ describe('DlmDefaultPolicy: exclusions, copies, bad input, description and plan'
   });
 
   test('the retention is checked against the creation interval as given: 3 days after 2 is taken', () => {
-    expect(renderedProperties(make({ target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(2), retain: days(3) }).resource).PolicyDetails.RetainInterval).toBe(3);
+    const taken = make({ target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(2), retain: days(3) });
+    expect(renderedProperties(taken.resource).PolicyDetails.RetainInterval).toBe(3);
     expect(() => make({ target: DefaultPolicyTarget.volumes(), createEvery: Duration.days(3), retain: days(2) }))
       .toThrow('Dlm/Default: retain must be longer than createEvery (3 days), so that a backup always exists, got 2 days');
   });
