@@ -31,10 +31,12 @@ import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
 import { planOf } from '../../src/core/plan-report';
 import { FAST_SNAPSHOT_RESTORE } from '../../src/core/plan-report-pricing';
 import { renderedProperties } from '../../src/core/rendered-properties';
 import { Retention } from '../../src/core/retention';
+import { BackupTagging } from '../../src/core/tagging';
 import { DefaultPolicyTarget, DlmDefaultPolicy, DlmDefaultPolicyProps } from '../../src/dlm/default-policy';
 import { DlmImagePolicy, DlmImagePolicyProps } from '../../src/dlm/image-policy';
 import { ImageSchedule, SnapshotSchedule } from '../../src/dlm/schedule';
@@ -270,6 +272,25 @@ describe('DlmSnapshotPolicy: bad input names the path, the prop and the value; t
       "Dlm/Policy: schedules[0].script stages must be PRE, POST or both, each once, got ['PRE', 'DURING']"],
   ])('refuses %s', (_name, props, message) => {
     expect(() => fresh(props)).toThrow(message);
+  });
+
+  test('every artefact is declared with the library\'s tags, for the tagging check: each schedule\'s snapshots and their copies; AMIs likewise', () => {
+    const policy = new DlmSnapshotPolicy(stack, 'Policy', {
+      purpose: 'app', target: volumes, schedules: [nightly({ crossRegionCopies: [{ region: 'eu-west-1', retain: days(30) }] })],
+    });
+    const declared = (c: Construct) => BackupTagging.artefactSources(c).flatMap((src) => src.artefactTagSets())
+      .map((set) => [set.artefact, set.tags['backup:purpose'], set.tags['backup:retention'], set.tags['backup:managed-by']]);
+    expect(declared(policy)).toEqual([
+      ["snapshots of schedule 'nightly'", 'app', 'count:7', expect.any(String)],
+      ["copies of schedule 'nightly' in eu-west-1", 'app', 'count:7', expect.any(String)],
+    ]);
+    const amis = new DlmImagePolicy(stack, 'Ami', {
+      purpose: 'golden', targetTags: { Ami: 'yes' }, schedules: [{ name: 'weekly', schedule: daily, retain: days(30), crossRegionCopies: [{ region: 'eu-west-1', retain: days(7) }] }],
+    });
+    expect(declared(amis)).toEqual([
+      ["AMIs of schedule 'weekly'", 'golden', 'age:30d', expect.any(String)],
+      ["AMI copies of schedule 'weekly' in eu-west-1", 'golden', 'age:30d', expect.any(String)],
+    ]);
   });
 
   test('an AWS-owned document may be named by its ARN, which has no account', () => {
