@@ -47,9 +47,11 @@ import { SnapshotTarget } from '../../src/dlm/target';
 import { AuthorizedCall, evaluateCalls } from '../support/call-replay';
 import { renderIntrinsics, unsynthesizedTemplate } from '../support/intrinsics';
 
+/** A stack in its own app, in the account and region the policies are evaluated in. */
+const envStack = (name = 'Dlm') => new Stack(new App(), name, { env: { account: '123456789012', region: 'us-east-1' } });
 let stack: Stack;
 beforeEach(() => {
-  stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+  stack = envStack();
 });
 
 const daily = events.Schedule.cron({ hour: '4', minute: '0' });
@@ -75,7 +77,7 @@ describe('PolicyDetails', () => {
 
   test('an instance policy: INSTANCE, the boot volume kept unless excluded, tagged data volumes excluded', () => {
     expect(details({ target: instances, schedules: [nightly()] }).Parameters).toEqual({ ExcludeBootVolume: false });
-    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    stack = envStack();
     const d = details({
       target: SnapshotTarget.instances({ tags: { Backup: 'app' }, excludeBootVolume: true, excludeDataVolumeTags: { Scratch: 'yes' } }),
       schedules: [nightly()],
@@ -92,7 +94,7 @@ describe('PolicyDetails', () => {
 });
 
 function schedule0Fresh(props: Partial<DlmSnapshotPolicyProps> & { schedules: SnapshotSchedule[] }) {
-  stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+  stack = envStack();
   return schedule0(props);
 }
 
@@ -320,7 +322,7 @@ describe('DlmSnapshotPolicy: bad input names the path, the prop and the value; t
       units: 6,
       monthlyUsd: Math.round(6 * FAST_SNAPSHOT_RESTORE.monthlyUsd * 100) / 100,
     })]);
-    const instancePolicy = new DlmSnapshotPolicy(new Stack(new App(), 'Other', { env: { account: '123456789012', region: 'us-east-1' } }), 'Policy', {
+    const instancePolicy = new DlmSnapshotPolicy(envStack('Other'), 'Policy', {
       purpose: 'app', target: instances, schedules: [nightly()],
     });
     expect(planOf(instancePolicy)[0].protections[0].selects).toBe('instances tagged Backup=app');
@@ -336,7 +338,7 @@ describe('DlmSnapshotPolicy: bad input names the path, the prop and the value; t
 describe('DlmImagePolicy (IMAGE_MANAGEMENT: API_PolicyDetails, CrossRegionCopyRule TargetRegion, DeprecateRule)', () => {
   const ami = (o: Partial<ImageSchedule> = {}): ImageSchedule => ({ name: 'nightly', schedule: daily, retain: Retention.count(7), ...o });
   function imageDetails(props: Partial<DlmImagePolicyProps> & { schedules: ImageSchedule[] }): any {
-    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    stack = envStack();
     const policy = new DlmImagePolicy(stack, 'Ami', { purpose: 'golden', targetTags: { Ami: 'yes' }, ...props });
     return renderedProperties(policy.resource).PolicyDetails;
   }
@@ -377,7 +379,7 @@ describe('DlmImagePolicy (IMAGE_MANAGEMENT: API_PolicyDetails, CrossRegionCopyRu
     expect(() => imageDetails({ targetTags: {}, schedules: [ami()] })).toThrow('Dlm/Ami: targetTags must');
     expect(imageDetails({ schedules: [ami({ variableTags: { instance: '$(instance-id)' } })] }).Schedules[0].VariableTags)
       .toEqual([{ Key: 'instance', Value: '$(instance-id)' }]);
-    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    stack = envStack();
     const policy = new DlmImagePolicy(stack, 'Ami', {
       purpose: 'golden', targetTags: { Ami: 'yes' }, schedules: [ami({ retain: days(30), crossRegionCopies: [{ region: 'eu-west-1', retain: days(7) }] })],
     });
@@ -400,7 +402,7 @@ describe('DlmImagePolicy (IMAGE_MANAGEMENT: API_PolicyDetails, CrossRegionCopyRu
 
 describe('DlmDefaultPolicy (the account\'s safety net: SIMPLIFIED PolicyDetails)', () => {
   function defaultDetails(props: Partial<DlmDefaultPolicyProps> & { target: DefaultPolicyTarget }): any {
-    stack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    stack = envStack();
     const policy = new DlmDefaultPolicy(stack, 'Default', { purpose: 'net', ...props });
     return renderedProperties(policy.resource);
   }
@@ -454,7 +456,7 @@ describe('DlmDefaultPolicy (the account\'s safety net: SIMPLIFIED PolicyDetails)
 
 describe('DlmDefaultPolicy: exclusions, copies, bad input, description and plan', () => {
   const make = (props: Partial<DlmDefaultPolicyProps> & { target: DefaultPolicyTarget }) => {
-    const policyStack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    const policyStack = envStack();
     return new DlmDefaultPolicy(policyStack, 'Default', { purpose: 'net', ...props });
   };
 
@@ -709,7 +711,7 @@ describe('the execution role allows each call a feature makes DLM do, and no mor
   });
 
   test('AMIs: created, copied with a key and expired in the copy\'s region', async () => {
-    const policyStack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+    const policyStack = envStack();
     new DlmImagePolicy(policyStack, 'Ami', {
       purpose: 'golden',
       targetTags: { Ami: 'yes' },
@@ -736,7 +738,7 @@ describe('the execution role allows each call a feature makes DLM do, and no mor
 
   test('default policies: snapshots or AMIs, copied and expired in the copy regions only', async () => {
     const of = (target: DefaultPolicyTarget) => {
-      const policyStack = new Stack(new App(), 'Dlm', { env: { account: '123456789012', region: 'us-east-1' } });
+      const policyStack = envStack();
       new DlmDefaultPolicy(policyStack, 'Default', { purpose: 'net', target, copyRegions: ['eu-west-1'] });
       return policyStack;
     };
@@ -771,7 +773,7 @@ describe('the execution role allows each call a feature makes DLM do, and no mor
   });
 
   test('copies of shared snapshots: DLM\'s own EventBridge rule, the copy to each region, the source key', async () => {
-    const archiveStack = new Stack(new App(), 'Archive', { env: { account: '123456789012', region: 'us-east-1' } });
+    const archiveStack = envStack('Archive');
     new DlmSharedSnapshotCopyPolicy(archiveStack, 'Copy', {
       purpose: 'archive',
       sourceAccounts: ['111111111111'],
