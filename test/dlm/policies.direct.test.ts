@@ -27,7 +27,7 @@
  *   `CrossRegionCopy` entries, each `Target`, `EncryptionConfiguration` (`Encrypted` required) and
  *   `RetainRule`.
  */
-import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { App, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -326,6 +326,12 @@ describe('DlmSnapshotPolicy: bad input names the path, the prop and the value; t
       purpose: 'app', target: instances, schedules: [nightly()],
     });
     expect(planOf(instancePolicy)[0].protections[0].selects).toBe('instances tagged Backup=app');
+  });
+
+  test('a zone of a region with a three-part name (GovCloud) is taken', () => {
+    stack = new Stack(new App(), 'Gov', { env: { account: '123456789012', region: 'us-gov-west-1' } });
+    expect(schedule0({ schedules: [nightly({ fastRestore: { availabilityZones: ['us-gov-west-1a'], retain: Retention.count(1) } })] }).FastRestoreRule.AvailabilityZones)
+      .toEqual(['us-gov-west-1a']);
   });
 
   test('in an environment-agnostic stack the zones and the accounts are taken as given (the region and account are known at deployment only)', () => {
@@ -770,6 +776,26 @@ describe('the execution role allows each call a feature makes DLM do, and no mor
       'copy-image': 'Allowed',
       'expire-image-copy': 'Allowed',
     });
+  });
+
+  test('a copy region known only at deployment: the copy and its expiry are allowed in any region', async () => {
+    const region = () => Fn.importValue('CopyRegion');
+    const snapshotCalls = [call('copy', 'ec2:CopySnapshot', SNAPSHOT('ap-south-1')), call('expire', 'ec2:DeleteSnapshot', SNAPSHOT('ap-south-1'))];
+    const imageCalls = [call('copy', 'ec2:CopyImage', IMAGE('ap-south-1')), call('expire', 'ec2:DeregisterImage', IMAGE('ap-south-1'))];
+    const both = { copy: 'Allowed', expire: 'Allowed' };
+    details({ schedules: [nightly({ crossRegionCopies: [{ region: region(), retain: days(30) }] })] });
+    expect(await outcomes(stack, snapshotCalls)).toEqual(both);
+    const amiStack = envStack();
+    new DlmImagePolicy(amiStack, 'Ami', { purpose: 'golden', targetTags: { Ami: 'yes' }, schedules: [{ name: 'n', schedule: daily, retain: days(30), crossRegionCopies: [{ region: region(), retain: days(7) }] }] });
+    expect(await outcomes(amiStack, imageCalls)).toEqual(both);
+    for (const [target, calls] of [[DefaultPolicyTarget.volumes(), snapshotCalls], [DefaultPolicyTarget.instances(), imageCalls]] as const) {
+      const defaultStack = envStack();
+      new DlmDefaultPolicy(defaultStack, 'Default', { purpose: 'net', target, copyRegions: [region()] });
+      expect(await outcomes(defaultStack, calls)).toEqual(both);
+    }
+    const copyStack = envStack('Archive');
+    new DlmSharedSnapshotCopyPolicy(copyStack, 'Copy', { purpose: 'archive', sourceAccounts: ['111111111111'], copies: [{ region: region(), retain: days(90) }] });
+    expect(await outcomes(copyStack, snapshotCalls)).toEqual(both);
   });
 
   test('copies of shared snapshots: DLM\'s own EventBridge rule, the copy to each region, the source key', async () => {
