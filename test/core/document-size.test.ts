@@ -4,6 +4,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { checkDocumentSize, documentSizeProblems, measureDocument, SSM_DOCUMENT_LIMIT_BYTES } from '../../src/core/document-size';
 import { pythonJsonBytes } from '../support/document-bytes';
+import { warningsOn as warnings } from '../support/warnings';
 
 // AWS Systems Manager API reference, CreateDocument, request parameter Content
 // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html):
@@ -146,8 +147,6 @@ describe('measureDocument reads every shape CloudFormation sends (each in a test
 });
 
 describe('documentSizeProblems names, sizes and warns exactly', () => {
-  const warnings = (scope: Construct) => scope.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
-
   test('the props named stop as soon as their bytes cover the excess exactly; a prop that adds nothing is neither named nor sized', () => {
     const doc = documentOf(owner, SSM_DOCUMENT_LIMIT_BYTES + 2000);
     const grownBy = [{ property: 'preFreezeCommand', bytes: 2000 }, { property: 'postThawCommand', bytes: 1500 }, { property: 'mountPoints', bytes: 0 }];

@@ -7,11 +7,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DeploymentPrerequisites } from '../../src/core/deployment-prerequisites';
 import { prerequisitesMessage, requirePrerequisite } from '../../src/core/prerequisites';
+import { warningsOn } from '../support/warnings';
 
-/** The warnings on `stack` itself, as synthesis collects them. */
-function warningsOn(stack: Stack): string[] {
-  return stack.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
-}
 
 const ACK = '[ack: cdk-ebs-backup:core:prerequisites]';
 const INTRO = (stack: string) => `${stack} needs what CloudFormation cannot create (README "Before you deploy"); set it up, then acknowledge `

@@ -11,8 +11,9 @@
  * is kept by the longest retention of the rules that match it ("Recycle Bin", EBS User Guide).
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { claimPublicSharingBlock, warnOverlappingLockedRule } from '../../src/worm/account-settings';
+import { warningsOn as warnings } from '../support/warnings';
 
 const PROD = { account: '111122223333', region: 'eu-west-1' };
 
@@ -23,7 +24,6 @@ beforeEach(() => {
 
 const stackIn = (id: string, env?: { account: string; region: string }) => new Stack(app, id, { env });
 const owner = (scope: Construct, id: string) => new Construct(scope, id);
-const warnings = (c: IConstruct) => c.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
 
 describe('public sharing is blocked once per account and region', () => {
   test('a second owner in the same account and region fails, naming both, the environment and the prop to turn off', () => {

@@ -25,6 +25,7 @@ import { Retention } from '../../src/core/retention';
 import { BackupTagging } from '../../src/core/tagging';
 import { checkLockAgainstRetentions } from '../../src/worm/lock-retention';
 import { checkTemplateAgainstSchema, formatSchemaFinding } from '../support/schema';
+import { warningsOn } from '../support/warnings';
 
 const ROLE = 'arn:aws:iam::444455556666:role/dlm';
 
@@ -45,9 +46,7 @@ function errorsFor(days: number | Duration, purposes: string[] = []): string[] {
   return checkLockAgainstRetentions(lock, 'mode duration', typeof days === 'number' ? Duration.days(days) : days, purposes);
 }
 
-function warnings(): string[] {
-  return lock.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
-}
+const warnings = () => warningsOn(lock);
 
 type Schedule = dlm.CfnLifecyclePolicy.ScheduleProperty;
 
