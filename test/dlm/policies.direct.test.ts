@@ -245,8 +245,6 @@ describe('copies, fast restore, sharing and the archive tier', () => {
 });
 
 describe('DlmSnapshotPolicy: bad input names the path, the prop and the value; the plan; an environment-agnostic stack', () => {
-  const fresh = (props: Partial<DlmSnapshotPolicyProps> & { schedules: SnapshotSchedule[] }) => schedule0Fresh(props);
-
   test.each<[string, Partial<DlmSnapshotPolicyProps> & { schedules: SnapshotSchedule[] }, string]>([
     ['a bad purpose', { purpose: 'a;b', schedules: [nightly()] }, 'Dlm/Policy: purpose must be'],
     ['no target factory', { target: { tags: { Backup: 'app' } } as any, schedules: [nightly()] },
@@ -273,7 +271,7 @@ describe('DlmSnapshotPolicy: bad input names the path, the prop and the value; t
     ['an unknown stage', { target: instances, schedules: [nightly({ script: SnapshotScript.ssmDocument('freeze', { stages: ['PRE', 'DURING' as any] }) })] },
       "Dlm/Policy: schedules[0].script stages must be PRE, POST or both, each once, got ['PRE', 'DURING']"],
   ])('refuses %s', (_name, props, message) => {
-    expect(() => fresh(props)).toThrow(message);
+    expect(() => schedule0Fresh(props)).toThrow(message);
   });
 
   test('every artefact is declared with the library\'s tags, for the tagging check: each schedule\'s snapshots and their copies; AMIs likewise', () => {
@@ -297,7 +295,7 @@ describe('DlmSnapshotPolicy: bad input names the path, the prop and the value; t
 
   test('an AWS-owned document may be named by its ARN, which has no account', () => {
     const script = SnapshotScript.ssmDocument('arn:aws:ssm:us-east-1::document/AWSEC2-CreateVssSnapshot');
-    expect(fresh({ target: instances, schedules: [nightly({ script })] }).CreateRule.Scripts[0].ExecutionHandler).toBe('arn:aws:ssm:us-east-1::document/AWSEC2-CreateVssSnapshot');
+    expect(schedule0Fresh({ target: instances, schedules: [nightly({ script })] }).CreateRule.Scripts[0].ExecutionHandler).toBe('arn:aws:ssm:us-east-1::document/AWSEC2-CreateVssSnapshot');
   });
 
   test('the description says EBS snapshots; the plan lists what is selected, the copies, the sharing, the archive and the fast-restore cost', () => {
